@@ -1,0 +1,155 @@
+"""The ``calctl`` command: root Typer app, global options and the one error boundary.
+
+Sub-apps live one per module and are registered in :func:`_register`, which
+imports them cheaply (heavy libraries are imported inside command bodies).
+:func:`main` is the only place where an exception becomes a message and an
+exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+
+from calctl import __version__
+from calctl.cli._context import AppContext
+from calctl.cli._options import (
+    ConfigOpt,
+    DatabaseUrlOpt,
+    JsonOpt,
+    QuietOpt,
+    StateDirOpt,
+    VerboseOpt,
+)
+from calctl.errors import CalctlError, ExitCode
+
+app = typer.Typer(
+    name="calctl",
+    help="Keeps a project healthy on its own: orders and applies SQL migrations, "
+    "packages failures, applies verified fixes with rollback, and keeps an audit trail.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"calctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    state_dir: StateDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    json_: JsonOpt = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Global options apply to every command."""
+    context = AppContext(
+        flags={
+            "config": str(config) if config else None,
+            "state_dir": str(state_dir) if state_dir else None,
+            "database_url": database_url,
+            "verbose": verbose,
+            "quiet": quiet,
+        },
+        json=json_,
+    )
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+def _register() -> None:
+    from calctl.cli import config as config_cli
+    from calctl.cli import history as history_cli
+
+    app.command("init")(config_cli.init)
+    app.add_typer(config_cli.app, name="config")
+    app.command("events")(history_cli.events)
+    app.command("history")(history_cli.history)
+
+
+_register()
+
+
+def _json_requested(args: list[str]) -> bool:
+    head = args[: args.index("--")] if "--" in args else args
+    return "--json" in head
+
+
+def _verbose_requested(args: list[str]) -> bool:
+    head = args[: args.index("--")] if "--" in args else args
+    return any(a == "--verbose" or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in head)
+
+
+def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:
+    """Write an error as one sentence + hint on stderr (and a document on stdout with --json)."""
+    from calctl.output import err_console, print_json
+
+    if as_json:
+        from calctl.documents import ErrorDocument
+
+        print_json(ErrorDocument(code=exc.code, message=exc.message, hint=exc.hint))
+    console = err_console()
+    if verbose:
+        import traceback
+
+        console.print("".join(traceback.format_exception(exc)), markup=False)
+    console.print(f"calctl: error: {exc.message}", markup=False, style="bold red")
+    if exc.hint:
+        console.print(f"hint: {exc.hint}", markup=False)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Entry point of the console script: run the app, map every outcome to an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = _json_requested(args)
+    verbose = _verbose_requested(args)
+    code: int
+    try:
+        command = typer.main.get_command(app)
+        result = command.main(args=args, prog_name="calctl", standalone_mode=False)
+        code = int(result) if isinstance(result, int) else ExitCode.OK
+    except CalctlError as exc:
+        report_error(exc, as_json=as_json, verbose=verbose)
+        code = exc.exit_code
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.Abort:
+        code = 130
+    except typer.TyperException as exc:
+        from calctl.errors import UsageError
+
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f"Run `{ctx.command_path} --help` for usage."
+        report_error(UsageError(exc.format_message(), hint=hint), as_json=as_json,
+                     verbose=False)
+        code = ExitCode.USAGE
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        # stdout closed early (calctl … | head): not an error of ours.
+        code = ExitCode.OK
+    except Exception as exc:  # the last resort: a bug
+        from calctl.errors import InternalError
+
+        error = InternalError(
+            f"internal error: {type(exc).__name__}: {exc}",
+            hint="This is a bug in calctl; rerun with -v for the traceback and report it.",
+        )
+        error.__traceback__ = exc.__traceback__
+        report_error(error, as_json=as_json, verbose=verbose)
+        code = ExitCode.INTERNAL
+    sys.exit(code)

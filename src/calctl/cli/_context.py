@@ -1,0 +1,67 @@
+"""What every command reaches through the Typer context: settings, store, event log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from calctl.config import Settings
+    from calctl.events.log import EventLog
+    from calctl.store.base import Store
+
+
+@dataclass
+class AppContext:
+    """Global flags, and the settings/store/event log built from them on first use."""
+
+    flags: dict[str, Any] = field(default_factory=dict)
+    json: bool = False
+    _settings: Settings | None = None
+    _store: Store | None = None
+    _events: EventLog | None = None
+
+    def settings(self, overrides: dict[str, Any] | None = None) -> Settings:
+        """Resolve settings once; ``overrides`` are a command's own flags (dotted keys)."""
+        if self._settings is None or overrides:
+            from calctl.config import Settings
+
+            self._settings = Settings.resolve({**self.flags, **(overrides or {})})
+        return self._settings
+
+    def store(self) -> Store:
+        if self._store is None:
+            from calctl.store import open_store
+
+            self._store = open_store(self.settings())
+        return self._store
+
+    def events(self) -> EventLog:
+        if self._events is None:
+            from calctl.events.log import EventLog
+            from calctl.state import StateDir
+
+            state = StateDir(self.settings().state_dir).ensure()
+            self._events = EventLog(state.events_path, self.store())
+        return self._events
+
+    def close(self) -> None:
+        if self._events is not None:
+            self._events.close()
+        if self._store is not None:
+            self._store.close()
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    """The AppContext of the running command (created by the root callback)."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):
+        obj = AppContext()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def wants_json(ctx: typer.Context, local: bool) -> bool:
+    return local or app_context(ctx).json

@@ -1,0 +1,36 @@
+"""Annotated option aliases shared by every sub-app, so flags read the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout (logs go to stderr).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite or override a refusal.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Config file (default: nearest calctl.toml or pyproject.toml).",
+                 show_default=False),
+]
+StateDirOpt = Annotated[
+    Path | None,
+    typer.Option("--state-dir", help="State directory (default: .calctl in the project root).",
+                 show_default=False),
+]
+DatabaseUrlOpt = Annotated[
+    str | None,
+    typer.Option("--database-url",
+                 help="PostgreSQL URL of the audit store (default: SQLite in the state dir).",
+                 show_default=False),
+]
+VerboseOpt = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="More detail; -v shows tracebacks.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]

@@ -1,0 +1,90 @@
+"""The audit trail in the terminal: ``calctl events`` and ``calctl history``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from calctl.cli._context import app_context, wants_json
+from calctl.cli._options import JsonOpt
+
+
+def events(
+    ctx: typer.Context,
+    follow: Annotated[bool, typer.Option("--follow", "-f",
+                                         help="Keep printing new events.")] = False,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Only events at or after this ISO time (e.g. 2026-11-25T10:00).")] = None,
+    type_: Annotated[str | None, typer.Option(
+        "--type", help="Only events whose type starts with this prefix (e.g. patch.).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Print the event log; with --json one event per line (NDJSON)."""
+    from calctl.documents import Event
+    from calctl.events.log import follow as follow_log
+    from calctl.events.log import read_events
+    from calctl.output import out_console, print_ndjson
+    from calctl.state import StateDir
+
+    as_json = wants_json(ctx, json_)
+    since = _normalise_since(since)
+    path = StateDir(app_context(ctx).settings().state_dir).events_path
+
+    def show(event: Event) -> None:
+        if as_json:
+            print_ndjson(event)
+        else:
+            subject = f" {event.subject}" if event.subject else ""
+            out_console().print(f"{event.ts[:23]}  {event.type}{subject}", markup=False)
+
+    if follow:
+        for event in follow_log(path, since=since, type_prefix=type_):
+            show(event)
+    else:
+        for event in read_events(path, since=since, type_prefix=type_):
+            show(event)
+
+
+def _normalise_since(since: str | None) -> str | None:
+    if not since:
+        return None
+    from datetime import UTC, datetime
+
+    from calctl.errors import UsageError
+
+    try:
+        parsed = datetime.fromisoformat(since)
+    except ValueError:
+        raise UsageError(f"--since {since!r} is not an ISO date or time",
+                         hint="Use e.g. 2026-11-25 or 2026-11-25T10:00:00Z.") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many of each.")] = 20,
+    json_: JsonOpt = False,
+) -> None:
+    """List recent bug reports and patch applications from the audit store."""
+    from calctl.output import out_console, print_json
+
+    store = app_context(ctx).store()
+    reports = store.bug_reports(limit)
+    patches = store.patch_applications(limit)
+    if wants_json(ctx, json_):
+        print_json({"kind": "history", "version": 1, "bug_reports": reports,
+                    "patches": patches})
+        return
+    console = out_console()
+    console.print(f"bug reports ({len(reports)})", style="bold")
+    for r in reports:
+        where = f"{r['file_path']}:{r['line_number']}" if r["file_path"] else ""
+        console.print(f"  {r['created_at'][:19]}  {r['status']:<10} {r['error_message'][:80]}"
+                      f"  {where}", markup=False)
+    console.print(f"patches ({len(patches)})", style="bold")
+    for p in patches:
+        console.print(f"  {p['applied_at'][:19]}  {p['status']:<11} {p['patch_id']}"
+                      f"  {p['description'] or ''}", markup=False)

@@ -1,0 +1,1 @@
+"""Applying SQL migrations: the runner (history, checksums) and, later, the engine."""
