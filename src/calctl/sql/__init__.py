@@ -1,0 +1,1 @@
+"""Reading a migration directory: discovery, analysis of each file, the dependency plan."""

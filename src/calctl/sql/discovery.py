@@ -1,0 +1,154 @@
+"""Finding the migration files of a directory, in filename (natural) order.
+
+Covers without flags the layouts of golang-migrate (``1_name.up.sql``), pop
+(``…_name.postgres.up.sql``), Flyway (``V1_2__name.sql``), diesel
+(``<version>_<name>/up.sql``), Prisma (``<ts>_<name>/migration.sql``) and dbmate
+(one file with ``-- migrate:up`` / ``-- migrate:down`` sections). Down/undo
+migrations are left out.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from calctl.errors import UsageError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+DOWN_PATTERNS = ("*.down.sql", "down.sql", "*_down.sql", "U*__*.sql", "*.undo.sql")
+
+_DBMATE_UP = re.compile(r"^\s*--\s*migrate:up\b.*$", re.M)
+_DBMATE_DOWN = re.compile(r"^\s*--\s*migrate:down\b.*$", re.M)
+
+
+@dataclass(frozen=True)
+class MigrationFile:
+    """One migration: its path relative to the directory, and its (up) SQL text.
+
+    ``text`` keeps the file's line numbering: a dbmate down section is blanked
+    out line for line rather than cut, so positions still map to the file.
+    """
+
+    path: str
+    absolute: Path
+    text: str
+    raw: str
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+
+def natural_key(path: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``2_x`` before ``10_x`` (numbers compared as numbers)."""
+    parts = re.split(r"(\d+)", path)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
+
+
+def is_down_migration(relative: str) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in DOWN_PATTERNS)
+
+
+def _matches(relative: str, patterns: Sequence[str]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(name, p) for p in patterns
+    )
+
+
+def up_section(text: str) -> str:
+    """For a dbmate file, the text with everything outside ``-- migrate:up`` blanked."""
+    up = _DBMATE_UP.search(text)
+    if not up:
+        return text
+    lines = text.split("\n")
+    keep = [False] * len(lines)
+    active = False
+    for number, line in enumerate(lines):
+        if _DBMATE_UP.match(line):
+            active = True
+            continue
+        if _DBMATE_DOWN.match(line):
+            active = False
+            continue
+        keep[number] = active
+    return "\n".join(line if k else "" for line, k in zip(lines, keep, strict=True))
+
+
+def decode(path: Path, data: bytes, shown: str) -> str:
+    """UTF-8 text of a file (BOM dropped); anything else is a UsageError naming file:line."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise UsageError(
+            f"{shown}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            hint="Save the file as UTF-8.",
+            code="bad-encoding",
+        ) from None
+
+
+def read_migration(directory: Path, path: Path) -> MigrationFile:
+    relative = path.relative_to(directory).as_posix()
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UsageError(
+                f"{relative}: file is {size // (1024 * 1024)} MiB, over the "
+                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB limit for a migration",
+                hint="Split it, or exclude it with --exclude.",
+                code="file-too-large",
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{relative}: cannot read: {exc.strerror}", code="unreadable") from exc
+    raw = decode(path, data, relative)
+    return MigrationFile(relative, path, up_section(raw), raw)
+
+
+def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[str] = (),
+             read: bool = True) -> list[MigrationFile]:
+    """Every migration file under ``directory`` (recursively), in natural filename order.
+
+    ``globs`` replaces the default ``*.sql`` selection (and the down-migration
+    exclusion); ``exclude`` removes matching files. An empty or missing directory
+    is a UsageError.
+    """
+    if not directory.is_dir():
+        raise UsageError(
+            f"migration directory {directory} does not exist",
+            hint="Pass the directory as an argument or set [migrate] dir in calctl.toml.",
+            code="no-migrations",
+        )
+    chosen: list[tuple[str, Path]] = []
+    for path in directory.rglob("*"):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(directory).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
+            continue
+        if globs:
+            if not _matches(relative, globs):
+                continue
+        elif not relative.endswith(".sql") or is_down_migration(relative):
+            continue
+        if exclude and _matches(relative, exclude):
+            continue
+        chosen.append((relative, path))
+    if not chosen:
+        raise UsageError(
+            f"no migration files (*.sql) under {directory}",
+            hint="Check the directory, or select files with --glob.",
+            code="no-migrations",
+        )
+    chosen.sort(key=lambda item: natural_key(item[0]))
+    if not read:
+        return [MigrationFile(rel, path, "", "") for rel, path in chosen]
+    return [read_migration(directory, path) for _, path in chosen]
