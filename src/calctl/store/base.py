@@ -86,13 +86,15 @@ class Store(ABC):
     def add_event(self, event_id: str, ts: str, type_: str, subject: str,
                   data: dict[str, Any], pid: int | None) -> None:
         self.execute(
-            "INSERT INTO calctl_events (id, ts, type, subject, data, pid) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO calctl_events (id, ts, type, subject, data, pid)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (event_id, ts, type_, subject, json.dumps(data, default=str), pid),
         )
 
     def events(self, *, since: str | None = None, type_prefix: str | None = None,
                limit: int = 1000) -> list[StoredEvent]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if since:
             where.append("ts >= ?")
             params.append(since)
@@ -169,7 +171,8 @@ class Store(ABC):
                                  success: bool | None = None, rolled_back: bool | None = None,
                                  verify_output: str | None = None,
                                  verified: bool = False, error: str | None = None) -> None:
-        sets, params = ["status = ?"], [status]
+        sets: list[str] = ["status = ?"]
+        params: list[Any] = [status]
         if success is not None:
             sets.append("success = ?")
             params.append(int(success))

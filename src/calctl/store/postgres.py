@@ -26,14 +26,15 @@ def _placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-def connect(url: str, *, connect_timeout: int = 10, autocommit: bool = True) -> psycopg.Connection[Any]:
+def connect(url: str, *, connect_timeout: int = 10,
+            autocommit: bool = True) -> psycopg.Connection[Any]:
     """Open a psycopg connection; failures become ExternalError naming host and port."""
     import psycopg
     from psycopg.rows import dict_row
 
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout,
-                               row_factory=dict_row)  # type: ignore[return-value]
+                               row_factory=dict_row)
     except psycopg.Error as exc:
         raise connection_error(url, exc) from exc
 

@@ -1,0 +1,32 @@
+# Every target works on a fresh machine: it makes .venv and installs what it needs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: install test lint typecheck bench demo clean
+
+$(BIN)/calctl: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/calctl
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+typecheck: install
+	$(BIN)/mypy src
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+demo: install
+	$(PY) examples/demo.py
+
+clean:
+	rm -rf $(VENV) .calctl .pytest_cache .mypy_cache .ruff_cache
