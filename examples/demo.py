@@ -1,0 +1,1 @@
+"""Placeholder replaced when the migrate and patch commands land."""

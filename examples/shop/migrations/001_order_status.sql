@@ -1,0 +1,2 @@
+-- Order lifecycle states.
+CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled');
