@@ -130,3 +130,14 @@ def test_corrupt_sqlite_store_is_state_error(tmp_path: Path, calctl) -> None:
     result = calctl("--state-dir", str(state), "history", cwd=tmp_path)
     assert result.returncode == ExitCode.STATE
     assert "calctl.db" in result.stderr
+
+
+def test_missing_database_is_external_error(pg_server_url: str, tmp_path: Path) -> None:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    info = conninfo_to_dict(pg_server_url)
+    info["dbname"] = "no_such_database"
+    with pytest.raises(ExternalError) as error:
+        open_store(settings_for(tmp_path, make_conninfo(**info)))
+    assert error.value.exit_code == ExitCode.EXTERNAL
+    assert "no_such_database" in error.value.message
