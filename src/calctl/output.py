@@ -56,6 +56,19 @@ def print_ndjson(obj: Any) -> None:
 
 _stderr: Console | None = None
 _stdout: Console | None = None
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """With ``--quiet`` only errors reach stderr (see :func:`log`)."""
+    global _quiet
+    _quiet = quiet
+
+
+def log(message: str, *, style: str | None = None) -> None:
+    """A progress or status line for a person, on stderr, unless ``--quiet``."""
+    if not _quiet:
+        err_console().print(message, markup=False, style=style)
 
 
 def err_console() -> Console:

@@ -66,6 +66,10 @@ def root(
         json=json_,
     )
     ctx.obj = context
+    if quiet:
+        from calctl.output import set_quiet
+
+        set_quiet(True)
     ctx.call_on_close(context.close)
 
 

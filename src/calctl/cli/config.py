@@ -22,7 +22,7 @@ def init(
     """Write a commented calctl.toml and create the state directory."""
     from calctl.config import CONFIG_FILENAME, DEFAULT_CONFIG, STATE_DIRNAME
     from calctl.errors import UsageError
-    from calctl.output import err_console, print_json
+    from calctl.output import log, print_json
     from calctl.state import StateDir
 
     target = directory.resolve() / CONFIG_FILENAME
@@ -44,7 +44,7 @@ def init(
         print_json({"kind": "init", "version": 1, "config_file": str(target),
                     "state_dir": str(state.path)})
     else:
-        err_console().print(f"wrote {target}\ncreated {state.path}", markup=False)
+        log(f"wrote {target}\ncreated {state.path}")
 
 
 def _value(value: Any) -> Any:
@@ -81,11 +81,11 @@ def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
 @app.command("check")
 def check(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Validate the configuration: exit 0 when it is valid, 2 with the file and line when not."""
-    from calctl.output import err_console, print_json
+    from calctl.output import log, print_json
 
     settings = app_context(ctx).settings()
     where = str(settings.config_file) if settings.config_file else "built-in defaults"
     if wants_json(ctx, json_):
         print_json({"kind": "config-check", "version": 1, "ok": True, "config_file": where})
     else:
-        err_console().print(f"configuration OK ({where})", markup=False)
+        log(f"configuration OK ({where})")
