@@ -243,8 +243,8 @@ def _strip_prefix(name: str) -> str:
 
 def diff_to_edits(diff: str, *, source: str = "input") -> list[Edit]:
     """Edits equivalent to a unified diff (git extensions included)."""
-    from unidiff.patch import PatchSet
     from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet
 
     try:
         patch_set = PatchSet(diff.replace("\r\n", "\n"))
