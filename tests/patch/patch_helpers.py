@@ -57,3 +57,22 @@ def write(path: Path, text: str | bytes, mode: int | None = None) -> Path:
     if mode is not None:
         path.chmod(mode)
     return path
+
+
+def calctl_argv() -> list[str]:
+    """The installed console script (as the root conftest's ``calctl`` fixture runs it)."""
+    import shutil
+    import sys
+
+    script = Path(sys.executable).parent / "calctl"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("calctl")
+    return [found] if found else [sys.executable, "-m", "calctl"]
+
+
+def cli_env() -> dict[str, str]:
+    """The environment ``run_calctl`` gives the CLI: no CALCTL_* or DATABASE_URL leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALCTL_")}
+    env.pop("DATABASE_URL", None)
+    return env

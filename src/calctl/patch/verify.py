@@ -12,6 +12,7 @@ import os
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -44,6 +45,18 @@ def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
     return kept[-chars:]
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to kill it when calctl dies (kill -9 included), so that no
+    verification keeps running against files a recovery is about to restore."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def run_one(argv: list[str], *, cwd: Path, timeout: float,
             env: Mapping[str, str] | None = None) -> VerifyRun:
     shown = shlex.join(argv)
@@ -51,7 +64,8 @@ def run_one(argv: list[str], *, cwd: Path, timeout: float,
     try:
         proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=dict(env) if env else None)
+                                start_new_session=True, env=dict(env) if env else None,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     except OSError as exc:
         return VerifyRun(shown, 127, False, time.monotonic() - start,
                          f"cannot run {argv[0]}: {exc.strerror or exc}")
