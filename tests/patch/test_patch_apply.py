@@ -256,6 +256,8 @@ def test_rollback_refuses_after_a_later_edit(calctl: Any, proj: Path) -> None:
     forced = calctl("patch", "rollback", patch_id[:12], "--force", "--json", cwd=proj)
     assert forced.returncode == 0, forced.stdout
     assert (proj / "app" / "calc.py").read_bytes() == original
+    assert "saved in" in forced.json()["notes"][0]
+    assert (proj / ".calctl" / "snapshots" / patch_id / "displaced" / "0").read_bytes() == edited
     again = calctl("patch", "rollback", patch_id, "--json", cwd=proj)
     assert again.returncode == 0 and "already rolled back" in again.json()["notes"][0]
 

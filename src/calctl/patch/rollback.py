@@ -85,7 +85,8 @@ def rollback_patch(env: PatchEnv, given_id: str, *, trail: Trail, force: bool = 
                                       "changes to these files are lost)"])
         journal = Journal.reopen(env.state, record)
         changed = undo(env, journal, "rollback requested" + (" (forced)" if drift else ""))
-        notes = [f"forced over later changes to {', '.join(drift)}"] if drift else []
+        notes = [f"forced over later changes to {', '.join(drift)}; that content is saved "
+                 f"in {snapshot.snapshot_dir(env.state, patch_id) / 'displaced'}"] if drift else []
         commit = ""
         previous = str(record.get("git_commit") or "")
         if previous and git:

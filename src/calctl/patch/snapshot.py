@@ -202,25 +202,40 @@ def write_after(root: Path, changes: list[FileChange], manifest: Manifest, tag: 
             remove_durable(root / change.path)
 
 
+def _keep_displaced(state: StateDir, manifest: Manifest, n: int, entry: SnapshotEntry,
+                    now: FileState) -> bool:
+    """Save content that is neither the original nor what the patch wrote (someone else's
+    edit) before a restore replaces it; True when something was saved."""
+    if not now.exists or matches(now, entry.after_exists, entry.after_sha256, None) or \
+            matches(now, entry.existed, entry.sha256, None):
+        return False
+    target = snapshot_dir(state, manifest.patch_id) / "displaced"
+    target.mkdir(parents=True, exist_ok=True)
+    _write_blob(target / str(n), now.data)
+    return True
+
+
 def restore(state: StateDir, manifest: Manifest, root: Path, tag: str) -> list[str]:
     """Bring every touched path back to its original bytes and mode; idempotent.
 
-    Returns the paths that had to change. Raises StateError when a path still
-    differs afterwards (it never should).
+    Returns the paths that had to change. Content found in a path that is neither
+    the original nor the patch's (an edit made since) is first saved under
+    ``snapshots/<id>/displaced/<n>``. Raises StateError when a path still differs
+    afterwards (it never should).
     """
     changed: list[str] = []
     originals = {e.path: original(state, manifest, e) for e in manifest.entries}
     try:
-        for entry in manifest.entries:
+        for n, entry in enumerate(manifest.entries):
+            now = current(root, entry.path)
+            _keep_displaced(state, manifest, n, entry, now)
             before = originals[entry.path]
-            if before.exists:
-                now = current(root, entry.path)
-                if not matches(now, True, entry.sha256, entry.mode):
-                    target = root / entry.path
-                    if not target.parent.exists():
-                        make_dirs(target.parent, root)
-                    write_atomic(target, before.data, mode=before.mode, tag=tag)
-                    changed.append(entry.path)
+            if before.exists and not matches(now, True, entry.sha256, entry.mode):
+                target = root / entry.path
+                if not target.parent.exists():
+                    make_dirs(target.parent, root)
+                write_atomic(target, before.data, mode=before.mode, tag=tag)
+                changed.append(entry.path)
         for entry in manifest.entries:
             if not entry.existed and remove_durable(root / entry.path):
                 changed.append(entry.path)
