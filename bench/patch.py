@@ -55,27 +55,31 @@ def patch_for() -> Patch:
                                         "description": "bench", "edits": edits}))
 
 
-def time_core(root: Path, runs: int) -> list[float]:
-    settings = Settings.resolve({}, cwd=root, env={})
-    store = open_store(settings)
-    events = EventLog(StateDir(settings.state_dir).ensure().events_path, store)
-    trail = Trail(store, events)
-    env = PatchEnv.from_settings(settings)
-    patch = patch_for()
-    options = ApplyOptions(verify=("true",))
-    times = []
-    try:
-        for _ in range(runs + 1):  # the first run warms caches and is dropped
-            start = time.perf_counter()
-            result = apply_patch(patch, settings, options, trail)
-            assert result.status == "verified", result
-            undone = rollback_patch(env, result.patch_id, trail=trail)
-            assert undone.status == "rolled_back", undone
-            times.append(time.perf_counter() - start)
-    finally:
-        events.close()
-        store.close()
-    return times[1:]
+class Subject:
+    """One repository with its settings, audit store and event log opened once."""
+
+    def __init__(self, root: Path) -> None:
+        self.settings = Settings.resolve({}, cwd=root, env={})
+        self.store = open_store(self.settings)
+        self.events = EventLog(StateDir(self.settings.state_dir).ensure().events_path,
+                               self.store)
+        self.trail = Trail(self.store, self.events)
+        self.env = PatchEnv.from_settings(self.settings)
+        self.patch = patch_for()
+        self.options = ApplyOptions(verify=("true",))
+        self.times: list[float] = []
+
+    def once(self) -> None:
+        start = time.perf_counter()
+        result = apply_patch(self.patch, self.settings, self.options, self.trail)
+        assert result.status == "verified", result
+        undone = rollback_patch(self.env, result.patch_id, trail=self.trail)
+        assert undone.status == "rolled_back", undone
+        self.times.append(time.perf_counter() - start)
+
+    def close(self) -> None:
+        self.events.close()
+        self.store.close()
 
 
 def time_cli(root: Path) -> float:
@@ -94,16 +98,29 @@ def time_cli(root: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--files", type=int, default=20_000)
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="calctl-bench-") as tmp:
+        roots = []
         for files in (10, args.files):
             root = Path(tmp) / f"repo{files}"
             root.mkdir()
             make_repo(root, files)
-            times = time_core(root, args.runs)
+            roots.append((files, root))
+        subjects = [Subject(root) for _, root in roots]
+        try:
+            # Interleaved, so that load from elsewhere on the machine hits both alike;
+            # the first round warms caches and is dropped.
+            for _ in range(args.runs + 1):
+                for subject in subjects:
+                    subject.once()
+        finally:
+            for subject in subjects:
+                subject.close()
+        for (files, root), subject in zip(roots, subjects, strict=True):
+            times = subject.times[1:]
             rows.append((files, statistics.median(times), min(times), time_cli(root)))
     small, large = rows[0][1], rows[1][1]
     ratio = large / small
