@@ -63,6 +63,16 @@ def test_failed_verification_rolls_back_byte_for_byte(calctl: Any, proj: Path) -
     assert temp_files(proj) == []
     listed = calctl("patch", "list", "--json", cwd=proj).json()["patches"]
     assert listed[0]["status"] == "rolled_back" and listed[0]["rolled_back"] is True
+    events = [json.loads(x) for x in
+              (proj / ".calctl" / "events.jsonl").read_text().splitlines()]
+    assert [e["type"] for e in events] == ["patch.applied", "patch.rolled_back"]
+    assert "exited with 1" in events[1]["data"]["reason"]
+    db = sqlite3.connect(proj / ".calctl" / "calctl.db")
+    row = db.execute("SELECT status, rolled_back, verification_error, verify_output FROM "
+                     "guardian_patch_applications").fetchone()
+    db.close()
+    assert row[:2] == ("rolled_back", 1) and "exited with 1" in row[2]
+    assert "AssertionError: 5" in row[3]
 
 
 def test_timeout_rolls_back(calctl: Any, proj: Path) -> None:

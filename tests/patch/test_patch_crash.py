@@ -146,3 +146,27 @@ def test_kill_9_at_random_moments_then_recover(calctl: Any, proj: Path,
             assert again.json()["recovered"] == []
     assert seen["verifying"] > 0, seen
     print(f"crash trials (seed {seed}): journal phase at the kill: {dict(seen)}")
+
+
+def test_list_show_and_recover_an_interrupted_patch(calctl: Any, proj: Path,
+                                                     tmp_path: Path) -> None:
+    before = tree(proj)
+    patch_file = tmp_path / "wide.json"
+    patch_file.write_text(patch_doc(*WIDE))
+    proc = _start(proj, patch_file, "--verify", "sleep 30")
+    _wait_for(lambda: _journal_phase(proj) == "verifying")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    listed = calctl("patch", "list", "--json", cwd=proj).json()["patches"]
+    assert listed[0]["status"] == "in flight (verifying)" and listed[0]["in_flight"]
+    patch_id = listed[0]["patch_id"]
+    shown = calctl("patch", "show", patch_id, "--json", cwd=proj).json()
+    assert shown["in_flight"] is True
+    assert [p["phase"] for p in shown["phases"]][-1] == "verifying"
+    recovered = calctl("patch", "recover", cwd=proj)
+    assert recovered.returncode == 0
+    assert f"{patch_id}: rolled back — interrupted in phase verifying" in recovered.stdout
+    assert tree(proj) == before
+    assert calctl("patch", "recover", cwd=proj).stdout.strip() == "nothing to recover"
+    shown = calctl("patch", "show", patch_id, "--json", cwd=proj).json()
+    assert shown["status"] == "rolled_back" and not shown["in_flight"]
