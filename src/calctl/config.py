@@ -53,6 +53,9 @@ class PatchSettings:
     git_branch: bool = False
     max_edit_bytes: int = 1_000_000
     max_patch_bytes: int = 5_000_000
+    max_file_bytes: int = 20_000_000
+    lock_timeout: float = 60.0
+    protect: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,249 @@
+"""Applying a patch all-or-nothing: validate, snapshot, journal, write, verify, keep or undo.
+
+::
+
+    lock ─ recover leftovers ─ plan (in memory) ─┬─ refused → nothing written
+                                                 ├─ already applied → nothing written
+                                                 └─ journal prepared → snapshot → writing
+                                                    → atomic writes → applied → verifying
+                                                    → verified (→ git commit)
+                                                    └→ rolling_back → rolled_back
+
+One patch at a time per project: everything after the lock runs under the
+``patch`` file lock, which the kernel releases if the process dies.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from calctl.config import Settings
+from calctl.documents import Edit, Patch, PatchResult, VerifyRun
+from calctl.ids import new_id
+from calctl.patch import diffs, snapshot, verify
+from calctl.patch.context import PatchEnv, app_database_url, confinement
+from calctl.patch.journal import Journal
+from calctl.patch.parse import expand
+from calctl.patch.records import Trail
+from calctl.patch.recover import recover_locked
+from calctl.patch.rollback import undo
+from calctl.patch.validate import Plan, plan_patch
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """Per-call choices; ``None`` means "as configured"."""
+
+    verify: tuple[str, ...] | None = None
+    verify_timeout: float | None = None
+    no_verify: bool = False
+    dry_run: bool = False
+    allow_protected: bool = False
+    git: bool | None = None
+    git_branch: bool | None = None
+    source: str = "manual"
+    lock_timeout: float | None = None
+    app_database_url: str | None = None
+    verify_env: Mapping[str, str] | None = None
+
+
+def apply_patch(patch: Patch, settings: Settings, options: ApplyOptions,
+                trail: Trail) -> PatchResult:
+    """Apply ``patch`` to the project of ``settings``; returns what happened."""
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    patch = expand(patch)
+    env = PatchEnv.from_settings(settings, lock_timeout=options.lock_timeout)
+    commands_text = (() if options.no_verify
+                     else options.verify if options.verify else settings.patch.verify)
+    commands = verify.parse_commands(commands_text)
+    timeout = options.verify_timeout or settings.patch.verify_timeout
+    use_git = settings.patch.git if options.git is None else options.git
+    git_branch = settings.patch.git_branch if options.git_branch is None else options.git_branch
+    rules = confinement(settings, allow_protected=options.allow_protected,
+                        app_database_url=options.app_database_url or app_database_url(settings))
+
+    if options.dry_run:
+        plan = plan_patch(patch, rules, env.limits)
+        status = "refused" if plan.refused else (
+            "already_applied" if plan.already_applied else "dry_run")
+        return _result("", status, patch, plan, diff=diffs.render(plan.changes),
+                       timings={"total": _since(started)})
+
+    env.state.ensure()
+    with env.state.lock("patch", timeout=env.lock_timeout, purpose="patch apply"):
+        timings["lock"] = _since(started)
+        recovered = recover_locked(env, trail)
+        notes = [f"recovered interrupted patch {r.patch_id} ({r.action})"
+                 for r in recovered.recovered]
+        patch_id = new_id()
+        mark = time.monotonic()
+        plan = plan_patch(patch, rules, env.limits)
+        timings["validate"] = _since(mark)
+        repo = None
+        if not plan.refused and plan.changes and use_git:
+            from calctl.patch.gitmode import GitRepo
+
+            repo = GitRepo(env.root)
+            dirty = repo.dirty(plan.files)
+            if dirty:
+                plan = Plan([], plan.outcomes, [
+                    f"{path}: has uncommitted changes; git mode never commits the user's work"
+                    for path in dirty])
+        if plan.refused:
+            return _refused(patch_id, patch, plan, options, trail, notes, timings, started)
+        if plan.already_applied:
+            trail.add(patch_id=patch_id, files=[o.path for o in plan.outcomes],
+                      status="already_applied", success=True, description=patch.description,
+                      snapshot_id=None, report_id=patch.report_id, source=options.source,
+                      line=_first_line(patch.edits), document={"patch": patch.to_dict()})
+            timings["total"] = _since(started)
+            return _result(patch_id, "already_applied", patch, plan, notes=notes,
+                           timings=timings)
+        return _execute(env, patch_id, patch, plan, commands, timeout, options, trail, notes,
+                        timings, started, repo, git_branch)
+
+
+def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
+             commands: list[list[str]], timeout: float, options: ApplyOptions, trail: Trail,
+             notes: list[str], timings: dict[str, float], started: float, repo: Any,
+             git_branch: bool) -> PatchResult:
+    diff = diffs.render(plan.changes)
+    journal = Journal.begin(
+        env.state, patch_id, description=patch.description, files=plan.files,
+        report_id=patch.report_id, source=options.source, patch=patch.to_dict(),
+        verify_planned=bool(commands), verify_commands=[" ".join(c) for c in commands],
+        diff=diff, status="prepared")
+    mark = time.monotonic()
+    manifest = snapshot.take(env.state, patch_id, env.root, plan.changes)
+    journal.advance("writing")
+    try:
+        snapshot.write_after(env.root, plan.changes, manifest, tag=patch_id)
+    except OSError as exc:
+        reason = f"writing failed: {exc.strerror or exc}" + (
+            f" ({exc.filename})" if getattr(exc, "filename", None) else "")
+        undo(env, journal, reason)
+        _record(trail, patch_id, patch, plan, options, "failed", False, diff)
+        trail.update(patch_id, status="failed", success=False, rolled_back=True, error=reason)
+        trail.emit("patch.rolled_back", patch_id, {"reason": reason, "files": plan.files})
+        timings["total"] = _since(started)
+        return _result(patch_id, "failed", patch, plan, diff=diff, reasons=[reason],
+                       notes=notes, timings=timings)
+    timings["write"] = _since(mark)
+    journal.advance("applied", status="applied")
+    _record(trail, patch_id, patch, plan, options, "applied", True, diff)
+    trail.emit("patch.applied", patch_id, {"files": plan.files,
+                                           "description": patch.description,
+                                           "report_id": patch.report_id})
+    if not commands:
+        notes.append("not verified (--no-verify)" if options.no_verify
+                     else "not verified: no verify command configured ([patch] verify)")
+        journal.finish()
+        timings["total"] = _since(started)
+        return _result(patch_id, "applied", patch, plan, diff=diff, notes=notes,
+                       timings=timings)
+
+    journal.advance("verifying")
+    mark = time.monotonic()
+    runs = verify.run_all(commands, cwd=env.root, timeout=timeout, env=options.verify_env)
+    timings["verify"] = _since(mark)
+    output = _output(runs)
+    failed = next((r for r in runs if not verify.passed(r)), None)
+    if failed is None:
+        journal.advance("verified", status="verified",
+                        verification=[r.to_dict() for r in runs])
+        trail.update(patch_id, status="verified", success=True, verify_output=output,
+                     verified=True)
+        trail.emit("patch.verified", patch_id, {"files": plan.files,
+                                                "commands": [r.command for r in runs]})
+        commit = ""
+        if repo is not None:
+            from calctl.patch.gitmode import commit_message
+
+            branch = f"calctl/patch-{patch_id}" if git_branch else None
+            commit = repo.commit(plan.files, commit_message(patch_id, patch.description,
+                                                            patch.report_id, plan.files),
+                                 branch=branch)
+            journal.update(git_commit=commit, git_branch=branch)
+            notes.append(f"committed {commit[:12]}" + (f" on {branch}" if branch else ""))
+        journal.finish()
+        timings["total"] = _since(started)
+        return _result(patch_id, "verified", patch, plan, diff=diff, runs=runs, notes=notes,
+                       timings=timings, git_commit=commit)
+
+    why = (f"verify command {failed.command!r} "
+           + (f"timed out after {timeout:g} s" if failed.timed_out
+              else f"exited with {failed.returncode}"))
+    journal.update(verification=[r.to_dict() for r in runs])
+    mark = time.monotonic()
+    restored = undo(env, journal, why)
+    timings["rollback"] = _since(mark)
+    trail.update(patch_id, status="rolled_back", success=False, rolled_back=True,
+                 verify_output=output, error=why)
+    trail.emit("patch.rolled_back", patch_id, {"reason": why, "files": plan.files,
+                                               "restored": restored})
+    timings["total"] = _since(started)
+    return _result(patch_id, "rolled_back", patch, plan, diff=diff, runs=runs, reasons=[why],
+                   notes=notes, timings=timings)
+
+
+def _refused(patch_id: str, patch: Patch, plan: Plan, options: ApplyOptions, trail: Trail,
+             notes: list[str], timings: dict[str, float], started: float) -> PatchResult:
+    files = sorted({o.path for o in plan.outcomes})
+    trail.add(patch_id=patch_id, files=files, status="refused", success=False,
+              description=patch.description, snapshot_id=None, report_id=patch.report_id,
+              source=options.source, line=_first_line(patch.edits),
+              document={"patch": patch.to_dict(), "reasons": plan.reasons})
+    trail.emit("patch.refused", patch_id, {"reasons": plan.reasons, "files": files})
+    timings["total"] = _since(started)
+    return _result(patch_id, "refused", patch, plan, notes=notes, timings=timings)
+
+
+def _record(trail: Trail, patch_id: str, patch: Patch, plan: Plan, options: ApplyOptions,
+            status: str, success: bool, diff: str) -> None:
+    trail.add(patch_id=patch_id, files=plan.files, status=status, success=success,
+              description=patch.description, snapshot_id=patch_id, report_id=patch.report_id,
+              source=options.source, line=_first_line(patch.edits),
+              document={"patch": patch.to_dict(), "diff": diff})
+
+
+def _first_line(edits: list[Edit]) -> int | None:
+    return next((e.line for e in edits if e.line is not None), None)
+
+
+def _output(runs: list[VerifyRun]) -> str:
+    return "\n".join(f"$ {r.command}\n{r.output_tail}" for r in runs)
+
+
+def _since(mark: float) -> float:
+    return round(time.monotonic() - mark, 4)
+
+
+def _result(patch_id: str, status: str, patch: Patch, plan: Plan, *, diff: str = "",
+            runs: list[VerifyRun] | None = None, reasons: list[str] | None = None,
+            notes: list[str] | None = None, timings: dict[str, float] | None = None,
+            git_commit: str = "") -> PatchResult:
+    failed = next((r for r in (runs or []) if not verify.passed(r)), None)
+    return PatchResult(
+        patch_id=patch_id,
+        status=status,  # type: ignore[arg-type]
+        snapshot_id=patch_id if status in ("applied", "verified", "rolled_back", "failed")
+        else "",
+        files=plan.files,
+        reasons=[*plan.reasons, *(reasons or [])],
+        verification_output=failed.output_tail if failed else (
+            runs[-1].output_tail if runs else ""),
+        diff=diff,
+        timings=timings or {},
+        description=patch.description,
+        outcomes=plan.outcomes,
+        verification=runs or [],
+        notes=notes or [],
+        git_commit=git_commit,
+    )
+
+
+

@@ -1,0 +1,143 @@
+"""The write-ahead journal of a patch in flight: ``.calctl/journal/<id>.json``.
+
+Each phase is written (atomically, fsynced) *before* the work it announces:
+
+    prepared → writing → applied → verifying → verified
+                                           └→ rolling_back → rolled_back
+
+so after a crash the journal says how far the patch got. A patch that reaches
+a final phase has its record moved to ``snapshots/<id>/journal.json`` (its
+history, for ``patch show``), which keeps ``journal/`` down to the patches
+actually in flight: recovery never has to look at anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from calctl.errors import StateError
+from calctl.ids import now_iso
+from calctl.patch.atomic import TEMP_SUFFIX, remove_durable, write_atomic
+from calctl.state import StateDir
+
+PHASES = ("prepared", "writing", "applied", "verifying", "verified", "rolling_back",
+          "rolled_back")
+FINAL_NAME = "journal.json"
+
+
+def in_flight_path(state: StateDir, patch_id: str) -> Path:
+    return state.journal / f"{patch_id}.json"
+
+
+def final_path(state: StateDir, patch_id: str) -> Path:
+    return state.snapshots / patch_id / FINAL_NAME
+
+
+class Journal:
+    """One patch's record; every :meth:`advance` is durable before it returns."""
+
+    def __init__(self, state: StateDir, record: dict[str, Any]) -> None:
+        self.state = state
+        self.record = record
+
+    @property
+    def patch_id(self) -> str:
+        return str(self.record["patch_id"])
+
+    @property
+    def phase(self) -> str:
+        return str(self.record["phase"])
+
+    @classmethod
+    def begin(cls, state: StateDir, patch_id: str, **fields: Any) -> Journal:
+        record: dict[str, Any] = {"version": 1, "patch_id": patch_id, "phase": "",
+                                  "phases": [], **fields}
+        journal = cls(state, record)
+        journal.advance("prepared")
+        return journal
+
+    @classmethod
+    def reopen(cls, state: StateDir, record: dict[str, Any]) -> Journal:
+        """Continue a finished record (a rollback) as a patch in flight again."""
+        return cls(state, dict(record))
+
+    def advance(self, phase: str, detail: str = "", **fields: Any) -> None:
+        assert phase in PHASES, phase
+        self.record.update(fields)
+        self.record["phase"] = phase
+        self.record["phases"].append({"phase": phase, "ts": now_iso(), "detail": detail})
+        self._write(in_flight_path(self.state, self.patch_id))
+
+    def update(self, **fields: Any) -> None:
+        self.record.update(fields)
+        self._write(in_flight_path(self.state, self.patch_id))
+
+    def finish(self) -> None:
+        """Move the record out of ``journal/``: the patch is no longer in flight."""
+        target = final_path(self.state, self.patch_id)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unwritable(target, exc) from exc
+        self._write(target)
+        try:
+            remove_durable(in_flight_path(self.state, self.patch_id))
+        except OSError as exc:
+            raise _unwritable(in_flight_path(self.state, self.patch_id), exc) from exc
+
+    def _write(self, path: Path) -> None:
+        data = json.dumps(self.record, indent=2, ensure_ascii=False).encode()
+        try:
+            write_atomic(path, data, mode=0o644, tag="journal")
+        except OSError as exc:
+            raise _unwritable(path, exc) from exc
+
+
+def _unwritable(path: Path, exc: OSError) -> StateError:
+    return StateError(f"cannot write patch journal {path}: {exc.strerror or exc}",
+                      hint="Free some space or fix the state directory, then run "
+                      "`calctl patch recover`.", code="state-unwritable")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StateError(f"patch journal {path} is unreadable or corrupt: {exc}",
+                         hint="Inspect it; move it away to let `calctl patch recover` go on.",
+                         code="journal-corrupt") from exc
+    if not isinstance(data, dict) or "patch_id" not in data or "phase" not in data:
+        raise StateError(f"patch journal {path} is not a calctl journal", code="journal-corrupt")
+    return data
+
+
+def in_flight(state: StateDir) -> list[dict[str, Any]]:
+    """Records of every patch a crash (or a running process) left in ``journal/``."""
+    if not state.journal.is_dir():
+        return []
+    return [_read(p) for p in sorted(state.journal.glob("*.json")) if not p.name.startswith(".")]
+
+
+def read(state: StateDir, patch_id: str) -> dict[str, Any] | None:
+    """The record of one patch, in flight or finished."""
+    for path in (in_flight_path(state, patch_id), final_path(state, patch_id)):
+        if path.exists():
+            return _read(path)
+    return None
+
+
+def clean_temp(state: StateDir, patch_ids: list[str]) -> int:
+    """Remove temp files a crash left in the state directory (journal and snapshot writes)."""
+    removed = 0
+    directories = [state.journal, *(state.snapshots / pid for pid in patch_ids)]
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        for path in directory.glob(f".*{TEMP_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+    return removed
