@@ -68,6 +68,12 @@ def calctl() -> Any:
 
 
 @pytest.fixture
+def calctl_argv() -> list[str]:
+    """The argv prefix that starts the real ``calctl`` (for Popen-style tests)."""
+    return calctl_executable()
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A temporary project root with a calctl.toml and an empty migrations/ directory."""
     root = tmp_path / "project"

@@ -110,11 +110,9 @@ def test_events_cli_json_and_filters(tmp_path: Path, calctl) -> None:
     assert bad.returncode == 2 and "--since" in bad.stderr
 
 
-def test_events_follow_cli_streams(tmp_path: Path) -> None:
-    from conftest import calctl_executable
-
+def test_events_follow_cli_streams(tmp_path: Path, calctl_argv: list[str]) -> None:
     (tmp_path / ".git").mkdir()
-    proc = subprocess.Popen([*calctl_executable(), "events", "--follow", "--json"],
+    proc = subprocess.Popen([*calctl_argv, "events", "--follow", "--json"],
                             cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(1.0)

