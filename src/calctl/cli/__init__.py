@@ -77,6 +77,10 @@ def _register() -> None:
     app.add_typer(config_cli.app, name="config")
     app.command("events")(history_cli.events)
     app.command("history")(history_cli.history)
+    from calctl.cli import migrate_apply
+
+    if not any(group.name == "migrate" for group in app.registered_groups):
+        app.add_typer(migrate_apply.app, name="migrate")
 
 
 _register()
