@@ -77,3 +77,12 @@ def test_non_transactional_files_are_recognised() -> None:
 def test_checksum_reads_crlf_as_lf() -> None:
     assert checksum("SELECT 1;\r\nSELECT 2;\r\n") == checksum("SELECT 1;\nSELECT 2;\n")
     assert checksum("SELECT 1;\n") != checksum("SELECT 2;\n")
+
+
+def test_named_object_finds_the_name_a_positionless_error_gives() -> None:
+    from calctl.migrate.positions import named_object
+
+    text = "-- users\nCREATE TABLE o (\n  u int REFERENCES public.\"users\" (id)\n);"
+    offset = named_object(text, 0, len(text), 'relation "users" does not exist')
+    assert offset is not None and location(text, offset) == location(text, text.index('"users"'))
+    assert named_object(text, 0, len(text), "division by zero") is None

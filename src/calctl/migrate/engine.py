@@ -192,12 +192,15 @@ def _sql_failure(unit: Unit, statements: list[Statement], index: int,
     statement = statements[index] if statements else Statement(0, 0, "")
     text = unit.file.text
     position = _int(getattr(diag, "statement_position", None))
+    where = positions.Location(1, 1)
     if position is not None:
         where = positions.server_position(text, statement.start, position)
-    else:
-        where = positions.location(text, positions.first_code(text, statement.start,
-                                                              statement.end))
     message = (getattr(diag, "message_primary", None) or _first_line(exc))
+    if position is None:
+        offset = positions.named_object(text, statement.start, statement.end, message)
+        if offset is None:
+            offset = positions.first_code(text, statement.start, statement.end)
+        where = positions.location(text, offset)
     return Failure(
         kind="sql-error",
         path=unit.path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -42,6 +43,26 @@ def first_code(text: str, start: int, end: int) -> int:
         else:
             return i
     return start
+
+
+_NAMED = re.compile(r'^(?:relation|table|type|function|schema|sequence|column|view|index|'
+                    r'constraint|operator|extension|role)\s+"([^"]+)"')
+
+
+def named_object(text: str, start: int, end: int, message: str) -> int | None:
+    """Where the object a position-less message names (``relation "users" …``) appears.
+
+    PostgreSQL gives no position for errors found while executing (a foreign key
+    to a missing table, say); pointing at the name inside the statement beats
+    pointing at its first line. None when the message names nothing findable.
+    """
+    match = _NAMED.match(message)
+    if not match:
+        return None
+    name = match.group(1).rsplit(".", 1)[-1]
+    pattern = re.compile(r'(?<![\w$"])"?' + re.escape(name) + r'"?(?![\w$])', re.I)
+    found = pattern.search(text, first_code(text, start, end), end)
+    return found.start() if found else None
 
 
 def source_line(text: str, line: int) -> str:

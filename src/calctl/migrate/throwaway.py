@@ -185,7 +185,8 @@ def _temporary_cluster(_: str, note: Note) -> Iterator[Throwaway]:
         raise Unavailable("initdb/pg_ctl not found on PATH or under /usr/lib/postgresql/*/bin")
     initdb, pg_ctl = binaries
     user = _run_as()
-    base = Path(tempfile.mkdtemp(prefix="calctl-verify-"))
+    parent = None if user is None or _reachable_by_all(tempfile.gettempdir()) else "/tmp"
+    base = Path(tempfile.mkdtemp(prefix="calctl-verify-", dir=parent))
     data = base / "data"
     started = False
     try:
@@ -225,6 +226,12 @@ def _temporary_cluster(_: str, note: Note) -> Iterator[Throwaway]:
                                cwd=base, capture_output=True, timeout=60, **kwargs)
         shutil.rmtree(base, ignore_errors=True)
         note(f"removed temporary cluster {base}")
+
+
+def _reachable_by_all(directory: str) -> bool:
+    """Can any user reach ``directory`` (every ancestor searchable by others)?"""
+    path = Path(directory).resolve()
+    return all(os.stat(p).st_mode & 0o001 for p in (path, *path.parents))
 
 
 def _tail(exc: BaseException) -> str:
