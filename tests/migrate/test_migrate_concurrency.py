@@ -12,7 +12,7 @@ from pgmig import exists, history, query, spawn, wait_for, write
 def _running_sleep(url: str) -> bool:
     rows = query(url, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE"
                  " 'calctl migrate apply%%' AND query LIKE '%%pg_sleep%%' AND state = 'active'")
-    return rows[0][0] > 0
+    return bool(rows[0][0] > 0)
 
 
 def test_second_applier_waits_then_finds_nothing_to_do(project: Path, pg_url: str) -> None:
