@@ -317,3 +317,4 @@ def test_search_path_change_in_a_file_does_not_move_the_history(
     assert result.returncode == 0, result.stderr
     assert history(pg_url) == ["001_schema.sql", "002_more.sql"]
     assert exists(pg_url, "app.inside")
+    assert exists(pg_url, "public.public_one"), "the next file starts with a fresh session"

@@ -40,7 +40,7 @@ def test_second_applier_gives_up_naming_the_holder(project: Path, pg_url: str) -
         assert second.returncode == 3, (out, err)
         assert "locked by pid" in err
         assert "calctl migrate apply (pid " in err  # the holder's application_name
-        assert "connected since" in err
+        assert "connected since" in err and "in a transaction since" in err
         import json
 
         assert json.loads(out)["kind"] == "error"

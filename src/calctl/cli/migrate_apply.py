@@ -174,6 +174,8 @@ def status(
     from calctl.documents import MigrationStatus
     from calctl.migrate.commands import status_command
     from calctl.migrate.target import resolve_url
+    from rich.markup import escape
+
     from calctl.output import out_console, print_json
 
     settings = app_context(ctx).settings(
@@ -191,8 +193,8 @@ def status(
                   "failed": "bold red", "missing-locally": "bold red"}
         for row in document.files:
             when = row.applied_at[:19].replace("T", " ") if row.applied_at else ""
-            console.print(f"[{styles[row.state]}]{row.state:<16}[/] {row.path}  [dim]{when}[/]",
-                          highlight=False)
+            console.print(f"[{styles[row.state]}]{row.state:<16}[/] {escape(row.path)}  "
+                          f"[dim]{when}[/]", highlight=False)
             if row.state == "failed" and row.error:
                 console.print(f"    {row.error}", markup=False)
         counts: dict[str, int] = {}
@@ -246,6 +248,8 @@ def verify(
 
 def _render_run(ctx: typer.Context, json_: bool, result: CommandResult,
                 settings: Settings) -> None:
+    from rich.markup import escape
+
     from calctl.documents import MigrationRun
     from calctl.output import err_console, out_console, print_json
 
@@ -262,7 +266,8 @@ def _render_run(ctx: typer.Context, json_: bool, result: CommandResult,
         label = {"applied": "applied", "dry_run": "ok (rolled back)", "skipped": "skipped",
                  "repaired": "repaired"}[step.status]
         how = "" if step.transaction else "  [dim](outside a transaction)[/]"
-        console.print(f"[green]{label:<16}[/] {step.path}  [dim]{step.duration_ms:.1f} ms[/]"
+        console.print(f"[green]{label:<16}[/] {escape(step.path)}  "
+                      f"[dim]{step.duration_ms:.1f} ms[/]"
                       f"{how}", highlight=False)
         if step.reason and step.status == "skipped":
             console.print(f"    {step.reason}", markup=False)

@@ -26,6 +26,7 @@ from calctl.migrate import positions
 from calctl.migrate.failure import Failure
 from calctl.migrate.history import History, Row
 from calctl.migrate.statements import Statement, split_with_offsets
+from calctl.migrate.target import changes_session, reset_session
 from calctl.migrate.transactions import is_transaction_control, may_hold_transaction_control
 from calctl.migrate.units import Unit, find_unit
 
@@ -170,6 +171,8 @@ def _run_one(conn: psycopg.Connection[Any], history: History, unit: Unit,
         if progress:
             progress(unit, "failed")
         return failure
+    if not options.dry_run and changes_session(unit.file.text):
+        reset_session(conn)
     steps.append(MigrationStep(unit.path, unit.checksum,
                                "dry_run" if options.dry_run else "applied", _ms(started),
                                unit.transactional, unit.outside_reason))

@@ -30,12 +30,14 @@ class Holder:
     since: str
     client: str
     user: str
+    busy_since: str = ""
 
 
 def holder(conn: psycopg.Connection[Any], key: int = LOCK_KEY) -> Holder | None:
     """Who holds the advisory lock ``key`` in the current database, if anyone."""
     row = conn.execute(
-        "SELECT a.pid, a.application_name, a.backend_start, a.client_addr, a.usename"
+        "SELECT a.pid, a.application_name, a.backend_start, a.xact_start,"
+        " a.client_addr, a.usename"
         " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
         " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
         " AND l.classid = %s::oid AND l.objid = %s::oid"
@@ -44,9 +46,10 @@ def holder(conn: psycopg.Connection[Any], key: int = LOCK_KEY) -> Holder | None:
     ).fetchone()
     if row is None:
         return None
-    pid, app, since, client, user = row
+    pid, app, since, busy, client, user = row
     return Holder(int(pid), str(app or ""), since.isoformat(timespec="seconds") if since else "",
-                  str(client) if client else "local socket", str(user or ""))
+                  str(client) if client else "local socket", str(user or ""),
+                  busy.isoformat(timespec="seconds") if busy else "")
 
 
 @contextlib.contextmanager
@@ -85,7 +88,8 @@ def _locked(conn: psycopg.Connection[Any], key: int, timeout: float, target: str
         by = "another applier (it has just let go; run again)"
     else:
         by = (f"pid {who.pid} ({who.application_name or 'no application_name'}, "
-              f"user {who.user}, from {who.client}, connected since {who.since})")
+              f"user {who.user}, from {who.client}, connected since {who.since}"
+              + (f", in a transaction since {who.busy_since}" if who.busy_since else "") + ")")
     return LockedError(
         f"migrations of {target} are locked by {by}; waited {timeout:g} s",
         hint="Another `calctl migrate apply` is running; wait for it, raise --lock-timeout, "

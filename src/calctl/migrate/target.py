@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -50,11 +51,33 @@ def connect(url: str, *, purpose: str, connect_timeout: int = 10) -> psycopg.Con
 
         raise UsageError(f"invalid database URL {mask_dsn(url)!r}: "
                          f"{mask_dsn(str(exc))}", code="bad-database-url") from None
+    prepare_session(conn)
+    return conn
+
+
+def prepare_session(conn: psycopg.Connection[Any]) -> None:
+    """Session settings calctl relies on (again after a file's SETs were reset)."""
     if conn.info.server_version >= 140000:
         # Lets the server notice promptly that calctl died (kill -9) mid-statement
         # and roll the file back, instead of finishing a long statement first.
         conn.execute("SET client_connection_check_interval = 1000")
-    return conn
+
+
+# A statement that changes session state beyond its transaction (not SET LOCAL).
+_SESSION_CHANGE = re.compile(r"(?:^|;)\s*(?:set|reset)\s+(?!local\b)", re.I | re.M)
+
+
+def changes_session(text: str) -> bool:
+    """Does a file change session settings (search_path, role …) that would leak onward?"""
+    return bool(_SESSION_CHANGE.search(text))
+
+
+def reset_session(conn: psycopg.Connection[Any]) -> None:
+    """Undo a file's SETs so the next file starts as under ``psql -f`` (as Flyway does)."""
+    conn.execute("RESET ALL")
+    conn.execute("RESET ROLE")
+    conn.execute("RESET SESSION AUTHORIZATION")
+    prepare_session(conn)
 
 
 def lost(url: str, exc: Exception) -> ExternalError:
