@@ -171,11 +171,11 @@ def status(
     json_: JsonOpt = False,
 ) -> None:
     """Every file's state: applied, pending, changed, failed or missing-locally."""
+    from rich.markup import escape
+
     from calctl.documents import MigrationStatus
     from calctl.migrate.commands import status_command
     from calctl.migrate.target import resolve_url
-    from rich.markup import escape
-
     from calctl.output import out_console, print_json
 
     settings = app_context(ctx).settings(
