@@ -318,3 +318,19 @@ def test_search_path_change_in_a_file_does_not_move_the_history(
     assert history(pg_url) == ["001_schema.sql", "002_more.sql"]
     assert exists(pg_url, "app.inside")
     assert exists(pg_url, "public.public_one"), "the next file starts with a fresh session"
+
+
+def test_apply_leaves_events_in_the_audit_trail(calctl: Any, project: Path, pg_url: str) -> None:
+    import json
+
+    write(project, "001_a.sql", "CREATE TABLE a (id int);\n")
+    assert run(calctl, project, pg_url).returncode == 0
+    write(project, "002_bad.sql", "SELECT * FROM nowhere;\n")
+    assert run(calctl, project, pg_url).returncode == 1
+    events = calctl("events", "--json", cwd=project, env=cli_env())
+    assert events.returncode == 0, events.stderr
+    seen = [json.loads(line) for line in events.stdout.splitlines()]
+    assert [e["type"] for e in seen] == ["migrate.applied", "migrate.apply.failed"]
+    assert seen[0]["data"]["files"] == ["001_a.sql"]
+    assert seen[1]["data"]["file"] == "migrations/002_bad.sql"
+    assert seen[1]["data"]["sqlstate"] == "42P01"

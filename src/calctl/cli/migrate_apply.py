@@ -153,6 +153,8 @@ def apply(
         settings, _source(settings, directory, order, plan), url,
         ApplyOptions(dry_run=dry_run, to=to, repair=repair, out_of_order=out_of_order),
         lock_timeout=settings.migrate.lock_timeout, progress=_progress(settings))
+    if not dry_run:
+        _record(ctx, "apply", result)
     _render_run(ctx, json_, result, settings)
 
 
@@ -243,7 +245,36 @@ def verify(
 
     result = verify_command(settings, _source(settings, directory, order, plan), server,
                             throwaway_kind=throwaway, note=note, progress=_progress(settings))
+    _record(ctx, "verify", result)
     _render_run(ctx, json_, result, settings)
+
+
+def _record(ctx: typer.Context, command: str, result: CommandResult) -> None:
+    """Leave an event in the audit trail (best effort: the database work is already done)."""
+    from calctl.documents import Finding, MigrationRun
+    from calctl.errors import CalctlError
+    from calctl.output import err_console
+
+    document = result.document
+    if isinstance(document, MigrationRun):
+        paths = [s.path for s in document.steps if s.status in ("applied", "repaired")]
+        if command == "apply" and not paths:
+            return
+        type_ = "migrate.applied" if command == "apply" else "migrate.verified"
+        data = {"database": document.database, "files": paths, "count": len(paths),
+                "duration_ms": document.duration_ms}
+    elif isinstance(document, Finding):
+        type_ = f"migrate.{command}.failed"
+        data = {"file": document.file, "line": document.line, "column": document.column,
+                "sqlstate": document.sqlstate, "error": document.error,
+                "kind": document.data.get("kind", "")}
+    else:
+        return
+    try:
+        app_context(ctx).events().emit(type_, str(document.to_dict().get("directory") or
+                                                  document.to_dict().get("file") or ""), data)
+    except CalctlError as exc:
+        err_console().print(f"calctl: warning: event not recorded: {exc.message}", markup=False)
 
 
 def _render_run(ctx: typer.Context, json_: bool, result: CommandResult,

@@ -206,13 +206,13 @@ def _temporary_cluster(_: str, note: Note) -> Iterator[Throwaway]:
         options = (f"-c listen_addresses='' -c unix_socket_directories='{base}' "
                    "-c port=5432 -c fsync=off -c synchronous_commit=off "
                    "-c full_page_writes=off")
+        started = True  # from here on, a Ctrl-C must stop whatever pg_ctl got going
         try:
             subprocess.run(
                 [str(pg_ctl), "-D", str(data), "-l", str(base / "server.log"), "-o", options,
                  "-w", "-t", "60", "start"],
                 cwd=base, capture_output=True, text=True, check=True, timeout=90,
                 start_new_session=True, **kwargs)
-            started = True
         except (OSError, subprocess.SubprocessError) as exc:
             raise Unavailable(f"{pg_ctl} start failed: {_tail(exc)}") from None
         version = initdb.resolve().parent.parent.name
@@ -221,11 +221,40 @@ def _temporary_cluster(_: str, note: Note) -> Iterator[Throwaway]:
                         f"(PostgreSQL {version}) in {base}")
     finally:
         if started:
-            with contextlib.suppress(OSError, subprocess.SubprocessError):
-                subprocess.run([str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                               cwd=base, capture_output=True, timeout=60, **kwargs)
-        shutil.rmtree(base, ignore_errors=True)
+            _stop_cluster(pg_ctl, data, kwargs)
+        _remove(base)
         note(f"removed temporary cluster {base}")
+
+
+def _stop_cluster(pg_ctl: Path, data: Path, kwargs: dict[str, Any]) -> None:
+    """Stop the cluster; if pg_ctl cannot (it was interrupted mid-start), kill the postmaster."""
+    for _ in range(2):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            done = subprocess.run([str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                                  cwd=data.parent, capture_output=True, timeout=60, **kwargs)
+            if done.returncode == 0:
+                return
+        pid_file = data / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return  # never started, or already gone
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGQUIT)  # immediate shutdown
+        import time
+
+        time.sleep(0.5)
+
+
+def _remove(directory: Path) -> None:
+    """Delete ``directory``; retry briefly while exiting server processes still write in it."""
+    import time
+
+    for _ in range(20):
+        shutil.rmtree(directory, ignore_errors=True)
+        if not directory.exists():
+            return
+        time.sleep(0.1)
 
 
 def _reachable_by_all(directory: str) -> bool:
@@ -273,7 +302,7 @@ def _embedded_server(_: str, note: Note) -> Iterator[Throwaway]:
                 warnings.simplefilter("ignore")
                 with contextlib.suppress(Exception):
                     server.cleanup()
-        shutil.rmtree(base, ignore_errors=True)
+        _remove(base)
         note(f"removed embedded server {base}")
 
 
