@@ -40,6 +40,7 @@ class MigrateSettings:
     defines: dict[str, str] = field(default_factory=dict)
     database_url_env: str = "DATABASE_URL"
     lock_timeout: float = 60.0
+    database_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,8 @@ class Finding(Document):
     traceback: str = ""
     ts: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    hint: str = ""
+    sqlstate: str = ""
 
 
 @dataclass(frozen=True)
@@ -246,11 +248,66 @@ class ErrorDocument(Document):
     hint: str = ""
 
 
+@dataclass(frozen=True)
+class MigrationStep(Record):
+    """One file ``migrate apply``/``verify`` ran (or, in a dry run, tried and rolled back)."""
+
+    path: str
+    checksum: str
+    status: Literal["applied", "dry_run", "skipped", "repaired", "failed"]
+    duration_ms: float = 0.0
+    transaction: bool = True
+    reason: str = ""
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class MigrationRun(Document):
+    """What ``migrate apply`` or ``migrate verify`` did (printed when nothing failed)."""
+
+    KIND: ClassVar[str] = "migration-run"
+
+    directory: str
+    database: str
+    command: Literal["apply", "verify"] = "apply"
+    dry_run: bool = False
+    steps: list[MigrationStep] = field(default_factory=list)
+    already_applied: int = 0
+    throwaway: str = ""
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class MigrationState(Record):
+    """One row of ``migrate status``."""
+
+    path: str
+    state: Literal["applied", "pending", "changed", "failed", "missing-locally"]
+    position: int | None = None
+    checksum: str = ""
+    recorded_checksum: str = ""
+    applied_at: str = ""
+    execution_order: int | None = None
+    duration_ms: float | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class MigrationStatus(Document):
+    KIND: ClassVar[str] = "migration-status"
+
+    directory: str
+    database: str
+    files: list[MigrationState] = field(default_factory=list)
+    ok: bool = True
+
+
 KINDS: dict[str, type[Document]] = {
     cls.KIND: cls
     for cls in (MigrationPlan, Finding, BugReport, Patch, Diagnosis, PatchResult, Event,
                 ErrorDocument)
 }
+KINDS.update({cls.KIND: cls for cls in (MigrationRun, MigrationStatus)})
 
 
 @dataclass(frozen=True)

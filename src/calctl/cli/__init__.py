@@ -83,6 +83,10 @@ def _register() -> None:
     app.command("events")(history_cli.events)
     app.command("history")(history_cli.history)
     app.add_typer(patch_cli.app, name="patch")
+    from calctl.cli import migrate_apply
+
+    if not any(group.name == "migrate" for group in app.registered_groups):
+        app.add_typer(migrate_apply.app, name="migrate")
 
 
 _register()

@@ -4,6 +4,14 @@ The audit store uses it for calctl's own ``migrations/`` (portable SQL on SQLite
 and PostgreSQL, history in ``calctl_schema_history``). It talks to the database
 through :class:`SqlConnection`, so the store's backends and the application
 database adapters can share it.
+
+``migrate apply/status/verify`` build on it for an application's PostgreSQL
+database: :mod:`calctl.migrate.engine` adds the advisory lock
+(:mod:`~calctl.migrate.locking`), the ``calctl_migrations`` history
+(:mod:`~calctl.migrate.history`), statement offsets and error positions
+(:mod:`~calctl.migrate.statements`, :mod:`~calctl.migrate.positions`),
+non-transactional files (:mod:`~calctl.migrate.transactions`) and throwaway
+databases (:mod:`~calctl.migrate.throwaway`); the checksum is this module's.
 """
 
 from __future__ import annotations

