@@ -72,11 +72,13 @@ def root(
 def _register() -> None:
     from calctl.cli import config as config_cli
     from calctl.cli import history as history_cli
+    from calctl.cli import migrate as migrate_cli
 
     app.command("init")(config_cli.init)
     app.add_typer(config_cli.app, name="config")
     app.command("events")(history_cli.events)
     app.command("history")(history_cli.history)
+    app.add_typer(migrate_cli.app, name="migrate")
 
 
 _register()

@@ -1,0 +1,92 @@
+"""The parse cache: one pickle file in the state directory's ``cache/``.
+
+Keyed by a hash of the file's text plus everything else the analysis depends on
+(analyser version, search path, defines, the ``.autocommit.`` name marker), so a
+changed file, a new calctl or different settings simply miss. One file rather
+than one per migration: loading 2,000 small files costs more than the parse.
+A cache that cannot be read is ignored; one that cannot be written is skipped —
+the cache only ever saves time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from calctl.sql.facts import ANALYSER_VERSION, FileAnalysis
+
+CACHE_FILE = "migrate-analysis.pickle"
+MAX_ENTRIES = 50_000
+
+
+def settings_key(search_path: tuple[str, ...], defines: dict[str, str]) -> str:
+    text = repr((ANALYSER_VERSION, search_path, sorted(defines.items())))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def entry_key(text: str, path: str, settings: str) -> bytes:
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
+    digest.update(settings.encode())
+    digest.update(b"A" if ".autocommit." in path else b"-")
+    return digest.digest()
+
+
+class ParseCache:
+    """Load once, look up by key, save once if anything was added."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.path = directory / CACHE_FILE if directory is not None else None
+        self.entries: dict[bytes, FileAnalysis] = {}
+        self.used: dict[bytes, FileAnalysis] = {}
+        self.added = 0
+        if self.path is not None:
+            self.entries = self._load(self.path)
+
+    @staticmethod
+    def _load(path: Path) -> dict[bytes, FileAnalysis]:
+        try:
+            with path.open("rb") as handle:
+                data: Any = pickle.load(handle)
+        except FileNotFoundError:
+            return {}
+        except Exception:
+            return {}  # corrupt or from another version: start again
+        if not isinstance(data, dict) or data.get("version") != ANALYSER_VERSION:
+            return {}
+        entries = data.get("entries")
+        return entries if isinstance(entries, dict) else {}
+
+    def get(self, key: bytes) -> FileAnalysis | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.used[key] = found
+        return found
+
+    def put(self, key: bytes, analysis: FileAnalysis) -> None:
+        self.used[key] = analysis
+        self.added += 1
+
+    def save(self) -> None:
+        if self.path is None or not self.added:
+            return
+        keep = dict(self.used)
+        for key, value in self.entries.items():
+            if len(keep) >= MAX_ENTRIES:
+                break
+            keep.setdefault(key, value)
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".analysis-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump({"version": ANALYSER_VERSION, "entries": keep}, handle,
+                                protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self.path)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)

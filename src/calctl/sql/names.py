@@ -1,0 +1,274 @@
+"""Name resolution across files: which file provides each object another file uses.
+
+Every reference resolves, in filename order, to the nearest earlier event of
+its object: a provider (CREATE, CREATE OR REPLACE, a RENAME into the name) gives
+a dependency edge; a DROP or RENAME away, or no earlier event at all, sends it to
+the nearest *later* provider — a forward dependency, the thing ``--check``
+fails on. Candidates follow the search path (the first one some file provides
+wins), built-ins (pg_catalog) were dropped by the analyser, and objects of
+extensions resolve to the file that creates the extension.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from calctl.sql.extensions import extension_of
+from calctl.sql.facts import CREATE, DROP, PROVIDING, REF, RENAME, WEAK, Fact, FileAnalysis
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``user`` needs ``object`` (at ``line``), provided by file ``provider``."""
+
+    provider: int
+    user: int
+    object: str       # "table users"
+    line: int
+    column: int
+    forward: bool     # the provider sorts after the user in filename order
+    kind: str = "uses"  # uses | drops (user must run before the dropping provider)
+
+
+@dataclass(frozen=True)
+class Missing:
+    user: int
+    object: str
+    line: int
+    column: int
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    file: int
+    other: int
+    object: str
+    line: int
+    other_line: int
+
+
+@dataclass
+class Resolution:
+    edges: list[Edge] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+# (position, line, action, fact)
+_Event = tuple[int, int, str, Fact]
+
+
+def _label(display: str, identity: str, default_schema: str) -> str:
+    prefix = default_schema + "."
+    name = identity[len(prefix):] if identity.startswith(prefix) else identity
+    return f'{display} "{name}"'
+
+
+def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
+            default_schema: str = "public") -> Resolution:
+    """Edges between files (positions are indexes into ``analyses``, filename order)."""
+    events: dict[tuple[str, str], list[_Event]] = {}
+    extensions: dict[str, list[tuple[int, int]]] = {}
+    for pos, analysis in enumerate(analyses):
+        for fact in analysis.facts:
+            action = fact.action
+            if action in PROVIDING:
+                events.setdefault((fact.kind, fact.names[0]), []).append(
+                    (pos, fact.line, action, fact))
+                if fact.kind == "extension":
+                    extensions.setdefault(fact.names[0], []).append((pos, fact.line))
+            elif action == DROP:
+                for name in fact.names:
+                    events.setdefault((fact.kind, name), []).append((pos, fact.line, DROP, fact))
+            elif action == RENAME:
+                for name in fact.names:
+                    events.setdefault((fact.kind, name), []).append((pos, fact.line, DROP, fact))
+                events.setdefault((fact.kind, fact.new), []).append(
+                    (pos, fact.line, RENAME, fact))
+
+    known_set = {k.lower() for k in known}
+    result = Resolution()
+    seen_edges: set[tuple[int, int, str]] = set()
+
+    def add_edge(edge: Edge) -> None:
+        key = (edge.provider, edge.user, edge.object)
+        if key not in seen_edges:
+            seen_edges.add(key)
+            result.edges.append(edge)
+
+    def is_known(identity: str) -> bool:
+        if not known_set:
+            return False
+        parts = identity.split(".")
+        for i in range(len(parts)):
+            if ".".join(parts[i:]) in known_set or ".".join(parts[: i + 1]) in known_set:
+                return True
+        return False
+
+    unknown_extension = any(extension_of_name(e) for e in extensions)
+
+    for pos, analysis in enumerate(analyses):
+        done: set[tuple[str, tuple[str, ...]]] = set()
+        own: set[tuple[str, str]] = set()
+        for fact in analysis.facts:
+            if fact.action in PROVIDING:
+                own.add((fact.kind, fact.names[0]))
+            elif fact.action == RENAME:
+                own.add((fact.kind, fact.new))
+        for fact in analysis.facts:
+            if fact.action not in (REF, WEAK):
+                continue
+            key = (fact.kind, fact.names)
+            if key in done:
+                continue
+            done.add(key)
+            weak = fact.action == WEAK
+            if any((fact.kind, n) in own for n in fact.names) or (
+                    fact.kind == "type" and any(("relation", n) in own for n in fact.names)):
+                continue
+            chosen, evs = _choose(fact, events)
+            label = _label(fact.display, chosen or fact.names[0], default_schema)
+            if evs is None:
+                if weak or is_known(fact.names[0]):
+                    continue
+                if fact.kind == "column":
+                    continue  # handled through its table (see _column_fallback)
+                bare = fact.names[0].rsplit(".", 1)[-1]
+                ext = extension_of(bare) if fact.kind in ("function", "type", "relation") \
+                    else None
+                if ext and ext in extensions:
+                    epos = extensions[ext][0][0]
+                    if epos != pos:
+                        add_edge(Edge(epos, pos, f'extension "{ext}"', fact.line, fact.column,
+                                      epos > pos))
+                    continue
+                if fact.kind in ("function", "type") and unknown_extension and not ext:
+                    continue
+                hint = (f'Add CREATE EXTENSION IF NOT EXISTS "{ext}" before it.' if ext else
+                        "Create it in an earlier migration, or declare it with "
+                        "--assume-exists if it exists outside this directory.")
+                result.missing.append(Missing(pos, label, fact.line, fact.column, hint))
+                continue
+            assert chosen is not None
+            prior = [e for e in evs if e[0] < pos]
+            last = prior[-1] if prior else None
+            if last is not None and last[2] != DROP:
+                add_edge(Edge(last[0], pos, label, fact.line, fact.column, False))
+                # a later DROP/RENAME of the object must stay after this use
+                for e in evs:
+                    if e[0] > pos and e[2] == DROP:
+                        add_edge(Edge(pos, e[0], label, e[1], 1, False, "drops"))
+                        break
+                continue
+            later = [e for e in evs if e[0] > pos and e[2] != DROP]
+            if later:
+                if not weak:
+                    add_edge(Edge(later[0][0], pos, label, fact.line, fact.column, True))
+                continue
+            if weak or is_known(chosen):
+                continue
+            result.missing.append(Missing(
+                pos, label, fact.line, fact.column,
+                "It is dropped or renamed before this file runs; use the new name, or "
+                "recreate it first."))
+        _columns(pos, analysis, events, result, add_edge, is_known, default_schema)
+
+    _chain_providers(events, add_edge, default_schema)
+    result.duplicates.extend(_duplicates(events, default_schema))
+    return result
+
+
+def extension_of_name(extension: str) -> bool:
+    """True for an extension this module has no object list for."""
+    from calctl.sql.extensions import EXTENSION_OBJECTS
+
+    return extension not in EXTENSION_OBJECTS and extension not in ("plpgsql",)
+
+
+def _choose(fact: Fact, events: dict[tuple[str, str], list[_Event]]) -> \
+        tuple[str | None, list[_Event] | None]:
+    kinds = (fact.kind, "relation") if fact.kind == "type" else (fact.kind,)
+    for kind in kinds:
+        for name in fact.names:
+            evs = events.get((kind, name))
+            if evs and any(e[2] != DROP for e in evs):
+                return name, evs
+    return None, None
+
+
+def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], list[_Event]],
+             result: Resolution, add_edge: object, is_known: object,
+             default_schema: str) -> None:
+    """Column references with no provider of the column: report them when the table is
+    created in this directory by a plain CREATE TABLE that does not list the column."""
+    seen: set[tuple[str, ...]] = set()
+    for fact in analysis.facts:
+        if fact.kind != "column" or fact.action != REF or fact.names in seen:
+            continue
+        seen.add(fact.names)
+        if any(events.get(("column", n)) for n in fact.names):
+            continue
+        if any(("column", n) in {(f.kind, f.names[0]) for f in analysis.facts
+                                 if f.action in PROVIDING} for n in fact.names):
+            continue
+        for name in fact.names:
+            table = name.rsplit(".", 1)[0]
+            evs = events.get(("relation", table))
+            if not evs:
+                continue
+            providers = [e for e in evs if e[2] != DROP]
+            if not providers:
+                break
+            if any(e[3].open or e[2] == RENAME or e[3].display != "table" for e in providers):
+                break
+            if callable(is_known) and is_known(name):
+                break
+            column = name.rsplit(".", 1)[1]
+            result.missing.append(Missing(
+                pos, f'column "{column}" of {_label("table", table, default_schema)}',
+                fact.line, fact.column,
+                "No migration adds this column; add it (ALTER TABLE … ADD COLUMN) in an "
+                "earlier file, or fix the name."))
+            break
+
+
+def _chain_providers(events: dict[tuple[str, str], list[_Event]], add_edge: object,
+                     default_schema: str) -> None:
+    """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order."""
+    assert callable(add_edge)
+    for (kind, name), evs in events.items():
+        if kind == "column" or len(evs) < 2:
+            continue
+        files: list[tuple[int, int, Fact]] = []
+        for e in evs:
+            if not files or files[-1][0] != e[0]:
+                files.append((e[0], e[1], e[3]))
+        for (a, _, _), (b, line, fact) in itertools.pairwise(files):
+            if a < b:
+                add_edge(Edge(a, b, _label(fact.display, name, default_schema), line, 1,
+                              False, "redefines"))
+
+
+def _duplicates(events: dict[tuple[str, str], list[_Event]],
+                default_schema: str) -> list[Duplicate]:
+    out = []
+    for (kind, name), evs in events.items():
+        if kind in ("column", "extension", "schema"):
+            continue
+        current: _Event | None = None
+        for e in evs:
+            if e[2] == DROP:
+                current = None
+            elif e[2] in (CREATE, RENAME):
+                if current is not None and current[0] != e[0] and e[2] == CREATE:
+                    out.append(Duplicate(e[0], current[0],
+                                         _label(e[3].display, name, default_schema),
+                                         e[1], current[1]))
+                elif current is None:
+                    current = e
+            else:  # CREATE OR REPLACE redefines on purpose
+                current = current or e
+    return out
