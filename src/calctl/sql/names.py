@@ -244,6 +244,8 @@ def _chain_providers(events: dict[tuple[str, str], list[_Event]], add_edge: obje
             continue
         files: list[tuple[int, int, Fact]] = []
         for e in evs:
+            if e[2] == DROP:
+                continue  # a drop between definitions is ordered by the uses around it
             if not files or files[-1][0] != e[0]:
                 files.append((e[0], e[1], e[3]))
         for (a, _, _), (b, line, fact) in itertools.pairwise(files):
