@@ -1111,6 +1111,69 @@ def _ignores(text: str) -> tuple[tuple[str, ...], list[tuple[int, tuple[str, ...
     return tuple(file_codes), lines
 
 
+_PIECE = re.compile(
+    r"\$([A-Za-z_][A-Za-z_0-9]*|)\$.*?\$\1\$|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*"
+    r"|/\*.*?\*/|;|[^;'\"$/-]+|.",
+    re.S,
+)
+
+
+def split_statements(text: str) -> list[tuple[int, int]]:
+    """(start, end) character ranges of the statements of ``text``, split on top-level
+    semicolons (quotes, dollar quotes and comments respected), without parsing."""
+    pieces: list[tuple[int, int]] = []
+    start = 0
+    for m in _PIECE.finditer(text):
+        if m.group(0) == ";":
+            pieces.append((start, m.start()))
+            start = m.end()
+    if text[start:].strip():
+        pieces.append((start, len(text)))
+    return pieces
+
+
+def _parse_pieces(text: str, data: bytes, ext: Extractor, notes: list[Note],
+                  extra: list[Fact], search_path: Sequence[str]) -> list[dict[str, Any]]:
+    from pglast import parser
+
+    from calctl.sql.fallback import analyse_tokens
+
+    ascii_only = len(data) == len(text)
+    stmts: list[dict[str, Any]] = []
+    failed: list[tuple[int, int, str]] = []
+    for start, end in split_statements(text):
+        piece = text[start:end]
+        if not piece.strip():
+            continue
+        base = start if ascii_only else len(text[:start].encode("utf-8"))
+        try:
+            sub = json.loads(parser.parse_sql_json(piece)).get("stmts") or []
+        except parser.ParseError as exc:
+            message = str(exc.args[0]) if exc.args else str(exc)
+            offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+            line, col = ext.lines.pos(base + offset)
+            failed.append((line, col, message))
+            first_line = ext.lines.line(base)
+            facts, _ = analyse_tokens(piece, search_path)
+            extra.extend(f._replace(line=f.line + first_line - 1) for f in facts)
+            continue
+        end_byte = base + len(piece.encode("utf-8")) if not ascii_only else end
+        for raw in sub:
+            raw["_base"] = base
+            raw["_end"] = end_byte
+            stmts.append(raw)
+    if failed:
+        line, col, message = failed[0]
+        more = f" ({len(failed) - 1} more statements fail to parse)" if len(failed) > 1 else ""
+        notes.append(Note(
+            "CAL006", line, col,
+            f"PostgreSQL parser: {message} (line {line}, column {col}){more}; the statements "
+            "it rejects are analysed approximately from tokens",
+            "Fix the syntax; objects those statements create or use may be missed.",
+        ))
+    return stmts
+
+
 def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public",),
             defines: dict[str, str] | None = None) -> FileAnalysis:
     """Extract the facts of one migration file's (up) SQL text. Never raises on bad SQL."""
@@ -1131,30 +1194,21 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
         ))
     ext = Extractor(rendered, search_path)
     file_ignores, ignore_lines = _ignores(text)
-    try:
-        tree = json.loads(parser.parse_sql_json(rendered))
-    except parser.ParseError as exc:
-        from calctl.sql.fallback import analyse_tokens
-
-        message = str(exc.args[0]) if exc.args else str(exc)
-        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
-        line, col = ext.lines.pos(offset)
-        notes.append(Note(
-            "CAL006", line, col,
-            f"PostgreSQL parser: {message} (line {line}, column {col}); "
-            "analysed approximately from tokens",
-            "Fix the syntax; objects this file creates or uses may be missed until then.",
-        ))
-        facts, token_spans = analyse_tokens(rendered, search_path)
-        return FileAnalysis(tuple(facts), tuple(notes), tuple(token_spans), file_ignores, True,
-                            not _NO_TX_MARK.search(text), len(token_spans))
-    stmts = tree.get("stmts") or []
-    spans: list[Span] = []
     data = ext.data
+    extra_facts: list[Fact] = []
+    try:
+        stmts = json.loads(parser.parse_sql_json(rendered)).get("stmts") or []
+    except parser.ParseError:
+        # parse statement by statement: only the statements PostgreSQL rejects are
+        # read approximately, the rest of the file keeps exact facts
+        approximate = True
+        stmts = _parse_pieces(rendered, data, ext, notes, extra_facts, search_path)
+    spans: list[Span] = []
     prev_last = 0
     for raw in stmts:
-        start = raw.get("stmt_location", 0)
-        length = raw.get("stmt_len", 0) or (len(data) - start)
+        ext.base = base = raw.get("_base", 0)
+        start = base + raw.get("stmt_location", 0)
+        length = raw.get("stmt_len", 0) or (raw.get("_end", len(data)) - start)
         lead = _LEADING.match(data, start)
         first = lead.end() if lead else start
         ext.fallback_line = ext.lines.line(first)
@@ -1171,6 +1225,8 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
             except (KeyError, TypeError, AttributeError, IndexError, ValueError):
                 # an unexpected tree shape must not stop the analysis of the file
                 approximate = True
+    ext.base = 0
+    ext.facts.extend(extra_facts)
     notes.extend(ext.notes)
     explicit_marker = bool(_NO_TX_MARK.search(text)) or ".autocommit." in path
     transaction = not (explicit_marker or ext.non_tx or ext.explicit_tx)
