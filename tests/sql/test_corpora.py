@@ -11,7 +11,7 @@ from typing import Any
 from calctl.config import MigrateSettings
 from calctl.sql.analyse import analyse
 from calctl.sql.discovery import natural_key
-from calctl.sql.plan import build_plan, lint_directory
+from calctl.sql.plan import lint_directory
 from calctl.sql.rules.cal005_duplicate_version import version_of
 from conftest import corpus
 

@@ -21,7 +21,8 @@ def _copy(tmp_path: Path, renames: dict[str, str]) -> Path:
     return target
 
 
-def test_filename_order_that_applies_is_kept(tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+def test_filename_order_that_applies_is_kept(tmp_path: Path, pg_url: str,
+        pg_apply: Callable[..., Any]) -> None:
     plan, files = build_plan(SHOP, MigrateSettings(), cache_dir=tmp_path)
     assert plan.safe
     assert [f.moved_from for f in plan.files] == [None] * len(plan.files)
@@ -41,11 +42,12 @@ def test_filename_order_that_applies_is_kept(tmp_path: Path, pg_url: str, pg_app
     assert 'enum "order_status"' in orders or 'type "order_status"' in orders
 
 
-def test_creator_renumbered_after_its_users(tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+def test_creator_renumbered_after_its_users(tmp_path: Path, pg_url: str,
+        pg_apply: Callable[..., Any]) -> None:
     directory = _copy(tmp_path, {"003_users.sql": "015_users.sql"})
     names = sorted(p.name for p in directory.glob("*.sql"))
     assert pg_apply(pg_url, directory, names), "filename order should fail here"
-    plan, files = build_plan(directory, MigrateSettings(), cache_dir=tmp_path / "c")
+    plan, _ = build_plan(directory, MigrateSettings(), cache_dir=tmp_path / "c")
     assert not plan.safe
     forward = [p for p in plan.problems if p.code == "CAL001"]
     assert any(p.path == "004_accounts.sql" and "015_users.sql" in p.message for p in forward)
@@ -55,7 +57,8 @@ def test_creator_renumbered_after_its_users(tmp_path: Path, pg_url: str, pg_appl
     assert order.index("015_users.sql") < order.index("004_accounts.sql")
 
 
-def test_plan_of_renumbered_directory_applies(tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+def test_plan_of_renumbered_directory_applies(tmp_path: Path, pg_url: str,
+        pg_apply: Callable[..., Any]) -> None:
     directory = _copy(tmp_path, {"003_users.sql": "015_users.sql",
                                  "007_touch_function.sql": "016_touch_function.sql",
                                  "004_accounts.sql": "017_accounts.sql"})
@@ -64,7 +67,8 @@ def test_plan_of_renumbered_directory_applies(tmp_path: Path, pg_url: str, pg_ap
     assert [f.path for f in files] == [f.path for f in plan.files]
 
 
-def test_non_transactional_file_is_marked(tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+def test_non_transactional_file_is_marked(tmp_path: Path, pg_url: str,
+        pg_apply: Callable[..., Any]) -> None:
     directory = tmp_path / "m"
     directory.mkdir()
     (directory / "001_t.sql").write_text("CREATE TABLE t (id int, v text);\n")

@@ -10,6 +10,7 @@ migrations are left out.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,7 +109,8 @@ def read_migration(directory: Path, path: Path) -> MigrationFile:
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"{relative}: cannot read: {exc.strerror}", code="unreadable") from exc
+        raise UsageError(f"{relative}:1: cannot read: {exc.strerror}", code="unreadable",
+                         hint="Check the file's permissions.") from exc
     raw = decode(path, data, relative)
     return MigrationFile(relative, path, up_section(raw), raw)
 
@@ -130,6 +132,11 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
     chosen: list[tuple[str, Path]] = []
     for path in directory.rglob("*"):
         if not path.is_file():
+            if path.is_symlink() and path.name.endswith(".sql") and not path.exists():
+                relative = path.relative_to(directory).as_posix()
+                raise UsageError(f"{relative}:1: cannot read: the symlink points nowhere "
+                                 f"({os.readlink(path)})", code="unreadable",
+                                 hint="Fix or remove the link, or leave it out with --exclude.")
             continue
         relative = path.relative_to(directory).as_posix()
         if any(part.startswith(".") for part in relative.split("/")):
