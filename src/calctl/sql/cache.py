@@ -90,3 +90,63 @@ class ParseCache:
             except OSError:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+
+
+RESULT_FILE = "migrate-results.pickle"
+MAX_RESULTS = 8
+
+
+def result_key(scope: str, directory: str, paths: list[str], keys: list[bytes],
+               extra: tuple[str, ...]) -> bytes:
+    """Key of a whole directory's result: every file's path and content key, plus settings."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((ANALYSER_VERSION, scope, directory, extra)).encode())
+    for path, key in zip(paths, keys, strict=True):
+        digest.update(path.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+        digest.update(key)
+    return digest.digest()
+
+
+def load_result(directory: Path | None, key: bytes) -> Any:
+    """The stored result for ``key`` (a plan or lint report), or None."""
+    if directory is None:
+        return None
+    try:
+        with (directory / RESULT_FILE).open("rb") as handle:
+            data = pickle.load(handle)
+    except Exception:
+        return None
+    if not isinstance(data, dict) or data.get("version") != ANALYSER_VERSION:
+        return None
+    return data.get("results", {}).get(key)
+
+
+def store_result(directory: Path | None, key: bytes, value: Any) -> None:
+    """Remember a directory's result (the last few directories/settings are kept)."""
+    if directory is None:
+        return
+    path = directory / RESULT_FILE
+    results: dict[bytes, Any] = {}
+    try:
+        with path.open("rb") as handle:
+            data = pickle.load(handle)
+        if isinstance(data, dict) and data.get("version") == ANALYSER_VERSION:
+            results = dict(data.get("results", {}))
+    except Exception:
+        results = {}
+    results.pop(key, None)
+    results[key] = value
+    while len(results) > MAX_RESULTS:
+        results.pop(next(iter(results)))
+    with contextlib.suppress(OSError):
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".results-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump({"version": ANALYSER_VERSION, "results": results}, handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from calctl.sql.extensions import extension_of
 from calctl.sql.facts import CREATE, DROP, PROVIDING, REF, RENAME, WEAK, Fact, FileAnalysis
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """``user`` needs ``object`` (at ``line``), provided by file ``provider``."""
 
     provider: int
@@ -32,8 +32,7 @@ class Edge:
     kind: str = "uses"  # uses | drops (user must run before the dropping provider)
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(NamedTuple):
     user: int
     object: str
     line: int
@@ -41,8 +40,7 @@ class Missing:
     hint: str = ""
 
 
-@dataclass(frozen=True)
-class Duplicate:
+class Duplicate(NamedTuple):
     file: int
     other: int
     object: str
@@ -92,12 +90,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     known_set = {k.lower() for k in known}
     result = Resolution()
     seen_edges: set[tuple[int, int, str]] = set()
+    edges = result.edges
 
     def add_edge(edge: Edge) -> None:
         key = (edge.provider, edge.user, edge.object)
         if key not in seen_edges:
             seen_edges.add(key)
-            result.edges.append(edge)
+            edges.append(edge)
 
     def is_known(identity: str) -> bool:
         if not known_set:
@@ -109,53 +108,61 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         return False
 
     unknown_extension = any(extension_of_name(e) for e in extensions)
+    ref_actions = (REF, WEAK)
 
     for pos, analysis in enumerate(analyses):
         done: set[tuple[str, tuple[str, ...]]] = set()
         own: set[tuple[str, str]] = set()
+        refs: list[Fact] = []
         for fact in analysis.facts:
-            if fact.action in PROVIDING:
+            action = fact.action
+            if action in ref_actions:
+                key = (fact.kind, fact.names)
+                if key not in done:
+                    done.add(key)
+                    refs.append(fact)
+            elif action in PROVIDING:
                 own.add((fact.kind, fact.names[0]))
-            elif fact.action == RENAME:
+            elif action == RENAME:
                 own.add((fact.kind, fact.new))
-        for fact in analysis.facts:
-            if fact.action not in (REF, WEAK):
+        for fact in refs:
+            kind = fact.kind
+            names = fact.names
+            if (kind, names[0]) in own or (len(names) > 1 and any((kind, n) in own
+                                                                   for n in names)):
                 continue
-            key = (fact.kind, fact.names)
-            if key in done:
+            if kind == "type" and any(("relation", n) in own for n in names):
                 continue
-            done.add(key)
             weak = fact.action == WEAK
-            if any((fact.kind, n) in own for n in fact.names) or (
-                    fact.kind == "type" and any(("relation", n) in own for n in fact.names)):
-                continue
             chosen, evs = _choose(fact, events)
-            label = _label(fact.display, chosen or fact.names[0], default_schema)
             if evs is None:
-                if weak or is_known(fact.names[0]):
-                    continue
-                if fact.kind == "column":
-                    continue  # handled through its table (see _column_fallback)
-                bare = fact.names[0].rsplit(".", 1)[-1]
-                ext = extension_of(bare) if fact.kind in ("function", "type", "relation") \
-                    else None
+                if weak or kind == "column" or is_known(names[0]):
+                    continue  # columns without a provider: see _columns
+                bare = names[0].rsplit(".", 1)[-1]
+                ext = extension_of(bare) if kind in ("function", "type", "relation") else None
                 if ext and ext in extensions:
                     epos = extensions[ext][0][0]
                     if epos != pos:
                         add_edge(Edge(epos, pos, f'extension "{ext}"', fact.line, fact.column,
                                       epos > pos))
                     continue
-                if fact.kind in ("function", "type") and unknown_extension and not ext:
+                if kind in ("function", "type") and unknown_extension and not ext:
                     continue
                 hint = (f'Add CREATE EXTENSION IF NOT EXISTS "{ext}" before it.' if ext else
                         "Create it in an earlier migration, or declare it with "
                         "--assume-exists if it exists outside this directory.")
-                result.missing.append(Missing(pos, label, fact.line, fact.column, hint))
+                result.missing.append(Missing(pos, _label(fact.display, names[0],
+                                                          default_schema),
+                                              fact.line, fact.column, hint))
                 continue
             assert chosen is not None
-            prior = [e for e in evs if e[0] < pos]
-            last = prior[-1] if prior else None
+            last = None
+            for e in evs:
+                if e[0] >= pos:
+                    break
+                last = e
             if last is not None and last[2] != DROP:
+                label = _label(fact.display, chosen, default_schema)
                 add_edge(Edge(last[0], pos, label, fact.line, fact.column, False))
                 # a later DROP/RENAME of the object must stay after this use
                 for e in evs:
@@ -163,15 +170,16 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                         add_edge(Edge(pos, e[0], label, e[1], 1, False, "drops"))
                         break
                 continue
-            later = [e for e in evs if e[0] > pos and e[2] != DROP]
-            if later:
+            later = next((e for e in evs if e[0] > pos and e[2] != DROP), None)
+            if later is not None:
                 if not weak:
-                    add_edge(Edge(later[0][0], pos, label, fact.line, fact.column, True))
+                    add_edge(Edge(later[0], pos, _label(fact.display, chosen, default_schema),
+                                  fact.line, fact.column, True))
                 continue
             if weak or is_known(chosen):
                 continue
             result.missing.append(Missing(
-                pos, label, fact.line, fact.column,
+                pos, _label(fact.display, chosen, default_schema), fact.line, fact.column,
                 "It is dropped or renamed before this file runs; use the new name, or "
                 "recreate it first."))
         _columns(pos, analysis, events, result, add_edge, is_known, default_schema)

@@ -13,13 +13,18 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from calctl.config import MigrateSettings
 from calctl.documents import Dependency, LintReport, MigrationPlan, PlanFile, Problem
 from calctl.sql.discovery import MigrationFile, discover
-from calctl.sql.facts import FileAnalysis
-from calctl.sql.graph import Ordering, stable_order
-from calctl.sql.names import Resolution, resolve
+
+# The analysis modules load only when something must be analysed: a warm run whose
+# result is cached needs none of them.
+if TYPE_CHECKING:
+    from calctl.config import MigrateSettings
+    from calctl.sql.facts import FileAnalysis
+    from calctl.sql.graph import Ordering
+    from calctl.sql.names import Resolution
 
 # Below this many files to parse, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 400
@@ -63,19 +68,30 @@ def _analyse_many(items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
         return [_analyse_one(item) for item in items]
 
 
+def _keys(files: list[MigrationFile], settings: MigrateSettings) -> list[bytes]:
+    from calctl.sql.cache import entry_key, settings_key
+
+    search_path = tuple(settings.search_path) or ("public",)
+    skey = settings_key(search_path, dict(settings.defines))
+    return [entry_key(f.text, f.path, skey) for f in files]
+
+
 def analyse_directory(directory: Path, settings: MigrateSettings, *,
                       cache_dir: Path | None = None,
-                      files: list[MigrationFile] | None = None) -> DirectoryAnalysis:
+                      files: list[MigrationFile] | None = None,
+                      keys: list[bytes] | None = None) -> DirectoryAnalysis:
     """Read, analyse (cached), resolve and order every migration of ``directory``."""
-    from calctl.sql.cache import ParseCache, entry_key, settings_key
+    from calctl.sql.cache import ParseCache
+    from calctl.sql.graph import stable_order
+    from calctl.sql.names import resolve
 
     if files is None:
         files = discover(directory, globs=settings.glob, exclude=settings.exclude)
     search_path = tuple(settings.search_path) or ("public",)
     defines = dict(settings.defines)
     cache = ParseCache(cache_dir)
-    skey = settings_key(search_path, defines)
-    keys = [entry_key(f.text, f.path, skey) for f in files]
+    if keys is None:
+        keys = _keys(files, settings)
     analyses: list[FileAnalysis | None] = [cache.get(k) for k in keys]
     todo = [i for i, a in enumerate(analyses) if a is None]
     if todo:
@@ -176,8 +192,20 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
                files: list[MigrationFile] | None = None) -> tuple[MigrationPlan,
                                                                    list[MigrationFile]]:
     """Plan ``directory``: returns the plan document and the files in execution order."""
-    result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files)
+    from calctl.sql.cache import load_result, result_key, store_result
+
+    if files is None:
+        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+    keys = _keys(files, settings)
+    rkey = result_key("order", str(directory), [f.path for f in files], keys,
+                      tuple(settings.known_objects))
+    cached = load_result(cache_dir, rkey)
+    if isinstance(cached, MigrationPlan) and len(cached.files) == len(files):
+        by_path = {f.path: f for f in files}
+        return cached, [by_path[f.path] for f in cached.files]
+    result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files, keys=keys)
     plan = plan_from(result, problems_of(result, "order"))
+    store_result(cache_dir, rkey, plan)
     return plan, [result.files[i] for i in result.ordering.order]
 
 
@@ -185,6 +213,18 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
                    cache_dir: Path | None = None,
                    files: list[MigrationFile] | None = None) -> LintReport:
     """Every problem of every rule, for ``migrate lint``."""
-    result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files)
+    from calctl.sql.cache import load_result, result_key, store_result
+
+    if files is None:
+        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+    keys = _keys(files, settings)
+    rkey = result_key("lint", str(directory), [f.path for f in files], keys,
+                      tuple(settings.known_objects))
+    cached = load_result(cache_dir, rkey)
+    if isinstance(cached, LintReport):
+        return cached
+    result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files, keys=keys)
     problems = problems_of(result, "lint")
-    return LintReport(directory=str(directory), files=len(result.files), problems=problems)
+    report = LintReport(directory=str(directory), files=len(result.files), problems=problems)
+    store_result(cache_dir, rkey, report)
+    return report
