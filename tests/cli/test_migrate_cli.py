@@ -173,7 +173,7 @@ def test_layouts_flags_templates_and_ignores(calctl: Any, tmp_path: Path) -> Non
 def test_warm_run_uses_the_cache_and_sees_changes(calctl: Any, project: Path) -> None:
     _write(project / "migrations", MISNUMBERED)
     first = calctl("migrate", "order", "--json", cwd=project)
-    cache = project / ".calctl" / "cache" / "migrate-analysis.pickle"
+    cache = project / ".calctl" / "cache" / "migrate-analysis.marshal"
     assert cache.is_file()
     stamp = cache.stat().st_mtime_ns
     second = calctl("migrate", "order", "--json", cwd=project)
@@ -184,7 +184,7 @@ def test_warm_run_uses_the_cache_and_sees_changes(calctl: Any, project: Path) ->
     third = calctl("migrate", "order", "--json", cwd=project).json()
     assert any(p["code"] == "CAL003" and 'table "users"' in p["message"]
                for p in third["problems"])
-    cache.write_bytes(b"not a pickle")
+    cache.write_bytes(b"not a marshal dump")
     fourth = calctl("migrate", "order", "--json", cwd=project)
     assert fourth.returncode == 0 and fourth.stdout == calctl(
         "migrate", "order", "--json", cwd=project).stdout

@@ -25,7 +25,7 @@ def test_pg_regression_never_crashes_the_analyser() -> None:
         result = analyse(path.read_bytes().decode("utf-8", "replace"), path=path.name)
         approximate += result.approximate
         for fact in result.facts:
-            assert fact.line >= 1 and all(fact.names)
+            assert fact[3] >= 1 and all(fact[2])  # line, names
         for note in result.notes:
             assert note.line >= 1
     assert 0 < approximate < len(files)  # some files are invalid on purpose, most are not

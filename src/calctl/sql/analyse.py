@@ -168,11 +168,11 @@ class Extractor:
         elif self.weak and action in (ALTER, DROP, RENAME) and not guarded:
             guarded = True
         line, col = self.where(node)
-        self.facts.append(Fact(action, kind, names, line, col, display, guarded, new, open_))
+        self.facts.append((action, kind, names, line, col, display, guarded, new, open_))
         if action in (CREATE, REPLACE) and kind in ("relation", "type", "function"):
             schema = names[0].split(".", 1)[0]
             if schema not in self.default_path and schema not in _BUILTIN_SCHEMAS:
-                self.facts.append(Fact(REF, "schema", (schema,), line, col, "schema"))
+                self.facts.append((REF, "schema", (schema,), line, col, "schema", False, "", False))
 
     def ref_relation(self, rv: Node, display: str = "table", *, guarded: bool = False) -> \
             tuple[str, ...]:
@@ -1155,7 +1155,7 @@ def _parse_pieces(text: str, data: bytes, ext: Extractor, notes: list[Note],
             failed.append((line, col, message))
             first_line = ext.lines.line(base)
             facts, _ = analyse_tokens(piece, search_path)
-            extra.extend(f._replace(line=f.line + first_line - 1) for f in facts)
+            extra.extend((*f[:3], f[3] + first_line - 1, *f[4:]) for f in facts)
             continue
         end_byte = base + len(piece.encode("utf-8")) if not ascii_only else end
         for raw in sub:

@@ -12,10 +12,10 @@ share one in PostgreSQL), ``type``, ``function``, ``schema``, ``extension``,
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Final, NamedTuple
 
 # Bump whenever extraction changes: cached analyses of an older version are ignored.
-ANALYSER_VERSION = "3"
+ANALYSER_VERSION = "4"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -29,16 +29,27 @@ WEAK = "weak"          # needed only later (function bodies) or guarded (DO bloc
 PROVIDING = frozenset({CREATE, REPLACE})
 
 
-class Fact(NamedTuple):
-    action: str
-    kind: str
-    names: tuple[str, ...]   # candidate identities, most likely first (search path order)
-    line: int
-    column: int
-    display: str             # "table", "view", "enum", "function" … for messages
-    guarded: bool = False    # IF [NOT] EXISTS, missing_ok
-    new: str = ""            # RENAME target identity
-    open: bool = False       # a relation whose columns are not all listed (LIKE, AS, INHERITS)
+# A fact is a plain tuple (not a NamedTuple) so that thousands of them move between
+# worker processes and the cache with ``marshal``, without per-object rebuilding.
+# Fields, read with the index constants below:
+#   action, kind, names (candidate identities, most likely first), line, column,
+#   display ("table", "view", "enum" … for messages), guarded (IF [NOT] EXISTS),
+#   new (RENAME target identity), open (a relation whose columns are not all listed)
+Fact = tuple[str, str, tuple[str, ...], int, int, str, bool, str, bool]
+ACTION: Final = 0
+KIND: Final = 1
+NAMES: Final = 2
+LINE: Final = 3
+COLUMN: Final = 4
+DISPLAY: Final = 5
+GUARDED: Final = 6
+NEW: Final = 7
+OPEN: Final = 8
+
+
+def fact(action: str, kind: str, names: tuple[str, ...], line: int, column: int,
+         display: str, guarded: bool = False, new: str = "", open: bool = False) -> Fact:
+    return (action, kind, names, line, column, display, guarded, new, open)
 
 
 class Note(NamedTuple):
@@ -73,3 +84,16 @@ def display_name(identity: str, default_schema: str = "public") -> str:
     """``public.users`` → ``users``; other schemas stay qualified."""
     prefix = default_schema + "."
     return identity[len(prefix):] if identity.startswith(prefix) else identity
+
+
+def to_plain(analysis: FileAnalysis) -> tuple[Any, ...]:
+    """The analysis as nested plain tuples (marshal-able)."""
+    return (analysis.facts, tuple(map(tuple, analysis.notes)),
+            tuple(map(tuple, analysis.spans)), analysis.file_ignores, analysis.approximate,
+            analysis.transaction, analysis.statements)
+
+
+def from_plain(data: tuple[Any, ...]) -> FileAnalysis:
+    facts, notes, spans, ignores, approximate, transaction, statements = data
+    return FileAnalysis(facts, tuple(Note(*n) for n in notes), tuple(Span(*x) for x in spans),
+                        ignores, approximate, transaction, statements)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from calctl.sql.facts import CREATE, REPLACE, WEAK, Fact, Span
+from calctl.sql.facts import CREATE, REPLACE, WEAK, Fact, Span, fact
 
 _NAME = r'((?:"[^"]+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_][\w$]*))?)'
 _CREATE = re.compile(
@@ -85,7 +85,7 @@ def analyse_tokens(text: str, search_path: Sequence[str]) -> tuple[list[Fact], l
             action = REPLACE if m.group(1) else CREATE
             lead = len(statement) - len(statement.lstrip())
             at = line + statement.count("\n", lead, max(m.start(), lead))
-            facts.append(Fact(action, kind, (identity,), at, 1, display, open=True))
+            facts.append(fact(action, kind, (identity,), at, 1, display, open=True))
             created.add(identity)
         for m in _REFS.finditer(statement):
             parts = _ident(m.group(2))
@@ -95,5 +95,5 @@ def analyse_tokens(text: str, search_path: Sequence[str]) -> tuple[list[Fact], l
                      else tuple(f"{s}.{parts[0]}" for s in path))
             if any(n in created for n in names):
                 continue
-            facts.append(Fact(WEAK, "relation", names, line, 1, "table"))
+            facts.append(fact(WEAK, "relation", names, line, 1, "table"))
     return facts, spans

@@ -17,7 +17,24 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from calctl.sql.extensions import extension_of
-from calctl.sql.facts import CREATE, DROP, PROVIDING, REF, RENAME, WEAK, Fact, FileAnalysis
+from calctl.sql.facts import (
+    ACTION,
+    COLUMN,
+    CREATE,
+    DISPLAY,
+    DROP,
+    KIND,
+    LINE,
+    NAMES,
+    NEW,
+    OPEN,
+    PROVIDING,
+    REF,
+    RENAME,
+    WEAK,
+    Fact,
+    FileAnalysis,
+)
 
 
 class Edge(NamedTuple):
@@ -72,20 +89,20 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     extensions: dict[str, list[tuple[int, int]]] = {}
     for pos, analysis in enumerate(analyses):
         for fact in analysis.facts:
-            action = fact.action
+            action = fact[ACTION]
             if action in PROVIDING:
-                events.setdefault((fact.kind, fact.names[0]), []).append(
-                    (pos, fact.line, action, fact))
-                if fact.kind == "extension":
-                    extensions.setdefault(fact.names[0], []).append((pos, fact.line))
+                events.setdefault((fact[KIND], fact[NAMES][0]), []).append(
+                    (pos, fact[LINE], action, fact))
+                if fact[KIND] == "extension":
+                    extensions.setdefault(fact[NAMES][0], []).append((pos, fact[LINE]))
             elif action == DROP:
-                for name in fact.names:
-                    events.setdefault((fact.kind, name), []).append((pos, fact.line, DROP, fact))
+                for name in fact[NAMES]:
+                    events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
             elif action == RENAME:
-                for name in fact.names:
-                    events.setdefault((fact.kind, name), []).append((pos, fact.line, DROP, fact))
-                events.setdefault((fact.kind, fact.new), []).append(
-                    (pos, fact.line, RENAME, fact))
+                for name in fact[NAMES]:
+                    events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
+                events.setdefault((fact[KIND], fact[NEW]), []).append(
+                    (pos, fact[LINE], RENAME, fact))
 
     known_set = {k.lower() for k in known}
     result = Resolution()
@@ -115,25 +132,25 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         own: set[tuple[str, str]] = set()
         refs: list[Fact] = []
         for fact in analysis.facts:
-            action = fact.action
+            action = fact[ACTION]
             if action in ref_actions:
-                key = (fact.kind, fact.names)
+                key = (fact[KIND], fact[NAMES])
                 if key not in done:
                     done.add(key)
                     refs.append(fact)
             elif action in PROVIDING:
-                own.add((fact.kind, fact.names[0]))
+                own.add((fact[KIND], fact[NAMES][0]))
             elif action == RENAME:
-                own.add((fact.kind, fact.new))
+                own.add((fact[KIND], fact[NEW]))
         for fact in refs:
-            kind = fact.kind
-            names = fact.names
+            kind = fact[KIND]
+            names = fact[NAMES]
             if (kind, names[0]) in own or (len(names) > 1 and any((kind, n) in own
                                                                    for n in names)):
                 continue
             if kind == "type" and any(("relation", n) in own for n in names):
                 continue
-            weak = fact.action == WEAK
+            weak = fact[ACTION] == WEAK
             chosen, evs = _choose(fact, events)
             if evs is None:
                 if weak or kind == "column" or is_known(names[0]):
@@ -143,7 +160,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if ext and ext in extensions:
                     epos = extensions[ext][0][0]
                     if epos != pos:
-                        add_edge(Edge(epos, pos, f'extension "{ext}"', fact.line, fact.column,
+                        add_edge(Edge(epos, pos, f'extension "{ext}"', fact[LINE], fact[COLUMN],
                                       epos > pos))
                     continue
                 if kind in ("function", "type") and unknown_extension and not ext:
@@ -151,9 +168,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 hint = (f'Add CREATE EXTENSION IF NOT EXISTS "{ext}" before it.' if ext else
                         "Create it in an earlier migration, or declare it with "
                         "--assume-exists if it exists outside this directory.")
-                result.missing.append(Missing(pos, _label(fact.display, names[0],
+                result.missing.append(Missing(pos, _label(fact[DISPLAY], names[0],
                                                           default_schema),
-                                              fact.line, fact.column, hint))
+                                              fact[LINE], fact[COLUMN], hint))
                 continue
             assert chosen is not None
             last = None
@@ -162,8 +179,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     break
                 last = e
             if last is not None and last[2] != DROP:
-                label = _label(fact.display, chosen, default_schema)
-                add_edge(Edge(last[0], pos, label, fact.line, fact.column, False))
+                label = _label(fact[DISPLAY], chosen, default_schema)
+                add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
                 # a later DROP/RENAME of the object must stay after this use
                 for e in evs:
                     if e[0] > pos and e[2] == DROP:
@@ -173,13 +190,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             later = next((e for e in evs if e[0] > pos and e[2] != DROP), None)
             if later is not None:
                 if not weak:
-                    add_edge(Edge(later[0], pos, _label(fact.display, chosen, default_schema),
-                                  fact.line, fact.column, True))
+                    add_edge(Edge(later[0], pos, _label(fact[DISPLAY], chosen, default_schema),
+                                  fact[LINE], fact[COLUMN], True))
                 continue
             if weak or is_known(chosen):
                 continue
             result.missing.append(Missing(
-                pos, _label(fact.display, chosen, default_schema), fact.line, fact.column,
+                pos, _label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
                 "It is dropped or renamed before this file runs; use the new name, or "
                 "recreate it first."))
         _columns(pos, analysis, events, result, add_edge, is_known, default_schema)
@@ -198,9 +215,9 @@ def extension_of_name(extension: str) -> bool:
 
 def _choose(fact: Fact, events: dict[tuple[str, str], list[_Event]]) -> \
         tuple[str | None, list[_Event] | None]:
-    kinds = (fact.kind, "relation") if fact.kind == "type" else (fact.kind,)
+    kinds = (fact[KIND], "relation") if fact[KIND] == "type" else (fact[KIND],)
     for kind in kinds:
-        for name in fact.names:
+        for name in fact[NAMES]:
             evs = events.get((kind, name))
             if evs and any(e[2] != DROP for e in evs):
                 return name, evs
@@ -214,15 +231,15 @@ def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], lis
     created in this directory by a plain CREATE TABLE that does not list the column."""
     seen: set[tuple[str, ...]] = set()
     for fact in analysis.facts:
-        if fact.kind != "column" or fact.action != REF or fact.names in seen:
+        if fact[KIND] != "column" or fact[ACTION] != REF or fact[NAMES] in seen:
             continue
-        seen.add(fact.names)
-        if any(events.get(("column", n)) for n in fact.names):
+        seen.add(fact[NAMES])
+        if any(events.get(("column", n)) for n in fact[NAMES]):
             continue
-        if any(("column", n) in {(f.kind, f.names[0]) for f in analysis.facts
-                                 if f.action in PROVIDING} for n in fact.names):
+        if any(("column", n) in {(f[KIND], f[NAMES][0]) for f in analysis.facts
+                                 if f[ACTION] in PROVIDING} for n in fact[NAMES]):
             continue
-        for name in fact.names:
+        for name in fact[NAMES]:
             table = name.rsplit(".", 1)[0]
             evs = events.get(("relation", table))
             if not evs:
@@ -230,14 +247,14 @@ def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], lis
             providers = [e for e in evs if e[2] != DROP]
             if not providers:
                 break
-            if any(e[3].open or e[2] == RENAME or e[3].display != "table" for e in providers):
+            if any(e[3][OPEN] or e[2] == RENAME or e[3][DISPLAY] != "table" for e in providers):
                 break
             if callable(is_known) and is_known(name):
                 break
             column = name.rsplit(".", 1)[1]
             result.missing.append(Missing(
                 pos, f'column "{column}" of {_label("table", table, default_schema)}',
-                fact.line, fact.column,
+                fact[LINE], fact[COLUMN],
                 "No migration adds this column; add it (ALTER TABLE … ADD COLUMN) in an "
                 "earlier file, or fix the name."))
             break
@@ -258,7 +275,7 @@ def _chain_providers(events: dict[tuple[str, str], list[_Event]], add_edge: obje
                 files.append((e[0], e[1], e[3]))
         for (a, _, _), (b, line, fact) in itertools.pairwise(files):
             if a < b:
-                add_edge(Edge(a, b, _label(fact.display, name, default_schema), line, 1,
+                add_edge(Edge(a, b, _label(fact[DISPLAY], name, default_schema), line, 1,
                               False, "redefines"))
 
 
@@ -275,7 +292,7 @@ def _duplicates(events: dict[tuple[str, str], list[_Event]],
             elif e[2] in (CREATE, RENAME):
                 if current is not None and current[0] != e[0] and e[2] == CREATE:
                     out.append(Duplicate(e[0], current[0],
-                                         _label(e[3].display, name, default_schema),
+                                         _label(e[3][DISPLAY], name, default_schema),
                                          e[1], current[1]))
                 elif current is None:
                     current = e

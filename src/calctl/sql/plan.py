@@ -47,12 +47,24 @@ def _analyse_one(item: tuple[str, str, tuple[str, ...], dict[str, str]]) -> File
     return analyse(text, path=path, search_path=search_path, defines=defines)
 
 
+def _analyse_plain(item: tuple[str, str, tuple[str, ...], dict[str, str]]) -> bytes:
+    """In a worker: the analysis as marshal bytes (much cheaper to send than pickles)."""
+    import marshal
+
+    from calctl.sql.facts import to_plain
+
+    return marshal.dumps(to_plain(_analyse_one(item)))
+
+
 def _analyse_many(items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
                   ) -> list[FileAnalysis]:
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_THRESHOLD or workers < 2:
         return [_analyse_one(item) for item in items]
+    import marshal
     import multiprocessing
+
+    from calctl.sql.facts import from_plain
 
     try:
         context = multiprocessing.get_context("fork")
@@ -63,9 +75,10 @@ def _analyse_many(items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
     chunk = max(16, len(items) // (workers * 4))
     try:
         with context.Pool(workers) as pool:
-            return pool.map(_analyse_one, items, chunksize=chunk)
+            blobs = pool.map(_analyse_plain, items, chunksize=chunk)
     except OSError:
         return [_analyse_one(item) for item in items]
+    return [from_plain(marshal.loads(blob)) for blob in blobs]
 
 
 def _keys(files: list[MigrationFile], settings: MigrateSettings) -> list[bytes]:
