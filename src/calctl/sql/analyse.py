@@ -26,6 +26,7 @@ from calctl.sql.facts import (
     REF,
     RENAME,
     REPLACE,
+    UNQUALIFIED,
     WEAK,
     Fact,
     FileAnalysis,
@@ -50,6 +51,10 @@ _TYPE_DISPLAY = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
 _FUNC_DISPLAY = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
                  "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate"}
 _SEQ_FUNCS = frozenset({"nextval", "currval", "setval"})
+
+
+class _Unqualified(tuple[str, ...]):
+    """Candidates of a name written without a schema (one per search-path schema)."""
 
 
 class _Lines:
@@ -111,6 +116,7 @@ class Extractor:
         self.fallback_line = 1
         self.weak = False       # references are WEAK (DO blocks, function bodies)
         self.ctes: list[set[str]] = []
+        self.params: frozenset[str] = frozenset()  # parameter names inside a function body
 
     # ------------------------------------------------------------ positions
 
@@ -151,7 +157,7 @@ class Extractor:
             return ()
         if kind == "relation" and name in catalog.RELATIONS:
             return ()
-        return tuple(f"{schema}.{name}" for schema in self.path)
+        return _Unqualified(f"{schema}.{name}" for schema in self.path)
 
     def rel_parts(self, rv: Node) -> tuple[str, ...]:
         parts = [rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")]
@@ -165,6 +171,10 @@ class Extractor:
             return
         if action == REF and self.weak:
             action = WEAK
+        if isinstance(names, _Unqualified):
+            names = tuple(names)  # plain again, for marshal
+            if action in (REF, WEAK) and not new:
+                new = UNQUALIFIED
         elif self.weak and action in (ALTER, DROP, RENAME) and not guarded:
             guarded = True
         line, col = self.where(node)
@@ -277,6 +287,8 @@ class Extractor:
         names = _strs(fields)
         if len(names) != len(fields) or not names:
             return  # contains * or something else
+        if names[0] in self.params:
+            return  # a function parameter ($1 by name, or function_name.param)
         if len(names) == 1:
             if names[0] in outputs or len(scope) != 1:
                 return
@@ -484,6 +496,9 @@ class Extractor:
             schema, _, rel = table[0].partition(".")
             self.add(CREATE, "relation", (f"{schema}.{rel}_{col}_seq",), cd, "sequence")
         for con in cd.get("constraints") or []:
+            if (con.get("Constraint") or {}).get("contype") == "CONSTR_IDENTITY":
+                schema, _, rel = table[0].partition(".")
+                self.add(CREATE, "relation", (f"{schema}.{rel}_{col}_seq",), cd, "sequence")
             self.constraint(table, con.get("Constraint") or {}, scope, column=col)
         if cd.get("raw_default"):
             self.walk(cd["raw_default"], _Scope(scope, scope))
@@ -791,8 +806,11 @@ class Extractor:
         display = "procedure" if st.get("is_procedure") else "function"
         action = REPLACE if st.get("replace") else CREATE
         self.add(action, "function", (self.create_name(parts),), st, display)
+        params = {parts[-1]} if parts else set()
         for param in st.get("parameters") or []:
             fp = param.get("FunctionParameter") or {}
+            if fp.get("name"):
+                params.add(fp["name"])
             self.ref_type(fp.get("argType"))
             if fp.get("defexpr"):
                 self.walk(fp["defexpr"])
@@ -805,6 +823,14 @@ class Extractor:
                 language = (_sval(de.get("arg")) or "").lower()
             elif de.get("defname") == "as":
                 body = de
+        saved_params = self.params
+        self.params = frozenset(params)
+        try:
+            self.function_body(st, language, body)
+        finally:
+            self.params = saved_params
+
+    def function_body(self, st: Node, language: str, body: Node | None) -> None:
         if st.get("sql_body"):
             self.walk(st["sql_body"])
             return

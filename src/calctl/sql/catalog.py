@@ -1,7 +1,8 @@
-"""Names PostgreSQL provides before any migration runs (pg_catalog, information_schema).
+"""Names PostgreSQL provides before any migration runs (pg_catalog).
 
 Generated once from PostgreSQL 18's catalogs (``pg_proc``, ``pg_type``, ``pg_class``
-in pg_catalog and information_schema). Only names: a reference to one of them is
+in pg_catalog, which is always first on the search path; information_schema names
+need their schema, which the analyser treats as built in). Only names: a reference to one of them is
 never "missing", whatever its arguments.
 """
 
@@ -505,29 +506,20 @@ xml_send xmlagg xmlcomment xmlconcat2 xmlexists xmltext xmlvalidate xpath xpath_
 TYPES = frozenset("""
 aclitem any anyarray anycompatible anycompatiblearray anycompatiblemultirange
 anycompatiblenonarray anycompatiblerange anyelement anyenum anymultirange anynonarray anyrange
-bigint bigserial bit bool boolean box bpchar bytea cardinal_number char character character_data
-cid cidr circle cstring date datemultirange daterange dec decimal double event_trigger
-fdw_handler float float4 float8 gtsvector index_am_handler inet int int2 int2vector int4
-int4multirange int4range int8 int8multirange int8range integer internal interval json jsonb
-jsonpath language_handler line lseg macaddr macaddr8 money name numeric nummultirange numrange
-oid oidvector path pg_brin_bloom_summary pg_brin_minmax_multi_summary pg_ddl_command
-pg_dependencies pg_lsn pg_mcv_list pg_ndistinct pg_node_tree pg_snapshot point polygon real
-record refcursor regclass regcollation regconfig regdictionary regnamespace regoper regoperator
-regproc regprocedure regrole regtype serial serial2 serial4 serial8 smallint smallserial
-sql_identifier table_am_handler text tid time time_stamp timestamp timestamptz timetz trigger
-tsm_handler tsmultirange tsquery tsrange tstzmultirange tstzrange tsvector txid_snapshot unknown
-uuid varbit varchar void xid xid8 xml yes_or_no
+bigint bigserial bit bool boolean box bpchar bytea char character cid cidr circle cstring date
+datemultirange daterange dec decimal double event_trigger fdw_handler float float4 float8
+gtsvector index_am_handler inet int int2 int2vector int4 int4multirange int4range int8
+int8multirange int8range integer internal interval json jsonb jsonpath language_handler line
+lseg macaddr macaddr8 money name numeric nummultirange numrange oid oidvector path
+pg_brin_bloom_summary pg_brin_minmax_multi_summary pg_ddl_command pg_dependencies pg_lsn
+pg_mcv_list pg_ndistinct pg_node_tree pg_snapshot point polygon real record refcursor regclass
+regcollation regconfig regdictionary regnamespace regoper regoperator regproc regprocedure
+regrole regtype serial serial2 serial4 serial8 smallint smallserial table_am_handler text tid
+time timestamp timestamptz timetz trigger tsm_handler tsmultirange tsquery tsrange
+tstzmultirange tstzrange tsvector txid_snapshot unknown uuid varbit varchar void xid xid8 xml
 """.split())
 
 RELATIONS = frozenset("""
-_pg_foreign_data_wrappers _pg_foreign_servers _pg_foreign_table_columns _pg_foreign_tables
-_pg_user_mappings administrable_role_authorizations applicable_roles attributes character_sets
-check_constraint_routine_usage check_constraints collation_character_set_applicability
-collations column_column_usage column_domain_usage column_options column_privileges
-column_udt_usage columns constraint_column_usage constraint_table_usage data_type_privileges
-domain_constraints domain_udt_usage domains element_types enabled_roles
-foreign_data_wrapper_options foreign_data_wrappers foreign_server_options foreign_servers
-foreign_table_options foreign_tables information_schema_catalog_name key_column_usage parameters
 pg_aggregate pg_aios pg_am pg_amop pg_amproc pg_attrdef pg_attribute pg_auth_members pg_authid
 pg_available_extension_versions pg_available_extensions pg_backend_memory_contexts pg_cast
 pg_class pg_collation pg_config pg_constraint pg_conversion pg_cursors pg_database
@@ -555,11 +547,5 @@ pg_statio_user_sequences pg_statio_user_tables pg_statistic pg_statistic_ext
 pg_statistic_ext_data pg_stats pg_stats_ext pg_stats_ext_exprs pg_subscription
 pg_subscription_rel pg_tables pg_tablespace pg_timezone_abbrevs pg_timezone_names pg_transform
 pg_trigger pg_ts_config pg_ts_config_map pg_ts_dict pg_ts_parser pg_ts_template pg_type pg_user
-pg_user_mapping pg_user_mappings pg_views pg_wait_events referential_constraints
-role_column_grants role_routine_grants role_table_grants role_udt_grants role_usage_grants
-routine_column_usage routine_privileges routine_routine_usage routine_sequence_usage
-routine_table_usage routines schemata sequences sql_features sql_implementation_info sql_parts
-sql_sizing table_constraints table_privileges tables transforms triggered_update_columns
-triggers udt_privileges usage_privileges user_defined_types user_mapping_options user_mappings
-view_column_usage view_routine_usage view_table_usage views
+pg_user_mapping pg_user_mappings pg_views pg_wait_events
 """.split())

@@ -27,6 +27,7 @@ REF = "ref"            # needed when the statement runs
 WEAK = "weak"          # needed only later (function bodies) or guarded (DO blocks)
 
 PROVIDING = frozenset({CREATE, REPLACE})
+UNQUALIFIED = "*"
 
 
 # A fact is a plain tuple (not a NamedTuple) so that thousands of them move between
@@ -34,7 +35,8 @@ PROVIDING = frozenset({CREATE, REPLACE})
 # Fields, read with the index constants below:
 #   action, kind, names (candidate identities, most likely first), line, column,
 #   display ("table", "view", "enum" … for messages), guarded (IF [NOT] EXISTS),
-#   new (RENAME target identity), open (a relation whose columns are not all listed)
+#   new (RENAME target identity; for references UNQUALIFIED when the name carried no
+#   schema), open (a relation whose columns are not all listed)
 Fact = tuple[str, str, tuple[str, ...], int, int, str, bool, str, bool]
 ACTION: Final = 0
 KIND: Final = 1

@@ -31,6 +31,7 @@ from calctl.sql.facts import (
     PROVIDING,
     REF,
     RENAME,
+    UNQUALIFIED,
     WEAK,
     Fact,
     FileAnalysis,
@@ -126,6 +127,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 
     unknown_extension = any(extension_of_name(e) for e in extensions)
     ref_actions = (REF, WEAK)
+    by_bare: dict[tuple[str, str], str] = {}
+    for (kind_, identity), evs_ in events.items():
+        if kind_ != "column" and "." in identity and any(e[2] != DROP for e in evs_):
+            by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
 
     for pos, analysis in enumerate(analyses):
         done: set[tuple[str, tuple[str, ...]]] = set()
@@ -152,6 +157,15 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 continue
             weak = fact[ACTION] == WEAK
             chosen, evs = _choose(fact, events)
+            if evs is None and fact[NEW] == UNQUALIFIED and kind != "column":
+                # unqualified, and no schema on the path has it: some file may create it
+                # in a schema the tool, role or database puts on the path; use that one,
+                # but only as ordering information (never a forward-dependency error)
+                bare = names[0].split(".", 1)[1]
+                elsewhere = by_bare.get((kind, bare))
+                if elsewhere:
+                    chosen, evs = elsewhere, events[(kind, elsewhere)]
+                    weak = True
             if evs is None:
                 if weak or kind == "column" or is_known(names[0]):
                     continue  # columns without a provider: see _columns
