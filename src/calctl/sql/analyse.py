@@ -931,6 +931,14 @@ class Extractor:
             if kind and not (kind == "schema" and names == ("public",)):
                 self.add(REF, kind, names, obj.get("RangeVar") or st, display)
 
+    def st_CopyStmt(self, st: Node) -> None:
+        rv = st.get("relation")
+        if rv:
+            table = self.ref_relation(rv)
+            self.ref_columns(table, _strs(st.get("attlist")), rv)
+        if st.get("query"):
+            self.walk(st["query"])
+
     def st_TruncateStmt(self, st: Node) -> None:
         for rel in st.get("relations") or []:
             if "RangeVar" in rel:

@@ -31,15 +31,15 @@ def render(text: str, defines: dict[str, str]) -> tuple[str, list[tuple[int, str
         return text, []
     missing: list[tuple[int, str]] = []
 
-    def replace(m: re.Match[str], expression: str) -> str:
+    def replace(m: re.Match[str], expression: str, source: str) -> str:
         if _CONTROL.match(expression):
             return " " * 0
         key = template_key(expression)
         if key in defines:
             return defines[key]
-        missing.append((text.count("\n", 0, m.start()) + 1, expression))
+        missing.append((source.count("\n", 0, m.start()) + 1, expression))
         return "tpl_" + re.sub(r"\W", "_", key).lower()
 
-    out = _GO.sub(lambda m: replace(m, m.group(1)), text)
-    out = _FLYWAY.sub(lambda m: replace(m, m.group(1)), out)
+    out = _GO.sub(lambda m: replace(m, m.group(1), text), text)
+    out = _FLYWAY.sub(lambda m: replace(m, m.group(1), out), out)
     return out, missing
