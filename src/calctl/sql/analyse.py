@@ -75,12 +75,9 @@ class _Lines:
 
 
 def _strs(items: Sequence[Node] | None) -> tuple[str, ...]:
-    out = []
-    for item in items or ():
-        value = item.get("String")
-        if value is not None:
-            out.append(value.get("sval", ""))
-    return tuple(out)
+    if not items:
+        return ()
+    return tuple([item["String"].get("sval", "") for item in items if "String" in item])
 
 
 def _sval(node: Node | None) -> str | None:
@@ -171,13 +168,22 @@ class Extractor:
             return
         if action == REF and self.weak:
             action = WEAK
-        if isinstance(names, _Unqualified):
+        elif self.weak and action in (ALTER, DROP, RENAME) and not guarded:
+            guarded = True
+        if type(names) is _Unqualified:
             names = tuple(names)  # plain again, for marshal
             if action in (REF, WEAK) and not new:
                 new = UNQUALIFIED
-        elif self.weak and action in (ALTER, DROP, RENAME) and not guarded:
-            guarded = True
-        line, col = self.where(node)
+        # where(), inlined: this runs for every fact
+        loc = node.get("location", -1) if node else -1
+        if type(loc) is int and loc >= 0 and not self.line_base:
+            offset = self.base + loc
+            newlines = self.lines.newlines
+            index = bisect.bisect_left(newlines, offset)
+            line = index + 1
+            col = offset - (newlines[index - 1] + 1 if index else 0) + 1
+        else:
+            line, col = self.where(node)
         self.facts.append((action, kind, names, line, col, display, guarded, new, open_))
         if action in (CREATE, REPLACE) and kind in ("relation", "type", "function"):
             schema = names[0].split(".", 1)[0]
