@@ -8,6 +8,7 @@ turns them into resolved settings and the directory, for any command here.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +30,7 @@ from calctl.cli._options import (
 if TYPE_CHECKING:
     from calctl.config import Settings
     from calctl.documents import LintReport, MigrationPlan, Problem
+    from calctl.sql.discovery import MigrationFile
 
 app = typer.Typer(help="Order, lint and apply the SQL migrations of a directory.",
                   no_args_is_help=True)
@@ -114,16 +116,53 @@ def order(
     assume_exists: AssumeExistsOpt = None,
 ) -> None:
     """Print the dependency-safe order of the migrations, explaining every move."""
-    from calctl.sql.plan import build_plan
-
     settings, path = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                       define=define, search_path=search_path,
                                       assume_exists=assume_exists)
-    plan, _ = build_plan(path, settings.migrate, cache_dir=cache_dir(settings))
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
-    _emit_plan(plan, path, fmt, check=check, quiet=settings.quiet)
-    if check and not plan.safe:
-        raise typer.Exit(1)
+    code = _cached_run("order", path, settings, (fmt.value, check),
+                       lambda files, keys, cache: _order_output(path, settings, files, keys,
+                                                                cache, fmt, check))
+    if code:
+        raise typer.Exit(code)
+
+
+def _order_output(path: Path, settings: Settings, files: list[MigrationFile],
+                  keys: list[bytes], cache: Path | None, fmt: OutputFormat,
+                  check: bool) -> tuple[str, int]:
+    from calctl.sql.plan import build_plan
+
+    plan, _ = build_plan(path, settings.migrate, cache_dir=cache, files=files, keys=keys)
+    return _render_plan(plan, path, fmt, check=check), int(check and not plan.safe)
+
+
+def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ...],
+                produce: Callable[[list[MigrationFile], list[bytes], Path | None],
+                                  tuple[str, int]]) -> int:
+    """Print the command's output, replaying it when the directory and flags are unchanged.
+
+    An unchanged directory (every file's content hash) with the same settings and flags
+    prints what it printed last time: a warm CI run reads and hashes the files and
+    nothing else.
+    """
+    from calctl.sql.cache import file_keys, load_output, result_key, store_output
+    from calctl.sql.discovery import discover
+
+    migrate = settings.migrate
+    files = discover(path, globs=migrate.glob, exclude=migrate.exclude)
+    keys = file_keys(files, migrate)
+    cache = cache_dir(settings)
+    extra = (*migrate.known_objects, repr(flags), str(sys.stdout.isatty()))
+    key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
+    replay = load_output(cache, key)
+    if replay is None:
+        text, code = produce(files, keys, cache)
+        store_output(cache, key, text, code)
+    else:
+        text, code = replay
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return code
 
 
 @app.command("lint")
@@ -150,12 +189,19 @@ def lint(
     settings, path = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                       define=define, search_path=search_path,
                                       assume_exists=assume_exists)
-    report = lint_directory(path, settings.migrate, cache_dir=cache_dir(settings))
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
-    _emit_lint(report, path, fmt)
     failing = {"error"} if fail_on == "error" else {"error", "warning"}
-    if any(p.severity in failing for p in report.problems):
-        raise typer.Exit(1)
+
+    def produce(files: list[MigrationFile], keys: list[bytes],
+                cache: Path | None) -> tuple[str, int]:
+        report = lint_directory(path, settings.migrate, cache_dir=cache, files=files,
+                                keys=keys)
+        return (_render_lint(report, path, fmt),
+                int(any(p.severity in failing for p in report.problems)))
+
+    code = _cached_run("lint", path, settings, (fmt.value, fail_on), produce)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("rules")
@@ -185,55 +231,57 @@ def rules(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
 
 # ---------------------------------------------------------------- rendering
+# Renderers return the text instead of printing it, so a warm run can replay it.
 
 
-def _emit_problems_machine(problems: list[Problem], path: Path, fmt: OutputFormat) -> bool:
+def _problems_machine(problems: list[Problem], path: Path, fmt: OutputFormat) -> str | None:
     from calctl.cli._problem_formats import github_lines, sarif
-    from calctl.output import print_json
+    from calctl.output import to_json
 
     if fmt is OutputFormat.github:
-        lines = github_lines(path, problems)
-        sys.stdout.write("".join(line + "\n" for line in lines))
-        return True
+        return "".join(line + "\n" for line in github_lines(path, problems))
     if fmt is OutputFormat.sarif:
-        print_json(sarif(path, problems))
-        return True
-    return False
+        return to_json(sarif(path, problems)) + "\n"
+    return None
 
 
-def _emit_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bool,
-               quiet: bool) -> None:
-    if fmt is OutputFormat.json:
-        from calctl.output import print_json
-
-        print_json(plan)
-        return
-    if _emit_problems_machine(plan.problems, path, fmt):
-        return
-    from rich.markup import escape
-
+def _rich_text(markup: str) -> str:
+    """``markup`` as the stdout console would print it (colours only on a terminal)."""
     from calctl.output import out_console
 
     console = out_console()
+    with console.capture() as captured:
+        console.print(markup, highlight=False)
+    return captured.get()
+
+
+def _render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bool) -> str:
+    if fmt is OutputFormat.json:
+        from calctl.output import to_json
+
+        return to_json(plan) + "\n"
+    machine = _problems_machine(plan.problems, path, fmt)
+    if machine is not None:
+        return machine
+    from rich.markup import escape
+
     moved = [f for f in plan.files if f.moved_from is not None]
     out: list[str] = []
     if not check:
         width = len(str(len(plan.files)))
         for f in plan.files:
             if f.moved_from is None:
-                out.append(f"{f.position + 1:>{width}}  {f.path}")
+                out.append(f"{f.position + 1:>{width}}  {escape(f.path)}")
             else:
                 out.append(f"[bold yellow]{f.position + 1:>{width}}  {escape(f.path)}  "
                            f"(moved from {f.moved_from + 1}: {escape(f.reason)})[/]")
-    elif moved:
+    else:
         for f in moved:
             was = (f.moved_from or 0) + 1
             out.append(f"[bold yellow]move {escape(f.path)} from position {was} "
                        f"to {f.position + 1}: {escape(f.reason)}[/]")
-    if out:
-        console.print("\n".join(out), highlight=False)
     if plan.problems:
-        console.print(_problem_block(plan.problems))
+        out.append(_problem_block(plan.problems))
     errors = sum(p.severity == "error" for p in plan.problems)
     warnings = sum(p.severity == "warning" for p in plan.problems)
     if plan.safe:
@@ -243,7 +291,8 @@ def _emit_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: boo
                    "files must move (the order above is safe")
     else:
         verdict = f"[red]problems found[/] ({len(plan.files)} files"
-    console.print(f"{verdict}; {errors} errors, {warnings} warnings)")
+    out.append(f"{verdict}; {errors} errors, {warnings} warnings)")
+    return _rich_text("\n".join(out))
 
 
 def _problem_block(problems: list[Problem]) -> str:
@@ -260,19 +309,16 @@ def _problem_block(problems: list[Problem]) -> str:
     return "\n".join(lines)
 
 
-def _emit_lint(report: LintReport, path: Path, fmt: OutputFormat) -> None:
+def _render_lint(report: LintReport, path: Path, fmt: OutputFormat) -> str:
     if fmt is OutputFormat.json:
-        from calctl.output import print_json
+        from calctl.output import to_json
 
-        print_json(report)
-        return
-    if _emit_problems_machine(report.problems, path, fmt):
-        return
-    from calctl.output import out_console
-
-    console = out_console()
-    if report.problems:
-        console.print(_problem_block(report.problems))
+        return to_json(report) + "\n"
+    machine = _problems_machine(report.problems, path, fmt)
+    if machine is not None:
+        return machine
     errors = sum(p.severity == "error" for p in report.problems)
     warnings = sum(p.severity == "warning" for p in report.problems)
-    console.print(f"{report.files} files checked: {errors} errors, {warnings} warnings")
+    block = _problem_block(report.problems) + "\n" if report.problems else ""
+    return _rich_text(f"{block}{report.files} files checked: {errors} errors, "
+                      f"{warnings} warnings")

@@ -16,13 +16,18 @@ import marshal
 import os
 import pickle
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calctl.sql.facts import ANALYSER_VERSION, FileAnalysis, from_plain, to_plain
 
 # marshal, not pickle: the analyses are plain tuples, and marshal reads them 3-4× faster
 CACHE_FILE = "migrate-analysis.marshal"
+
+if TYPE_CHECKING:
+    from calctl.config import MigrateSettings
+    from calctl.sql.discovery import MigrationFile
 MAX_ENTRIES = 50_000
 
 
@@ -36,6 +41,13 @@ def entry_key(text: str, path: str, settings: str) -> bytes:
     digest.update(settings.encode())
     digest.update(b"A" if ".autocommit." in path else b"-")
     return digest.digest()
+
+
+def file_keys(files: Sequence[MigrationFile], settings: MigrateSettings) -> list[bytes]:
+    """The cache key of every file under these settings."""
+    search_path = tuple(settings.search_path) or ("public",)
+    skey = settings_key(search_path, dict(settings.defines))
+    return [entry_key(f.text, f.path, skey) for f in files]
 
 
 class ParseCache:
@@ -99,6 +111,7 @@ class ParseCache:
 
 
 RESULT_FILE = "migrate-results.pickle"
+OUTPUT_FILE = "migrate-output.marshal"
 MAX_RESULTS = 8
 
 
@@ -154,5 +167,43 @@ def store_result(directory: Path | None, key: bytes, value: Any) -> None:
                             protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def load_output(directory: Path | None, key: bytes) -> tuple[str, int] | None:
+    """A command's printed output and exit code for ``key`` (see :func:`store_output`)."""
+    if directory is None:
+        return None
+    try:
+        data = marshal.loads((directory / OUTPUT_FILE).read_bytes())
+        text, code = data[key]
+    except Exception:
+        return None
+    return (text, code) if isinstance(text, str) and isinstance(code, int) else None
+
+
+def store_output(directory: Path | None, key: bytes, text: str, code: int) -> None:
+    """Remember what a command printed for an unchanged directory and the same flags, so
+    a warm run only reads, hashes and replays (the last few outputs are kept)."""
+    if directory is None:
+        return
+    path = directory / OUTPUT_FILE
+    try:
+        data = dict(marshal.loads(path.read_bytes()))
+    except Exception:
+        data = {}
+    data.pop(key, None)
+    data[key] = (text, code)
+    while len(data) > MAX_RESULTS:
+        data.pop(next(iter(data)))
+    with contextlib.suppress(OSError, ValueError):
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".output-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(marshal.dumps(data))
+            os.replace(tmp, path)
+        except (OSError, ValueError):
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -82,11 +82,9 @@ def _analyse_many(items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
 
 
 def _keys(files: list[MigrationFile], settings: MigrateSettings) -> list[bytes]:
-    from calctl.sql.cache import entry_key, settings_key
+    from calctl.sql.cache import file_keys
 
-    search_path = tuple(settings.search_path) or ("public",)
-    skey = settings_key(search_path, dict(settings.defines))
-    return [entry_key(f.text, f.path, skey) for f in files]
+    return file_keys(files, settings)
 
 
 def analyse_directory(directory: Path, settings: MigrateSettings, *,
@@ -202,14 +200,18 @@ def _what(result: DirectoryAnalysis, user: int, provider: int) -> str:
 
 def build_plan(directory: Path, settings: MigrateSettings, *,
                cache_dir: Path | None = None,
-               files: list[MigrationFile] | None = None) -> tuple[MigrationPlan,
-                                                                   list[MigrationFile]]:
-    """Plan ``directory``: returns the plan document and the files in execution order."""
+               files: list[MigrationFile] | None = None,
+               keys: list[bytes] | None = None) -> tuple[MigrationPlan, list[MigrationFile]]:
+    """Plan ``directory``: returns the plan document and the files in execution order.
+
+    ``keys`` (from :func:`calctl.sql.cache.file_keys`) saves hashing the files again.
+    """
     from calctl.sql.cache import load_result, result_key, store_result
 
     if files is None:
         files = discover(directory, globs=settings.glob, exclude=settings.exclude)
-    keys = _keys(files, settings)
+    if keys is None:
+        keys = _keys(files, settings)
     rkey = result_key("order", str(directory), [f.path for f in files], keys,
                       tuple(settings.known_objects))
     cached = load_result(cache_dir, rkey)
@@ -224,13 +226,15 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
 
 def lint_directory(directory: Path, settings: MigrateSettings, *,
                    cache_dir: Path | None = None,
-                   files: list[MigrationFile] | None = None) -> LintReport:
+                   files: list[MigrationFile] | None = None,
+                   keys: list[bytes] | None = None) -> LintReport:
     """Every problem of every rule, for ``migrate lint``."""
     from calctl.sql.cache import load_result, result_key, store_result
 
     if files is None:
         files = discover(directory, globs=settings.glob, exclude=settings.exclude)
-    keys = _keys(files, settings)
+    if keys is None:
+        keys = _keys(files, settings)
     rkey = result_key("lint", str(directory), [f.path for f in files], keys,
                       tuple(settings.known_objects))
     cached = load_result(cache_dir, rkey)
