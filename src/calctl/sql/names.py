@@ -88,18 +88,37 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     """Edges between files (positions are indexes into ``analyses``, filename order)."""
     events: dict[tuple[str, str], list[_Event]] = {}
     extensions: dict[str, list[tuple[int, int]]] = {}
+    # one pass over every fact: the events of each object, and per file the distinct
+    # references and the objects the file provides itself
+    per_file: list[tuple[list[Fact], set[tuple[str, str]]]] = []
+    ref_actions = (REF, WEAK)
     for pos, analysis in enumerate(analyses):
+        done: set[tuple[str, tuple[str, ...]]] = set()
+        own: set[tuple[str, str]] = set()
+        refs: list[Fact] = []
+        per_file.append((refs, own))
         for fact in analysis.facts:
             action = fact[ACTION]
-            if action in PROVIDING:
-                events.setdefault((fact[KIND], fact[NAMES][0]), []).append(
-                    (pos, fact[LINE], action, fact))
+            if action in ref_actions:
+                key = (fact[KIND], fact[NAMES])
+                if key not in done:
+                    done.add(key)
+                    refs.append(fact)
+            elif action in PROVIDING:
+                provided = (fact[KIND], fact[NAMES][0])
+                own.add(provided)
+                bucket = events.get(provided)
+                if bucket is None:
+                    events[provided] = [(pos, fact[LINE], action, fact)]
+                else:
+                    bucket.append((pos, fact[LINE], action, fact))
                 if fact[KIND] == "extension":
                     extensions.setdefault(fact[NAMES][0], []).append((pos, fact[LINE]))
             elif action == DROP:
                 for name in fact[NAMES]:
                     events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
             elif action == RENAME:
+                own.add((fact[KIND], fact[NEW]))
                 for name in fact[NAMES]:
                     events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
                 events.setdefault((fact[KIND], fact[NEW]), []).append(
@@ -126,27 +145,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         return False
 
     unknown_extension = any(extension_of_name(e) for e in extensions)
-    ref_actions = (REF, WEAK)
     by_bare: dict[tuple[str, str], str] = {}
     for (kind_, identity), evs_ in events.items():
         if kind_ != "column" and "." in identity and any(e[2] != DROP for e in evs_):
             by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
 
     for pos, analysis in enumerate(analyses):
-        done: set[tuple[str, tuple[str, ...]]] = set()
-        own: set[tuple[str, str]] = set()
-        refs: list[Fact] = []
-        for fact in analysis.facts:
-            action = fact[ACTION]
-            if action in ref_actions:
-                key = (fact[KIND], fact[NAMES])
-                if key not in done:
-                    done.add(key)
-                    refs.append(fact)
-            elif action in PROVIDING:
-                own.add((fact[KIND], fact[NAMES][0]))
-            elif action == RENAME:
-                own.add((fact[KIND], fact[NEW]))
+        refs, own = per_file[pos]
         for fact in refs:
             kind = fact[KIND]
             names = fact[NAMES]

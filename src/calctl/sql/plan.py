@@ -9,8 +9,10 @@ orders them; ``build_plan`` turns that into the ``migration-plan`` document that
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +27,20 @@ if TYPE_CHECKING:
     from calctl.sql.facts import FileAnalysis
     from calctl.sql.graph import Ordering
     from calctl.sql.names import Resolution
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the analysis builds hundreds of thousands of
+    small tuples and no cycles, and collections triggered by them cost up to half the
+    run on large directories. Reference counting still frees everything."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
 
 # Below this many files to parse, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 400
@@ -218,8 +234,10 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
     if isinstance(cached, MigrationPlan) and len(cached.files) == len(files):
         by_path = {f.path: f for f in files}
         return cached, [by_path[f.path] for f in cached.files]
-    result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files, keys=keys)
-    plan = plan_from(result, problems_of(result, "order"))
+    with _no_gc():
+        result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
+                                   keys=keys)
+        plan = plan_from(result, problems_of(result, "order"))
     store_result(cache_dir, rkey, plan)
     return plan, [result.files[i] for i in result.ordering.order]
 
@@ -240,8 +258,10 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
     cached = load_result(cache_dir, rkey)
     if isinstance(cached, LintReport):
         return cached
-    result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files, keys=keys)
-    problems = problems_of(result, "lint")
+    with _no_gc():
+        result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
+                                   keys=keys)
+        problems = problems_of(result, "lint")
     report = LintReport(directory=str(directory), files=len(result.files), problems=problems)
     store_result(cache_dir, rkey, report)
     return report
