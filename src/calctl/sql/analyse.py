@@ -760,10 +760,8 @@ class Extractor:
         if st.get("newVal") and not st.get("oldVal"):
             line = self.fallback_line
             self.enum_values.append((self._stmt_end, st["newVal"], line))
-            self._added_value = True
 
-    _stmt_end = 0
-    _added_value = False
+    _stmt_end = 0  # byte offset where the statement being walked ends
 
     def st_AlterDomainStmt(self, st: Node) -> None:
         names = self.ref_names(_strs(st.get("typeName")), "type")
