@@ -114,6 +114,7 @@ class Extractor:
         self.weak = False       # references are WEAK (DO blocks, function bodies)
         self.ctes: list[set[str]] = []
         self.params: frozenset[str] = frozenset()  # parameter names inside a function body
+        self.check_bodies = True  # SET check_function_bodies = off makes SQL bodies weak
 
     # ------------------------------------------------------------ positions
 
@@ -435,6 +436,11 @@ class Extractor:
             self.walk({name: st})
 
     def st_VariableSetStmt(self, st: Node) -> None:
+        if st.get("name") == "check_function_bodies":
+            # pg_dump style: SQL function bodies are then not checked at creation
+            flags = [(_sval(a) or "").lower() for a in st.get("args") or []]
+            self.check_bodies = not any(v in ("false", "off", "0", "no") for v in flags)
+            return
         if st.get("name") != "search_path" or st.get("is_local"):
             return
         kind = st.get("kind")
@@ -846,7 +852,7 @@ class Extractor:
         source = _sval(items[0]) or ""
         offset = self.body_offset(body)
         if language == "sql":
-            self.sub_sql(source, offset, weak=False)
+            self.sub_sql(source, offset, weak=not self.check_bodies)
         elif language == "plpgsql" and self._stmt_text:
             self.plpgsql(self._stmt_text, offset, source, weak=True)
 
