@@ -143,6 +143,9 @@ def test_layouts_flags_templates_and_ignores(calctl: Any, tmp_path: Path) -> Non
         "1_schema/migration.sql": "CREATE SCHEMA {{ index .Options \"Namespace\" }};\n",
         "3_dbmate.sql": "-- migrate:up\nCREATE INDEX users_id ON users (id);\n"
                         "-- migrate:down\nDROP TABLE users;\n",
+        # pop/kratos: one file per dialect, only PostgreSQL's counts
+        "4_x.mysql.up.sql": "CREATE TABLE x (id INT AUTO_INCREMENT) ENGINE=InnoDB;\n",
+        "4_x.sqlite3.up.sql": "CREATE TABLE x (id INTEGER PRIMARY KEY AUTOINCREMENT);\n",
     })
     plain = calctl("migrate", "order", str(d), "--json", cwd=tmp_path)
     assert plain.returncode == 0, plain.stderr

@@ -4,7 +4,8 @@ Covers without flags the layouts of golang-migrate (``1_name.up.sql``), pop
 (``…_name.postgres.up.sql``), Flyway (``V1_2__name.sql``), diesel
 (``<version>_<name>/up.sql``), Prisma (``<ts>_<name>/migration.sql``) and dbmate
 (one file with ``-- migrate:up`` / ``-- migrate:down`` sections). Down/undo
-migrations are left out.
+migrations are left out, and so are pop's files for other databases
+(``….mysql.up.sql``, ``….sqlite3.up.sql``, ``….cockroach.up.sql``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ def natural_key(path: str) -> tuple[tuple[int, int | str], ...]:
 
 
 _DOWN = re.compile("|".join(fnmatch.translate(p) for p in DOWN_PATTERNS))
+# pop/kratos keep one file per database dialect; only PostgreSQL's (or untagged) apply
+_OTHER_DIALECT = re.compile(
+    r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle|clickhouse)(\.up)?\.sql$")
 
 
 def is_down_migration(relative: str) -> bool:
@@ -159,7 +163,8 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
             if globs:
                 if not _matches(relative, globs):
                     continue
-            elif not relative.endswith(".sql") or is_down_migration(relative):
+            elif (not relative.endswith(".sql") or is_down_migration(relative)
+                  or _OTHER_DIALECT.search(entry.name)):
                 continue
             if exclude and _matches(relative, exclude):
                 continue
