@@ -173,6 +173,20 @@ def test_layouts_flags_templates_and_ignores(calctl: Any, tmp_path: Path) -> Non
     assert all(p["code"] != "CAL003" for p in ignored.json()["problems"])
 
 
+def test_flyway_layout(calctl: Any, tmp_path: Path) -> None:
+    d = _write(tmp_path / "db", {
+        "V1__users.sql": "CREATE TABLE users (id int PRIMARY KEY);\n",
+        "V1_10__orders.sql": "CREATE TABLE orders (id int, user_id int REFERENCES users);\n",
+        "V1_2__emails.sql": "ALTER TABLE users ADD COLUMN email text;\n",
+        "R__user_view.sql": "CREATE OR REPLACE VIEW user_emails AS SELECT email FROM users;\n",
+        "U1_2__emails.sql": "ALTER TABLE users DROP COLUMN email;\n",
+    })
+    result = calctl("migrate", "order", str(d), "--check", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert [f["path"] for f in result.json()["files"]] == [
+        "V1__users.sql", "V1_2__emails.sql", "V1_10__orders.sql", "R__user_view.sql"]
+
+
 def test_warm_run_uses_the_cache_and_sees_changes(calctl: Any, project: Path) -> None:
     _write(project / "migrations", MISNUMBERED)
     first = calctl("migrate", "order", "--json", cwd=project)

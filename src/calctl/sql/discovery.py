@@ -51,6 +51,21 @@ def natural_key(path: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
 
 
+_FLYWAY_VERSION = re.compile(r"^[Vv](\d+(?:[._]\d+)*)__")
+
+
+def migration_key(path: str) -> tuple[int, tuple[int, ...], tuple[tuple[int, int | str], ...]]:
+    """Filename order: natural order; Flyway names by version (``V1__`` < ``V1_2__`` <
+    ``V1_10__``), and Flyway's repeatable migrations (``R__x.sql``) after all versioned
+    ones, where Flyway runs them."""
+    name = path.rsplit("/", 1)[-1]
+    if name.startswith("R__"):
+        return (1, (), natural_key(path))
+    m = _FLYWAY_VERSION.match(name)
+    version = tuple(int(p) for p in re.split(r"[._]", m.group(1))) if m else ()
+    return (0, version, natural_key(path))
+
+
 _DOWN = re.compile("|".join(fnmatch.translate(p) for p in DOWN_PATTERNS))
 # pop/kratos keep one file per database dialect; only PostgreSQL's (or untagged) apply
 _OTHER_DIALECT = re.compile(
@@ -175,7 +190,7 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
             hint="Check the directory, or select files with --glob.",
             code="no-migrations",
         )
-    chosen.sort(key=lambda item: natural_key(item[0]))
+    chosen.sort(key=lambda item: migration_key(item[0]))
     if not read:
         return [MigrationFile(rel, Path(path), "", "") for rel, path in chosen]
     return [_read(rel, path) for rel, path in chosen]
