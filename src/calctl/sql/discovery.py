@@ -170,7 +170,8 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
                 continue
             if not entry.is_file():
                 if entry.is_symlink() and entry.name.endswith(".sql"):
-                    raise UsageError(f"{relative}:1: cannot read: the symlink points nowhere "
+                    raise UsageError(f"{shown_path(entry.path)}:1: cannot read: the symlink "
+                                     "points nowhere "
                                      f"({os.readlink(entry.path)})", code="unreadable",
                                      hint="Fix or remove the link, or leave it out with "
                                      "--exclude.")
@@ -196,18 +197,28 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
     return [_read(rel, path) for rel, path in chosen]
 
 
+def shown_path(name: str) -> str:
+    """A file's path for messages: relative to the working directory when it is below it."""
+    try:
+        relative = os.path.relpath(name)
+    except ValueError:
+        return name
+    return name if relative.startswith("..") else relative
+
+
 def _read(relative: str, name: str) -> MigrationFile:
     path = Path(name)
     try:
         with open(name, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        raise UsageError(f"{relative}:1: cannot read: {exc.strerror}", code="unreadable",
-                         hint="Check the file's permissions.") from exc
+        raise UsageError(f"{shown_path(name)}:1: cannot read: {exc.strerror}",
+                         code="unreadable", hint="Check the file's permissions.") from exc
     if len(data) > MAX_FILE_BYTES:
         raise UsageError(
-            f"{relative}: file is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit for a "
-            "migration", hint="Split it, or exclude it with --exclude.", code="file-too-large")
-    raw = decode(path, data, relative)
+            f"{shown_path(name)}: file is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+            "limit for a migration", hint="Split it, or exclude it with --exclude.",
+            code="file-too-large")
+    raw = decode(path, data, shown_path(name))
     text = up_section(raw) if "migrate:" in raw else raw
     return MigrationFile(relative, path, text, raw)
