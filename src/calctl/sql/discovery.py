@@ -219,6 +219,9 @@ def _read(relative: str, name: str) -> MigrationFile:
             f"{shown_path(name)}: file is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB "
             "limit for a migration", hint="Split it, or exclude it with --exclude.",
             code="file-too-large")
-    raw = decode(path, data, shown_path(name))
+    try:
+        raw = decode(path, data, relative)
+    except UsageError:
+        raw = decode(path, data, shown_path(name))  # raises again, naming the file fully
     text = up_section(raw) if "migrate:" in raw else raw
     return MigrationFile(relative, path, text, raw)
