@@ -148,3 +148,11 @@ def test_stable_order_moves_only_what_must_move_and_finds_cycles() -> None:
     ordering = stable_order(3, [(1, 2), (2, 1)])
     (cycle,) = ordering.cycles
     assert ordering.order == [0, 1, 2] and set(cycle) == {1, 2} and cycle[0] == cycle[-1]
+
+
+def test_psql_meta_commands_and_non_type_words() -> None:
+    result = analyse("\\set ON_ERROR_STOP on\nCREATE TABLE t (id int);\n\\echo done\n"
+                     "CREATE TEXT SEARCH DICTIONARY d (TEMPLATE = snowball, Language = english);\n")
+    assert not result.approximate and result.notes == ()
+    assert {(f[0], f[2][0], f[3]) for f in result.facts} == {("create", "public.t", 2),
+                                                            ("create", "public.t.id", 2)}

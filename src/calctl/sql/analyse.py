@@ -38,6 +38,7 @@ from calctl.sql.render import render
 Node = dict[str, Any]
 
 _IGNORE = re.compile(r"--\s*calctl:\s*ignore(-file)?\s+([A-Za-z0-9_, ]+)", re.I)
+_PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
 _NO_TX_MARK = re.compile(r"--\s*calctl:\s*no-transaction\b", re.I)
 _LEADING = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 _DOLLAR = re.compile(rb"\$[A-Za-z_0-9]*\$|'|E'|e'")
@@ -51,6 +52,8 @@ _TYPE_DISPLAY = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
 _FUNC_DISPLAY = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
                  "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate"}
 _SEQ_FUNCS = frozenset({"nextval", "currval", "setval"})
+_TYPE_OPTIONS = frozenset({"stype", "mstype", "basetype", "leftarg", "rightarg", "subtype",
+                           "element"})
 
 
 class _Unqualified(tuple[str, ...]):
@@ -155,7 +158,8 @@ class Extractor:
             return ()
         if kind == "relation" and name in catalog.RELATIONS:
             return ()
-        return _Unqualified(f"{schema}.{name}" for schema in self.path)
+        return _Unqualified(f"{schema}.{name}" for schema in self.path
+                            if schema not in _BUILTIN_SCHEMAS)
 
     def rel_parts(self, rv: Node) -> tuple[str, ...]:
         parts = [rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")]
@@ -784,8 +788,11 @@ class Extractor:
             self.add(CREATE, "type", (self.create_name(parts),), st, "type")
         self.walk(st.get("args"))
         for d in st.get("definition") or []:
-            arg = (d.get("DefElem") or {}).get("arg")
-            if isinstance(arg, dict) and "TypeName" in arg:
+            de = d.get("DefElem") or {}
+            arg = de.get("arg")
+            # only these options name types; elsewhere a bare word is just a word
+            if de.get("defname") in _TYPE_OPTIONS and isinstance(arg, dict) \
+                    and "TypeName" in arg:
                 self.ref_type(arg["TypeName"])
 
     def st_CreateSeqStmt(self, st: Node) -> None:
@@ -1236,6 +1243,10 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
             f"Pass --define {name.split()[-1].strip(chr(34)).lstrip('.')}=VALUE "
             "or set [migrate] defines in calctl.toml.",
         ))
+    if "\\" in rendered:
+        # psql meta-commands (\set, \connect, \echo …) are psql's, not SQL: blank them,
+        # keeping every position
+        rendered = _PSQL_META.sub(lambda m: " " * len(m.group(0)), rendered)
     ext = Extractor(rendered, search_path)
     file_ignores, ignore_lines = _ignores(text)
     data = ext.data

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Final, NamedTuple
 
 # Bump whenever extraction changes: cached analyses of an older version are ignored.
-ANALYSER_VERSION = "6"
+ANALYSER_VERSION = "7"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
