@@ -152,7 +152,11 @@ def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ..
     files = discover(path, globs=migrate.glob, exclude=migrate.exclude)
     keys = file_keys(files, migrate)
     cache = cache_dir(settings)
-    extra = (*migrate.known_objects, repr(flags), str(sys.stdout.isatty()))
+    from calctl import __version__
+
+    # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
+    # when what these commands print changes)
+    extra = (__version__, *migrate.known_objects, repr(flags), str(sys.stdout.isatty()))
     key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
     replay = load_output(cache, key)
     if replay is None:

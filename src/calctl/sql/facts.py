@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Final, NamedTuple
 
-# Bump whenever extraction changes: cached analyses of an older version are ignored.
+# Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
+# plans and outputs of an older version are then ignored.
 ANALYSER_VERSION = "7"
 
 # action values
