@@ -724,7 +724,8 @@ class Extractor:
             return "schema", ((name,) if not exists else ()), "schema"
         if objtype == "OBJECT_EXTENSION":
             name = _sval(obj) or ""
-            return "extension", (name,), "extension"
+            # plpgsql is installed in every database (pg_dump comments on it)
+            return "extension", ((name,) if name != "plpgsql" else ()), "extension"
         if objtype in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
             parts = _strs((obj.get("List") or {}).get("items"))
             if len(parts) >= 2:
