@@ -52,6 +52,9 @@ _TYPE_DISPLAY = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
 _FUNC_DISPLAY = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
                  "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate"}
 _SEQ_FUNCS = frozenset({"nextval", "currval", "setval"})
+_WALK_KEYS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt",
+                        "RangeVar", "FuncCall", "TypeCast", "TypeName", "ColumnRef",
+                        "RangeSubselect"})
 _TYPE_OPTIONS = frozenset({"stype", "mstype", "basetype", "leftarg", "rightarg", "subtype",
                            "element"})
 
@@ -169,7 +172,7 @@ class Extractor:
 
     def add(self, action: str, kind: str, names: tuple[str, ...], node: Node | None,
             display: str, *, guarded: bool = False, new: str = "", open_: bool = False) -> None:
-        if not names or not all(names):
+        if not names or not names[0]:
             return
         if action == REF and self.weak:
             action = WEAK
@@ -235,38 +238,47 @@ class Extractor:
     def walk(self, node: Any, scope: dict[str, tuple[str, ...] | None] | None = None,
              outputs: frozenset[str] = frozenset()) -> None:
         """Generic walk of an expression or query tree; ``scope`` maps aliases to tables."""
-        if isinstance(node, list):
+        kind = type(node)
+        if kind is list:
             for item in node:
-                self.walk(item, scope, outputs)
+                if type(item) is dict:
+                    self.walk(item, scope, outputs)
             return
-        if not isinstance(node, dict):
+        if kind is not dict:
             return
         for key, value in node.items():
-            if key == "SelectStmt":
-                self.select(value, scope)
-            elif key in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
-                self.dml(key, value, scope)
-            elif key == "RangeVar":
-                self.ref_relation(value)
-            elif key == "FuncCall":
-                self.func_call(value, scope, outputs)
-            elif key == "TypeCast":
-                self.ref_type(value.get("typeName"))
-                arg = value.get("arg")
-                tnames = _strs((value.get("typeName") or {}).get("names"))
-                literal = _sval(arg) if isinstance(arg, dict) else None
-                if literal and tnames and tnames[-1] == "regclass":
-                    self.ref_relation_text(literal, value)
-                else:
-                    self.walk(arg, scope, outputs)
-            elif key == "TypeName":
-                self.ref_type(value)
-            elif key == "ColumnRef":
-                self.column_ref(value, scope, outputs)
-            elif key == "RangeSubselect":
-                self.walk(value.get("subquery"), scope)
-            elif isinstance(value, (dict, list)):
+            if key in _WALK_KEYS:
+                self.walk_node(key, value, scope, outputs)
+            elif type(value) is dict or type(value) is list:
                 self.walk(value, scope, outputs)
+
+    def walk_node(self, key: str, value: Node,
+                  scope: dict[str, tuple[str, ...] | None] | None,
+                  outputs: frozenset[str]) -> None:
+        """The node kinds the generic walk acts on (see ``_WALK_KEYS``)."""
+        if key == "ColumnRef":
+            self.column_ref(value, scope, outputs)
+        elif key == "FuncCall":
+            self.func_call(value, scope, outputs)
+        elif key == "SelectStmt":
+            self.select(value, scope)
+        elif key == "RangeVar":
+            self.ref_relation(value)
+        elif key == "TypeCast":
+            self.ref_type(value.get("typeName"))
+            arg = value.get("arg")
+            tnames = _strs((value.get("typeName") or {}).get("names"))
+            literal = _sval(arg) if isinstance(arg, dict) else None
+            if literal and tnames and tnames[-1] == "regclass":
+                self.ref_relation_text(literal, value)
+            else:
+                self.walk(arg, scope, outputs)
+        elif key == "TypeName":
+            self.ref_type(value)
+        elif key == "RangeSubselect":
+            self.walk(value.get("subquery"), scope)
+        else:  # InsertStmt, UpdateStmt, DeleteStmt, MergeStmt
+            self.dml(key, value, scope)
 
     def ref_relation_text(self, text: str, node: Node) -> None:
         parts = tuple(p.strip('"') if p.startswith('"') else p.lower()
