@@ -313,9 +313,9 @@ class Extractor:
         if names[0] in self.params:
             return  # a function parameter ($1 by name, or function_name.param)
         if len(names) == 1:
-            if names[0] in outputs or len(scope) != 1:
+            if names[0] in outputs:
                 return
-            (table,) = scope.values()
+            table = _single_table(scope)
             if table:
                 self.ref_columns(table, names, cr)
         elif len(names) == 2:
@@ -1115,13 +1115,14 @@ class _Scope(dict[str, "tuple[str, ...] | None"]):
         super().__init__(names)
         self.visible = visible
 
-    def values(self) -> Any:
-        if self.visible is None:
-            return [None, None]
-        return self.visible.values()
 
-    def __len__(self) -> int:
-        return len(self.visible) if self.visible is not None else 0
+def _single_table(scope: dict[str, tuple[str, ...] | None]) -> tuple[str, ...] | None:
+    """The table an unqualified column name belongs to, when exactly one is visible."""
+    visible = scope.visible if isinstance(scope, _Scope) else scope
+    if visible is None or len(visible) != 1:
+        return None
+    (table,) = visible.values()
+    return table
 
 
 def _collect_plpgsql(tree: Any, out: list[tuple[int, str]]) -> bool:

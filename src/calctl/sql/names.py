@@ -12,7 +12,7 @@ extensions resolve to the file that creates the extension.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -218,7 +218,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 pos, _label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
                 "It is dropped or renamed before this file runs; use the new name, or "
                 "recreate it first."))
-        _columns(pos, analysis, events, result, add_edge, is_known, default_schema)
+        _columns(pos, analysis, events, result, is_known, default_schema)
 
     _chain_providers(events, add_edge, default_schema)
     result.duplicates.extend(_duplicates(events, default_schema))
@@ -244,7 +244,7 @@ def _choose(fact: Fact, events: dict[tuple[str, str], list[_Event]]) -> \
 
 
 def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], list[_Event]],
-             result: Resolution, add_edge: object, is_known: object,
+             result: Resolution, is_known: Callable[[str], bool],
              default_schema: str) -> None:
     """Column references with no provider of the column: report them when the table is
     created in this directory by a plain CREATE TABLE that does not list the column."""
@@ -268,7 +268,7 @@ def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], lis
                 break
             if any(e[3][OPEN] or e[2] == RENAME or e[3][DISPLAY] != "table" for e in providers):
                 break
-            if callable(is_known) and is_known(name):
+            if is_known(name):
                 break
             column = name.rsplit(".", 1)[1]
             result.missing.append(Missing(
@@ -279,10 +279,10 @@ def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], lis
             break
 
 
-def _chain_providers(events: dict[tuple[str, str], list[_Event]], add_edge: object,
+def _chain_providers(events: dict[tuple[str, str], list[_Event]],
+                     add_edge: Callable[[Edge], None],
                      default_schema: str) -> None:
     """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order."""
-    assert callable(add_edge)
     for (kind, name), evs in events.items():
         if kind == "column" or len(evs) < 2:
             continue
