@@ -19,9 +19,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPORA = ROOT.parent / "shared" / "corpora"
-
+from support import CORPORA, ROOT, apply_files, corpus  # noqa: F401  (re-exported)
 
 # ------------------------------------------------------------------ the CLI
 
@@ -254,11 +252,7 @@ def git_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def corpus(name: str) -> Path:
-    """A directory of ../shared/corpora; skipped (with the reason) where shared/ is absent."""
-    path = CORPORA / name
-    if not path.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"corpus {path} is missing in CI")
-        pytest.skip(f"corpus {path} not present (it lives in ../shared beside the clone)")
-    return path
+@pytest.fixture
+def pg_apply() -> Any:
+    """``pg_apply(url, directory, paths)`` → [(path, error)] of the files that failed."""
+    return apply_files

@@ -87,6 +87,7 @@ class PlanFile(Record):
     depends_on: list[Dependency] = field(default_factory=list)
     approximate: bool = False
     transaction: bool = True
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,17 @@ class MigrationPlan(Document):
     files: list[PlanFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     safe: bool = True
+
+
+@dataclass(frozen=True)
+class LintReport(Document):
+    """The problems ``migrate lint`` found in a migration directory."""
+
+    KIND: ClassVar[str] = "migration-lint"
+
+    directory: str
+    files: int = 0
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -304,7 +316,7 @@ class MigrationStatus(Document):
 
 KINDS: dict[str, type[Document]] = {
     cls.KIND: cls
-    for cls in (MigrationPlan, Finding, BugReport, Patch, Diagnosis, PatchResult, Event,
+    for cls in (MigrationPlan, LintReport, Finding, BugReport, Patch, Diagnosis, PatchResult, Event,
                 ErrorDocument)
 }
 KINDS.update({cls.KIND: cls for cls in (MigrationRun, MigrationStatus)})

@@ -34,3 +34,38 @@ VerboseOpt = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More detail; -v shows tracebacks.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+
+# ---------------------------------------------------------------- migrations (issue 3)
+# Discovery flags every `migrate` command shares; `migrate_overrides` in cli/migrate.py
+# turns them into settings overrides.
+
+MigrationDirArg = Annotated[
+    Path | None,
+    typer.Argument(help="Migration directory (default: [migrate] dir, else migrations/).",
+                   show_default=False),
+]
+GlobOpt = Annotated[
+    list[str] | None,
+    typer.Option("--glob", help="Select files by this pattern instead of *.sql (repeatable).",
+                 show_default=False),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", help="Leave out files matching this pattern (repeatable).",
+                 show_default=False),
+]
+DefineOpt = Annotated[
+    list[str] | None,
+    typer.Option("--define", help="NAME=VALUE for templated migrations (repeatable).",
+                 show_default=False),
+]
+SearchPathOpt = Annotated[
+    str | None,
+    typer.Option("--search-path", help="Schemas unqualified names resolve in, comma-separated "
+                 "(default: public).", show_default=False),
+]
+AssumeExistsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--assume-exists", help="An object created outside the directory, e.g. "
+                 "auth.users (repeatable).", show_default=False),
+]

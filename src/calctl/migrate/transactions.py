@@ -41,8 +41,6 @@ _CONTROL = re.compile(
 
 def outside_transaction_reason(path: str, text: str, plan_transaction: bool = True) -> str:
     """Why ``path`` must run outside a transaction, or ``""`` when it may run inside one."""
-    if not plan_transaction:
-        return "the plan marks it non-transactional"
     if MARKER.search(text):
         return "marked -- calctl: no-transaction"
     if ".autocommit." in path.rsplit("/", 1)[-1]:
@@ -51,6 +49,8 @@ def outside_transaction_reason(path: str, text: str, plan_transaction: bool = Tr
     if match:
         words = " ".join(match.group(0).lstrip(";").split()).upper()
         return f"contains {words}, which cannot run inside a transaction"
+    if not plan_transaction:
+        return "the plan marks it non-transactional"
     return ""
 
 

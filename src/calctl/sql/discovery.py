@@ -4,12 +4,14 @@ Covers without flags the layouts of golang-migrate (``1_name.up.sql``), pop
 (``…_name.postgres.up.sql``), Flyway (``V1_2__name.sql``), diesel
 (``<version>_<name>/up.sql``), Prisma (``<ts>_<name>/migration.sql``) and dbmate
 (one file with ``-- migrate:up`` / ``-- migrate:down`` sections). Down/undo
-migrations are left out.
+migrations are left out, and so are pop's files for other databases
+(``….mysql.up.sql``, ``….sqlite3.up.sql``, ``….cockroach.up.sql``).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,9 +51,29 @@ def natural_key(path: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
 
 
+_FLYWAY_VERSION = re.compile(r"^[Vv](\d+(?:[._]\d+)*)__")
+
+
+def migration_key(path: str) -> tuple[int, tuple[int, ...], tuple[tuple[int, int | str], ...]]:
+    """Filename order: natural order; Flyway names by version (``V1__`` < ``V1_2__`` <
+    ``V1_10__``), and Flyway's repeatable migrations (``R__x.sql``) after all versioned
+    ones, where Flyway runs them."""
+    name = path.rsplit("/", 1)[-1]
+    if name.startswith("R__"):
+        return (1, (), natural_key(path))
+    m = _FLYWAY_VERSION.match(name)
+    version = tuple(int(p) for p in re.split(r"[._]", m.group(1))) if m else ()
+    return (0, version, natural_key(path))
+
+
+_DOWN = re.compile("|".join(fnmatch.translate(p) for p in DOWN_PATTERNS))
+# pop/kratos keep one file per database dialect; only PostgreSQL's (or untagged) apply
+_OTHER_DIALECT = re.compile(
+    r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle|clickhouse)(\.up)?\.sql$")
+
+
 def is_down_migration(relative: str) -> bool:
-    name = relative.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in DOWN_PATTERNS)
+    return _DOWN.match(relative.rsplit("/", 1)[-1]) is not None
 
 
 def _matches(relative: str, patterns: Sequence[str]) -> bool:
@@ -108,7 +130,8 @@ def read_migration(directory: Path, path: Path) -> MigrationFile:
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"{relative}: cannot read: {exc.strerror}", code="unreadable") from exc
+        raise UsageError(f"{relative}:1: cannot read: {exc.strerror}", code="unreadable",
+                         hint="Check the file's permissions.") from exc
     raw = decode(path, data, relative)
     return MigrationFile(relative, path, up_section(raw), raw)
 
@@ -127,28 +150,78 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
             hint="Pass the directory as an argument or set [migrate] dir in calctl.toml.",
             code="no-migrations",
         )
-    chosen: list[tuple[str, Path]] = []
-    for path in directory.rglob("*"):
-        if not path.is_file():
-            continue
-        relative = path.relative_to(directory).as_posix()
-        if any(part.startswith(".") for part in relative.split("/")):
-            continue
-        if globs:
-            if not _matches(relative, globs):
+    chosen: list[tuple[str, str]] = []
+    # os.scandir, not Path.rglob: a directory of thousands of files is walked in
+    # milliseconds, and hidden entries are pruned before descending into them
+    stack: list[tuple[str, str]] = [(str(directory), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            raise UsageError(f"{prefix or directory}: cannot list: {exc.strerror}",
+                             code="unreadable") from exc
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-        elif not relative.endswith(".sql") or is_down_migration(relative):
-            continue
-        if exclude and _matches(relative, exclude):
-            continue
-        chosen.append((relative, path))
+            relative = prefix + entry.name
+            if entry.is_dir():
+                stack.append((entry.path, relative + "/"))
+                continue
+            if not entry.is_file():
+                if entry.is_symlink() and entry.name.endswith(".sql"):
+                    raise UsageError(f"{shown_path(entry.path)}:1: cannot read: the symlink "
+                                     "points nowhere "
+                                     f"({os.readlink(entry.path)})", code="unreadable",
+                                     hint="Fix or remove the link, or leave it out with "
+                                     "--exclude.")
+                continue
+            if globs:
+                if not _matches(relative, globs):
+                    continue
+            elif (not relative.endswith(".sql") or is_down_migration(relative)
+                  or _OTHER_DIALECT.search(entry.name)):
+                continue
+            if exclude and _matches(relative, exclude):
+                continue
+            chosen.append((relative, entry.path))
     if not chosen:
         raise UsageError(
             f"no migration files (*.sql) under {directory}",
             hint="Check the directory, or select files with --glob.",
             code="no-migrations",
         )
-    chosen.sort(key=lambda item: natural_key(item[0]))
+    chosen.sort(key=lambda item: migration_key(item[0]))
     if not read:
-        return [MigrationFile(rel, path, "", "") for rel, path in chosen]
-    return [read_migration(directory, path) for _, path in chosen]
+        return [MigrationFile(rel, Path(path), "", "") for rel, path in chosen]
+    return [_read(rel, path) for rel, path in chosen]
+
+
+def shown_path(name: str) -> str:
+    """A file's path for messages: relative to the working directory when it is below it."""
+    try:
+        relative = os.path.relpath(name)
+    except ValueError:
+        return name
+    return name if relative.startswith("..") else relative
+
+
+def _read(relative: str, name: str) -> MigrationFile:
+    path = Path(name)
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UsageError(f"{shown_path(name)}:1: cannot read: {exc.strerror}",
+                         code="unreadable", hint="Check the file's permissions.") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise UsageError(
+            f"{shown_path(name)}: file is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+            "limit for a migration", hint="Split it, or exclude it with --exclude.",
+            code="file-too-large")
+    try:
+        raw = decode(path, data, relative)
+    except UsageError:
+        raw = decode(path, data, shown_path(name))  # raises again, naming the file fully
+    text = up_section(raw) if "migrate:" in raw else raw
+    return MigrationFile(relative, path, text, raw)

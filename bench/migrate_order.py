@@ -1,0 +1,117 @@
+"""Bench: `calctl migrate order --check` (cold and warm cache) beside squawk, same files.
+
+Generates a corpus of N migration files (tables with foreign keys to earlier
+tables, indexes, SQL functions, views), then times, as whole processes:
+
+* calctl cold  — empty state directory (every file parsed; worker processes)
+* calctl warm  — the same run again (parse cache and result cache hit)
+* squawk       — `squawk FILE…` (PyPI squawk-cli, a Rust PostgreSQL linter)
+
+and the cold time for 10,000 files against 2,000. Each figure is the median of
+``--repeat`` runs (default 3). Targets: cold ≤ 1.0× squawk, warm ≤ 0.5× squawk,
+10,000 files ≤ 5.5× the 2,000-file time.
+
+    python bench/migrate_order.py [--files 2000] [--large 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def generate(directory: Path, count: int, seed: int = 7) -> None:
+    """Write ``count`` migrations; each may reference tables of earlier files."""
+    rnd = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        table = f"t{i}"
+        parent = f"t{rnd.randrange(i)}" if i else None
+        cols = ["id bigserial PRIMARY KEY", "name text NOT NULL",
+                "created_at timestamptz NOT NULL DEFAULT now()"]
+        if parent:
+            cols.append(f"{parent}_id bigint REFERENCES {parent} (id)")
+        parts = [f"CREATE TABLE {table} (\n  " + ",\n  ".join(cols) + "\n);",
+                 f"CREATE INDEX {table}_name_idx ON {table} (name);",
+                 f"CREATE FUNCTION {table}_count() RETURNS bigint LANGUAGE sql STABLE\n"
+                 f"AS $$ SELECT count(*) FROM {table} $$;"]
+        if parent:
+            parts.append(f"CREATE VIEW {table}_v AS\nSELECT a.id, a.name, b.name AS parent\n"
+                         f"FROM {table} a JOIN {parent} b ON b.id = a.{parent}_id;")
+        (directory / f"{i:05d}_create_{table}.sql").write_text("\n\n".join(parts) + "\n",
+                                                               encoding="utf-8")
+
+
+def run(command: list[str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{command[0]} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def calctl_command() -> list[str]:
+    script = Path(sys.executable).parent / "calctl"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "calctl"]
+
+
+def squawk_command() -> list[str]:
+    found = shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
+    if not Path(found).exists():
+        sys.exit("squawk not found: pip install squawk-cli (it is in calctl's dev extra)")
+    return [found]
+
+
+def measure(directory: Path, work: Path, repeat: int) -> dict[str, float]:
+    files = sorted(str(p) for p in directory.glob("*.sql"))
+    cold: list[float] = []
+    warm: list[float] = []
+    squawk: list[float] = []
+    for n in range(repeat):
+        state = work / f"state-{directory.name}-{n}"
+        order = [*calctl_command(), "--state-dir", str(state), "migrate", "order",
+                 str(directory), "--check"]
+        cold.append(run(order))
+        warm.append(run(order))
+        squawk.append(run([*squawk_command(), *files]))
+    return {"cold": statistics.median(cold), "warm": statistics.median(warm),
+            "squawk": statistics.median(squawk)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--large", type=int, default=10000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="calctl-bench-") as tmp:
+        work = Path(tmp)
+        small, large = work / f"m{args.files}", work / f"m{args.large}"
+        generate(small, args.files)
+        generate(large, args.large)
+        a = measure(small, work, args.repeat)
+        b = measure(large, work, max(1, args.repeat // 2))
+    rows = [
+        (f"calctl cold, {args.files} files", a["cold"], a["cold"] / a["squawk"], "≤ 1.0× squawk"),
+        (f"calctl warm, {args.files} files", a["warm"], a["warm"] / a["squawk"], "≤ 0.5× squawk"),
+        (f"squawk, {args.files} files", a["squawk"], 1.0, ""),
+        (f"calctl cold, {args.large} files", b["cold"], b["cold"] / a["cold"],
+         f"≤ 5.5× cold {args.files}"),
+        (f"calctl warm, {args.large} files", b["warm"], b["warm"] / b["squawk"], "vs squawk"),
+        (f"squawk, {args.large} files", b["squawk"], 1.0, ""),
+    ]
+    print(f"{'measure':<30} {'seconds':>8} {'ratio':>7}  target")
+    for name, seconds, ratio, target in rows:
+        print(f"{name:<30} {seconds:>8.3f} {ratio:>6.2f}×  {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,328 @@
+"""``calctl migrate order|lint|rules`` (and, later, ``apply|status|verify``).
+
+Every command takes the same discovery flags (``--glob``, ``--exclude``,
+``--define``, ``--search-path``, ``--assume-exists``); :func:`migrate_settings`
+turns them into resolved settings and the directory, for any command here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from calctl.cli._context import app_context, wants_json
+from calctl.cli._options import (
+    AssumeExistsOpt,
+    DefineOpt,
+    ExcludeOpt,
+    GlobOpt,
+    JsonOpt,
+    MigrationDirArg,
+    SearchPathOpt,
+)
+
+if TYPE_CHECKING:
+    from calctl.config import Settings
+    from calctl.documents import LintReport, MigrationPlan, Problem
+    from calctl.sql.discovery import MigrationFile
+
+app = typer.Typer(help="Order, lint and apply the SQL migrations of a directory.",
+                  no_args_is_help=True)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option("--format", help="text (default), json, github (workflow annotations) or "
+                 "sarif (2.1.0, for code scanning).", case_sensitive=False),
+]
+
+
+def migrate_settings(ctx: typer.Context, directory: Path | None, *,
+                     glob: list[str] | None = None, exclude: list[str] | None = None,
+                     define: list[str] | None = None, search_path: str | None = None,
+                     assume_exists: list[str] | None = None) -> tuple[Settings, Path]:
+    """Settings with the discovery flags applied, and the migration directory to use."""
+    from calctl.errors import UsageError
+
+    overrides: dict[str, Any] = {}
+    if glob:
+        overrides["migrate.glob"] = tuple(glob)
+    if exclude:
+        overrides["migrate.exclude"] = tuple(exclude)
+    if search_path is not None:
+        schemas = tuple(s.strip() for s in search_path.split(",") if s.strip())
+        if not schemas:
+            raise UsageError("--search-path needs at least one schema name",
+                             hint="For example --search-path app,public")
+        overrides["migrate.search_path"] = schemas
+    settings = app_context(ctx).settings(overrides or None)
+    migrate = settings.migrate
+    if define:
+        defines = dict(migrate.defines)
+        for item in define:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise UsageError(f"--define {item!r} is not NAME=VALUE",
+                                 hint="For example --define Namespace=app")
+            defines[name.strip()] = value
+        migrate = replace(migrate, defines=defines)
+    if assume_exists:
+        migrate = replace(migrate, known_objects=(*migrate.known_objects, *assume_exists))
+    settings = replace(settings, migrate=migrate)
+    if directory is None:
+        directory = Path(migrate.dir)
+        if not directory.is_absolute():
+            directory = settings.root / directory
+    return settings, directory
+
+
+def cache_dir(settings: Settings) -> Path | None:
+    """The parse cache directory, or None when the state directory cannot be made."""
+    from calctl.errors import StateError
+    from calctl.state import StateDir
+
+    try:
+        return StateDir(settings.state_dir).ensure().cache
+    except StateError:
+        return None
+
+
+@app.command("order")
+def order(
+    ctx: typer.Context,
+    directory: MigrationDirArg = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Exit 1 when filename order is unsafe (a file needs a later one), "
+        "on a cycle, or on an error-level problem.")] = False,
+    format_: FormatOpt = OutputFormat.text,
+    json_: JsonOpt = False,
+    glob: GlobOpt = None,
+    exclude: ExcludeOpt = None,
+    define: DefineOpt = None,
+    search_path: SearchPathOpt = None,
+    assume_exists: AssumeExistsOpt = None,
+) -> None:
+    """Print the dependency-safe order of the migrations, explaining every move."""
+    settings, path = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
+                                      define=define, search_path=search_path,
+                                      assume_exists=assume_exists)
+    fmt = OutputFormat.json if wants_json(ctx, json_) else format_
+    code = _cached_run("order", path, settings, (fmt.value, check),
+                       lambda files, keys, cache: _order_output(path, settings, files, keys,
+                                                                cache, fmt, check))
+    if code:
+        raise typer.Exit(code)
+
+
+def _order_output(path: Path, settings: Settings, files: list[MigrationFile],
+                  keys: list[bytes], cache: Path | None, fmt: OutputFormat,
+                  check: bool) -> tuple[str, int]:
+    from calctl.sql.plan import build_plan
+
+    plan, _ = build_plan(path, settings.migrate, cache_dir=cache, files=files, keys=keys)
+    return _render_plan(plan, path, fmt, check=check), int(check and not plan.safe)
+
+
+def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ...],
+                produce: Callable[[list[MigrationFile], list[bytes], Path | None],
+                                  tuple[str, int]]) -> int:
+    """Print the command's output, replaying it when the directory and flags are unchanged.
+
+    An unchanged directory (every file's content hash) with the same settings and flags
+    prints what it printed last time: a warm CI run reads and hashes the files and
+    nothing else.
+    """
+    from calctl.sql.cache import file_keys, load_output, result_key, store_output
+    from calctl.sql.discovery import discover
+
+    migrate = settings.migrate
+    files = discover(path, globs=migrate.glob, exclude=migrate.exclude)
+    keys = file_keys(files, migrate)
+    cache = cache_dir(settings)
+    from calctl import __version__
+
+    # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
+    # when what these commands print changes)
+    extra = (__version__, *migrate.known_objects, repr(flags), str(sys.stdout.isatty()))
+    key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
+    replay = load_output(cache, key)
+    if replay is None:
+        text, code = produce(files, keys, cache)
+        store_output(cache, key, text, code)
+    else:
+        text, code = replay
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return code
+
+
+@app.command("lint")
+def lint(
+    ctx: typer.Context,
+    directory: MigrationDirArg = None,
+    format_: FormatOpt = OutputFormat.text,
+    fail_on: Annotated[str, typer.Option(
+        "--fail-on", help="Lowest severity that makes the exit code 1: error or warning.")
+    ] = "error",
+    json_: JsonOpt = False,
+    glob: GlobOpt = None,
+    exclude: ExcludeOpt = None,
+    define: DefineOpt = None,
+    search_path: SearchPathOpt = None,
+    assume_exists: AssumeExistsOpt = None,
+) -> None:
+    """Report problems without a database: ordering, duplicates, unsafe DDL."""
+    from calctl.errors import UsageError
+    from calctl.sql.plan import lint_directory
+
+    if fail_on not in ("error", "warning"):
+        raise UsageError(f"--fail-on must be error or warning, not {fail_on!r}")
+    settings, path = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
+                                      define=define, search_path=search_path,
+                                      assume_exists=assume_exists)
+    fmt = OutputFormat.json if wants_json(ctx, json_) else format_
+    failing = {"error"} if fail_on == "error" else {"error", "warning"}
+
+    def produce(files: list[MigrationFile], keys: list[bytes],
+                cache: Path | None) -> tuple[str, int]:
+        report = lint_directory(path, settings.migrate, cache_dir=cache, files=files,
+                                keys=keys)
+        return (_render_lint(report, path, fmt),
+                int(any(p.severity in failing for p in report.problems)))
+
+    code = _cached_run("lint", path, settings, (fmt.value, fail_on), produce)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("rules")
+def rules(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List the lint rules: code, name, severity, where they run, what they catch."""
+    from calctl.sql.rules import RULES
+
+    rows = [{"code": cls.code, "name": cls.name, "severity": cls.severity,
+             "scope": cls.scope, "summary": cls.summary(),
+             "doc": " ".join((cls.__doc__ or "").split())} for cls in RULES]
+    if wants_json(ctx, json_):
+        from calctl.output import print_json
+
+        print_json({"kind": "migration-rules", "version": 1, "rules": rows})
+        return
+    from rich.table import Table
+
+    from calctl.output import out_console
+
+    table = Table(box=None, header_style="bold")
+    for column in ("code", "name", "severity", "runs in", "summary"):
+        table.add_column(column)
+    for row in rows:
+        scope = "order, lint" if row["scope"] == "order" else "lint"
+        table.add_row(row["code"], row["name"], row["severity"], scope, row["summary"])
+    out_console().print(table)
+
+
+# ---------------------------------------------------------------- rendering
+# Renderers return the text instead of printing it, so a warm run can replay it.
+
+
+def _problems_machine(problems: list[Problem], path: Path, fmt: OutputFormat) -> str | None:
+    from calctl.cli._problem_formats import github_lines, sarif
+    from calctl.output import to_json
+
+    if fmt is OutputFormat.github:
+        return "".join(line + "\n" for line in github_lines(path, problems))
+    if fmt is OutputFormat.sarif:
+        return to_json(sarif(path, problems)) + "\n"
+    return None
+
+
+def _rich_text(markup: str) -> str:
+    """``markup`` as the stdout console would print it (colours only on a terminal)."""
+    from calctl.output import out_console
+
+    console = out_console()
+    with console.capture() as captured:
+        console.print(markup, highlight=False)
+    return captured.get()
+
+
+def _render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bool) -> str:
+    if fmt is OutputFormat.json:
+        from calctl.output import to_json
+
+        return to_json(plan) + "\n"
+    machine = _problems_machine(plan.problems, path, fmt)
+    if machine is not None:
+        return machine
+    from rich.markup import escape
+
+    moved = [f for f in plan.files if f.moved_from is not None]
+    out: list[str] = []
+    if not check:
+        width = len(str(len(plan.files)))
+        for f in plan.files:
+            if f.moved_from is None:
+                out.append(f"{f.position + 1:>{width}}  {escape(f.path)}")
+            else:
+                out.append(f"[bold yellow]{f.position + 1:>{width}}  {escape(f.path)}  "
+                           f"(moved from {f.moved_from + 1}: {escape(f.reason)})[/]")
+    else:
+        for f in moved:
+            was = (f.moved_from or 0) + 1
+            out.append(f"[bold yellow]move {escape(f.path)} from position {was} "
+                       f"to {f.position + 1}: {escape(f.reason)}[/]")
+    if plan.problems:
+        out.append(_problem_block(plan.problems))
+    errors = sum(p.severity == "error" for p in plan.problems)
+    warnings = sum(p.severity == "warning" for p in plan.problems)
+    if plan.safe:
+        verdict = f"[green]filename order is safe[/] ({len(plan.files)} files"
+    elif moved:
+        verdict = (f"[red]filename order is unsafe[/]: {len(moved)} of {len(plan.files)} "
+                   "files must move (the order above is safe")
+    else:
+        verdict = f"[red]problems found[/] ({len(plan.files)} files"
+    out.append(f"{verdict}; {errors} errors, {warnings} warnings)")
+    return _rich_text("\n".join(out))
+
+
+def _problem_block(problems: list[Problem]) -> str:
+    from rich.markup import escape
+
+    style = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+    lines = []
+    for p in problems:
+        where = f"{p.path}:{p.line}" if p.line else p.path
+        lines.append(f"[{style[p.severity]}]{p.severity:<7}[/] {p.code} {escape(where)}  "
+                     f"{escape(p.message)}")
+        if p.hint:
+            lines.append(f"        [dim]hint: {escape(p.hint)}[/]")
+    return "\n".join(lines)
+
+
+def _render_lint(report: LintReport, path: Path, fmt: OutputFormat) -> str:
+    if fmt is OutputFormat.json:
+        from calctl.output import to_json
+
+        return to_json(report) + "\n"
+    machine = _problems_machine(report.problems, path, fmt)
+    if machine is not None:
+        return machine
+    errors = sum(p.severity == "error" for p in report.problems)
+    warnings = sum(p.severity == "warning" for p in report.problems)
+    block = _problem_block(report.problems) + "\n" if report.problems else ""
+    return _rich_text(f"{block}{report.files} files checked: {errors} errors, "
+                      f"{warnings} warnings")

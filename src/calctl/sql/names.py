@@ -1,0 +1,320 @@
+"""Name resolution across files: which file provides each object another file uses.
+
+Every reference resolves, in filename order, to the nearest earlier event of
+its object: a provider (CREATE, CREATE OR REPLACE, a RENAME into the name) gives
+a dependency edge; a DROP or RENAME away, or no earlier event at all, sends it to
+the nearest *later* provider — a forward dependency, the thing ``--check``
+fails on. Candidates follow the search path (the first one some file provides
+wins), built-ins (pg_catalog) were dropped by the analyser, and objects of
+extensions resolve to the file that creates the extension.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from calctl.sql.extensions import extension_of
+from calctl.sql.facts import (
+    ACTION,
+    COLUMN,
+    CREATE,
+    DISPLAY,
+    DROP,
+    KIND,
+    LINE,
+    NAMES,
+    NEW,
+    OPEN,
+    PROVIDING,
+    REF,
+    RENAME,
+    UNQUALIFIED,
+    WEAK,
+    Fact,
+    FileAnalysis,
+)
+
+
+class Edge(NamedTuple):
+    """``user`` needs ``object`` (at ``line``), provided by file ``provider``."""
+
+    provider: int
+    user: int
+    object: str       # "table users"
+    line: int
+    column: int
+    forward: bool     # the provider sorts after the user in filename order
+    kind: str = "uses"  # uses | drops (user must run before the dropping provider)
+
+
+class Missing(NamedTuple):
+    user: int
+    object: str
+    line: int
+    column: int
+    hint: str = ""
+
+
+class Duplicate(NamedTuple):
+    file: int
+    other: int
+    object: str
+    line: int
+    other_line: int
+
+
+@dataclass
+class Resolution:
+    edges: list[Edge] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+# (position, line, action, fact)
+_Event = tuple[int, int, str, Fact]
+
+
+def _label(display: str, identity: str, default_schema: str) -> str:
+    prefix = default_schema + "."
+    name = identity[len(prefix):] if identity.startswith(prefix) else identity
+    return f'{display} "{name}"'
+
+
+def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
+            default_schema: str = "public") -> Resolution:
+    """Edges between files (positions are indexes into ``analyses``, filename order)."""
+    events: dict[tuple[str, str], list[_Event]] = {}
+    extensions: dict[str, list[tuple[int, int]]] = {}
+    # one pass over every fact: the events of each object, and per file the distinct
+    # references and the objects the file provides itself
+    per_file: list[tuple[list[Fact], set[tuple[str, str]]]] = []
+    ref_actions = (REF, WEAK)
+    for pos, analysis in enumerate(analyses):
+        done: set[tuple[str, tuple[str, ...]]] = set()
+        own: set[tuple[str, str]] = set()
+        refs: list[Fact] = []
+        per_file.append((refs, own))
+        for fact in analysis.facts:
+            action = fact[ACTION]
+            if action in ref_actions:
+                key = (fact[KIND], fact[NAMES])
+                if key not in done:
+                    done.add(key)
+                    refs.append(fact)
+            elif action in PROVIDING:
+                provided = (fact[KIND], fact[NAMES][0])
+                own.add(provided)
+                bucket = events.get(provided)
+                if bucket is None:
+                    events[provided] = [(pos, fact[LINE], action, fact)]
+                else:
+                    bucket.append((pos, fact[LINE], action, fact))
+                if fact[KIND] == "extension":
+                    extensions.setdefault(fact[NAMES][0], []).append((pos, fact[LINE]))
+            elif action == DROP:
+                for name in fact[NAMES]:
+                    events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
+            elif action == RENAME:
+                own.add((fact[KIND], fact[NEW]))
+                for name in fact[NAMES]:
+                    events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
+                events.setdefault((fact[KIND], fact[NEW]), []).append(
+                    (pos, fact[LINE], RENAME, fact))
+
+    known_set = {k.lower() for k in known}
+    result = Resolution()
+    seen_edges: set[tuple[int, int, str]] = set()
+    edges = result.edges
+
+    def add_edge(edge: Edge) -> None:
+        key = (edge.provider, edge.user, edge.object)
+        if key not in seen_edges:
+            seen_edges.add(key)
+            edges.append(edge)
+
+    def is_known(identity: str) -> bool:
+        if not known_set:
+            return False
+        parts = identity.split(".")
+        for i in range(len(parts)):
+            if ".".join(parts[i:]) in known_set or ".".join(parts[: i + 1]) in known_set:
+                return True
+        return False
+
+    unknown_extension = any(extension_of_name(e) for e in extensions)
+    by_bare: dict[tuple[str, str], str] = {}
+    for (kind_, identity), evs_ in events.items():
+        if kind_ != "column" and "." in identity and any(e[2] != DROP for e in evs_):
+            by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
+
+    for pos, analysis in enumerate(analyses):
+        refs, own = per_file[pos]
+        for fact in refs:
+            kind = fact[KIND]
+            names = fact[NAMES]
+            if (kind, names[0]) in own or (len(names) > 1 and any((kind, n) in own
+                                                                   for n in names)):
+                continue
+            if kind == "type" and any(("relation", n) in own for n in names):
+                continue
+            weak = fact[ACTION] == WEAK
+            chosen, evs = _choose(fact, events)
+            if evs is None and fact[NEW] == UNQUALIFIED and kind != "column":
+                # unqualified, and no schema on the path has it: some file may create it
+                # in a schema the tool, role or database puts on the path; use that one,
+                # but only as ordering information (never a forward-dependency error)
+                bare = names[0].split(".", 1)[1]
+                elsewhere = by_bare.get((kind, bare))
+                if elsewhere:
+                    chosen, evs = elsewhere, events[(kind, elsewhere)]
+                    weak = True
+            if evs is None:
+                if weak or kind == "column" or is_known(names[0]):
+                    continue  # columns without a provider: see _columns
+                bare = names[0].rsplit(".", 1)[-1]
+                ext = extension_of(bare) if kind in ("function", "type", "relation") else None
+                if ext and ext in extensions:
+                    epos = extensions[ext][0][0]
+                    if epos != pos:
+                        add_edge(Edge(epos, pos, f'extension "{ext}"', fact[LINE], fact[COLUMN],
+                                      epos > pos))
+                    continue
+                if kind in ("function", "type") and unknown_extension and not ext:
+                    continue
+                hint = (f'Add CREATE EXTENSION IF NOT EXISTS "{ext}" before it.' if ext else
+                        "Create it in an earlier migration, or declare it with "
+                        "--assume-exists if it exists outside this directory.")
+                result.missing.append(Missing(pos, _label(fact[DISPLAY], names[0],
+                                                          default_schema),
+                                              fact[LINE], fact[COLUMN], hint))
+                continue
+            assert chosen is not None
+            last = None
+            for e in evs:
+                if e[0] >= pos:
+                    break
+                last = e
+            if last is not None and last[2] != DROP:
+                label = _label(fact[DISPLAY], chosen, default_schema)
+                add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                # a later DROP/RENAME of the object must stay after this use
+                for e in evs:
+                    if e[0] > pos and e[2] == DROP:
+                        add_edge(Edge(pos, e[0], label, e[1], 1, False, "drops"))
+                        break
+                continue
+            later = next((e for e in evs if e[0] > pos and e[2] != DROP), None)
+            if later is not None:
+                if not weak:
+                    add_edge(Edge(later[0], pos, _label(fact[DISPLAY], chosen, default_schema),
+                                  fact[LINE], fact[COLUMN], True))
+                continue
+            if weak or is_known(chosen):
+                continue
+            result.missing.append(Missing(
+                pos, _label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
+                "It is dropped or renamed before this file runs; use the new name, or "
+                "recreate it first."))
+        _columns(pos, analysis, events, result, is_known, default_schema)
+
+    _chain_providers(events, add_edge, default_schema)
+    result.duplicates.extend(_duplicates(events, default_schema))
+    return result
+
+
+def extension_of_name(extension: str) -> bool:
+    """True for an extension this module has no object list for."""
+    from calctl.sql.extensions import EXTENSION_OBJECTS
+
+    return extension not in EXTENSION_OBJECTS and extension not in ("plpgsql",)
+
+
+def _choose(fact: Fact, events: dict[tuple[str, str], list[_Event]]) -> \
+        tuple[str | None, list[_Event] | None]:
+    kinds = (fact[KIND], "relation") if fact[KIND] == "type" else (fact[KIND],)
+    for kind in kinds:
+        for name in fact[NAMES]:
+            evs = events.get((kind, name))
+            if evs and any(e[2] != DROP for e in evs):
+                return name, evs
+    return None, None
+
+
+def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], list[_Event]],
+             result: Resolution, is_known: Callable[[str], bool],
+             default_schema: str) -> None:
+    """Column references with no provider of the column: report them when the table is
+    created in this directory by a plain CREATE TABLE that does not list the column."""
+    seen: set[tuple[str, ...]] = set()
+    for fact in analysis.facts:
+        if fact[KIND] != "column" or fact[ACTION] != REF or fact[NAMES] in seen:
+            continue
+        seen.add(fact[NAMES])
+        if any(events.get(("column", n)) for n in fact[NAMES]):
+            continue
+        if any(("column", n) in {(f[KIND], f[NAMES][0]) for f in analysis.facts
+                                 if f[ACTION] in PROVIDING} for n in fact[NAMES]):
+            continue
+        for name in fact[NAMES]:
+            table = name.rsplit(".", 1)[0]
+            evs = events.get(("relation", table))
+            if not evs:
+                continue
+            providers = [e for e in evs if e[2] != DROP]
+            if not providers:
+                break
+            if any(e[3][OPEN] or e[2] == RENAME or e[3][DISPLAY] != "table" for e in providers):
+                break
+            if is_known(name):
+                break
+            column = name.rsplit(".", 1)[1]
+            result.missing.append(Missing(
+                pos, f'column "{column}" of {_label("table", table, default_schema)}',
+                fact[LINE], fact[COLUMN],
+                "No migration adds this column; add it (ALTER TABLE … ADD COLUMN) in an "
+                "earlier file, or fix the name."))
+            break
+
+
+def _chain_providers(events: dict[tuple[str, str], list[_Event]],
+                     add_edge: Callable[[Edge], None],
+                     default_schema: str) -> None:
+    """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order."""
+    for (kind, name), evs in events.items():
+        if kind == "column" or len(evs) < 2:
+            continue
+        files: list[tuple[int, int, Fact]] = []
+        for e in evs:
+            if e[2] == DROP:
+                continue  # a drop between definitions is ordered by the uses around it
+            if not files or files[-1][0] != e[0]:
+                files.append((e[0], e[1], e[3]))
+        for (a, _, _), (b, line, fact) in itertools.pairwise(files):
+            if a < b:
+                add_edge(Edge(a, b, _label(fact[DISPLAY], name, default_schema), line, 1,
+                              False, "redefines"))
+
+
+def _duplicates(events: dict[tuple[str, str], list[_Event]],
+                default_schema: str) -> list[Duplicate]:
+    out = []
+    for (kind, name), evs in events.items():
+        if kind in ("column", "extension", "schema"):
+            continue
+        current: _Event | None = None
+        for e in evs:
+            if e[2] == DROP:
+                current = None
+            elif e[2] in (CREATE, RENAME):
+                if current is not None and current[0] != e[0] and e[2] == CREATE:
+                    out.append(Duplicate(e[0], current[0],
+                                         _label(e[3][DISPLAY], name, default_schema),
+                                         e[1], current[1]))
+                elif current is None:
+                    current = e
+            else:  # CREATE OR REPLACE redefines on purpose
+                current = current or e
+    return out

@@ -1,0 +1,59 @@
+"""The parse cache: keyed by content, settings and analyser version; warm runs parse only
+what changed."""
+
+from __future__ import annotations
+
+import marshal
+from pathlib import Path
+
+from calctl.config import MigrateSettings
+from calctl.sql.cache import CACHE_FILE
+from calctl.sql.plan import analyse_directory, build_plan
+
+
+def _entries(cache: Path) -> dict[bytes, object]:
+    data = marshal.loads((cache / CACHE_FILE).read_bytes())
+    return data["entries"]  # type: ignore[no-any-return]
+
+
+def test_warm_run_parses_only_changed_files(tmp_path: Path) -> None:
+    d = tmp_path / "m"
+    d.mkdir()
+    for i in range(5):
+        (d / f"{i:03d}_t{i}.sql").write_text(f"CREATE TABLE t{i} (id int);\n")
+    (d / "005_comments.sql").write_text("-- only a comment\n/* and another */\n")
+    (d / "006_empty.sql").write_text("")
+    cache = tmp_path / "cache"
+    first = analyse_directory(d, MigrateSettings(), cache_dir=cache)
+    assert len(_entries(cache)) == 7
+    assert first.analyses[5].facts == () and first.analyses[6].statements == 0
+    (d / "002_t2.sql").write_text("CREATE TABLE t2 (id int, name text);\n")
+    again = analyse_directory(d, MigrateSettings(), cache_dir=cache)
+    entries = _entries(cache)
+    assert len(entries) == 8  # one new parse; the other six came from the cache
+    assert ("create", "column", ("public.t2.name",)) in {f[:3] for f in again.analyses[2].facts}
+    other = analyse_directory(d, MigrateSettings(search_path=("app",)), cache_dir=cache)
+    assert len(_entries(cache)) == 15  # other settings, other keys
+    assert other.analyses[0].facts[0][2] == ("app.t0",)
+
+
+def test_empty_and_comment_only_files_are_no_ops(tmp_path: Path) -> None:
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "001_note.sql").write_text("-- nothing to do yet\n")
+    (d / "002_empty.sql").write_text("")
+    plan, files = build_plan(d, MigrateSettings(), cache_dir=None)
+    assert plan.safe and plan.problems == []
+    assert [f.path for f in files] == ["001_note.sql", "002_empty.sql"]
+
+
+def test_unreadable_cache_is_ignored(tmp_path: Path) -> None:
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "001_a.sql").write_text("CREATE TABLE a (id int);\n")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / CACHE_FILE).write_bytes(b"\x00garbage")
+    plan, _ = build_plan(d, MigrateSettings(), cache_dir=cache)
+    assert plan.safe
+    assert len(_entries(cache)) == 1
