@@ -109,6 +109,7 @@ def test_rename_numbered_before_a_use_of_the_old_name(tmp_path: Path, pg_url: st
     assert not plan.safe
     (problem,) = [p for p in plan.problems if p.code == "CAL001"]
     assert problem.path == "002_rename.sql" and "003_old_name.sql" in problem.message
+    assert problem.line == 1
     order = [f.path for f in files]
     assert order == ["001_t.sql", "003_old_name.sql", "002_rename.sql", "004_new_name.sql"]
     assert pg_apply(pg_url, d, order) == []

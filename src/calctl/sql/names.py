@@ -50,6 +50,7 @@ class Edge(NamedTuple):
     # uses: ``user`` uses what ``provider`` creates; drops: ``provider`` uses what
     # ``user`` later drops or renames (so ``provider`` must run first); redefines
     kind: str = "uses"
+    drop_line: int = 0  # drops: the line of the DROP/RENAME in file ``user``
 
 
 class Missing(NamedTuple):
@@ -230,7 +231,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 label = _label(fact[DISPLAY], chosen, default_schema)
                 add_edge(Edge(before[-1][0], pos, label, fact[LINE], fact[COLUMN], False))
                 dropper = next(e for e in evs if before[-1][0] < e[0] < pos and e[2] == DROP)
-                add_edge(Edge(pos, dropper[0], label, fact[LINE], fact[COLUMN], True, "drops"))
+                add_edge(Edge(pos, dropper[0], label, fact[LINE], fact[COLUMN], True, "drops",
+                              dropper[1]))
                 continue
             result.missing.append(Missing(
                 pos, _label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
@@ -244,10 +246,11 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         droppers = {p for p, _, _ in uses
                     if any(e[0] == p and e[2] == DROP for e in object_events)}
         for dropping in droppers:
+            drop_line = next(e[1] for e in object_events if e[0] == dropping and e[2] == DROP)
             for user, label, fact in uses:
                 if user != dropping:
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
-                                  user > dropping, "drops"))
+                                  user > dropping, "drops", drop_line))
 
     _chain_providers(events, add_edge, default_schema)
     result.duplicates.extend(_duplicates(events, default_schema))

@@ -36,6 +36,7 @@ class ForwardDependency(Rule):
                     dropper,
                     f"{dropper} drops or renames {edge.object}, which {user} still uses "
                     f"(line {edge.line}) — move it after {user}",
+                    line=edge.drop_line or None,
                     hint=f"Rename {dropper} so it sorts after {user}; the plan runs it there.",
                 )
         for (user_pos, provider_pos), edges in pairs.items():
