@@ -95,3 +95,21 @@ def test_non_transactional_file_is_marked(tmp_path: Path, pg_url: str,
             except psycopg.Error:
                 raised = True
             assert raised
+
+
+def test_rename_numbered_before_a_use_of_the_old_name(tmp_path: Path, pg_url: str,
+                                                      pg_apply: Callable[..., Any]) -> None:
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "001_t.sql").write_text("CREATE TABLE t (id int, a int);\n")
+    (d / "002_rename.sql").write_text("ALTER TABLE t RENAME COLUMN a TO b;\n")
+    (d / "003_old_name.sql").write_text("CREATE INDEX t_a ON t (a);\n")
+    (d / "004_new_name.sql").write_text("CREATE INDEX t_b ON t (b);\n")
+    plan, files = build_plan(d, MigrateSettings(), cache_dir=None)
+    assert not plan.safe
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "002_rename.sql" and "003_old_name.sql" in problem.message
+    assert problem.line == 1
+    order = [f.path for f in files]
+    assert order == ["001_t.sql", "003_old_name.sql", "002_rename.sql", "004_new_name.sql"]
+    assert pg_apply(pg_url, d, order) == []

@@ -27,25 +27,48 @@ def _schema(rnd: random.Random) -> list[str]:
     extra: list[str] = []
     for i in range(rnd.randint(2, 7)):
         if rnd.random() < 0.3:
-            stmts.append(f"CREATE TYPE kind_{i} AS ENUM ('a', 'b')")
+            if rnd.random() < 0.5:
+                stmts.append(f"CREATE TYPE kind_{i} AS ENUM ('a', 'b')")
+            else:
+                stmts.append(f"DO $$ BEGIN CREATE TYPE kind_{i} AS ENUM ('a', 'b'); "
+                             "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
             enums.append(f"kind_{i}")
         table = f"t{i}"
         cols = ["id bigserial PRIMARY KEY", "name text NOT NULL DEFAULT ''"]
+        if rnd.random() < 0.2:
+            stmts.append(f"CREATE SEQUENCE {table}_no_seq")
+            cols.append(f"no bigint DEFAULT nextval('{table}_no_seq')")
         refs = rnd.sample(tables, k=min(len(tables), rnd.randint(0, 2)))
         cols += [f"{r}_id bigint REFERENCES {r} (id)" for r in refs]
         if enums and rnd.random() < 0.5:
             cols.append(f"kind {rnd.choice(enums)} DEFAULT 'a'")
+        if rnd.random() < 0.2:
+            cols.append("CHECK (name <> 'forbidden')")
         stmts.append(f"CREATE TABLE {table} (\n  " + ",\n  ".join(cols) + "\n)")
         tables.append(table)
+        if rnd.random() < 0.2:
+            stmts.append(f"COMMENT ON COLUMN {table}.name IS 'the name'")
+        if rnd.random() < 0.2:
+            stmts.append(f"GRANT SELECT ON {table} TO PUBLIC")
         if rnd.random() < 0.4:
             stmts.append(f"ALTER TABLE {table} ADD COLUMN extra_{i} integer")
             extra.append(f"{table}.extra_{i}")
         if rnd.random() < 0.4:
-            stmts.append(f"CREATE INDEX {table}_name_idx ON {table} (name)")
+            stmts.append(f"CREATE INDEX {table}_name_idx ON {table} (name) WHERE name <> ''")
         if refs and rnd.random() < 0.5:
             r = refs[0]
             stmts.append(f"CREATE VIEW {table}_v AS SELECT a.id, b.name AS parent "
                          f"FROM {table} a JOIN {r} b ON b.id = a.{r}_id")
+        if len(tables) > 1 and rnd.random() < 0.2:
+            other = rnd.choice(tables[:-1])
+            stmts.append(f"ALTER TABLE {table} ADD COLUMN link_{i} bigint")
+            stmts.append(f"ALTER TABLE {table} ADD CONSTRAINT {table}_link_fk "
+                         f"FOREIGN KEY (link_{i}) REFERENCES {other} (id)")
+        if rnd.random() < 0.15:
+            stmts.append(f"CREATE MATERIALIZED VIEW {table}_mv AS SELECT count(*) AS n "
+                         f"FROM {table}")
+        if rnd.random() < 0.15:
+            stmts.append(f"CREATE POLICY {table}_named ON {table} USING (name <> '')")
         if rnd.random() < 0.3:
             stmts.append(f"CREATE FUNCTION {table}_count() RETURNS bigint LANGUAGE sql "
                          f"AS $$ SELECT count(*) FROM {table} $$")
@@ -57,9 +80,14 @@ def _schema(rnd: random.Random) -> list[str]:
         if extra and rnd.random() < 0.3:
             owner, column = rnd.choice(extra).split(".")
             stmts.append(f"CREATE INDEX {column}_idx ON {owner} ({column})")
+            if rnd.random() < 0.5:
+                stmts.append(f"ALTER TABLE {owner} RENAME COLUMN {column} TO {column}_r")
+                stmts.append(f"COMMENT ON COLUMN {owner}.{column}_r IS 'renamed'")
             extra.remove(f"{owner}.{column}")
         if rnd.random() < 0.2:
             stmts.append(f"INSERT INTO {table} (name) VALUES ('seed')")
+            if refs:
+                stmts.append(f"INSERT INTO {refs[0]} (name) SELECT name FROM {table}")
     return stmts
 
 

@@ -286,17 +286,24 @@ def _render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: b
                        f"to {f.position + 1}: {escape(f.reason)}[/]")
     if plan.problems:
         out.append(_problem_block(plan.problems))
-    errors = sum(p.severity == "error" for p in plan.problems)
-    warnings = sum(p.severity == "warning" for p in plan.problems)
+    counts = _counts(plan.problems)
     if plan.safe:
-        verdict = f"[green]filename order is safe[/] ({len(plan.files)} files"
+        verdict = f"[green]filename order is safe[/] ({len(plan.files)} files; {counts})"
     elif moved:
+        where = "" if check else ", as listed above"
         verdict = (f"[red]filename order is unsafe[/]: {len(moved)} of {len(plan.files)} "
-                   "files must move (the order above is safe")
+                   f"files must move{where} ({counts})")
     else:
-        verdict = f"[red]problems found[/] ({len(plan.files)} files"
-    out.append(f"{verdict}; {errors} errors, {warnings} warnings)")
+        verdict = f"[red]problems found[/] ({len(plan.files)} files; {counts})"
+    out.append(verdict)
     return _rich_text("\n".join(out))
+
+
+def _counts(problems: list[Problem]) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = sum(p.severity == "warning" for p in problems)
+    return (f"{errors} error{'s' if errors != 1 else ''}, "
+            f"{warnings} warning{'s' if warnings != 1 else ''}")
 
 
 def _problem_block(problems: list[Problem]) -> str:
@@ -321,8 +328,5 @@ def _render_lint(report: LintReport, path: Path, fmt: OutputFormat) -> str:
     machine = _problems_machine(report.problems, path, fmt)
     if machine is not None:
         return machine
-    errors = sum(p.severity == "error" for p in report.problems)
-    warnings = sum(p.severity == "warning" for p in report.problems)
     block = _problem_block(report.problems) + "\n" if report.problems else ""
-    return _rich_text(f"{block}{report.files} files checked: {errors} errors, "
-                      f"{warnings} warnings")
+    return _rich_text(f"{block}{report.files} files checked: {_counts(report.problems)}")

@@ -16,7 +16,7 @@ from typing import Any, Final, NamedTuple
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "8"
+ANALYSER_VERSION = "12"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -47,7 +47,10 @@ class Edge(NamedTuple):
     line: int
     column: int
     forward: bool     # the provider sorts after the user in filename order
-    kind: str = "uses"  # uses | drops (user must run before the dropping provider)
+    # uses: ``user`` uses what ``provider`` creates; drops: ``provider`` uses what
+    # ``user`` later drops or renames (so ``provider`` must run first); redefines
+    kind: str = "uses"
+    drop_line: int = 0  # drops: the line of the DROP/RENAME in file ``user``
 
 
 class Missing(NamedTuple):
@@ -145,6 +148,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         return False
 
     unknown_extension = any(extension_of_name(e) for e in extensions)
+    # (kind, identity, provider position) → the files whose use resolved to that definition
+    users: dict[tuple[str, str, int], tuple[list[_Event], list[tuple[int, str, Fact]]]] = {}
     by_bare: dict[tuple[str, str], str] = {}
     for (kind_, identity), evs_ in events.items():
         if kind_ != "column" and "." in identity and any(e[2] != DROP for e in evs_):
@@ -200,6 +205,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if last is not None and last[2] != DROP:
                 label = _label(fact[DISPLAY], chosen, default_schema)
                 add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                users.setdefault((kind, chosen, last[0]), (evs, []))[1].append(
+                    (pos, label, fact))
                 # a later DROP/RENAME of the object must stay after this use
                 for e in evs:
                     if e[0] > pos and e[2] == DROP:
@@ -209,16 +216,41 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             later = next((e for e in evs if e[0] > pos and e[2] != DROP), None)
             if later is not None:
                 if not weak:
-                    add_edge(Edge(later[0], pos, _label(fact[DISPLAY], chosen, default_schema),
-                                  fact[LINE], fact[COLUMN], True))
+                    label = _label(fact[DISPLAY], chosen, default_schema)
+                    add_edge(Edge(later[0], pos, label, fact[LINE], fact[COLUMN], True))
+                    users.setdefault((kind, chosen, later[0]), (evs, []))[1].append(
+                        (pos, label, fact))
                 continue
             if weak or is_known(chosen):
+                continue
+            # defined earlier, then dropped or renamed by an earlier file, and nothing
+            # recreates it: this file belongs between the two, so the file that drops
+            # or renames it must wait for this one (a forward dependency too)
+            before = [e for e in evs if e[0] < pos and e[2] != DROP]
+            if before:
+                label = _label(fact[DISPLAY], chosen, default_schema)
+                add_edge(Edge(before[-1][0], pos, label, fact[LINE], fact[COLUMN], False))
+                dropper = next(e for e in evs if before[-1][0] < e[0] < pos and e[2] == DROP)
+                add_edge(Edge(pos, dropper[0], label, fact[LINE], fact[COLUMN], True, "drops",
+                              dropper[1]))
                 continue
             result.missing.append(Missing(
                 pos, _label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
                 "It is dropped or renamed before this file runs; use the new name, or "
                 "recreate it first."))
         _columns(pos, analysis, events, result, is_known, default_schema)
+
+    # A file that drops or renames an object must run after every other use of the same
+    # definition — also when it moves because that definition sorts after it.
+    for object_events, uses in users.values():
+        droppers = {p for p, _, _ in uses
+                    if any(e[0] == p and e[2] == DROP for e in object_events)}
+        for dropping in droppers:
+            drop_line = next(e[1] for e in object_events if e[0] == dropping and e[2] == DROP)
+            for user, label, fact in uses:
+                if user != dropping:
+                    add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
+                                  user > dropping, "drops", drop_line))
 
     _chain_providers(events, add_edge, default_schema)
     result.duplicates.extend(_duplicates(events, default_schema))

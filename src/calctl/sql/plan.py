@@ -170,9 +170,13 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
         needs.setdefault(edge.user, []).append(
             Dependency(path=files[edge.provider].path, object=edge.object, line=edge.line))
     forward: dict[int, list[int]] = {}
+    waits: dict[int, str] = {}  # a file that drops or renames what a later file still uses
     for edge in result.resolution.edges:
         if edge.forward and edge.kind == "uses":
             forward.setdefault(edge.user, []).append(edge.provider)
+        elif edge.forward and edge.kind == "drops":
+            waits.setdefault(edge.user, f"drops or renames {edge.object}, which "
+                                        f"{files[edge.provider].path} still uses")
     plan_files: list[PlanFile] = []
     highest = -1
     new_position = {old: new for new, old in enumerate(result.ordering.order)}
@@ -184,6 +188,8 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
             after = max(forward.get(old, []), default=-1)
             if after >= 0:
                 reason = f"needs {_what(result, old, after)} from {files[after].path}"
+            elif old in waits:
+                reason = waits[old]
             else:
                 deps = [e.provider for e in result.resolution.edges
                         if e.user == old and new_position[e.provider] < new]
@@ -200,7 +206,7 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
             transaction=analysis.transaction,
             reason=reason,
         ))
-    unsafe = any(e.forward and e.kind == "uses" for e in result.resolution.edges)
+    unsafe = any(e.forward and e.kind in ("uses", "drops") for e in result.resolution.edges)
     safe = not (unsafe or result.ordering.cycles
                 or any(p.severity == "error" for p in problems))
     return MigrationPlan(directory=str(result.directory), files=plan_files,

@@ -28,6 +28,17 @@ class ForwardDependency(Rule):
         for edge in ctx.resolution.edges:
             if edge.forward and edge.kind == "uses":
                 pairs.setdefault((edge.user, edge.provider), []).append(edge)
+        for edge in ctx.resolution.edges:
+            if edge.forward and edge.kind == "drops":
+                user = ctx.files[edge.provider].path
+                dropper = ctx.files[edge.user].path
+                yield self.problem(
+                    dropper,
+                    f"{dropper} drops or renames {edge.object}, which {user} still uses "
+                    f"(line {edge.line}) — move it after {user}",
+                    line=edge.drop_line or None,
+                    hint=f"Rename {dropper} so it sorts after {user}; the plan runs it there.",
+                )
         for (user_pos, provider_pos), edges in pairs.items():
             edges.sort(key=lambda e: (e.object.startswith("column"), e.line))
             edge = edges[0]
