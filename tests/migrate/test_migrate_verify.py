@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 from pgmig import cli_env, query, spawn, wait_for, write
 
-import calctl.sql.plan
-
 # 001 uses "users", which 002 creates: filename order fails, the dependency order works.
 ORDERS = (
     "-- orders belong to users\n"
@@ -25,7 +23,6 @@ ORDERS = (
 )
 USERS = "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n"
 
-PLAN_IS_PLACEHOLDER = "Placeholder" in (calctl.sql.plan.__doc__ or "")
 
 
 @pytest.fixture
@@ -83,8 +80,6 @@ def test_stale_plan_document_is_refused(calctl: Any, misnumbered: Path) -> None:
     assert "001_orders.sql is not in the plan" in result.stderr
 
 
-@pytest.mark.xfail(PLAN_IS_PLACEHOLDER, strict=True,
-                   reason="build_plan is still the filename-order placeholder (issue 3)")
 def test_plan_order_succeeds(calctl: Any, misnumbered: Path, pg_server_url: str) -> None:
     result = calctl("migrate", "verify", "--order", "plan", "--database-url", pg_server_url,
                     "--json", cwd=misnumbered, env=cli_env())
@@ -93,12 +88,10 @@ def test_plan_order_succeeds(calctl: Any, misnumbered: Path, pg_server_url: str)
 
 
 def test_apply_uses_the_plan_order(calctl: Any, misnumbered: Path, pg_url: str) -> None:
-    """apply takes the order from build_plan; with the placeholder that is filename order."""
+    """apply takes the order from build_plan, not filename order (which fails here)."""
     result = calctl("migrate", "apply", "--json", cwd=misnumbered, env=cli_env(pg_url))
-    if PLAN_IS_PLACEHOLDER:
-        assert result.returncode == 1 and result.json()["file"] == "migrations/001_orders.sql"
-    else:
-        assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [s["path"] for s in result.json()["steps"]] == ["002_users.sql", "001_orders.sql"]
 
 
 @pytest.fixture
