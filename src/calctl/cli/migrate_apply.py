@@ -6,13 +6,24 @@ The commands are plain functions on this module's own Typer (registered as the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from calctl.cli._context import app_context, wants_json
-from calctl.cli._options import DryRunOpt, JsonOpt
+from calctl.cli._options import (
+    AssumeExistsOpt,
+    DefineOpt,
+    DryRunOpt,
+    ExcludeOpt,
+    GlobOpt,
+    JsonOpt,
+    MigrationDirArg,
+    SearchPathOpt,
+)
+from calctl.cli.migrate import migrate_settings
 
 if TYPE_CHECKING:
     from calctl.config import Settings
@@ -22,52 +33,15 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Order, lint and apply SQL migrations.", no_args_is_help=True)
 
-DirArg = Annotated[Path | None, typer.Argument(
-    help="Migration directory (default: the migrate.dir setting, else migrations/).",
-    show_default=False)]
 TargetUrlOpt = Annotated[str | None, typer.Option(
     "--database-url", help="PostgreSQL URL of the database to migrate "
     "(default: $DATABASE_URL, or the variable the migrate.database_url_env setting names).",
-    show_default=False)]
-GlobOpt = Annotated[list[str] | None, typer.Option(
-    "--glob", help="Select files by this pattern instead of *.sql (repeatable).",
-    show_default=False)]
-ExcludeOpt = Annotated[list[str] | None, typer.Option(
-    "--exclude", help="Leave out files matching this pattern (repeatable).", show_default=False)]
-DefineOpt = Annotated[list[str] | None, typer.Option(
-    "--define", help="NAME=VALUE for templated migrations (repeatable).", show_default=False)]
-SearchPathOpt = Annotated[list[str] | None, typer.Option(
-    "--search-path", help="Schema names resolve through (repeatable; default public).",
-    show_default=False)]
-AssumeOpt = Annotated[list[str] | None, typer.Option(
-    "--assume-exists", help="An object created outside the directory (repeatable).",
     show_default=False)]
 OrderOpt = Annotated[str, typer.Option(
     "--order", help="plan (dependency-safe, as `migrate order` prints it) or filename.")]
 PlanOpt = Annotated[Path | None, typer.Option(
     "--plan", help="Use this migration-plan document (from `migrate order --json`; - = stdin).",
     show_default=False)]
-
-
-def _overrides(glob: list[str] | None, exclude: list[str] | None, define: list[str] | None,
-               search_path: list[str] | None, assume: list[str] | None,
-               ) -> dict[str, Any]:
-    from calctl.errors import UsageError
-
-    defines: dict[str, str] | None = None
-    if define:
-        defines = {}
-        for item in define:
-            name, sep, value = item.partition("=")
-            if not sep or not name.strip():
-                raise UsageError(f"--define {item!r} is not NAME=VALUE",
-                                 hint="For example --define Namespace=app.")
-            defines[name.strip()] = value
-    return {"migrate.glob": tuple(glob) if glob else None,
-            "migrate.exclude": tuple(exclude) if exclude else None,
-            "migrate.defines": defines,
-            "migrate.search_path": tuple(search_path) if search_path else None,
-            "migrate.known_objects": tuple(assume) if assume else None}
 
 
 def _source(settings: Settings, directory: Path | None, order: str,
@@ -116,7 +90,7 @@ def _progress(settings: Settings) -> Any:
 @app.command("apply")
 def apply(
     ctx: typer.Context,
-    directory: DirArg = None,
+    directory: MigrationDirArg = None,
     database_url: TargetUrlOpt = None,
     lock_timeout: Annotated[float | None, typer.Option(
         "--lock-timeout", help="Seconds to wait for another applier (default 60).",
@@ -136,7 +110,7 @@ def apply(
     exclude: ExcludeOpt = None,
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
-    assume_exists: AssumeOpt = None,
+    assume_exists: AssumeExistsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Apply pending migrations, one transaction per file, under an advisory lock."""
@@ -144,9 +118,11 @@ def apply(
     from calctl.migrate.engine import ApplyOptions
     from calctl.migrate.target import resolve_url
 
-    overrides = _overrides(glob, exclude, define, search_path, assume_exists)
-    overrides["migrate.lock_timeout"] = lock_timeout
-    settings = app_context(ctx).settings(overrides)
+    settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
+                                           define=define, search_path=search_path,
+                                           assume_exists=assume_exists)
+    if lock_timeout is not None:
+        settings = replace(settings, migrate=replace(settings.migrate, lock_timeout=lock_timeout))
     url = resolve_url(database_url, settings.migrate)
     assert url is not None
     result = apply_command(
@@ -161,7 +137,7 @@ def apply(
 @app.command("status")
 def status(
     ctx: typer.Context,
-    directory: DirArg = None,
+    directory: MigrationDirArg = None,
     database_url: TargetUrlOpt = None,
     order: OrderOpt = "plan",
     plan: PlanOpt = None,
@@ -169,7 +145,7 @@ def status(
     exclude: ExcludeOpt = None,
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
-    assume_exists: AssumeOpt = None,
+    assume_exists: AssumeExistsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Every file's state: applied, pending, changed, failed or missing-locally."""
@@ -180,8 +156,9 @@ def status(
     from calctl.migrate.target import resolve_url
     from calctl.output import out_console, print_json
 
-    settings = app_context(ctx).settings(
-        _overrides(glob, exclude, define, search_path, assume_exists))
+    settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
+                                           define=define, search_path=search_path,
+                                           assume_exists=assume_exists)
     url = resolve_url(database_url, settings.migrate)
     assert url is not None
     result = status_command(settings, _source(settings, directory, order, plan), url)
@@ -211,7 +188,7 @@ def status(
 @app.command("verify")
 def verify(
     ctx: typer.Context,
-    directory: DirArg = None,
+    directory: MigrationDirArg = None,
     database_url: Annotated[str | None, typer.Option(
         "--database-url", help="Create the scratch database on this server (default: a "
         "temporary initdb cluster, else the embedded server).", show_default=False)] = None,
@@ -224,7 +201,7 @@ def verify(
     exclude: ExcludeOpt = None,
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
-    assume_exists: AssumeOpt = None,
+    assume_exists: AssumeExistsOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Prove the whole directory applies, on a throwaway database."""
@@ -235,8 +212,9 @@ def verify(
 
     if throwaway not in ("auto", "server", "cluster", "embedded"):
         raise UsageError(f"--throwaway {throwaway!r} must be auto, server, cluster or embedded")
-    settings = app_context(ctx).settings(
-        _overrides(glob, exclude, define, search_path, assume_exists))
+    settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
+                                           define=define, search_path=search_path,
+                                           assume_exists=assume_exists)
     server = resolve_url(database_url, settings.migrate, required=False)
 
     def note(text: str) -> None:
