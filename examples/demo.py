@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def step(title: str) -> None:
 
 def run(args: list[str], cwd: Path, env: dict[str, str], expect: int,
         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    print("$ calctl " + " ".join(args), flush=True)
+    print("$ calctl " + shlex.join(args), flush=True)
     proc = subprocess.run([str(BIN / "calctl"), *args], cwd=cwd, env=env, text=True,
                           input=stdin, capture_output=True)
     sys.stdout.write(proc.stdout)
@@ -57,7 +58,7 @@ def main() -> None:
     step("1. Is filename order safe? (the CI gate)")
     run(["migrate", "order", "--check"], work, env, expect=1)
 
-    step("2. Prove it on a throwaway embedded PostgreSQL")
+    step("2. Prove it on a throwaway PostgreSQL")
     run(["migrate", "verify", "--order", "filename"], work, env, expect=1)
     run(["migrate", "verify", "--order", "plan"], work, env, expect=0)
 

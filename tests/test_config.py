@@ -154,3 +154,9 @@ def test_config_check_exit_2_on_bad_config(calctl, tmp_path: Path) -> None:
     assert doc["kind"] == "error" and doc["code"] == "config-unknown-key"
     assert "calctl.toml:2" in doc["message"]
     assert "Traceback" not in result.stderr
+
+
+def test_unknown_table_names_its_header_line(tmp_path: Path) -> None:
+    write(tmp_path / "calctl.toml", '[migrate]\ndir = "db"\n\n[bogus]\nx = 1\n')
+    with pytest.raises(ConfigError, match=r"calctl.toml:4: unknown setting bogus"):
+        Settings.resolve(cwd=tmp_path, env={})

@@ -316,6 +316,11 @@ def locate(path: Path, text: str, table: list[str], key: str) -> int | None:
             continue
         if current == want and key_re.match(line):
             return number
+    # a whole table such as [bogus]
+    header_re = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join([*want, key])) + r"\s*\]")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header_re.match(line):
+            return number
     # dotted keys such as `migrate.dir = …` directly under [tool.calctl]
     dotted = ".".join([*table, key])
     for number, line in enumerate(text.splitlines(), start=1):
@@ -435,6 +440,7 @@ def _coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
     origin = get_origin(kind)
     bad = ConfigError(
         f"{where}: setting {key} must be {_type_name(kind)}, not {value!r}",
+        hint="`calctl config show` lists every setting with its current value and type.",
         code="config-type",
     )
     if origin in (Union, types.UnionType):

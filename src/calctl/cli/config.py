@@ -70,8 +70,8 @@ def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
     from rich.table import Table
 
     table = Table(box=None, show_header=True, header_style="bold")
-    table.add_column("setting")
-    table.add_column("value")
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", overflow="fold")
     table.add_column("source", style="dim")
     for key, value, source in rows:
         table.add_row(key, repr(_value(value)) if value is not None else "-", source)

@@ -146,7 +146,8 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
     """
     if not directory.is_dir():
         raise UsageError(
-            f"migration directory {directory} does not exist",
+            f"migration directory {directory} "
+            + ("is a file, not a directory" if directory.exists() else "does not exist"),
             hint="Pass the directory as an argument or set [migrate] dir in calctl.toml.",
             code="no-migrations",
         )
