@@ -160,11 +160,8 @@ def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ..
     key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
     replay = load_output(cache, key)
     if replay is None:
-        from calctl.sql.background import wait_all
-
         text, code = produce(files, keys, cache)
         store_output(cache, key, text, code)
-        wait_all()  # the cache writes produce() left to forked children
     else:
         text, code = replay
     sys.stdout.write(text)

@@ -171,15 +171,10 @@ def analyse_directory(directory: Path, settings: MigrateSettings, *,
         for i, analysis in zip(todo, fresh, strict=True):
             analyses[i] = analysis
             cache.put(keys[i], analysis)
-        from calctl.sql.background import in_background
-
-        # a large cache is written by a child while the names resolve
-        writer = in_background(cache.save, len(todo) >= PARALLEL_THRESHOLD)
+        cache.save()
     done = [a for a in analyses if a is not None]
     resolution = resolve(done, known=settings.known_objects, default_schema=search_path[0])
     ordering = stable_order(len(files), ((e.provider, e.user) for e in resolution.edges))
-    if todo:
-        writer.wait()  # callers may read the cache as soon as this returns
     return DirectoryAnalysis(directory, files, done, resolution, ordering, search_path[0])
 
 
@@ -293,10 +288,7 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys)
         plan = plan_from(result, problems_of(result, "order"))
-    from calctl.sql.background import in_background
-
-    # a large result is pickled by a child while the caller renders (see wait_all)
-    in_background(lambda: store_result(cache_dir, rkey, plan), len(files) >= PARALLEL_THRESHOLD)
+    store_result(cache_dir, rkey, plan)
     return plan, [result.files[i] for i in result.ordering.order]
 
 
@@ -321,8 +313,5 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
                                    keys=keys)
         problems = problems_of(result, "lint")
     report = LintReport(directory=str(directory), files=len(result.files), problems=problems)
-    from calctl.sql.background import in_background
-
-    # a large result is pickled by a child while the caller renders (see wait_all)
-    in_background(lambda: store_result(cache_dir, rkey, report), len(files) >= PARALLEL_THRESHOLD)
+    store_result(cache_dir, rkey, report)
     return report
