@@ -63,82 +63,38 @@ def _analyse_one(item: tuple[str, str, tuple[str, ...], dict[str, str]]) -> File
     return analyse(text, path=path, search_path=search_path, defines=defines)
 
 
+def _analyse_plain(item: tuple[str, str, tuple[str, ...], dict[str, str]]) -> bytes:
+    """In a worker: the analysis as marshal bytes (much cheaper to send than pickles)."""
+    import marshal
+
+    from calctl.sql.facts import to_plain
+
+    return marshal.dumps(to_plain(_analyse_one(item)))
+
+
 def _analyse_many(items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
                   ) -> list[FileAnalysis]:
-    """Analyse ``items`` in order. On several cores, forked children take a share each
-    and the parent analyses the first share itself: no pool to start, no idle parent,
-    and only the children's shares travel (as marshal bytes, much cheaper than pickles)."""
     workers = min(os.cpu_count() or 1, 8)
-    if len(items) < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
+    if len(items) < PARALLEL_THRESHOLD or workers < 2:
         return [_analyse_one(item) for item in items]
-    import pglast.parser  # noqa: F401  (loaded once, before forking)
-
-    import calctl.sql.analyse  # noqa: F401  (likewise)
-
-    # interleaved shares: neighbouring files tend to be alike, so the shares come out even
-    shares = [items[k::workers] for k in range(workers)]
-    children = [_fork_share(share) for share in shares[1:]]
-    results = [[_analyse_one(item) for item in shares[0]]]
-    for share, child in zip(shares[1:], children, strict=True):
-        got = _collect(child, len(share))
-        results.append(got if got is not None else [_analyse_one(item) for item in share])
-    out = [results[0][0]] * len(items)
-    for k, share_result in enumerate(results):
-        out[k::workers] = share_result
-    return out
-
-
-def _fork_share(share: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
-                ) -> tuple[int, int] | None:
-    """Fork a child that analyses ``share`` and writes the results (marshal) to a pipe:
-    (pid, read end), or None when no child could be started."""
-    try:
-        read_end, write_end = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:  # the child: never returns
-        status = 1
-        try:
-            import marshal
-
-            from calctl.sql.facts import to_plain
-
-            os.close(read_end)
-            data = marshal.dumps([to_plain(_analyse_one(item)) for item in share])
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(data)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    return pid, read_end
-
-
-def _collect(child: tuple[int, int] | None, count: int) -> list[FileAnalysis] | None:
-    """A child's analyses, or None when it failed (the parent then does its share)."""
-    if child is None:
-        return None
     import marshal
+    import multiprocessing
 
     from calctl.sql.facts import from_plain
 
-    pid, read_end = child
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return None
     try:
-        analyses = [from_plain(plain) for plain in marshal.loads(data)]
-    except (EOFError, ValueError, TypeError):
-        return None
-    return analyses if len(analyses) == count else None
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return [_analyse_one(item) for item in items]
+    import pglast.parser  # noqa: F401  (loaded once, before forking)
+
+    chunk = max(16, len(items) // (workers * 4))
+    try:
+        with context.Pool(workers) as pool:
+            blobs = pool.map(_analyse_plain, items, chunksize=chunk)
+    except OSError:
+        return [_analyse_one(item) for item in items]
+    return [from_plain(marshal.loads(blob)) for blob in blobs]
 
 
 def _keys(files: list[MigrationFile], settings: MigrateSettings) -> list[bytes]:
