@@ -281,14 +281,17 @@ def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], lis
     """Column references with no provider of the column: report them when the table is
     created in this directory by a plain CREATE TABLE that does not list the column."""
     seen: set[tuple[str, ...]] = set()
+    provided: set[tuple[str, str]] | None = None  # what this file provides, when needed
     for fact in analysis.facts:
         if fact[KIND] != "column" or fact[ACTION] != REF or fact[NAMES] in seen:
             continue
         seen.add(fact[NAMES])
         if any(events.get(("column", n)) for n in fact[NAMES]):
             continue
-        if any(("column", n) in {(f[KIND], f[NAMES][0]) for f in analysis.facts
-                                 if f[ACTION] in PROVIDING} for n in fact[NAMES]):
+        if provided is None:
+            provided = {(f[KIND], f[NAMES][0]) for f in analysis.facts
+                        if f[ACTION] in PROVIDING}
+        if any(("column", n) in provided for n in fact[NAMES]):
             continue
         for name in fact[NAMES]:
             table = name.rsplit(".", 1)[0]
