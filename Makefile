@@ -9,6 +9,7 @@ $(BIN)/calctl: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m compileall -q src  # write bytecode once: with PYTHONDONTWRITEBYTECODE every run recompiles
 	touch $@
 
 install: $(BIN)/calctl
