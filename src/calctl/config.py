@@ -18,7 +18,7 @@ import stat
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -510,11 +510,6 @@ def _declared_type(key: str) -> Any:
         if sub in hints:
             return hints[sub]
     raise ConfigError(f"unknown setting {key}", code="config-unknown-key")
-
-
-def with_overrides(settings: Settings, **sections: Any) -> Settings:
-    """A copy of ``settings`` with whole sections replaced (for tests and embedding)."""
-    return replace(settings, **sections)
 
 
 DEFAULT_CONFIG = '''\

@@ -66,16 +66,10 @@ def read_sql_files(directory: Path) -> list[SqlFile]:
 
 
 def split_statements(text: str) -> list[str]:
-    """Split SQL text into statements (sqlparse knows quotes, comments and $$ bodies)."""
-    import sqlparse
+    """The statements of ``text``, split by the same splitter the migration engine uses."""
+    from calctl.migrate.statements import split_with_offsets
 
-    statements = [s.strip() for s in sqlparse.split(text)]
-    return [s for s in statements if s and not _only_comments(s)]
-
-
-def _only_comments(statement: str) -> bool:
-    lines = [line.strip() for line in statement.splitlines()]
-    return all(not line or line.startswith("--") for line in lines)
+    return [statement.text for statement in split_with_offsets(text)]
 
 
 def applied(conn: SqlConnection, table: str = HISTORY_TABLE) -> dict[str, str]:
