@@ -7,13 +7,16 @@ import marshal
 from pathlib import Path
 
 from calctl.config import MigrateSettings
-from calctl.sql.cache import CACHE_FILE
+from calctl.sql.cache import shard_paths
 from calctl.sql.plan import analyse_directory, build_plan
 
 
 def _entries(cache: Path) -> dict[bytes, object]:
-    data = marshal.loads((cache / CACHE_FILE).read_bytes())
-    return data["entries"]  # type: ignore[no-any-return]
+    entries: dict[bytes, object] = {}
+    for path in shard_paths(cache):
+        if path.exists() and not path.read_bytes().startswith(b"\x00garbage"):
+            entries.update(marshal.loads(path.read_bytes())["entries"])
+    return entries
 
 
 def test_warm_run_parses_only_changed_files(tmp_path: Path) -> None:
@@ -53,7 +56,30 @@ def test_unreadable_cache_is_ignored(tmp_path: Path) -> None:
     (d / "001_a.sql").write_text("CREATE TABLE a (id int);\n")
     cache = tmp_path / "cache"
     cache.mkdir()
-    (cache / CACHE_FILE).write_bytes(b"\x00garbage")
+    for path in shard_paths(cache):
+        path.write_bytes(b"\x00garbage")
     plan, _ = build_plan(d, MigrateSettings(), cache_dir=cache)
     assert plan.safe
-    assert len(_entries(cache)) == 1
+    assert len(_entries(cache)) == 1  # the shard of the new entry was rewritten
+
+
+def test_parallel_analysis_matches_serial_and_fills_every_shard(tmp_path: Path) -> None:
+    from calctl.sql.analyse import analyse
+    from calctl.sql.plan import PARALLEL_THRESHOLD
+
+    d = tmp_path / "m"
+    d.mkdir()
+    count = PARALLEL_THRESHOLD + 50
+    for i in range(count):
+        ref = f",\n  t{i - 1}_id int REFERENCES t{i - 1} (id)" if i else ""
+        (d / f"{i:04d}_t{i}.sql").write_text(
+            f"CREATE TABLE t{i} (\n  id int PRIMARY KEY{ref}\n);\n"
+            f"CREATE VIEW v{i} AS SELECT id FROM t{i};\n")
+    cache = tmp_path / "cache"
+    result = analyse_directory(d, MigrateSettings(), cache_dir=cache)
+    expected = [analyse(f.text, path=f.path) for f in result.files]
+    assert result.analyses == expected
+    assert len(_entries(cache)) == count  # children wrote their shards before we returned
+    assert all(path.exists() for path in shard_paths(cache))
+    again = analyse_directory(d, MigrateSettings(), cache_dir=cache)
+    assert again.analyses == expected and again.resolution == result.resolution

@@ -63,6 +63,11 @@ class _Unqualified(tuple[str, ...]):
     """Candidates of a name written without a schema (one per search-path schema)."""
 
 
+# (search path, name parts, kind) → candidates: a directory names the same objects over
+# and over, and the answer depends on nothing else
+_REF_NAMES: dict[tuple[tuple[str, ...], tuple[str, ...], str], tuple[str, ...]] = {}
+
+
 class _Lines:
     """Byte offset → (line, column) for one text."""
 
@@ -147,6 +152,13 @@ class Extractor:
 
     def ref_names(self, parts: Sequence[str], kind: str) -> tuple[str, ...]:
         """Candidate identities for a reference; () for built-ins."""
+        key = (self.path, tuple(parts), kind)
+        found = _REF_NAMES.get(key)
+        if found is None:
+            found = _REF_NAMES[key] = self._ref_names(parts, kind)
+        return found
+
+    def _ref_names(self, parts: Sequence[str], kind: str) -> tuple[str, ...]:
         if not parts:
             return ()
         if len(parts) >= 2:

@@ -1,9 +1,9 @@
-"""The parse cache: one pickle file in the state directory's ``cache/``.
+"""The parse cache: a few marshal files in the state directory's ``cache/``.
 
 Keyed by a hash of the file's text plus everything else the analysis depends on
 (analyser version, search path, defines, the ``.autocommit.`` name marker), so a
-changed file, a new calctl or different settings simply miss. One file rather
-than one per migration: loading 2,000 small files costs more than the parse.
+changed file, a new calctl or different settings simply miss. A few shard files
+rather than one per migration: loading 2,000 small files costs more than the parse.
 A cache that cannot be read is ignored; one that cannot be written is skipped —
 the cache only ever saves time.
 """
@@ -16,14 +16,15 @@ import marshal
 import os
 import pickle
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from calctl.sql.facts import ANALYSER_VERSION, FileAnalysis, from_plain, to_plain
 
 # marshal, not pickle: the analyses are plain tuples, and marshal reads them 3-4× faster
-CACHE_FILE = "migrate-analysis.marshal"
+CACHE_PREFIX = "migrate-analysis"
+SHARDS = 4
 
 if TYPE_CHECKING:
     from calctl.config import MigrateSettings
@@ -50,16 +51,29 @@ def file_keys(files: Sequence[MigrationFile], settings: MigrateSettings) -> list
     return [entry_key(f.text, f.path, skey) for f in files]
 
 
+def shard_of(key: bytes) -> int:
+    """The cache file a key lives in (see :class:`ParseCache`)."""
+    return key[0] % SHARDS
+
+
+def shard_paths(directory: Path) -> list[Path]:
+    return [directory / f"{CACHE_PREFIX}-{shard}.marshal" for shard in range(SHARDS)]
+
+
 class ParseCache:
-    """Load once, look up by key, save once if anything was added."""
+    """Load once, look up by key, save what was added.
+
+    The entries are spread over ``SHARDS`` files by key, so that the processes of a
+    parallel analysis each write the files of the keys they analysed, at the same time,
+    instead of the parent writing everything at the end.
+    """
 
     def __init__(self, directory: Path | None) -> None:
-        self.path = directory / CACHE_FILE if directory is not None else None
-        self.entries: dict[bytes, Any] = {}
-        self.used: dict[bytes, Any] = {}
-        self.added = 0
-        if self.path is not None:
-            self.entries = self._load(self.path)
+        self.paths = shard_paths(directory) if directory is not None else []
+        self.entries: list[dict[bytes, Any]] = [
+            self._load(path) for path in self.paths] or [{} for _ in range(SHARDS)]
+        self.used: list[dict[bytes, Any]] = [{} for _ in range(SHARDS)]
+        self.added: set[int] = set()
 
     @staticmethod
     def _load(path: Path) -> dict[bytes, Any]:
@@ -75,39 +89,51 @@ class ParseCache:
         return entries if isinstance(entries, dict) else {}
 
     def get(self, key: bytes) -> FileAnalysis | None:
-        found = self.entries.get(key)
+        shard = key[0] % SHARDS
+        found = self.entries[shard].get(key)
         if found is None:
             return None
         try:
             analysis = from_plain(found)
         except (TypeError, ValueError):
             return None
-        self.used[key] = found
+        self.used[shard][key] = found
         return analysis
 
     def put(self, key: bytes, analysis: FileAnalysis | tuple[Any, ...]) -> None:
-        self.used[key] = analysis if not isinstance(analysis, FileAnalysis) \
+        shard = key[0] % SHARDS
+        self.used[shard][key] = analysis if not isinstance(analysis, FileAnalysis) \
             else to_plain(analysis)
-        self.added += 1
+        self.added.add(shard)
 
-    def save(self) -> None:
-        if self.path is None or not self.added:
-            return
-        keep = dict(self.used)
-        for key, value in self.entries.items():
-            if len(keep) >= MAX_ENTRIES:
-                break
-            keep.setdefault(key, value)
-        with contextlib.suppress(OSError, ValueError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".analysis-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(marshal.dumps({"version": ANALYSER_VERSION, "entries": keep}))
-                os.replace(tmp, self.path)
-            except (OSError, ValueError):
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+    def save(self, shards: Iterable[int] = range(SHARDS)) -> None:
+        """Write the given shards that gained entries (what this run used comes first, then
+        older entries up to the size limit)."""
+        for shard in shards:
+            if shard not in self.added or not self.paths:
+                continue
+            keep = dict(self.used[shard])
+            for key, value in self.entries[shard].items():
+                if len(keep) >= MAX_ENTRIES // SHARDS:
+                    break
+                keep.setdefault(key, value)
+            _write_atomic(self.paths[shard], ".analysis-",
+                          marshal.dumps({"version": ANALYSER_VERSION, "entries": keep}))
+
+
+def _write_atomic(path: Path, prefix: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` (never half-written); errors are ignored — the cache
+    only ever saves time."""
+    with contextlib.suppress(OSError, ValueError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 RESULT_FILE = "migrate-results.pickle"
@@ -158,17 +184,8 @@ def store_result(directory: Path | None, key: bytes, value: Any) -> None:
     results[key] = value
     while len(results) > MAX_RESULTS:
         results.pop(next(iter(results)))
-    with contextlib.suppress(OSError):
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".results-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump({"version": ANALYSER_VERSION, "results": results}, handle,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    _write_atomic(path, ".results-", pickle.dumps(
+        {"version": ANALYSER_VERSION, "results": results}, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load_output(directory: Path | None, key: bytes) -> tuple[str, int] | None:
@@ -197,13 +214,4 @@ def store_output(directory: Path | None, key: bytes, text: str, code: int) -> No
     data[key] = (text, code)
     while len(data) > MAX_RESULTS:
         data.pop(next(iter(data)))
-    with contextlib.suppress(OSError, ValueError):
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".output-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(marshal.dumps(data))
-            os.replace(tmp, path)
-        except (OSError, ValueError):
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    _write_atomic(path, ".output-", marshal.dumps(data))

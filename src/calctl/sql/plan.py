@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from calctl.sql.discovery import MigrationFile, discover
 # result is cached needs none of them.
 if TYPE_CHECKING:
     from calctl.config import MigrateSettings
+    from calctl.sql.cache import ParseCache
     from calctl.sql.facts import FileAnalysis
     from calctl.sql.graph import Ordering
     from calctl.sql.names import Resolution
@@ -63,38 +64,121 @@ def _analyse_one(item: tuple[str, str, tuple[str, ...], dict[str, str]]) -> File
     return analyse(text, path=path, search_path=search_path, defines=defines)
 
 
-def _analyse_plain(item: tuple[str, str, tuple[str, ...], dict[str, str]]) -> bytes:
-    """In a worker: the analysis as marshal bytes (much cheaper to send than pickles)."""
-    import marshal
-
-    from calctl.sql.facts import to_plain
-
-    return marshal.dumps(to_plain(_analyse_one(item)))
-
-
 def _analyse_many(items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
-                  ) -> list[FileAnalysis]:
-    workers = min(os.cpu_count() or 1, 8)
-    if len(items) < PARALLEL_THRESHOLD or workers < 2:
-        return [_analyse_one(item) for item in items]
+                  keys: list[bytes], cache: ParseCache) -> tuple[list[FileAnalysis], _Reap]:
+    """Analyse ``items`` (in order) and add them to ``cache``, saving it.
+
+    On several cores the work is split by cache shard: the parent forks one child per
+    extra core, each process analyses the files whose keys fall in its shards and writes
+    those shards itself, and only the children's results travel back (marshal, through
+    a pipe — no pool to start, nothing pickled, no idle parent). Returns the analyses
+    and a function that waits for the children (they may still be writing the cache).
+    """
+    from calctl.sql.cache import SHARDS, shard_of
+
+    workers = min(os.cpu_count() or 1, SHARDS)
+    if len(items) < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
+        serial = [_analyse_one(item) for item in items]
+        for key, analysis in zip(keys, serial, strict=True):
+            cache.put(key, analysis)
+        cache.save()
+        return serial, _no_children
+    import pglast.parser  # noqa: F401  (loaded once, before forking)
+
+    import calctl.sql.analyse  # noqa: F401  (likewise)
+
+    owner = [shard_of(key) % workers for key in keys]
+    shares = [[i for i, o in enumerate(owner) if o == p] for p in range(workers)]
+    shards = [[s for s in range(SHARDS) if s % workers == p] for p in range(workers)]
+    children = [_fork_share([items[i] for i in shares[p]], [keys[i] for i in shares[p]],
+                            cache, shards[p]) for p in range(1, workers)]
+    out: list[FileAnalysis | None] = [None] * len(items)
+    mine = list(shares[0])
+    _analyse_into(out, mine, items, keys, cache)
+    for p, child in enumerate(children, start=1):
+        got = _collect(child, len(shares[p])) if child is not None else None
+        if got is None:  # that child failed: its share is done here
+            _analyse_into(out, shares[p], items, keys, cache)
+            mine.extend(shares[p])
+            continue
+        for i, analysis in zip(shares[p], got, strict=True):
+            out[i] = analysis
+    cache.save({shard_of(keys[i]) for i in mine})
+    pids = [child[0] for child in children if child is not None]
+    return [a for a in out if a is not None], lambda: _reap(pids)
+
+
+_Reap = Callable[[], None]
+
+
+def _analyse_into(out: list[FileAnalysis | None], indexes: list[int],
+                  items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
+                  keys: list[bytes], cache: ParseCache) -> None:
+    for i in indexes:
+        out[i] = analysis = _analyse_one(items[i])
+        cache.put(keys[i], analysis)
+
+
+def _no_children() -> None:
+    return None
+
+
+def _reap(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+
+
+def _fork_share(share: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
+                keys: list[bytes], cache: ParseCache, shards: list[int],
+                ) -> tuple[int, int] | None:
+    """Fork a child that analyses ``share``, sends the results (marshal) through a pipe,
+    then saves its cache ``shards``: (pid, read end), or None when no child started."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: never returns
+        status = 1
+        try:
+            import marshal
+
+            from calctl.sql.facts import to_plain
+
+            os.close(read_end)
+            plain = [to_plain(_analyse_one(item)) for item in share]
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(marshal.dumps(plain))
+            for key, analysis in zip(keys, plain, strict=True):
+                cache.put(key, analysis)
+            cache.save(shards)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _collect(child: tuple[int, int], count: int) -> list[FileAnalysis] | None:
+    """A child's analyses, or None when it failed."""
     import marshal
-    import multiprocessing
 
     from calctl.sql.facts import from_plain
 
+    _, read_end = child
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
     try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        return [_analyse_one(item) for item in items]
-    import pglast.parser  # noqa: F401  (loaded once, before forking)
-
-    chunk = max(16, len(items) // (workers * 4))
-    try:
-        with context.Pool(workers) as pool:
-            blobs = pool.map(_analyse_plain, items, chunksize=chunk)
-    except OSError:
-        return [_analyse_one(item) for item in items]
-    return [from_plain(marshal.loads(blob)) for blob in blobs]
+        analyses = [from_plain(plain) for plain in marshal.loads(data)]
+    except (EOFError, ValueError, TypeError):
+        return None
+    return analyses if len(analyses) == count else None
 
 
 def _keys(files: list[MigrationFile], settings: MigrateSettings) -> list[bytes]:
@@ -121,16 +205,16 @@ def analyse_directory(directory: Path, settings: MigrateSettings, *,
         keys = _keys(files, settings)
     analyses: list[FileAnalysis | None] = [cache.get(k) for k in keys]
     todo = [i for i, a in enumerate(analyses) if a is None]
+    reap = _no_children
     if todo:
-        fresh = _analyse_many([(files[i].text, files[i].path, search_path, defines)
-                               for i in todo])
+        fresh, reap = _analyse_many([(files[i].text, files[i].path, search_path, defines)
+                                     for i in todo], [keys[i] for i in todo], cache)
         for i, analysis in zip(todo, fresh, strict=True):
             analyses[i] = analysis
-            cache.put(keys[i], analysis)
-        cache.save()
     done = [a for a in analyses if a is not None]
     resolution = resolve(done, known=settings.known_objects, default_schema=search_path[0])
     ordering = stable_order(len(files), ((e.provider, e.user) for e in resolution.edges))
+    reap()
     return DirectoryAnalysis(directory, files, done, resolution, ordering, search_path[0])
 
 
