@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from calctl.sql.cache import shard_paths
+
 SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "migrations" / "shop"
 
 
@@ -191,18 +193,19 @@ def test_flyway_layout(calctl: Any, tmp_path: Path) -> None:
 def test_warm_run_uses_the_cache_and_sees_changes(calctl: Any, project: Path) -> None:
     _write(project / "migrations", MISNUMBERED)
     first = calctl("migrate", "order", "--json", cwd=project)
-    cache = project / ".calctl" / "cache" / "migrate-analysis.marshal"
-    assert cache.is_file()
-    stamp = cache.stat().st_mtime_ns
+    shards = [p for p in shard_paths(project / ".calctl" / "cache") if p.is_file()]
+    assert shards  # the parse cache was written
+    stamps = [p.stat().st_mtime_ns for p in shards]
     second = calctl("migrate", "order", "--json", cwd=project)
     assert second.stdout == first.stdout
-    assert cache.stat().st_mtime_ns == stamp  # nothing new to store
+    assert [p.stat().st_mtime_ns for p in shards] == stamps  # nothing new to store
     (project / "migrations" / "012_users.sql").write_text(
         "CREATE TABLE people (id serial PRIMARY KEY);\n")
     third = calctl("migrate", "order", "--json", cwd=project).json()
     assert any(p["code"] == "CAL003" and 'table "users"' in p["message"]
                for p in third["problems"])
-    cache.write_bytes(b"not a marshal dump")
+    for shard in shards:
+        shard.write_bytes(b"not a marshal dump")
     fourth = calctl("migrate", "order", "--json", cwd=project)
     assert fourth.returncode == 0 and fourth.stdout == calctl(
         "migrate", "order", "--json", cwd=project).stdout

@@ -160,8 +160,13 @@ def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ..
     key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
     replay = load_output(cache, key)
     if replay is None:
-        text, code = produce(files, keys, cache)
-        store_output(cache, key, text, code)
+        from calctl.cli import skip_teardown
+        from calctl.sql.plan import no_gc
+
+        with no_gc():
+            text, code = produce(files, keys, cache)
+            store_output(cache, key, text, code)
+        skip_teardown()
     else:
         text, code = replay
     sys.stdout.write(text)

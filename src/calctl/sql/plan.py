@@ -30,10 +30,12 @@ if TYPE_CHECKING:
     from calctl.sql.names import Resolution
 
 @contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: the analysis builds hundreds of thousands of
     small tuples and no cycles, and collections triggered by them cost up to half the
-    run on large directories. Reference counting still frees everything."""
+    run on large directories. Reference counting still frees everything. Keep it paused
+    while the result is stored and rendered: the first collection after it resumes would
+    walk every object the analysis left behind."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -324,11 +326,11 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
     if isinstance(cached, MigrationPlan) and len(cached.files) == len(files):
         by_path = {f.path: f for f in files}
         return cached, [by_path[f.path] for f in cached.files]
-    with _no_gc():
+    with no_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys)
         plan = plan_from(result, problems_of(result, "order"))
-    store_result(cache_dir, rkey, plan)
+        store_result(cache_dir, rkey, plan)
     return plan, [result.files[i] for i in result.ordering.order]
 
 
@@ -348,10 +350,11 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
     cached = load_result(cache_dir, rkey)
     if isinstance(cached, LintReport):
         return cached
-    with _no_gc():
+    with no_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys)
         problems = problems_of(result, "lint")
-    report = LintReport(directory=str(directory), files=len(result.files), problems=problems)
-    store_result(cache_dir, rkey, report)
+        report = LintReport(directory=str(directory), files=len(result.files),
+                            problems=problems)
+        store_result(cache_dir, rkey, report)
     return report
