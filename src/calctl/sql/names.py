@@ -93,13 +93,15 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     extensions: dict[str, list[tuple[int, int]]] = {}
     # one pass over every fact: the events of each object, and per file the distinct
     # references and the objects the file provides itself
-    per_file: list[tuple[list[Fact], set[tuple[str, str]]]] = []
+    per_file: list[tuple[list[Fact], set[tuple[str, str]], list[Fact]]] = []
     ref_actions = (REF, WEAK)
     for pos, analysis in enumerate(analyses):
         done: set[tuple[str, tuple[str, ...]]] = set()
         own: set[tuple[str, str]] = set()
         refs: list[Fact] = []
-        per_file.append((refs, own))
+        column_refs: list[Fact] = []  # distinct plain (not weak) column references
+        columns_seen: set[tuple[str, ...]] = set()
+        per_file.append((refs, own, column_refs))
         for fact in analysis.facts:
             action = fact[ACTION]
             if action in ref_actions:
@@ -107,6 +109,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if key not in done:
                     done.add(key)
                     refs.append(fact)
+                if action == REF and key[0] == "column" and key[1] not in columns_seen:
+                    columns_seen.add(key[1])
+                    column_refs.append(fact)
             elif action in PROVIDING:
                 provided = (fact[KIND], fact[NAMES][0])
                 own.add(provided)
@@ -150,13 +155,19 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     unknown_extension = any(extension_of_name(e) for e in extensions)
     # (kind, identity, provider position) → the files whose use resolved to that definition
     users: dict[tuple[str, str, int], tuple[list[_Event], list[tuple[int, str, Fact]]]] = {}
-    by_bare: dict[tuple[str, str], str] = {}
-    for (kind_, identity), evs_ in events.items():
-        if kind_ != "column" and "." in identity and any(e[2] != DROP for e in evs_):
-            by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
+    by_bare: dict[tuple[str, str], str] | None = None  # built when first needed
+
+    def elsewhere_of(kind: str, bare: str) -> str | None:
+        nonlocal by_bare
+        if by_bare is None:
+            by_bare = {}
+            for (kind_, identity), evs_ in events.items():
+                if kind_ != "column" and "." in identity and any(e[2] != DROP for e in evs_):
+                    by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
+        return by_bare.get((kind, bare))
 
     for pos, analysis in enumerate(analyses):
-        refs, own = per_file[pos]
+        refs, own, column_refs = per_file[pos]
         for fact in refs:
             kind = fact[KIND]
             names = fact[NAMES]
@@ -172,7 +183,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 # in a schema the tool, role or database puts on the path; use that one,
                 # but only as ordering information (never a forward-dependency error)
                 bare = names[0].split(".", 1)[1]
-                elsewhere = by_bare.get((kind, bare))
+                elsewhere = elsewhere_of(kind, bare)
                 if elsewhere:
                     chosen, evs = elsewhere, events[(kind, elsewhere)]
                     weak = True
@@ -238,11 +249,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 pos, _label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
                 "It is dropped or renamed before this file runs; use the new name, or "
                 "recreate it first."))
-        _columns(pos, analysis, events, result, is_known, default_schema)
+        _columns(pos, analysis, column_refs, events, result, is_known, default_schema)
 
     # A file that drops or renames an object must run after every other use of the same
     # definition — also when it moves because that definition sorts after it.
     for object_events, uses in users.values():
+        if all(e[2] != DROP for e in object_events):
+            continue
         droppers = {p for p, _, _ in uses
                     if any(e[0] == p and e[2] == DROP for e in object_events)}
         for dropping in droppers:
@@ -275,17 +288,15 @@ def _choose(fact: Fact, events: dict[tuple[str, str], list[_Event]]) -> \
     return None, None
 
 
-def _columns(pos: int, analysis: FileAnalysis, events: dict[tuple[str, str], list[_Event]],
+def _columns(pos: int, analysis: FileAnalysis, column_refs: list[Fact],
+             events: dict[tuple[str, str], list[_Event]],
              result: Resolution, is_known: Callable[[str], bool],
              default_schema: str) -> None:
-    """Column references with no provider of the column: report them when the table is
-    created in this directory by a plain CREATE TABLE that does not list the column."""
-    seen: set[tuple[str, ...]] = set()
+    """Column references (``column_refs``: the file's distinct plain ones) with no provider
+    of the column: report them when the table is created in this directory by a plain
+    CREATE TABLE that does not list the column."""
     provided: set[tuple[str, str]] | None = None  # what this file provides, when needed
-    for fact in analysis.facts:
-        if fact[KIND] != "column" or fact[ACTION] != REF or fact[NAMES] in seen:
-            continue
-        seen.add(fact[NAMES])
+    for fact in column_refs:
         if any(events.get(("column", n)) for n in fact[NAMES]):
             continue
         if provided is None:
@@ -337,8 +348,8 @@ def _duplicates(events: dict[tuple[str, str], list[_Event]],
                 default_schema: str) -> list[Duplicate]:
     out = []
     for (kind, name), evs in events.items():
-        if kind in ("column", "extension", "schema"):
-            continue
+        if len(evs) < 2 or kind in ("column", "extension", "schema"):
+            continue  # one event cannot be a duplicate
         current: _Event | None = None
         for e in evs:
             if e[2] == DROP:
