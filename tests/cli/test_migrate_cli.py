@@ -69,6 +69,23 @@ def test_check_exit_codes_and_human_output(calctl: Any, project: Path) -> None:
     assert "filename order is safe" in safe.stdout
 
 
+def test_human_output_prints_names_literally_with_and_without_colour(calctl: Any,
+                                                                     tmp_path: Path) -> None:
+    d = _write(tmp_path / "m", {
+        "001_[draft]_:x:_orders.sql": "CREATE TABLE orders (id int, customer int "
+                                      "REFERENCES customers (id));\n",
+        "002_customers.sql": "CREATE TABLE customers (id int PRIMARY KEY);\n",
+    })
+    plain = calctl("migrate", "order", str(d), "--check")
+    assert plain.returncode == 1
+    assert "move 001_[draft]_:x:_orders.sql from position 1 to 2" in plain.stdout
+    assert "\x1b[" not in plain.stdout  # a pipe gets no colours
+    coloured = calctl("migrate", "order", str(d), "--check", env={"FORCE_COLOR": "1"})
+    assert "\x1b[" in coloured.stdout
+    assert "001_[draft]_:x:_orders.sql" in coloured.stdout  # not markup, not an emoji
+    assert "filename order is unsafe" in coloured.stdout
+
+
 def test_github_and_sarif_formats(calctl: Any, project: Path) -> None:
     _write(project / "migrations", MISNUMBERED)
     gh = calctl("migrate", "order", "--check", "--format", "github", cwd=project)

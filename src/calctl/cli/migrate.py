@@ -28,6 +28,7 @@ from calctl.cli._options import (
 )
 
 if TYPE_CHECKING:
+    from calctl.cli._styled import Line
     from calctl.config import Settings
     from calctl.documents import LintReport, MigrationPlan, Problem
     from calctl.sql.discovery import MigrationFile
@@ -153,10 +154,11 @@ def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ..
     keys = file_keys(files, migrate)
     cache = cache_dir(settings)
     from calctl import __version__
+    from calctl.cli._styled import plain_output
 
     # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
-    # when what these commands print changes)
-    extra = (__version__, *migrate.known_objects, repr(flags), str(sys.stdout.isatty()))
+    # when what these commands print changes) and on whether it is styled
+    extra = (__version__, *migrate.known_objects, repr(flags), str(plain_output()))
     key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
     replay = load_output(cache, key)
     if replay is None:
@@ -254,16 +256,6 @@ def _problems_machine(problems: list[Problem], path: Path, fmt: OutputFormat) ->
     return None
 
 
-def _rich_text(markup: str) -> str:
-    """``markup`` as the stdout console would print it (colours only on a terminal)."""
-    from calctl.output import out_console
-
-    console = out_console()
-    with console.capture() as captured:
-        console.print(markup, highlight=False)
-    return captured.get()
-
-
 def _render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bool) -> str:
     if fmt is OutputFormat.json:
         from calctl.output import to_json
@@ -272,36 +264,38 @@ def _render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: b
     machine = _problems_machine(plan.problems, path, fmt)
     if machine is not None:
         return machine
-    from rich.markup import escape
+    from calctl.cli._styled import render
 
     moved = [f for f in plan.files if f.moved_from is not None]
-    out: list[str] = []
+    out: list[Line] = []
     if not check:
         width = len(str(len(plan.files)))
         for f in plan.files:
             if f.moved_from is None:
-                out.append(f"{f.position + 1:>{width}}  {escape(f.path)}")
+                out.append([(f"{f.position + 1:>{width}}  {f.path}", "")])
             else:
-                out.append(f"[bold yellow]{f.position + 1:>{width}}  {escape(f.path)}  "
-                           f"(moved from {f.moved_from + 1}: {escape(f.reason)})[/]")
+                out.append([(f"{f.position + 1:>{width}}  {f.path}  "
+                             f"(moved from {f.moved_from + 1}: {f.reason})", "bold yellow")])
     else:
         for f in moved:
             was = (f.moved_from or 0) + 1
-            out.append(f"[bold yellow]move {escape(f.path)} from position {was} "
-                       f"to {f.position + 1}: {escape(f.reason)}[/]")
-    if plan.problems:
-        out.append(_problem_block(plan.problems))
+            out.append([(f"move {f.path} from position {was} to {f.position + 1}: "
+                         f"{f.reason}", "bold yellow")])
+    out.extend(_problem_lines(plan.problems))
     counts = _counts(plan.problems)
+    verdict: Line
     if plan.safe:
-        verdict = f"[green]filename order is safe[/] ({len(plan.files)} files; {counts})"
+        verdict = [("filename order is safe", "green"),
+                   (f" ({len(plan.files)} files; {counts})", "")]
     elif moved:
         where = "" if check else ", as listed above"
-        verdict = (f"[red]filename order is unsafe[/]: {len(moved)} of {len(plan.files)} "
-                   f"files must move{where} ({counts})")
+        verdict = [("filename order is unsafe", "red"),
+                   (f": {len(moved)} of {len(plan.files)} files must move{where} ({counts})",
+                    "")]
     else:
-        verdict = f"[red]problems found[/] ({len(plan.files)} files; {counts})"
+        verdict = [("problems found", "red"), (f" ({len(plan.files)} files; {counts})", "")]
     out.append(verdict)
-    return _rich_text("\n".join(out))
+    return render(out)
 
 
 def _counts(problems: list[Problem]) -> str:
@@ -311,18 +305,18 @@ def _counts(problems: list[Problem]) -> str:
             f"{warnings} warning{'s' if warnings != 1 else ''}")
 
 
-def _problem_block(problems: list[Problem]) -> str:
-    from rich.markup import escape
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
-    style = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-    lines = []
+
+def _problem_lines(problems: list[Problem]) -> list[Line]:
+    lines: list[Line] = []
     for p in problems:
         where = f"{p.path}:{p.line}" if p.line else p.path
-        lines.append(f"[{style[p.severity]}]{p.severity:<7}[/] {p.code} {escape(where)}  "
-                     f"{escape(p.message)}")
+        lines.append([(f"{p.severity:<7}", _SEVERITY_STYLE[p.severity]),
+                      (f" {p.code} {where}  {p.message}", "")])
         if p.hint:
-            lines.append(f"        [dim]hint: {escape(p.hint)}[/]")
-    return "\n".join(lines)
+            lines.append([("        ", ""), (f"hint: {p.hint}", "dim")])
+    return lines
 
 
 def _render_lint(report: LintReport, path: Path, fmt: OutputFormat) -> str:
@@ -333,5 +327,7 @@ def _render_lint(report: LintReport, path: Path, fmt: OutputFormat) -> str:
     machine = _problems_machine(report.problems, path, fmt)
     if machine is not None:
         return machine
-    block = _problem_block(report.problems) + "\n" if report.problems else ""
-    return _rich_text(f"{block}{report.files} files checked: {_counts(report.problems)}")
+    from calctl.cli._styled import render
+
+    return render([*_problem_lines(report.problems),
+                   [(f"{report.files} files checked: {_counts(report.problems)}", "")]])
