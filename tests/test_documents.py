@@ -69,3 +69,25 @@ def test_accept_limits_kinds() -> None:
     text = json.dumps(Finding(check="c", source="test", error="e").to_dict())
     with pytest.raises(DocumentError, match="a finding document is not accepted here"):
         load_document(text, accept=(Patch, Diagnosis))
+
+
+def test_every_document_name_resolves_and_kinds_name_their_classes() -> None:
+    import calctl.documents as documents
+    from calctl.documents import kind_class
+
+    for name in documents.__all__:
+        assert getattr(documents, name) is not None
+    for kind in KINDS:
+        cls = kind_class(kind)
+        assert cls is not None and cls.KIND == kind
+    assert kind_class("no-such-kind") is None
+
+
+def test_a_plan_does_not_load_the_other_document_families() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from calctl.documents import MigrationPlan; "
+            "assert 'calctl.documents.patch' not in sys.modules; "
+            "assert 'calctl.documents.report' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
