@@ -60,3 +60,14 @@ def test_usage_error_with_json_prints_error_document(calctl) -> None:
 
 def test_exit_codes_are_documented() -> None:
     assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 70]
+
+
+def test_only_the_named_command_is_built_and_doubtful_lines_get_them_all() -> None:
+    from calctl.cli import _command_name
+
+    assert _command_name(["migrate", "order", "--check"]) == "migrate"
+    assert _command_name(["--state-dir", "migrate", "patch", "list"]) == "patch"
+    assert _command_name(["--json", "-vv", "--config=x.toml", "history"]) == "history"
+    assert _command_name(["--help"]) is None
+    assert _command_name(["nosuch"]) is None
+    assert _command_name(["--", "migrate"]) is None

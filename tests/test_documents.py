@@ -79,7 +79,7 @@ def test_every_document_name_resolves_and_kinds_name_their_classes() -> None:
         assert getattr(documents, name) is not None
     for kind in KINDS:
         cls = kind_class(kind)
-        assert cls is not None and cls.KIND == kind
+        assert cls is not None and kind == cls.KIND
     assert kind_class("no-such-kind") is None
 
 

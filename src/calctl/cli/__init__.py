@@ -1,7 +1,8 @@
 """The ``calctl`` command: root Typer app, global options and the one error boundary.
 
-Sub-apps live one per module and are registered in :func:`_register`, which
-imports them cheaply (heavy libraries are imported inside command bodies).
+Sub-apps live one per module and are registered in :func:`_register` when
+:func:`main` runs — only the one the command line names, when that is certain
+(heavy libraries are imported inside command bodies).
 :func:`main` is the only place where an exception becomes a message and an
 exit code.
 """
@@ -75,25 +76,66 @@ def root(
     ctx.call_on_close(context.close)
 
 
-def _register() -> None:
-    from calctl.cli import config as config_cli
-    from calctl.cli import history as history_cli
-    from calctl.cli import migrate as migrate_cli
-    from calctl.cli import migrate_apply
-    from calctl.cli import patch as patch_cli
-
-    app.command("init")(config_cli.init)
-    app.add_typer(config_cli.app, name="config")
-    app.command("events")(history_cli.events)
-    app.command("history")(history_cli.history)
-    # order/lint/rules and apply/status/verify are one `migrate` sub-app, kept in two
-    # modules so the analysis and the engine stay separate.
-    migrate_cli.app.registered_commands.extend(migrate_apply.app.registered_commands)
-    app.add_typer(migrate_cli.app, name="migrate")
-    app.add_typer(patch_cli.app, name="patch")
+# The top-level commands, and the global options that take a value (see _command_name).
+COMMANDS = ("init", "config", "events", "history", "migrate", "patch")
+_VALUE_OPTIONS = ("--config", "--state-dir", "--database-url")
+_registered = False
 
 
-_register()
+def _register(only: str | None = None) -> None:
+    """Add the commands to ``app``: all of them, or only the one ``only`` names.
+
+    Building click commands inspects every command function's signature; a cron or
+    CI run of one command should not pay for all sixteen (nor import their modules).
+    """
+    global _registered
+    if _registered:
+        return
+    _registered = True
+
+    def wanted(name: str) -> bool:
+        return only is None or only == name
+
+    if wanted("init") or wanted("config"):
+        from calctl.cli import config as config_cli
+
+        if wanted("init"):
+            app.command("init")(config_cli.init)
+        if wanted("config"):
+            app.add_typer(config_cli.app, name="config")
+    if wanted("events") or wanted("history"):
+        from calctl.cli import history as history_cli
+
+        if wanted("events"):
+            app.command("events")(history_cli.events)
+        if wanted("history"):
+            app.command("history")(history_cli.history)
+    if wanted("migrate"):
+        from calctl.cli import migrate as migrate_cli
+        from calctl.cli import migrate_apply
+
+        # order/lint/rules and apply/status/verify are one `migrate` sub-app, kept in two
+        # modules so the analysis and the engine stay separate.
+        migrate_cli.app.registered_commands.extend(migrate_apply.app.registered_commands)
+        app.add_typer(migrate_cli.app, name="migrate")
+    if wanted("patch"):
+        from calctl.cli import patch as patch_cli
+
+        app.add_typer(patch_cli.app, name="patch")
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The top-level command ``args`` run, when it is certain; None otherwise (then every
+    command is registered, so help and "no such command" see them all)."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in _VALUE_OPTIONS:
+            next(rest, None)
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def _json_requested(args: list[str]) -> bool:
@@ -131,6 +173,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     verbose = _verbose_requested(args)
     code: int
     try:
+        _register(_command_name(args))
         command = typer.main.get_command(app)
         result = command.main(args=args, prog_name="calctl", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK
