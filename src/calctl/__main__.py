@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from calctl.cli import main
+from calctl.entry import main
 
 if __name__ == "__main__":
     main()

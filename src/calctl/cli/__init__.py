@@ -209,6 +209,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         error.__traceback__ = exc.__traceback__
         report_error(error, as_json=as_json, verbose=verbose)
         code = ExitCode.INTERNAL
+    early = sys.modules.get("calctl.sql.early")
+    if early is not None:
+        early.cancel()  # an early analysis nobody used (replayed output, an error)
     if argv is None and _skip_teardown:
         _exit_now(code)
     sys.exit(code)

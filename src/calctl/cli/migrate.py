@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -56,38 +55,11 @@ def migrate_settings(ctx: typer.Context, directory: Path | None, *,
                      define: list[str] | None = None, search_path: str | None = None,
                      assume_exists: list[str] | None = None) -> tuple[Settings, Path]:
     """Settings with the discovery flags applied, and the migration directory to use."""
-    from calctl.errors import UsageError
+    from calctl.sql.flags import migrate_overrides, with_migrate_flags
 
-    overrides: dict[str, Any] = {}
-    if glob:
-        overrides["migrate.glob"] = tuple(glob)
-    if exclude:
-        overrides["migrate.exclude"] = tuple(exclude)
-    if search_path is not None:
-        schemas = tuple(s.strip() for s in search_path.split(",") if s.strip())
-        if not schemas:
-            raise UsageError("--search-path needs at least one schema name",
-                             hint="For example --search-path app,public")
-        overrides["migrate.search_path"] = schemas
+    overrides = migrate_overrides(glob=glob, exclude=exclude, search_path=search_path)
     settings = app_context(ctx).settings(overrides or None)
-    migrate = settings.migrate
-    if define:
-        defines = dict(migrate.defines)
-        for item in define:
-            name, sep, value = item.partition("=")
-            if not sep or not name.strip():
-                raise UsageError(f"--define {item!r} is not NAME=VALUE",
-                                 hint="For example --define Namespace=app")
-            defines[name.strip()] = value
-        migrate = replace(migrate, defines=defines)
-    if assume_exists:
-        migrate = replace(migrate, known_objects=(*migrate.known_objects, *assume_exists))
-    settings = replace(settings, migrate=migrate)
-    if directory is None:
-        directory = Path(migrate.dir)
-        if not directory.is_absolute():
-            directory = settings.root / directory
-    return settings, directory
+    return with_migrate_flags(settings, directory, define=define, assume_exists=assume_exists)
 
 
 def cache_dir(settings: Settings) -> Path | None:

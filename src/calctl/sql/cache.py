@@ -24,7 +24,7 @@ from calctl.sql.facts import ANALYSER_VERSION, FileAnalysis, from_plain, to_plai
 
 # marshal, not pickle: the analyses are plain tuples, and marshal reads them 3-4× faster
 CACHE_PREFIX = "migrate-analysis"
-SHARDS = 4
+SHARDS = 20  # calctl.sql.early gives a share of them to the early child
 
 if TYPE_CHECKING:
     from calctl.config import MigrateSettings

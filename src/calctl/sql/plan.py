@@ -24,6 +24,7 @@ from calctl.sql.discovery import MigrationFile, discover
 # result is cached needs none of them.
 if TYPE_CHECKING:
     from calctl.config import MigrateSettings
+    from calctl.sql import early
     from calctl.sql.cache import ParseCache
     from calctl.sql.facts import FileAnalysis
     from calctl.sql.graph import Ordering
@@ -121,6 +122,44 @@ def _analyse_into(out: list[FileAnalysis | None], indexes: list[int],
         cache.put(keys[i], analysis)
 
 
+def _analyse_beside(helper: early.Child,
+                    items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
+                    keys: list[bytes], cache: ParseCache, cache_dir: Path | None,
+                    ) -> tuple[list[FileAnalysis], _Reap]:
+    """Analyse the files of the parent's shards while the early child does the rest,
+    then take the child's results by key; anything the child did not send (it guessed
+    other settings or files, or failed) is analysed here."""
+    from calctl.sql.cache import shard_of
+    from calctl.sql.early import is_early_shard
+    from calctl.sql.facts import from_plain
+
+    theirs = [i for i, key in enumerate(keys) if is_early_shard(shard_of(key))]
+    taken = set(theirs)
+    mine = [i for i in range(len(keys)) if i not in taken]
+    out: list[FileAnalysis | None] = [None] * len(items)
+    _analyse_into(out, mine, items, keys, cache)
+    cache.save({shard_of(keys[i]) for i in mine})  # while the child still works
+    got = helper.collect()
+    missing = []
+    for i in theirs:
+        plain = got.get(keys[i])
+        if plain is None:
+            missing.append(i)
+        else:
+            out[i] = from_plain(plain)
+    if missing:
+        # the child's shards are then written here, with what it did send
+        helper.wait()
+        for i in theirs:
+            if out[i] is not None:
+                cache.put(keys[i], got[keys[i]])
+        _analyse_into(out, missing, items, keys, cache)
+        cache.save({shard_of(keys[i]) for i in theirs})
+    else:
+        helper.save_to(str(cache_dir) if cache_dir is not None else None)
+    return [a for a in out if a is not None], helper.wait
+
+
 def _no_children() -> None:
     return None
 
@@ -208,11 +247,22 @@ def analyse_directory(directory: Path, settings: MigrateSettings, *,
     analyses: list[FileAnalysis | None] = [cache.get(k) for k in keys]
     todo = [i for i, a in enumerate(analyses) if a is None]
     reap = _no_children
+    from calctl.sql import early
+
+    helper = early.claim()  # the analysis the console script started before parsing
     if todo:
-        fresh, reap = _analyse_many([(files[i].text, files[i].path, search_path, defines)
-                                     for i in todo], [keys[i] for i in todo], cache)
+        items = [(files[i].text, files[i].path, search_path, defines) for i in todo]
+        todo_keys = [keys[i] for i in todo]
+        if helper is not None and len(todo) >= PARALLEL_THRESHOLD:
+            fresh, reap = _analyse_beside(helper, items, todo_keys, cache, cache_dir)
+        else:
+            if helper is not None:
+                helper.cancel()
+            fresh, reap = _analyse_many(items, todo_keys, cache)
         for i, analysis in zip(todo, fresh, strict=True):
             analyses[i] = analysis
+    elif helper is not None:
+        helper.cancel()
     done = [a for a in analyses if a is not None]
     resolution = resolve(done, known=settings.known_objects, default_schema=search_path[0])
     ordering = stable_order(len(files), ((e.provider, e.user) for e in resolution.edges))

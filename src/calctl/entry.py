@@ -1,0 +1,16 @@
+"""The console script's entry: start what can start before the command line is parsed,
+then run the CLI. Kept free of imports so that starting is the first thing it does."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+
+def main() -> NoReturn:
+    from calctl.sql import early
+
+    early.start(sys.argv[1:])  # `migrate order/lint`: the analysis begins on another core
+    from calctl.cli import main as cli_main
+
+    cli_main()

@@ -1,0 +1,251 @@
+"""Starting a directory's analysis before the command line is parsed.
+
+A cold ``calctl migrate order`` spends its first ~0.1 s on one core: starting
+Python, importing Typer and calctl, resolving settings, reading the files. The
+other core idles until the analysis forks. So the console script, before it
+imports any of that, looks at its arguments (:func:`start`): when they plainly run
+``migrate order`` or ``migrate lint``, it forks a child that works out the
+settings and the directory the same way the command will, reads the files, and
+analyses the ones whose parse-cache key falls in :func:`is_early_shard`.
+
+Nothing the child sends is trusted by position: results travel as
+``(cache key, analysis)`` pairs, and the key is a hash of the file's text and of
+every setting the analysis depends on. Once the command has parsed its line
+properly, :func:`claim` hands the child to :mod:`calctl.sql.plan`, which uses only
+the pairs whose keys it computed itself and analyses anything else. A guess that
+turned out wrong costs time, never a wrong answer. The child writes nothing until
+the parent sends it the cache directory, and dies with the command when the
+command never needs it (a replayed output, an error).
+
+This module is imported before everything else, so it imports only ``os`` until
+it is in the child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+# Of the parse cache's shards (calctl.sql.cache.SHARDS = 20), the child takes 11: it
+# starts ~50 ms before the parent reaches its own share, and the parent has the
+# resolution and rendering still to do after both are finished.
+_EARLY_SHARDS = 11
+
+# the flags of `migrate order` and `migrate lint` (tests/sql/test_early.py checks this
+# against the commands, so a new flag cannot be forgotten here)
+GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--database-url"})
+GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose"})
+COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
+                                   "--assume-exists", "--format", "--fail-on"})
+COMMAND_FLAGS = frozenset({"--check", "--json"})
+_REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
+
+
+def is_early_shard(shard: int) -> bool:
+    """True for the parse-cache shards (0 … cache.SHARDS - 1) the early child analyses."""
+    return shard < _EARLY_SHARDS
+
+
+class Child:
+    """A running early analysis: its pid, the pipe its results arrive on, and the pipe
+    the parent uses to tell it where (or whether) to save them."""
+
+    def __init__(self, pid: int, results: int, control: int) -> None:
+        self.pid = pid
+        self.results = results
+        self.control: int | None = control
+        self.reaped = False
+
+    def collect(self) -> dict[bytes, Any]:
+        """Wait for the child's results: cache key → plain analysis ({} if it failed)."""
+        import marshal
+
+        with os.fdopen(self.results, "rb") as pipe:
+            data = pipe.read()
+        try:
+            pairs = marshal.loads(data)
+            return {key: plain for key, plain in pairs}
+        except (EOFError, ValueError, TypeError):
+            return {}
+
+    def save_to(self, cache_dir: str | None) -> None:
+        """Let the child write its entries into the parse cache at ``cache_dir`` (None:
+        write nothing) and end."""
+        if self.control is None:
+            return
+        try:
+            if cache_dir:
+                os.write(self.control, os.fsencode(cache_dir))
+        except OSError:
+            pass
+        finally:
+            os.close(self.control)
+            self.control = None
+
+    def wait(self) -> None:
+        """Wait until the child has ended (its cache writes are then complete)."""
+        self.save_to(None)
+        if not self.reaped:
+            self.reaped = True
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+
+    def cancel(self) -> None:
+        """Stop the child at once; it never wrote anything."""
+        import signal
+
+        if self.reaped:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        for fd in (self.results, self.control):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.control = None
+        self.wait()
+
+
+_child: Child | None = None
+
+
+def claim() -> Child | None:
+    """The early child, for the one analysis that uses it (later calls get None)."""
+    global _child
+    child, _child = _child, None
+    return child
+
+
+def cancel() -> None:
+    """Stop an early child nobody claimed (the command replayed its output, or failed)."""
+    child = claim()
+    if child is not None:
+        child.cancel()
+
+
+def start(args: list[str]) -> None:
+    """Fork the early analysis when ``args`` plainly run ``migrate order|lint``."""
+    global _child
+    if _child is not None or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return
+    guess = parse(args)
+    if guess is None:
+        return
+    try:
+        results_read, results_write = os.pipe()
+        control_read, control_write = os.pipe()
+    except OSError:
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (results_read, results_write, control_read, control_write):
+            os.close(fd)
+        return
+    if pid == 0:  # the child: never returns
+        try:
+            os.close(results_read)
+            os.close(control_write)
+            _work(guess, results_write, control_read)
+        finally:
+            os._exit(0)
+    os.close(results_write)
+    os.close(control_read)
+    _child = Child(pid, results_read, control_write)
+
+
+def parse(args: list[str]) -> dict[str, Any] | None:
+    """What ``args`` say about the analysis, or None unless they plainly run
+    ``migrate order`` or ``migrate lint`` with flags known here."""
+    found: dict[str, Any] = {name: [] for name in _REPEATED}
+    rest = list(args)
+
+    def value_of(arg: str) -> tuple[str, str | None]:
+        name, sep, value = arg.partition("=")
+        if sep:
+            return name, value
+        if not rest:
+            return name, None
+        return name, rest.pop(0)
+
+    while rest and rest[0].startswith("-"):
+        arg = rest.pop(0)
+        name = arg.partition("=")[0]
+        if name in GLOBAL_VALUE_OPTIONS:
+            name, value = value_of(arg)
+            if value is None:
+                return None
+            found[name] = value
+        elif arg not in GLOBAL_FLAGS and not (arg.startswith("-v") and set(arg[1:]) == {"v"}):
+            return None
+    if rest[:1] != ["migrate"] or len(rest) < 2 or rest[1] not in ("order", "lint"):
+        return None
+    rest = rest[2:]
+    directory: str | None = None
+    while rest:
+        arg = rest.pop(0)
+        name = arg.partition("=")[0]
+        if name in COMMAND_VALUE_OPTIONS:
+            name, value = value_of(arg)
+            if value is None:
+                return None
+            if name in _REPEATED:
+                found[name].append(value)
+            else:
+                found[name] = value
+        elif arg in COMMAND_FLAGS:
+            continue
+        elif arg.startswith("-") or directory is not None:
+            return None  # --help, an unknown flag, a second directory: leave it to typer
+        else:
+            directory = arg
+    found["directory"] = directory
+    return found
+
+
+def _work(guess: dict[str, Any], results: int, control: int) -> None:
+    """In the child: analyse the early shards' files, send them, save them if told to."""
+    import gc
+    import marshal
+    from pathlib import Path
+
+    gc.disable()  # as in plan.no_gc: hundreds of thousands of tuples, no cycles
+    from calctl.config import Settings
+    from calctl.sql.analyse import analyse
+    from calctl.sql.cache import ParseCache, file_keys, shard_of
+    from calctl.sql.discovery import discover
+    from calctl.sql.facts import to_plain
+    from calctl.sql.flags import migrate_overrides, with_migrate_flags
+    from calctl.sql.plan import PARALLEL_THRESHOLD
+
+    pairs: list[tuple[bytes, Any]] = []
+    try:
+        overrides = migrate_overrides(glob=guess["--glob"], exclude=guess["--exclude"],
+                                      search_path=guess.get("--search-path"))
+        flags = {"config": guess.get("--config"), **overrides}
+        settings, directory = with_migrate_flags(
+            Settings.resolve(flags), Path(guess["directory"]) if guess["directory"] else None,
+            define=guess["--define"])
+        migrate = settings.migrate
+        files = discover(directory, globs=migrate.glob, exclude=migrate.exclude)
+        if len(files) >= PARALLEL_THRESHOLD:
+            keys = file_keys(files, migrate)
+            search_path = tuple(migrate.search_path) or ("public",)
+            defines = dict(migrate.defines)
+            for f, key in zip(files, keys, strict=True):
+                if is_early_shard(shard_of(key)):
+                    pairs.append((key, to_plain(analyse(f.text, path=f.path,
+                                                        search_path=search_path,
+                                                        defines=defines))))
+    except Exception:
+        pairs = []
+    with os.fdopen(results, "wb") as pipe:
+        pipe.write(marshal.dumps(pairs))
+    with os.fdopen(control, "rb") as pipe:
+        where = pipe.read()
+    if where and pairs:
+        cache = ParseCache(Path(os.fsdecode(where)))
+        for key, plain in pairs:
+            cache.put(key, plain)
+        cache.save({shard_of(key) for key, _ in pairs})
