@@ -32,6 +32,7 @@ from calctl.sql.facts import (
     FileAnalysis,
     Note,
     Span,
+    summarise,
 )
 from calctl.sql.render import render
 
@@ -1330,8 +1331,9 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
                 "with `-- calctl: no-transaction` (or put the statement in its own file) so "
                 "every tool does the same.",
             ))
-    return FileAnalysis(tuple(ext.facts), tuple(notes), tuple(spans), file_ignores,
-                        approximate, transaction, len(stmts))
+    facts = tuple(ext.facts)
+    return FileAnalysis(facts, tuple(notes), tuple(spans), file_ignores, approximate,
+                        transaction, len(stmts), summarise(facts))
 
 
 def analyse_json(text: str) -> Any:

@@ -12,11 +12,12 @@ share one in PostgreSQL), ``type``, ``function``, ``schema``, ``extension``,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final, NamedTuple
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "12"
+ANALYSER_VERSION = "13"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -73,6 +74,10 @@ class Span(NamedTuple):
     ignores: tuple[str, ...] = ()
 
 
+# What name resolution needs of one file (see summarise)
+Summary = tuple[tuple[Fact, ...], tuple[Fact, ...], tuple[Fact, ...]]
+
+
 class FileAnalysis(NamedTuple):
     facts: tuple[Fact, ...]
     notes: tuple[Note, ...]
@@ -81,6 +86,53 @@ class FileAnalysis(NamedTuple):
     approximate: bool
     transaction: bool
     statements: int
+    summary: Summary | None = None  # summarise(facts), made where the file is analysed
+
+
+def summarise(facts: Sequence[Fact]) -> Summary:
+    """The part of name resolution that needs only this file, done where the file is
+    analysed (in parallel) instead of in the serial resolution of the whole directory:
+
+    * references to objects the file does not provide itself: the distinct (kind,
+      candidates) references, first occurrence, plain or weak;
+    * plain column references no statement of the file provides, distinct by
+      candidates, first occurrence;
+    * the facts that provide, drop or rename something, in order.
+    """
+    own: set[tuple[str, str]] = set()
+    provided: set[tuple[str, str]] = set()
+    changes: list[Fact] = []
+    for fact in facts:
+        action = fact[ACTION]
+        if action in PROVIDING:
+            provided.add((fact[KIND], fact[NAMES][0]))
+            changes.append(fact)
+        elif action == RENAME:
+            own.add((fact[KIND], fact[NEW]))
+            changes.append(fact)
+        elif action == DROP:
+            changes.append(fact)
+    own |= provided
+    refs: list[Fact] = []
+    columns: list[Fact] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    seen_columns: set[tuple[str, ...]] = set()
+    for fact in facts:
+        action = fact[ACTION]
+        if action != REF and action != WEAK:
+            continue
+        kind = fact[KIND]
+        names = fact[NAMES]
+        if (kind, names) not in seen:
+            seen.add((kind, names))
+            if not ((kind, names[0]) in own or any((kind, n) in own for n in names[1:])
+                    or (kind == "type" and any(("relation", n) in own for n in names))):
+                refs.append(fact)
+        if action == REF and kind == "column" and names not in seen_columns:
+            seen_columns.add(names)
+            if not any(("column", n) in provided for n in names):
+                columns.append(fact)
+    return tuple(refs), tuple(columns), tuple(changes)
 
 
 def display_name(identity: str, default_schema: str = "public") -> str:
@@ -93,10 +145,10 @@ def to_plain(analysis: FileAnalysis) -> tuple[Any, ...]:
     """The analysis as nested plain tuples (marshal-able)."""
     return (analysis.facts, tuple(map(tuple, analysis.notes)),
             tuple(map(tuple, analysis.spans)), analysis.file_ignores, analysis.approximate,
-            analysis.transaction, analysis.statements)
+            analysis.transaction, analysis.statements, analysis.summary)
 
 
 def from_plain(data: tuple[Any, ...]) -> FileAnalysis:
-    facts, notes, spans, ignores, approximate, transaction, statements = data
+    facts, notes, spans, ignores, approximate, transaction, statements, summary = data
     return FileAnalysis(facts, tuple(Note(*n) for n in notes), tuple(Span(*x) for x in spans),
-                        ignores, approximate, transaction, statements)
+                        ignores, approximate, transaction, statements, summary)

@@ -29,12 +29,12 @@ from calctl.sql.facts import (
     NEW,
     OPEN,
     PROVIDING,
-    REF,
     RENAME,
     UNQUALIFIED,
     WEAK,
     Fact,
     FileAnalysis,
+    summarise,
 )
 
 
@@ -91,30 +91,16 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     """Edges between files (positions are indexes into ``analyses``, filename order)."""
     events: dict[tuple[str, str], list[_Event]] = {}
     extensions: dict[str, list[tuple[int, int]]] = {}
-    # one pass over every fact: the events of each object, and per file the distinct
-    # references and the objects the file provides itself
-    per_file: list[tuple[list[Fact], set[tuple[str, str]], list[Fact]]] = []
-    ref_actions = (REF, WEAK)
+    # one pass over what each file provides, drops and renames: the events of each
+    # object (the per-file part, summarise(), ran where the files were analysed)
+    per_file: list[tuple[tuple[Fact, ...], tuple[Fact, ...]]] = []
     for pos, analysis in enumerate(analyses):
-        done: set[tuple[str, tuple[str, ...]]] = set()
-        own: set[tuple[str, str]] = set()
-        refs: list[Fact] = []
-        column_refs: list[Fact] = []  # distinct plain (not weak) column references
-        columns_seen: set[tuple[str, ...]] = set()
-        per_file.append((refs, own, column_refs))
-        for fact in analysis.facts:
+        refs, column_refs, changes = analysis.summary or summarise(analysis.facts)
+        per_file.append((refs, column_refs))
+        for fact in changes:
             action = fact[ACTION]
-            if action in ref_actions:
-                key = (fact[KIND], fact[NAMES])
-                if key not in done:
-                    done.add(key)
-                    refs.append(fact)
-                if action == REF and key[0] == "column" and key[1] not in columns_seen:
-                    columns_seen.add(key[1])
-                    column_refs.append(fact)
-            elif action in PROVIDING:
+            if action in PROVIDING:
                 provided = (fact[KIND], fact[NAMES][0])
-                own.add(provided)
                 bucket = events.get(provided)
                 if bucket is None:
                     events[provided] = [(pos, fact[LINE], action, fact)]
@@ -125,8 +111,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             elif action == DROP:
                 for name in fact[NAMES]:
                     events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
-            elif action == RENAME:
-                own.add((fact[KIND], fact[NEW]))
+            else:  # RENAME
                 for name in fact[NAMES]:
                     events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
                 events.setdefault((fact[KIND], fact[NEW]), []).append(
@@ -166,16 +151,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
         return by_bare.get((kind, bare))
 
-    for pos, analysis in enumerate(analyses):
-        refs, own, column_refs = per_file[pos]
+    for pos, (refs, column_refs) in enumerate(per_file):
         for fact in refs:
             kind = fact[KIND]
             names = fact[NAMES]
-            if (kind, names[0]) in own or (len(names) > 1 and any((kind, n) in own
-                                                                   for n in names)):
-                continue
-            if kind == "type" and any(("relation", n) in own for n in names):
-                continue
             weak = fact[ACTION] == WEAK
             chosen, evs = _choose(fact, events)
             if evs is None and fact[NEW] == UNQUALIFIED and kind != "column":
@@ -249,7 +228,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 pos, _label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
                 "It is dropped or renamed before this file runs; use the new name, or "
                 "recreate it first."))
-        _columns(pos, analysis, column_refs, events, result, is_known, default_schema)
+        _columns(pos, column_refs, events, result, is_known, default_schema)
 
     # A file that drops or renames an object must run after every other use of the same
     # definition — also when it moves because that definition sorts after it.
@@ -288,21 +267,15 @@ def _choose(fact: Fact, events: dict[tuple[str, str], list[_Event]]) -> \
     return None, None
 
 
-def _columns(pos: int, analysis: FileAnalysis, column_refs: list[Fact],
+def _columns(pos: int, column_refs: Sequence[Fact],
              events: dict[tuple[str, str], list[_Event]],
              result: Resolution, is_known: Callable[[str], bool],
              default_schema: str) -> None:
-    """Column references (``column_refs``: the file's distinct plain ones) with no provider
-    of the column: report them when the table is created in this directory by a plain
-    CREATE TABLE that does not list the column."""
-    provided: set[tuple[str, str]] | None = None  # what this file provides, when needed
+    """Column references (``column_refs``: the file's distinct plain ones that the file
+    does not provide itself) with no provider of the column: report them when the table
+    is created in this directory by a plain CREATE TABLE that does not list the column."""
     for fact in column_refs:
         if any(events.get(("column", n)) for n in fact[NAMES]):
-            continue
-        if provided is None:
-            provided = {(f[KIND], f[NAMES][0]) for f in analysis.facts
-                        if f[ACTION] in PROVIDING}
-        if any(("column", n) in provided for n in fact[NAMES]):
             continue
         for name in fact[NAMES]:
             table = name.rsplit(".", 1)[0]
