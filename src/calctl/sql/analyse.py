@@ -12,10 +12,10 @@ turns them into 1-based line and column numbers.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from calctl.sql import catalog
@@ -42,6 +42,7 @@ _PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
 _NO_TX_MARK = re.compile(r"--\s*calctl:\s*no-transaction\b", re.I)
 _LEADING = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 _DOLLAR = re.compile(rb"\$[A-Za-z_0-9]*\$|'|E'|e'")
+_NEWLINE = re.compile(b"\n")
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
 
 _REL_DISPLAY = {
@@ -68,21 +69,34 @@ class _Unqualified(tuple[str, ...]):
 _REF_NAMES: dict[tuple[tuple[str, ...], tuple[str, ...], str], tuple[str, ...]] = {}
 
 
+# pglast's parser module, imported on first use: loading pglast takes ~45 ms, and a
+# `from pglast import parser` statement on every call goes through importlib
+_parser: Any = None
+
+
+def _load_parser() -> Any:
+    global _parser
+    from pglast import parser
+
+    _parser = parser
+    return parser
+
+
 class _Lines:
     """Byte offset → (line, column) for one text."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.newlines = [m.start() for m in re.finditer(b"\n", data)]
+        self.newlines = [m.start() for m in _NEWLINE.finditer(data)]
 
     def pos(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.data)))
-        index = bisect.bisect_left(self.newlines, offset)
+        index = bisect_left(self.newlines, offset)
         start = self.newlines[index - 1] + 1 if index else 0
         return index + 1, offset - start + 1
 
     def line(self, offset: int) -> int:
-        return bisect.bisect_left(self.newlines, max(0, offset)) + 1
+        return bisect_left(self.newlines, max(0, offset)) + 1
 
 
 def _strs(items: Sequence[Node] | None) -> tuple[str, ...]:
@@ -199,7 +213,7 @@ class Extractor:
         if type(loc) is int and loc >= 0 and not self.line_base:
             offset = self.base + loc
             newlines = self.lines.newlines
-            index = bisect.bisect_left(newlines, offset)
+            index = bisect_left(newlines, offset)
             line = index + 1
             col = offset - (newlines[index - 1] + 1 if index else 0) + 1
         else:
@@ -457,9 +471,9 @@ class Extractor:
     # ------------------------------------------------------------ statements
 
     def statement(self, name: str, st: Node) -> None:
-        handler = getattr(self, "st_" + name, None)
+        handler = _HANDLERS.get(name)
         if handler is not None:
-            handler(st)
+            handler(self, st)
         else:
             self.walk({name: st})
 
@@ -1051,8 +1065,7 @@ class Extractor:
 
     def sub_sql(self, source: str, offset: int, *, weak: bool) -> None:
         """Parse SQL held in a string (a function body) and walk it."""
-        from pglast import parser
-
+        parser = _parser or _load_parser()
         try:
             tree = json.loads(parser.parse_sql_json(source))
         except Exception:
@@ -1074,8 +1087,7 @@ class Extractor:
 
     def plpgsql(self, stmt_text: str, offset: int, source: str, *, weak: bool,
                 is_do: bool = False) -> None:
-        from pglast import parser
-
+        parser = _parser or _load_parser()
         try:
             tree = json.loads(parser.parse_plpgsql_json(stmt_text))
         except Exception:
@@ -1113,6 +1125,12 @@ class Extractor:
                 "If other files use objects it creates, declare them with --assume-exists "
                 "or write the DDL statically.",
             ))
+
+
+# statement node name → Extractor.st_<name>
+_HANDLERS: dict[str, Callable[[Extractor, Node], None]] = {
+    name[3:]: handler for name, handler in vars(Extractor).items() if name.startswith("st_")
+}
 
 
 class _Scope(dict[str, "tuple[str, ...] | None"]):
@@ -1254,8 +1272,7 @@ def _parse_pieces(text: str, data: bytes, ext: Extractor, notes: list[Note],
 def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public",),
             defines: dict[str, str] | None = None) -> FileAnalysis:
     """Extract the facts of one migration file's (up) SQL text. Never raises on bad SQL."""
-    from pglast import parser
-
+    parser = _parser or _load_parser()
     notes: list[Note] = []
     rendered, unrendered = render(text, defines or {})
     approximate = False
@@ -1286,20 +1303,24 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
         stmts = _parse_pieces(rendered, data, ext, notes, extra_facts, search_path)
     spans: list[Span] = []
     prev_last = 0
+    newlines = ext.lines.newlines
+    leading = _LEADING.match
     for raw in stmts:
         ext.base = base = raw.get("_base", 0)
         start = base + raw.get("stmt_location", 0)
         length = raw.get("stmt_len", 0) or (raw.get("_end", len(data)) - start)
-        lead = _LEADING.match(data, start)
+        lead = leading(data, start)
         first = lead.end() if lead else start
-        ext.fallback_line = ext.lines.line(first)
+        # _Lines.line(), inlined (offsets here are never negative)
+        ext.fallback_line = fallback_line = bisect_left(newlines, first) + 1
         ext._stmt_end = start + length
         ext._stmt_text = data[start:start + length].decode("utf-8", "replace")
-        last = ext.lines.line(max(start + length - 1, start))
+        last = bisect_left(newlines, max(start + length - 1, start)) + 1
         # comments above a statement (after the previous one's last line) belong to it
-        codes = tuple(c for ln, cs in ignore_lines if prev_last < ln <= last for c in cs)
+        codes = tuple(c for ln, cs in ignore_lines if prev_last < ln <= last
+                      for c in cs) if ignore_lines else ()
         prev_last = last
-        spans.append(Span(ext.fallback_line, last, codes))
+        spans.append(Span(fallback_line, last, codes))
         for key, value in (raw.get("stmt") or {}).items():
             try:
                 ext.statement(key, value)
