@@ -44,6 +44,8 @@ _LEADING = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 _DOLLAR = re.compile(rb"\$[A-Za-z_0-9]*\$|'|E'|e'")
 _NEWLINE = re.compile(b"\n")
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
+# kinds of objects that live in a schema (creating one needs that schema)
+_SCHEMA_KINDS = frozenset({"relation", "type", "function"})
 
 _REL_DISPLAY = {
     "OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
@@ -53,9 +55,6 @@ _TYPE_DISPLAY = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
 _FUNC_DISPLAY = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
                  "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate"}
 _SEQ_FUNCS = frozenset({"nextval", "currval", "setval"})
-_WALK_KEYS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt",
-                        "RangeVar", "FuncCall", "TypeCast", "TypeName", "ColumnRef",
-                        "RangeSubselect"})
 _TYPE_OPTIONS = frozenset({"stype", "mstype", "basetype", "leftarg", "rightarg", "subtype",
                            "element"})
 
@@ -124,6 +123,7 @@ class Extractor:
         self.text = text
         self.data = text.encode("utf-8")
         self.lines = _Lines(self.data)
+        self.newlines = self.lines.newlines
         self.default_path = tuple(search_path) or ("public",)
         self.path = self.default_path
         self.facts: list[Fact] = []
@@ -200,26 +200,27 @@ class Extractor:
             display: str, *, guarded: bool = False, new: str = "", open_: bool = False) -> None:
         if not names or not names[0]:
             return
-        if action == REF and self.weak:
-            action = WEAK
-        elif self.weak and action in (ALTER, DROP, RENAME) and not guarded:
-            guarded = True
+        if self.weak:
+            if action == REF:
+                action = WEAK
+            elif not guarded and action in (ALTER, DROP, RENAME):
+                guarded = True
         if type(names) is _Unqualified:
             names = tuple(names)  # plain again, for marshal
-            if action in (REF, WEAK) and not new:
+            if not new and action in (REF, WEAK):
                 new = UNQUALIFIED
         # where(), inlined: this runs for every fact
         loc = node.get("location", -1) if node else -1
         if type(loc) is int and loc >= 0 and not self.line_base:
             offset = self.base + loc
-            newlines = self.lines.newlines
+            newlines = self.newlines
             index = bisect_left(newlines, offset)
             line = index + 1
             col = offset - (newlines[index - 1] + 1 if index else 0) + 1
         else:
             line, col = self.where(node)
         self.facts.append((action, kind, names, line, col, display, guarded, new, open_))
-        if action in (CREATE, REPLACE) and kind in ("relation", "type", "function"):
+        if kind in _SCHEMA_KINDS and action in (CREATE, REPLACE):
             schema = names[0].split(".", 1)[0]
             if schema not in self.default_path and schema not in _BUILTIN_SCHEMAS:
                 self.facts.append((REF, "schema", (schema,), line, col, "schema", False, "", False))
@@ -272,39 +273,28 @@ class Extractor:
             return
         if kind is not dict:
             return
+        walkers = _WALKERS
         for key, value in node.items():
-            if key in _WALK_KEYS:
-                self.walk_node(key, value, scope, outputs)
-            elif type(value) is dict or type(value) is list:
+            if key in walkers:
+                walkers[key](self, value, scope, outputs)
+            elif type(value) is dict:
                 self.walk(value, scope, outputs)
+            elif type(value) is list:
+                # lists are walked here rather than by a call each: trees hold many
+                for item in value:
+                    if type(item) is dict:
+                        self.walk(item, scope, outputs)
 
-    def walk_node(self, key: str, value: Node,
-                  scope: dict[str, tuple[str, ...] | None] | None,
+    def type_cast(self, tc: Node, scope: dict[str, tuple[str, ...] | None] | None,
                   outputs: frozenset[str]) -> None:
-        """The node kinds the generic walk acts on (see ``_WALK_KEYS``)."""
-        if key == "ColumnRef":
-            self.column_ref(value, scope, outputs)
-        elif key == "FuncCall":
-            self.func_call(value, scope, outputs)
-        elif key == "SelectStmt":
-            self.select(value, scope)
-        elif key == "RangeVar":
-            self.ref_relation(value)
-        elif key == "TypeCast":
-            self.ref_type(value.get("typeName"))
-            arg = value.get("arg")
-            tnames = _strs((value.get("typeName") or {}).get("names"))
-            literal = _sval(arg) if isinstance(arg, dict) else None
-            if literal and tnames and tnames[-1] == "regclass":
-                self.ref_relation_text(literal, value)
-            else:
-                self.walk(arg, scope, outputs)
-        elif key == "TypeName":
-            self.ref_type(value)
-        elif key == "RangeSubselect":
-            self.walk(value.get("subquery"), scope)
-        else:  # InsertStmt, UpdateStmt, DeleteStmt, MergeStmt
-            self.dml(key, value, scope)
+        self.ref_type(tc.get("typeName"))
+        arg = tc.get("arg")
+        tnames = _strs((tc.get("typeName") or {}).get("names"))
+        literal = _sval(arg) if isinstance(arg, dict) else None
+        if literal and tnames and tnames[-1] == "regclass":
+            self.ref_relation_text(literal, tc)
+        else:
+            self.walk(arg, scope, outputs)
 
     def ref_relation_text(self, text: str, node: Node) -> None:
         parts = tuple(p.strip('"') if p.startswith('"') else p.lower()
@@ -1126,6 +1116,22 @@ class Extractor:
                 "or write the DDL statically.",
             ))
 
+
+# node name → what the generic walk does with such a node (it descends into all others)
+_WALKERS: dict[str, Callable[[Extractor, Node, dict[str, tuple[str, ...] | None] | None,
+                              frozenset[str]], object]] = {
+    "ColumnRef": Extractor.column_ref,
+    "FuncCall": Extractor.func_call,
+    "SelectStmt": lambda ext, st, scope, outputs: ext.select(st, scope),
+    "RangeVar": lambda ext, rv, scope, outputs: ext.ref_relation(rv),
+    "TypeCast": Extractor.type_cast,
+    "TypeName": lambda ext, tn, scope, outputs: ext.ref_type(tn),
+    "RangeSubselect": lambda ext, sub, scope, outputs: ext.walk(sub.get("subquery"), scope),
+    "InsertStmt": lambda ext, st, scope, outputs: ext.dml("InsertStmt", st, scope),
+    "UpdateStmt": lambda ext, st, scope, outputs: ext.dml("UpdateStmt", st, scope),
+    "DeleteStmt": lambda ext, st, scope, outputs: ext.dml("DeleteStmt", st, scope),
+    "MergeStmt": lambda ext, st, scope, outputs: ext.dml("MergeStmt", st, scope),
+}
 
 # statement node name → Extractor.st_<name>
 _HANDLERS: dict[str, Callable[[Extractor, Node], None]] = {
