@@ -101,6 +101,9 @@ class _Lines:
 def _strs(items: Sequence[Node] | None) -> tuple[str, ...]:
     if not items:
         return ()
+    if len(items) == 1:  # most names are unqualified
+        item = items[0]
+        return (item["String"].get("sval", ""),) if "String" in item else ()
     return tuple([item["String"].get("sval", "") for item in items if "String" in item])
 
 
@@ -191,8 +194,10 @@ class Extractor:
                             if schema not in _BUILTIN_SCHEMAS)
 
     def rel_parts(self, rv: Node) -> tuple[str, ...]:
-        parts = [rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")]
-        return tuple(p for p in parts if p)
+        catalog, schema, relname = rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")
+        if not catalog and not schema:
+            return (relname,) if relname else ()
+        return tuple(p for p in (catalog, schema, relname) if p)
 
     # ------------------------------------------------------------ emit
 
@@ -228,10 +233,10 @@ class Extractor:
     def ref_relation(self, rv: Node, display: str = "table", *, guarded: bool = False) -> \
             tuple[str, ...]:
         parts = self.rel_parts(rv)
-        if len(parts) == 1 and any(parts[0] in scope for scope in self.ctes):
+        if len(parts) == 1 and self.ctes and any(parts[0] in scope for scope in self.ctes):
             return ()
         names = self.ref_names(parts, "relation")
-        if not guarded:
+        if names and not guarded:
             self.add(REF, "relation", names, rv, display)
         return names
 
@@ -239,26 +244,38 @@ class Extractor:
                     ) -> None:
         if not table:
             return
+        if len(table) == 1:  # the usual case: no generator per column
+            (prefix,) = table
+            for col in columns:
+                if col:
+                    self.add(REF, "column", (f"{prefix}.{col}",), node, "column")
+            return
         for col in columns:
             if col:
                 self.add(REF, "column", tuple(f"{t}.{col}" for t in table), node, "column")
 
     def ref_type(self, tn: Node | None) -> None:
-        if not tn:
-            return
-        names = _strs(tn.get("names"))
+        if tn:
+            self.ref_type_names(tn, _strs(tn.get("names")))
+
+    def ref_type_names(self, tn: Node, names: tuple[str, ...]) -> None:
+        """``ref_type`` for a type name whose ``names`` the caller has already read."""
         if tn.get("pct_type") and len(names) >= 2:
             table = self.ref_names(names[:-1], "relation")
             self.ref_columns(table, [names[-1]], tn)
             return
         if not names:
             return
-        self.add(REF, "type", self.ref_names(names, "type"), tn, "type")
+        found = self.ref_names(names, "type")
+        if found:  # built-in types (most) are not facts
+            self.add(REF, "type", found, tn, "type")
         # typmods and array bounds may hold expressions; nothing to resolve in them
 
     def ref_function(self, parts: Sequence[str], node: Node | None, display: str = "function",
                      ) -> None:
-        self.add(REF, "function", self.ref_names(parts, "function"), node, display)
+        found = self.ref_names(parts, "function")
+        if found:  # built-in functions (most) are not facts
+            self.add(REF, "function", found, node, display)
 
     # ------------------------------------------------------------ expressions
 
