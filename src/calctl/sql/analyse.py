@@ -55,6 +55,7 @@ _TYPE_DISPLAY = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
 _FUNC_DISPLAY = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
                  "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate"}
 _SEQ_FUNCS = frozenset({"nextval", "currval", "setval"})
+_SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
 _TYPE_OPTIONS = frozenset({"stype", "mstype", "basetype", "leftarg", "rightarg", "subtype",
                            "element"})
 
@@ -330,10 +331,12 @@ class Extractor:
                                for p in literal.split("."))
                 self.add(REF, "relation", self.ref_names(parts2, "relation"), fc, "sequence")
                 args = args[1:]
-        self.walk(args, scope, outputs)
+        if args:
+            self.walk(args, scope, outputs)
         for key in ("agg_order", "agg_filter", "over"):
-            if fc.get(key):
-                self.walk(fc[key], scope, outputs)
+            value = fc.get(key)
+            if value:
+                self.walk(value, scope, outputs)
 
     def column_ref(self, cr: Node, scope: dict[str, tuple[str, ...] | None] | None,
                    outputs: frozenset[str]) -> None:
@@ -354,7 +357,7 @@ class Extractor:
         elif len(names) == 2:
             table = scope.get(names[0])
             if table:
-                self.ref_columns(table, names[1:], cr)
+                self.ref_columns(table, (names[1],), cr)
 
     def from_item(self, node: Node, scope: dict[str, tuple[str, ...] | None]) -> None:
         if "RangeVar" in node:
@@ -395,7 +398,8 @@ class Extractor:
         return True
 
     def select(self, st: Node, outer: dict[str, tuple[str, ...] | None] | None) -> None:
-        pushed = self.with_clause(st.get("withClause"))
+        wc = st.get("withClause")
+        pushed = self.with_clause(wc) if wc else False
         try:
             if st.get("op", "SETOP_NONE") != "SETOP_NONE":
                 self.select((st.get("larg") or {}), outer)
@@ -411,22 +415,31 @@ class Extractor:
                 into = st["intoClause"].get("rel") or {}
                 self.add(CREATE, "relation", (self.create_name(self.rel_parts(into)),), into,
                          "table", open_=True)
-            outputs = frozenset(
+            outputs = frozenset([
                 (t.get("ResTarget") or {}).get("name", "") for t in st.get("targetList") or []
-            )
-            merged = dict(outer or {})
-            merged.update(scope)
+            ])
+            merged = {**outer, **scope} if outer else scope
             visible = scope if scope else None
-            # unqualified names resolve against this level only when it has one table
+            # unqualified names resolve against this level only when it has one table;
+            # walks only read a scope, so the clauses of a level share one
+            level: _Scope | None = None
             for key in ("targetList", "whereClause", "havingClause", "distinctClause"):
-                if st.get(key):
-                    self.walk(st[key], _Scope(merged, visible), outputs)
+                value = st.get(key)
+                if value:
+                    if level is None:
+                        level = _Scope(merged, visible)
+                    self.walk(value, level, outputs)
+            ordering: _Scope | None = None
             for key in ("groupClause", "sortClause", "windowClause"):
-                if st.get(key):
-                    self.walk(st[key], _Scope(merged, None), outputs)
+                value = st.get(key)
+                if value:
+                    if ordering is None:
+                        ordering = _Scope(merged, None)
+                    self.walk(value, ordering, outputs)
             for key in ("limitCount", "limitOffset"):
-                if st.get(key):
-                    self.walk(st[key], None)
+                value = st.get(key)
+                if value:
+                    self.walk(value, None)
         finally:
             if pushed:
                 self.ctes.pop()
@@ -483,6 +496,22 @@ class Extractor:
             handler(self, st)
         else:
             self.walk({name: st})
+
+    # queries at statement level: what walk({name: st}) would do, without the dict
+    def st_SelectStmt(self, st: Node) -> None:
+        self.select(st, None)
+
+    def st_InsertStmt(self, st: Node) -> None:
+        self.dml("InsertStmt", st, None)
+
+    def st_UpdateStmt(self, st: Node) -> None:
+        self.dml("UpdateStmt", st, None)
+
+    def st_DeleteStmt(self, st: Node) -> None:
+        self.dml("DeleteStmt", st, None)
+
+    def st_MergeStmt(self, st: Node) -> None:
+        self.dml("MergeStmt", st, None)
 
     def st_VariableSetStmt(self, st: Node) -> None:
         if st.get("name") == "check_function_bodies":
@@ -549,18 +578,20 @@ class Extractor:
                    scope: dict[str, tuple[str, ...] | None], *, guarded: bool = False) -> None:
         col = cd.get("colname", "")
         self.add(CREATE, "column", (f"{table[0]}.{col}",), cd, "column", guarded=guarded)
-        tn = cd.get("typeName") or {}
-        tnames = _strs(tn.get("names"))
-        self.ref_type(tn)
-        if tnames and tnames[-1] in ("serial", "bigserial", "smallserial", "serial2", "serial4",
-                                     "serial8"):
+        tn = cd.get("typeName")
+        tnames: tuple[str, ...] = ()
+        if tn:
+            tnames = _strs(tn.get("names"))
+            self.ref_type_names(tn, tnames)
+        if tnames and tnames[-1] in _SERIAL_TYPES:
             schema, _, rel = table[0].partition(".")
             self.add(CREATE, "relation", (f"{schema}.{rel}_{col}_seq",), cd, "sequence")
         for con in cd.get("constraints") or []:
-            if (con.get("Constraint") or {}).get("contype") == "CONSTR_IDENTITY":
+            constraint = con.get("Constraint") or {}
+            if constraint.get("contype") == "CONSTR_IDENTITY":
                 schema, _, rel = table[0].partition(".")
                 self.add(CREATE, "relation", (f"{schema}.{rel}_{col}_seq",), cd, "sequence")
-            self.constraint(table, con.get("Constraint") or {}, scope, column=col)
+            self.constraint(table, constraint, scope, column=col)
         if cd.get("raw_default"):
             self.walk(cd["raw_default"], _Scope(scope, scope))
 
@@ -580,8 +611,9 @@ class Extractor:
                 self.add(CREATE, "relation", (self.create_name([con["indexname"]]),), con,
                          "index")
         for key in ("raw_expr", "where_clause"):
-            if con.get(key):
-                self.walk(con[key], _Scope(scope, scope))
+            value = con.get(key)
+            if value:
+                self.walk(value, _Scope(scope, scope))
 
     def st_CreateTableAsStmt(self, st: Node) -> None:
         into = st.get("into") or {}
