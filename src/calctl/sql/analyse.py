@@ -303,6 +303,23 @@ class Extractor:
                     if type(item) is dict:
                         self.walk(item, scope, outputs)
 
+    def res_target(self, rt: Node, scope: dict[str, tuple[str, ...] | None] | None,
+                   outputs: frozenset[str]) -> None:
+        # the generic walk, minus a call per level: of a ResTarget's fields
+        # (name, indirection, val, location) only these two can hold expressions
+        for key in ("indirection", "val"):
+            value = rt.get(key)
+            if value:
+                self.walk(value, scope, outputs)
+
+    def a_expr(self, expr: Node, scope: dict[str, tuple[str, ...] | None] | None,
+               outputs: frozenset[str]) -> None:
+        # likewise for an operator expression (kind, name, lexpr, rexpr, location)
+        for key in ("lexpr", "rexpr"):
+            value = expr.get(key)
+            if value:
+                self.walk(value, scope, outputs)
+
     def type_cast(self, tc: Node, scope: dict[str, tuple[str, ...] | None] | None,
                   outputs: frozenset[str]) -> None:
         self.ref_type(tc.get("typeName"))
@@ -1174,6 +1191,8 @@ _WALKERS: dict[str, Callable[[Extractor, Node, dict[str, tuple[str, ...] | None]
     "SelectStmt": lambda ext, st, scope, outputs: ext.select(st, scope),
     "RangeVar": lambda ext, rv, scope, outputs: ext.ref_relation(rv),
     "TypeCast": Extractor.type_cast,
+    "ResTarget": Extractor.res_target,
+    "A_Expr": Extractor.a_expr,
     "TypeName": lambda ext, tn, scope, outputs: ext.ref_type(tn),
     "RangeSubselect": lambda ext, sub, scope, outputs: ext.walk(sub.get("subquery"), scope),
     "InsertStmt": lambda ext, st, scope, outputs: ext.dml("InsertStmt", st, scope),
