@@ -955,8 +955,8 @@ class Extractor:
         offset = self.body_offset(body)
         if language == "sql":
             self.sub_sql(source, offset, weak=not self.check_bodies)
-        elif language == "plpgsql" and self._stmt_text:
-            self.plpgsql(self._stmt_text, offset, source, weak=True)
+        elif language == "plpgsql" and self.stmt_text():
+            self.plpgsql(self.stmt_text(), offset, source, weak=True)
 
     def body_offset(self, de: Node) -> int:
         """Byte offset (in the file) where a dollar- or single-quoted body starts."""
@@ -982,9 +982,10 @@ class Extractor:
                                    "Objects it creates are unknown to calctl; declare them with "
                                    "--assume-exists if other files use them."))
             return
-        if self._stmt_text:
+        if self.stmt_text():
             source = _sval(body.get("arg")) or ""
-            self.plpgsql(self._stmt_text, self.body_offset(body), source, weak=True, is_do=True)
+            self.plpgsql(self.stmt_text(), self.body_offset(body), source, weak=True,
+                         is_do=True)
 
     def st_CreateTrigStmt(self, st: Node) -> None:
         rv = st.get("relation") or {}
@@ -1117,7 +1118,15 @@ class Extractor:
 
     # ------------------------------------------------------------ bodies
 
-    _stmt_text = ""
+    _stmt_text: str | None = ""  # None: not decoded yet
+    _stmt_start = 0  # byte offset where the statement being walked starts
+
+    def stmt_text(self) -> str:
+        """The statement being walked, decoded on first use (only PL/pgSQL bodies need it)."""
+        if self._stmt_text is None:
+            self._stmt_text = self.data[self._stmt_start:self._stmt_end].decode("utf-8",
+                                                                              "replace")
+        return self._stmt_text
 
     def sub_sql(self, source: str, offset: int, *, weak: bool) -> None:
         """Parse SQL held in a string (a function body) and walk it."""
@@ -1213,6 +1222,8 @@ class _Scope(dict[str, "tuple[str, ...] | None"]):
     Unqualified column names resolve only when exactly one table is visible at
     this query level (otherwise they are left alone rather than guessed).
     """
+
+    __slots__ = ("visible",)
 
     def __init__(self, names: dict[str, tuple[str, ...] | None],
                  visible: dict[str, tuple[str, ...] | None] | None) -> None:
@@ -1388,7 +1399,8 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
         # _Lines.line(), inlined (offsets here are never negative)
         ext.fallback_line = fallback_line = bisect_left(newlines, first) + 1
         ext._stmt_end = start + length
-        ext._stmt_text = data[start:start + length].decode("utf-8", "replace")
+        ext._stmt_start = start
+        ext._stmt_text = None
         last = bisect_left(newlines, max(start + length - 1, start)) + 1
         # comments above a statement (after the previous one's last line) belong to it
         codes = tuple(c for ln, cs in ignore_lines if prev_last < ln <= last
