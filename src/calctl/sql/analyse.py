@@ -360,6 +360,20 @@ class Extractor:
         if scope is None or self.weak:
             return
         fields = cr.get("fields") or []
+        if len(fields) == 2:
+            # alias.column, the usual shape: what the general path below does, without
+            # building the names tuple
+            qualifier, column = fields
+            if "String" not in qualifier or "String" not in column:
+                return  # alias.*
+            alias = qualifier["String"].get("sval", "")
+            col = column["String"].get("sval", "")
+            if alias in self.params:
+                return
+            table = scope.get(alias)
+            if table:
+                self.ref_columns(table, (col,), cr)
+            return
         names = _strs(fields)
         if len(names) != len(fields) or not names:
             return  # contains * or something else
