@@ -12,10 +12,10 @@ turns them into 1-based line and column numbers.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from calctl.sql import catalog
@@ -43,7 +43,10 @@ _PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
 _NO_TX_MARK = re.compile(r"--\s*calctl:\s*no-transaction\b", re.I)
 _LEADING = re.compile(rb"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 _DOLLAR = re.compile(rb"\$[A-Za-z_0-9]*\$|'|E'|e'")
+_NEWLINE = re.compile(b"\n")
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
+# kinds of objects that live in a schema (creating one needs that schema)
+_SCHEMA_KINDS = frozenset({"relation", "type", "function"})
 
 _REL_DISPLAY = {
     "OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
@@ -53,9 +56,7 @@ _TYPE_DISPLAY = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
 _FUNC_DISPLAY = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
                  "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate"}
 _SEQ_FUNCS = frozenset({"nextval", "currval", "setval"})
-_WALK_KEYS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt",
-                        "RangeVar", "FuncCall", "TypeCast", "TypeName", "ColumnRef",
-                        "RangeSubselect"})
+_SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
 _TYPE_OPTIONS = frozenset({"stype", "mstype", "basetype", "leftarg", "rightarg", "subtype",
                            "element"})
 
@@ -69,26 +70,42 @@ class _Unqualified(tuple[str, ...]):
 _REF_NAMES: dict[tuple[tuple[str, ...], tuple[str, ...], str], tuple[str, ...]] = {}
 
 
+# pglast's parser module, imported on first use: loading pglast takes ~45 ms, and a
+# `from pglast import parser` statement on every call goes through importlib
+_parser: Any = None
+
+
+def _load_parser() -> Any:
+    global _parser
+    from pglast import parser
+
+    _parser = parser
+    return parser
+
+
 class _Lines:
     """Byte offset → (line, column) for one text."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.newlines = [m.start() for m in re.finditer(b"\n", data)]
+        self.newlines = [m.start() for m in _NEWLINE.finditer(data)]
 
     def pos(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.data)))
-        index = bisect.bisect_left(self.newlines, offset)
+        index = bisect_left(self.newlines, offset)
         start = self.newlines[index - 1] + 1 if index else 0
         return index + 1, offset - start + 1
 
     def line(self, offset: int) -> int:
-        return bisect.bisect_left(self.newlines, max(0, offset)) + 1
+        return bisect_left(self.newlines, max(0, offset)) + 1
 
 
 def _strs(items: Sequence[Node] | None) -> tuple[str, ...]:
     if not items:
         return ()
+    if len(items) == 1:  # most names are unqualified
+        item = items[0]
+        return (item["String"].get("sval", ""),) if "String" in item else ()
     return tuple([item["String"].get("sval", "") for item in items if "String" in item])
 
 
@@ -111,6 +128,7 @@ class Extractor:
         self.text = text
         self.data = text.encode("utf-8")
         self.lines = _Lines(self.data)
+        self.newlines = self.lines.newlines
         self.default_path = tuple(search_path) or ("public",)
         self.path = self.default_path
         self.facts: list[Fact] = []
@@ -178,8 +196,10 @@ class Extractor:
                             if schema not in _BUILTIN_SCHEMAS)
 
     def rel_parts(self, rv: Node) -> tuple[str, ...]:
-        parts = [rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")]
-        return tuple(p for p in parts if p)
+        catalog, schema, relname = rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")
+        if not catalog and not schema:
+            return (relname,) if relname else ()
+        return tuple(p for p in (catalog, schema, relname) if p)
 
     # ------------------------------------------------------------ emit
 
@@ -187,26 +207,27 @@ class Extractor:
             display: str, *, guarded: bool = False, new: str = "", open_: bool = False) -> None:
         if not names or not names[0]:
             return
-        if action == REF and self.weak:
-            action = WEAK
-        elif self.weak and action in (ALTER, DROP, RENAME) and not guarded:
-            guarded = True
+        if self.weak:
+            if action == REF:
+                action = WEAK
+            elif not guarded and action in (ALTER, DROP, RENAME):
+                guarded = True
         if type(names) is _Unqualified:
             names = tuple(names)  # plain again, for marshal
-            if action in (REF, WEAK) and not new:
+            if not new and action in (REF, WEAK):
                 new = UNQUALIFIED
         # where(), inlined: this runs for every fact
         loc = node.get("location", -1) if node else -1
         if type(loc) is int and loc >= 0 and not self.line_base:
             offset = self.base + loc
-            newlines = self.lines.newlines
-            index = bisect.bisect_left(newlines, offset)
+            newlines = self.newlines
+            index = bisect_left(newlines, offset)
             line = index + 1
             col = offset - (newlines[index - 1] + 1 if index else 0) + 1
         else:
             line, col = self.where(node)
         self.facts.append((action, kind, names, line, col, display, guarded, new, open_))
-        if action in (CREATE, REPLACE) and kind in ("relation", "type", "function"):
+        if kind in _SCHEMA_KINDS and action in (CREATE, REPLACE):
             schema = names[0].split(".", 1)[0]
             if schema not in self.default_path and schema not in _BUILTIN_SCHEMAS:
                 self.facts.append((REF, "schema", (schema,), line, col, "schema", False, "", False))
@@ -214,10 +235,10 @@ class Extractor:
     def ref_relation(self, rv: Node, display: str = "table", *, guarded: bool = False) -> \
             tuple[str, ...]:
         parts = self.rel_parts(rv)
-        if len(parts) == 1 and any(parts[0] in scope for scope in self.ctes):
+        if len(parts) == 1 and self.ctes and any(parts[0] in scope for scope in self.ctes):
             return ()
         names = self.ref_names(parts, "relation")
-        if not guarded:
+        if names and not guarded:
             self.add(REF, "relation", names, rv, display)
         return names
 
@@ -225,26 +246,38 @@ class Extractor:
                     ) -> None:
         if not table:
             return
+        if len(table) == 1:  # the usual case: no generator per column
+            (prefix,) = table
+            for col in columns:
+                if col:
+                    self.add(REF, "column", (f"{prefix}.{col}",), node, "column")
+            return
         for col in columns:
             if col:
                 self.add(REF, "column", tuple(f"{t}.{col}" for t in table), node, "column")
 
     def ref_type(self, tn: Node | None) -> None:
-        if not tn:
-            return
-        names = _strs(tn.get("names"))
+        if tn:
+            self.ref_type_names(tn, _strs(tn.get("names")))
+
+    def ref_type_names(self, tn: Node, names: tuple[str, ...]) -> None:
+        """``ref_type`` for a type name whose ``names`` the caller has already read."""
         if tn.get("pct_type") and len(names) >= 2:
             table = self.ref_names(names[:-1], "relation")
             self.ref_columns(table, [names[-1]], tn)
             return
         if not names:
             return
-        self.add(REF, "type", self.ref_names(names, "type"), tn, "type")
+        found = self.ref_names(names, "type")
+        if found:  # built-in types (most) are not facts
+            self.add(REF, "type", found, tn, "type")
         # typmods and array bounds may hold expressions; nothing to resolve in them
 
     def ref_function(self, parts: Sequence[str], node: Node | None, display: str = "function",
                      ) -> None:
-        self.add(REF, "function", self.ref_names(parts, "function"), node, display)
+        found = self.ref_names(parts, "function")
+        if found:  # built-in functions (most) are not facts
+            self.add(REF, "function", found, node, display)
 
     # ------------------------------------------------------------ expressions
 
@@ -259,39 +292,45 @@ class Extractor:
             return
         if kind is not dict:
             return
+        walkers = _WALKERS
         for key, value in node.items():
-            if key in _WALK_KEYS:
-                self.walk_node(key, value, scope, outputs)
-            elif type(value) is dict or type(value) is list:
+            if key in walkers:
+                walkers[key](self, value, scope, outputs)
+            elif type(value) is dict:
+                self.walk(value, scope, outputs)
+            elif type(value) is list:
+                # lists are walked here rather than by a call each: trees hold many
+                for item in value:
+                    if type(item) is dict:
+                        self.walk(item, scope, outputs)
+
+    def res_target(self, rt: Node, scope: dict[str, tuple[str, ...] | None] | None,
+                   outputs: frozenset[str]) -> None:
+        # the generic walk, minus a call per level: of a ResTarget's fields
+        # (name, indirection, val, location) only these two can hold expressions
+        for key in ("indirection", "val"):
+            value = rt.get(key)
+            if value:
                 self.walk(value, scope, outputs)
 
-    def walk_node(self, key: str, value: Node,
-                  scope: dict[str, tuple[str, ...] | None] | None,
+    def a_expr(self, expr: Node, scope: dict[str, tuple[str, ...] | None] | None,
+               outputs: frozenset[str]) -> None:
+        # likewise for an operator expression (kind, name, lexpr, rexpr, location)
+        for key in ("lexpr", "rexpr"):
+            value = expr.get(key)
+            if value:
+                self.walk(value, scope, outputs)
+
+    def type_cast(self, tc: Node, scope: dict[str, tuple[str, ...] | None] | None,
                   outputs: frozenset[str]) -> None:
-        """The node kinds the generic walk acts on (see ``_WALK_KEYS``)."""
-        if key == "ColumnRef":
-            self.column_ref(value, scope, outputs)
-        elif key == "FuncCall":
-            self.func_call(value, scope, outputs)
-        elif key == "SelectStmt":
-            self.select(value, scope)
-        elif key == "RangeVar":
-            self.ref_relation(value)
-        elif key == "TypeCast":
-            self.ref_type(value.get("typeName"))
-            arg = value.get("arg")
-            tnames = _strs((value.get("typeName") or {}).get("names"))
-            literal = _sval(arg) if isinstance(arg, dict) else None
-            if literal and tnames and tnames[-1] == "regclass":
-                self.ref_relation_text(literal, value)
-            else:
-                self.walk(arg, scope, outputs)
-        elif key == "TypeName":
-            self.ref_type(value)
-        elif key == "RangeSubselect":
-            self.walk(value.get("subquery"), scope)
-        else:  # InsertStmt, UpdateStmt, DeleteStmt, MergeStmt
-            self.dml(key, value, scope)
+        self.ref_type(tc.get("typeName"))
+        arg = tc.get("arg")
+        tnames = _strs((tc.get("typeName") or {}).get("names"))
+        literal = _sval(arg) if isinstance(arg, dict) else None
+        if literal and tnames and tnames[-1] == "regclass":
+            self.ref_relation_text(literal, tc)
+        else:
+            self.walk(arg, scope, outputs)
 
     def ref_relation_text(self, text: str, node: Node) -> None:
         parts = tuple(p.strip('"') if p.startswith('"') else p.lower()
@@ -310,16 +349,32 @@ class Extractor:
                                for p in literal.split("."))
                 self.add(REF, "relation", self.ref_names(parts2, "relation"), fc, "sequence")
                 args = args[1:]
-        self.walk(args, scope, outputs)
+        if args:
+            self.walk(args, scope, outputs)
         for key in ("agg_order", "agg_filter", "over"):
-            if fc.get(key):
-                self.walk(fc[key], scope, outputs)
+            value = fc.get(key)
+            if value:
+                self.walk(value, scope, outputs)
 
     def column_ref(self, cr: Node, scope: dict[str, tuple[str, ...] | None] | None,
                    outputs: frozenset[str]) -> None:
         if scope is None or self.weak:
             return
         fields = cr.get("fields") or []
+        if len(fields) == 2:
+            # alias.column, the usual shape: what the general path below does, without
+            # building the names tuple
+            qualifier, column = fields
+            if "String" not in qualifier or "String" not in column:
+                return  # alias.*
+            alias = qualifier["String"].get("sval", "")
+            col = column["String"].get("sval", "")
+            if alias in self.params:
+                return
+            table = scope.get(alias)
+            if table:
+                self.ref_columns(table, (col,), cr)
+            return
         names = _strs(fields)
         if len(names) != len(fields) or not names:
             return  # contains * or something else
@@ -334,7 +389,7 @@ class Extractor:
         elif len(names) == 2:
             table = scope.get(names[0])
             if table:
-                self.ref_columns(table, names[1:], cr)
+                self.ref_columns(table, (names[1],), cr)
 
     def from_item(self, node: Node, scope: dict[str, tuple[str, ...] | None]) -> None:
         if "RangeVar" in node:
@@ -375,7 +430,8 @@ class Extractor:
         return True
 
     def select(self, st: Node, outer: dict[str, tuple[str, ...] | None] | None) -> None:
-        pushed = self.with_clause(st.get("withClause"))
+        wc = st.get("withClause")
+        pushed = self.with_clause(wc) if wc else False
         try:
             if st.get("op", "SETOP_NONE") != "SETOP_NONE":
                 self.select((st.get("larg") or {}), outer)
@@ -391,22 +447,31 @@ class Extractor:
                 into = st["intoClause"].get("rel") or {}
                 self.add(CREATE, "relation", (self.create_name(self.rel_parts(into)),), into,
                          "table", open_=True)
-            outputs = frozenset(
+            outputs = frozenset([
                 (t.get("ResTarget") or {}).get("name", "") for t in st.get("targetList") or []
-            )
-            merged = dict(outer or {})
-            merged.update(scope)
+            ])
+            merged = {**outer, **scope} if outer else scope
             visible = scope if scope else None
-            # unqualified names resolve against this level only when it has one table
+            # unqualified names resolve against this level only when it has one table;
+            # walks only read a scope, so the clauses of a level share one
+            level: _Scope | None = None
             for key in ("targetList", "whereClause", "havingClause", "distinctClause"):
-                if st.get(key):
-                    self.walk(st[key], _Scope(merged, visible), outputs)
+                value = st.get(key)
+                if value:
+                    if level is None:
+                        level = _Scope(merged, visible)
+                    self.walk(value, level, outputs)
+            ordering: _Scope | None = None
             for key in ("groupClause", "sortClause", "windowClause"):
-                if st.get(key):
-                    self.walk(st[key], _Scope(merged, None), outputs)
+                value = st.get(key)
+                if value:
+                    if ordering is None:
+                        ordering = _Scope(merged, None)
+                    self.walk(value, ordering, outputs)
             for key in ("limitCount", "limitOffset"):
-                if st.get(key):
-                    self.walk(st[key], None)
+                value = st.get(key)
+                if value:
+                    self.walk(value, None)
         finally:
             if pushed:
                 self.ctes.pop()
@@ -458,11 +523,27 @@ class Extractor:
     # ------------------------------------------------------------ statements
 
     def statement(self, name: str, st: Node) -> None:
-        handler = getattr(self, "st_" + name, None)
+        handler = _HANDLERS.get(name)
         if handler is not None:
-            handler(st)
+            handler(self, st)
         else:
             self.walk({name: st})
+
+    # queries at statement level: what walk({name: st}) would do, without the dict
+    def st_SelectStmt(self, st: Node) -> None:
+        self.select(st, None)
+
+    def st_InsertStmt(self, st: Node) -> None:
+        self.dml("InsertStmt", st, None)
+
+    def st_UpdateStmt(self, st: Node) -> None:
+        self.dml("UpdateStmt", st, None)
+
+    def st_DeleteStmt(self, st: Node) -> None:
+        self.dml("DeleteStmt", st, None)
+
+    def st_MergeStmt(self, st: Node) -> None:
+        self.dml("MergeStmt", st, None)
 
     def st_VariableSetStmt(self, st: Node) -> None:
         if st.get("name") == "check_function_bodies":
@@ -529,18 +610,20 @@ class Extractor:
                    scope: dict[str, tuple[str, ...] | None], *, guarded: bool = False) -> None:
         col = cd.get("colname", "")
         self.add(CREATE, "column", (f"{table[0]}.{col}",), cd, "column", guarded=guarded)
-        tn = cd.get("typeName") or {}
-        tnames = _strs(tn.get("names"))
-        self.ref_type(tn)
-        if tnames and tnames[-1] in ("serial", "bigserial", "smallserial", "serial2", "serial4",
-                                     "serial8"):
+        tn = cd.get("typeName")
+        tnames: tuple[str, ...] = ()
+        if tn:
+            tnames = _strs(tn.get("names"))
+            self.ref_type_names(tn, tnames)
+        if tnames and tnames[-1] in _SERIAL_TYPES:
             schema, _, rel = table[0].partition(".")
             self.add(CREATE, "relation", (f"{schema}.{rel}_{col}_seq",), cd, "sequence")
         for con in cd.get("constraints") or []:
-            if (con.get("Constraint") or {}).get("contype") == "CONSTR_IDENTITY":
+            constraint = con.get("Constraint") or {}
+            if constraint.get("contype") == "CONSTR_IDENTITY":
                 schema, _, rel = table[0].partition(".")
                 self.add(CREATE, "relation", (f"{schema}.{rel}_{col}_seq",), cd, "sequence")
-            self.constraint(table, con.get("Constraint") or {}, scope, column=col)
+            self.constraint(table, constraint, scope, column=col)
         if cd.get("raw_default"):
             self.walk(cd["raw_default"], _Scope(scope, scope))
 
@@ -560,8 +643,9 @@ class Extractor:
                 self.add(CREATE, "relation", (self.create_name([con["indexname"]]),), con,
                          "index")
         for key in ("raw_expr", "where_clause"):
-            if con.get(key):
-                self.walk(con[key], _Scope(scope, scope))
+            value = con.get(key)
+            if value:
+                self.walk(value, _Scope(scope, scope))
 
     def st_CreateTableAsStmt(self, st: Node) -> None:
         into = st.get("into") or {}
@@ -886,8 +970,8 @@ class Extractor:
         offset = self.body_offset(body)
         if language == "sql":
             self.sub_sql(source, offset, weak=not self.check_bodies)
-        elif language == "plpgsql" and self._stmt_text:
-            self.plpgsql(self._stmt_text, offset, source, weak=True)
+        elif language == "plpgsql" and self.stmt_text():
+            self.plpgsql(self.stmt_text(), offset, source, weak=True)
 
     def body_offset(self, de: Node) -> int:
         """Byte offset (in the file) where a dollar- or single-quoted body starts."""
@@ -913,9 +997,10 @@ class Extractor:
                                    "Objects it creates are unknown to calctl; declare them with "
                                    "--assume-exists if other files use them."))
             return
-        if self._stmt_text:
+        if self.stmt_text():
             source = _sval(body.get("arg")) or ""
-            self.plpgsql(self._stmt_text, self.body_offset(body), source, weak=True, is_do=True)
+            self.plpgsql(self.stmt_text(), self.body_offset(body), source, weak=True,
+                         is_do=True)
 
     def st_CreateTrigStmt(self, st: Node) -> None:
         rv = st.get("relation") or {}
@@ -1048,12 +1133,19 @@ class Extractor:
 
     # ------------------------------------------------------------ bodies
 
-    _stmt_text = ""
+    _stmt_text: str | None = ""  # None: not decoded yet
+    _stmt_start = 0  # byte offset where the statement being walked starts
+
+    def stmt_text(self) -> str:
+        """The statement being walked, decoded on first use (only PL/pgSQL bodies need it)."""
+        if self._stmt_text is None:
+            self._stmt_text = self.data[self._stmt_start:self._stmt_end].decode("utf-8",
+                                                                              "replace")
+        return self._stmt_text
 
     def sub_sql(self, source: str, offset: int, *, weak: bool) -> None:
         """Parse SQL held in a string (a function body) and walk it."""
-        from pglast import parser
-
+        parser = _parser or _load_parser()
         try:
             tree = json.loads(parser.parse_sql_json(source))
         except Exception:
@@ -1075,8 +1167,7 @@ class Extractor:
 
     def plpgsql(self, stmt_text: str, offset: int, source: str, *, weak: bool,
                 is_do: bool = False) -> None:
-        from pglast import parser
-
+        parser = _parser or _load_parser()
         try:
             tree = json.loads(parser.parse_plpgsql_json(stmt_text))
         except Exception:
@@ -1116,12 +1207,38 @@ class Extractor:
             ))
 
 
+# node name → what the generic walk does with such a node (it descends into all others)
+_WALKERS: dict[str, Callable[[Extractor, Node, dict[str, tuple[str, ...] | None] | None,
+                              frozenset[str]], object]] = {
+    "ColumnRef": Extractor.column_ref,
+    "FuncCall": Extractor.func_call,
+    "SelectStmt": lambda ext, st, scope, outputs: ext.select(st, scope),
+    "RangeVar": lambda ext, rv, scope, outputs: ext.ref_relation(rv),
+    "TypeCast": Extractor.type_cast,
+    "ResTarget": Extractor.res_target,
+    "A_Expr": Extractor.a_expr,
+    "TypeName": lambda ext, tn, scope, outputs: ext.ref_type(tn),
+    "RangeSubselect": lambda ext, sub, scope, outputs: ext.walk(sub.get("subquery"), scope),
+    "InsertStmt": lambda ext, st, scope, outputs: ext.dml("InsertStmt", st, scope),
+    "UpdateStmt": lambda ext, st, scope, outputs: ext.dml("UpdateStmt", st, scope),
+    "DeleteStmt": lambda ext, st, scope, outputs: ext.dml("DeleteStmt", st, scope),
+    "MergeStmt": lambda ext, st, scope, outputs: ext.dml("MergeStmt", st, scope),
+}
+
+# statement node name → Extractor.st_<name>
+_HANDLERS: dict[str, Callable[[Extractor, Node], None]] = {
+    name[3:]: handler for name, handler in vars(Extractor).items() if name.startswith("st_")
+}
+
+
 class _Scope(dict[str, "tuple[str, ...] | None"]):
     """Alias → table for qualified column names; ``visible`` decides unqualified ones.
 
     Unqualified column names resolve only when exactly one table is visible at
     this query level (otherwise they are left alone rather than guessed).
     """
+
+    __slots__ = ("visible",)
 
     def __init__(self, names: dict[str, tuple[str, ...] | None],
                  visible: dict[str, tuple[str, ...] | None] | None) -> None:
@@ -1255,8 +1372,7 @@ def _parse_pieces(text: str, data: bytes, ext: Extractor, notes: list[Note],
 def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public",),
             defines: dict[str, str] | None = None) -> FileAnalysis:
     """Extract the facts of one migration file's (up) SQL text. Never raises on bad SQL."""
-    from pglast import parser
-
+    parser = _parser or _load_parser()
     notes: list[Note] = []
     rendered, unrendered = render(text, defines or {})
     approximate = False
@@ -1287,20 +1403,25 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
         stmts = _parse_pieces(rendered, data, ext, notes, extra_facts, search_path)
     spans: list[Span] = []
     prev_last = 0
+    newlines = ext.lines.newlines
+    leading = _LEADING.match
     for raw in stmts:
         ext.base = base = raw.get("_base", 0)
         start = base + raw.get("stmt_location", 0)
         length = raw.get("stmt_len", 0) or (raw.get("_end", len(data)) - start)
-        lead = _LEADING.match(data, start)
+        lead = leading(data, start)
         first = lead.end() if lead else start
-        ext.fallback_line = ext.lines.line(first)
+        # _Lines.line(), inlined (offsets here are never negative)
+        ext.fallback_line = fallback_line = bisect_left(newlines, first) + 1
         ext._stmt_end = start + length
-        ext._stmt_text = data[start:start + length].decode("utf-8", "replace")
-        last = ext.lines.line(max(start + length - 1, start))
+        ext._stmt_start = start
+        ext._stmt_text = None
+        last = bisect_left(newlines, max(start + length - 1, start)) + 1
         # comments above a statement (after the previous one's last line) belong to it
-        codes = tuple(c for ln, cs in ignore_lines if prev_last < ln <= last for c in cs)
+        codes = tuple(c for ln, cs in ignore_lines if prev_last < ln <= last
+                      for c in cs) if ignore_lines else ()
         prev_last = last
-        spans.append(Span(ext.fallback_line, last, codes))
+        spans.append(Span(fallback_line, last, codes))
         for key, value in (raw.get("stmt") or {}).items():
             try:
                 ext.statement(key, value)
