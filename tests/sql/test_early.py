@@ -13,7 +13,7 @@ import typer
 from calctl.config import MigrateSettings
 from calctl.sql import early
 from calctl.sql.analyse import analyse
-from calctl.sql.cache import SHARDS, shard_paths
+from calctl.sql.cache import shard_paths
 from calctl.sql.plan import PARALLEL_THRESHOLD, analyse_directory
 
 
@@ -68,7 +68,8 @@ def test_the_flag_lists_match_the_commands() -> None:
         options = {o for p in migrate.commands[name].params for o in p.opts
                    if o.startswith("-")}
         assert options <= early.COMMAND_VALUE_OPTIONS | early.COMMAND_FLAGS | {"--help"}, name
-    assert 0 < sum(early.is_early_shard(s) for s in range(SHARDS)) < SHARDS
+    for count in (PARALLEL_THRESHOLD, 2000, 10000, 100000):
+        assert 128 <= early.share(count) <= 192  # half, and a little more when few
 
 
 def test_a_child_that_analysed_other_files_changes_nothing(tmp_path: Path,
@@ -103,6 +104,10 @@ def test_console_script_cold_and_warm_runs_agree_with_the_library(tmp_path: Path
 
     cold = run()
     shards = [p for p in shard_paths(state / "cache") if p.exists()]
+    import marshal
+
+    entries = sum(len(marshal.loads(p.read_bytes())["entries"]) for p in shards)
+    assert entries == PARALLEL_THRESHOLD + 30  # the child wrote both processes' analyses
     stamps = [p.stat().st_mtime_ns for p in shards]
     warm = run()
     assert cold.stdout == warm.stdout and '"safe": true' in cold.stdout

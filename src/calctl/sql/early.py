@@ -6,7 +6,7 @@ other core idles until the analysis forks. So the console script, before it
 imports any of that, looks at its arguments (:func:`start`): when they plainly run
 ``migrate order`` or ``migrate lint``, it forks a child that works out the
 settings and the directory the same way the command will, reads the files, and
-analyses the ones whose parse-cache key falls in :func:`is_early_shard`.
+analyses the files whose parse-cache key falls in its share (:func:`is_early`).
 
 Nothing the child sends is trusted by position: results travel as
 ``(cache key, analysis)`` pairs, and the key is a hash of the file's text and of
@@ -14,8 +14,10 @@ every setting the analysis depends on. Once the command has parsed its line
 properly, :func:`claim` hands the child to :mod:`calctl.sql.plan`, which uses only
 the pairs whose keys it computed itself and analyses anything else. A guess that
 turned out wrong costs time, never a wrong answer. The child writes nothing until
-the parent sends it the cache directory, and dies with the command when the
-command never needs it (a replayed output, an error).
+the parent has checked its results and sends it the cache directory with the
+parent's own analyses; it then writes the whole parse cache while the parent
+resolves and prints. It dies with the command when the command never needs it (a
+replayed output, an error).
 
 This module is imported before everything else, so it imports only ``os`` until
 it is in the child.
@@ -25,12 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# Of the parse cache's shards (calctl.sql.cache.SHARDS = 20), the child takes 11: it
-# starts ~50 ms before the parent reaches its own share, and the parent has the
-# resolution and rendering still to do after both are finished.
-_EARLY_SHARDS = 11
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+# The child starts analysing ~30 ms before the parent reaches its own share: about
+# this many files (at ~0.2 ms each), which it takes on top of an even split.
+_HEAD_START_FILES = 150
 
 # the flags of `migrate order` and `migrate lint` (tests/sql/test_early.py checks this
 # against the commands, so a new flag cannot be forgotten here)
@@ -42,9 +46,17 @@ COMMAND_FLAGS = frozenset({"--check", "--json"})
 _REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
 
 
-def is_early_shard(shard: int) -> bool:
-    """True for the parse-cache shards (0 … cache.SHARDS - 1) the early child analyses."""
-    return shard < _EARLY_SHARDS
+def share(count: int) -> int:
+    """Of 256 key buckets, how many the early child analyses in a directory of ``count``
+    files: half, plus its head start, so that both processes finish together."""
+    fraction = min(0.75, 0.5 + _HEAD_START_FILES / (2 * max(count, 1)))
+    return round(256 * fraction)
+
+
+def is_early(key: bytes, buckets: int) -> bool:
+    """True for a file (by cache key) in the early child's share (see :func:`share`).
+    The key's second byte: the first picks the cache shard."""
+    return key[1] < buckets
 
 
 class Child:
@@ -69,19 +81,17 @@ class Child:
         except (EOFError, ValueError, TypeError):
             return {}
 
-    def save_to(self, cache_dir: str | None) -> None:
-        """Let the child write its entries into the parse cache at ``cache_dir`` (None:
-        write nothing) and end."""
-        if self.control is None:
+    def save_to(self, cache_dir: str | None, mine: Sequence[tuple[bytes, Any]] = ()) -> None:
+        """Let the child write the parse cache at ``cache_dir`` — its own analyses and
+        ``mine``, the parent's (key, plain analysis) pairs — and end; None: write nothing."""
+        control, self.control = self.control, None
+        if control is None:
             return
-        try:
+        with contextlib.suppress(OSError), os.fdopen(control, "wb") as pipe:
             if cache_dir:
-                os.write(self.control, os.fsencode(cache_dir))
-        except OSError:
-            pass
-        finally:
-            os.close(self.control)
-            self.control = None
+                import marshal
+
+                pipe.write(os.fsencode(cache_dir) + b"\0" + marshal.dumps(list(mine)))
 
     def wait(self) -> None:
         """Wait until the child has ended (its cache writes are then complete)."""
@@ -213,7 +223,7 @@ def _work(guess: dict[str, Any], results: int, control: int) -> None:
     gc.disable()  # as in plan.no_gc: hundreds of thousands of tuples, no cycles
     from calctl.config import Settings
     from calctl.sql.analyse import analyse
-    from calctl.sql.cache import ParseCache, file_keys, shard_of
+    from calctl.sql.cache import ParseCache, file_keys
     from calctl.sql.discovery import discover
     from calctl.sql.facts import to_plain
     from calctl.sql.flags import migrate_overrides, with_migrate_flags
@@ -233,8 +243,9 @@ def _work(guess: dict[str, Any], results: int, control: int) -> None:
             keys = file_keys(files, migrate)
             search_path = tuple(migrate.search_path) or ("public",)
             defines = dict(migrate.defines)
+            buckets = share(len(files))
             for f, key in zip(files, keys, strict=True):
-                if is_early_shard(shard_of(key)):
+                if is_early(key, buckets):
                     pairs.append((key, to_plain(analyse(f.text, path=f.path,
                                                         search_path=search_path,
                                                         defines=defines))))
@@ -243,9 +254,10 @@ def _work(guess: dict[str, Any], results: int, control: int) -> None:
     with os.fdopen(results, "wb") as pipe:
         pipe.write(marshal.dumps(pairs))
     with os.fdopen(control, "rb") as pipe:
-        where = pipe.read()
-    if where and pairs:
+        told = pipe.read()
+    where, sep, theirs = told.partition(b"\0")
+    if where and sep:
         cache = ParseCache(Path(os.fsdecode(where)))
-        for key, plain in pairs:
+        for key, plain in [*pairs, *marshal.loads(theirs)]:
             cache.put(key, plain)
-        cache.save({shard_of(key) for key, _ in pairs})
+        cache.save()

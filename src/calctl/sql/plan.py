@@ -124,39 +124,38 @@ def _analyse_into(out: list[FileAnalysis | None], indexes: list[int],
 
 def _analyse_beside(helper: early.Child,
                     items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
-                    keys: list[bytes], cache: ParseCache, cache_dir: Path | None,
+                    keys: list[bytes], total: int, cache: ParseCache, cache_dir: Path | None,
                     ) -> tuple[list[FileAnalysis], _Reap]:
-    """Analyse the files of the parent's shards while the early child does the rest,
-    then take the child's results by key; anything the child did not send (it guessed
-    other settings or files, or failed) is analysed here."""
-    from calctl.sql.cache import shard_of
-    from calctl.sql.early import is_early_shard
-    from calctl.sql.facts import from_plain
+    """Analyse the files outside the early child's share while it does its share, then
+    take its results by key; anything it did not send (it guessed other settings or
+    files, or failed) is analysed here. ``total`` is the directory's file count, which
+    the child's share is computed from."""
+    from calctl.sql.early import is_early, share
+    from calctl.sql.facts import from_plain, to_plain
 
-    theirs = [i for i, key in enumerate(keys) if is_early_shard(shard_of(key))]
+    buckets = share(total)
+    theirs = [i for i, key in enumerate(keys) if is_early(key, buckets)]
     taken = set(theirs)
     mine = [i for i in range(len(keys)) if i not in taken]
     out: list[FileAnalysis | None] = [None] * len(items)
-    _analyse_into(out, mine, items, keys, cache)
-    cache.save({shard_of(keys[i]) for i in mine})  # while the child still works
+    pairs = []
+    for i in mine:
+        out[i] = analysis = _analyse_one(items[i])
+        pairs.append((keys[i], to_plain(analysis)))
     got = helper.collect()
-    missing = []
+    missing = [i for i in theirs if keys[i] not in got]
     for i in theirs:
-        plain = got.get(keys[i])
-        if plain is None:
-            missing.append(i)
-        else:
-            out[i] = from_plain(plain)
+        if keys[i] in got:
+            out[i] = from_plain(got[keys[i]])
     if missing:
-        # the child's shards are then written here, with what it did send
-        helper.wait()
-        for i in theirs:
-            if out[i] is not None:
-                cache.put(keys[i], got[keys[i]])
+        helper.wait()  # told nothing: it writes nothing
         _analyse_into(out, missing, items, keys, cache)
-        cache.save({shard_of(keys[i]) for i in theirs})
+        for key, plain in [*pairs, *((keys[i], got[keys[i]]) for i in theirs if keys[i] in got)]:
+            cache.put(key, plain)
+        cache.save()
     else:
-        helper.save_to(str(cache_dir) if cache_dir is not None else None)
+        # the child writes the whole cache while this process resolves and prints
+        helper.save_to(str(cache_dir) if cache_dir is not None else None, pairs)
     return [a for a in out if a is not None], helper.wait
 
 
@@ -254,7 +253,8 @@ def analyse_directory(directory: Path, settings: MigrateSettings, *,
         items = [(files[i].text, files[i].path, search_path, defines) for i in todo]
         todo_keys = [keys[i] for i in todo]
         if helper is not None and len(todo) >= PARALLEL_THRESHOLD:
-            fresh, reap = _analyse_beside(helper, items, todo_keys, cache, cache_dir)
+            fresh, reap = _analyse_beside(helper, items, todo_keys, len(files), cache,
+                                          cache_dir)
         else:
             if helper is not None:
                 helper.cancel()
