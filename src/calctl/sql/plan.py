@@ -142,6 +142,9 @@ def _analyse_beside(helper: early.Child,
     for i in mine:
         out[i] = analysis = _analyse_one(items[i])
         pairs.append((keys[i], to_plain(analysis)))
+    import marshal
+
+    mine_packed = marshal.dumps(pairs)  # before waiting: the child may still be working
     got = helper.collect()
     missing = [i for i in theirs if keys[i] not in got]
     for i in theirs:
@@ -155,7 +158,7 @@ def _analyse_beside(helper: early.Child,
         cache.save()
     else:
         # the child writes the whole cache while this process resolves and prints
-        helper.save_to(str(cache_dir) if cache_dir is not None else None, pairs)
+        helper.save_to(str(cache_dir) if cache_dir is not None else None, mine_packed)
     return [a for a in out if a is not None], helper.wait
 
 
