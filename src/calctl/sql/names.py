@@ -118,6 +118,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     (pos, fact[LINE], RENAME, fact))
 
     known_set = {k.lower() for k in known}
+    labels: dict[tuple[str, str], str] = {}
     result = Resolution()
     seen_edges: set[tuple[int, int, str]] = set()
     edges = result.edges
@@ -193,10 +194,19 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     break
                 last = e
             if last is not None and last[2] != DROP:
-                label = _label(fact[DISPLAY], chosen, default_schema)
-                add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
-                users.setdefault((kind, chosen, last[0]), (evs, []))[1].append(
-                    (pos, label, fact))
+                # the common case, kept lean: a use of an object an earlier file provides
+                label = labels.get((fact[DISPLAY], chosen))
+                if label is None:
+                    label = labels[(fact[DISPLAY], chosen)] = _label(fact[DISPLAY], chosen,
+                                                                     default_schema)
+                key = (last[0], pos, label)
+                if key not in seen_edges:
+                    seen_edges.add(key)
+                    edges.append(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                use = users.get((kind, chosen, last[0]))
+                if use is None:
+                    use = users[(kind, chosen, last[0])] = (evs, [])
+                use[1].append((pos, label, fact))
                 # a later DROP/RENAME of the object must stay after this use
                 for e in evs:
                     if e[0] > pos and e[2] == DROP:
