@@ -105,7 +105,8 @@ def _order_output(path: Path, settings: Settings, files: list[MigrationFile],
                   check: bool) -> tuple[str, int]:
     from calctl.sql.plan import build_plan
 
-    plan, _ = build_plan(path, settings.migrate, cache_dir=cache, files=files, keys=keys)
+    plan, _ = build_plan(path, settings.migrate, cache_dir=cache, files=files, keys=keys,
+                         remember=False)  # what it prints is what is remembered
     return _render_plan(plan, path, fmt, check=check), int(check and not plan.safe)
 
 

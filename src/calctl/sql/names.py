@@ -254,8 +254,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
-    _chain_providers(events, add_edge, default_schema)
-    result.duplicates.extend(_duplicates(events, default_schema))
+    # only objects with more than one event can be redefined or created twice
+    repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
+    _chain_providers(repeated, add_edge, default_schema)
+    result.duplicates.extend(_duplicates(repeated, default_schema))
     return result
 
 
@@ -308,12 +310,12 @@ def _columns(pos: int, column_refs: Sequence[Fact],
             break
 
 
-def _chain_providers(events: dict[tuple[str, str], list[_Event]],
+def _chain_providers(repeated: list[tuple[tuple[str, str], list[_Event]]],
                      add_edge: Callable[[Edge], None],
                      default_schema: str) -> None:
     """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order."""
-    for (kind, name), evs in events.items():
-        if kind == "column" or len(evs) < 2:
+    for (kind, name), evs in repeated:
+        if kind == "column":
             continue
         files: list[tuple[int, int, Fact]] = []
         for e in evs:
@@ -327,12 +329,12 @@ def _chain_providers(events: dict[tuple[str, str], list[_Event]],
                               False, "redefines"))
 
 
-def _duplicates(events: dict[tuple[str, str], list[_Event]],
+def _duplicates(repeated: list[tuple[tuple[str, str], list[_Event]]],
                 default_schema: str) -> list[Duplicate]:
     out = []
-    for (kind, name), evs in events.items():
-        if len(evs) < 2 or kind in ("column", "extension", "schema"):
-            continue  # one event cannot be a duplicate
+    for (kind, name), evs in repeated:
+        if kind in ("column", "extension", "schema"):
+            continue
         current: _Event | None = None
         for e in evs:
             if e[2] == DROP:
