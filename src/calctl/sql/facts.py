@@ -99,36 +99,38 @@ def summarise(facts: Sequence[Fact]) -> Summary:
       candidates, first occurrence;
     * the facts that provide, drop or rename something, in order.
     """
-    own: set[tuple[str, str]] = set()
     provided: set[tuple[str, str]] = set()
+    renamed: set[tuple[str, str]] = set()
     changes: list[Fact] = []
+    uses: list[Fact] = []
     for fact in facts:
         action = fact[ACTION]
-        if action in PROVIDING:
+        if action == REF or action == WEAK:
+            uses.append(fact)
+        elif action in PROVIDING:
             provided.add((fact[KIND], fact[NAMES][0]))
             changes.append(fact)
         elif action == RENAME:
-            own.add((fact[KIND], fact[NEW]))
+            renamed.add((fact[KIND], fact[NEW]))
             changes.append(fact)
         elif action == DROP:
             changes.append(fact)
-    own |= provided
+    own = provided | renamed if renamed else provided
     refs: list[Fact] = []
     columns: list[Fact] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     seen_columns: set[tuple[str, ...]] = set()
-    for fact in facts:
-        action = fact[ACTION]
-        if action != REF and action != WEAK:
-            continue
+    for fact in uses:
         kind = fact[KIND]
         names = fact[NAMES]
-        if (kind, names) not in seen:
-            seen.add((kind, names))
-            if not ((kind, names[0]) in own or any((kind, n) in own for n in names[1:])
+        key = (kind, names)
+        if key not in seen:
+            seen.add(key)
+            if not ((kind, names[0]) in own
+                    or (len(names) > 1 and any((kind, n) in own for n in names[1:]))
                     or (kind == "type" and any(("relation", n) in own for n in names))):
                 refs.append(fact)
-        if action == REF and kind == "column" and names not in seen_columns:
+        if kind == "column" and fact[ACTION] == REF and names not in seen_columns:
             seen_columns.add(names)
             if not any(("column", n) in provided for n in names):
                 columns.append(fact)
