@@ -140,8 +140,9 @@ def read_migration(directory: Path, path: Path) -> MigrationFile:
 
 
 def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[str] = (),
-             read: bool = True) -> list[MigrationFile]:
-    """Every migration file under ``directory`` (recursively), in natural filename order.
+             read: bool = True, ordered: bool = True) -> list[MigrationFile]:
+    """Every migration file under ``directory`` (recursively), in natural filename order
+    (``ordered=False``: in no particular order).
 
     ``globs`` replaces the default ``*.sql`` selection (and the down-migration
     exclusion); ``exclude`` removes matching files. An empty or missing directory
@@ -195,7 +196,8 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
             hint="Check the directory, or select files with --glob.",
             code="no-migrations",
         )
-    chosen.sort(key=lambda item: migration_key(item[0]))
+    if ordered:  # a caller that only analyses each file needs no order
+        chosen.sort(key=lambda item: migration_key(item[0]))
     if not read:
         return [MigrationFile(rel, path, "", "") for rel, path in chosen]
     return [_read(rel, path) for rel, path in chosen]

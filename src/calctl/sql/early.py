@@ -247,7 +247,8 @@ def _work(guess: dict[str, Any], results: int, control: int) -> None:
             Settings.resolve(flags), Path(guess["directory"]) if guess["directory"] else None,
             define=guess["--define"])
         migrate = settings.migrate
-        files = discover(directory, globs=migrate.glob, exclude=migrate.exclude)
+        files = discover(directory, globs=migrate.glob, exclude=migrate.exclude,
+                         ordered=False)
         if len(files) >= PARALLEL_THRESHOLD:
             keys = file_keys(files, migrate)
             search_path = tuple(migrate.search_path) or ("public",)

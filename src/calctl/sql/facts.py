@@ -105,7 +105,7 @@ def summarise(facts: Sequence[Fact]) -> Summary:
     uses: list[Fact] = []
     for fact in facts:
         action = fact[ACTION]
-        if action == REF or action == WEAK:
+        if action in (REF, WEAK):
             uses.append(fact)
         elif action in PROVIDING:
             provided.add((fact[KIND], fact[NAMES][0]))

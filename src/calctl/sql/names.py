@@ -274,7 +274,7 @@ def _choose(fact: Fact, events: dict[tuple[str, str], list[_Event]]) -> \
     for kind in kinds:
         for name in fact[NAMES]:
             evs = events.get((kind, name))
-            if evs and any(e[2] != DROP for e in evs):
+            if evs and (evs[0][2] != DROP or any(e[2] != DROP for e in evs)):
                 return name, evs
     return None, None
 
