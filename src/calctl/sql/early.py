@@ -139,14 +139,6 @@ def start(args: list[str]) -> None:
     guess = parse(args)
     if guess is None:
         return
-    # What both processes need, imported once before forking rather than once in each
-    # (the command imports them anyway): ~40 ms of CPU saved, the same start for the child.
-    import calctl.config
-    import calctl.sql.analyse
-    import calctl.sql.cache
-    import calctl.sql.discovery
-    import calctl.sql.flags
-    import calctl.sql.plan  # noqa: F401
     try:
         results_read, results_write = os.pipe()
         control_read, control_write = os.pipe()
