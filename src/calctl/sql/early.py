@@ -1,8 +1,8 @@
 """Starting a directory's analysis before the command line is parsed.
 
 A cold ``calctl migrate order`` spends its first ~0.1 s on one core: starting
-Python, importing Typer and calctl, resolving settings, reading the files. The
-other core idles until the analysis forks. So the console script, before it
+Python, importing Typer and calctl, resolving settings, reading the files; the
+other core would idle until the analysis forks. So the console script, before it
 imports any of that, looks at its arguments (:func:`start`): when they plainly run
 ``migrate order`` or ``migrate lint``, it forks a child that works out the
 settings and the directory the same way the command will, reads the files, and
@@ -19,8 +19,8 @@ parent's own analyses; it then writes the whole parse cache while the parent
 resolves and prints. It dies with the command when the command never needs it (a
 replayed output, an error).
 
-This module is imported before everything else, so it imports only ``os`` until
-it is in the child.
+This module is imported before everything else, so it imports nothing beyond
+``os``, ``contextlib`` and ``typing`` until it is in the child.
 """
 
 from __future__ import annotations
