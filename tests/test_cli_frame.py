@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 from calctl import __version__
 from calctl.errors import ExitCode
@@ -71,3 +72,17 @@ def test_only_the_named_command_is_built_and_doubtful_lines_get_them_all() -> No
     assert _command_name(["--help"]) is None
     assert _command_name(["nosuch"]) is None
     assert _command_name(["--", "migrate"]) is None
+
+
+def test_of_a_group_only_the_named_command_is_built() -> None:
+    from calctl.cli import _subcommand_name
+
+    assert _subcommand_name(["--json", "migrate", "order", "db"], "migrate") == "order"
+    assert _subcommand_name(["migrate", "--help"], "migrate") is None
+    assert _subcommand_name(["migrate"], "migrate") is None
+    assert _subcommand_name(["init"], None) is None
+
+
+def test_help_shows_config_table_names(calctl: Any) -> None:
+    shown = calctl("migrate", "order", "--help")
+    assert "[migrate] dir" in shown.stdout  # not eaten as rich markup

@@ -82,8 +82,9 @@ _VALUE_OPTIONS = ("--config", "--state-dir", "--database-url")
 _registered = False
 
 
-def _register(only: str | None = None) -> None:
-    """Add the commands to ``app``: all of them, or only the one ``only`` names.
+def _register(only: str | None = None, sub: str | None = None) -> None:
+    """Add the commands to ``app``: all of them, or only the one ``only`` names (and of
+    a group, only its command ``sub``, when given).
 
     Building click commands inspects every command function's signature; a cron or
     CI run of one command should not pay for all sixteen (nor import their modules).
@@ -116,12 +117,24 @@ def _register(only: str | None = None) -> None:
 
         # order/lint/rules and apply/status/verify are one `migrate` sub-app, kept in two
         # modules so the analysis and the engine stay separate.
-        migrate_cli.app.registered_commands.extend(migrate_apply.app.registered_commands)
+        commands = [*migrate_cli.app.registered_commands,
+                    *migrate_apply.app.registered_commands]
+        chosen = [c for c in commands if c.name == sub]
+        migrate_cli.app.registered_commands = chosen or commands
         app.add_typer(migrate_cli.app, name="migrate")
     if wanted("patch"):
         from calctl.cli import patch as patch_cli
 
         app.add_typer(patch_cli.app, name="patch")
+
+
+def _subcommand_name(args: list[str], group: str | None) -> str | None:
+    """The word after ``group`` in ``args`` (a group's command, when it is one; an
+    unknown word registers the whole group, so the error lists its commands)."""
+    if group is None:
+        return None
+    rest = args[args.index(group) + 1:]
+    return rest[0] if rest and not rest[0].startswith("-") else None
 
 
 def _command_name(args: list[str]) -> str | None:
@@ -173,7 +186,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     verbose = _verbose_requested(args)
     code: int
     try:
-        _register(_command_name(args))
+        name = _command_name(args)
+        _register(name, _subcommand_name(args, name))
         command = typer.main.get_command(app)
         result = command.main(args=args, prog_name="calctl", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK

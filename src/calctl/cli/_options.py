@@ -41,7 +41,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on st
 
 MigrationDirArg = Annotated[
     Path | None,
-    typer.Argument(help="Migration directory (default: [migrate] dir, else migrations/).",
+    typer.Argument(help="Migration directory (default: \\[migrate] dir, else migrations/).",
                    show_default=False),
 ]
 GlobOpt = Annotated[

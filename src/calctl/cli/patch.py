@@ -119,7 +119,7 @@ def apply(
         "--allow-protected", help="Let the patch touch tests, CI files, calctl's config and "
         "applied migrations.")] = False,
     git: Annotated[bool | None, typer.Option(
-        "--git/--no-git", help="Commit the verified patch (default: [patch] git).",
+        "--git/--no-git", help="Commit the verified patch (default: \\[patch] git).",
         show_default=False)] = None,
     git_branch: Annotated[bool | None, typer.Option(
         "--branch/--no-branch", help="With --git: commit on a new calctl/patch-<id> branch "
