@@ -336,7 +336,9 @@ class Extractor:
                 continue
             for key, value in item.items():
                 if key in walkers:
-                    walkers[key](self, value, scope, outputs)
+                    walker = walkers[key]
+                    if walker is not None:
+                        walker(self, value, scope, outputs)
                 elif type(value) is dict or type(value) is list:
                     self.walk(value, scope, outputs)
 
@@ -344,17 +346,31 @@ class Extractor:
                    outputs: frozenset[str]) -> None:
         # the generic walk, minus a call per level: of a ResTarget's fields
         # (name, indirection, val, location) only these two can hold expressions
-        for key in ("indirection", "val"):
-            value = rt.get(key)
-            if value:
+        # (membership tests rather than .get calls; walk() ignores empty values)
+        if "indirection" in rt:
+            self.walk(rt["indirection"], scope, outputs)
+        if "val" in rt:
+            value = rt["val"]
+            # a node is {type: fields}; a column name is the usual value
+            if "ColumnRef" in value:
+                self.column_ref(value["ColumnRef"], scope, outputs)
+            elif value:
                 self.walk(value, scope, outputs)
 
     def a_expr(self, expr: Node, scope: dict[str, tuple[str, ...] | None] | None,
                outputs: frozenset[str]) -> None:
         # likewise for an operator expression (kind, name, lexpr, rexpr, location)
-        for key in ("lexpr", "rexpr"):
-            value = expr.get(key)
-            if value:
+        if "lexpr" in expr:
+            value = expr["lexpr"]
+            if "ColumnRef" in value:
+                self.column_ref(value["ColumnRef"], scope, outputs)
+            elif value:
+                self.walk(value, scope, outputs)
+        if "rexpr" in expr:
+            value = expr["rexpr"]
+            if "ColumnRef" in value:
+                self.column_ref(value["ColumnRef"], scope, outputs)
+            elif value:
                 self.walk(value, scope, outputs)
 
     def type_cast(self, tc: Node, scope: dict[str, tuple[str, ...] | None] | None,
@@ -387,10 +403,12 @@ class Extractor:
                 args = args[1:]
         if args:
             self.walk(args, scope, outputs)
-        for key in ("agg_order", "agg_filter", "over"):
-            value = fc.get(key)
-            if value:
-                self.walk(value, scope, outputs)
+        if "agg_order" in fc:
+            self.walk(fc["agg_order"], scope, outputs)
+        if "agg_filter" in fc:
+            self.walk(fc["agg_filter"], scope, outputs)
+        if "over" in fc:
+            self.walk(fc["over"], scope, outputs)
 
     def column_ref(self, cr: Node, scope: dict[str, tuple[str, ...] | None] | None,
                    outputs: frozenset[str]) -> None:
@@ -1246,9 +1264,12 @@ class Extractor:
             ))
 
 
-# node name → what the generic walk does with such a node (it descends into all others)
+# node name → what the generic walk does with such a node (it descends into all others;
+# None: nothing, for leaves that cannot hold a name to resolve)
 _WALKERS: dict[str, Callable[[Extractor, Node, dict[str, tuple[str, ...] | None] | None,
-                              frozenset[str]], object]] = {
+                              frozenset[str]], object] | None] = {
+    "String": None, "A_Const": None, "Integer": None, "Float": None, "Boolean": None,
+    "BitString": None, "A_Star": None, "ParamRef": None, "SQLValueFunction": None,
     "ColumnRef": Extractor.column_ref,
     "FuncCall": Extractor.func_call,
     "SelectStmt": lambda ext, st, scope, outputs: ext.select(st, scope),
