@@ -56,6 +56,7 @@ _TYPE_DISPLAY = {"OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain"}
 _FUNC_DISPLAY = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
                  "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate"}
 _SEQ_FUNCS = frozenset({"nextval", "currval", "setval"})
+_ORDERING_CLAUSES = frozenset({"groupClause", "sortClause", "windowClause"})
 _SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
 _TYPE_OPTIONS = frozenset({"stype", "mstype", "basetype", "leftarg", "rightarg", "subtype",
                            "element"})
@@ -452,8 +453,8 @@ class Extractor:
         if "RangeVar" in node:
             rv = node["RangeVar"]
             names = self.ref_relation(rv)
-            alias = (rv.get("alias") or {}).get("aliasname") or rv.get("relname")
-            scope[alias] = names or None
+            alias = rv["alias"].get("aliasname") if "alias" in rv else None
+            scope[alias or rv.get("relname")] = names or None
         elif "JoinExpr" in node:
             join = node["JoinExpr"]
             self.from_item(join.get("larg") or {}, scope)
@@ -487,8 +488,9 @@ class Extractor:
         return True
 
     def select(self, st: Node, outer: dict[str, tuple[str, ...] | None] | None) -> None:
-        wc = st.get("withClause")
-        pushed = self.with_clause(wc) if wc else False
+        # (clauses are looked up by membership tests rather than .get calls: most are
+        # absent, and walk() ignores empty values)
+        pushed = self.with_clause(st["withClause"]) if "withClause" in st else False
         try:
             if st.get("op", "SETOP_NONE") != "SETOP_NONE":
                 self.select((st.get("larg") or {}), outer)
@@ -498,37 +500,38 @@ class Extractor:
                 self.walk(st["valuesLists"], outer)
                 return
             scope: dict[str, tuple[str, ...] | None] = {}
-            for item in st.get("fromClause") or []:
-                self.from_item(item, scope)
-            if st.get("intoClause"):
+            if "fromClause" in st:
+                for item in st["fromClause"]:
+                    self.from_item(item, scope)
+            if "intoClause" in st:
                 into = st["intoClause"].get("rel") or {}
                 self.add(CREATE, "relation", (self.create_name(self.rel_parts(into)),), into,
                          "table", open_=True)
+            targets = st.get("targetList") or ()
             outputs = frozenset([
-                (t.get("ResTarget") or {}).get("name", "") for t in st.get("targetList") or []
+                t["ResTarget"].get("name", "") if "ResTarget" in t else "" for t in targets
             ])
             merged = {**outer, **scope} if outer else scope
-            visible = scope if scope else None
             # unqualified names resolve against this level only when it has one table;
             # walks only read a scope, so the clauses of a level share one
-            level: _Scope | None = None
-            for key in ("targetList", "whereClause", "havingClause", "distinctClause"):
-                value = st.get(key)
-                if value:
-                    if level is None:
-                        level = _Scope(merged, visible)
-                    self.walk(value, level, outputs)
-            ordering: _Scope | None = None
-            for key in ("groupClause", "sortClause", "windowClause"):
-                value = st.get(key)
-                if value:
-                    if ordering is None:
-                        ordering = _Scope(merged, None)
-                    self.walk(value, ordering, outputs)
-            for key in ("limitCount", "limitOffset"):
-                value = st.get(key)
-                if value:
-                    self.walk(value, None)
+            level = _Scope(merged, scope if scope else None)
+            if targets:
+                self.walk(targets, level, outputs)
+            if "whereClause" in st:
+                self.walk(st["whereClause"], level, outputs)
+            if "havingClause" in st:
+                self.walk(st["havingClause"], level, outputs)
+            if "distinctClause" in st:
+                self.walk(st["distinctClause"], level, outputs)
+            if not _ORDERING_CLAUSES.isdisjoint(st):
+                ordering = _Scope(merged, None)
+                for key in ("groupClause", "sortClause", "windowClause"):
+                    if key in st:
+                        self.walk(st[key], ordering, outputs)
+            if "limitCount" in st:
+                self.walk(st["limitCount"], None)
+            if "limitOffset" in st:
+                self.walk(st["limitOffset"], None)
         finally:
             if pushed:
                 self.ctes.pop()
