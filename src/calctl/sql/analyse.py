@@ -23,10 +23,12 @@ from calctl.sql.facts import (
     ALTER,
     CREATE,
     DROP,
+    PROVIDING,
     REF,
     RENAME,
     REPLACE,
     UNQUALIFIED,
+    USING,
     WEAK,
     Fact,
     FileAnalysis,
@@ -47,6 +49,8 @@ _NEWLINE = re.compile(b"\n")
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
 # kinds of objects that live in a schema (creating one needs that schema)
 _SCHEMA_KINDS = frozenset({"relation", "type", "function"})
+# (sets, not tuples: a tuple of these module constants is built anew at every test)
+_CHANGING = frozenset({ALTER, DROP, RENAME})
 
 _REL_DISPLAY = {
     "OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
@@ -232,11 +236,11 @@ class Extractor:
         if self.weak:
             if action == REF:
                 action = WEAK
-            elif not guarded and action in (ALTER, DROP, RENAME):
+            elif not guarded and action in _CHANGING:
                 guarded = True
         if type(names) is _Unqualified:
             names = tuple(names)  # plain again, for marshal
-            if not new and action in (REF, WEAK):
+            if not new and action in USING:
                 new = UNQUALIFIED
         # where(), inlined: this runs for every fact
         loc = node.get("location", -1) if node else -1
@@ -249,8 +253,8 @@ class Extractor:
         else:
             line, col = self.where(node)
         self.facts.append((action, kind, names, line, col, display, guarded, new, open_))
-        if kind in _SCHEMA_KINDS and action in (CREATE, REPLACE):
-            schema = names[0].split(".", 1)[0]
+        if kind in _SCHEMA_KINDS and action in PROVIDING:
+            schema = names[0].partition(".")[0]
             if schema not in self.default_path and schema not in _BUILTIN_SCHEMAS:
                 self.facts.append((REF, "schema", (schema,), line, col, "schema", False, "", False))
 
