@@ -324,9 +324,11 @@ class Extractor:
             self.add(REF, "type", found, tn, "type")
         # typmods and array bounds may hold expressions; nothing to resolve in them
 
-    def ref_function(self, parts: Sequence[str], node: Node | None, display: str = "function",
-                     ) -> None:
-        found = self.ref_names(parts, "function")
+    def ref_function(self, parts: tuple[str, ...], node: Node | None,
+                     display: str = "function") -> None:
+        found = _REF_NAMES.get((self.path, parts, "function"))
+        if found is None:
+            found = self.ref_names(parts, "function")
         if found:  # built-in functions (most) are not facts
             self.add(REF, "function", found, node, display)
 
@@ -527,7 +529,7 @@ class Extractor:
             merged = {**outer, **scope} if outer else scope
             # unqualified names resolve against this level only when it has one table;
             # walks only read a scope, so the clauses of a level share one
-            level = _Scope(merged, scope if scope else None)
+            level = _scope(merged, scope if scope else None)
             if targets:
                 self.walk(targets, level, outputs)
             if "whereClause" in st:
@@ -537,7 +539,7 @@ class Extractor:
             if "distinctClause" in st:
                 self.walk(st["distinctClause"], level, outputs)
             if not _ORDERING_CLAUSES.isdisjoint(st):
-                ordering = _Scope(merged, None)
+                ordering = _scope(merged, None)
                 for key in ("groupClause", "sortClause", "windowClause"):
                     if key in st:
                         self.walk(st[key], ordering, outputs)
@@ -562,8 +564,8 @@ class Extractor:
                 self.walk(st.get("selectStmt"), outer)
                 conflict = st.get("onConflictClause")
                 if conflict:
-                    self.walk(conflict.get("targetList"), _Scope(scope, scope))
-                    self.walk(conflict.get("whereClause"), _Scope(scope, scope))
+                    self.walk(conflict.get("targetList"), _scope(scope, scope))
+                    self.walk(conflict.get("whereClause"), _scope(scope, scope))
                     infer = conflict.get("infer") or {}
                     for elem in infer.get("indexElems") or []:
                         name = (elem.get("IndexElem") or {}).get("name")
@@ -577,13 +579,13 @@ class Extractor:
                     self.from_item(item, scope)
                 visible = scope if len(scope) == 1 else None
                 for t in st.get("targetList") or []:
-                    self.walk((t.get("ResTarget") or {}).get("val"), _Scope(scope, visible))
-                self.walk(st.get("whereClause"), _Scope(scope, visible))
+                    self.walk((t.get("ResTarget") or {}).get("val"), _scope(scope, visible))
+                self.walk(st.get("whereClause"), _scope(scope, visible))
             elif kind == "DeleteStmt":
                 for item in st.get("usingClause") or []:
                     self.from_item(item, scope)
                 visible = scope if len(scope) == 1 else None
-                self.walk(st.get("whereClause"), _Scope(scope, visible))
+                self.walk(st.get("whereClause"), _scope(scope, visible))
             else:  # MERGE: tables only
                 self.walk(st.get("sourceRelation"), None)
                 self.walk(st.get("joinCondition"), None)
@@ -674,7 +676,7 @@ class Extractor:
             elif "TableLikeClause" in elt:
                 self.ref_relation(elt["TableLikeClause"].get("relation") or {})
         if st.get("partspec"):
-            self.walk(st["partspec"], _Scope(scope, scope))
+            self.walk(st["partspec"], _scope(scope, scope))
 
     def st_CreateForeignTableStmt(self, st: Node) -> None:
         self.st_CreateStmt(st.get("base") or {}, "foreign table")
@@ -701,7 +703,7 @@ class Extractor:
                              "sequence")
                 self.constraint(table, constraint, scope)
         if "raw_default" in cd:  # (walk() ignores an empty value)
-            self.walk(cd["raw_default"], _Scope(scope, scope))
+            self.walk(cd["raw_default"], _scope(scope, scope))
 
     def constraint(self, table: tuple[str, ...], con: Node,
                    scope: dict[str, tuple[str, ...] | None]) -> None:
@@ -716,15 +718,15 @@ class Extractor:
         elif contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"):
             self.ref_columns(table, _strs(con.get("keys")), con)
             if con.get("exclusions"):
-                self.walk(con["exclusions"], _Scope(scope, scope))
+                self.walk(con["exclusions"], _scope(scope, scope))
             if con.get("indexname"):
                 self.add(CREATE, "relation", (self.create_name([con["indexname"]]),), con,
                          "index")
         # (membership tests: most constraints have neither; walk() ignores empty values)
         if "raw_expr" in con:
-            self.walk(con["raw_expr"], _Scope(scope, scope))
+            self.walk(con["raw_expr"], _scope(scope, scope))
         if "where_clause" in con:
-            self.walk(con["where_clause"], _Scope(scope, scope))
+            self.walk(con["where_clause"], _scope(scope, scope))
 
     def st_CreateTableAsStmt(self, st: Node) -> None:
         into = st.get("into") or {}
@@ -755,13 +757,13 @@ class Extractor:
             if elem.get("name"):
                 self.ref_columns(table, [elem["name"]], rv)
             if elem.get("expr"):
-                self.walk(elem["expr"], _Scope(scope, scope))
+                self.walk(elem["expr"], _scope(scope, scope))
         for param in st.get("indexIncludingParams") or []:
             name = (param.get("IndexElem") or {}).get("name")
             if name:
                 self.ref_columns(table, [name], rv)
         if st.get("whereClause"):
-            self.walk(st["whereClause"], _Scope(scope, scope))
+            self.walk(st["whereClause"], _scope(scope, scope))
         if st.get("concurrent"):
             self.non_transactional(st, "CREATE INDEX CONCURRENTLY")
 
@@ -815,9 +817,9 @@ class Extractor:
             cd = (cmd.get("def") or {}).get("ColumnDef") or {}
             self.ref_type(cd.get("typeName"))
             if cd.get("raw_default"):
-                self.walk(cd["raw_default"], _Scope(scope, scope))
+                self.walk(cd["raw_default"], _scope(scope, scope))
         elif sub == "AT_ColumnDefault" and cmd.get("def"):
-            self.walk(cmd["def"], _Scope(scope, scope))
+            self.walk(cmd["def"], _scope(scope, scope))
         elif sub in ("AT_AddInherit", "AT_DropInherit") and cmd.get("def"):
             self.walk(cmd["def"])
 
@@ -1105,7 +1107,7 @@ class Extractor:
         scope: dict[str, tuple[str, ...] | None] = {rv.get("relname", ""): table or None}
         for key in ("qual", "with_check"):
             if st.get(key):
-                self.walk(st[key], _Scope(scope, scope))
+                self.walk(st[key], _scope(scope, scope))
 
     def st_AlterPolicyStmt(self, st: Node) -> None:
         rv = st.get("table") or {}
@@ -1115,7 +1117,7 @@ class Extractor:
         scope: dict[str, tuple[str, ...] | None] = {rv.get("relname", ""): table or None}
         for key in ("qual", "with_check"):
             if st.get(key):
-                self.walk(st[key], _Scope(scope, scope))
+                self.walk(st[key], _scope(scope, scope))
 
     def st_CommentStmt(self, st: Node) -> None:
         obj = st.get("object") or {}
@@ -1321,11 +1323,16 @@ class _Scope(dict[str, "tuple[str, ...] | None"]):
     """
 
     __slots__ = ("visible",)
+    visible: dict[str, tuple[str, ...] | None] | None
 
-    def __init__(self, names: dict[str, tuple[str, ...] | None],
-                 visible: dict[str, tuple[str, ...] | None] | None) -> None:
-        super().__init__(names)
-        self.visible = visible
+
+def _scope(names: dict[str, tuple[str, ...] | None],
+           visible: dict[str, tuple[str, ...] | None] | None) -> _Scope:
+    # a factory rather than _Scope.__init__: half the cost without the Python-level
+    # __init__ and super() call (a scope is made per query level and per expression)
+    scope = _Scope(names)
+    scope.visible = visible
+    return scope
 
 
 def _single_table(scope: dict[str, tuple[str, ...] | None]) -> tuple[str, ...] | None:
@@ -1487,6 +1494,7 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
     prev_last = 0
     newlines = ext.lines.newlines
     leading = _LEADING.match
+    handlers = _HANDLERS
     for raw in stmts:
         ext.base = base = raw.get("_base", 0)
         start = base + raw.get("stmt_location", 0)
@@ -1506,7 +1514,12 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
         spans.append(Span(fallback_line, last, codes))
         for key, value in (raw.get("stmt") or {}).items():
             try:
-                ext.statement(key, value)
+                # ext.statement(), inlined
+                handler = handlers.get(key)
+                if handler is not None:
+                    handler(ext, value)
+                else:
+                    ext.statement(key, value)
             except (KeyError, TypeError, AttributeError, IndexError, ValueError):
                 # an unexpected tree shape must not stop the analysis of the file
                 approximate = True
