@@ -1463,7 +1463,9 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
     """Extract the facts of one migration file's (up) SQL text. Never raises on bad SQL."""
     parser = _parser or _load_parser()
     notes: list[Note] = []
-    rendered, unrendered = render(text, defines or {})
+    # render() looks for "{{" and "${": a text without "{" (most) has neither, and
+    # that one-character search is ~20x cheaper than those two
+    rendered, unrendered = render(text, defines or {}) if "{" in text else (text, [])
     approximate = False
     if unrendered:
         line, name = unrendered[0]
@@ -1511,7 +1513,8 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
         codes = tuple(c for ln, cs in ignore_lines if prev_last < ln <= last
                       for c in cs) if ignore_lines else ()
         prev_last = last
-        spans.append(Span(fallback_line, last, codes))
+        # Span(fallback_line, last, codes) without its Python-level __new__
+        spans.append(tuple.__new__(Span, (fallback_line, last, codes)))
         for key, value in (raw.get("stmt") or {}).items():
             try:
                 # ext.statement(), inlined
