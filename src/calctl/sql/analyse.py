@@ -741,7 +741,11 @@ class Extractor:
         action = REPLACE if st.get("replace") else CREATE
         self.add(action, "relation", (self.create_name(self.rel_parts(rv)),), rv, "view",
                  open_=True)
-        self.walk(st.get("query"))
+        query = st.get("query")
+        if query and "SelectStmt" in query:  # what walk() does with it, two calls fewer
+            self.select(query["SelectStmt"], None)
+        else:
+            self.walk(query)
 
     def st_IndexStmt(self, st: Node) -> None:
         rv = st.get("relation") or {}
