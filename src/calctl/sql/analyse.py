@@ -367,9 +367,12 @@ class Extractor:
             self.walk(rt["indirection"], scope, outputs)
         if "val" in rt:
             value = rt["val"]
-            # a node is {type: fields}; a column name is the usual value
+            # a node is {type: fields}; a column name or a function call is the usual
+            # value (what walk() would call, without it)
             if "ColumnRef" in value:
                 self.column_ref(value["ColumnRef"], scope, outputs)
+            elif "FuncCall" in value:
+                self.func_call(value["FuncCall"], scope, outputs)
             elif value:
                 self.walk(value, scope, outputs)
 
@@ -1246,7 +1249,10 @@ class Extractor:
         try:
             for raw in tree.get("stmts") or []:
                 for key, value in (raw.get("stmt") or {}).items():
-                    self.statement(key, value)
+                    if key == "SelectStmt":  # the usual body: statement(), two calls fewer
+                        self.select(value, None)
+                    else:
+                        self.statement(key, value)
         finally:
             self.base, self.weak, self.line_base, self._body_text = saved
 
