@@ -61,6 +61,7 @@ _FUNC_DISPLAY = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "procedure",
                  "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "aggregate"}
 _SEQ_FUNCS = frozenset({"nextval", "currval", "setval"})
 _ORDERING_CLAUSES = frozenset({"groupClause", "sortClause", "windowClause"})
+_NO_OUTPUTS: frozenset[str] = frozenset()
 _SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
 _TYPE_OPTIONS = frozenset({"stype", "mstype", "basetype", "leftarg", "rightarg", "subtype",
                            "element"})
@@ -727,7 +728,11 @@ class Extractor:
                          "index")
         # (membership tests: most constraints have neither; walk() ignores empty values)
         if "raw_expr" in con:
-            self.walk(con["raw_expr"], _scope(scope, scope))
+            expr = con["raw_expr"]
+            if "FuncCall" in expr:  # DEFAULT now() and the like: walk(), one call fewer
+                self.func_call(expr["FuncCall"], _scope(scope, scope), _NO_OUTPUTS)
+            else:
+                self.walk(expr, _scope(scope, scope))
         if "where_clause" in con:
             self.walk(con["where_clause"], _scope(scope, scope))
 
