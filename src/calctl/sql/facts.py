@@ -29,6 +29,7 @@ REF = "ref"            # needed when the statement runs
 WEAK = "weak"          # needed only later (function bodies) or guarded (DO blocks)
 
 PROVIDING = frozenset({CREATE, REPLACE})
+USING = frozenset({REF, WEAK})
 UNQUALIFIED = "*"
 
 
@@ -99,40 +100,54 @@ def summarise(facts: Sequence[Fact]) -> Summary:
       candidates, first occurrence;
     * the facts that provide, drop or rename something, in order.
     """
-    provided: set[tuple[str, str]] = set()
-    renamed: set[tuple[str, str]] = set()
+    # (identities kept per kind, so a test is one set lookup without a key tuple; fact
+    # fields by literal index and the action values in locals: this runs once per file)
+    ref, rename, drop, using, providing = REF, RENAME, DROP, USING, PROVIDING
+    provided: dict[str, set[str]] = {}
+    renamed: dict[str, set[str]] = {}
     changes: list[Fact] = []
     uses: list[Fact] = []
     for fact in facts:
-        action = fact[ACTION]
-        if action in (REF, WEAK):
+        action = fact[0]
+        if action in using:
             uses.append(fact)
-        elif action in PROVIDING:
-            provided.add((fact[KIND], fact[NAMES][0]))
+        elif action in providing:
+            kind = fact[1]
+            if kind in provided:
+                provided[kind].add(fact[2][0])
+            else:
+                provided[kind] = {fact[2][0]}
             changes.append(fact)
-        elif action == RENAME:
-            renamed.add((fact[KIND], fact[NEW]))
+        elif action == rename:
+            renamed.setdefault(fact[1], set()).add(fact[7])
             changes.append(fact)
-        elif action == DROP:
+        elif action == drop:
             changes.append(fact)
-    own = provided | renamed if renamed else provided
+    own = provided
+    if renamed:
+        own = {kind: set(idents) for kind, idents in provided.items()}
+        for kind, idents in renamed.items():
+            own.setdefault(kind, set()).update(idents)
+    own_relations = own.get("relation")
+    provided_columns = provided.get("column")
     refs: list[Fact] = []
     columns: list[Fact] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     seen_columns: set[tuple[str, ...]] = set()
     for fact in uses:
-        kind = fact[KIND]
-        names = fact[NAMES]
+        kind = fact[1]
+        names = fact[2]
         key = (kind, names)
         if key not in seen:
             seen.add(key)
-            if not ((kind, names[0]) in own
-                    or (len(names) > 1 and any((kind, n) in own for n in names[1:]))
-                    or (kind == "type" and any(("relation", n) in own for n in names))):
+            mine = own.get(kind)
+            if not ((mine is not None and not mine.isdisjoint(names))
+                    or (kind == "type" and own_relations is not None
+                        and not own_relations.isdisjoint(names))):
                 refs.append(fact)
-        if kind == "column" and fact[ACTION] == REF and names not in seen_columns:
+        if kind == "column" and fact[0] == ref and names not in seen_columns:
             seen_columns.add(names)
-            if not any(("column", n) in provided for n in names):
+            if provided_columns is None or provided_columns.isdisjoint(names):
                 columns.append(fact)
     return tuple(refs), tuple(columns), tuple(changes)
 
