@@ -13,7 +13,7 @@ import contextlib
 import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,8 @@ class DirectoryAnalysis:
     resolution: Resolution
     ordering: Ordering
     default_schema: str
+    # waits for worker processes still writing the parse cache (see analyse_directory)
+    finish: Callable[[], None] = field(default=lambda: None, compare=False)
 
 
 def _analyse_one(item: tuple[str, str, tuple[str, ...], dict[str, str]]) -> FileAnalysis:
@@ -233,8 +235,13 @@ def _keys(files: list[MigrationFile], settings: MigrateSettings) -> list[bytes]:
 def analyse_directory(directory: Path, settings: MigrateSettings, *,
                       cache_dir: Path | None = None,
                       files: list[MigrationFile] | None = None,
-                      keys: list[bytes] | None = None) -> DirectoryAnalysis:
-    """Read, analyse (cached), resolve and order every migration of ``directory``."""
+                      keys: list[bytes] | None = None,
+                      wait: bool = True) -> DirectoryAnalysis:
+    """Read, analyse (cached), resolve and order every migration of ``directory``.
+
+    Worker processes may still be writing the parse cache when the analysis is done;
+    ``wait=False`` leaves waiting for them to the caller (``result.finish()``), so they
+    write while it plans and prints."""
     from calctl.sql.cache import ParseCache
     from calctl.sql.graph import stable_order
     from calctl.sql.names import resolve
@@ -269,8 +276,11 @@ def analyse_directory(directory: Path, settings: MigrateSettings, *,
     done = [a for a in analyses if a is not None]
     resolution = resolve(done, known=settings.known_objects, default_schema=search_path[0])
     ordering = stable_order(len(files), ((e.provider, e.user) for e in resolution.edges))
-    reap()
-    return DirectoryAnalysis(directory, files, done, resolution, ordering, search_path[0])
+    if wait:
+        reap()
+        reap = _no_children
+    return DirectoryAnalysis(directory, files, done, resolution, ordering, search_path[0],
+                             reap)
 
 
 def _silenced(problem: Problem, index: dict[str, FileAnalysis]) -> bool:
@@ -385,10 +395,11 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
         return cached, [by_path[f.path] for f in cached.files]
     with no_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
-                                   keys=keys)
+                                   keys=keys, wait=False)
         plan = plan_from(result, problems_of(result, "order"))
         if remember:
             store_result(cache_dir, rkey, plan)
+        result.finish()
     return plan, [result.files[i] for i in result.ordering.order]
 
 
@@ -412,10 +423,11 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
         return cached
     with no_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
-                                   keys=keys)
+                                   keys=keys, wait=False)
         problems = problems_of(result, "lint")
         report = LintReport(directory=str(directory), files=len(result.files),
                             problems=problems)
         if remember:
             store_result(cache_dir, rkey, report)
+        result.finish()
     return report
