@@ -14,8 +14,6 @@ import contextlib
 import hashlib
 import marshal
 import os
-import pickle
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,7 +124,12 @@ def _write_atomic(path: Path, prefix: str, data: bytes) -> None:
     only ever saves time."""
     with contextlib.suppress(OSError, ValueError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+        # a name of this process's own beside the target (not tempfile: importing it
+        # costs more than a cold run spends writing); O_EXCL: never someone else's file
+        tmp = path.parent / f"{prefix}{os.getpid()}-{path.name}"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)  # left by a crashed process that had this pid
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -159,6 +162,8 @@ def load_result(directory: Path | None, key: bytes) -> Any:
         return None
     try:
         with (directory / RESULT_FILE).open("rb") as handle:
+            import pickle  # here: a cold run never has a result to read
+
             data = pickle.load(handle)
     except Exception:
         return None
@@ -171,6 +176,8 @@ def store_result(directory: Path | None, key: bytes, value: Any) -> None:
     """Remember a directory's result (the last few directories/settings are kept)."""
     if directory is None:
         return
+    import pickle
+
     path = directory / RESULT_FILE
     results: dict[bytes, Any] = {}
     try:
