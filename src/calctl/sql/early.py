@@ -32,7 +32,7 @@ from typing import Any
 # The child starts analysing ~35 ms before the parent reaches its own share, and the
 # parent has its results to pack before it takes the child's: about this many files
 # (at ~0.2 ms each), which the child takes on top of an even split.
-_HEAD_START_FILES = 200
+_HEAD_START_FILES = 280
 
 # the flags of `migrate order` and `migrate lint` (tests/sql/test_early.py checks this
 # against the commands, so a new flag cannot be forgotten here)
@@ -142,6 +142,8 @@ def start(args: list[str]) -> None:
     try:
         results_read, results_write = os.pipe()
         control_read, control_write = os.pipe()
+        _widen(results_write)
+        _widen(control_write)
     except OSError:
         return
     try:
@@ -159,13 +161,12 @@ def start(args: list[str]) -> None:
             os._exit(0)
     os.close(results_write)
     os.close(control_read)
-    _widen(control_write)
     _child = Child(pid, results_read, control_write)
 
 
 def _widen(fd: int) -> None:
-    """Give the parent→child pipe room for a 2,000-file share of analyses (~1 MB), so the
-    parent hands them over without waiting for the child to read (Linux only)."""
+    """Give a pipe room for a 2,000-file share of analyses (~1 MB), so each side hands
+    its analyses over without waiting for the other to read (Linux only)."""
     import fcntl
 
     size = getattr(fcntl, "F_SETPIPE_SZ", None)
