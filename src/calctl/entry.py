@@ -10,7 +10,10 @@ from typing import NoReturn
 def main() -> NoReturn:
     from calctl.sql import early
 
-    early.start(sys.argv[1:])  # `migrate order/lint`: the analysis begins on another core
-    from calctl.cli import main as cli_main
-
+    try:
+        early.start(sys.argv[1:])  # `migrate order/lint`: the analysis begins on another core
+        from calctl.cli import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C before the CLI's own error boundary exists
+        early.cancel()
+        sys.exit(130)
     cli_main()

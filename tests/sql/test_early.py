@@ -117,3 +117,22 @@ def test_console_script_cold_and_warm_runs_agree_with_the_library(tmp_path: Path
          "--state-dir", str(tmp_path / "other-state"), "--json", "migrate", "order", str(d)],
         capture_output=True, text=True, check=True)
     assert library.stdout == cold.stdout
+
+
+def test_after_many_edits_the_child_and_the_cache_agree(tmp_path: Path) -> None:
+    count = PARALLEL_THRESHOLD + 60
+    d = _corpus(tmp_path / "m", count)
+    script = Path(sys.executable).parent / "calctl"
+    state = tmp_path / "state"
+    args = [str(script), "--state-dir", str(state), "--json", "migrate", "order", str(d)]
+    subprocess.run(args, capture_output=True, check=True)
+    for i in range(count):  # most files change: the child analyses only what changed
+        if i % 8:
+            path = d / f"{i:04d}_t{i}.sql"
+            path.write_text(path.read_text() + f"COMMENT ON TABLE t{i} IS 'edited';\n")
+    edited = subprocess.run(args, capture_output=True, text=True, check=True)
+    library = subprocess.run(
+        [sys.executable, "-c", "import sys; from calctl.cli import main; main(sys.argv[1:])",
+         "--state-dir", str(tmp_path / "fresh"), "--json", "migrate", "order", str(d)],
+        capture_output=True, text=True, check=True)
+    assert edited.stdout == library.stdout

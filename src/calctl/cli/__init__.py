@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except typer.TyperException as exc:
         from calctl.errors import UsageError
 
+        if not exc.format_message():  # a bare group (`calctl`, `calctl migrate`): help shown
+            sys.exit(_finish(ExitCode.USAGE, argv))
         hint = ""
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:
@@ -223,12 +225,17 @@ def main(argv: list[str] | None = None) -> NoReturn:
         error.__traceback__ = exc.__traceback__
         report_error(error, as_json=as_json, verbose=verbose)
         code = ExitCode.INTERNAL
+    sys.exit(_finish(code, argv))
+
+
+def _finish(code: int, argv: list[str] | None) -> int:
+    """Stop an early analysis the command left running; end at once when allowed."""
     early = sys.modules.get("calctl.sql.early")
     if early is not None:
         early.cancel()  # an early analysis nobody used (replayed output, an error)
     if argv is None and _skip_teardown:
         _exit_now(code)
-    sys.exit(code)
+    return code
 
 
 # Set by commands that leave a large heap behind (a whole directory's analysis: about a

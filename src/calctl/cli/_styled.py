@@ -29,6 +29,15 @@ def plain_output() -> bool:
         return True
 
 
+def style_key() -> str:
+    """What decides how styled output looks, for keys of replayed output: plain, or the
+    environment rich picks colours from."""
+    if plain_output():
+        return "plain"
+    names = ("NO_COLOR", "TERM", "COLORTERM", *_FORCING)
+    return "styled:" + "|".join(os.environ.get(name, "") for name in names)
+
+
 def render(lines: list[Line]) -> str:
     """The lines as the stdout console prints them, ending with a newline."""
     if plain_output():

@@ -127,11 +127,11 @@ def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ..
     keys = file_keys(files, migrate)
     cache = cache_dir(settings)
     from calctl import __version__
-    from calctl.cli._styled import plain_output
+    from calctl.cli._styled import style_key
 
     # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
     # when what these commands print changes) and on whether it is styled
-    extra = (__version__, *migrate.known_objects, repr(flags), str(plain_output()))
+    extra = (__version__, *migrate.known_objects, repr(flags), style_key())
     key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
     replay = load_output(cache, key)
     if replay is None:

@@ -86,6 +86,9 @@ class ParseCache:
         entries = data.get("entries")
         return entries if isinstance(entries, dict) else {}
 
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, bytes) and key in self.entries[key[0] % SHARDS]
+
     def get(self, key: bytes) -> FileAnalysis | None:
         shard = key[0] % SHARDS
         found = self.entries[shard].get(key)
@@ -124,19 +127,18 @@ def _write_atomic(path: Path, prefix: str, data: bytes) -> None:
     only ever saves time."""
     with contextlib.suppress(OSError, ValueError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        # a name of this process's own beside the target (not tempfile: importing it
-        # costs more than a cold run spends writing); O_EXCL: never someone else's file
-        tmp = path.parent / f"{prefix}{os.getpid()}-{path.name}"
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)  # left by a crashed process that had this pid
+        # a new name beside the target (not tempfile: importing it costs more than a cold
+        # run spends writing); O_EXCL: never a file of someone else's
+        tmp = path.parent / f"{prefix}{os.getpid()}-{os.urandom(4).hex()}-{path.name}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, path)
-        except (OSError, ValueError):
+        except BaseException:  # an error, or Ctrl-C: leave no temporary file behind
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            raise
 
 
 RESULT_FILE = "migrate-results.pickle"

@@ -45,8 +45,9 @@ _REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
 
 
 def share(count: int) -> int:
-    """Of 256 key buckets, how many the early child analyses in a directory of ``count``
-    files: half, plus its head start, so that both processes finish together."""
+    """Of 256 key buckets, how many the early child analyses when ``count`` files are
+    not in the parse cache: half, plus its head start, so that both processes finish
+    together."""
     fraction = min(0.75, 0.5 + _HEAD_START_FILES / (2 * max(count, 1)))
     return round(256 * fraction)
 
@@ -71,7 +72,8 @@ class Child:
         """Wait for the child's results: cache key → plain analysis ({} if it failed)."""
         import marshal
 
-        with os.fdopen(self.results, "rb") as pipe:
+        results, self.results = self.results, -1
+        with os.fdopen(results, "rb") as pipe:
             data = pipe.read()
         try:
             pairs = marshal.loads(data)
@@ -107,28 +109,34 @@ class Child:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
         for fd in (self.results, self.control):
-            if fd is not None:
+            if fd is not None and fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self.control = None
+        self.results, self.control = -1, None
         self.wait()
 
 
 _child: Child | None = None
+_claimed: Child | None = None
 
 
 def claim() -> Child | None:
     """The early child, for the one analysis that uses it (later calls get None)."""
-    global _child
+    global _child, _claimed
     child, _child = _child, None
+    _claimed = child
     return child
 
 
 def cancel() -> None:
-    """Stop an early child nobody claimed (the command replayed its output, or failed)."""
-    child = claim()
-    if child is not None:
-        child.cancel()
+    """At the command's end: stop an early child nobody claimed (the command replayed its
+    output, or failed first), or one that was claimed but never waited for (the command
+    failed or was interrupted while using it). A finished one is left alone."""
+    global _claimed
+    for child in (claim(), _claimed):
+        if child is not None and not child.reaped:
+            child.cancel()
+    _claimed = None
 
 
 def start(args: list[str]) -> None:
@@ -238,28 +246,34 @@ def _work(guess: dict[str, Any], results: int, control: int) -> None:
     from calctl.sql.facts import to_plain
     from calctl.sql.flags import migrate_overrides, with_migrate_flags
     from calctl.sql.plan import PARALLEL_THRESHOLD
+    from calctl.state import StateDir
 
     pairs: list[tuple[bytes, Any]] = []
     try:
         overrides = migrate_overrides(glob=guess["--glob"], exclude=guess["--exclude"],
                                       search_path=guess.get("--search-path"))
-        flags = {"config": guess.get("--config"), **overrides}
+        flags = {"config": guess.get("--config"), "state_dir": guess.get("--state-dir"),
+                 **overrides}
         settings, directory = with_migrate_flags(
             Settings.resolve(flags), Path(guess["directory"]) if guess["directory"] else None,
             define=guess["--define"])
         migrate = settings.migrate
         files = discover(directory, globs=migrate.glob, exclude=migrate.exclude,
                          ordered=False)
-        if len(files) >= PARALLEL_THRESHOLD:
-            keys = file_keys(files, migrate)
+        keys = file_keys(files, migrate) if len(files) >= PARALLEL_THRESHOLD else []
+        # only what the parse cache lacks, as the command will find (read, never written)
+        known = ParseCache(StateDir(settings.state_dir).cache) if keys else None
+        todo = [i for i, key in enumerate(keys) if known is not None and key not in known]
+        if len(todo) >= PARALLEL_THRESHOLD:
             search_path = tuple(migrate.search_path) or ("public",)
             defines = dict(migrate.defines)
-            buckets = share(len(files))
-            for f, key in zip(files, keys, strict=True):
-                if is_early(key, buckets):
-                    pairs.append((key, to_plain(analyse(f.text, path=f.path,
-                                                        search_path=search_path,
-                                                        defines=defines))))
+            buckets = share(len(todo))
+            for i in todo:
+                if is_early(keys[i], buckets):
+                    f = files[i]
+                    pairs.append((keys[i], to_plain(analyse(f.text, path=f.path,
+                                                            search_path=search_path,
+                                                            defines=defines))))
     except Exception:
         pairs = []
     with os.fdopen(results, "wb") as pipe:

@@ -126,16 +126,16 @@ def _analyse_into(out: list[FileAnalysis | None], indexes: list[int],
 
 def _analyse_beside(helper: early.Child,
                     items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
-                    keys: list[bytes], total: int, cache: ParseCache, cache_dir: Path | None,
+                    keys: list[bytes], cache: ParseCache, cache_dir: Path | None,
                     ) -> tuple[list[FileAnalysis], _Reap]:
     """Analyse the files outside the early child's share while it does its share, then
     take its results by key; anything it did not send (it guessed other settings or
-    files, or failed) is analysed here. ``total`` is the directory's file count, which
-    the child's share is computed from."""
+    files, or failed) is analysed here. ``keys`` are those the parse cache lacks; the
+    child computes its share from their number as well (it looks at the same cache)."""
     from calctl.sql.early import is_early, share
     from calctl.sql.facts import from_plain, to_plain
 
-    buckets = share(total)
+    buckets = share(len(keys))
     theirs = [i for i, key in enumerate(keys) if is_early(key, buckets)]
     taken = set(theirs)
     mine = [i for i in range(len(keys)) if i not in taken]
@@ -263,8 +263,7 @@ def analyse_directory(directory: Path, settings: MigrateSettings, *,
         items = [(files[i].text, files[i].path, search_path, defines) for i in todo]
         todo_keys = [keys[i] for i in todo]
         if helper is not None and len(todo) >= PARALLEL_THRESHOLD:
-            fresh, reap = _analyse_beside(helper, items, todo_keys, len(files), cache,
-                                          cache_dir)
+            fresh, reap = _analyse_beside(helper, items, todo_keys, cache, cache_dir)
         else:
             if helper is not None:
                 helper.cancel()
