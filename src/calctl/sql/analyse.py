@@ -176,12 +176,16 @@ class Extractor:
     # ------------------------------------------------------------ positions
 
     def where(self, node: Node | None) -> tuple[int, int]:
+        """(line, column) of a node; runs for every fact, so the common case (a located
+        node of the file itself) is computed here directly."""
         loc = node.get("location", -1) if node else -1
-        if isinstance(loc, int) and loc >= 0:
+        if type(loc) is int and loc >= 0:
             if self.line_base:
-                line = self.line_base + self.lines_of_body(loc)
-                return line, 1
-            return self.lines.pos(self.base + loc)
+                return self.line_base + self.lines_of_body(loc), 1
+            offset = self.base + loc
+            newlines = self.newlines
+            index = bisect_left(newlines, offset)
+            return index + 1, offset - (newlines[index - 1] + 1 if index else 0) + 1
         return self.fallback_line, 1
 
     def lines_of_body(self, loc: int) -> int:
@@ -243,16 +247,7 @@ class Extractor:
             names = tuple(names)  # plain again, for marshal
             if not new and action in USING:
                 new = UNQUALIFIED
-        # where(), inlined: this runs for every fact
-        loc = node.get("location", -1) if node else -1
-        if type(loc) is int and loc >= 0 and not self.line_base:
-            offset = self.base + loc
-            newlines = self.newlines
-            index = bisect_left(newlines, offset)
-            line = index + 1
-            col = offset - (newlines[index - 1] + 1 if index else 0) + 1
-        else:
-            line, col = self.where(node)
+        line, col = self.where(node)
         self.facts.append((action, kind, names, line, col, display, guarded, new, open_))
         if kind in _SCHEMA_KINDS and action in PROVIDING:
             schema = names[0].partition(".")[0]
@@ -264,15 +259,7 @@ class Extractor:
         """``add(action, "column", (name,), node, "column", guarded=guarded)`` for a
         non-empty ``name`` and REF or CREATE: the commonest facts (half of them), without
         the checks they never need."""
-        loc = node.get("location", -1)
-        if type(loc) is int and loc >= 0 and not self.line_base:
-            offset = self.base + loc
-            newlines = self.newlines
-            index = bisect_left(newlines, offset)
-            line = index + 1
-            col = offset - (newlines[index - 1] + 1 if index else 0) + 1
-        else:
-            line, col = self.where(node)
+        line, col = self.where(node)
         if self.weak and action == REF:
             action = WEAK
         self.facts.append((action, "column", (name,), line, col, "column", guarded, "", False))
