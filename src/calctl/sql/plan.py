@@ -148,15 +148,19 @@ def _analyse_beside(helper: early.Child,
 
     mine_packed = marshal.dumps(pairs)  # before waiting: the child may still be working
     got = helper.collect()
-    missing = [i for i in theirs if keys[i] not in got]
+    missing = []
     for i in theirs:
-        if keys[i] in got:
-            out[i] = from_plain(got[keys[i]])
+        plain = got.get(keys[i])
+        if plain is None:
+            missing.append(i)
+        else:
+            out[i] = from_plain(plain)
+            pairs.append((keys[i], plain))
     if missing:
-        helper.wait()  # told nothing: it writes nothing
-        _analyse_into(out, missing, items, keys, cache)
-        for key, plain in [*pairs, *((keys[i], got[keys[i]]) for i in theirs if keys[i] in got)]:
+        helper.wait()  # told nothing: it writes nothing, so everything is written here
+        for key, plain in pairs:
             cache.put(key, plain)
+        _analyse_into(out, missing, items, keys, cache)
         cache.save()
     else:
         # the child writes the whole cache while this process resolves and prints
@@ -405,10 +409,8 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
 def lint_directory(directory: Path, settings: MigrateSettings, *,
                    cache_dir: Path | None = None,
                    files: list[MigrationFile] | None = None,
-                   keys: list[bytes] | None = None,
-                   remember: bool = True) -> LintReport:
-    """Every problem of every rule, for ``migrate lint`` (``remember``: as in
-    :func:`build_plan`)."""
+                   keys: list[bytes] | None = None) -> LintReport:
+    """Every problem of every rule, for ``migrate lint``."""
     from calctl.sql.cache import load_result, result_key, store_result
 
     if files is None:
@@ -426,7 +428,6 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
         problems = problems_of(result, "lint")
         report = LintReport(directory=str(directory), files=len(result.files),
                             problems=problems)
-        if remember:
-            store_result(cache_dir, rkey, report)
+        store_result(cache_dir, rkey, report)
         result.finish()
     return report
