@@ -87,10 +87,10 @@ class ParseCache:
         return entries if isinstance(entries, dict) else {}
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, bytes) and key in self.entries[key[0] % SHARDS]
+        return isinstance(key, bytes) and key in self.entries[shard_of(key)]
 
     def get(self, key: bytes) -> FileAnalysis | None:
-        shard = key[0] % SHARDS
+        shard = shard_of(key)
         found = self.entries[shard].get(key)
         if found is None:
             return None
@@ -102,7 +102,7 @@ class ParseCache:
         return analysis
 
     def put(self, key: bytes, analysis: FileAnalysis | tuple[Any, ...]) -> None:
-        shard = key[0] % SHARDS
+        shard = shard_of(key)
         self.used[shard][key] = analysis if not isinstance(analysis, FileAnalysis) \
             else to_plain(analysis)
         self.added.add(shard)

@@ -149,11 +149,16 @@ def start(args: list[str]) -> None:
         return
     try:
         results_read, results_write = os.pipe()
-        control_read, control_write = os.pipe()
-        _widen(results_write)
-        _widen(control_write)
     except OSError:
         return
+    try:
+        control_read, control_write = os.pipe()
+    except OSError:
+        os.close(results_read)
+        os.close(results_write)
+        return
+    _widen(results_write)
+    _widen(control_write)
     try:
         pid = os.fork()
     except OSError:
@@ -233,7 +238,8 @@ def parse(args: list[str]) -> dict[str, Any] | None:
 
 
 def _work(guess: dict[str, Any], results: int, control: int) -> None:
-    """In the child: analyse the early shards' files, send them, save them if told to."""
+    """In the child: analyse its share of what the parse cache lacks, send it, and write
+    the parse cache if the parent says where."""
     import gc
     import marshal
     from pathlib import Path
@@ -260,10 +266,12 @@ def _work(guess: dict[str, Any], results: int, control: int) -> None:
         migrate = settings.migrate
         files = discover(directory, globs=migrate.glob, exclude=migrate.exclude,
                          ordered=False)
-        keys = file_keys(files, migrate) if len(files) >= PARALLEL_THRESHOLD else []
-        # only what the parse cache lacks, as the command will find (read, never written)
-        known = ParseCache(StateDir(settings.state_dir).cache) if keys else None
-        todo = [i for i, key in enumerate(keys) if known is not None and key not in known]
+        todo: list[int] = []
+        if len(files) >= PARALLEL_THRESHOLD:
+            keys = file_keys(files, migrate)
+            # only what the parse cache lacks, as the command will find (read, not written)
+            known = ParseCache(StateDir(settings.state_dir).cache)
+            todo = [i for i, key in enumerate(keys) if key not in known]
         if len(todo) >= PARALLEL_THRESHOLD:
             search_path = tuple(migrate.search_path) or ("public",)
             defines = dict(migrate.defines)
