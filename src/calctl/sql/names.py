@@ -194,15 +194,12 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     break
                 last = e
             if last is not None and last[2] != DROP:
-                # the common case, kept lean: a use of an object an earlier file provides
+                # the common case: a use of an object an earlier file provides
                 label = labels.get((fact[DISPLAY], chosen))
                 if label is None:
                     label = labels[(fact[DISPLAY], chosen)] = _label(fact[DISPLAY], chosen,
                                                                      default_schema)
-                key = (last[0], pos, label)
-                if key not in seen_edges:
-                    seen_edges.add(key)
-                    edges.append(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
                 use = users.get((kind, chosen, last[0]))
                 if use is None:
                     use = users[(kind, chosen, last[0])] = (evs, [])
