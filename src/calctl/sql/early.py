@@ -193,23 +193,11 @@ def parse(args: list[str]) -> dict[str, Any] | None:
     ``migrate order`` or ``migrate lint`` with flags known here."""
     found: dict[str, Any] = {name: [] for name in _REPEATED}
     rest = list(args)
-
-    def value_of(arg: str) -> tuple[str, str | None]:
-        name, sep, value = arg.partition("=")
-        if sep:
-            return name, value
-        if not rest:
-            return name, None
-        return name, rest.pop(0)
-
     while rest and rest[0].startswith("-"):
         arg = rest.pop(0)
-        name = arg.partition("=")[0]
-        if name in GLOBAL_VALUE_OPTIONS:
-            name, value = value_of(arg)
-            if value is None:
+        if arg.partition("=")[0] in GLOBAL_VALUE_OPTIONS:
+            if not _store(found, arg, rest):
                 return None
-            found[name] = value
         elif arg not in GLOBAL_FLAGS and not (arg.startswith("-v") and set(arg[1:]) == {"v"}):
             return None
     if rest[:1] != ["migrate"] or len(rest) < 2 or rest[1] not in ("order", "lint"):
@@ -218,15 +206,9 @@ def parse(args: list[str]) -> dict[str, Any] | None:
     directory: str | None = None
     while rest:
         arg = rest.pop(0)
-        name = arg.partition("=")[0]
-        if name in COMMAND_VALUE_OPTIONS:
-            name, value = value_of(arg)
-            if value is None:
+        if arg.partition("=")[0] in COMMAND_VALUE_OPTIONS:
+            if not _store(found, arg, rest):
                 return None
-            if name in _REPEATED:
-                found[name].append(value)
-            else:
-                found[name] = value
         elif arg in COMMAND_FLAGS:
             continue
         elif arg.startswith("-") or directory is not None:
@@ -235,6 +217,21 @@ def parse(args: list[str]) -> dict[str, Any] | None:
             directory = arg
     found["directory"] = directory
     return found
+
+
+def _store(found: dict[str, Any], arg: str, rest: list[str]) -> bool:
+    """Record an option's value (``--name value`` or ``--name=value``, taking the value
+    from ``rest``); False when the value is missing."""
+    name, sep, value = arg.partition("=")
+    if not sep:
+        if not rest:
+            return False
+        value = rest.pop(0)
+    if name in _REPEATED:
+        found[name].append(value)
+    else:
+        found[name] = value
+    return True
 
 
 def _work(guess: dict[str, Any], results: int, control: int) -> None:
