@@ -10,6 +10,7 @@ exit code.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from typing import NoReturn
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         name = _command_name(args)
         _register(name, _subcommand_name(args, name))
         command = typer.main.get_command(app)
+        gc.enable()  # the console script paused it for the imports (calctl.entry)
         result = command.main(args=args, prog_name="calctl", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK
     except CalctlError as exc:
