@@ -32,7 +32,9 @@ def split_with_offsets(text: str) -> list[Statement]:
 
 def _pglast_slices(text: str) -> list[slice] | None:
     try:
-        from pglast import parser
+        from calctl.sql.pgparser import parser as load_parser
+
+        parser = load_parser()
     except ImportError:  # pragma: no cover - pglast is a hard dependency
         return None
     for with_parser in (True, False):

@@ -76,17 +76,17 @@ class _Unqualified(tuple[str, ...]):
 _REF_NAMES: dict[tuple[tuple[str, ...], tuple[str, ...], str], tuple[str, ...]] = {}
 
 
-# pglast's parser module, imported on first use: loading pglast takes ~45 ms, and a
-# `from pglast import parser` statement on every call goes through importlib
+# pglast's parser module, loaded on first use (calctl.sql.pgparser) and kept here: a
+# call through that module's function on every file costs a lookup more
 _parser: Any = None
 
 
 def _load_parser() -> Any:
     global _parser
-    from pglast import parser
+    from calctl.sql.pgparser import parser
 
-    _parser = parser
-    return parser
+    _parser = parser()
+    return _parser
 
 
 # json.loads(text) is decode → raw_decode → this C scanner, plus two whitespace regex
@@ -1420,8 +1420,7 @@ def split_statements(text: str) -> list[tuple[int, int]]:
 
 def _parse_pieces(text: str, data: bytes, ext: Extractor, notes: list[Note],
                   extra: list[Fact], search_path: Sequence[str]) -> list[dict[str, Any]]:
-    from pglast import parser
-
+    parser = _parser or _load_parser()
     from calctl.sql.fallback import analyse_tokens
 
     ascii_only = len(data) == len(text)
@@ -1559,6 +1558,5 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
 
 def analyse_json(text: str) -> Any:
     """The raw pglast JSON tree (for debugging)."""
-    from pglast import parser
-
+    parser = _parser or _load_parser()
     return json.loads(parser.parse_sql_json(text))

@@ -49,15 +49,22 @@ class MigrationFile(NamedTuple):
 _DIGITS = re.compile(r"(\d+)")
 
 
-def natural_key(path: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key that orders ``2_x`` before ``10_x`` (numbers compared as numbers)."""
-    return tuple([(0, int(p)) if p.isdigit() else (1, p) for p in _DIGITS.split(path) if p])
+def natural_key(path: str) -> tuple[int | str, ...]:
+    """Sort key that orders ``2_x`` before ``10_x`` (numbers compared as numbers).
+
+    Splitting on the digit runs leaves text at even positions and digits at odd ones
+    (the text may be empty at either end), so two keys always compare text with text
+    and number with number; a name that starts with a digit has '' first and sorts
+    before one that starts with text, as with a digit-first comparison."""
+    parts: list[int | str] = list(_DIGITS.split(path))
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)
 
 
 _FLYWAY_VERSION = re.compile(r"^[Vv](\d+(?:[._]\d+)*)__")
 
 
-def migration_key(path: str) -> tuple[int, tuple[int, ...], tuple[tuple[int, int | str], ...]]:
+def migration_key(path: str) -> tuple[int, tuple[int, ...], tuple[int | str, ...]]:
     """Filename order: natural order; Flyway names by version (``V1__`` < ``V1_2__`` <
     ``V1_10__``), and Flyway's repeatable migrations (``R__x.sql``) after all versioned
     ones, where Flyway runs them."""

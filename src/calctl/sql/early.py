@@ -34,6 +34,10 @@ from typing import Any
 # (at ~0.2 ms each), which the child takes on top of an even split.
 _HEAD_START_FILES = 280
 
+# Below this many files to parse, a second process costs more than it saves (the
+# analysis in calctl.sql.plan uses the same bound; here so the child need not import it).
+PARALLEL_THRESHOLD = 400
+
 # the flags of `migrate order` and `migrate lint` (tests/sql/test_early.py checks this
 # against the commands, so a new flag cannot be forgotten here)
 GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--database-url"})
@@ -248,7 +252,6 @@ def _work(guess: dict[str, Any], results: int, control: int) -> None:
     from calctl.sql.discovery import discover
     from calctl.sql.facts import to_plain
     from calctl.sql.flags import migrate_overrides, with_migrate_flags
-    from calctl.sql.plan import PARALLEL_THRESHOLD
     from calctl.state import StateDir
 
     pairs: list[tuple[bytes, Any]] = []

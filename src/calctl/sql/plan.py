@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from calctl.documents import Dependency, LintReport, MigrationPlan, PlanFile, Problem
 from calctl.sql.discovery import MigrationFile, discover
+from calctl.sql.early import PARALLEL_THRESHOLD
 
 # The analysis modules load only when something must be analysed: a warm run whose
 # result is cached needs none of them.
@@ -44,10 +45,6 @@ def no_gc() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-# Below this many files to parse, worker processes cost more than they save.
-PARALLEL_THRESHOLD = 400
 
 
 @dataclass(frozen=True)
@@ -88,9 +85,10 @@ def _analyse_many(items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
             cache.put(key, analysis)
         cache.save()
         return serial, _no_children
-    import pglast.parser  # noqa: F401  (loaded once, before forking)
+    import calctl.sql.analyse  # noqa: F401  (loaded once, before forking)
+    from calctl.sql.pgparser import parser
 
-    import calctl.sql.analyse  # noqa: F401  (likewise)
+    parser()  # likewise
 
     owner = [shard_of(key) % workers for key in keys]
     shares = [[i for i, o in enumerate(owner) if o == p] for p in range(workers)]
