@@ -237,6 +237,8 @@ def _finish(code: int, argv: list[str] | None) -> int:
         early.cancel()  # an early analysis nobody used (replayed output, an error)
     if argv is None and _skip_teardown:
         _exit_now(code)
+    _kept.clear()
+    gc.enable()  # paused by skip_teardown()
     return code
 
 
@@ -244,12 +246,21 @@ def _finish(code: int, argv: list[str] | None) -> int:
 # million small objects). Tearing that down object by object at interpreter exit takes
 # longer than printing the result, and nothing in it needs finalising.
 _skip_teardown = False
+_kept: list[object] = []
 
 
-def skip_teardown() -> None:
-    """Let the console script end the process without freeing the heap (see ``main``)."""
+def skip_teardown() -> list[object]:
+    """Let the console script end the process without freeing the heap (see ``main``).
+
+    Returns a list that lives until then: a command puts its large results there instead
+    of letting them be freed when its functions return (~10 ms for a 2,000-file
+    analysis). The garbage collector stays paused until the end: its first pass would
+    walk every object kept (~15 ms). Called in-process (tests), the list is emptied and
+    the collector resumed when the command ends."""
     global _skip_teardown
     _skip_teardown = True
+    gc.disable()
+    return _kept
 
 
 def _exit_now(code: int) -> NoReturn:

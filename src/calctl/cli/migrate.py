@@ -94,25 +94,27 @@ def order(
                                       assume_exists=assume_exists)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
     code = _cached_run("order", path, settings, (fmt.value, check),
-                       lambda files, keys, cache: _order_output(path, settings, files, keys,
-                                                                cache, fmt, check))
+                       lambda files, keys, cache, keep: _order_output(
+                           path, settings, files, keys, cache, fmt, check, keep))
     if code:
         raise typer.Exit(code)
 
 
 def _order_output(path: Path, settings: Settings, files: list[MigrationFile],
                   keys: list[bytes], cache: Path | None, fmt: OutputFormat,
-                  check: bool) -> tuple[str, int]:
+                  check: bool, keep: list[object]) -> tuple[str, int]:
     from calctl.sql.plan import build_plan
 
     plan, _ = build_plan(path, settings.migrate, cache_dir=cache, files=files, keys=keys,
-                         remember=False)  # what it prints is what is remembered
+                         remember=False,  # what it prints is what is remembered
+                         retain=keep)
+    keep.append(plan)
     return _render_plan(plan, path, fmt, check=check), int(check and not plan.safe)
 
 
 def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ...],
-                produce: Callable[[list[MigrationFile], list[bytes], Path | None],
-                                  tuple[str, int]]) -> int:
+                produce: Callable[[list[MigrationFile], list[bytes], Path | None,
+                                   list[object]], tuple[str, int]]) -> int:
     """Print the command's output, replaying it when the directory and flags are unchanged.
 
     An unchanged directory (every file's content hash) with the same settings and flags
@@ -136,12 +138,12 @@ def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ..
     replay = load_output(cache, key)
     if replay is None:
         from calctl.cli import skip_teardown
-        from calctl.sql.plan import no_gc
 
-        with no_gc():
-            text, code = produce(files, keys, cache)
-            store_output(cache, key, text, code)
-        skip_teardown()
+        # the analysis is never freed nor collected: the process ends after printing
+        keep = skip_teardown()
+        keep.append(files)
+        text, code = produce(files, keys, cache, keep)
+        store_output(cache, key, text, code)
     else:
         text, code = replay
     sys.stdout.write(text)
@@ -176,10 +178,11 @@ def lint(
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
     failing = {"error"} if fail_on == "error" else {"error", "warning"}
 
-    def produce(files: list[MigrationFile], keys: list[bytes],
-                cache: Path | None) -> tuple[str, int]:
+    def produce(files: list[MigrationFile], keys: list[bytes], cache: Path | None,
+                keep: list[object]) -> tuple[str, int]:
         report = lint_directory(path, settings.migrate, cache_dir=cache, files=files,
-                                keys=keys)
+                                keys=keys, retain=keep)
+        keep.append(report)
         return (_render_lint(report, path, fmt),
                 int(any(p.severity in failing for p in report.problems)))
 

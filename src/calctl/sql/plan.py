@@ -374,13 +374,17 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
                cache_dir: Path | None = None,
                files: list[MigrationFile] | None = None,
                keys: list[bytes] | None = None,
-               remember: bool = True) -> tuple[MigrationPlan, list[MigrationFile]]:
+               remember: bool = True,
+               retain: list[object] | None = None,
+               ) -> tuple[MigrationPlan, list[MigrationFile]]:
     """Plan ``directory``: returns the plan document and the files in execution order.
 
     ``keys`` (from :func:`calctl.sql.cache.file_keys`) saves hashing the files again.
     ``remember=False`` does not store the plan for later callers: ``migrate order``
     stores what it printed instead, and storing the plan too cost ~10 ms per cold run
     (the next ``migrate apply`` then plans from the parse cache and stores it).
+    ``retain``: a list the caller keeps until its process ends; the directory's analysis
+    is added to it rather than freed on return (see :func:`calctl.cli.skip_teardown`).
     """
     from calctl.sql.cache import load_result, result_key, store_result
 
@@ -401,14 +405,18 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
         if remember:
             store_result(cache_dir, rkey, plan)
         result.finish()
+        if retain is not None:
+            retain.append(result)
     return plan, [result.files[i] for i in result.ordering.order]
 
 
 def lint_directory(directory: Path, settings: MigrateSettings, *,
                    cache_dir: Path | None = None,
                    files: list[MigrationFile] | None = None,
-                   keys: list[bytes] | None = None) -> LintReport:
-    """Every problem of every rule, for ``migrate lint``."""
+                   keys: list[bytes] | None = None,
+                   retain: list[object] | None = None) -> LintReport:
+    """Every problem of every rule, for ``migrate lint`` (``retain``: see
+    :func:`build_plan`)."""
     from calctl.sql.cache import load_result, result_key, store_result
 
     if files is None:
@@ -428,4 +436,6 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
                             problems=problems)
         store_result(cache_dir, rkey, report)
         result.finish()
+        if retain is not None:
+            retain.append(result)
     return report
