@@ -232,3 +232,21 @@ def test_help_does_not_import_the_parser() -> None:
     code = ("import sys, calctl.cli; "
             "assert 'pglast' not in sys.modules and 'sqlparse' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_in_process_run_releases_what_it_kept(tmp_path: Path, capsys: Any) -> None:
+    """The console script ends without freeing the analysis; main(argv) (in-process)
+    must not keep it, nor leave the garbage collector paused."""
+    import gc
+
+    import pytest
+
+    import calctl.cli as cli
+
+    _write(tmp_path / "m", MISNUMBERED)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--state-dir", str(tmp_path / "state"), "migrate", "order",
+                  str(tmp_path / "m"), "--check"])
+    assert stopped.value.code == 1
+    assert "move 011_add_admin_roles.sql" in capsys.readouterr().out
+    assert cli._kept == [] and gc.isenabled()
