@@ -152,12 +152,28 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
         return by_bare.get((kind, bare))
 
+    new_edge = tuple.__new__  # an Edge without its Python-level __new__ (thousands made)
     for pos, (refs, column_refs) in enumerate(per_file):
         for fact in refs:
             kind = fact[KIND]
             names = fact[NAMES]
-            weak = fact[ACTION] == WEAK
             chosen, evs = _choose(fact, events)
+            if evs is not None and len(evs) == 1 and chosen is not None:
+                only = evs[0]
+                if only[0] < pos and only[2] != DROP:
+                    # the common case: the one event of the object is an earlier file's
+                    # definition (nothing drops it, so the use need not be remembered)
+                    label = labels.get((fact[DISPLAY], chosen))
+                    if label is None:
+                        label = labels[(fact[DISPLAY], chosen)] = _label(fact[DISPLAY], chosen,
+                                                                         default_schema)
+                    key = (only[0], pos, label)
+                    if key not in seen_edges:
+                        seen_edges.add(key)
+                        edges.append(new_edge(Edge, (only[0], pos, label, fact[LINE],
+                                                     fact[COLUMN], False, "uses", 0)))
+                    continue
+            weak = fact[ACTION] == WEAK
             if evs is None and fact[NEW] == UNQUALIFIED and kind != "column":
                 # unqualified, and no schema on the path has it: some file may create it
                 # in a schema the tool, role or database puts on the path; use that one,
@@ -284,27 +300,37 @@ def _columns(pos: int, column_refs: Sequence[Fact],
     does not provide itself) with no provider of the column: report them when the table
     is created in this directory by a plain CREATE TABLE that does not list the column."""
     for fact in column_refs:
-        if any(events.get(("column", n)) for n in fact[NAMES]):
+        for n in fact[NAMES]:
+            if events.get(("column", n)):
+                break
+        else:
+            _unprovided_column(pos, fact, events, result, is_known, default_schema)
+
+
+def _unprovided_column(pos: int, fact: Fact, events: dict[tuple[str, str], list[_Event]],
+                       result: Resolution, is_known: Callable[[str], bool],
+                       default_schema: str) -> None:
+    """A plain column reference no file provides: report it when its table is created
+    here by a plain CREATE TABLE that does not list the column."""
+    for name in fact[NAMES]:
+        table = name.rsplit(".", 1)[0]
+        evs = events.get(("relation", table))
+        if not evs:
             continue
-        for name in fact[NAMES]:
-            table = name.rsplit(".", 1)[0]
-            evs = events.get(("relation", table))
-            if not evs:
-                continue
-            providers = [e for e in evs if e[2] != DROP]
-            if not providers:
-                break
-            if any(e[3][OPEN] or e[2] == RENAME or e[3][DISPLAY] != "table" for e in providers):
-                break
-            if is_known(name):
-                break
-            column = name.rsplit(".", 1)[1]
-            result.missing.append(Missing(
-                pos, f'column "{column}" of {_label("table", table, default_schema)}',
-                fact[LINE], fact[COLUMN],
-                "No migration adds this column; add it (ALTER TABLE … ADD COLUMN) in an "
-                "earlier file, or fix the name."))
+        providers = [e for e in evs if e[2] != DROP]
+        if not providers:
             break
+        if any(e[3][OPEN] or e[2] == RENAME or e[3][DISPLAY] != "table" for e in providers):
+            break
+        if is_known(name):
+            break
+        column = name.rsplit(".", 1)[1]
+        result.missing.append(Missing(
+            pos, f'column "{column}" of {_label("table", table, default_schema)}',
+            fact[LINE], fact[COLUMN],
+            "No migration adds this column; add it (ALTER TABLE … ADD COLUMN) in an "
+            "earlier file, or fix the name."))
+        break
 
 
 def _chain_providers(repeated: list[tuple[tuple[str, str], list[_Event]]],
