@@ -314,19 +314,25 @@ def problems_of(result: DirectoryAnalysis, scope: str) -> list[Problem]:
 def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> MigrationPlan:
     files = result.files
     needs: dict[int, list[Dependency]] = {}
-    for edge in result.resolution.edges:
-        if edge.kind != "uses":
-            continue
-        needs.setdefault(edge.user, []).append(
-            Dependency(path=files[edge.provider].path, object=edge.object, line=edge.line))
     forward: dict[int, list[int]] = {}
     waits: dict[int, str] = {}  # a file that drops or renames what a later file still uses
-    for edge in result.resolution.edges:
-        if edge.forward and edge.kind == "uses":
-            forward.setdefault(edge.user, []).append(edge.provider)
-        elif edge.forward and edge.kind == "drops":
-            waits.setdefault(edge.user, f"drops or renames {edge.object}, which "
-                                        f"{files[edge.provider].path} still uses")
+    unsafe = False  # a forward use, or a drop before a use
+    for provider, user, what, line, _, ahead, kind, _ in result.resolution.edges:
+        if kind == "uses":
+            dependency = Dependency(path=files[provider].path, object=what, line=line)
+            listed = needs.get(user)
+            if listed is None:
+                needs[user] = [dependency]
+            else:
+                listed.append(dependency)
+            if ahead:
+                unsafe = True
+                forward.setdefault(user, []).append(provider)
+        elif ahead and kind == "drops":
+            unsafe = True
+            if user not in waits:
+                waits[user] = (f"drops or renames {what}, which {files[provider].path} "
+                               "still uses")
     plan_files: list[PlanFile] = []
     highest = -1
     new_position = {old: new for new, old in enumerate(result.ordering.order)}
@@ -356,7 +362,6 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
             transaction=analysis.transaction,
             reason=reason,
         ))
-    unsafe = any(e.forward and e.kind in ("uses", "drops") for e in result.resolution.edges)
     safe = not (unsafe or result.ordering.cycles
                 or any(p.severity == "error" for p in problems))
     return MigrationPlan(directory=str(result.directory), files=plan_files,
