@@ -68,8 +68,69 @@ def test_the_flag_lists_match_the_commands() -> None:
         options = {o for p in migrate.commands[name].params for o in p.opts
                    if o.startswith("-")}
         assert options <= early.COMMAND_VALUE_OPTIONS | early.COMMAND_FLAGS | {"--help"}, name
-    for count in (PARALLEL_THRESHOLD, 2000, 10000, 100000):
-        assert 128 <= early.share(count) <= 192  # half, and a little more when few
+
+
+def test_progress_marks_split_the_list_where_the_processes_meet() -> None:
+    progress = early.Progress()
+    assert progress.child_takes(0) and progress.child_takes(1)
+    assert progress.parent_takes(9) and progress.parent_takes(2)
+    assert not progress.child_takes(2)  # the parent had it
+    assert not progress.parent_takes(1)  # the child had it
+    # both marked the same item and saw the other's mark: both leave it (the parent
+    # analyses it with whatever else the child did not send)
+    tied = early.Progress()
+    tied.child_takes(4)
+    tied.parent_takes(4)
+    assert not tied.child_takes(4) and not tied.parent_takes(4)
+
+
+def test_common_order_is_by_key_whatever_order_the_files_came_in() -> None:
+    keys = [b"c", b"a", b"b"]
+    assert [keys[i] for i in early.common_order(keys)] == [b"a", b"b", b"c"]
+    shuffled = [b"b", b"c", b"a"]
+    assert [shuffled[i] for i in early.common_order(shuffled)] == [b"a", b"b", b"c"]
+
+
+def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Path) -> None:
+    """Where the processes met, an item both left to the other (or a file the child
+    skipped) is analysed by the parent; the child still writes every analysis."""
+    import marshal
+    import os
+
+    from calctl.sql.cache import file_keys
+    from calctl.sql.discovery import discover
+    from calctl.sql.facts import to_plain
+
+    count = PARALLEL_THRESHOLD + 10
+    d = _corpus(tmp_path / "m", count)
+    files = discover(d)
+    keys = file_keys(files, MigrateSettings())
+    order = early.common_order(keys)
+    front = count // 2
+    progress = early.Progress()
+    progress.child_takes(front)  # as if the child had taken the front half …
+    results_read, results_write = os.pipe()
+    control_read, control_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # … and sent every other one of them
+        try:
+            os.close(results_read)
+            os.close(control_write)
+            sent = [(keys[i], to_plain(analyse(files[i].text, path=files[i].path)))
+                    for i in order[:front + 1:2]]
+            early.send_and_save(sent, results_write, control_read)
+        finally:
+            os._exit(0)
+    os.close(results_write)
+    os.close(control_read)
+    early._child = early.Child(pid, results_read, control_write, progress)
+    cache = tmp_path / "cache"
+    result = analyse_directory(d, MigrateSettings(), cache_dir=cache)
+    assert early._child is None
+    assert result.analyses == [analyse(f.text, path=f.path) for f in result.files]
+    entries = sum(len(marshal.loads(p.read_bytes())["entries"])
+                  for p in shard_paths(cache) if p.exists())
+    assert entries == count
 
 
 def test_a_child_that_analysed_other_files_changes_nothing(tmp_path: Path,

@@ -6,7 +6,14 @@ other core would idle until the analysis forks. So the console script, before it
 imports any of that, looks at its arguments (:func:`start`): when they plainly run
 ``migrate order`` or ``migrate lint``, it forks a child that works out the
 settings and the directory the same way the command will, reads the files, and
-analyses the files whose parse-cache key falls in its share (:func:`is_early`).
+analyses the ones the parse cache lacks.
+
+The two processes share that work without splitting it in advance (a fixed split
+leaves one idle whenever the other is slowed, by a busy machine or by slower
+files): both walk the same list (the missing files ordered by cache key,
+:func:`common_order`), the child from the front and the parent from the back,
+and each marks in shared memory how far it has come (:class:`Progress`); they
+stop where they meet.
 
 Nothing the child sends is trusted by position: results travel as
 ``(cache key, analysis)`` pairs, and the key is a hash of the file's text and of
@@ -31,11 +38,6 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from typing import Any
 
-# The child starts analysing ~50 ms before the parent reaches its own share: about
-# this many files (at ~0.15-0.2 ms each), which the child takes on top of an even
-# split (measured: both then finish their analyses within a millisecond or two).
-_HEAD_START_FILES = 340
-
 # Below this many files to parse, a second process costs more than it saves (the
 # analysis in calctl.sql.plan uses the same bound; here so the child need not import it).
 PARALLEL_THRESHOLD = 400
@@ -50,28 +52,51 @@ COMMAND_FLAGS = frozenset({"--check", "--json"})
 _REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
 
 
-def share(count: int) -> int:
-    """Of 256 key buckets, how many the early child analyses when ``count`` files are
-    not in the parse cache: half, plus its head start, so that both processes finish
-    together."""
-    fraction = min(0.75, 0.5 + _HEAD_START_FILES / (2 * max(count, 1)))
-    return round(256 * fraction)
+def common_order(keys: list[bytes]) -> list[int]:
+    """The indexes of ``keys`` in the order both processes walk them: by key, so that
+    the same files give the same list whatever order each process found them in."""
+    return sorted(range(len(keys)), key=keys.__getitem__)
 
 
-def is_early(key: bytes, buckets: int) -> bool:
-    """True for a file (by cache key) in the early child's share (see :func:`share`).
-    The key's second byte: the first picks the cache shard."""
-    return key[1] < buckets
+class Progress:
+    """How far each process has come along the common list, in memory both share.
+
+    The child takes items from the front and the parent from the back; each records
+    an item as taken before it checks whether the other took it already. Two
+    processes that take the same item both analyse it (the parent keeps its own);
+    if each sees the other's mark on the same item and both leave it, the parent
+    analyses it with whatever else the child did not send. So the marks only decide
+    who does what, never whether something is done.
+    """
+
+    def __init__(self) -> None:
+        import mmap
+
+        # anonymous and shared: the forked child writes the same memory
+        self._slots = memoryview(mmap.mmap(-1, 16)).cast("q")
+        self._slots[0] = 0          # items the child has taken: 0 … n-1
+        self._slots[1] = 1 << 62    # the lowest item the parent has taken
+
+    def child_takes(self, item: int) -> bool:
+        """Mark ``item`` taken by the child; False when the parent had it already."""
+        self._slots[0] = item + 1
+        return self._slots[1] > item
+
+    def parent_takes(self, item: int) -> bool:
+        """Mark ``item`` taken by the parent; False when the child had it already."""
+        self._slots[1] = item
+        return self._slots[0] <= item
 
 
 class Child:
-    """A running early analysis: its pid, the pipe its results arrive on, and the pipe
-    the parent uses to tell it where (or whether) to save them."""
+    """A running early analysis: its pid, the pipe its results arrive on, the pipe the
+    parent uses to tell it where (or whether) to save them, and the shared progress."""
 
-    def __init__(self, pid: int, results: int, control: int) -> None:
+    def __init__(self, pid: int, results: int, control: int, progress: Progress) -> None:
         self.pid = pid
         self.results = results
         self.control: int | None = control
+        self.progress = progress
         self.reaped = False
 
     def collect(self) -> dict[bytes, Any]:
@@ -170,6 +195,7 @@ def start(args: list[str]) -> None:
         return
     _widen(results_write)
     _widen(control_write)
+    progress = Progress()
     try:
         pid = os.fork()
     except OSError:
@@ -180,12 +206,12 @@ def start(args: list[str]) -> None:
         try:
             os.close(results_read)
             os.close(control_write)
-            _work(guess, results_write, control_read)
+            _work(guess, results_write, control_read, progress)
         finally:
             os._exit(0)
     os.close(results_write)
     os.close(control_read)
-    _child = Child(pid, results_read, control_write)
+    _child = Child(pid, results_read, control_write, progress)
 
 
 def _widen(fd: int) -> None:
@@ -247,11 +273,11 @@ def _store(found: dict[str, Any], arg: str, rest: list[str]) -> bool:
     return True
 
 
-def _work(guess: dict[str, Any], results: int, control: int) -> None:
-    """In the child: analyse its share of what the parse cache lacks, send it, and write
-    the parse cache if the parent says where."""
+def _work(guess: dict[str, Any], results: int, control: int, progress: Progress) -> None:
+    """In the child: analyse what the parse cache lacks from the front of the common
+    list until it meets the parent, send that, and write the parse cache if the parent
+    says where."""
     import gc
-    import marshal
     from pathlib import Path
 
     gc.disable()  # as in plan.no_gc: hundreds of thousands of tuples, no cycles
@@ -284,15 +310,26 @@ def _work(guess: dict[str, Any], results: int, control: int) -> None:
         if len(todo) >= PARALLEL_THRESHOLD:
             search_path = tuple(migrate.search_path) or ("public",)
             defines = dict(migrate.defines)
-            buckets = share(len(todo))
-            for i in todo:
-                if is_early(keys[i], buckets):
-                    f = files[i]
-                    pairs.append((keys[i], to_plain(analyse(f.text, path=f.path,
-                                                            search_path=search_path,
-                                                            defines=defines))))
+            for item, t in enumerate(common_order([keys[i] for i in todo])):
+                if not progress.child_takes(item):
+                    break
+                f = files[todo[t]]
+                pairs.append((keys[todo[t]], to_plain(analyse(f.text, path=f.path,
+                                                              search_path=search_path,
+                                                              defines=defines))))
     except Exception:
         pairs = []
+    send_and_save(pairs, results, control)
+
+
+def send_and_save(pairs: list[tuple[bytes, Any]], results: int, control: int) -> None:
+    """In the child: send ``pairs`` (cache key, plain analysis), then wait for the parent's
+    word and write the parse cache — these and the parent's — if it names a directory."""
+    import marshal
+    from pathlib import Path
+
+    from calctl.sql.cache import ParseCache
+
     with os.fdopen(results, "wb") as pipe:
         pipe.write(marshal.dumps(pairs))
     with os.fdopen(control, "rb") as pipe:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from calctl.documents import Dependency, LintReport, MigrationPlan, PlanFile, Problem
 from calctl.sql.discovery import MigrationFile, discover
@@ -126,43 +126,52 @@ def _analyse_beside(helper: early.Child,
                     items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
                     keys: list[bytes], cache: ParseCache, cache_dir: Path | None,
                     ) -> tuple[list[FileAnalysis], _Reap]:
-    """Analyse the files outside the early child's share while it does its share, then
-    take its results by key; anything it did not send (it guessed other settings or
-    files, or failed) is analysed here. ``keys`` are those the parse cache lacks; the
-    child computes its share from their number as well (it looks at the same cache)."""
-    from calctl.sql.early import is_early, share
+    """Analyse the files the parse cache lacks together with the early child: this
+    process from the back of their common list, the child from the front, until they
+    meet (:class:`calctl.sql.early.Progress`); then take the child's results by key.
+    Anything it did not send (it guessed other settings or files, or failed) is
+    analysed here. ``keys`` are those the parse cache lacks."""
+    from calctl.sql.early import common_order
     from calctl.sql.facts import from_plain, to_plain
 
-    buckets = share(len(keys))
-    theirs = [i for i, key in enumerate(keys) if is_early(key, buckets)]
-    taken = set(theirs)
-    mine = [i for i in range(len(keys)) if i not in taken]
+    order = common_order(keys)
+    progress = helper.progress
     out: list[FileAnalysis | None] = [None] * len(items)
     pairs = []
-    for i in mine:
+    for item in range(len(order) - 1, -1, -1):
+        if not progress.parent_takes(item):
+            break
+        i = order[item]
         out[i] = analysis = _analyse_one(items[i])
         pairs.append((keys[i], to_plain(analysis)))
     import marshal
 
     mine_packed = marshal.dumps(pairs)  # before waiting: the child may still be working
     got = helper.collect()
-    missing = []
-    for i in theirs:
-        plain = got.get(keys[i])
-        if plain is None:
-            missing.append(i)
-        else:
-            out[i] = from_plain(plain)
-            pairs.append((keys[i], plain))
-    if missing:
-        helper.wait()  # told nothing: it writes nothing, so everything is written here
-        for key, plain in pairs:
-            cache.put(key, plain)
-        _analyse_into(out, missing, items, keys, cache)
-        cache.save()
-    else:
+    # the child's guess matched this command's files and settings (it sent nothing else)
+    matched = bool(got) and set(got) <= set(keys)
+    taken: list[tuple[bytes, tuple[Any, ...]]] = []   # the child's analyses used here
+    extra: list[tuple[bytes, tuple[Any, ...]]] = []   # what neither process had done
+    for i, done in enumerate(out):
+        if done is not None:
+            continue
+        theirs = got.get(keys[i])
+        if theirs is not None:
+            out[i] = from_plain(theirs)
+            taken.append((keys[i], theirs))
+        else:  # the item both processes left to the other where they met, or not sent
+            out[i] = analysis = _analyse_one(items[i])
+            extra.append((keys[i], to_plain(analysis)))
+    if matched:
         # the child writes the whole cache while this process resolves and prints
+        if extra:
+            mine_packed = marshal.dumps(pairs + extra)
         helper.save_to(str(cache_dir) if cache_dir is not None else None, mine_packed)
+    else:
+        helper.wait()  # told nothing, it writes nothing: the cache is written here
+        for key, plain in [*pairs, *taken, *extra]:
+            cache.put(key, plain)
+        cache.save()
     return [a for a in out if a is not None], helper.wait
 
 
