@@ -83,3 +83,22 @@ def test_parallel_analysis_matches_serial_and_fills_every_shard(tmp_path: Path) 
     assert all(path.exists() for path in shard_paths(cache))
     again = analyse_directory(d, MigrateSettings(), cache_dir=cache)
     assert again.analyses == expected and again.resolution == result.resolution
+
+
+def test_entries_a_run_found_are_saved_before_older_ones(tmp_path: Path) -> None:
+    """keep() marks an entry as used by this run, as get() does: when its shard is saved
+    (and trimmed to the size limit) it comes first."""
+    from calctl.sql.cache import ParseCache, shard_of
+
+    first = ParseCache(tmp_path)
+    keys = [bytes([7, n]) + bytes(14) for n in range(3)]  # one shard (byte 0 picks it)
+    for n, key in enumerate(keys):
+        first.put(key, ((), (), (), (), False, True, n, None))
+    first.save()
+    again = ParseCache(tmp_path)
+    assert again.keep(keys[2]) and not again.keep(bytes([7, 9]) + bytes(14))
+    again.put(bytes([7, 5]) + bytes(14), ((), (), (), (), False, True, 5, None))
+    again.save()
+    saved = marshal.loads(shard_paths(tmp_path)[shard_of(keys[0])].read_bytes())["entries"]
+    assert list(saved)[:2] == [keys[2], bytes([7, 5]) + bytes(14)]  # this run's first
+    assert set(saved) == {*keys, bytes([7, 5]) + bytes(14)}

@@ -95,7 +95,6 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     """Where the processes met, an item both left to the other (or a file the child
     skipped) is analysed by the parent; the child still writes every analysis."""
     import marshal
-    import os
 
     from calctl.sql.cache import file_keys
     from calctl.sql.discovery import discover
@@ -109,21 +108,13 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     front = count // 2
     progress = early.Progress()
     progress.child_takes(front)  # as if the child had taken the front half …
-    results_read, results_write = os.pipe()
-    control_read, control_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # … and sent every other one of them
-        try:
-            os.close(results_read)
-            os.close(control_write)
-            sent = [(keys[i], to_plain(analyse(files[i].text, path=files[i].path)))
-                    for i in order[:front + 1:2]]
-            early.send_and_save(sent, results_write, control_read)
-        finally:
-            os._exit(0)
-    os.close(results_write)
-    os.close(control_read)
-    early._child = early.Child(pid, results_read, control_write, progress)
+
+    def every_other(results: int, control: int) -> None:  # … and sent every other one
+        sent = [(keys[i], to_plain(analyse(files[i].text, path=files[i].path)))
+                for i in order[:front + 1:2]]
+        early.send_and_save(sent, results, control)
+
+    early._child = _fake_child(every_other, progress)
     cache = tmp_path / "cache"
     result = analyse_directory(d, MigrateSettings(), cache_dir=cache)
     assert early._child is None
@@ -197,3 +188,63 @@ def test_after_many_edits_the_child_and_the_cache_agree(tmp_path: Path) -> None:
          "--state-dir", str(tmp_path / "fresh"), "--json", "migrate", "order", str(d)],
         capture_output=True, text=True, check=True)
     assert edited.stdout == library.stdout
+
+
+def _fake_child(work: Any, progress: Any) -> Any:
+    """A real forked child running ``work(results_fd, control_fd)``, as early.start makes."""
+    import os
+
+    results_read, results_write = os.pipe()
+    control_read, control_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(results_read)
+            os.close(control_write)
+            work(results_write, control_read)
+        finally:
+            os._exit(0)
+    os.close(results_write)
+    os.close(control_read)
+    return early.Child(pid, results_read, control_write, progress)
+
+
+def test_the_parent_that_did_everything_does_not_wait_for_a_slow_child(tmp_path: Path,
+                                                                       ) -> None:
+    import marshal
+    import time
+
+    count = PARALLEL_THRESHOLD + 10
+    d = _corpus(tmp_path / "m", count)
+
+    def slow(results: int, control: int) -> None:
+        time.sleep(30)  # never marks anything: the parent walks the whole list
+        early.send_and_save([], results, control)
+
+    child = early._child = _fake_child(slow, early.Progress())
+    started = time.monotonic()
+    result = analyse_directory(d, MigrateSettings(), cache_dir=tmp_path / "cache")
+    assert time.monotonic() - started < 20
+    assert child.reaped and len(result.analyses) == count
+    entries = sum(len(marshal.loads(p.read_bytes())["entries"])
+                  for p in shard_paths(tmp_path / "cache") if p.exists())
+    assert entries == count
+
+
+def test_cancel_stops_a_claimed_child_the_command_never_waited_for() -> None:
+    import os
+    import time
+
+    def busy(results: int, control: int) -> None:
+        time.sleep(30)
+
+    child = early._child = _fake_child(busy, early.Progress())
+    assert early.claim() is child  # the command took it, then failed before using it
+    early.cancel()
+    assert child.reaped
+    try:
+        os.kill(child.pid, 0)
+    except ProcessLookupError:
+        pass
+    else:
+        raise AssertionError("the child still runs")

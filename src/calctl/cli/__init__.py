@@ -232,11 +232,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 def _finish(code: int, argv: list[str] | None) -> int:
     """Stop an early analysis the command left running; end at once when allowed."""
+    global _skip_teardown
     early = sys.modules.get("calctl.sql.early")
     if early is not None:
         early.cancel()  # an early analysis nobody used (replayed output, an error)
     if argv is None and _skip_teardown:
         _exit_now(code)
+    _skip_teardown = False
     _kept.clear()
     gc.enable()  # paused by skip_teardown()
     return code

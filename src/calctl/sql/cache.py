@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # marshal, not pickle: the analyses are plain tuples, and marshal reads them 3-4× faster
 CACHE_PREFIX = "migrate-analysis"
-SHARDS = 20  # calctl.sql.early gives a share of them to the early child
+SHARDS = 20  # a forked analysis gives each process some of them to write
 
 if TYPE_CHECKING:
     from calctl.config import MigrateSettings
@@ -71,6 +71,7 @@ class ParseCache:
     """
 
     def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
         self.paths = shard_paths(directory) if directory is not None else []
         self.entries: list[dict[bytes, Any]] = [
             self._load(path) for path in self.paths] or [{} for _ in range(SHARDS)]
@@ -92,6 +93,16 @@ class ParseCache:
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, bytes) and key in self.entries[shard_of(key)]
+
+    def keep(self, key: bytes) -> bool:
+        """True when ``key`` is cached; it is then kept first when its shard is saved, as
+        an entry this run used (what :meth:`get` does, without decoding it)."""
+        shard = shard_of(key)
+        found = self.entries[shard].get(key)
+        if found is None:
+            return False
+        self.used[shard][key] = found
+        return True
 
     def get(self, key: bytes) -> FileAnalysis | None:
         shard = shard_of(key)

@@ -38,6 +38,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from typing import Any
 
+    from calctl.sql.cache import ParseCache
+
 # Below this many files to parse, a second process costs more than it saves (the
 # analysis in calctl.sql.plan uses the same bound; here so the child need not import it).
 PARALLEL_THRESHOLD = 400
@@ -50,6 +52,14 @@ COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-
                                    "--assume-exists", "--format", "--fail-on"})
 COMMAND_FLAGS = frozenset({"--check", "--json"})
 _REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (``taskset``, cgroup cpusets), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def common_order(keys: list[bytes]) -> list[int]:
@@ -98,6 +108,7 @@ class Child:
         self.control: int | None = control
         self.progress = progress
         self.reaped = False
+        self.told = False  # sent a cache directory: it is writing the cache
 
     def collect(self) -> dict[bytes, Any]:
         """Wait for the child's results: cache key → plain analysis ({} if it failed)."""
@@ -123,6 +134,7 @@ class Child:
             return
         with contextlib.suppress(OSError), os.fdopen(control, "wb") as pipe:
             if cache_dir:
+                self.told = True
                 pipe.write(os.fsencode(cache_dir) + b"\0" + mine)
 
     def wait(self) -> None:
@@ -136,11 +148,15 @@ class Child:
                 os.waitpid(self.pid, 0)
 
     def cancel(self) -> None:
-        """Stop the child at once; it never wrote anything."""
+        """Stop the child at once (it has written nothing); one already writing the cache
+        is waited for instead, so that it leaves no temporary file behind."""
         import contextlib
         import signal
 
         if self.reaped:
+            return
+        if self.told:
+            self.wait()
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
@@ -169,7 +185,8 @@ def cancel() -> None:
     output, or failed first), or one that was claimed but never waited for (the command
     failed or was interrupted while using it). A finished one is left alone."""
     global _claimed
-    for child in (claim(), _claimed):
+    claimed = _claimed  # before claim(), which replaces it
+    for child in (claim(), claimed):
         if child is not None and not child.reaped:
             child.cancel()
     _claimed = None
@@ -178,7 +195,7 @@ def cancel() -> None:
 def start(args: list[str]) -> None:
     """Fork the early analysis when ``args`` plainly run ``migrate order|lint``."""
     global _child
-    if _child is not None or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+    if _child is not None or not hasattr(os, "fork") or usable_cpus() < 2:
         return
     guess = parse(args)
     if guess is None:
@@ -290,6 +307,7 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress)
     from calctl.state import StateDir
 
     pairs: list[tuple[bytes, Any]] = []
+    known: ParseCache | None = None
     try:
         overrides = migrate_overrides(glob=guess["--glob"], exclude=guess["--exclude"],
                                       search_path=guess.get("--search-path"))
@@ -304,9 +322,10 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress)
         todo: list[int] = []
         if len(files) >= PARALLEL_THRESHOLD:
             keys = file_keys(files, migrate)
-            # only what the parse cache lacks, as the command will find (read, not written)
+            # only what the parse cache lacks, as the command will find (read now; the
+            # entries it has are kept first if this process writes the cache later)
             known = ParseCache(StateDir(settings.state_dir).cache)
-            todo = [i for i, key in enumerate(keys) if key not in known]
+            todo = [i for i, key in enumerate(keys) if not known.keep(key)]
         if len(todo) >= PARALLEL_THRESHOLD:
             search_path = tuple(migrate.search_path) or ("public",)
             defines = dict(migrate.defines)
@@ -319,12 +338,15 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress)
                                                               defines=defines))))
     except Exception:
         pairs = []
-    send_and_save(pairs, results, control)
+    send_and_save(pairs, results, control, known)
 
 
-def send_and_save(pairs: list[tuple[bytes, Any]], results: int, control: int) -> None:
+def send_and_save(pairs: list[tuple[bytes, Any]], results: int, control: int,
+                  known: ParseCache | None = None) -> None:
     """In the child: send ``pairs`` (cache key, plain analysis), then wait for the parent's
-    word and write the parse cache — these and the parent's — if it names a directory."""
+    word and write the parse cache — these and the parent's — if it names a directory.
+    ``known``: the cache as read at the start, with the entries this run found marked;
+    used when it is the one the parent names."""
     import marshal
     from pathlib import Path
 
@@ -336,7 +358,9 @@ def send_and_save(pairs: list[tuple[bytes, Any]], results: int, control: int) ->
         told = pipe.read()
     where, sep, theirs = told.partition(b"\0")
     if where and sep:
-        cache = ParseCache(Path(os.fsdecode(where)))
+        directory = Path(os.fsdecode(where))
+        cache = known if known is not None and known.directory == directory \
+            else ParseCache(directory)
         for key, plain in [*pairs, *marshal.loads(theirs)]:
             cache.put(key, plain)
         cache.save()

@@ -24,16 +24,22 @@ _parser: Any = None
 class _Deferred(types.ModuleType):
     """Stands in for a module until one of its attributes is read."""
 
-    def __getattr__(self, attr: str) -> Any:  # only for attributes not yet copied in
+    def _load(self) -> types.ModuleType:
         import importlib
 
         name = self.__name__
         if sys.modules.get(name) is self:
             del sys.modules[name]
-        real = importlib.import_module(name)
+        real = importlib.import_module(name)  # binds itself on its package, too
         # whoever bound the placeholder (the parser extension) now sees the real module
         self.__dict__.update(real.__dict__)
-        return getattr(real, attr)
+        return real
+
+    def __getattr__(self, attr: str) -> Any:  # only for attributes not yet copied in
+        return getattr(self._load(), attr)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._load())
 
 
 def parser() -> Any:
@@ -52,5 +58,8 @@ def parser() -> Any:
                 if isinstance(sys.modules.get(name), _Deferred):
                     del sys.modules[name]
             raise
+        package = sys.modules["pglast"]
+        for name in placed:  # `import pglast; pglast.ast.X` as without the placeholders
+            setattr(package, name.rpartition(".")[2], sys.modules[name])
         _parser = loaded
     return _parser

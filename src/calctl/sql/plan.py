@@ -77,8 +77,9 @@ def _analyse_many(items: list[tuple[str, str, tuple[str, ...], dict[str, str]]],
     and a function that waits for the children (they may still be writing the cache).
     """
     from calctl.sql.cache import SHARDS, shard_of
+    from calctl.sql.early import usable_cpus
 
-    workers = min(os.cpu_count() or 1, SHARDS)
+    workers = min(usable_cpus(), SHARDS)
     if len(items) < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
         serial = [_analyse_one(item) for item in items]
         for key, analysis in zip(keys, serial, strict=True):
@@ -138,12 +139,20 @@ def _analyse_beside(helper: early.Child,
     progress = helper.progress
     out: list[FileAnalysis | None] = [None] * len(items)
     pairs = []
+    met = False
     for item in range(len(order) - 1, -1, -1):
         if not progress.parent_takes(item):
+            met = True
             break
         i = order[item]
         out[i] = analysis = _analyse_one(items[i])
         pairs.append((keys[i], to_plain(analysis)))
+    if not met:  # this process did everything (the child was slow or lost): no waiting
+        helper.cancel()
+        for key, plain in pairs:
+            cache.put(key, plain)
+        cache.save()
+        return [a for a in out if a is not None], _no_children
     import marshal
 
     mine_packed = marshal.dumps(pairs)  # before waiting: the child may still be working
@@ -157,9 +166,13 @@ def _analyse_beside(helper: early.Child,
             continue
         theirs = got.get(keys[i])
         if theirs is not None:
-            out[i] = from_plain(theirs)
-            taken.append((keys[i], theirs))
-        else:  # the item both processes left to the other where they met, or not sent
+            try:
+                out[i] = from_plain(theirs)
+            except (TypeError, ValueError):  # not an analysis: never expected
+                theirs, matched = None, False
+            else:
+                taken.append((keys[i], theirs))
+        if theirs is None:  # the item both processes left to the other where they met
             out[i] = analysis = _analyse_one(items[i])
             extra.append((keys[i], to_plain(analysis)))
     if matched:
