@@ -91,9 +91,6 @@ class ParseCache:
         entries = data.get("entries")
         return entries if isinstance(entries, dict) else {}
 
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, bytes) and key in self.entries[shard_of(key)]
-
     def keep(self, key: bytes) -> bool:
         """True when ``key`` is cached; it is then kept first when its shard is saved, as
         an entry this run used (what :meth:`get` does, without decoding it)."""

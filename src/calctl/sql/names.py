@@ -129,6 +129,12 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             seen_edges.add(key)
             edges.append(edge)
 
+    def label_of(display: str, identity: str) -> str:
+        label = labels.get((display, identity))
+        if label is None:
+            label = labels[(display, identity)] = _label(display, identity, default_schema)
+        return label
+
     def is_known(identity: str) -> bool:
         if not known_set:
             return False
@@ -163,15 +169,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if only[0] < pos and only[2] != DROP:
                     # the common case: the one event of the object is an earlier file's
                     # definition (nothing drops it, so the use need not be remembered)
-                    label = labels.get((fact[DISPLAY], chosen))
-                    if label is None:
-                        label = labels[(fact[DISPLAY], chosen)] = _label(fact[DISPLAY], chosen,
-                                                                         default_schema)
-                    key = (only[0], pos, label)
-                    if key not in seen_edges:
-                        seen_edges.add(key)
-                        edges.append(new_edge(Edge, (only[0], pos, label, fact[LINE],
-                                                     fact[COLUMN], False, "uses", 0)))
+                    add_edge(new_edge(Edge, (only[0], pos, label_of(fact[DISPLAY], chosen),
+                                             fact[LINE], fact[COLUMN], False, "uses", 0)))
                     continue
             weak = fact[ACTION] == WEAK
             if evs is None and fact[NEW] == UNQUALIFIED and kind != "column":
@@ -211,10 +210,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 last = e
             if last is not None and last[2] != DROP:
                 # the common case: a use of an object an earlier file provides
-                label = labels.get((fact[DISPLAY], chosen))
-                if label is None:
-                    label = labels[(fact[DISPLAY], chosen)] = _label(fact[DISPLAY], chosen,
-                                                                     default_schema)
+                label = label_of(fact[DISPLAY], chosen)
                 add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
                 use = users.get((kind, chosen, last[0]))
                 if use is None:
