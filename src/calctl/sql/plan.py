@@ -147,16 +147,14 @@ def _analyse_beside(helper: early.Child,
         i = order[item]
         out[i] = analysis = _analyse_one(items[i])
         pairs.append((keys[i], to_plain(analysis)))
-    if not met:  # this process did everything (the child was slow or lost): no waiting
-        helper.cancel()
-        for key, plain in pairs:
-            cache.put(key, plain)
-        cache.save()
-        return [a for a in out if a is not None], _no_children
     import marshal
 
-    mine_packed = marshal.dumps(pairs)  # before waiting: the child may still be working
-    got = helper.collect()
+    if met:
+        mine_packed = marshal.dumps(pairs)  # before waiting: the child may still be working
+        got = helper.collect()
+    else:  # this process did everything (the child was slow or lost): no waiting
+        helper.cancel()
+        mine_packed, got = b"", {}
     # the child's guess matched this command's files and settings (it sent nothing else)
     matched = bool(got) and set(got) <= set(keys)
     taken: list[tuple[bytes, tuple[Any, ...]]] = []   # the child's analyses used here
