@@ -21,6 +21,17 @@ import pytest
 
 from support import CORPORA, ROOT, apply_files, corpus  # noqa: F401  (re-exported)
 
+# ------------------------------------------------------------------ the state key
+
+# calctl seals what it writes in a state directory with a per-user key (calctl.trust);
+# the tests, and every calctl they start, use one made for this run instead of the
+# user's own ~/.config/calctl/state.key.
+if "XDG_CONFIG_HOME" not in os.environ or not os.environ.get("CALCTL_TEST_KEEP_XDG"):
+    import tempfile
+
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="calctl-test-config-")
+
+
 # ------------------------------------------------------------------ the CLI
 
 
