@@ -30,6 +30,13 @@ class SqliteStore(Store):
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
+            # a calctl.db a repository ships is untrusted: its schema's views and triggers
+            # may not call functions with side effects, nor write the schema itself
+            self._conn.execute("PRAGMA trusted_schema=OFF")
+            setconfig = getattr(self._conn, "setconfig", None)  # Python 3.12+
+            defensive = getattr(sqlite3, "SQLITE_DBCONFIG_DEFENSIVE", None)
+            if setconfig is not None and defensive is not None:
+                setconfig(defensive, True)
         except sqlite3.Error as exc:
             raise StateError(
                 f"cannot open the audit store {path}: {exc}",
