@@ -410,6 +410,16 @@ def test_new_file_as_symlink_in_diff_is_exit_2(calctl: Any, app: Path) -> None:
     bad_input(calctl, app, diff, "symbolic link")
 
 
+def test_path_through_a_symlink_loop_is_refused(calctl: Any, app: Path) -> None:
+    (app / "a").symlink_to("b")
+    (app / "b").symlink_to("a")
+    before = snapshot(app)
+    result = apply(calctl, app, doc({"op": "create", "path": "a/x.py", "content": "x\n"}),
+                   "--no-verify")
+    assert_refused(result, "a/x.py", "loop of symbolic links")
+    assert snapshot(app) == before
+
+
 def test_store_refuses_an_integer_its_column_cannot_hold(tmp_path: Path) -> None:
     """Defence in depth below the document layer: the store names the column instead of
     SQLite's OverflowError (exit 70), and records nothing."""

@@ -107,7 +107,10 @@ class Confinement:
         if must_not_be_link and lexical.is_symlink():
             raise PathRefused(f"{given}: is a symbolic link; calctl does not create, delete or "
                               "rename links")
-        real = lexical.resolve()
+        try:
+            real = lexical.resolve()
+        except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+            raise PathRefused(f"{given}: goes through a loop of symbolic links") from None
         try:
             rel = real.relative_to(self.root)
         except ValueError:
@@ -214,22 +217,31 @@ class Confinement:
         return self._dir_links
 
     def _scan_links(self) -> None:
-        """Symbolic links with a protected name, and where they point inside the root."""
+        """Symbolic links with a protected name, and where they point inside the root.
+
+        One pass over the tree with scandir (the link test costs no extra system call),
+        done once per command and only when a patch touches an unprotected path."""
         files: dict[str, str] = {}
         folders: dict[str, str] = {}
         skip = {".git", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__"}
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            here = Path(dirpath)
-            dirnames[:] = [d for d in dirnames
-                           if d not in skip and here / d != self.state_dir]
-            for name in [*filenames, *dirnames]:
-                path = here / name
-                if not path.is_symlink():
+        pending = [self.root]
+        while pending:
+            here = pending.pop()
+            try:
+                entries = list(os.scandir(here))
+            except OSError:
+                continue
+            for item in entries:
+                path = Path(item.path)
+                if not item.is_symlink():
+                    if item.is_dir(follow_symlinks=False) and item.name not in skip \
+                            and path != self.state_dir:
+                        pending.append(path)
                     continue
                 link = path.relative_to(self.root).as_posix()
                 try:
                     target = path.resolve().relative_to(self.root).as_posix()
-                except (ValueError, OSError):
+                except (ValueError, OSError, RuntimeError):
                     continue
                 if path.is_dir():
                     # a pattern covering anything inside the link covers its target
