@@ -34,7 +34,7 @@ def test_patch_document_missing_field_is_named() -> None:
 
 
 def test_bad_op_is_named() -> None:
-    doc = {"kind": "patch", "version": 1, "edits": [{"op": "chmod", "path": "a"}]}
+    doc = {"kind": "patch", "version": 1, "edits": [{"op": "symlink", "path": "a"}]}
     with pytest.raises(DocumentError, match=r"edits\[0\]\.op"):
         parse_patch_text(json.dumps(doc))
 

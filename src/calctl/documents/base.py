@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import re
 import types
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -20,6 +21,11 @@ D = TypeVar("D", bound="Document")
 @dataclass(frozen=True)
 class Record:
     """A nested part of a document: validated the same way, without kind/version."""
+
+    def validate_fields(self, where: str) -> None:
+        """Rules across fields or beyond a field's type (ranges); raise DocumentError.
+
+        ``where`` is the field path of this record (``edits[2]``), empty at the top."""
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -97,6 +103,9 @@ def load_document(text: str | bytes, *, source: str = "input",
             f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}",
             hint="Pass a document printed by another calctl command with --json.",
         ) from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise DocumentError(f"{source}: not a usable JSON document: {exc}".split(";")[0]) \
+            from exc
     if not isinstance(data, dict):
         raise DocumentError(f"{source}: a document must be a JSON object with a \"kind\"")
     kind = data.get("kind")
@@ -150,7 +159,9 @@ def _build(cls: type[Any], data: Any, where: str) -> Any:
                 raise DocumentError(f"field {path}: missing")
             continue
         kwargs[name] = _check(data[name], hints[name], path)
-    return cls(**kwargs)
+    built = cls(**kwargs)
+    built.validate_fields(where)
+    return built
 
 
 def _describe(kind: Any) -> str:
@@ -191,6 +202,8 @@ def _check(value: Any, kind: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise DocumentError(f"field {path}: expected an object, got {type(value).__name__}")
         _, vtype = get_args(kind)
+        for k in value:
+            check_text(str(k), f"{path} (a key)")
         return {str(k): _check(v, vtype, f"{path}.{k}") for k, v in value.items()}
     if isinstance(kind, type) and issubclass(kind, Record):
         return _build(kind, value, path)
@@ -202,4 +215,31 @@ def _check(value: Any, kind: Any, path: str) -> Any:
     )
     if not ok:
         raise DocumentError(f"field {path}: expected {_describe(kind)}, got {value!r:.60}")
+    if kind is str:
+        check_text(value, path)
+    elif kind is int and not INT64_MIN <= value <= INT64_MAX:
+        raise DocumentError(f"field {path}: {_digits(value)} is out of range "
+                            "(integers are 64-bit)")
     return float(value) if kind is float else value
+
+
+# JSON has no integer limit, but every integer calctl keeps ends in a 64-bit column
+# (SQLite INTEGER, PostgreSQL BIGINT) or a range check of its own.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _digits(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:12]}…({len(text)} digits)"
+
+
+def check_text(value: str, path: str) -> None:
+    """Refuse a lone surrogate: JSON's ``\\ud800`` escapes decode to one, and it cannot be
+    written as UTF-8 to a file, the store or the terminal."""
+    found = _SURROGATE.search(value)
+    if found:
+        raise DocumentError(
+            f"field {path}: holds a lone surrogate (\\u{ord(found.group()):04x}) at character "
+            f"{found.start()}; text must be valid Unicode",
+            hint="Escape real characters as UTF-8 text or a surrogate pair.")

@@ -6,13 +6,36 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from calctl.documents.base import Document, Record
+from calctl.errors import DocumentError
+
+# The largest line number a patch may name: a PostgreSQL INTEGER, and far past any
+# file calctl patches (max_file_bytes).
+MAX_LINE = 2**31 - 1
+# Permission bits a patch may set. git records only 100644 and 100755; anything more
+# (setuid, setgid, sticky, group- or world-write) would let a patch plant a file that
+# other users can change or that runs with its owner's rights. The owner must be able
+# to read and write what a patch made, or it could not be rolled back.
+MODE_ALLOWED = 0o755
+MODE_REQUIRED = 0o600
+
+
+def mode_problem(mode: int) -> str | None:
+    """Why ``mode`` may not be set by a patch, or None."""
+    if mode < 0 or mode & ~MODE_ALLOWED:
+        extra = "" if mode < 0 else f" (0o{mode:o} sets bits outside rwxr-xr-x)"
+        return (f"{mode} is not a permission mode a patch may set{extra}; at most 0o755, "
+                "no setuid, setgid, sticky, group- or world-write")
+    if mode & MODE_REQUIRED != MODE_REQUIRED:
+        return (f"0o{mode:o} leaves the owner unable to read or write the file; a patch "
+                "sets 0o644 (420) or 0o755 (493)")
+    return None
 
 
 @dataclass(frozen=True)
 class Edit(Record):
     """One change of a patch; which fields apply depends on ``op``."""
 
-    op: Literal["replace", "line", "create", "delete", "rename"]
+    op: Literal["replace", "line", "create", "delete", "rename", "chmod"]
     path: str
     search: str | None = None
     replace: str | None = None
@@ -22,6 +45,22 @@ class Edit(Record):
     content: str | None = None
     to: str | None = None
     mode: int | None = None
+
+    def validate_fields(self, where: str) -> None:
+        prefix = f"field {where}." if where else "field "
+        if self.line is not None and not 1 <= self.line <= MAX_LINE:
+            raise DocumentError(f"{prefix}line: {_short(self.line)} is not a line number "
+                                f"(1 to {MAX_LINE})")
+        if self.mode is not None:
+            problem = mode_problem(self.mode)
+            if problem:
+                raise DocumentError(f"{prefix}mode: {problem}",
+                                    hint="Give the mode as a JSON integer, e.g. 493 for 0o755.")
+
+
+def _short(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:12]}…({len(text)} digits)"
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,12 @@ def apply_patch(patch: Patch, settings: Settings, options: ApplyOptions,
     timeout = options.verify_timeout or settings.patch.verify_timeout
     use_git = settings.patch.git if options.git is None else options.git
     git_branch = settings.patch.git_branch if options.git_branch is None else options.git_branch
+    # The configured commands count under --no-verify or --verify too: a later run of
+    # them must not find its script rewritten.
+    judged = commands + verify.parse_commands(settings.patch.verify)
     rules = confinement(settings, allow_protected=options.allow_protected,
-                        app_database_url=options.app_database_url or app_database_url(settings))
+                        app_database_url=options.app_database_url or app_database_url(settings),
+                        verify_commands=judged)
 
     if options.dry_run:
         plan = plan_patch(patch, rules, env.limits)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from calctl.config import Settings
-from calctl.patch.paths import AppliedMigrations, Confinement, protected_patterns
+from calctl.patch.paths import (
+    AppliedMigrations,
+    Confinement,
+    protected_patterns,
+    verify_targets,
+)
 from calctl.patch.validate import Limits
 from calctl.state import StateDir
 
@@ -33,8 +39,10 @@ class PatchEnv:
 
 
 def confinement(settings: Settings, *, allow_protected: bool,
-                app_database_url: str | None) -> Confinement:
-    """The path rules of a project: protected globs, config file, applied migrations."""
+                app_database_url: str | None,
+                verify_commands: Sequence[Sequence[str]] = ()) -> Confinement:
+    """The path rules of a project: protected globs, config file, applied migrations, and
+    the files and modules ``verify_commands`` (argv lists) name."""
     root = settings.root.resolve()
     config_rel = None
     if settings.config_file is not None:
@@ -43,6 +51,7 @@ def confinement(settings: Settings, *, allow_protected: bool,
         except ValueError:
             config_rel = None
     loader = (lambda: applied_migrations(app_database_url)) if app_database_url else None
+    files, modules = verify_targets(verify_commands, root)
     return Confinement(
         root=root,
         state_dir=settings.state_dir,
@@ -50,6 +59,9 @@ def confinement(settings: Settings, *, allow_protected: bool,
         allow_protected=allow_protected or settings.patch.allow_protected,
         migrations_dir=settings.migrate.dir,
         applied_migrations=loader,
+        config_file=config_rel,
+        verify_files=files,
+        verify_modules=modules,
     )
 
 

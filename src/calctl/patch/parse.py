@@ -23,6 +23,8 @@ from dataclasses import replace
 from typing import Any
 
 from calctl.documents import Diagnosis, Edit, Patch
+from calctl.documents.base import check_text
+from calctl.documents.patch import MAX_LINE
 from calctl.errors import DocumentError, UsageError
 
 _SEARCH = re.compile(r"^<{5,9} ?SEARCH\s*$")
@@ -30,6 +32,7 @@ _DIVIDER = re.compile(r"^={5,9}\s*$")
 _REPLACE = re.compile(r"^>{5,9} ?REPLACE\s*$")
 _FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)[^\n]*\n(.*?)^\1\s*$", re.M | re.S)
 _DIFF_START = re.compile(r"^(diff --git |--- \S)", re.M)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 FORMAT_HINT = (
     "Pass a calctl patch document, a diagnosis document, the seed's "
@@ -42,6 +45,11 @@ def parse_patch_text(text: str, *, source: str = "input") -> Patch:
     stripped = text.strip()
     if not stripped:
         raise DocumentError(f"{source}: empty input, no patch to apply", hint=FORMAT_HINT)
+    bad = _SURROGATE.search(text)
+    if bad:
+        # stdin under a C locale decodes invalid UTF-8 to lone surrogates
+        raise DocumentError(f"{source}: not valid UTF-8 (character {bad.start()})",
+                            hint="Save the patch as UTF-8.")
     if stripped[0] in "{[":
         try:
             data = json.loads(stripped)
@@ -49,6 +57,9 @@ def parse_patch_text(text: str, *, source: str = "input") -> Patch:
             raise DocumentError(
                 f"{source}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}", hint=FORMAT_HINT
             ) from exc
+        except ValueError as exc:  # an integer of more than 4300 digits
+            raise DocumentError(f"{source}: not usable JSON: {str(exc).split(';')[0]}",
+                                hint=FORMAT_HINT) from exc
         return _from_json(data, source)
     return _from_text(text, source)
 
@@ -116,11 +127,16 @@ def _seed(item: Any, where: str) -> Patch:
             raise DocumentError(f"{where} field {key}: expected a string, got "
                                 f"{item.get(key)!r:.40}", hint=FORMAT_HINT)
     line = item.get("line")
-    if line is not None and (not isinstance(line, int) or isinstance(line, bool) or line < 1):
-        raise DocumentError(f"{where} field line: expected a positive integer, got {line!r}")
+    if line is not None and (not isinstance(line, int) or isinstance(line, bool)
+                             or not 1 <= line <= MAX_LINE):
+        raise DocumentError(f"{where} field line: expected a line number (1 to {MAX_LINE}), "
+                            f"got {str(line)[:24]}")
     description = item.get("description", "")
     if not isinstance(description, str):
         raise DocumentError(f"{where} field description: expected a string")
+    for key in ("file", "oldCode", "newCode", "description"):
+        if key in item:
+            _text(item[key], where.rstrip(":"), key)
     if line is None:
         edit = Edit(op="replace", path=item["file"], search=item["oldCode"],
                     replace=item["newCode"])
@@ -133,12 +149,17 @@ def _seed(item: Any, where: str) -> Patch:
 def expand(patch: Patch, *, source: str = "input") -> Patch:
     """A patch whose ``diff`` (if any) is turned into edits after its explicit ones."""
     for i, edit in enumerate(patch.edits):
-        _check_edit_fields(edit, f"{source}: edits[{i}]")
+        _check_edit_fields(edit, source, f"edits[{i}]")
+    for name in ("id", "description", "report_id", "fingerprint"):
+        _text(getattr(patch, name), source, name)
     if not patch.diff:
         return patch
+    _text(patch.diff, source, "diff")
+    extra = diff_to_edits(patch.diff, source=source)
+    for edit in extra:
+        _check_edit_fields(edit, source, f"diff ({edit.path})")
     # The diff is folded into edits (and dropped) so that expanding twice is harmless.
-    return replace(patch, edits=[*patch.edits, *diff_to_edits(patch.diff, source=source)],
-                   diff=None)
+    return replace(patch, edits=[*patch.edits, *extra], diff=None)
 
 
 _REQUIRED: dict[str, tuple[str, ...]] = {
@@ -147,17 +168,37 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "create": ("content",),
     "delete": (),
     "rename": ("to",),
+    "chmod": ("mode",),
 }
+_TEXT_FIELDS = ("path", "search", "replace", "old", "new", "content", "to")
 
 
-def _check_edit_fields(edit: Edit, where: str) -> None:
+def _check_edit_fields(edit: Edit, source: str, where: str) -> None:
+    """Every input format ends here, so a seed object, SEARCH/REPLACE text or a diff meets
+    the same rules as a ``patch`` document (which met them once already)."""
     for name in _REQUIRED[edit.op]:
         if getattr(edit, name) is None:
-            raise DocumentError(f"{where}.{name}: missing (required by op {edit.op!r})")
-    if edit.op == "line" and edit.line is not None and edit.line < 1:
-        raise DocumentError(f"{where}.line: must be 1 or more, got {edit.line}")
+            raise DocumentError(f"{source}: {where}.{name}: missing (required by op "
+                                f"{edit.op!r})")
     if not edit.path:
-        raise DocumentError(f"{where}.path: empty")
+        raise DocumentError(f"{source}: {where}.path: empty")
+    for name in _TEXT_FIELDS:
+        value = getattr(edit, name)
+        if value is not None:
+            _text(value, source, f"{where}.{name}")
+    try:
+        edit.validate_fields(where)
+    except DocumentError as exc:
+        raise DocumentError(f"{source}: {exc.message}", hint=exc.hint) from None
+
+
+def _text(value: object, source: str, field: str) -> None:
+    """A lone surrogate (from a JSON ``\\udcff`` escape) cannot be written as UTF-8."""
+    if isinstance(value, str):
+        try:
+            check_text(value, field)
+        except DocumentError as exc:
+            raise DocumentError(f"{source}: {exc.message}", hint=exc.hint) from None
 
 
 # ---------------------------------------------------------------- text inputs
@@ -265,11 +306,12 @@ def diff_to_edits(diff: str, *, source: str = "input") -> list[Edit]:
             raise DocumentError(f"{source}: the diff changes binary file {pf.path}",
                                 hint="calctl only patches text files.", code="binary")
         if pf.is_added_file:
-            mode_match = re.search(r"^new file mode (\d+)", info, re.M)
-            mode = int(mode_match.group(1)[-3:], 8) if mode_match else None
+            mode = _git_mode(info, "new file mode", source, target_path)
             content = "".join(_side(h, target=True) for h in pf)
             edits.append(Edit(op="create", path=target_path, content=content, mode=mode))
             continue
+        new_mode = _git_mode(info, "new mode", source, target_path)
+        _git_mode(info, "old mode", source, source_path)
         rename = getattr(pf, "is_rename", False)
         if rename:
             renamed_from = re.search(r"^rename from (.+)$", info, re.M)
@@ -284,7 +326,32 @@ def diff_to_edits(diff: str, *, source: str = "input") -> list[Edit]:
             anchor = hunk.target_start + (1 if hunk.target_length == 0 else 0)
             edits.append(Edit(op="replace", path=target_path, search=search, replace=repl,
                               line=max(anchor, 1)))
+        if new_mode is not None:
+            edits.append(Edit(op="chmod", path=target_path, mode=new_mode))
     return edits
+
+
+_GIT_MODES = {"100644": 0o644, "100755": 0o755}
+
+
+def _git_mode(info: str, header: str, source: str, path: str) -> int | None:
+    """The permission bits of a ``new file mode``/``old mode``/``new mode`` header line.
+
+    git records a regular file as 100644 or 100755 and nothing else; another value is
+    a symbolic link (120000), a submodule (160000) or a hand-made mode calctl will not
+    set (setuid, group- or world-write), and the whole diff is refused."""
+    found = re.search(rf"^{header} (\S+)\s*$", info, re.M)
+    if found is None:
+        return None
+    value = found.group(1)
+    if value in _GIT_MODES:
+        return _GIT_MODES[value]
+    what = {"120000": "a symbolic link", "160000": "a submodule"}.get(value)
+    raise DocumentError(
+        f"{source}: the diff's '{header} {value[:20]}' line for {path} "
+        + (f"makes {what}; calctl patches regular files only" if what
+           else "is not a mode a patch may set (git records only 100644 and 100755)"),
+        hint="Drop the mode line, or use 100644 or 100755.")
 
 
 def _side(hunk: Any, *, target: bool) -> str:

@@ -11,24 +11,46 @@ own verification pass by editing the judge.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
+from typing import Any
 
-DEFAULT_PROTECTED: tuple[str, ...] = (
-    "tests/**",
-    "**/tests/**",
-    "test_*.py",
-    "*_test.py",
-    "conftest.py",
-    ".github/**",
-    ".ci/**",
-    ".gitlab-ci.yml",
-    "calctl.toml",
-)
+# What verification relies on, grouped by why (the group is named in a refusal).
+# gitignore syntax (pathspec): a pattern without an inner ``/`` matches at any depth,
+# ``dir/`` matches everything under a directory of that name.
+PROTECTED_GROUPS: dict[str, tuple[str, ...]] = {
+    "tests": (
+        "tests/", "test/", "__tests__/", "test_*.py", "*_test.py", "conftest.py",
+        "*.test.*", "*.spec.*",
+    ),
+    "a test runner's or build tool's configuration": (
+        "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "tox.ini", "setup.cfg",
+        "pyproject.toml", "noxfile.py", "hatch.toml", ".pytest_cache/",
+        "Makefile", "GNUmakefile", "makefile", "*.mk", "justfile", "Justfile", ".justfile",
+        "Taskfile.yml", "Taskfile.yaml", ".pre-commit-config.yaml",
+        "package.json", ".npmrc", ".yarnrc", ".yarnrc.yml",
+        "jest.config.*", "vitest.config.*", ".mocharc.*",
+    ),
+    "code or settings an interpreter or the environment loads at start": (
+        "sitecustomize.py", "usercustomize.py", "*.pth", "__pycache__/", "*.pyc",
+        ".venv/", "venv/", ".tox/", ".nox/", "site-packages/", "dist-packages/",
+        "node_modules/", ".env", ".envrc", ".python-version", ".tool-versions",
+        "mise.toml", ".mise.toml",
+    ),
+    "CI": (
+        ".github/", ".ci/", ".gitlab-ci.yml", ".gitlab/", ".circleci/", ".buildkite/",
+        ".travis.yml", "azure-pipelines.yml", "Jenkinsfile",
+    ),
+    "calctl's config": ("calctl.toml",),
+}
+DEFAULT_PROTECTED: tuple[str, ...] = tuple(
+    pattern for group in PROTECTED_GROUPS.values() for pattern in group)
+_GROUP_OF = {pattern: group for group, patterns in PROTECTED_GROUPS.items()
+             for pattern in patterns}
 
 
 class PathRefused(Exception):
@@ -53,7 +75,14 @@ class Confinement:
     allow_protected: bool = False
     migrations_dir: str = "migrations"
     applied_migrations: Callable[[], AppliedMigrations] | None = None
+    # project files the verify commands name, and modules they run (→ the command)
+    config_file: str | None = None  # relative to root, when inside it
+    verify_files: dict[str, str] = field(default_factory=dict)
+    verify_modules: dict[str, str] = field(default_factory=dict)
     _applied: AppliedMigrations | None = field(default=None, repr=False)
+    _compiled: Any = field(default=None, repr=False)
+    _links: dict[str, str] | None = field(default=None, repr=False)
+    _dir_links: dict[str, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
@@ -78,7 +107,10 @@ class Confinement:
         if must_not_be_link and lexical.is_symlink():
             raise PathRefused(f"{given}: is a symbolic link; calctl does not create, delete or "
                               "rename links")
-        real = lexical.resolve()
+        try:
+            real = lexical.resolve()
+        except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+            raise PathRefused(f"{given}: goes through a loop of symbolic links") from None
         try:
             rel = real.relative_to(self.root)
         except ValueError:
@@ -92,13 +124,61 @@ class Confinement:
             raise PathRefused(f"{given}: names the project root, not a file")
         return rel.as_posix(), real
 
-    def protection(self, rel: str) -> str | None:
-        """Why ``rel`` is protected, or None."""
+    def protection(self, rel: str, given: str | None = None) -> str | None:
+        """Why ``rel`` (the real path; ``given`` as the patch wrote it) is protected, or None.
+
+        Both names count: a patch may not edit ``pytest.ini`` through a link named
+        otherwise, nor the file a protected name links to."""
         if self.allow_protected:
             return None
-        for pattern in self.protected:
-            if _glob(pattern).match(rel):
-                return f"{rel}: protected (matches {pattern!r})"
+        names = [rel]
+        if given is not None:
+            lexical = posixpath.normpath(given.replace("\\", "/"))
+            if lexical != rel:
+                names.append(lexical)
+        for name in names:
+            reason = self._by_pattern(name) or self._by_verify(name) or self._by_venv(name)
+            if reason:
+                return reason
+        if rel in self._linked_targets():
+            link = self._linked_targets()[rel]
+            return f"{rel}: protected (the protected path {link} is a symbolic link to it)"
+        for prefix, link in self._linked_dirs().items():
+            if rel.startswith(prefix + "/"):
+                return f"{rel}: protected (the protected directory {link} links to {prefix})"
+        return self._by_migration(rel)
+
+    def _by_pattern(self, rel: str) -> str | None:
+        if self.config_file and rel == self.config_file:
+            return f"{rel}: protected (calctl's config file in use)"
+        index = self._spec().check_file(rel).index
+        if index is None:
+            return None
+        pattern = self._positive()[index]
+        group = _GROUP_OF.get(pattern, "[patch] protect")
+        return f"{rel}: protected (matches {pattern!r}: {group})"
+
+    def _by_verify(self, rel: str) -> str | None:
+        command = self.verify_files.get(rel)
+        if command is not None:
+            return f"{rel}: protected (the verify command {command!r} names it)"
+        top = rel.split("/", 1)[0]
+        module = top[:-3] if top.endswith(".py") else top
+        command = self.verify_modules.get(module)
+        if command is not None and not (self.root / top).exists():
+            return (f"{rel}: protected (it would shadow the module {module!r} that the verify "
+                    f"command {command!r} runs)")
+        return None
+
+    def _by_venv(self, rel: str) -> str | None:
+        parts = rel.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            if (self.root.joinpath(*parts[:depth]) / "pyvenv.cfg").is_file():
+                where = "/".join(parts[:depth])
+                return f"{rel}: protected (inside the virtual environment {where}/)"
+        return None
+
+    def _by_migration(self, rel: str) -> str | None:
         migrations = posixpath.normpath(self.migrations_dir)
         if rel.startswith(migrations + "/") and self.applied_migrations is not None:
             if self._applied is None:
@@ -112,38 +192,120 @@ class Confinement:
                 return f"{rel}: migration already recorded as applied in the database"
         return None
 
+    def _positive(self) -> list[str]:
+        # A "!pattern" in [patch] protect would un-protect in gitignore syntax; protect
+        # only ever adds, so negations are left out.
+        return [p for p in self.protected if p.strip() and not p.startswith("!")]
+
+    def _spec(self) -> Any:
+        if self._compiled is None:
+            from pathspec import PathSpec  # 60 ms to import: only when a patch is checked
+
+            self._compiled = PathSpec.from_lines("gitignore", self._positive())
+        return self._compiled
+
+    def _linked_targets(self) -> dict[str, str]:
+        if self._links is None:
+            self._scan_links()
+        assert self._links is not None
+        return self._links
+
+    def _linked_dirs(self) -> dict[str, str]:
+        if self._dir_links is None:
+            self._scan_links()
+        assert self._dir_links is not None
+        return self._dir_links
+
+    def _scan_links(self) -> None:
+        """Symbolic links with a protected name, and where they point inside the root.
+
+        One pass over the tree with scandir (the link test costs no extra system call),
+        done once per command and only when a patch touches an unprotected path."""
+        files: dict[str, str] = {}
+        folders: dict[str, str] = {}
+        skip = {".git", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__"}
+        pending = [self.root]
+        while pending:
+            here = pending.pop()
+            try:
+                entries = list(os.scandir(here))
+            except OSError:
+                continue
+            for item in entries:
+                path = Path(item.path)
+                if not item.is_symlink():
+                    if item.is_dir(follow_symlinks=False) and item.name not in skip \
+                            and path != self.state_dir:
+                        pending.append(path)
+                    continue
+                link = path.relative_to(self.root).as_posix()
+                try:
+                    target = path.resolve().relative_to(self.root).as_posix()
+                except (ValueError, OSError, RuntimeError):
+                    continue
+                if path.is_dir():
+                    # a pattern covering anything inside the link covers its target
+                    if self._by_pattern(f"{link}/{_PROBE}"):
+                        folders[target] = link
+                elif self._by_pattern(link) or self._by_verify(link):
+                    files[target] = link
+        self._links, self._dir_links = files, folders
+
+
+# A name no pattern spells out: matches only patterns that cover a whole directory.
+_PROBE = "calctl-probe-0c1f9a"
+
+
+def verify_targets(commands: Iterable[Sequence[str]], root: Path,
+                   ) -> tuple[dict[str, str], dict[str, str]]:
+    """Files the verify commands name (a script, ``-c pytest.ini``) and modules they run
+    with ``python -m``: a patch may not rewrite the one nor shadow the other."""
+    files: dict[str, str] = {}
+    modules: dict[str, str] = {}
+    root = root.resolve()
+    for argv in commands:
+        line = " ".join(argv)
+        for i, token in enumerate(argv):
+            if i and argv[i - 1] == "-m" and re.fullmatch(r"[\w.]+", token):
+                modules.setdefault(token.split(".")[0], line)
+            for candidate in _candidates(token):
+                rel = _inside(root, candidate)
+                if rel:
+                    files.setdefault(rel, line)
+    return files, modules
+
+
+def _candidates(token: str) -> list[str]:
+    out = [token]
+    if token.startswith("-") and "=" in token:
+        out.append(token.split("=", 1)[1])
+    elif token.startswith("-") and len(token) > 2 and not token.startswith("--"):
+        out.append(token[2:])  # -cpytest.ini
+    if " " in token:  # sh -c "…": the words of the inner command line
+        import shlex
+
+        try:
+            out.extend(shlex.split(token))
+        except ValueError:
+            out.extend(token.split())
+    return out
+
+
+def _inside(root: Path, candidate: str) -> str | None:
+    if not candidate or "\x00" in candidate or candidate.startswith("-"):
+        return None
+    try:
+        path = (root / candidate).resolve()
+        rel = path.relative_to(root)
+    except (ValueError, OSError, RuntimeError):
+        return None
+    return rel.as_posix() if rel.parts and path.is_file() else None
+
 
 def protected_patterns(extra: Iterable[str], config_rel: str | None) -> tuple[str, ...]:
     """Default globs, the config file actually in use, and the project's own additions."""
     patterns = list(DEFAULT_PROTECTED)
-    if config_rel:
-        patterns.append(config_rel)
+    if config_rel:  # a literal path, anchored at the root
+        patterns.append("/" + "".join("\\" + c if c in "*?[\\" else c for c in config_rel))
     patterns.extend(extra)
     return tuple(dict.fromkeys(patterns))
-
-
-@cache
-def _glob(pattern: str) -> re.Pattern[str]:
-    """gitignore-like globs: ``**`` spans directories; a pattern without ``/`` matches a
-    file name at any depth."""
-    anchored = "/" in pattern.rstrip("/")
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    body = "".join(out)
-    return re.compile(("" if anchored else "(?:.*/)?") + body + "$")

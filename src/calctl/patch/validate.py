@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from calctl.documents import Edit, EditOutcome, Patch
+from calctl.documents.patch import mode_problem
 from calctl.patch import matching
 from calctl.patch.paths import Confinement, PathRefused
 
@@ -115,7 +116,7 @@ class _Tree:
             rel, real = self.confinement.resolve(given, must_not_be_link=not link_ok)
         except PathRefused as exc:
             raise _Refuse(str(exc)) from None
-        reason = self.confinement.protection(rel)
+        reason = self.confinement.protection(rel, given)
         if reason:
             raise _Refuse(reason + "; pass --allow-protected if the patch really must touch it")
         if rel in self.entries:
@@ -209,6 +210,8 @@ def _apply_edit(tree: _Tree, edit: Edit) -> tuple[Outcome, str]:
         return _create(tree, edit.path, edit.content or "", edit.mode)
     if edit.op == "delete":
         return _delete(tree, edit)
+    if edit.op == "chmod":
+        return _chmod(tree, edit)
     return _rename(tree, edit)
 
 
@@ -229,8 +232,28 @@ def _create(tree: _Tree, path: str, content: str, mode: int | None) -> tuple[Out
     entry.newline = "\n"
     entry.text = content
     entry.data = data
-    entry.mode = (mode & 0o777) if mode else DEFAULT_MODE
+    entry.mode = _mode(entry.rel, mode) if mode is not None else DEFAULT_MODE
     return "apply", f"create ({len(data)} bytes)"
+
+
+def _mode(rel: str, mode: int) -> int:
+    # The document layer refused these already; a Patch built in code meets the same rule.
+    problem = mode_problem(mode)
+    if problem:
+        raise _Refuse(f"{rel}: mode {problem}")
+    return mode
+
+
+def _chmod(tree: _Tree, edit: Edit) -> tuple[Outcome, str]:
+    """A diff's ``old mode``/``new mode``: only 0o644 and 0o755 reach here from a diff."""
+    entry = tree.entry(edit.path, link_ok=False)
+    if not entry.exists:
+        raise _Refuse(f"{entry.rel}: does not exist")
+    mode = _mode(entry.rel, edit.mode if edit.mode is not None else -1)
+    if entry.mode == mode:
+        return "already_applied", f"mode is already 0o{mode:o}"
+    before, entry.mode = entry.mode, mode
+    return "apply", f"mode 0o{before:o} → 0o{mode:o}"
 
 
 def _delete(tree: _Tree, edit: Edit) -> tuple[Outcome, str]:

@@ -37,6 +37,22 @@ class StoredEvent:
     pid: int | None
 
 
+# INTEGER columns are 32-bit in PostgreSQL (and SQLite overflows past 64 bits).
+INT_COLUMN_MIN, INT_COLUMN_MAX = -(2**31), 2**31 - 1
+
+
+def _int_column(value: int | None, column: str) -> int | None:
+    """Refuse, before the database does, an integer its INTEGER column cannot hold: the
+    driver's OverflowError would otherwise end the command as a bug (exit 70)."""
+    if value is not None and not INT_COLUMN_MIN <= value <= INT_COLUMN_MAX:
+        from calctl.errors import UsageError
+
+        digits = str(value)
+        raise UsageError(f"{column} {digits[:24]}{'…' if len(digits) > 24 else ''} is out of "
+                         f"range for the audit store (at most {INT_COLUMN_MAX})")
+    return value
+
+
 class Store(ABC):
     """Audit trail: bug reports, patch applications, events, checks, heal runs, fixes."""
 
@@ -123,6 +139,7 @@ class Store(ABC):
                        document: dict[str, Any] | None = None,
                        report_id: str | None = None) -> str:
         report_id = report_id or new_id()
+        line_number = _int_column(line_number, "line_number")
         self.execute(
             "INSERT INTO guardian_bug_reports (report_id, service, error_message, file_path,"
             " line_number, snippet, stack_trace, status, created_at, fingerprint, document)"
@@ -159,6 +176,7 @@ class Store(ABC):
                               line_number: int | None = None, snapshot_id: str | None = None,
                               report_id: str | None = None, source: str = "manual",
                               document: dict[str, Any] | None = None) -> None:
+        line_number = _int_column(line_number, "line_number")
         self.execute(
             "INSERT INTO guardian_patch_applications (patch_id, file_path, line_number,"
             " description, snapshot_id, rolled_back, success, applied_at, source, report_id,"
