@@ -131,16 +131,13 @@ def _read(path: Path, patch_id: str | None = None) -> dict[str, Any]:
                          code="journal-corrupt") from exc
     if not isinstance(data, dict) or data.get("phase") not in PHASES or \
             not isinstance(data.get("phases"), list) or \
-            not all(isinstance(f, str) for f in _list(data.get("files"))):
+            not isinstance(data.get("files", []), list) or \
+            not all(isinstance(f, str) for f in data.get("files", [])):
         raise StateError(f"patch journal {path} is not a calctl journal", code="journal-corrupt")
     if not is_id(data.get("patch_id")) or (patch_id is not None and data["patch_id"] != patch_id):
         raise StateError(f"patch journal {path} names patch {data.get('patch_id')!r}, not the "
                          "id its file name gives", code="journal-corrupt")
     return data
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
 
 
 def scan(state: StateDir) -> tuple[list[dict[str, Any]], list[Untrusted]]:
