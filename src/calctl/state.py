@@ -8,6 +8,11 @@ Layout (created on first need)::
     journal/<id>.json  write-ahead record of a patch in flight
     cache/             parse cache keyed by content hash and parser version
     locks/<name>.lock  one lock per exclusive activity (heal, loop, migrate, patch)
+
+A repository can ship a ``.calctl/`` (see :mod:`calctl.trust`), so nothing in it is
+followed blindly: a symbolic link in place of one of the names above is refused
+rather than written through, and :func:`tracked_by_git` tells the CLI when git
+tracks files in it, for a warning.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import errno
 import fcntl
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +32,10 @@ from pathlib import Path
 from calctl.errors import LockedError, StateError
 
 SUBDIRS = ("snapshots", "journal", "cache", "locks")
+# Everything calctl opens for writing directly under the state directory: a link planted
+# under one of these names (e.g. calctl.db-wal -> ~/.bashrc) would be written through.
+_OWN_NAMES = (*SUBDIRS, "calctl.db", "calctl.db-wal", "calctl.db-shm", "calctl.db-journal",
+              "events.jsonl", ".gitignore")
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,13 @@ class StateDir:
             gitignore = self.path / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("*\n", encoding="utf-8")
+            for name in _OWN_NAMES:
+                if (self.path / name).is_symlink():
+                    raise StateError(
+                        f"{self.path / name} is a symbolic link; calctl does not write through "
+                        "links in its state directory",
+                        hint="Remove the link (a repository may have shipped it); calctl "
+                        "recreates what it needs.", code="state-link")
         except OSError as exc:
             raise StateError(
                 f"cannot create state directory {self.path}: {exc.strerror or exc}",
@@ -114,9 +131,18 @@ def file_lock(path: Path, *, timeout: float = 0.0, purpose: str = "") -> Iterato
     the lock when the holder dies, so a crash never leaves a stale lock behind.
     """
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        # never through a link (a planted locks/patch.lock -> ~/.bashrc would be truncated),
+        # never blocking on a planted FIFO
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     0o644)
     except OSError as exc:
-        raise StateError(f"cannot open lock file {path}: {exc.strerror}") from exc
+        raise StateError(f"cannot open lock file {path}: {exc.strerror}",
+                         hint="Remove it if it is a link or not a plain file; calctl makes a "
+                         "new one.") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StateError(f"lock file {path} is not a regular file",
+                         hint="Remove it; calctl makes a new one.")
     try:
         deadline = time.monotonic() + max(timeout, 0.0)
         delay = 0.02
@@ -153,3 +179,72 @@ def file_lock(path: Path, *, timeout: float = 0.0, purpose: str = "") -> Iterato
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def tracked_by_git(state_dir: Path) -> list[str]:
+    """Files under ``state_dir`` that git tracks (relative to the work tree), or [].
+
+    Anything tracked there came with the repository or will go out with it; calctl
+    does not trust it (see :mod:`calctl.trust`), and the CLI says so. Cheap when
+    nothing is tracked, as almost always: a few ``stat`` calls, then the index is
+    searched for the directory's name without parsing it, and git runs only when
+    the name is there (or the index format or a ``.git`` file needs git to read).
+    """
+    try:
+        state_dir = state_dir.resolve()
+        if not state_dir.is_dir():
+            return []
+    except OSError:
+        return []
+    top = next((d for d in state_dir.parents if (d / ".git").exists()), None)
+    if top is None:
+        return []
+    rel = state_dir.relative_to(top).as_posix()
+    git_dir = _git_dir(top / ".git")
+    if git_dir is not None and not _index_may_name(git_dir / "index", rel):
+        return []
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    try:
+        proc = subprocess.run(["git", "--literal-pathspecs", "ls-files", "-z", "--", rel],
+                              cwd=top, env=env, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if proc.returncode != 0:
+        return []
+    return [p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
+
+
+def _git_dir(dot_git: Path) -> Path | None:
+    """The git directory ``.git`` is or points to (a worktree's or submodule's ``.git`` file
+    says ``gitdir: <path>``); None when it cannot tell."""
+    if dot_git.is_dir():
+        return dot_git
+    try:
+        text = dot_git.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if not text.startswith("gitdir: "):
+        return None
+    return dot_git.parent / text[len("gitdir: "):].strip()
+
+
+def _index_may_name(index: Path, rel: str) -> bool:
+    """False only when the git index certainly lists no path under ``rel``: versions 2 and
+    3 store every path whole, so the bytes ``rel/`` must appear in it."""
+    import mmap
+
+    try:
+        with open(index, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < 12:
+                return False  # no index yet: nothing is tracked
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                if data[:4] != b"DIRC" or data[4:8] not in (b"\0\0\0\2", b"\0\0\0\3"):
+                    return True  # version 4 compresses paths: ask git
+                return data.find((rel + "/").encode()) >= 0
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True

@@ -76,3 +76,10 @@ def cli_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALCTL_")}
     env.pop("DATABASE_URL", None)
     return env
+
+
+def read_record(path: Path) -> Any:
+    """A journal or snapshot manifest calctl wrote: JSON after the seal's header line."""
+    header, _, body = path.read_bytes().partition(b"\n")
+    assert header.startswith(b"calctl-sealed v1 "), header[:40]
+    return json.loads(body)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from patch_helpers import dirs, patch_doc, temp_files, tree, write
+from patch_helpers import dirs, patch_doc, read_record, temp_files, tree, write
 
 PY = sys.executable
 CHECK_ADD = f"{PY} -c 'from app.calc import add; assert add(2, 2) == 4, add(2, 2)'"
@@ -39,8 +39,8 @@ def test_verified_patch_is_kept_and_recorded(calctl: Any, proj: Path) -> None:
               (proj / ".calctl" / "events.jsonl").read_text().splitlines()]
     assert events == ["patch.applied", "patch.verified"]
     assert not list((proj / ".calctl" / "journal").glob("*.json"))
-    manifest = json.loads((proj / ".calctl" / "snapshots" / data["patch_id"] /
-                           "manifest.json").read_text())
+    manifest = read_record(proj / ".calctl" / "snapshots" / data["patch_id"] /
+                           "manifest.json")
     assert manifest["entries"][0]["path"] == "app/calc.py"
     assert len(manifest["entries"][0]["sha256"]) == 64
 

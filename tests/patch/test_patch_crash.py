@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from patch_helpers import calctl_argv, cli_env, dirs, patch_doc, temp_files, tree
+from patch_helpers import calctl_argv, cli_env, dirs, patch_doc, read_record, temp_files, tree
 
 FIX_ADD = {"op": "replace", "path": "app/calc.py", "search": "a - b", "replace": "a + b"}
 FIX_MUL = {"op": "replace", "path": "app/calc.py", "search": "a * b", "replace": "b * a"}
@@ -49,8 +49,8 @@ def _journal_phase(proj: Path) -> str | None:
     if not journals:
         return None
     try:
-        return str(json.loads(journals[0].read_text())["phase"])
-    except (ValueError, OSError):
+        return str(read_record(journals[0])["phase"])
+    except (ValueError, OSError, AssertionError):
         return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -35,6 +36,7 @@ class AppContext:
         if self._store is None:
             from calctl.store import open_store
 
+            warn_if_git_tracks(self.settings().state_dir)
             self._store = open_store(self.settings())
         return self._store
 
@@ -43,6 +45,7 @@ class AppContext:
             from calctl.events.log import EventLog
             from calctl.state import StateDir
 
+            warn_if_git_tracks(self.settings().state_dir)
             state = StateDir(self.settings().state_dir).ensure()
             self._events = EventLog(state.events_path, self.store())
         return self._events
@@ -52,6 +55,30 @@ class AppContext:
             self._events.close()
         if self._store is not None:
             self._store.close()
+
+
+_warned_state: set[Path] = set()
+
+
+def warn_if_git_tracks(state_dir: Path) -> None:
+    """Say once per command, on stderr, when git tracks files in the state directory: they
+    came with (or will leave with) the repository, and calctl does not trust them."""
+    if state_dir in _warned_state:
+        return
+    _warned_state.add(state_dir)
+    from calctl.state import tracked_by_git
+
+    tracked = tracked_by_git(state_dir)
+    if not tracked:
+        return
+    from calctl.output import err_console
+
+    shown = ", ".join(tracked[:3]) + (f" and {len(tracked) - 3} more" if len(tracked) > 3 else "")
+    err_console().print(
+        f"calctl: warning: git tracks {len(tracked)} file(s) in the state directory "
+        f"{state_dir}: {shown}; calctl does not trust files a repository ships (it ignores "
+        "their journals and caches). Stop tracking them: git rm -r --cached -- "
+        f"{state_dir}", markup=False)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -64,13 +64,16 @@ def migrate_settings(ctx: typer.Context, directory: Path | None, *,
 
 def cache_dir(settings: Settings) -> Path | None:
     """The parse cache directory, or None when the state directory cannot be made."""
+    from calctl.cli._context import warn_if_git_tracks
     from calctl.errors import StateError
     from calctl.state import StateDir
 
     try:
-        return StateDir(settings.state_dir).ensure().cache
+        cache = StateDir(settings.state_dir).ensure().cache
     except StateError:
         return None
+    warn_if_git_tracks(settings.state_dir)
+    return cache
 
 
 @app.command("order")

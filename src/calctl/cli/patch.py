@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Apply a patch with snapshot, verification and automatic rollback; "
                   "undo, list and show patches.", no_args_is_help=True)
 
+# recover.UNTRUSTED_NOTE, kept here so that rendering does not import the patch core
+UNTRUSTED_NOTE = "ignored untrusted journal "
 FAILED_STATUSES = ("refused", "rolled_back", "failed")
 STYLES = {"verified": "green", "applied": "green", "already_applied": "cyan",
           "dry_run": "cyan", "refused": "red", "rolled_back": "yellow", "failed": "red"}
@@ -28,6 +30,14 @@ def _trail(context: AppContext) -> Trail:
     from calctl.patch.records import Trail
 
     return Trail(context.store(), context.events())
+
+
+def _warn(messages: list[str]) -> None:
+    if messages:
+        from calctl.output import err_console
+
+        for message in messages:
+            err_console().print(f"calctl: warning: {message}", markup=False)
 
 
 def _read_inputs(sources: list[str]) -> Patch:
@@ -84,6 +94,8 @@ def _render_result(result: PatchResult, *, show_diff: bool) -> None:
         for line in result.verification_output.splitlines():
             console.print(f"    {line}", markup=False)
     for note in result.notes:
+        if note.startswith(UNTRUSTED_NOTE):
+            continue  # a warning, on stderr (see _finish)
         console.print(f"  note: {note}", markup=False, style="dim")
     if show_diff and result.diff:
         console.print(result.diff.rstrip("\n"), markup=False)
@@ -97,6 +109,7 @@ def _finish(ctx: typer.Context, json_: bool, result: PatchResult, *, show_diff: 
         print_json(result)
     else:
         _render_result(result, show_diff=show_diff)
+    _warn([note for note in result.notes if note.startswith(UNTRUSTED_NOTE)])
     if result.status in failing:
         raise typer.Exit(1)
 
@@ -179,7 +192,11 @@ def rollback(
 
 @app.command("recover")
 def recover(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """Finish or undo every patch a crash interrupted (idempotent)."""
+    """Finish or undo every patch a crash interrupted (idempotent).
+
+    Exit 0 when nothing is left in flight; 3 when a journal not sealed with your key
+    (one a repository shipped, or another machine's) was found and left alone.
+    """
     from calctl.output import out_console, print_json
     from calctl.patch.context import PatchEnv
     from calctl.patch.recover import recover as recover_core
@@ -188,13 +205,24 @@ def recover(ctx: typer.Context, json_: JsonOpt = False) -> None:
     result = recover_core(PatchEnv.from_settings(context.settings()), _trail(context))
     if wants_json(ctx, json_):
         print_json(result)
-        return
-    console = out_console()
-    if not result.recovered:
-        console.print("nothing to recover", markup=False)
-    for item in result.recovered:
-        console.print(f"{item.patch_id}: {item.action.replace('_', ' ')} — {item.detail}",
-                      markup=False)
+    else:
+        console = out_console()
+        if not result.recovered and not result.skipped:
+            console.print("nothing to recover", markup=False)
+        for item in result.recovered:
+            console.print(f"{item.patch_id}: {item.action.replace('_', ' ')} — {item.detail}",
+                          markup=False)
+        for skipped in result.skipped:
+            console.print(f"{skipped.path}: skipped, not trusted — {skipped.reason}",
+                          markup=False)
+    if result.skipped:
+        from calctl.errors import ExitCode
+
+        _warn([f"left {len(result.skipped)} untrusted journal(s) alone: "
+               + ", ".join(s.path for s in result.skipped)
+               + "; calctl never acts on a journal it did not seal (remove them once you "
+               "have checked the files they name)"])
+        raise typer.Exit(int(ExitCode.STATE))
 
 
 @app.command("list")

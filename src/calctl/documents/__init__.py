@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         PatchResult,
         PatchSummary,
         RecoveredPatch,
+        SkippedJournal,
         VerifyRun,
     )
     from calctl.documents.report import BugReport, Diagnosis, Finding, Snippet
@@ -51,7 +52,8 @@ _HOMES = {
     "migrate": ("Dependency", "LintReport", "MigrationPlan", "MigrationRun", "MigrationState",
                 "MigrationStatus", "MigrationStep", "PlanFile", "Problem"),
     "patch": ("Edit", "EditOutcome", "Patch", "PatchList", "PatchPhase", "PatchRecord",
-              "PatchRecovery", "PatchResult", "PatchSummary", "RecoveredPatch", "VerifyRun"),
+              "PatchRecovery", "PatchResult", "PatchSummary", "RecoveredPatch", "SkippedJournal",
+              "VerifyRun"),
     "report": ("BugReport", "Diagnosis", "Finding", "Snippet"),
     "event": ("ErrorDocument", "Event"),
 }
@@ -62,7 +64,8 @@ __all__ = [
     "EditOutcome", "ErrorDocument", "Event", "Finding", "LintReport", "MigrationPlan",
     "MigrationRun", "MigrationState", "MigrationStatus", "MigrationStep", "Patch", "PatchList",
     "PatchPhase", "PatchRecord", "PatchRecovery", "PatchResult", "PatchSummary", "PlanFile",
-    "Problem", "Record", "RecoveredPatch", "Snippet", "VerifyRun", "kind_class", "load_document",
+    "Problem", "Record", "RecoveredPatch", "SkippedJournal", "Snippet", "VerifyRun",
+    "kind_class", "load_document",
 ]
 
 

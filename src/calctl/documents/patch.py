@@ -177,9 +177,18 @@ class RecoveredPatch(Record):
 
 
 @dataclass(frozen=True)
+class SkippedJournal(Record):
+    """A journal recovery did not act on: not sealed with this user's key."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class PatchRecovery(Document):
     """What ``patch recover`` did with the journals a crash left behind."""
 
     KIND: ClassVar[str] = "patch-recovery"
 
     recovered: list[RecoveredPatch] = field(default_factory=list)
+    skipped: list[SkippedJournal] = field(default_factory=list)

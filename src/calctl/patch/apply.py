@@ -28,7 +28,7 @@ from calctl.patch.context import PatchEnv, app_database_url, confinement
 from calctl.patch.journal import Journal
 from calctl.patch.parse import expand
 from calctl.patch.records import Trail
-from calctl.patch.recover import recover_locked
+from calctl.patch.recover import UNTRUSTED_NOTE, recover_locked
 from calctl.patch.rollback import undo
 from calctl.patch.validate import Plan, plan_patch
 
@@ -83,6 +83,8 @@ def apply_patch(patch: Patch, settings: Settings, options: ApplyOptions,
         recovered = recover_locked(env, trail)
         notes = [f"recovered interrupted patch {r.patch_id} ({r.action})"
                  for r in recovered.recovered]
+        notes += [f"{UNTRUSTED_NOTE}{s.path}: {s.reason}; left in place"
+                  for s in recovered.skipped]
         patch_id = new_id()
         mark = time.monotonic()
         plan = plan_patch(patch, rules, env.limits)

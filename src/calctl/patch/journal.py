@@ -9,23 +9,38 @@ so after a crash the journal says how far the patch got. A patch that reaches
 a final phase has its record moved to ``snapshots/<id>/journal.json`` (its
 history, for ``patch show``), which keeps ``journal/`` down to the patches
 actually in flight: recovery never has to look at anything else.
+
+Both files are sealed with the user's key (:mod:`calctl.patch.sealed`). One that
+is not — a repository can ship ``.calctl/journal/X.json`` — is :class:`Untrusted`:
+recovery reports it and leaves it where it is, and nothing ever acts on it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from calctl.errors import StateError
-from calctl.ids import now_iso
-from calctl.patch.atomic import TEMP_SUFFIX, remove_durable, write_atomic
+from calctl.ids import is_id, now_iso
+from calctl.patch import sealed
+from calctl.patch.atomic import TEMP_SUFFIX, remove_durable
 from calctl.state import StateDir
 
 PHASES = ("prepared", "writing", "applied", "verifying", "verified", "rolling_back",
           "rolled_back")
 FINAL_NAME = "journal.json"
+PURPOSE = "journal"
+
+
+@dataclass(frozen=True)
+class Untrusted:
+    """A journal calctl will not act on, and why."""
+
+    path: Path
+    reason: str
 
 
 def in_flight_path(state: StateDir, patch_id: str) -> Path:
@@ -53,6 +68,7 @@ class Journal:
 
     @classmethod
     def begin(cls, state: StateDir, patch_id: str, **fields: Any) -> Journal:
+        sealed.require_key()  # refuse before anything is written, not half-way
         record: dict[str, Any] = {"version": 1, "patch_id": patch_id, "phase": "",
                                   "phases": [], **fields}
         journal = cls(state, record)
@@ -91,7 +107,7 @@ class Journal:
     def _write(self, path: Path) -> None:
         data = json.dumps(self.record, indent=2, ensure_ascii=False).encode()
         try:
-            write_atomic(path, data, mode=0o644, tag="journal")
+            sealed.write(path, data, PURPOSE, tag="journal")
         except OSError as exc:
             raise _unwritable(path, exc) from exc
 
@@ -102,30 +118,70 @@ def _unwritable(path: Path, exc: OSError) -> StateError:
                       "`calctl patch recover`.", code="state-unwritable")
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path, patch_id: str | None = None) -> dict[str, Any]:
+    """The record at ``path``; sealed.Unsealed when it is not ours, StateError when ours
+    but unreadable (a sealed record that is malformed is a bug, not an attack)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(sealed.read(path, PURPOSE))
+    except (sealed.Unsealed, FileNotFoundError):
+        raise
     except (OSError, ValueError) as exc:
         raise StateError(f"patch journal {path} is unreadable or corrupt: {exc}",
                          hint="Inspect it; move it away to let `calctl patch recover` go on.",
                          code="journal-corrupt") from exc
-    if not isinstance(data, dict) or "patch_id" not in data or "phase" not in data:
+    if not isinstance(data, dict) or data.get("phase") not in PHASES or \
+            not isinstance(data.get("phases"), list) or \
+            not isinstance(data.get("files", []), list) or \
+            not all(isinstance(f, str) for f in data.get("files", [])):
         raise StateError(f"patch journal {path} is not a calctl journal", code="journal-corrupt")
+    if not is_id(data.get("patch_id")) or (patch_id is not None and data["patch_id"] != patch_id):
+        raise StateError(f"patch journal {path} names patch {data.get('patch_id')!r}, not the "
+                         "id its file name gives", code="journal-corrupt")
     return data
 
 
-def in_flight(state: StateDir) -> list[dict[str, Any]]:
-    """Records of every patch a crash (or a running process) left in ``journal/``."""
+def scan(state: StateDir) -> tuple[list[dict[str, Any]], list[Untrusted]]:
+    """Records of every patch a crash (or a running process) left in ``journal/``, and the
+    journals there that are not sealed with this user's key (never to be acted on)."""
     if not state.journal.is_dir():
-        return []
-    return [_read(p) for p in sorted(state.journal.glob("*.json")) if not p.name.startswith(".")]
+        return [], []
+    records: list[dict[str, Any]] = []
+    untrusted: list[Untrusted] = []
+    for path in sorted(state.journal.glob("*.json")):
+        if path.name.startswith("."):
+            continue
+        stem = path.name.removesuffix(".json")
+        try:
+            if not is_id(stem):
+                raise sealed.Unsealed("its name is not a calctl patch id")
+            records.append(_read(path, stem))
+        except sealed.Unsealed as exc:
+            untrusted.append(Untrusted(path, str(exc)))
+        except FileNotFoundError:  # finished by another process since the listing
+            continue
+    return records, untrusted
+
+
+def in_flight(state: StateDir) -> list[dict[str, Any]]:
+    """Records of every patch in flight that this user's calctl wrote (see :func:`scan`)."""
+    return scan(state)[0]
 
 
 def read(state: StateDir, patch_id: str) -> dict[str, Any] | None:
-    """The record of one patch, in flight or finished."""
+    """The record of one patch, in flight or finished; StateError when it is not sealed
+    with this user's key."""
+    if not is_id(patch_id):
+        return None
     for path in (in_flight_path(state, patch_id), final_path(state, patch_id)):
-        if path.exists():
-            return _read(path)
+        try:
+            return _read(path, patch_id)
+        except FileNotFoundError:
+            continue
+        except sealed.Unsealed as exc:
+            raise StateError(f"patch journal {path} is not trusted: {exc}; calctl does not act "
+                             "on it", hint="Restore the files from git if needed, and remove "
+                             f"{path.parent if path.name == FINAL_NAME else path}.",
+                             code="journal-untrusted") from None
     return None
 
 

@@ -11,19 +11,27 @@ For every journal still in ``journal/``:
 Temp files the interrupted atomic writes left are removed, looking only in
 the directories of the paths the patch touched. Running it twice is harmless:
 a finished journal is no longer in ``journal/``.
+
+A journal not sealed with this user's key (one a repository shipped, or a
+fresh machine finds) is never acted on: it is left in place and listed in
+``PatchRecovery.skipped``; ``patch recover`` then exits 3, ``patch apply`` warns
+and goes on (a planted file must not block every later patch).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from calctl.documents import PatchRecovery, RecoveredPatch
+from calctl.documents import PatchRecovery, RecoveredPatch, SkippedJournal
 from calctl.patch import journal as journal_mod
 from calctl.patch.atomic import remove_temp
 from calctl.patch.context import PatchEnv
 from calctl.patch.journal import Journal
 from calctl.patch.records import Trail
-from calctl.patch.rollback import undo
+from calctl.patch.rollback import journal_files, undo
+
+# How `patch apply` notes a journal it ignored (the CLI shows these as warnings).
+UNTRUSTED_NOTE = "ignored untrusted journal "
 
 
 def recover(env: PatchEnv, trail: Trail) -> PatchRecovery:
@@ -35,16 +43,19 @@ def recover(env: PatchEnv, trail: Trail) -> PatchRecovery:
 
 def recover_locked(env: PatchEnv, trail: Trail) -> PatchRecovery:
     """Recover, for a caller that already holds the patch lock."""
-    records = journal_mod.in_flight(env.state)
+    records, untrusted = journal_mod.scan(env.state)
     journal_mod.clean_temp(env.state, [str(r["patch_id"]) for r in records])
     done = [_recover_one(env, trail, record) for record in records]
-    return PatchRecovery(recovered=done)
+    skipped = [SkippedJournal(str(u.path), u.reason) for u in untrusted]
+    for item in skipped:
+        trail.emit("patch.journal_untrusted", "", {"path": item.path, "reason": item.reason})
+    return PatchRecovery(recovered=done, skipped=skipped)
 
 
 def _recover_one(env: PatchEnv, trail: Trail, record: dict[str, Any]) -> RecoveredPatch:
     patch_id = str(record["patch_id"])
     phase = str(record["phase"])
-    files = [str(f) for f in record.get("files", [])]
+    files = journal_files(env, record)
     for rel in files:
         remove_temp(env.root / rel, patch_id)
     journal = Journal.reopen(env.state, record)

@@ -8,6 +8,8 @@ the difference shown, unless ``force``. The rollback itself is journalled
 
 from __future__ import annotations
 
+from typing import Any
+
 from calctl.documents import PatchResult
 from calctl.errors import StateError, UsageError
 from calctl.patch import journal as journal_mod
@@ -20,13 +22,23 @@ from calctl.patch.records import Trail
 
 def undo(env: PatchEnv, journal: Journal, detail: str) -> list[str]:
     """Restore the snapshot of a journalled patch and mark it rolled back (durably)."""
-    manifest = snapshot.load(env.state, journal.patch_id)
+    manifest = snapshot.load(env.state, journal.patch_id, env.root)
     if journal.phase != "rolling_back":
         journal.advance("rolling_back", detail)
     changed = snapshot.restore(env.state, manifest, env.root, tag=journal.patch_id)
     journal.advance("rolled_back", detail, status="rolled_back")
     journal.finish()
     return changed
+
+
+def journal_files(env: PatchEnv, record: dict[str, Any]) -> list[str]:
+    """The paths a journal says its patch touches, each confined like a patch's own
+    (StateError before anything is touched when one is not)."""
+    from calctl.patch.paths import Confinement
+
+    rules = Confinement(env.root, env.state.path)
+    where = f"patch journal of {record.get('patch_id')}"
+    return [snapshot.confine_path(rules, rel, where) for rel in record.get("files") or []]
 
 
 def resolve_id(env: PatchEnv, trail: Trail, given: str) -> str:
@@ -68,12 +80,12 @@ def rollback_patch(env: PatchEnv, given_id: str, *, trail: Trail, force: bool = 
                              hint="A refused or already-applied patch never changed a file.",
                              code="no-snapshot")
         description = str(record.get("description", ""))
-        files = list(record.get("files", []))
+        files = journal_files(env, record)
         if record.get("status") == "rolled_back" or record.get("phase") == "rolled_back":
             return PatchResult(patch_id=patch_id, status="rolled_back", snapshot_id=patch_id,
                                files=files, description=description,
                                notes=["already rolled back; nothing to do"])
-        manifest = snapshot.load(env.state, patch_id)
+        manifest = snapshot.load(env.state, patch_id, env.root)
         drift, diffs = _drift(env, manifest)
         if drift and not force:
             reasons = [f"{path}: changed since the patch was applied" for path in drift]

@@ -5,6 +5,12 @@ and ``manifest.json``: for each path whether it existed, its sha256 and mode
 before and after the patch, plus the directories the patch had to create.
 The manifest is written (atomically) before any project file is touched, so a
 rollback or a crash recovery always has what it needs.
+
+A manifest says what a restore writes and deletes, so it is trusted only when
+sealed with the user's key, and even then (a bug, a same-user mistake) every path
+in it is confined like a patch's own paths before anything is touched, blob names
+must be ones :func:`take` makes, and a restored mode keeps only the bits a patch
+may set (:data:`RESTORABLE_BITS`).
 """
 
 from __future__ import annotations
@@ -13,18 +19,33 @@ import contextlib
 import hashlib
 import json
 import os
+import posixpath
+import re
 import stat
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from calctl.errors import StateError
-from calctl.ids import now_iso
+from calctl.ids import is_id, now_iso
+from calctl.patch import sealed
 from calctl.patch.atomic import fsync_dir, make_dirs, remove_durable, write_atomic
+from calctl.patch.paths import Confinement, PathRefused
 from calctl.patch.validate import FileChange, FileState
 from calctl.state import StateDir
 
 MANIFEST = "manifest.json"
+PURPOSE = "manifest"
+# What a restore may give a file: rwx for the owner, r-x for others. Never setuid,
+# setgid or sticky, never writable by group or others, whatever a record says.
+RESTORABLE_BITS = 0o755
+_BLOB = re.compile(r"[0-9]{1,9}(\.after)?")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def restorable(mode: int | None) -> int:
+    """The permission bits a restore gives a file recorded with ``mode``."""
+    return (0o644 if mode is None else mode) & RESTORABLE_BITS
 
 
 def sha256(data: bytes) -> str:
@@ -107,7 +128,7 @@ def take(state: StateDir, patch_id: str, root: Path, changes: list[FileChange]) 
         fsync_dir(files)
         manifest = Manifest(patch_id, now_iso(), entries, planned_dirs(root, changes))
         data = json.dumps(asdict(manifest), indent=2).encode()
-        write_atomic(directory / MANIFEST, data, mode=0o644, tag="manifest")
+        sealed.write(directory / MANIFEST, data, PURPOSE, tag="manifest")
     except OSError as exc:
         raise StateError(f"cannot write snapshot {directory}: {exc.strerror or exc}",
                          hint="Free some space or fix the state directory's permissions.",
@@ -136,23 +157,96 @@ def after(state: StateDir, manifest: Manifest, entry: SnapshotEntry) -> FileStat
         data = (snapshot_dir(state, manifest.patch_id) / "files" / entry.after_blob).read_bytes()
     except OSError:
         return None
-    return FileState(True, data, entry.after_mode if entry.after_mode is not None else 0o644)
+    return FileState(True, data, restorable(entry.after_mode))
 
 
-def load(state: StateDir, patch_id: str) -> Manifest:
-    path = snapshot_dir(state, patch_id) / MANIFEST
+def load(state: StateDir, patch_id: str, root: Path) -> Manifest:
+    """The manifest of ``patch_id``: sealed with this user's key, well-formed, every path
+    confined to ``root`` (see :func:`confine`); StateError otherwise."""
+    directory = snapshot_dir(state, patch_id)
+    path = directory / MANIFEST
+    if not is_id(patch_id):
+        raise StateError(f"{patch_id!r} is not a calctl patch id; no snapshot is read for it",
+                         code="snapshot-corrupt")
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-        entries = [SnapshotEntry(**e) for e in data["entries"]]
-        return Manifest(data["patch_id"], data["created_at"], entries,
-                        list(data.get("created_dirs", [])))
+        raw = sealed.read(path, PURPOSE)
     except FileNotFoundError:
         raise StateError(f"snapshot of patch {patch_id} is missing ({path})",
                          hint="The snapshot was deleted; the patch cannot be undone by calctl.",
                          code="snapshot-missing") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StateError(f"snapshot manifest {path} is unreadable or corrupt: {exc}",
+    except sealed.Unsealed as exc:
+        raise StateError(f"snapshot manifest {path} is not trusted: {exc}; nothing was "
+                         "restored", hint=f"Restore the files from git if needed, and remove "
+                         f"{directory}.", code="snapshot-untrusted") from None
+    except OSError as exc:
+        raise StateError(f"snapshot manifest {path} is unreadable: {exc.strerror or exc}",
                          code="snapshot-corrupt") from exc
+    try:
+        data: Any = json.loads(raw)
+        entries = [_entry(e) for e in data["entries"]]
+        dirs = data.get("created_dirs", [])
+        if data["patch_id"] != patch_id or not isinstance(data["created_at"], str) or \
+                not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
+            raise ValueError("patch_id, created_at or created_dirs is wrong")
+        manifest = Manifest(patch_id, data["created_at"], entries, list(dirs))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StateError(f"snapshot manifest {path} is corrupt: {exc}",
+                         code="snapshot-corrupt") from exc
+    confine(state, manifest, root)
+    return manifest
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "path": (str,), "existed": (bool,), "after_exists": (bool,),
+    "sha256": (str, type(None)), "after_sha256": (str, type(None)),
+    "mode": (int, type(None)), "after_mode": (int, type(None)),
+    "blob": (str, type(None)), "after_blob": (str, type(None)),
+}
+
+
+def _entry(raw: Any) -> SnapshotEntry:
+    """One manifest entry, each field of the type :func:`take` writes."""
+    if not isinstance(raw, dict) or set(raw) - {f.name for f in fields(SnapshotEntry)}:
+        raise ValueError(f"entry {raw!r:.80} has unknown fields")
+    for name, types in _TYPES.items():
+        value = raw.get(name)
+        if not isinstance(value, types) or (bool in types) != isinstance(value, bool):
+            raise ValueError(f"entry field {name} is {value!r:.80}")
+    for name in ("blob", "after_blob"):
+        if raw.get(name) is not None and not _BLOB.fullmatch(raw[name]):
+            raise ValueError(f"entry field {name} {raw[name]!r:.80} is not a snapshot file name")
+    for name in ("sha256", "after_sha256"):
+        if raw.get(name) is not None and not _SHA256.fullmatch(raw[name]):
+            raise ValueError(f"entry field {name} is not a sha256")
+    if raw["existed"] and (raw["blob"] is None or raw["sha256"] is None):
+        raise ValueError(f"entry {raw['path']!r:.80} existed but has no snapshot file")
+    return SnapshotEntry(**raw)
+
+
+def confine(state: StateDir, manifest: Manifest, root: Path) -> None:
+    """StateError unless every path of ``manifest`` is one a patch could have touched:
+    relative, canonical (no ``.`` or ``..``), no symbolic link leading out of ``root``,
+    nothing under ``.git/`` or the state directory."""
+    rules = Confinement(root, state.path)
+    where = f"snapshot manifest of patch {manifest.patch_id}"
+    for rel in [*manifest.files, *manifest.created_dirs]:
+        confine_path(rules, rel, where)
+
+
+def confine_path(rules: Confinement, rel: Any, where: str) -> str:
+    """``rel`` when a patch could have written it; StateError naming ``where`` otherwise."""
+    try:
+        if not isinstance(rel, str):
+            raise PathRefused(f"{rel!r:.80} is not a path")
+        parts = rel.split("/")
+        if posixpath.normpath(rel) != rel or "." in parts or ".." in parts:
+            raise PathRefused(f"{rel}: not a plain relative path (., .. or //)")
+        rules.resolve(rel)
+    except PathRefused as exc:
+        raise StateError(f"{where}: {exc}; nothing was restored or removed",
+                         hint="calctl never records such a path; remove the record if you did "
+                         "not make it.", code="snapshot-unsafe") from None
+    return rel
 
 
 def original(state: StateDir, manifest: Manifest, entry: SnapshotEntry) -> FileState:
@@ -169,7 +263,7 @@ def original(state: StateDir, manifest: Manifest, entry: SnapshotEntry) -> FileS
         raise StateError(f"snapshot file {path} does not match its sha256 in the manifest",
                          hint="The snapshot was altered; restore the file by hand or from git.",
                          code="snapshot-corrupt")
-    return FileState(True, data, entry.mode if entry.mode is not None else 0o644)
+    return FileState(True, data, restorable(entry.mode))
 
 
 def current(root: Path, rel: str) -> FileState:
@@ -215,6 +309,15 @@ def _keep_displaced(state: StateDir, manifest: Manifest, n: int, entry: Snapshot
     return True
 
 
+def _as_recorded(now: FileState, entry: SnapshotEntry) -> bool:
+    """Whether a path holds its original: the content, and the recorded mode or the one a
+    restore gives it (a file left as it was is not rewritten only to drop bits)."""
+    if not entry.existed:
+        return not now.exists
+    return matches(now, True, entry.sha256, None) and \
+        now.mode in (entry.mode, restorable(entry.mode))
+
+
 def restore(state: StateDir, manifest: Manifest, root: Path, tag: str) -> list[str]:
     """Bring every touched path back to its original bytes and mode; idempotent.
 
@@ -224,13 +327,14 @@ def restore(state: StateDir, manifest: Manifest, root: Path, tag: str) -> list[s
     afterwards (it never should).
     """
     changed: list[str] = []
+    confine(state, manifest, root)  # every path, before anything is touched
     originals = {e.path: original(state, manifest, e) for e in manifest.entries}
     try:
         for n, entry in enumerate(manifest.entries):
             now = current(root, entry.path)
             _keep_displaced(state, manifest, n, entry, now)
             before = originals[entry.path]
-            if before.exists and not matches(now, True, entry.sha256, entry.mode):
+            if before.exists and not _as_recorded(now, entry):
                 target = root / entry.path
                 if not target.parent.exists():
                     make_dirs(target.parent, root)
@@ -249,7 +353,7 @@ def restore(state: StateDir, manifest: Manifest, root: Path, tag: str) -> list[s
                          hint="Fix the problem and run `calctl patch recover`.",
                          code="restore-failed") from exc
     for entry in manifest.entries:
-        if not matches(current(root, entry.path), entry.existed, entry.sha256, entry.mode):
+        if not _as_recorded(current(root, entry.path), entry):
             raise StateError(f"{entry.path} still differs from its snapshot after restoring "
                              f"patch {manifest.patch_id}", code="restore-failed")
     return changed
