@@ -24,6 +24,7 @@ from calctl.patch.context import PatchEnv
 from calctl.patch.journal import Journal
 from calctl.patch.records import Trail
 from calctl.patch.rollback import undo
+from calctl.patch.verify import reap_leftovers
 
 
 def recover(env: PatchEnv, trail: Trail) -> PatchRecovery:
@@ -35,6 +36,7 @@ def recover(env: PatchEnv, trail: Trail) -> PatchRecovery:
 
 def recover_locked(env: PatchEnv, trail: Trail) -> PatchRecovery:
     """Recover, for a caller that already holds the patch lock."""
+    reap_leftovers(env.state)  # a dead run's verification must not outlive it
     records = journal_mod.in_flight(env.state)
     journal_mod.clean_temp(env.state, [str(r["patch_id"]) for r in records])
     done = [_recover_one(env, trail, record) for record in records]
