@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -126,7 +127,11 @@ def _owner(pid: int) -> int | None:
         return None
 
 
-def _descendants(procs: Mapping[int, Proc], roots: set[int]) -> set[int]:
+def _descendants(procs: Mapping[int, Proc], roots: AbstractSet[int],
+                 allowed: Callable[[Proc], bool]) -> set[int]:
+    """``roots`` and their descendants, walking only through ``allowed`` processes: a
+    process that may not be signalled is neither picked nor descended from (pid 1 is
+    everyone's ancestor)."""
     children: dict[int, list[int]] = {}
     for proc in procs.values():
         children.setdefault(proc.ppid, []).append(proc.pid)
@@ -134,10 +139,10 @@ def _descendants(procs: Mapping[int, Proc], roots: set[int]) -> set[int]:
     todo = [r for r in roots if r in procs]
     while todo:
         pid = todo.pop()
-        if pid in found:
+        if pid in found or not allowed(procs[pid]):
             continue
         found.add(pid)
-        todo.extend(children.get(pid, ()))
+        todo.extend(c for c in children.get(pid, ()) if c in procs)
     return found
 
 
@@ -415,23 +420,29 @@ def end_tracked(tracked: Tracked) -> int:
         group = Cgroup.trusted(tracked.cgroup)
         if group is not None:
             ended += group.kill()
+    exact = set(tracked.seen) | ({tracked.leader} if tracked.leader else set())
+    if not exact:
+        return ended
+    # nothing the command started can be older than the command itself
+    floor = tracked.leader[1] if tracked.leader else min(start for _, start in exact)
     uid = os.geteuid()
     protected = ancestors()
-    exact = set(tracked.seen) | ({tracked.leader} if tracked.leader else set())
     session = tracked.leader
     if session is not None:
         holder = read_proc(session[0])
         if holder is not None and holder.start != session[1]:
             session = None  # the id now belongs to a newer process: do not trust it
 
+    def allowed(p: Proc) -> bool:
+        return (p.pid > 1 and p.pid not in protected and p.start >= floor
+                and _owner(p.pid) == uid)
+
     def select(procs: dict[int, Proc], stopped: set[int]) -> set[int]:
         roots = {p.pid for p in procs.values() if (p.pid, p.start) in exact}
         if session is not None:
             roots |= {p.pid for p in procs.values()
                       if session[0] in (p.sid, p.pgid) and p.start >= session[1]}
-        picked = _descendants(procs, roots | stopped)
-        return {pid for pid in picked
-                if pid > 1 and pid not in protected and _owner(pid) == uid}
+        return _descendants(procs, roots | stopped, allowed)
 
     return ended + _end(select)
 
@@ -548,20 +559,26 @@ def _wait(proc: subprocess.Popen[bytes], tracked: Tracked, deadline: float,
                     on_track(tracked)
 
 
-def _tree(procs: Mapping[int, Proc], tracked: Tracked) -> set[int]:
+def _tree(procs: Mapping[int, Proc], tracked: Tracked,
+          extra: AbstractSet[int] = frozenset()) -> set[int]:
     """The command's processes now: its descendants, and orphans reparented to us
     (we are their subreaper) that started no earlier than the command."""
     if tracked.leader is None:
         return set()
     lead, first = tracked.leader
+    protected = ancestors()
     me = os.getpid()
     holder = procs.get(lead)
     session = holder is None or holder.start == first  # else the id was reused since
+
+    def allowed(p: Proc) -> bool:
+        return p.pid > 1 and p.start >= first and (p.pid == lead or p.pid not in protected)
+
     roots = {
         p.pid for p in procs.values()
         if (p.ppid == me and p.start >= first) or (p.pid, p.start) in tracked.seen
         or (session and lead in (p.sid, p.pgid) and p.start >= first)}
-    return _descendants(procs, roots) - {me}
+    return _descendants(procs, roots | extra, allowed)
 
 
 def _end_run(proc: subprocess.Popen[bytes], tracked: Tracked, cgroup: Cgroup | None) -> int:
@@ -574,11 +591,8 @@ def _end_run(proc: subprocess.Popen[bytes], tracked: Tracked, cgroup: Cgroup | N
     if cgroup is not None:
         ended += cgroup.kill()
     if LINUX:
-        protected = ancestors() - {proc.pid}
-
         def select(procs: dict[int, Proc], stopped: set[int]) -> set[int]:
-            picked = _tree(procs, tracked) | _descendants(procs, stopped)
-            return {pid for pid in picked if pid > 1 and pid not in protected}
+            return _tree(procs, tracked, stopped)
 
         def reap(pid: int) -> None:
             if pid != proc.pid:
