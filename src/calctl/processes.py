@@ -584,10 +584,12 @@ def _tree(procs: Mapping[int, Proc], tracked: Tracked,
 def _end_run(proc: subprocess.Popen[bytes], tracked: Tracked, cgroup: Cgroup | None) -> int:
     """Kill whatever the command started that is still running, and reap it."""
     ended = 0
-    if proc.poll() is None:
+    if proc.poll() is None or not LINUX:
+        # without /proc the process group is all calctl can name; its id stays the
+        # leader's pid while any member lives
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        ended += 1
+            ended += 1
     if cgroup is not None:
         ended += cgroup.kill()
     if LINUX:

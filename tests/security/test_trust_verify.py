@@ -271,3 +271,16 @@ def test_verify_naming_calctl_works_without_calctl_on_path(calctl: Any, proj: Pa
     run = result.json()["verification"][0]
     assert (result.json()["status"], run["returncode"]) == ("verified", 0)
     assert run["command"] == "calctl --version"
+
+
+def test_verify_naming_calctl_runs_the_installed_one_not_the_repository_s(
+        calctl: Any, proj: Path, tmp_path: Path) -> None:
+    pwned = tmp_path / "pwned"
+    fake = proj / "calctl"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(f"open({str(pwned)!r}, 'w').write('ran')\n")
+    result = apply(calctl, proj, "--verify", "calctl --version", env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.json()["status"] == "verified"
+    assert not pwned.exists()

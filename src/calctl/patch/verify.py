@@ -52,9 +52,10 @@ def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
 
 def resolve(argv: list[str]) -> list[str]:
     """A leading ``calctl`` means this installation, whether or not it is on PATH
-    (an unactivated venv, CI running ``.venv/bin/pytest``)."""
+    (an unactivated venv, CI running ``.venv/bin/pytest``). ``-P``: the command runs in
+    the project root, and a ``calctl/`` the repository ships must not be imported instead."""
     if argv and argv[0] == "calctl":
-        return [sys.executable, "-m", "calctl", *argv[1:]]
+        return [sys.executable, "-P", "-m", "calctl", *argv[1:]]
     return argv
 
 
@@ -151,6 +152,9 @@ def reap_leftovers(state: StateDir) -> int:
         return 0
     ended = 0
     for name in names:
+        if name.startswith(".verify-") and name.endswith(".tmp"):
+            with contextlib.suppress(OSError):  # a record half-written when calctl died
+                (state.locks / name).unlink()
         if not PROCS_NAME.fullmatch(name):
             continue
         path = state.locks / name
