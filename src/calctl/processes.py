@@ -409,12 +409,12 @@ def end_tracked(tracked: Tracked) -> int:
     """End what a dead calctl's command left running; how many processes were ended.
 
     The record is state read back, so it only ever narrows what is signalled:
-    a process is ended only when it is alive now, belongs to this user, is not
-    pid 1, this process or one of its ancestors, and either matches a recorded
-    (pid, start time) exactly, or descends (by parent link) from one that does,
-    or sits in the command's recorded session or process group and started no
-    earlier than the command (and only while that session id has not been
-    reused by a newer leader). A record from another boot, or whose owner is
+    a process is ended only when it is alive now, belongs to this user, started
+    no earlier than the command, is not pid 1, this process or one of its
+    ancestors, and either matches a recorded (pid, start time) exactly, or sits
+    in the command's recorded session or process group (only while that id has
+    not been reused by a newer leader), or descends from such a process through
+    processes that pass the same checks. A record from another boot, or whose owner is
     still running, ends nothing. A recorded cgroup is killed whole (it was made
     by calctl for this command alone).
     """
