@@ -154,7 +154,8 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
 
     journal.advance("verifying")
     mark = time.monotonic()
-    runs = verify.run_all(commands, cwd=env.root, timeout=timeout, env=options.verify_env)
+    runs = verify.run_all(commands, cwd=env.root, timeout=timeout, env=options.verify_env,
+                          state=env.state, patch_id=patch_id)
     timings["verify"] = _since(mark)
     output = _output(runs)
     failed = next((r for r in runs if not verify.passed(r)), None)

@@ -29,6 +29,7 @@ from calctl.patch.context import PatchEnv
 from calctl.patch.journal import Journal
 from calctl.patch.records import Trail
 from calctl.patch.rollback import journal_files, undo
+from calctl.patch.verify import reap_leftovers
 
 # How `patch apply` notes a journal it ignored (the CLI shows these as warnings).
 UNTRUSTED_NOTE = "ignored untrusted journal "
@@ -43,6 +44,7 @@ def recover(env: PatchEnv, trail: Trail) -> PatchRecovery:
 
 def recover_locked(env: PatchEnv, trail: Trail) -> PatchRecovery:
     """Recover, for a caller that already holds the patch lock."""
+    reap_leftovers(env.state)  # a dead run's verification must not outlive it
     records, untrusted = journal_mod.scan(env.state)
     journal_mod.clean_temp(env.state, [str(r["patch_id"]) for r in records])
     done = [_recover_one(env, trail, record) for record in records]
