@@ -7,7 +7,6 @@ channel ``calctl_events``.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,17 +47,21 @@ def describe_target(url: str) -> str:
     except Exception:
         return "<unparseable database URL>"
     host = str(info.get("host") or "localhost")
+    if "@" in host:
+        # a raw "@" in the password: libpq took the rest of it for the host
+        host = host.rsplit("@", 1)[1]
     port = str(info.get("port") or "5432")
     db = str(info.get("dbname") or info.get("user") or "")
     return f"{host}:{port}/{db}"
 
 
 def connection_error(url: str, exc: Exception) -> ExternalError:
-    from calctl.config import mask_dsn
+    from calctl.redact import mask_secrets
 
-    detail = mask_dsn(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-    # libpq quotes the password back in some messages; never let it through.
-    detail = re.sub(r"password=\S+", "password=***", detail)
+    # libpq quotes the password back in some messages (and the part of one after a raw
+    # "@" as the host); never let it through.
+    detail = mask_secrets(
+        str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, url)
     return ExternalError(
         f"cannot connect to PostgreSQL at {describe_target(url)}: {detail}",
         hint="Check that the server runs and the URL (user, host, port, database) is right; "
