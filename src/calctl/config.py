@@ -613,6 +613,13 @@ BOUNDS: dict[str, tuple[float, float, bool]] = {
 }
 
 
+def check_range(key: str, value: float | None, where: str) -> None:
+    """Refuse a command-line value of a numeric setting outside :data:`BOUNDS` (exit 2);
+    ``where`` names it (``"--verify-timeout"``)."""
+    if value is not None:
+        _bounded(key, value, where)
+
+
 def _bounded(key: str, value: Any, where: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value

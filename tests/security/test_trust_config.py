@@ -357,3 +357,34 @@ def test_out_of_range_from_environment_is_refused(calctl, tmp_path: Path) -> Non
     assert "environment variable CALCTL_PATCH_VERIFY_TIMEOUT" in result.stderr
     ok = calctl("config", "check", cwd=tmp_path, env={"CALCTL_MIGRATE_LOCK_TIMEOUT": "0"})
     assert ok.returncode == 0, ok.stderr  # 0 = try the lock once, do not wait
+
+
+def test_out_of_range_flags_are_refused_before_anything_runs(calctl, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "app.txt").write_text("hello\n")
+    (tmp_path / "patch.json").write_text(json.dumps(PATCH))
+    marker = tmp_path / "ran"
+    for flag, value in (("--verify-timeout", "-3"), ("--verify-timeout", "0"),
+                        ("--lock-timeout", "nan")):
+        result = calctl("patch", "apply", "--json", flag, value, "--verify", f"touch {marker}",
+                        "patch.json", cwd=tmp_path)
+        assert result.returncode == ExitCode.USAGE, result.stdout
+        assert result.json()["code"] == "config-range" and flag in result.json()["message"]
+    assert not marker.exists() and (tmp_path / "app.txt").read_text() == "hello\n"
+    migrate = calctl("migrate", "apply", "--lock-timeout", "-5", "--database-url",
+                     "postgresql://nobody@127.0.0.1:1/db", cwd=tmp_path)
+    assert migrate.returncode == ExitCode.USAGE  # refused before connecting (that is exit 4)
+    assert "--lock-timeout: setting migrate.lock_timeout must be at least 0" in migrate.stderr
+
+
+def test_config_check_reports_trust(calctl, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    config = tmp_path / "calctl.toml"
+    config.write_text('[migrate]\ndir = "db"\n')
+    config.chmod(0o644)
+    assert calctl("config", "check", "--json", cwd=tmp_path).json()["trusted"] is True
+    config.chmod(0o664)
+    doc = calctl("config", "check", "--json", cwd=tmp_path).json()
+    assert doc["trusted"] is False and "mode 664" in doc["untrusted_reason"]
+    vouched = calctl("--trust-config", "config", "check", "--json", cwd=tmp_path)
+    assert vouched.json()["trusted"] is True and "warning" not in vouched.stderr

@@ -136,9 +136,12 @@ def apply(
     Exit 0 verified/applied/already applied, 1 refused or rolled back, 2 bad input,
     3 locked by another patch.
     """
+    from calctl.config import check_range
     from calctl.patch.apply import ApplyOptions, apply_patch
     from calctl.patch.records import Trail
 
+    check_range("patch.verify_timeout", verify_timeout, "--verify-timeout")
+    check_range("patch.lock_timeout", lock_timeout, "--lock-timeout")
     context = app_context(ctx)
     patch = _read_inputs(list(patches or []))
     settings = context.settings()
