@@ -17,17 +17,30 @@ import re
 
 MASK = "***"
 
-# scheme://userinfo@ — greedy up to the last "@" before whitespace, "?" or "#".
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>[^\s?#]*)@", re.I)
+# scheme://userinfo@ — greedy: up to the last "@" of the whitespace-delimited token.
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>\S*)@", re.I)
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
+# "host:8000/path?to=ops@example.com": a port and a path, not a password
+_PORT_AND_PATH = re.compile(r"\d+[/?#]")
+
+
+def _split_userinfo(userinfo: str) -> tuple[str, str] | None:
+    """(user, password) when ``userinfo`` is one; None when the "@" belongs to a path
+    or query (``https://h/x?to=a@b``) or there is no password."""
+    if ":" not in userinfo:
+        return None
+    user, password = userinfo.split(":", 1)
+    if any(c in user for c in "/?#") or _PORT_AND_PATH.match(password):
+        return None
+    return user, password
 
 
 def _mask_userinfo(match: re.Match[str]) -> str:
-    userinfo = match.group("userinfo")
-    if ":" not in userinfo:
-        return match.group(0)  # a user name alone is no secret
-    user = userinfo.split(":", 1)[0]
-    return f"{match.group('scheme')}{user}:{MASK}@"
+    parts = _split_userinfo(match.group("userinfo"))
+    if parts is None:
+        # not a user part; a URL further on in it may still have one
+        return match.group("scheme") + mask_dsn(match.group("userinfo")) + "@"
+    return f"{match.group('scheme')}{parts[0]}:{MASK}@"
 
 
 def mask_dsn(text: str) -> str:
@@ -49,29 +62,52 @@ def url_passwords(url: str) -> list[str]:
     """The passwords of the URLs in ``url`` (to mask wherever a driver repeats them)."""
     found: list[str] = []
     for match in _URL_USERINFO.finditer(url):
-        userinfo = match.group("userinfo")
-        if ":" in userinfo:
-            password = userinfo.split(":", 1)[1]
-            if password:
-                found.append(password)
+        parts = _split_userinfo(match.group("userinfo"))
+        if parts is not None and parts[1]:
+            found.append(parts[1])
     for match in _KV_PASSWORD.finditer(url):
         found.append(match.group(2).strip("'"))
     return found
 
 
+def _pieces(password: str) -> list[str]:
+    """The password, and the pieces of it a URL parser may have cut off at a
+    separator and shown as a host, port, database or query (longest first)."""
+    pieces = {password}
+    for index, char in enumerate(password):
+        if char in "@/?#:&=":
+            pieces.add(password[index + 1:])
+            pieces.add(password[:index])
+    pieces.update(re.split(r"[@/?#:&=]", password))
+    return sorted((p for p in pieces if p), key=len, reverse=True)
+
+
 def mask_secrets(text: str, *urls: str | None) -> str:
     """:func:`mask_dsn`, and also every piece of the passwords of ``urls`` that
-    ``text`` repeats — whole, or the part after its first ``@`` that libpq took for
-    the host (``failed to resolve host 'ssPW@127.0.0.1'``)."""
+    ``text`` repeats — whole, or the part after a raw ``@`` that libpq took for the
+    host (``failed to resolve host 'ssPW@127.0.0.1'``)."""
     text = mask_dsn(text)
     for url in urls:
-        if not url:
-            continue
-        for password in url_passwords(url):
-            if len(password) >= 4:  # shorter ones would mask ordinary words too
-                text = text.replace(password, MASK)
-            if "@" in password:
-                # libpq read "p" as the password and "ssPW@host" as the host
-                tail = password.split("@", 1)[1]
-                text = text.replace(tail + "@", MASK + "@")
+        for password in url_passwords(url or ""):
+            for piece in _pieces(password):
+                if len(piece) >= 3:
+                    text = text.replace(piece, MASK)
+                else:  # short: only where it stands as a value a parser echoed back
+                    for quoted in (f"'{piece}'", f'"{piece}"', f"'{piece}@", f'"{piece}@'):
+                        text = text.replace(quoted, quoted.replace(piece, MASK))
     return text
+
+
+def normalized_url(url: str) -> str:
+    """``url`` with the user part of a URL percent-encoded as :func:`mask_dsn` reads it
+    (up to the last "@"), so libpq does not take the rest of a password for the host."""
+    from urllib.parse import quote
+
+    def encode(match: re.Match[str]) -> str:
+        parts = _split_userinfo(match.group("userinfo"))
+        if parts is None:
+            return match.group(0)
+        return (f"{match.group('scheme')}{quote(parts[0], safe='%')}:"
+                f"{quote(parts[1], safe='%')}@")
+
+    return _URL_USERINFO.sub(encode, url, count=1) if "://" in url else url

@@ -388,3 +388,35 @@ def test_config_check_reports_trust(calctl, tmp_path: Path) -> None:
     assert doc["trusted"] is False and "mode 664" in doc["untrusted_reason"]
     vouched = calctl("--trust-config", "config", "check", "--json", cwd=tmp_path)
     assert vouched.json()["trusted"] is True and "warning" not in vouched.stderr
+
+
+@pytest.mark.parametrize("password", ["p@ssPWX", "p@ss:PWX", "p@ss/PWX", "pa/PWX",
+                                      "p@ss?PWX", "PWX:x", "a@b@PWX"])
+def test_awkward_passwords_are_masked_in_errors_and_config_show(calctl, tmp_path: Path,
+                                                                 password: str) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001_a.sql").write_text("create table a (id int);\n")
+    url = f"postgresql://u:{password}@127.0.0.1:1/db"
+    failed = calctl("migrate", "status", "--json", "--database-url", url, cwd=tmp_path)
+    assert failed.returncode == ExitCode.EXTERNAL, failed.stderr
+    assert "127.0.0.1:1/db" in failed.stdout  # the target, named without the password
+    shown = calctl("--database-url", url, "config", "show", "--json", cwd=tmp_path)
+    assert shown.json()["settings"]["database_url"]["value"] == \
+        "postgresql://u:***@127.0.0.1:1/db"
+    for text in (failed.stdout, failed.stderr, shown.stdout, shown.stderr):
+        assert "PWX" not in text and "'ss'" not in text, text
+
+
+def test_urls_without_a_password_are_no_secret(calctl, tmp_path: Path) -> None:
+    """An "@" in a path or query, or a user name alone, is not refused nor masked."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "calctl.toml").write_text(
+        'database_url = "postgresql://calctl@db.example/calctl"\n'
+        '[guard]\nchecks = [{name = "api", type = "http", '
+        'url = "http://127.0.0.1:8000/health?notify=ops@example.com"}]\n')
+    shown = calctl("config", "show", "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    settings = shown.json()["settings"]
+    assert settings["database_url"]["value"] == "postgresql://calctl@db.example/calctl"
+    assert settings["guard.checks"]["value"][0]["url"].endswith("?notify=ops@example.com")

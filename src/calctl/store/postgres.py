@@ -42,17 +42,17 @@ def describe_target(url: str) -> str:
     """``host:port/dbname`` of a libpq URL or key=value string, without the password."""
     from psycopg.conninfo import conninfo_to_dict
 
+    from calctl.redact import mask_secrets, normalized_url
+
     try:
-        info = conninfo_to_dict(url)
+        # a raw "@", "/" or "?" in the password must not make the rest of it the host
+        info = conninfo_to_dict(normalized_url(url))
     except Exception:
         return "<unparseable database URL>"
     host = str(info.get("host") or "localhost")
-    if "@" in host:
-        # a raw "@" in the password: libpq took the rest of it for the host
-        host = host.rsplit("@", 1)[1]
     port = str(info.get("port") or "5432")
     db = str(info.get("dbname") or info.get("user") or "")
-    return f"{host}:{port}/{db}"
+    return mask_secrets(f"{host}:{port}/{db}", url)
 
 
 def connection_error(url: str, exc: Exception) -> ExternalError:
