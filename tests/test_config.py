@@ -102,11 +102,21 @@ def test_literal_secret_is_refused(tmp_path: Path, text: str) -> None:
     assert "hunter2" not in info.value.message
 
 
-def test_world_writable_config_is_refused(tmp_path: Path) -> None:
+def test_world_writable_config_is_read_but_untrusted(tmp_path: Path) -> None:
     path = write(tmp_path / "calctl.toml", '[migrate]\ndir = "db"\n')
     path.chmod(0o666)
-    with pytest.raises(ConfigError, match="writable by group or others"):
-        Settings.resolve(cwd=tmp_path, env={})
+    settings = Settings.resolve(cwd=tmp_path, env={})
+    assert settings.migrate.dir == "db"
+    assert "writable by group or others (mode 666)" in settings.config_untrusted
+    with pytest.raises(ConfigError, match="writable by group or others") as info:
+        settings.require_trusted_config("run its commands")
+    assert info.value.code == "config-untrusted" and "--trust-config" in info.value.hint
+    Settings.resolve(cwd=tmp_path, env={"CALCTL_TRUST_CONFIG": "1"}).require_trusted_config(
+        "run its commands")
+    Settings.resolve({"trust_config": True}, cwd=tmp_path, env={}).require_trusted_config(
+        "run its commands")
+    path.chmod(0o644)
+    Settings.resolve(cwd=tmp_path, env={}).require_trusted_config("run its commands")
 
 
 def test_secret_is_read_from_named_environment_variable() -> None:
@@ -120,6 +130,14 @@ def test_mask_dsn() -> None:
     assert mask_dsn("postgresql://u:pw@h:5432/d") == "postgresql://u:***@h:5432/d"
     assert mask_dsn("host=h password=pw dbname=d") == "host=h password=*** dbname=d"
     assert mask_dsn("postgresql://u@h/d") == "postgresql://u@h/d"
+    # a raw "@" in the password: everything up to the last "@" before the host
+    assert mask_dsn("postgresql://u:p@ssPW@h/d") == "postgresql://u:***@h/d"
+    assert mask_dsn("x 'postgresql://u:a@b/c@h:1/d?sslmode=require' y") == \
+        "x 'postgresql://u:***@h:1/d?sslmode=require' y"
+    assert mask_dsn("host=h password='p w' dbname=d") == "host=h password=*** dbname=d"
+    # an "@" in the query is no user part
+    assert mask_dsn("http://h:8000/health?to=ops@example.com") == \
+        "http://h:8000/health?to=ops@example.com"
 
 
 def test_init_show_check(calctl, tmp_path: Path) -> None:

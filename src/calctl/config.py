@@ -7,11 +7,20 @@ command-line flags. Every value remembers where it came from (``config show``).
 
 Secrets never live here: settings only *name* the environment variable that holds
 one (``api_key_env = "OPENAI_API_KEY"``), and :func:`secret` reads it when needed.
-A config file that holds a secret literally is refused.
+A config file that holds a secret literally — anywhere, in a list or table too — is
+refused.
+
+Trust: a config file is read by every command, but one that another user owns, that
+group or others may write, or whose directory others may write to is *untrusted*
+(:attr:`Settings.config_untrusted`). Reading commands still use it (GitLab's checkout
+is mode 666 under umask 0); commands that would run what it configures, or act on
+paths it chooses, unattended call :meth:`Settings.require_trusted_config` first,
+which refuses unless the user passed ``--trust-config`` / ``CALCTL_TRUST_CONFIG=1``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -23,6 +32,8 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from calctl.errors import ConfigError
+from calctl.redact import has_credentials
+from calctl.redact import mask_dsn as mask_dsn  # re-exported: its old home
 
 CONFIG_FILENAME = "calctl.toml"
 STATE_DIRNAME = ".calctl"
@@ -152,6 +163,10 @@ class Settings:
     heal: HealSettings = field(default_factory=HealSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
+    # Why the config file is not trusted ("" = trusted, or no file), and whether the
+    # user vouched for it anyway (--trust-config / CALCTL_TRUST_CONFIG=1).
+    config_untrusted: str = ""
+    trust_config: bool = False
 
     @staticmethod
     def resolve(
@@ -166,6 +181,29 @@ class Settings:
         ``None`` values are ignored so unset options do not override anything.
         """
         return _resolve(flags or {}, cwd or Path.cwd(), os.environ if env is None else env)
+
+    def from_config_file(self, key: str) -> bool:
+        """Did the config file set ``key`` (dotted), rather than a default, env or flag?"""
+        source = self.sources.get(key, "")
+        return self.config_file is not None and source.startswith(str(self.config_file))
+
+    def require_trusted_config(self, purpose: str) -> None:
+        """Refuse (ConfigError, exit 2) to ``purpose`` — e.g. "run its [patch] verify
+        commands" — on the strength of a config file calctl does not trust.
+
+        The one check every command that runs configured commands or acts on
+        config-chosen paths unattended (patch apply, guard, heal) makes first.
+        """
+        if self.config_file is None or not self.config_untrusted or self.trust_config:
+            return
+        raise ConfigError(
+            f"refusing to {purpose} from config file {self.config_file}: "
+            f"{self.config_untrusted}",
+            hint="Whoever can write that file could make calctl run commands as you. "
+            "If the checkout is yours (a CI job that owns it), pass --trust-config or set "
+            "CALCTL_TRUST_CONFIG=1; otherwise chown it to yourself and chmod go-w it.",
+            code="config-untrusted",
+        )
 
     def items(self) -> list[tuple[str, Any, str]]:
         """Every setting as (dotted key, value, source), for ``config show``."""
@@ -183,8 +221,21 @@ class Settings:
             obj = getattr(self, section)
             for f in fields(obj):
                 key = f"{section}.{f.name}"
-                rows.append((key, getattr(obj, f.name), self.sources.get(key, "default")))
+                value = _mask_value(getattr(obj, f.name))
+                rows.append((key, value, self.sources.get(key, "default")))
         return rows
+
+
+def _mask_value(value: Any) -> Any:
+    """``value`` with every password masked, however deep (env values are not checked
+    for secrets, but are shown)."""
+    if isinstance(value, str):
+        return mask_dsn(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_mask_value(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _mask_value(v) for k, v in value.items()}
+    return value
 
 
 def secret(env_name: str, env: typing.Mapping[str, str] | None = None) -> str | None:
@@ -193,38 +244,95 @@ def secret(env_name: str, env: typing.Mapping[str, str] | None = None) -> str | 
     return value or None
 
 
-_DSN_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)", re.I)
-_DSN_KV_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I)
-
-
-def mask_dsn(text: str) -> str:
-    """Replace the password in a database URL (or libpq key=value string) with ``***``."""
-    text = _DSN_PASSWORD.sub(lambda m: m.group("head") + ("***" if m.group("pw") else ""), text)
-    return _DSN_KV_PASSWORD.sub(r"\1***", text)
-
-
 # Shapes of well-known credentials; a config file holding one is refused.
 _SECRET_VALUE = re.compile(
     r"(sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
     r"|xox[abpr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
     r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
 )
-_SECRET_KEY = re.compile(r"(api_?key|token|password|passwd|secret)$", re.I)
+_SECRET_KEY = re.compile(
+    r"(api_?key|token|password|passwd|secret|credentials?|authorization|private_?key)$", re.I)
 
 
 def find_project(cwd: Path) -> tuple[Path, Path | None]:
-    """Return (project root, config file or None), searching upward from ``cwd``."""
+    """Return (project root, config file or None), searching upward from ``cwd``.
+
+    The search ends at a shared scratch directory (world-writable and sticky, like
+    /tmp): a marker there counts only if it is ours (or root's), so a calctl.toml
+    another user left in /tmp never becomes the config of a run in /tmp/x.
+    """
     here = cwd.resolve()
     for directory in (here, *here.parents):
-        candidate = directory / CONFIG_FILENAME
-        if candidate.is_file():
-            return directory, candidate
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file():
-            return directory, pyproject
-        if (directory / ".git").exists():
+        shared = _is_shared_scratch(directory)
+        for name in (CONFIG_FILENAME, "pyproject.toml"):
+            candidate = directory / name
+            if candidate.is_file() and not (shared and not _owned_by_us(candidate)):
+                return directory, candidate
+        git = directory / ".git"
+        if git.exists() and not (shared and not _owned_by_us(git)):
             return directory, None
+        if shared:
+            break
     return here, None
+
+
+def _is_shared_scratch(directory: Path) -> bool:
+    try:
+        mode = directory.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_IWOTH and mode & stat.S_ISVTX)
+
+
+def _trusted_owner(uid: int) -> bool:
+    """Files of this user, or of root (whom every user trusts anyway)."""
+    return uid in (os.geteuid(), 0)
+
+
+def _owned_by_us(path: Path) -> bool:
+    try:
+        return _trusted_owner(path.lstat().st_uid)
+    except OSError:
+        return False
+
+
+def _owner_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return f"uid {uid} ({pwd.getpwuid(uid).pw_name})"
+    except (KeyError, ImportError):
+        return f"uid {uid}"
+
+
+def _untrusted_reason(path: Path, info: os.stat_result) -> str:
+    """Why calctl should not run what ``path`` configures ("" when it may).
+
+    ``info`` is the fstat of the descriptor the config was read from, so the check
+    and the content are of the same file."""
+    if not _trusted_owner(info.st_uid):
+        return (f"it is owned by {_owner_name(info.st_uid)}, not by you "
+                f"({_owner_name(os.geteuid())})")
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"it is writable by group or others (mode {mode:o})"
+    parent = path.parent
+    try:
+        dinfo = parent.stat()
+    except OSError:
+        return f"its directory {parent} cannot be checked"
+    if not _trusted_owner(dinfo.st_uid):
+        return f"its directory {parent} is owned by {_owner_name(dinfo.st_uid)}"
+    dmode = dinfo.st_mode
+    if dmode & (stat.S_IWGRP | stat.S_IWOTH) and not dmode & stat.S_ISVTX:
+        # others may replace the file by another of their choosing
+        return (f"its directory {parent} is writable by group or others "
+                f"(mode {stat.S_IMODE(dmode):o})")
+    return ""
+
+
+def _env_flag(env: typing.Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) -> Settings:
@@ -243,15 +351,17 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    untrusted = ""
     if config_file is not None:
-        table, text = _read_config(config_file)
-        _check_secrets(config_file, text, table, [])
+        table, text, info = _read_config(config_file)
+        _check_secrets(config_file, text, table)
         _collect_file(config_file, text, table, values, sources)
         if config_file.name != "pyproject.toml" or table:
-            _check_permissions(config_file)
+            untrusted = _untrusted_reason(config_file, info)
+    trust = bool(flags.get("trust_config")) or _env_flag(env, "CALCTL_TRUST_CONFIG")
     _collect_env(env, values, sources)
     for key, value in flags.items():
-        if key in ("config", "verbose", "quiet") or value is None:
+        if key in ("config", "verbose", "quiet", "trust_config") or value is None:
             continue
         values[key] = _coerce(key, value, f"flag for {key}")
         sources[key] = "flag"
@@ -264,6 +374,9 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
     state_dir = Path(values.get("state_dir", STATE_DIRNAME))
     if not state_dir.is_absolute():
         state_dir = root / state_dir
+    if untrusted and not trust and config_file is not None and \
+            sources.get("state_dir", "").startswith(str(config_file)):
+        _confine_state_dir(state_dir, root, config_file, sources["state_dir"], untrusted)
     return Settings(
         root=root,
         config_file=config_file,
@@ -272,13 +385,36 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
         verbose=int(flags.get("verbose") or 0),
         quiet=bool(flags.get("quiet")),
         sources=sources,
+        config_untrusted=untrusted,
+        trust_config=trust,
         **sections,
     )
 
 
-def _read_config(path: Path) -> tuple[dict[str, Any], str]:
+def _confine_state_dir(state_dir: Path, root: Path, config_file: Path, where: str,
+                       untrusted: str) -> None:
+    """An untrusted config may not send calctl's writes outside its project.
+
+    Inside it, a state directory it chose is harmless: everything calctl reads back
+    from one is sealed with the user's key (calctl.trust), so planted files are inert.
+    """
     try:
-        raw = path.read_bytes()
+        state_dir.resolve().relative_to(root.resolve())
+    except ValueError:
+        raise ConfigError(
+            f"{where}: state_dir {state_dir} is outside the project {root}, and config "
+            f"file {config_file} is not trusted: {untrusted}",
+            hint="Pass --state-dir, or --trust-config (CALCTL_TRUST_CONFIG=1) if the file "
+            "is yours to trust.",
+            code="config-untrusted",
+        ) from None
+
+
+def _read_config(path: Path) -> tuple[dict[str, Any], str, os.stat_result]:
+    try:
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())  # the file read, not whatever is there later
+            raw = handle.read()
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
     try:
@@ -296,8 +432,8 @@ def _read_config(path: Path) -> tuple[dict[str, Any], str]:
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("calctl", {}) if isinstance(tool, dict) else {}
-        return (table if isinstance(table, dict) else {}), text
-    return data, text
+        return (table if isinstance(table, dict) else {}), text, info
+    return data, text, info
 
 
 def _table_prefix(path: Path) -> list[str]:
@@ -334,34 +470,54 @@ def _where(path: Path, text: str, table: list[str], key: str) -> str:
     return f"{path}:{line}" if line else str(path)
 
 
-def _check_secrets(path: Path, text: str, table: dict[str, Any], prefix: list[str]) -> None:
-    for key, value in table.items():
-        if isinstance(value, dict):
-            _check_secrets(path, text, value, [*prefix, key])
-            continue
-        dotted = ".".join([*prefix, key])
+def _check_secrets(path: Path, text: str, table: dict[str, Any]) -> None:
+    """Refuse a secret held literally anywhere in the file: under a key named like
+    one, shaped like a known credential, or a URL / libpq string with a password —
+    in any value, inside lists and tables too."""
+    for keys, dotted, value in _leaves(table, [], ""):
+        name = keys[-1] if keys else ""
         literal = False
-        if isinstance(value, str) and value:
-            literal = bool(_SECRET_KEY.search(key)) or bool(_SECRET_VALUE.search(value))
-            if key.endswith("url") and mask_dsn(value) != value:
-                literal = True
+        if isinstance(value, str):
+            literal = bool(value) and (bool(_SECRET_KEY.search(name))
+                                       or bool(_SECRET_VALUE.search(value))
+                                       or has_credentials(value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            literal = bool(_SECRET_KEY.search(name))
         if literal:
             raise ConfigError(
-                f"{_where(path, text, prefix, key)}: setting {dotted} holds a secret literally",
+                f"{_line_of(path, text, keys, value)}: setting {dotted} holds a secret "
+                "literally",
                 hint="Put the secret in an environment variable and name it with a *_env "
-                "setting (for example api_key_env = \"OPENAI_API_KEY\").",
+                "setting (for example api_key_env = \"OPENAI_API_KEY\"); a database URL "
+                "takes its password from PGPASSWORD or ~/.pgpass.",
                 code="config-secret",
             )
 
 
-def _check_permissions(path: Path) -> None:
-    mode = path.stat().st_mode
-    if mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise ConfigError(
-            f"config file {path} is writable by group or others (mode {stat.S_IMODE(mode):o})",
-            hint=f"Anyone who can write it can make calctl run commands: chmod go-w {path}",
-            code="config-permissions",
-        )
+def _leaves(value: Any, keys: list[str],
+            dotted: str) -> typing.Iterator[tuple[list[str], str, Any]]:
+    """(keys leading to it, dotted name with [i] for list items, value) of every scalar."""
+    if isinstance(value, dict):
+        for sub, item in value.items():
+            yield from _leaves(item, [*keys, str(sub)], f"{dotted}.{sub}" if dotted else sub)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, keys, f"{dotted}[{index}]")
+    else:
+        yield keys, dotted, value
+
+
+def _line_of(path: Path, text: str, keys: list[str], value: Any) -> str:
+    """``file:line`` of a value: the line holding it literally, else the nearest key's."""
+    if isinstance(value, str) and value:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if value in line:
+                return f"{path}:{number}"
+    for depth in range(len(keys) - 1, -1, -1):
+        found = locate(path, text, keys[:depth], keys[depth])
+        if found:
+            return f"{path}:{found}"
+    return str(path)
 
 
 def _collect_file(
@@ -433,8 +589,60 @@ def _type_name(kind: Any) -> str:
     return names.get(kind, getattr(kind, "__name__", str(kind)))
 
 
+_DAY = 86_400.0
+
+# Numeric settings and the values that make sense for them: (least, most, is the
+# least itself allowed). Anything else is refused with its file and line (exit 2)
+# rather than reaching a lock, a subprocess or SQLite as a negative, zero, NaN or
+# 64-bit-overflowing number.
+BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "migrate.lock_timeout": (0, _DAY, True),  # 0: try once, do not wait
+    "patch.verify_timeout": (0, 7 * _DAY, False),
+    "patch.lock_timeout": (0, _DAY, True),
+    "patch.max_edit_bytes": (1, 2**40, True),
+    "patch.max_patch_bytes": (1, 2**40, True),
+    "patch.max_file_bytes": (1, 2**40, True),
+    "report.context_lines": (0, 10_000, True),
+    "openai.timeout": (0, _DAY, False),
+    "openai.max_retries": (0, 100, True),
+    "github.timeout": (0, _DAY, False),
+    "guard.interval": (0, 7 * _DAY, False),
+    "guard.default_timeout": (0, _DAY, False),
+    "heal.budget_per_hour": (0, 10_000, True),
+    "dashboard.port": (1, 65_535, True),
+}
+
+
+def check_range(key: str, value: float | None, where: str) -> None:
+    """Refuse a command-line value of a numeric setting outside :data:`BOUNDS` (exit 2);
+    ``where`` names it (``"--verify-timeout"``)."""
+    if value is not None:
+        _bounded(key, value, where)
+
+
+def _bounded(key: str, value: Any, where: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    least, most, inclusive = BOUNDS.get(key, (-math.inf, math.inf, True))
+    ok = math.isfinite(value) and (value >= least if inclusive else value > least) \
+        and value <= most
+    if not ok:
+        low = f"at least {least:g}" if inclusive else f"more than {least:g}"
+        raise ConfigError(
+            f"{where}: setting {key} must be {low} and at most {most:g}, not {value!r}",
+            hint="`calctl config show` lists every setting with its current value.",
+            code="config-range",
+        )
+    return value
+
+
 def _coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
-    """Check ``value`` against the declared type of ``key``; strings from env are parsed."""
+    """Check ``value`` against the declared type and range of ``key``; strings from env
+    are parsed."""
+    return _bounded(key, _coerce_type(key, value, where, kind), where)
+
+
+def _coerce_type(key: str, value: Any, where: str, kind: Any = None) -> Any:
     if kind is None:
         kind = _declared_type(key)
     origin = get_origin(kind)

@@ -25,6 +25,7 @@ from calctl.cli._options import (
     JsonOpt,
     QuietOpt,
     StateDirOpt,
+    TrustConfigOpt,
     VerboseOpt,
 )
 from calctl.errors import CalctlError, ExitCode
@@ -54,6 +55,7 @@ def root(
     json_: JsonOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
+    trust_config: TrustConfigOpt = False,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -66,6 +68,7 @@ def root(
             "database_url": database_url,
             "verbose": verbose,
             "quiet": quiet,
+            "trust_config": trust_config or None,
         },
         json=json_,
     )

@@ -29,7 +29,10 @@ class AppContext:
         if self._settings is None or overrides:
             from calctl.config import Settings
 
+            first = self._settings is None
             self._settings = Settings.resolve({**self.flags, **(overrides or {})})
+            if first:
+                _warn_untrusted(self._settings)
         return self._settings
 
     def store(self) -> Store:
@@ -79,6 +82,18 @@ def warn_if_git_tracks(state_dir: Path) -> None:
         f"{state_dir}: {shown}; calctl does not trust files a repository ships (it ignores "
         "their journals and caches). Stop tracking them: git rm -r --cached -- "
         f"{state_dir}", markup=False)
+
+
+def _warn_untrusted(settings: Settings) -> None:
+    """Reading commands use an untrusted config (GitLab checks out files mode 666), but
+    say so: the commands that would run what it configures will refuse it."""
+    if settings.config_untrusted and not settings.trust_config and not settings.quiet:
+        from calctl.output import err_console
+
+        err_console().print(
+            f"calctl: warning: config file {settings.config_file} is not trusted: "
+            f"{settings.config_untrusted}; commands that run what it configures refuse it "
+            "without --trust-config (CALCTL_TRUST_CONFIG=1)", markup=False)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -30,6 +30,12 @@ DatabaseUrlOpt = Annotated[
                  help="PostgreSQL URL of the audit store (default: SQLite in the state dir).",
                  show_default=False),
 ]
+TrustConfigOpt = Annotated[
+    bool,
+    typer.Option("--trust-config", help="Run what the config file configures even when "
+                 "another user owns it or others can write it (also CALCTL_TRUST_CONFIG=1).",
+                 show_default=False),
+]
 VerboseOpt = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More detail; -v shows tracebacks.")
 ]

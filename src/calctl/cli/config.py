@@ -85,7 +85,10 @@ def check(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
     settings = app_context(ctx).settings()
     where = str(settings.config_file) if settings.config_file else "built-in defaults"
+    trusted = not settings.config_untrusted or settings.trust_config
     if wants_json(ctx, json_):
-        print_json({"kind": "config-check", "version": 1, "ok": True, "config_file": where})
+        print_json({"kind": "config-check", "version": 1, "ok": True, "config_file": where,
+                    "trusted": trusted, "untrusted_reason": settings.config_untrusted})
     else:
-        log(f"configuration OK ({where})")
+        log(f"configuration OK ({where})"
+            + ("" if trusted else " — but not trusted to run commands (see the warning)"))

@@ -122,6 +122,9 @@ def apply(
                                            define=define, search_path=search_path,
                                            assume_exists=assume_exists)
     if lock_timeout is not None:
+        from calctl.config import check_range
+
+        check_range("migrate.lock_timeout", lock_timeout, "--lock-timeout")
         settings = replace(settings, migrate=replace(settings.migrate, lock_timeout=lock_timeout))
     url = resolve_url(database_url, settings.migrate)
     assert url is not None

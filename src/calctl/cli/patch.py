@@ -13,6 +13,7 @@ from calctl.cli._options import DryRunOpt, ForceOpt, JsonOpt
 
 if TYPE_CHECKING:
     from calctl.cli._context import AppContext
+    from calctl.config import Settings
     from calctl.documents import Patch, PatchResult
     from calctl.patch.records import Trail
 
@@ -148,12 +149,17 @@ def apply(
     Exit 0 verified/applied/already applied, 1 refused or rolled back, 2 bad input,
     3 locked by another patch.
     """
+    from calctl.config import check_range
     from calctl.patch.apply import ApplyOptions, apply_patch
     from calctl.patch.records import Trail
 
+    check_range("patch.verify_timeout", verify_timeout, "--verify-timeout")
+    check_range("patch.lock_timeout", lock_timeout, "--lock-timeout")
     context = app_context(ctx)
     patch = _read_inputs(list(patches or []))
     settings = context.settings()
+    _require_trust(settings, verify=bool(verify), no_verify=no_verify, dry_run=dry_run,
+                   allow_protected=allow_protected)
     options = ApplyOptions(
         verify=tuple(verify) if verify else None, verify_timeout=verify_timeout,
         no_verify=no_verify, dry_run=dry_run, allow_protected=allow_protected, git=git,
@@ -161,6 +167,22 @@ def apply(
     trail = Trail(None, None) if dry_run else _trail(context)
     result = apply_patch(patch, settings, options, trail)
     _finish(ctx, json_, result, show_diff=dry_run)
+
+
+def _require_trust(settings: Settings, *, verify: bool, no_verify: bool, dry_run: bool,
+                   allow_protected: bool) -> None:
+    """Before anything is written or run: an untrusted config may not choose the
+    commands calctl runs after writing a patch, nor lift the protection of the files
+    that decide what they run."""
+    if dry_run:
+        return
+    if not (verify or no_verify) and settings.patch.verify and \
+            settings.from_config_file("patch.verify"):
+        settings.require_trusted_config("run its [patch] verify commands")
+    if not allow_protected and settings.patch.allow_protected and \
+            settings.from_config_file("patch.allow_protected"):
+        settings.require_trusted_config("let a patch touch protected files as its "
+                                        "[patch] allow_protected says")
 
 
 @app.command("rollback")

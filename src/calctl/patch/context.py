@@ -81,8 +81,11 @@ def applied_migrations(url: str) -> AppliedMigrations:
                 return AppliedMigrations(frozenset())
             rows = conn.execute("SELECT path FROM calctl_migrations").fetchall()
     except psycopg.Error as exc:
+        from calctl.redact import mask_secrets
+
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return AppliedMigrations(error=f"database unavailable: {first}")
+        # the reason is shown and recorded (events, store): never with the password
+        return AppliedMigrations(error=f"database unavailable: {mask_secrets(first, url)}")
     return AppliedMigrations(frozenset(str(r[0]) for r in rows))
 
 

@@ -47,7 +47,7 @@ PARALLEL_THRESHOLD = 400
 # the flags of `migrate order` and `migrate lint` (tests/sql/test_early.py checks this
 # against the commands, so a new flag cannot be forgotten here)
 GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--database-url"})
-GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose"})
+GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config"})
 COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
                                    "--assume-exists", "--format", "--fail-on"})
 COMMAND_FLAGS = frozenset({"--check", "--json"})
@@ -254,6 +254,8 @@ def parse(args: list[str]) -> dict[str, Any] | None:
         if arg.partition("=")[0] in GLOBAL_VALUE_OPTIONS:
             if not _store(found, arg, rest):
                 return None
+        elif arg == "--trust-config":
+            found["trust_config"] = True
         elif arg not in GLOBAL_FLAGS and not (arg.startswith("-v") and set(arg[1:]) == {"v"}):
             return None
     if rest[:1] != ["migrate"] or len(rest) < 2 or rest[1] not in ("order", "lint"):
@@ -312,7 +314,7 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress)
         overrides = migrate_overrides(glob=guess["--glob"], exclude=guess["--exclude"],
                                       search_path=guess.get("--search-path"))
         flags = {"config": guess.get("--config"), "state_dir": guess.get("--state-dir"),
-                 **overrides}
+                 "trust_config": guess.get("trust_config"), **overrides}
         settings, directory = with_migrate_flags(
             Settings.resolve(flags), Path(guess["directory"]) if guess["directory"] else None,
             define=guess["--define"])

@@ -7,7 +7,6 @@ channel ``calctl_events``.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,22 +42,26 @@ def describe_target(url: str) -> str:
     """``host:port/dbname`` of a libpq URL or key=value string, without the password."""
     from psycopg.conninfo import conninfo_to_dict
 
+    from calctl.redact import mask_secrets, normalized_url
+
     try:
-        info = conninfo_to_dict(url)
+        # a raw "@", "/" or "?" in the password must not make the rest of it the host
+        info = conninfo_to_dict(normalized_url(url))
     except Exception:
         return "<unparseable database URL>"
     host = str(info.get("host") or "localhost")
     port = str(info.get("port") or "5432")
     db = str(info.get("dbname") or info.get("user") or "")
-    return f"{host}:{port}/{db}"
+    return mask_secrets(f"{host}:{port}/{db}", url)
 
 
 def connection_error(url: str, exc: Exception) -> ExternalError:
-    from calctl.config import mask_dsn
+    from calctl.redact import mask_secrets
 
-    detail = mask_dsn(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-    # libpq quotes the password back in some messages; never let it through.
-    detail = re.sub(r"password=\S+", "password=***", detail)
+    # libpq quotes the password back in some messages (and the part of one after a raw
+    # "@" as the host); never let it through.
+    detail = mask_secrets(
+        str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, url)
     return ExternalError(
         f"cannot connect to PostgreSQL at {describe_target(url)}: {detail}",
         hint="Check that the server runs and the URL (user, host, port, database) is right; "

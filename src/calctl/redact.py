@@ -1,0 +1,113 @@
+"""Masking credentials in anything calctl shows or records.
+
+One place for it: errors, ``config show``, events and the audit store all go through
+:func:`mask_dsn` (text that may hold a URL or a libpq ``key=value`` string) or
+:func:`mask_secrets` (text that may also repeat pieces of a URL it was given, such as
+a driver's error message).
+
+A password with a raw ``@`` (``postgresql://u:p@ssPW@host/db``) is the case that
+matters: libpq splits it at the first ``@``, so the rest of the password turns up as
+the *host* in its messages. The user part here ends at the *last* ``@`` before the
+host (before any ``?query`` or ``#fragment``), so every byte of it is masked.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+# scheme://userinfo@ — greedy: up to the last "@" of the whitespace-delimited token.
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>\S*)@", re.I)
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
+# "host:8000/path?to=ops@example.com": a port and a path, not a password
+_PORT_AND_PATH = re.compile(r"\d+[/?#]")
+
+
+def _split_userinfo(userinfo: str) -> tuple[str, str] | None:
+    """(user, password) when ``userinfo`` is one; None when the "@" belongs to a path
+    or query (``https://h/x?to=a@b``) or there is no password."""
+    if ":" not in userinfo:
+        return None
+    user, password = userinfo.split(":", 1)
+    if any(c in user for c in "/?#") or _PORT_AND_PATH.match(password):
+        return None
+    return user, password
+
+
+def _mask_userinfo(match: re.Match[str]) -> str:
+    parts = _split_userinfo(match.group("userinfo"))
+    if parts is None:
+        # not a user part; a URL further on in it may still have one
+        return match.group("scheme") + mask_dsn(match.group("userinfo")) + "@"
+    return f"{match.group('scheme')}{parts[0]}:{MASK}@"
+
+
+def mask_dsn(text: str) -> str:
+    """Replace every password in ``text`` — in a URL's user part, or a libpq
+    ``password=`` — with ``***``."""
+    if "@" in text:
+        text = _URL_USERINFO.sub(_mask_userinfo, text)
+    if "=" in text:
+        text = _KV_PASSWORD.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+def has_credentials(text: str) -> bool:
+    """Does ``text`` hold a password (in a URL or a libpq ``password=``)?"""
+    return mask_dsn(text) != text
+
+
+def url_passwords(url: str) -> list[str]:
+    """The passwords of the URLs in ``url`` (to mask wherever a driver repeats them)."""
+    found: list[str] = []
+    for match in _URL_USERINFO.finditer(url):
+        parts = _split_userinfo(match.group("userinfo"))
+        if parts is not None and parts[1]:
+            found.append(parts[1])
+    for match in _KV_PASSWORD.finditer(url):
+        found.append(match.group(2).strip("'"))
+    return found
+
+
+def _pieces(password: str) -> list[str]:
+    """The password, and the pieces of it a URL parser may have cut off at a
+    separator and shown as a host, port, database or query (longest first)."""
+    pieces = {password}
+    for index, char in enumerate(password):
+        if char in "@/?#:&=":
+            pieces.add(password[index + 1:])
+            pieces.add(password[:index])
+    pieces.update(re.split(r"[@/?#:&=]", password))
+    return sorted((p for p in pieces if p), key=len, reverse=True)
+
+
+def mask_secrets(text: str, *urls: str | None) -> str:
+    """:func:`mask_dsn`, and also every piece of the passwords of ``urls`` that
+    ``text`` repeats — whole, or the part after a raw ``@`` that libpq took for the
+    host (``failed to resolve host 'ssPW@127.0.0.1'``)."""
+    text = mask_dsn(text)
+    for url in urls:
+        for password in url_passwords(url or ""):
+            for piece in _pieces(password):
+                if len(piece) >= 3:
+                    text = text.replace(piece, MASK)
+                else:  # short: only where it stands as a value a parser echoed back
+                    for quoted in (f"'{piece}'", f'"{piece}"', f"'{piece}@", f'"{piece}@'):
+                        text = text.replace(quoted, quoted.replace(piece, MASK))
+    return text
+
+
+def normalized_url(url: str) -> str:
+    """``url`` with the user part of a URL percent-encoded as :func:`mask_dsn` reads it
+    (up to the last "@"), so libpq does not take the rest of a password for the host."""
+    from urllib.parse import quote
+
+    def encode(match: re.Match[str]) -> str:
+        parts = _split_userinfo(match.group("userinfo"))
+        if parts is None:
+            return match.group(0)
+        return (f"{match.group('scheme')}{quote(parts[0], safe='%')}:"
+                f"{quote(parts[1], safe='%')}@")
+
+    return _URL_USERINFO.sub(encode, url, count=1) if "://" in url else url
