@@ -161,8 +161,15 @@ def _shielded() -> Iterator[_Shield]:
                 previous[signum] = signal.signal(signum, shield.handle)
         yield shield
     finally:
+        # Once a signal came and everything is cleaned up, calctl is on its way out with
+        # 128 + that signal: later ones are ignored, so neither the exit code nor the exit
+        # changes (SIG_IGN, since Python resets its own handlers to the default action
+        # while it shuts down, and a late SIGINT would then kill it).
         for number, handler in previous.items():
-            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+            if shield.raised or shield.pending:
+                signal.signal(number, signal.SIG_IGN)
+            else:
+                signal.signal(number, signal.SIG_DFL if handler is None else handler)
         shield.deliver()
 
 
