@@ -18,8 +18,14 @@ def main() -> NoReturn:
 
     try:
         early.start(sys.argv[1:])  # `migrate order/lint`: the analysis begins on another core
+        from calctl import interrupts
+
+        interrupts.install()  # after the fork: the early child keeps the default handlers
         from calctl.cli import main as cli_main
     except KeyboardInterrupt:  # Ctrl-C before the CLI's own error boundary exists
         early.cancel()
         sys.exit(130)
+    except SystemExit:  # SIGTERM/SIGHUP (calctl.interrupts.Interrupted): exit 143/129
+        early.cancel()
+        raise
     cli_main()

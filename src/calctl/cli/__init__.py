@@ -29,6 +29,7 @@ from calctl.cli._options import (
     VerboseOpt,
 )
 from calctl.errors import CalctlError, ExitCode
+from calctl.interrupts import Interrupted
 
 app = typer.Typer(
     name="calctl",
@@ -217,6 +218,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = ExitCode.USAGE
     except KeyboardInterrupt:
         code = 130
+    except Interrupted as exc:  # SIGTERM/SIGHUP, or a signal during migrate verify's cleanup
+        code = int(exc.code or 0)
     except BrokenPipeError:
         # stdout closed early (calctl … | head): not an error of ours.
         code = ExitCode.OK

