@@ -39,7 +39,6 @@ from calctl.sql.facts import (
 from calctl.sql.fastjson import FastJSONError as _FastError
 from calctl.sql.fastjson import loads as _fast_loads
 from calctl.sql.render import render
-from calctl.sql.split import pieces
 
 Node = dict[str, Any]
 
@@ -1398,6 +1397,8 @@ def split_statements(text: str) -> list[tuple[int, int]]:
     """(start, end) character ranges of the statements of ``text`` (the one splitter,
     :func:`calctl.sql.split.pieces`: PostgreSQL's scanner, statements it cannot parse
     included)."""
+    from calctl.sql.split import pieces
+
     return pieces(text)[0]
 
 
@@ -1405,6 +1406,7 @@ def _parse_pieces(text: str, data: bytes, ext: Extractor, notes: list[Note],
                   extra: list[Fact], search_path: Sequence[str]) -> list[dict[str, Any]]:
     parser = _parser or _load_parser()
     from calctl.sql.fallback import analyse_tokens
+    from calctl.sql.split import pieces  # only files the parser rejects come here
 
     ascii_only = len(data) == len(text)
     stmts: list[dict[str, Any]] = []
