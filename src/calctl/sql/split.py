@@ -5,7 +5,8 @@ migration engine (for every file it runs) both split here, so what ``migrate
 order`` reads is what ``migrate apply`` sends.
 
 When PostgreSQL's parser (pglast) accepts the text, its statement boundaries
-are used, with each statement's parse tree head. Otherwise the text is split
+are used, and each statement that may be transaction control is parsed alone
+for its ``TransactionStmt`` kind. Otherwise the text is split
 from PostgreSQL's own scanner tokens at top-level semicolons (parentheses and
 ``BEGIN ATOMIC … END`` bodies respected): a statement with a syntax error is a
 piece like any other, never dropped. (libpg_query's scanner splitter drops a
@@ -19,6 +20,7 @@ first such character and the text must not be run.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +38,9 @@ class Statement:
 
 @dataclass(frozen=True)
 class Head:
-    """What a statement is: its parse node (``CreateStmt``…); for transaction control,
-    the ``TransactionStmt`` kind (``TRANS_STMT_COMMIT``…) and whether it says AND CHAIN."""
+    """Whether a statement is transaction control: ``node`` is ``TransactionStmt`` with
+    its kind (``TRANS_STMT_COMMIT``…) and whether it says AND CHAIN; for a statement
+    that cannot be one (by its first word) ``node`` is empty."""
 
     node: str
     kind: str = ""
@@ -64,20 +67,54 @@ _COMMENT_TOKENS = frozenset({"C_COMMENT", "SQL_COMMENT"})
 
 
 def split(text: str) -> SplitText:
-    """The statements of ``text``, parsed when PostgreSQL's parser accepts it."""
+    """The statements of ``text``, each marked when it is transaction control."""
     from calctl.sql.pgparser import parser as load_parser
 
     parser = load_parser()
     try:
-        tree = _loads(parser.parse_sql_json(text))
+        slices = parser.split(text, with_parser=True, only_slices=True)
     except parser.ParseError as exc:
         ranges, uncovered = pieces(text)
-        statements = [Statement(a, b, text[a:b]) for a, b in ranges]
+        found = [Statement(a, b, text[a:b]) for a, b in ranges]
         if uncovered is not None:
-            return SplitText(statements, [], _uncovered(uncovered))
-        offset = _error_offset(exc, text)
-        return SplitText(statements, [], Rejection(offset, _message(exc)))
-    return _from_tree(text, tree.get("stmts") or [])
+            return SplitText(found, [], _uncovered(uncovered))
+        return SplitText(found, [], Rejection(_error_offset(exc, text), _message(exc)))
+    statements: list[Statement] = []
+    heads: list[Head] = []
+    covered = 0  # character offset up to which the text is accounted for
+    for piece in slices:
+        gap = _filler_end(text, covered, piece.start)
+        if gap < piece.start:
+            return SplitText(statements, heads, _uncovered(gap))
+        covered = piece.stop
+        start = _filler_end(text, piece.start, piece.stop)  # leading comments
+        if start >= piece.stop:
+            continue
+        body = text[start:piece.stop]
+        statements.append(Statement(start, piece.stop, body))
+        heads.append(_head(parser, body) if _CONTROL_WORD.match(body) else _OTHER)
+    tail = _filler_end(text, covered, len(text))
+    if tail < len(text):
+        return SplitText(statements, heads, _uncovered(tail))
+    return SplitText(statements, heads)
+
+
+# The first word of every statement PostgreSQL's grammar makes a TransactionStmt
+# (keywords cannot be quoted). Only statements starting so are parsed again, alone,
+# for their kind: parsing every file to a JSON tree costs ten times the split.
+_CONTROL_WORD = re.compile(
+    r"(?:abort|begin|commit|end|prepare|release|rollback|savepoint|start)\b", re.I)
+_OTHER = Head("")
+
+
+def _head(parser: Any, statement: str) -> Head:
+    tree = _loads(parser.parse_sql_json(statement))
+    node = ((tree.get("stmts") or [{}])[0]).get("stmt") or {}
+    name = next(iter(node), "")
+    if name != "TransactionStmt":
+        return Head(name)
+    body = node[name] or {}
+    return Head(name, str(body.get("kind", "")), bool(body.get("chain", False)))
 
 
 def _loads(json_text: str) -> Any:
@@ -87,60 +124,6 @@ def _loads(json_text: str) -> Any:
         import json
 
         return json.loads(json_text)
-
-
-def _from_tree(text: str, raw: list[dict[str, Any]]) -> SplitText:
-    data = text.encode("utf-8")
-    to_char = _byte_to_char(text, data)
-    statements: list[Statement] = []
-    heads: list[Head] = []
-    covered = 0  # character offset up to which the text is accounted for
-    for index, item in enumerate(raw):
-        location = item.get("stmt_location", 0)
-        length = item.get("stmt_len", 0)
-        stop = location + length if length or index < len(raw) - 1 else len(data)
-        start, end = to_char(location), to_char(stop)
-        gap = _filler_end(text, covered, start)
-        if gap < start:
-            return SplitText(statements, heads, _uncovered(gap))
-        first = _filler_end(text, start, end)
-        last = end
-        while last > first and text[last - 1].isspace():
-            last -= 1
-        covered = end
-        if first >= last:  # an empty statement (only comments): nothing to run
-            continue
-        statements.append(Statement(first, last, text[first:last]))
-        heads.append(_head(item.get("stmt") or {}))
-    tail = _filler_end(text, covered, len(text))
-    if tail < len(text):
-        return SplitText(statements, heads, _uncovered(tail))
-    return SplitText(statements, heads)
-
-
-def _head(node: dict[str, Any]) -> Head:
-    name = next(iter(node), "")
-    if name != "TransactionStmt":
-        return Head(name)
-    body = node[name] or {}
-    return Head(name, str(body.get("kind", "")), bool(body.get("chain", False)))
-
-
-def _byte_to_char(text: str, data: bytes) -> Any:
-    """A function turning increasing UTF-8 byte offsets into character offsets."""
-    if len(data) == len(text):
-        return lambda offset: offset
-    state = [0, 0]  # last byte offset, its character offset
-
-    def to_char(offset: int) -> int:
-        last, chars = state
-        if offset < last:  # not increasing: count from the start
-            last, chars = 0, 0
-        chars += len(data[last:offset].decode("utf-8", "replace"))
-        state[0], state[1] = offset, chars
-        return chars
-
-    return to_char
 
 
 def pieces(text: str) -> tuple[list[tuple[int, int]], int | None]:
@@ -237,16 +220,18 @@ def _comment_end(text: str, i: int, end: int) -> int:
     """End of the (possibly nested, as PostgreSQL allows) block comment starting at ``i``."""
     level = 0
     while i < end:
-        if text.startswith("/*", i):
+        close = text.find("*/", i, end)
+        opened = text.find("/*", i, end)
+        if 0 <= opened < close or (close < 0 <= opened):
             level += 1
-            i += 2
-        elif text.startswith("*/", i):
+            i = opened + 2
+        elif close >= 0:
             level -= 1
-            i += 2
+            i = close + 2
             if not level:
                 return i
         else:
-            i += 1
+            return end
     return end
 
 
