@@ -4,7 +4,10 @@ Under one advisory lock, on one connection, each pending file runs in its own
 transaction, statement by statement, and its history row is written inside
 that same transaction; a file that cannot run inside a transaction runs
 statement by statement in autocommit mode and is recorded when it has run
-through. A failing statement stops everything: its file is rolled back and the
+through. Before any statement of a file runs, the file is split and checked
+(:func:`prepare`): a statement PostgreSQL's parser rejects, or transaction control
+other than a leading BEGIN and a trailing COMMIT, refuses the file whole.
+A failing statement stops everything: its file is rolled back and the
 failure names the file, line and column (the server's error position mapped
 back through the statement's offset in the file), SQLSTATE, message and hint.
 
@@ -229,8 +232,8 @@ def prepare(unit: Unit) -> tuple[list[Statement], Failure | None]:
 
 
 def runnable_statements(text: str) -> list[Statement]:
-    """The statements to send, without a leading BEGIN and a trailing COMMIT (calctl owns
-    the transaction); any other transaction control is left in (see :func:`prepare`)."""
+    """The statements :func:`prepare` would send for a file it accepts: without a leading
+    BEGIN and a trailing COMMIT (calctl owns the transaction)."""
     parsed = split(text)
     if parsed.error is not None:
         return parsed.statements
