@@ -263,6 +263,7 @@ def _render_run(ctx: typer.Context, json_: bool, result: CommandResult,
     from rich.markup import escape
 
     from calctl.documents import MigrationRun
+    from calctl.migrate.failure import REFUSED
     from calctl.output import err_console, out_console, print_json
 
     if wants_json(ctx, json_):
@@ -313,7 +314,9 @@ def _render_run(ctx: typer.Context, json_: bool, result: CommandResult,
             err.print(f"{label}: {value}", markup=False)
     if failure.others:
         err.print("also: " + ", ".join(failure.others), markup=False)
-    if failure.kind == "sql-error":
+    if failure.kind in REFUSED:
+        err.print("nothing of the file ran; nothing after it ran.", markup=False)
+    elif failure.kind == "sql-error":
         note = ("statements before it stayed applied (it ran outside a transaction)"
                 if failure.partial else "the file was rolled back")
         err.print(f"{note}; nothing after it ran.", markup=False)

@@ -4,7 +4,10 @@ Under one advisory lock, on one connection, each pending file runs in its own
 transaction, statement by statement, and its history row is written inside
 that same transaction; a file that cannot run inside a transaction runs
 statement by statement in autocommit mode and is recorded when it has run
-through. A failing statement stops everything: its file is rolled back and the
+through. Before any statement of a file runs, the file is split and checked
+(:func:`prepare`): a statement PostgreSQL's parser rejects, or transaction control
+other than a leading BEGIN and a trailing COMMIT, refuses the file whole.
+A failing statement stops everything: its file is rolled back and the
 failure names the file, line and column (the server's error position mapped
 back through the statement's offset in the file), SQLSTATE, message and hint.
 
@@ -25,9 +28,9 @@ from calctl.errors import ExternalError
 from calctl.migrate import positions
 from calctl.migrate.failure import Failure
 from calctl.migrate.history import History, Row
-from calctl.migrate.statements import Statement, split_with_offsets
+from calctl.migrate.statements import Statement, split, statement_at
 from calctl.migrate.target import changes_session, reset_session
-from calctl.migrate.transactions import is_transaction_control, may_hold_transaction_control
+from calctl.migrate.transactions import runnable
 from calctl.migrate.units import Unit, find_unit
 
 if TYPE_CHECKING:
@@ -120,6 +123,13 @@ def _run(conn: psycopg.Connection[Any], history: History, pending: list[Unit],
         with conn.transaction(force_rollback=True):
             for unit in pending:
                 if not unit.transactional:
+                    # a file apply would refuse is refused here too, though it is not run
+                    refused = prepare(unit)[1]
+                    if refused:
+                        steps.append(MigrationStep(unit.path, unit.checksum, "failed",
+                                                   transaction=False,
+                                                   reason=unit.outside_reason))
+                        return refused
                     steps.append(MigrationStep(unit.path, unit.checksum, "skipped",
                                                transaction=False,
                                                reason=unit.outside_reason +
@@ -143,8 +153,18 @@ def _run_one(conn: psycopg.Connection[Any], history: History, unit: Unit,
 
     if progress:
         progress(unit, "start")
-    statements = runnable_statements(unit.file.text)
     started = time.perf_counter()
+    statements, refused = prepare(unit)
+    if refused:
+        # nothing of the file ran: refused as a whole, like a file that fails
+        if options.record_failures and not options.dry_run:
+            history.record_failure(unit.path, unit.checksum, refused.headline(),
+                                   unit.transactional)
+        steps.append(MigrationStep(unit.path, unit.checksum, "failed", _ms(started),
+                                   unit.transactional, unit.outside_reason))
+        if progress:
+            progress(unit, "failed")
+        return refused
     index = 0
     try:
         if unit.transactional:
@@ -181,12 +201,43 @@ def _run_one(conn: psycopg.Connection[Any], history: History, unit: Unit,
     return None
 
 
+def prepare(unit: Unit) -> tuple[list[Statement], Failure | None]:
+    """The statements to send for ``unit``, or why none may be: a statement PostgreSQL's
+    parser rejects, text the splitter cannot account for, or transaction control that
+    would commit or discard part of the file. A refused file runs not at all."""
+    text = unit.file.text
+    parsed = split(text)
+    if parsed.error is not None:
+        error = parsed.error
+        where = positions.location(text, error.offset)
+        index = statement_at(parsed.statements, error.offset)
+        statement = parsed.statements[index] if index is not None else Statement(0, 0, "")
+        hint = ("Report this to calctl with the file." if error.uncovered else
+                "Fix the syntax; `calctl migrate lint` lists every statement PostgreSQL rejects.")
+        return [], Failure(
+            kind="parse-error", path=unit.path, message=error.message, hint=hint,
+            line=where.line, column=where.column, sqlstate="" if error.uncovered else "42601",
+            statement=None if index is None else index + 1, statement_text=statement.text,
+            source_line=positions.source_line(text, where.line))
+    statements, problem = runnable(parsed)
+    if problem is not None:
+        statement = parsed.statements[problem.index]
+        where = positions.location(text, statement.start)
+        return [], Failure(
+            kind="transaction-control", path=unit.path, message=problem.message,
+            hint=problem.hint, line=where.line, column=where.column,
+            statement=problem.index + 1, statement_text=statement.text,
+            source_line=positions.source_line(text, where.line))
+    return statements, None
+
+
 def runnable_statements(text: str) -> list[Statement]:
-    """The statements to send, without top-level BEGIN/COMMIT (calctl owns the transaction)."""
-    statements = split_with_offsets(text)
-    if may_hold_transaction_control(text):
-        statements = [s for s in statements if not is_transaction_control(s)]
-    return statements
+    """The statements :func:`prepare` would send for a file it accepts: without a leading
+    BEGIN and a trailing COMMIT (calctl owns the transaction)."""
+    parsed = split(text)
+    if parsed.error is not None:
+        return parsed.statements
+    return runnable(parsed)[0]
 
 
 def _sql_failure(unit: Unit, statements: list[Statement], index: int,

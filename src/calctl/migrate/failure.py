@@ -8,12 +8,17 @@ from typing import Any, Literal
 from calctl.documents import Finding
 from calctl.ids import now_iso
 
-Kind = Literal["sql-error", "checksum-changed", "out-of-order"]
+Kind = Literal["sql-error", "checksum-changed", "out-of-order", "parse-error",
+               "transaction-control"]
+
+# Kinds found before any of the file ran: the file was refused whole.
+REFUSED: frozenset[str] = frozenset({"parse-error", "transaction-control"})
 
 
 @dataclass(frozen=True)
 class Failure:
-    """Why ``apply`` stopped: a statement failed, a file changed, or a file is out of order."""
+    """Why ``apply`` stopped: a statement failed, a file changed, a file is out of order, or
+    a file was refused before it ran (a statement the parser rejects, transaction control)."""
 
     kind: Kind
     path: str
@@ -38,7 +43,7 @@ class Failure:
 
     def headline(self) -> str:
         """One line: ``file:line:col: message [SQLSTATE]``."""
-        if self.kind != "sql-error":
+        if self.kind != "sql-error" and self.kind not in REFUSED:
             return self.message
         state = f" [SQLSTATE {self.sqlstate}]" if self.sqlstate else ""
         return f"{self.where}: {self.message}{state}"
@@ -84,7 +89,7 @@ def to_finding(failure: Failure, *, check: str, file_prefix: str = "",
 
 def _pg_traceback(failure: Failure, prefix: str) -> str:
     """The error as psql would print it, with the file location (what report parses)."""
-    if failure.kind != "sql-error":
+    if failure.kind != "sql-error" and failure.kind not in REFUSED:
         return ""
     lines = [f"ERROR:  {failure.message}"]
     if failure.detail:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from calctl import __version__
+from calctl.errors import UsageError
 
 if TYPE_CHECKING:
     import psycopg
@@ -31,6 +32,20 @@ class Row:
     execution_order: int | None
     success: bool
     error: str
+
+
+def _recordable(path: str) -> str:
+    """``path`` as the history stores it; a name that is not UTF-8 (a file name's bytes
+    carried as surrogates) is a UsageError naming it, never an encoding crash."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UsageError(f"{shown}: the file name is not valid UTF-8, so it cannot be "
+                         "recorded in the history table",
+                         hint="Rename the file with a UTF-8 name.",
+                         code="bad-file-name") from None
+    return path
 
 
 def _ident(name: str) -> str:
@@ -105,9 +120,8 @@ class History:
     def record_success(self, path: str, checksum: str, duration_ms: float, content: str,
                        transactional: bool) -> None:
         """Write the row of an applied file (call it inside the file's transaction)."""
-        self.conn.execute(self._insert,
-                          (path, checksum, duration_ms, __version__, content, transactional),
-                          prepare=True)
+        self.conn.execute(self._insert, (_recordable(path), checksum, duration_ms, __version__,
+                                         content, transactional), prepare=True)
 
     def record_failure(self, path: str, checksum: str, error: str, transactional: bool) -> None:
         """Remember that ``path`` failed (after its rollback); a later success replaces it."""
@@ -119,7 +133,7 @@ class History:
             " applied_at = excluded.applied_at, error = excluded.error,"
             " calctl_version = excluded.calctl_version"
             f" WHERE {self.table}.success = false",
-            (path, checksum, __version__, error, transactional),
+            (_recordable(path), checksum, __version__, error, transactional),
         )
 
     def repair(self, path: str, checksum: str, content: str) -> None:
@@ -127,5 +141,5 @@ class History:
         self.conn.execute(
             f"UPDATE {self.table} SET checksum = %s, content = %s, calctl_version = %s"
             " WHERE path = %s",
-            (checksum, content, __version__, path),
+            (checksum, content, __version__, _recordable(path)),
         )

@@ -45,8 +45,11 @@ def load_units(directory: Path, settings: MigrateSettings, *, order: Order = "pl
                ) -> list[Unit]:
     """Discover ``directory`` and put its files in ``order`` (or the given plan's order)."""
     files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+    for f in files:
+        _check_name(f.path)
     transaction = {f.path: True for f in files}
     if plan_document is not None:
+        _check_plan_directory(plan_document, directory)
         files = _in_plan_order(files, plan_document)
         transaction.update({p.path: p.transaction for p in plan_document.files})
     elif order == "plan":
@@ -58,6 +61,38 @@ def load_units(directory: Path, settings: MigrateSettings, *, order: Order = "pl
         Unit(f, i, checksum(f.raw), outside_transaction_reason(f.path, f.text, transaction[f.path]))
         for i, f in enumerate(files)
     ]
+
+
+def _check_name(path: str) -> None:
+    """A file name that is not UTF-8 cannot be recorded in ``calctl_migrations`` (a text
+    column): refused before anything runs, naming the file."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UsageError(
+            f"{shown}: the file name is not valid UTF-8, so it cannot be recorded in the "
+            "history table", hint="Rename the file with a UTF-8 name.",
+            code="bad-file-name") from None
+
+
+def _check_plan_directory(plan: MigrationPlan, directory: Path) -> None:
+    """A plan lists paths relative to the directory it was made for; applied to another
+    directory, the same names would be other files. Its ``directory`` must be this one
+    (a relative one is read from the current directory, where `migrate order` ran)."""
+    planned = plan.directory.strip()
+    if planned:
+        try:
+            same = Path(planned).resolve() == directory.resolve()
+        except (OSError, RuntimeError, ValueError):
+            same = False
+        if same:
+            return
+    raise UsageError(
+        f"the plan was made for {planned or 'no directory'!s}, not {directory}",
+        hint=f"Make the plan for this directory: `calctl migrate order {directory} --json`.",
+        code="plan-for-another-directory",
+    )
 
 
 def _in_plan_order(files: list[MigrationFile], plan: MigrationPlan) -> list[MigrationFile]:

@@ -164,10 +164,15 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
         )
     chosen: list[tuple[str, str]] = []
     # os.scandir, not Path.rglob: a directory of thousands of files is walked in
-    # milliseconds, and hidden entries are pruned before descending into them
-    stack: list[tuple[str, str]] = [(str(directory), "")]
+    # milliseconds, and hidden entries are pruned before descending into them.
+    # Each folder carries the (device, inode) of the folders above it: a symlink
+    # that leads back to one of them is a loop, refused rather than followed
+    # until the system gives up (ELOOP, which ended in exit 70).
+    top = _identity(str(directory))
+    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [
+        (str(directory), "", frozenset({top}) if top else frozenset())]
     while stack:
-        folder, prefix = stack.pop()
+        folder, prefix, above = stack.pop()
         try:
             entries = list(os.scandir(folder))
         except OSError as exc:
@@ -177,16 +182,27 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
             if entry.name.startswith("."):
                 continue
             relative = prefix + entry.name
-            if entry.is_dir():
-                stack.append((entry.path, relative + "/"))
+            try:
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError as exc:  # a symlink loop (ELOOP) and the like
+                raise _unusable_link(entry.path, exc) from None
+            if is_dir:
+                here = _identity(entry.path) if entry.is_symlink() else _entry_identity(entry)
+                if here in above:
+                    raise UsageError(
+                        f"{shown_path(entry.path)}: symlink loop: it leads back to "
+                        f"{shown_path(os.path.realpath(entry.path))}, which contains it",
+                        code="symlink-loop", hint="Remove the link.")
+                stack.append((entry.path, relative + "/",
+                              above | {here} if here else above))
                 continue
-            if not entry.is_file():
+            if not is_file:
                 if entry.is_symlink() and entry.name.endswith(".sql"):
-                    raise UsageError(f"{shown_path(entry.path)}:1: cannot read: the symlink "
-                                     "points nowhere "
-                                     f"({os.readlink(entry.path)})", code="unreadable",
-                                     hint="Fix or remove the link, or leave it out with "
-                                     "--exclude.")
+                    try:
+                        os.stat(entry.path)
+                    except OSError as exc:
+                        raise _unusable_link(entry.path, exc) from None
                 continue
             if globs:
                 if not _matches(relative, globs):
@@ -208,6 +224,36 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
     if not read:
         return [MigrationFile(rel, path, "", "") for rel, path in chosen]
     return [_read(rel, path) for rel, path in chosen]
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _entry_identity(entry: os.DirEntry[str]) -> tuple[int, int] | None:
+    try:
+        info = entry.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _unusable_link(path: str, exc: OSError) -> UsageError:
+    """A symlink that leads nowhere, or round in a loop, named with where it points."""
+    import errno
+
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    why = "is a symlink loop" if exc.errno == errno.ELOOP else "points nowhere"
+    return UsageError(f"{shown_path(path)}:1: cannot read: the symlink {why} ({target})",
+                      code="unreadable",
+                      hint="Fix or remove the link, or leave it out with --exclude.")
 
 
 def shown_path(name: str) -> str:
