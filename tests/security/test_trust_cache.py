@@ -323,6 +323,7 @@ def test_a_stored_plan_with_wrong_types_is_a_miss(calctl: Any, tmp_path: Path) -
         {**marked, "files": [{**f, "depends_on": [{"path": 3}]} for f in marked["files"]]},
         {**marked, "problems": [{"code": "CAL001"}]},
         {**marked, "files": [{**f, "path": "../../etc/passwd"} for f in marked["files"]]},
+        {**marked, "files": [marked["files"][0]] * len(marked["files"])},
         {**marked, "kind": "patch"},
         ["not", "a", "document"],
     ):
