@@ -3,20 +3,15 @@ what changed."""
 
 from __future__ import annotations
 
-import marshal
 from pathlib import Path
 
 from calctl.config import MigrateSettings
-from calctl.sql.cache import shard_paths
+from calctl.sql.cache import ParseCache, shard_paths
 from calctl.sql.plan import analyse_directory, build_plan
 
 
 def _entries(cache: Path) -> dict[bytes, object]:
-    entries: dict[bytes, object] = {}
-    for path in shard_paths(cache):
-        if path.exists() and not path.read_bytes().startswith(b"\x00garbage"):
-            entries.update(marshal.loads(path.read_bytes())["entries"])
-    return entries
+    return dict(ParseCache(cache).stored())
 
 
 def test_warm_run_parses_only_changed_files(tmp_path: Path) -> None:
@@ -88,7 +83,7 @@ def test_parallel_analysis_matches_serial_and_fills_every_shard(tmp_path: Path) 
 def test_entries_a_run_found_are_saved_before_older_ones(tmp_path: Path) -> None:
     """keep() marks an entry as used by this run, as get() does: when its shard is saved
     (and trimmed to the size limit) it comes first."""
-    from calctl.sql.cache import ParseCache, shard_of
+    from calctl.sql.cache import shard_of
 
     first = ParseCache(tmp_path)
     keys = [bytes([7, n]) + bytes(14) for n in range(3)]  # one shard (byte 0 picks it)
@@ -99,6 +94,7 @@ def test_entries_a_run_found_are_saved_before_older_ones(tmp_path: Path) -> None
     assert again.keep(keys[2]) and not again.keep(bytes([7, 9]) + bytes(14))
     again.put(bytes([7, 5]) + bytes(14), ((), (), (), (), False, True, 5, None))
     again.save()
-    saved = marshal.loads(shard_paths(tmp_path)[shard_of(keys[0])].read_bytes())["entries"]
+    assert shard_of(keys[0]) == 7
+    saved = ParseCache(tmp_path).stored()
     assert list(saved)[:2] == [keys[2], bytes([7, 5]) + bytes(14)]  # this run's first
     assert set(saved) == {*keys, bytes([7, 5]) + bytes(14)}

@@ -13,7 +13,7 @@ import typer
 from calctl.config import MigrateSettings
 from calctl.sql import early
 from calctl.sql.analyse import analyse
-from calctl.sql.cache import shard_paths
+from calctl.sql.cache import ParseCache, shard_paths
 from calctl.sql.plan import PARALLEL_THRESHOLD, analyse_directory
 
 
@@ -94,8 +94,6 @@ def test_common_order_is_by_key_whatever_order_the_files_came_in() -> None:
 def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Path) -> None:
     """Where the processes met, an item both left to the other (or a file the child
     skipped) is analysed by the parent; the child still writes every analysis."""
-    import marshal
-
     from calctl.sql.cache import file_keys
     from calctl.sql.discovery import discover
     from calctl.sql.facts import to_plain
@@ -119,8 +117,7 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     result = analyse_directory(d, MigrateSettings(), cache_dir=cache)
     assert early._child is None
     assert result.analyses == [analyse(f.text, path=f.path) for f in result.files]
-    entries = sum(len(marshal.loads(p.read_bytes())["entries"])
-                  for p in shard_paths(cache) if p.exists())
+    entries = len(ParseCache(cache).stored())
     assert entries == count
 
 
@@ -136,12 +133,7 @@ def test_a_child_that_analysed_other_files_changes_nothing(tmp_path: Path,
     result = analyse_directory(mine, MigrateSettings(), cache_dir=cache)
     assert early._child is None  # claimed, used, and waited for
     assert result.analyses == [analyse(f.text, path=f.path) for f in result.files]
-    entries = 0
-    for path in shard_paths(cache):
-        if path.exists():
-            import marshal
-
-            entries += len(marshal.loads(path.read_bytes())["entries"])
+    entries = len(ParseCache(cache).stored())
     assert entries == count  # every file of `mine`, none of `other`
 
 
@@ -156,9 +148,7 @@ def test_console_script_cold_and_warm_runs_agree_with_the_library(tmp_path: Path
 
     cold = run()
     shards = [p for p in shard_paths(state / "cache") if p.exists()]
-    import marshal
-
-    entries = sum(len(marshal.loads(p.read_bytes())["entries"]) for p in shards)
+    entries = len(ParseCache(state / "cache").stored())
     assert entries == PARALLEL_THRESHOLD + 30  # the child wrote both processes' analyses
     stamps = [p.stat().st_mtime_ns for p in shards]
     warm = run()
@@ -211,7 +201,6 @@ def _fake_child(work: Any, progress: Any) -> Any:
 
 def test_the_parent_that_did_everything_does_not_wait_for_a_slow_child(tmp_path: Path,
                                                                        ) -> None:
-    import marshal
     import time
 
     count = PARALLEL_THRESHOLD + 10
@@ -226,8 +215,7 @@ def test_the_parent_that_did_everything_does_not_wait_for_a_slow_child(tmp_path:
     result = analyse_directory(d, MigrateSettings(), cache_dir=tmp_path / "cache")
     assert time.monotonic() - started < 20
     assert child.reaped and len(result.analyses) == count
-    entries = sum(len(marshal.loads(p.read_bytes())["entries"])
-                  for p in shard_paths(tmp_path / "cache") if p.exists())
+    entries = len(ParseCache(tmp_path / "cache").stored())
     assert entries == count
 
 

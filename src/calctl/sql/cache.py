@@ -1,36 +1,56 @@
-"""The parse cache: a few marshal files in the state directory's ``cache/``.
+"""The migrate caches: sealed JSON files in the state directory's ``cache/``.
 
-Keyed by a hash of the file's text plus everything else the analysis depends on
-(analyser version, search path, defines, the ``.autocommit.`` name marker), so a
-changed file, a new calctl or different settings simply miss. A few shard files
-rather than one per migration: loading 2,000 small files costs more than the parse.
-A cache that cannot be read is ignored; one that cannot be written is skipped —
-the cache only ever saves time.
+* the parse cache, ``migrate-analysis-<0…19>.sealed``: per file, keyed by a hash of
+  its text plus everything else the analysis depends on (analyser version, search
+  path, defines, the ``.autocommit.`` name marker), so a changed file, a new calctl or
+  different settings simply miss. A few shard files rather than one per migration:
+  loading 2,000 small files costs more than the parse;
+* ``migrate-results.sealed``: whole-directory plans and lint reports;
+* ``migrate-output.sealed``: what ``migrate order``/``lint`` printed, and the exit code.
+
+A repository can ship any of these (a committed ``.calctl/cache/``), so nothing read
+here can run code or decide a result by being there: the files are plain JSON (orjson),
+sealed by :mod:`calctl.trust` under a key kept outside every project, and every field is
+validated on read. A file without a valid tag under this user's key, of another format,
+another version, truncated or with a wrongly typed field is a miss — never an error.
+Without a usable key the caches are off: nothing is read or written. A cache that cannot
+be written is skipped: the cache only ever saves time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import marshal
 import os
-from collections.abc import Iterable, Sequence
+import stat
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, chain
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from calctl.sql.facts import ANALYSER_VERSION, FileAnalysis, from_plain, to_plain
+from calctl import trust
+from calctl.sql.facts import ANALYSER_VERSION, FileAnalysis, Note, Span
 
 try:  # hashlib.blake2b itself, without hashlib loading OpenSSL first (~5 ms)
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover - an interpreter built without it
     from hashlib import blake2b
 
-# marshal, not pickle: the analyses are plain tuples, and marshal reads them 3-4× faster
-CACHE_PREFIX = "migrate-analysis"
-SHARDS = 20  # a forked analysis gives each process some of them to write
-
 if TYPE_CHECKING:
     from calctl.config import MigrateSettings
     from calctl.sql.discovery import MigrationFile
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson ships wheels for every supported platform
+    orjson = None  # type: ignore[assignment]  # the caches are then off
+
+PURPOSE = "cache"           # the trust.seal purpose of every file here
+FORMAT = 1                  # bump when the layout below changes
+MAX_FILE = 256 << 20        # larger is not ours: a miss, never read into memory
+CACHE_PREFIX = "migrate-analysis"
+SUFFIX = ".sealed"
+SHARDS = 20  # a forked analysis gives each process some of them to write
 MAX_ENTRIES = 50_000
 
 
@@ -59,79 +79,66 @@ def shard_of(key: bytes) -> int:
 
 
 def shard_paths(directory: Path) -> list[Path]:
-    return [directory / f"{CACHE_PREFIX}-{shard}.marshal" for shard in range(SHARDS)]
+    return [directory / f"{CACHE_PREFIX}-{shard}{SUFFIX}" for shard in range(SHARDS)]
 
 
-class ParseCache:
-    """Load once, look up by key, save what was added.
+# ---------------------------------------------------------------- sealed files
 
-    The entries are spread over ``SHARDS`` files by key, so that the processes of a
-    parallel analysis each write the files of the keys they analysed, at the same time,
-    instead of the parent writing everything at the end.
-    """
 
-    def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
-        self.paths = shard_paths(directory) if directory is not None else []
-        self.entries: list[dict[bytes, Any]] = [
-            self._load(path) for path in self.paths] or [{} for _ in range(SHARDS)]
-        self.used: list[dict[bytes, Any]] = [{} for _ in range(SHARDS)]
-        self.added: set[int] = set()
+def enabled(*, create: bool = False) -> bool:
+    """Whether the caches are on: orjson is there and this user's key is usable
+    (``create``: make the key on first use, as a write does)."""
+    return orjson is not None and trust.state_key(create=create) is not None
 
-    @staticmethod
-    def _load(path: Path) -> dict[bytes, Any]:
-        try:
-            data: Any = marshal.loads(path.read_bytes())
-        except FileNotFoundError:
-            return {}
-        except Exception:
-            return {}  # corrupt or from another Python: start again
-        if not isinstance(data, dict) or data.get("version") != ANALYSER_VERSION:
-            return {}
-        entries = data.get("entries")
-        return entries if isinstance(entries, dict) else {}
 
-    def keep(self, key: bytes) -> bool:
-        """True when ``key`` is cached; it is then kept first when its shard is saved, as
-        an entry this run used (what :meth:`get` does, without decoding it)."""
-        shard = shard_of(key)
-        found = self.entries[shard].get(key)
-        if found is None:
-            return False
-        self.used[shard][key] = found
-        return True
+def read_sealed(path: Path, kind: str) -> dict[str, Any] | None:
+    """The body of the cache file ``path`` when it is ours (a valid tag under this user's
+    key), of ``kind``, this format and this analyser version; None otherwise.
 
-    def get(self, key: bytes) -> FileAnalysis | None:
-        shard = shard_of(key)
-        found = self.entries[shard].get(key)
-        if found is None:
+    Never follows a symbolic link, never reads anything but a regular file of sane size
+    (a committed link to ``/dev/zero`` or a FIFO must not hang the command)."""
+    if not enabled():
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:
             return None
-        try:
-            analysis = from_plain(found)
-        except (TypeError, ValueError):
-            return None
-        self.used[shard][key] = found
-        return analysis
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            blob = handle.read(MAX_FILE + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    data = trust.unseal(blob, PURPOSE)
+    if data is None:
+        return None
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if (type(body) is not dict or body.get("kind") != kind or body.get("format") != FORMAT
+            or body.get("version") != ANALYSER_VERSION):
+        return None
+    return body
 
-    def put(self, key: bytes, analysis: FileAnalysis | tuple[Any, ...]) -> None:
-        shard = shard_of(key)
-        self.used[shard][key] = analysis if not isinstance(analysis, FileAnalysis) \
-            else to_plain(analysis)
-        self.added.add(shard)
 
-    def save(self, shards: Iterable[int] = range(SHARDS)) -> None:
-        """Write the given shards that gained entries (what this run used comes first, then
-        older entries up to the size limit)."""
-        for shard in shards:
-            if shard not in self.added or not self.paths:
-                continue
-            keep = dict(self.used[shard])
-            for key, value in self.entries[shard].items():
-                if len(keep) >= MAX_ENTRIES // SHARDS:
-                    break
-                keep.setdefault(key, value)
-            _write_atomic(self.paths[shard], ".analysis-",
-                          marshal.dumps({"version": ANALYSER_VERSION, "entries": keep}))
+def write_sealed(path: Path, kind: str, body: dict[str, Any]) -> None:
+    """Replace the cache file ``path`` with ``body`` as sealed JSON; nothing without a
+    usable key, or when ``body`` cannot be JSON (a lone surrogate from a file name)."""
+    if not enabled(create=True):
+        return
+    try:
+        data = orjson.dumps({"kind": kind, "format": FORMAT, "version": ANALYSER_VERSION,
+                             **body})
+    except (orjson.JSONEncodeError, TypeError):
+        return
+    sealed = trust.seal(data, PURPOSE)
+    if sealed is not None:
+        _write_atomic(path, ".cache-", sealed)
 
 
 def _write_atomic(path: Path, prefix: str, data: bytes) -> None:
@@ -139,10 +146,13 @@ def _write_atomic(path: Path, prefix: str, data: bytes) -> None:
     only ever saves time."""
     with contextlib.suppress(OSError, ValueError):
         path.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.islink(path.parent):
+            return  # a linked cache directory (a repository can ship one) leads elsewhere
         # a new name beside the target (not tempfile: importing it costs more than a cold
-        # run spends writing); O_EXCL: never a file of someone else's
+        # run spends writing); O_EXCL: never a file of someone else's. os.replace puts the
+        # new file in place of a link at ``path``, never writes through it.
         tmp = path.parent / f"{prefix}{os.getpid()}-{os.urandom(4).hex()}-{path.name}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -153,14 +163,302 @@ def _write_atomic(path: Path, prefix: str, data: bytes) -> None:
             raise
 
 
-RESULT_FILE = "migrate-results.pickle"
-OUTPUT_FILE = "migrate-output.marshal"
+# ---------------------------------------------------------------- the parse cache
+#
+# One shard holds its analyses column by column over all its files, with the strings
+# in one table: JSON of a list per fact took orjson 4× marshal's time to load (every
+# string a new object), and rebuilding facts from columns is a few C-level zips instead
+# of Python per fact. Type checks are whole columns at once (``set(map(type, …))``).
+
+ANALYSIS_KIND = "migrate-analysis"
+_INT = frozenset({int})
+_STR = frozenset({str})
+_BOOL = frozenset({bool})
+_LIST = frozenset({list})
+_ANY = None
+_LIST_OR_NONE: frozenset[type] = frozenset({list, type(None)})
+
+
+class BadEntry(ValueError):
+    """A stored value is not what this version writes (corrupt, or our own bug)."""
+
+
+def _typed(value: Any, types: frozenset[type] | None, length: int | None = None,
+           ) -> list[Any]:
+    """``value`` when it is a list of ``length`` items of exactly these types (None:
+    any: the caller checks them)."""
+    if type(value) is not list or (length is not None and len(value) != length):
+        raise BadEntry("not a list of the expected length")
+    if types is not None and value and not set(map(type, value)) <= types:
+        raise BadEntry("an item of the wrong type")
+    return value
+
+
+def _indexes(value: Any, length: int | None, bound: int) -> list[int]:
+    """A list of ``length`` ints, each an index below ``bound``."""
+    _typed(value, _INT, length)
+    if value and (min(value) < 0 or max(value) >= bound):
+        raise BadEntry("an index out of range")
+    return value  # type: ignore[no-any-return]
+
+
+def _summaries(analyses: Sequence[Sequence[Any]], facts: list[Any],
+               ) -> tuple[list[Any], list[int]]:
+    """Each analysis's ``summary`` as the lengths of its three parts (None for none),
+    and the parts' facts as positions in the shard's ``facts``. summarise() picks facts
+    out of the file's own as the same objects (marshal keeps shared references), so
+    positions are found by identity, once for the whole shard; else by value."""
+    counts = [None if a[7] is None else list(map(len, a[7])) for a in analyses]
+    picked = list(chain.from_iterable(chain.from_iterable(
+        a[7] for a in analyses if a[7] is not None)))
+    where = dict(zip(map(id, facts), range(len(facts)), strict=True))
+    try:
+        return counts, _lookup(where, map(id, picked))
+    except KeyError:
+        # by value: an equal fact of another file of the shard is the same fact
+        return counts, _lookup(dict(zip(facts, range(len(facts)), strict=True)), picked)
+
+
+def _numbered(values: Iterable[Any]) -> dict[Any, int]:
+    """Each distinct value → its position in first-seen order."""
+    distinct = dict.fromkeys(values)
+    return dict(zip(distinct, range(len(distinct)), strict=True))
+
+
+def _lookup(table: Any, keys: Iterable[Any]) -> list[Any]:
+    """``[table[k] for k in keys]`` in one C call (itemgetter), not a call per key."""
+    keys = list(keys)
+    if len(keys) < 2:  # itemgetter of one key returns the value itself, of none fails
+        return [table[k] for k in keys]
+    return list(itemgetter(*keys)(table))
+
+
+def _slices(items: Sequence[Any], lengths: Iterable[int]) -> Iterator[tuple[Any, ...]]:
+    """``items`` cut into consecutive tuples of these lengths."""
+    ends = list(accumulate(lengths))
+    return map(tuple, map(items.__getitem__, map(slice, [0, *ends], ends)))
+
+
+def encode_shard(items: Sequence[tuple[bytes, Sequence[Any]]]) -> dict[str, Any]:
+    """The JSON body of a shard holding ``items``: (key, analysis as a FileAnalysis or
+    its :func:`calctl.sql.facts.to_plain` tuple)."""
+    analyses = [a for _, a in items]
+    facts = list(chain.from_iterable(a[0] for a in analyses))
+    cols: list[Sequence[Any]] = list(zip(*facts, strict=True)) if facts else [()] * 9
+    strings = _numbered(chain(cols[0], cols[1], cols[5], cols[7]))
+    names = _numbered(cols[2])
+    spans = list(chain.from_iterable(a[2] for a in analyses))
+    span_cols: list[Sequence[Any]] = list(zip(*spans, strict=True)) if spans else [()] * 3
+    summary_counts, summary_facts = _summaries(analyses, facts)
+    return {
+        "keys": [key.hex() for key, _ in items],
+        "strings": list(strings),
+        "names": list(names),
+        "fact_counts": [len(a[0]) for a in analyses],
+        "action": _lookup(strings, cols[0]),
+        "object_kind": _lookup(strings, cols[1]),
+        "names_at": _lookup(names, cols[2]),
+        "line": cols[3],
+        "column": cols[4],
+        "display": _lookup(strings, cols[5]),
+        "guarded": cols[6],
+        "new": _lookup(strings, cols[7]),
+        "open": cols[8],
+        "notes": [[i, *note] for i, a in enumerate(analyses) for note in a[1]],
+        "span_counts": [len(a[2]) for a in analyses],
+        "span_first": span_cols[0],
+        "span_last": span_cols[1],
+        "span_ignores": [[i, ignores] for i, ignores in enumerate(span_cols[2]) if ignores],
+        "file_ignores": [a[3] for a in analyses],
+        "approximate": [a[4] for a in analyses],
+        "transaction": [a[5] for a in analyses],
+        "statements": [a[6] for a in analyses],
+        "summary_counts": summary_counts,
+        "summary_facts": summary_facts,
+    }
+
+
+def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
+    """The analyses of a shard written by :func:`encode_shard`, every field checked:
+    raises :class:`BadEntry` (or another ValueError, TypeError, IndexError, KeyError)
+    when anything is not exactly what encode_shard writes."""
+    keys = [bytes.fromhex(k) for k in _typed(body["keys"], _STR)]
+    if any(len(k) != 16 for k in keys):
+        raise BadEntry("a key of the wrong size")
+    n = len(keys)
+    strings = _typed(body["strings"], _STR)
+    names_raw = _typed(body["names"], _LIST)
+    _typed(list(chain.from_iterable(names_raw)), _STR)
+    names = list(map(tuple, names_raw))
+    counts = _indexes(body["fact_counts"], n, 1 << 62)
+    total = sum(counts)
+
+    def column(name: str, table: list[Any]) -> list[Any]:
+        # positions in a table of values already checked: the lookup is the check (a
+        # position that is not an int or beyond the table raises; zip(strict) below
+        # checks that every column has one value per fact)
+        return _lookup(table, _typed(body[name], _ANY))
+
+    facts = list(zip(
+        column("action", strings),
+        column("object_kind", strings),
+        column("names_at", names),
+        _typed(body["line"], _INT, total),
+        _typed(body["column"], _INT, total),
+        column("display", strings),
+        _typed(body["guarded"], _BOOL, total),
+        column("new", strings),
+        _typed(body["open"], _BOOL, total), strict=True))
+    notes: list[list[Note]] = [[] for _ in range(n)]
+    for raw in _typed(body["notes"], _LIST):
+        entry, code, line, col, message, hint = raw
+        if not (type(entry) is int and 0 <= entry < n and type(code) is str
+                and type(line) is int and type(col) is int and type(message) is str
+                and type(hint) is str):
+            raise BadEntry("a note of the wrong shape")
+        notes[entry].append(Note(code, line, col, message, hint))
+    span_counts = _indexes(body["span_counts"], n, 1 << 62)
+    span_total = sum(span_counts)
+    spans = list(map(Span, _typed(body["span_first"], _INT, span_total),
+                     _typed(body["span_last"], _INT, span_total)))
+    for raw in _typed(body["span_ignores"], _LIST):
+        index, ignores = raw
+        if type(index) is not int or not 0 <= index < span_total:
+            raise BadEntry("a span index out of range")
+        spans[index] = spans[index]._replace(ignores=tuple(_typed(ignores, _STR)))
+    file_ignores = _typed(body["file_ignores"], _LIST, n)
+    _typed(list(chain.from_iterable(file_ignores)), _STR)
+    summary_counts = _typed(body["summary_counts"], _LIST_OR_NONE, n)
+    parts = [c for c in summary_counts if c is not None]
+    if any(len(c) != 3 for c in parts):
+        raise BadEntry("a summary of the wrong shape")
+    lengths = _indexes(list(chain.from_iterable(parts)), None, total + 1)
+    picked = _lookup(facts, _typed(body["summary_facts"], _ANY, sum(lengths)))
+    grouped = iter(_slices(picked, lengths))
+    summaries = [None if c is None else (next(grouped), next(grouped), next(grouped))
+                 for c in summary_counts]
+    return dict(zip(keys, map(
+        FileAnalysis, _slices(facts, counts), map(tuple, notes), _slices(spans, span_counts),
+        map(tuple, file_ignores), _typed(body["approximate"], _BOOL, n),
+        _typed(body["transaction"], _BOOL, n), _typed(body["statements"], _INT, n),
+        summaries), strict=True))
+
+
+class ParseCache:
+    """Load once, look up by key, save what was added.
+
+    The entries are spread over ``SHARDS`` files by key, so that the processes of a
+    parallel analysis each write the files of the keys they analysed, at the same time,
+    instead of the parent writing everything at the end. A shard is read (tag checked,
+    JSON parsed) when the cache is made and decoded on its first lookup; a shard that
+    does not decode is empty.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.paths = shard_paths(directory) if directory is not None else []
+        self._bodies: list[dict[str, Any] | None] = [None] * SHARDS
+        self._keys: list[frozenset[bytes]] = [frozenset()] * SHARDS
+        self._decoded: list[dict[bytes, FileAnalysis] | None] = [None] * SHARDS
+        if self.paths and enabled():
+            for shard, path in enumerate(self.paths):
+                self._load(shard, path)
+        self.used: list[dict[bytes, Sequence[Any]]] = [{} for _ in range(SHARDS)]
+        self.added: set[int] = set()
+
+    def _load(self, shard: int, path: Path) -> None:
+        body = read_sealed(path, ANALYSIS_KIND)
+        if body is None:
+            return
+        try:  # only the keys now: which entries exist (see keep)
+            keys = frozenset(map(bytes.fromhex, _typed(body.get("keys"), _STR)))
+        except ValueError:
+            return
+        self._bodies[shard] = body
+        self._keys[shard] = keys
+
+    def _entries(self, shard: int) -> dict[bytes, FileAnalysis]:
+        decoded = self._decoded[shard]
+        if decoded is None:
+            body, self._bodies[shard] = self._bodies[shard], None
+            decoded = {}
+            if body is not None:
+                try:
+                    decoded = decode_shard(body)
+                except Exception:  # anything wrong in a cache is a miss
+                    decoded = {}
+            self._decoded[shard] = decoded
+        return decoded
+
+    def keep(self, key: bytes) -> bool:
+        """True when ``key`` is cached; it is then kept first when its shard is saved, as
+        an entry this run used (what :meth:`get` does, without decoding the shard: a shard
+        that turns out not to decode only costs the caller an analysis)."""
+        shard = shard_of(key)
+        if key not in self._keys[shard]:
+            return False
+        self.used[shard][key] = ()  # resolved from the decoded shard when it is saved
+        return True
+
+    def get(self, key: bytes) -> FileAnalysis | None:
+        shard = shard_of(key)
+        if key not in self._keys[shard]:
+            return None
+        found = self._entries(shard).get(key)
+        if found is not None:
+            self.used[shard][key] = found
+        return found
+
+    def stored(self) -> dict[bytes, FileAnalysis]:
+        """Every entry that decodes (for tests and tools; a run looks up by key)."""
+        return {k: v for shard in range(SHARDS) for k, v in self._entries(shard).items()}
+
+    def put(self, key: bytes, analysis: FileAnalysis | tuple[Any, ...]) -> None:
+        shard = shard_of(key)
+        self.used[shard][key] = analysis
+        self.added.add(shard)
+
+    def save(self, shards: Iterable[int] = range(SHARDS)) -> None:
+        """Write the given shards that gained entries (what this run used comes first, then
+        older entries up to the size limit)."""
+        for shard in shards:
+            if shard not in self.added or not self.paths:
+                continue
+            write_sealed(self.paths[shard], ANALYSIS_KIND,
+                         encode_shard(list(self._kept(shard))))
+
+    def _kept(self, shard: int) -> Iterator[tuple[bytes, Sequence[Any]]]:
+        limit = MAX_ENTRIES // SHARDS
+        older = self._entries(shard) if self._keys[shard] else {}
+        seen: set[bytes] = set()
+        for key, value in self.used[shard].items():
+            if not value:  # marked by keep(): the stored analysis, if it decodes
+                value = older.get(key, ())
+                if not value:
+                    continue
+            seen.add(key)
+            yield key, value
+        for key, value in older.items():
+            if len(seen) >= limit:
+                return
+            if key not in seen:
+                seen.add(key)
+                yield key, value
+
+
+# ---------------------------------------------------------------- results and outputs
+
+RESULT_FILE = "migrate-results" + SUFFIX
+RESULT_KIND = "migrate-results"
+OUTPUT_FILE = "migrate-output" + SUFFIX
+OUTPUT_KIND = "migrate-output"
 MAX_RESULTS = 8
 
 
 def result_key(scope: str, directory: str, paths: list[str], keys: list[bytes],
                extra: tuple[str, ...]) -> bytes:
-    """Key of a whole directory's result: every file's path and content key, plus settings."""
+    """Key of a whole directory's result: every file's path and content key, plus settings.
+    (Anyone can compute it: what makes an entry count is the file's tag, not its key.)"""
     digest = blake2b(digest_size=16)
     digest.update(repr((ANALYSER_VERSION, scope, directory, extra)).encode())
     for path, key in zip(paths, keys, strict=True):
@@ -170,69 +468,81 @@ def result_key(scope: str, directory: str, paths: list[str], keys: list[bytes],
     return digest.digest()
 
 
+def _pairs(body: dict[str, Any] | None) -> list[list[Any]]:
+    """The ``entries`` of a results or output file: lists starting with a hex key."""
+    if body is None:
+        return []
+    entries = body.get("entries")
+    if type(entries) is not list:
+        return []
+    return [e for e in entries if type(e) is list and e and type(e[0]) is str]
+
+
 def load_result(directory: Path | None, key: bytes) -> Any:
-    """The stored result for ``key`` (a plan or lint report), or None."""
+    """The stored result for ``key`` (a MigrationPlan or LintReport, validated as any
+    document calctl reads), or None."""
     if directory is None:
         return None
-    try:
-        with (directory / RESULT_FILE).open("rb") as handle:
-            import pickle  # here: a cold run never has a result to read
+    wanted = key.hex()
+    for entry in _pairs(read_sealed(directory / RESULT_FILE, RESULT_KIND)):
+        if entry[0] == wanted and len(entry) == 2:
+            from calctl.documents.base import Document
+            from calctl.documents.migrate import LintReport, MigrationPlan
 
-            data = pickle.load(handle)
-    except Exception:
-        return None
-    if not isinstance(data, dict) or data.get("version") != ANALYSER_VERSION:
-        return None
-    return data.get("results", {}).get(key)
+            document = entry[1]
+            kind = document.get("kind") if type(document) is dict else None
+            cls: type[Document] | None = None
+            if kind == MigrationPlan.KIND:
+                cls = MigrationPlan
+            elif kind == LintReport.KIND:
+                cls = LintReport
+            if cls is None:
+                return None
+            try:  # every field checked, as for any document calctl reads
+                return cls.from_dict(document)
+            except Exception:  # a DocumentError or worse: a miss
+                return None
+    return None
 
 
 def store_result(directory: Path | None, key: bytes, value: Any) -> None:
     """Remember a directory's result (the last few directories/settings are kept)."""
-    if directory is None:
+    if directory is None or not enabled(create=True):
         return
-    import pickle
-
     path = directory / RESULT_FILE
-    results: dict[bytes, Any] = {}
-    try:
-        with path.open("rb") as handle:
-            data = pickle.load(handle)
-        if isinstance(data, dict) and data.get("version") == ANALYSER_VERSION:
-            results = dict(data.get("results", {}))
-    except Exception:
-        results = {}
-    results.pop(key, None)
-    results[key] = value
-    while len(results) > MAX_RESULTS:
-        results.pop(next(iter(results)))
-    _write_atomic(path, ".results-", pickle.dumps(
-        {"version": ANALYSER_VERSION, "results": results}, protocol=pickle.HIGHEST_PROTOCOL))
+    wanted = key.hex()
+    entries = [e for e in _pairs(read_sealed(path, RESULT_KIND)) if e[0] != wanted]
+    entries.append([wanted, value.to_dict()])
+    _write_entries(path, RESULT_KIND, entries)
 
 
 def load_output(directory: Path | None, key: bytes) -> tuple[str, int] | None:
     """A command's printed output and exit code for ``key`` (see :func:`store_output`)."""
     if directory is None:
         return None
-    try:
-        data = marshal.loads((directory / OUTPUT_FILE).read_bytes())
-        text, code = data[key]
-    except Exception:
-        return None
-    return (text, code) if isinstance(text, str) and isinstance(code, int) else None
+    wanted = key.hex()
+    for entry in _pairs(read_sealed(directory / OUTPUT_FILE, OUTPUT_KIND)):
+        if entry[0] == wanted:
+            if len(entry) != 3:
+                return None
+            _, text, code = entry
+            # order and lint exit 0 or 1; anything else was not written by them
+            return (text, code) if type(text) is str and code in (0, 1) \
+                and type(code) is int else None
+    return None
 
 
 def store_output(directory: Path | None, key: bytes, text: str, code: int) -> None:
     """Remember what a command printed for an unchanged directory and the same flags, so
     a warm run only reads, hashes and replays (the last few outputs are kept)."""
-    if directory is None:
+    if directory is None or not enabled(create=True):
         return
     path = directory / OUTPUT_FILE
-    try:
-        data = dict(marshal.loads(path.read_bytes()))
-    except Exception:
-        data = {}
-    data.pop(key, None)
-    data[key] = (text, code)
-    while len(data) > MAX_RESULTS:
-        data.pop(next(iter(data)))
-    _write_atomic(path, ".output-", marshal.dumps(data))
+    wanted = key.hex()
+    entries = [e for e in _pairs(read_sealed(path, OUTPUT_KIND)) if e[0] != wanted]
+    entries.append([wanted, text, code])
+    _write_entries(path, OUTPUT_KIND, entries)
+
+
+def _write_entries(path: Path, kind: str, entries: list[list[Any]]) -> None:
+    write_sealed(path, kind, {"entries": entries[-MAX_RESULTS:]})

@@ -1,7 +1,8 @@
 """What one migration file does to the schema: the facts the analyser extracts.
 
-Plain ``NamedTuple`` values so a whole directory's analysis pickles (and loads
-from the parse cache) quickly.
+Plain tuples and ``NamedTuple`` values, so that a whole directory's analysis
+crosses from forked worker processes (marshal, through a pipe) quickly. On disk, in
+the parse cache, they are sealed JSON checked field by field (``calctl.sql.cache``).
 
 Object identities are strings ``"<schema>.<name>"`` in one namespace per
 ``kind``: ``relation`` (tables, views, materialized views, sequences, indexes
@@ -34,7 +35,8 @@ UNQUALIFIED = "*"
 
 
 # A fact is a plain tuple (not a NamedTuple) so that thousands of them move between
-# worker processes and the cache with ``marshal``, without per-object rebuilding.
+# worker processes with ``marshal``, and out of the cache's columns with ``zip``,
+# without per-object rebuilding.
 # Fields, read with the index constants below:
 #   action, kind, names (candidate identities, most likely first), line, column,
 #   display ("table", "view", "enum" … for messages), guarded (IF [NOT] EXISTS),
@@ -159,13 +161,17 @@ def display_name(identity: str, default_schema: str = "public") -> str:
 
 
 def to_plain(analysis: FileAnalysis) -> tuple[Any, ...]:
-    """The analysis as nested plain tuples (marshal-able)."""
+    """The analysis as nested plain tuples, for marshal through a pipe to the process
+    that forked this one. Never for a file: what is read back from disk goes through
+    :func:`calctl.sql.cache.decode_shard`, which checks every field."""
     return (analysis.facts, tuple(map(tuple, analysis.notes)),
             tuple(map(tuple, analysis.spans)), analysis.file_ignores, analysis.approximate,
             analysis.transaction, analysis.statements, analysis.summary)
 
 
 def from_plain(data: tuple[Any, ...]) -> FileAnalysis:
+    """The analysis :func:`to_plain` made in a process this one forked (trusted as this
+    process's own memory: a wrong shape raises TypeError or ValueError)."""
     facts, notes, spans, ignores, approximate, transaction, statements, summary = data
     return FileAnalysis(facts, tuple(Note(*n) for n in notes), tuple(Span(*x) for x in spans),
                         ignores, approximate, transaction, statements, summary)

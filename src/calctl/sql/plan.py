@@ -422,7 +422,10 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
     cached = load_result(cache_dir, rkey)
     if isinstance(cached, MigrationPlan) and len(cached.files) == len(files):
         by_path = {f.path: f for f in files}
-        return cached, [by_path[f.path] for f in cached.files]
+        # the key covers every path; a plan naming others (or one twice) is not this
+        # directory's: a miss
+        if {f.path for f in cached.files} == by_path.keys():
+            return cached, [by_path[f.path] for f in cached.files]
     with no_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys, wait=False)
