@@ -23,10 +23,14 @@ for a journal.
 
 from __future__ import annotations
 
-import hmac
 import os
 import stat
 from pathlib import Path
+
+try:  # constant-time comparison without hmac, whose import loads OpenSSL (~3.5 ms)
+    from _operator import _compare_digest as compare_digest
+except ImportError:  # pragma: no cover - another interpreter
+    from hmac import compare_digest  # type: ignore[no-redef]
 
 try:  # hashlib.blake2b itself, without hashlib loading OpenSSL first (~5 ms)
     from _blake2 import blake2b
@@ -154,4 +158,4 @@ def unseal(blob: bytes, purpose: str) -> bytes | None:
     expected = tag(data, purpose, key)
     if expected is None:
         return None
-    return data if hmac.compare_digest(expected.encode(), fields[1]) else None
+    return data if compare_digest(expected.encode(), fields[1]) else None
