@@ -14,7 +14,9 @@ from calctl.config import MigrateSettings
 from calctl.sql import early
 from calctl.sql.analyse import analyse
 from calctl.sql.cache import ParseCache, shard_paths
-from calctl.sql.plan import PARALLEL_THRESHOLD, analyse_directory
+from calctl.sql.early import PARALLEL_THRESHOLD
+from calctl.sql.facts import AnalysisInput
+from calctl.sql.runtime import analyse_directory
 
 
 def _corpus(directory: Path, count: int, table: str = "t") -> Path:
@@ -108,7 +110,7 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     progress.child_takes(front)  # as if the child had taken the front half …
 
     def every_other(results: int, control: int) -> None:  # … and sent every other one
-        sent = [(keys[i], to_plain(analyse(files[i].text, path=files[i].path)))
+        sent = [(keys[i], to_plain(analyse(AnalysisInput.of(files[i].text, files[i].path))))
                 for i in order[:front + 1:2]]
         early.send_and_save(sent, results, control)
 
@@ -116,7 +118,7 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     cache = tmp_path / "cache"
     result = analyse_directory(d, MigrateSettings(), cache_dir=cache)
     assert early._child is None
-    assert result.analyses == [analyse(f.text, path=f.path) for f in result.files]
+    assert result.analyses == [analyse(AnalysisInput.of(f.text, f.path)) for f in result.files]
     entries = len(ParseCache(cache).stored())
     assert entries == count
 
@@ -132,7 +134,7 @@ def test_a_child_that_analysed_other_files_changes_nothing(tmp_path: Path,
     cache = tmp_path / "cache"
     result = analyse_directory(mine, MigrateSettings(), cache_dir=cache)
     assert early._child is None  # claimed, used, and waited for
-    assert result.analyses == [analyse(f.text, path=f.path) for f in result.files]
+    assert result.analyses == [analyse(AnalysisInput.of(f.text, f.path)) for f in result.files]
     entries = len(ParseCache(cache).stored())
     assert entries == count  # every file of `mine`, none of `other`
 
