@@ -256,8 +256,12 @@ _FILE_COLUMNS: dict[str, frozenset[type]] = {
     "approximate": _BOOL, "transaction": _BOOL, "statements": _INT,
 }
 _FILE_OWN = ("facts", "notes", "spans", "file_ignores", "summary")
+# a column's key in the body: the field's name, unless another key of the body has it
+_RENAMED = {"kind": "object_kind", "names": "names_at"}
 if (tuple(_FACT_COLUMNS) != Fact._fields
         or set(_FILE_COLUMNS) | set(_FILE_OWN) != set(FileAnalysis._fields)
+        or len({_RENAMED.get(name, name) for name in _FACT_COLUMNS} | set(_FILE_COLUMNS))
+        != len(_FACT_COLUMNS) + len(_FILE_COLUMNS)
         or Note._fields != ("code", "line", "column", "message", "hint")
         or Span._fields != ("first", "last", "ignores")):  # pragma: no cover
     raise ImportError("calctl.sql.cache does not store every field of the analysis: "
@@ -285,7 +289,8 @@ def encode_shard(items: Sequence[tuple[bytes, FileAnalysis]]) -> dict[str, Any]:
     }
     for name, how in _FACT_COLUMNS.items():
         table = strings if how == "string" else names if how == "names" else None
-        body["fact_" + name] = cols[name] if table is None else _lookup(table, cols[name])
+        body[_RENAMED.get(name, name)] = (cols[name] if table is None
+                                          else _lookup(table, cols[name]))
     body.update({
         "notes": [[i, *note] for i, a in enumerate(analyses) for note in a.notes],
         "span_counts": [len(a.spans) for a in analyses],
@@ -297,7 +302,7 @@ def encode_shard(items: Sequence[tuple[bytes, FileAnalysis]]) -> dict[str, Any]:
         "summary_facts": summary_facts,
     })
     for name in _FILE_COLUMNS:
-        body["file_" + name] = [getattr(a, name) for a in analyses]
+        body[name] = [getattr(a, name) for a in analyses]
     return body
 
 
@@ -317,7 +322,7 @@ def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
     total = sum(counts)
 
     def column(name: str, how: str | frozenset[type]) -> list[Any]:
-        raw = body["fact_" + name]
+        raw = body[_RENAMED.get(name, name)]
         if isinstance(how, frozenset):
             return _typed(raw, how, total)
         # positions in a table of values already checked: the lookup is the check (a
@@ -359,7 +364,7 @@ def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
         "facts": _slices(facts, counts), "notes": map(tuple, notes),
         "spans": _slices(spans, span_counts), "file_ignores": map(tuple, file_ignores),
         "summary": summaries,
-        **{name: _typed(body["file_" + name], types, n)
+        **{name: _typed(body[name], types, n)
            for name, types in _FILE_COLUMNS.items()}}
     return dict(zip(keys, map(FileAnalysis, *(fields[name] for name in FileAnalysis._fields)),
                     strict=True))
