@@ -21,6 +21,7 @@ import pytest
 
 from calctl import trust
 from calctl.sql.cache import (
+    FORMAT,
     OUTPUT_FILE,
     RESULT_FILE,
     SHARDS,
@@ -179,7 +180,7 @@ def test_a_forged_parse_cache_cannot_hide_a_dependency(calctl: Any, tmp_path: Pa
         if target in entries:
             entries[target] = entries[target]._replace(facts=(), summary=((), (), ()))
             forged += 1
-        body = {"kind": "migrate-analysis", "format": 1, "version": _body(
+        body = {"kind": "migrate-analysis", "format": FORMAT, "version": _body(
             path.read_bytes())["version"], **encode_shard(list(entries.items()))}
         path.write_bytes(_seal_as(theirs, orjson.dumps(body)))
     assert forged == 1
@@ -245,7 +246,7 @@ def test_a_shard_with_wrong_inner_types_is_a_miss(field: str, damage: Any,
     shard decodes to nothing (a miss), never an exception out of the cache."""
     from calctl.config import MigrateSettings
     from calctl.sql.cache import ParseCache
-    from calctl.sql.plan import analyse_directory
+    from calctl.sql.runtime import analyse_directory
 
     root = _project(tmp_path / "repo")
     cache = tmp_path / "cache"
@@ -294,7 +295,7 @@ def test_a_stored_plan_with_wrong_types_is_a_miss(calctl: Any, tmp_path: Path) -
     from calctl.config import MigrateSettings
     from calctl.sql.discovery import discover
     from calctl.sql.facts import ANALYSER_VERSION
-    from calctl.sql.plan import build_plan
+    from calctl.sql.runtime import build_plan
 
     args = ("migrate", "order", "--json")
     root = _project(tmp_path / "repo")
@@ -309,7 +310,7 @@ def test_a_stored_plan_with_wrong_types_is_a_miss(calctl: Any, tmp_path: Path) -
                                 for f in plan["files"]]}
 
     def with_result(document: Any) -> tuple[int, str]:
-        _reseal(cache / RESULT_FILE, {"kind": "migrate-results", "format": 1,
+        _reseal(cache / RESULT_FILE, {"kind": "migrate-results", "format": FORMAT,
                                       "version": ANALYSER_VERSION,
                                       "entries": [[rkey.hex(), document]]})
         (cache / OUTPUT_FILE).unlink(missing_ok=True)

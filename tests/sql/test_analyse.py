@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from calctl.sql.analyse import analyse, split_statements
-from calctl.sql.facts import UNQUALIFIED
+from typing import Any
+
+from calctl.sql import analyse as _analyse
+from calctl.sql.analyse import split_statements
+from calctl.sql.facts import UNQUALIFIED, AnalysisInput, FileAnalysis
 from calctl.sql.graph import stable_order
 from calctl.sql.render import render
 
 
+def analyse(text: str, **kw: Any) -> FileAnalysis:
+    """The analysis of ``text`` (``path``, ``search_path``, ``defines`` as for a file)."""
+    return _analyse.analyse(AnalysisInput.of(text, **kw))
+
+
 def facts(sql: str, **kw: object) -> set[tuple[str, str, str]]:
     """(action, kind, first candidate) of every fact."""
-    return {(f[0], f[1], f[2][0]) for f in analyse(sql, **kw).facts}  # type: ignore[arg-type]
+    return {(f.action, f.kind, f.names[0]) for f in analyse(sql, **kw).facts}
 
 
 def test_tables_columns_foreign_keys_and_lines() -> None:
@@ -45,7 +53,7 @@ def test_unqualified_references_are_marked() -> None:
 
 
 def test_renames_drops_and_guards() -> None:
-    got = {(f[0], f[1], f[2][0], f[7], f[6]) for f in analyse(
+    got = {(f.action, f.kind, f.names[0], f.new, f.guarded) for f in analyse(
         "ALTER TABLE a RENAME TO b;\nALTER TABLE b RENAME COLUMN x TO y;\n"
         "DROP TABLE IF EXISTS old_stuff;\nDROP VIEW v;\nALTER TYPE mood RENAME TO feeling;\n"
         "ALTER TABLE c SET SCHEMA archive;").facts}
@@ -118,7 +126,7 @@ def test_parse_errors_keep_the_rest_exact() -> None:
     assert result.approximate
     (note,) = result.notes
     assert note.code == "CAL006" and note.line == 2 and "syntax error" in note.message
-    got = {(f[0], f[1], f[2][0]) for f in result.facts}
+    got = {(f.action, f.kind, f.names[0]) for f in result.facts}
     assert ("create", "relation", "public.c") in got
     assert ("ref", "column", "public.a.id") in got                  # exact, not tokens
     assert ("create", "relation", "public.b") in got                # from the tokens

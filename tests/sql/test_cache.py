@@ -7,7 +7,8 @@ from pathlib import Path
 
 from calctl.config import MigrateSettings
 from calctl.sql.cache import ParseCache, shard_paths
-from calctl.sql.plan import analyse_directory, build_plan
+from calctl.sql.facts import AnalysisInput, FileAnalysis
+from calctl.sql.runtime import analyse_directory, build_plan
 
 
 def _entries(cache: Path) -> dict[bytes, object]:
@@ -60,7 +61,7 @@ def test_unreadable_cache_is_ignored(tmp_path: Path) -> None:
 
 def test_parallel_analysis_matches_serial_and_fills_every_shard(tmp_path: Path) -> None:
     from calctl.sql.analyse import analyse
-    from calctl.sql.plan import PARALLEL_THRESHOLD
+    from calctl.sql.early import PARALLEL_THRESHOLD
 
     d = tmp_path / "m"
     d.mkdir()
@@ -72,7 +73,7 @@ def test_parallel_analysis_matches_serial_and_fills_every_shard(tmp_path: Path) 
             f"CREATE VIEW v{i} AS SELECT id FROM t{i};\n")
     cache = tmp_path / "cache"
     result = analyse_directory(d, MigrateSettings(), cache_dir=cache)
-    expected = [analyse(f.text, path=f.path) for f in result.files]
+    expected = [analyse(AnalysisInput.of(f.text, f.path)) for f in result.files]
     assert result.analyses == expected
     assert len(_entries(cache)) == count  # children wrote their shards before we returned
     assert all(path.exists() for path in shard_paths(cache))
@@ -88,11 +89,11 @@ def test_entries_a_run_found_are_saved_before_older_ones(tmp_path: Path) -> None
     first = ParseCache(tmp_path)
     keys = [bytes([7, n]) + bytes(14) for n in range(3)]  # one shard (byte 0 picks it)
     for n, key in enumerate(keys):
-        first.put(key, ((), (), (), (), False, True, n, None))
+        first.put(key, FileAnalysis((), (), (), (), False, True, n, None))
     first.save()
     again = ParseCache(tmp_path)
     assert again.keep(keys[2]) and not again.keep(bytes([7, 9]) + bytes(14))
-    again.put(bytes([7, 5]) + bytes(14), ((), (), (), (), False, True, 5, None))
+    again.put(bytes([7, 5]) + bytes(14), FileAnalysis((), (), (), (), False, True, 5, None))
     again.save()
     assert shard_of(keys[0]) == 7
     saved = ParseCache(tmp_path).stored()

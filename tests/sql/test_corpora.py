@@ -11,8 +11,9 @@ from typing import Any
 from calctl.config import MigrateSettings
 from calctl.sql.analyse import analyse
 from calctl.sql.discovery import natural_key
-from calctl.sql.plan import lint_directory
+from calctl.sql.facts import AnalysisInput
 from calctl.sql.rules.cal005_duplicate_version import version_of
+from calctl.sql.runtime import lint_directory
 from support import corpus
 
 
@@ -22,7 +23,7 @@ def test_pg_regression_never_crashes_the_analyser() -> None:
     assert len(files) == 243
     approximate = 0
     for path in files:
-        result = analyse(path.read_bytes().decode("utf-8", "replace"), path=path.name)
+        result = analyse(AnalysisInput.of(path.read_bytes().decode("utf-8", "replace"), path.name))
         approximate += result.approximate
         for fact in result.facts:
             assert fact[3] >= 1 and all(fact[2])  # line, names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ from calctl.config import MigrateSettings
 from calctl.sql import early
 from calctl.sql.analyse import analyse
 from calctl.sql.cache import ParseCache, shard_paths
-from calctl.sql.plan import PARALLEL_THRESHOLD, analyse_directory
+from calctl.sql.early import PARALLEL_THRESHOLD
+from calctl.sql.facts import AnalysisInput
+from calctl.sql.runtime import analyse_directory
 
 
 def _corpus(directory: Path, count: int, table: str = "t") -> Path:
@@ -108,7 +111,7 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     progress.child_takes(front)  # as if the child had taken the front half …
 
     def every_other(results: int, control: int) -> None:  # … and sent every other one
-        sent = [(keys[i], to_plain(analyse(files[i].text, path=files[i].path)))
+        sent = [(keys[i], to_plain(analyse(AnalysisInput.of(files[i].text, files[i].path))))
                 for i in order[:front + 1:2]]
         early.send_and_save(sent, results, control)
 
@@ -116,7 +119,7 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     cache = tmp_path / "cache"
     result = analyse_directory(d, MigrateSettings(), cache_dir=cache)
     assert early._child is None
-    assert result.analyses == [analyse(f.text, path=f.path) for f in result.files]
+    assert result.analyses == [analyse(AnalysisInput.of(f.text, f.path)) for f in result.files]
     entries = len(ParseCache(cache).stored())
     assert entries == count
 
@@ -132,7 +135,7 @@ def test_a_child_that_analysed_other_files_changes_nothing(tmp_path: Path,
     cache = tmp_path / "cache"
     result = analyse_directory(mine, MigrateSettings(), cache_dir=cache)
     assert early._child is None  # claimed, used, and waited for
-    assert result.analyses == [analyse(f.text, path=f.path) for f in result.files]
+    assert result.analyses == [analyse(AnalysisInput.of(f.text, f.path)) for f in result.files]
     entries = len(ParseCache(cache).stored())
     assert entries == count  # every file of `mine`, none of `other`
 
@@ -192,6 +195,9 @@ def _fake_child(work: Any, progress: Any) -> Any:
             os.close(results_read)
             os.close(control_write)
             work(results_write, control_read)
+        except BaseException:
+            import traceback
+            traceback.print_exc()
         finally:
             os._exit(0)
     os.close(results_write)
@@ -236,3 +242,42 @@ def test_cancel_stops_a_claimed_child_the_command_never_waited_for() -> None:
         pass
     else:
         raise AssertionError("the child still runs")
+
+
+_CHILD = """
+import marshal, os, sys
+from calctl.sql import early
+guess = early.parse(sys.argv[1:])
+early._output_flags(guess, sys.argv[1:])
+results_r, results_w = os.pipe()
+control_r, control_w = os.pipe()
+os.close(control_w)  # the parent says nothing: the child ends after sending
+early._widen(results_w)
+early._work(guess, results_w, control_r, early.Progress())
+print(len(marshal.loads(os.read(results_r, 1 << 20))),
+      "calctl.sql.analyse" in sys.modules, "calctl.sql.cache" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_the_child_ends_at_once_when_the_output_is_cached(tmp_path: Path, cached: bool) -> None:
+    """A warm run replays its output: the early child finds that key first and neither
+    reads the parse cache nor loads the analyser (it did both, for nothing, before)."""
+    d = _corpus(tmp_path / "m", PARALLEL_THRESHOLD + 10)
+    state = tmp_path / "state"
+    args = ["--state-dir", str(state), "migrate", "order", str(d), "--check"]
+    if cached:
+        subprocess.run([str(Path(sys.executable).parent / "calctl"), *args],
+                       capture_output=True, check=True)
+    done = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True,
+                          text=True, check=True, env={**os.environ, "CALCTL_SERIAL": ""})
+    sent, analyser, _ = done.stdout.split()
+    assert (sent, analyser) == (("0", "False") if cached
+                                else (str(PARALLEL_THRESHOLD + 10), "True"))
+
+
+def test_calctl_serial_starts_no_early_child(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALCTL_SERIAL", "1")
+    early.start(["migrate", "order", str(_corpus(tmp_path / "m", 3))])
+    assert early.claim() is None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from calctl.config import MigrateSettings
-from calctl.sql.plan import build_plan
+from calctl.sql.runtime import build_plan
 
 SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "migrations" / "shop"
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calctl.config import MigrateSettings
-from calctl.sql.plan import build_plan
+from calctl.sql.runtime import build_plan
 
 
 def _schema(rnd: random.Random) -> list[str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from calctl.config import MigrateSettings
-from calctl.sql.plan import lint_directory
 from calctl.sql.rules import RULES, rule_by_code, rules_for
+from calctl.sql.runtime import lint_directory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
 

@@ -97,55 +97,51 @@ def order(
                                       assume_exists=assume_exists)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
     code = _cached_run("order", path, settings, (fmt.value, check),
-                       lambda files, keys, cache, keep: _order_output(
-                           path, settings, files, keys, cache, fmt, check, keep))
+                       lambda files, keys, cache: _order_output(
+                           path, settings, files, keys, cache, fmt, check))
     if code:
         raise typer.Exit(code)
 
 
 def _order_output(path: Path, settings: Settings, files: list[MigrationFile],
                   keys: list[bytes], cache: Path | None, fmt: OutputFormat,
-                  check: bool, keep: list[object]) -> tuple[str, int]:
-    from calctl.sql.plan import build_plan
+                  check: bool) -> tuple[str, int]:
+    from calctl.entry import hold
+    from calctl.sql.runtime import build_plan
 
     plan, _ = build_plan(path, settings.migrate, cache_dir=cache, files=files, keys=keys,
-                         remember=False,  # what it prints is what is remembered
-                         retain=keep)
-    keep.append(plan)
+                         remember=False)  # what it prints is what is remembered
+    hold(plan)
     return _render_plan(plan, path, fmt, check=check), int(check and not plan.safe)
 
 
 def _cached_run(scope: str, path: Path, settings: Settings, flags: tuple[Any, ...],
-                produce: Callable[[list[MigrationFile], list[bytes], Path | None,
-                                   list[object]], tuple[str, int]]) -> int:
+                produce: Callable[[list[MigrationFile], list[bytes], Path | None],
+                                  tuple[str, int]]) -> int:
     """Print the command's output, replaying it when the directory and flags are unchanged.
 
     An unchanged directory (every file's content hash) with the same settings and flags
     prints what it printed last time: a warm CI run reads and hashes the files and
     nothing else.
     """
-    from calctl.sql.cache import file_keys, load_output, result_key, store_output
+    from calctl.sql.cache import file_keys, load_output, output_key, store_output
     from calctl.sql.discovery import discover
 
     migrate = settings.migrate
     files = discover(path, globs=migrate.glob, exclude=migrate.exclude)
     keys = file_keys(files, migrate)
     cache = cache_dir(settings)
-    from calctl import __version__
     from calctl.cli._styled import style_key
 
-    # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
-    # when what these commands print changes) and on whether it is styled
-    extra = (__version__, *migrate.known_objects, repr(flags), style_key())
-    key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
+    key = output_key(scope, path, files, keys, migrate, flags, style_key())
     replay = load_output(cache, key)
     if replay is None:
-        from calctl.cli import skip_teardown
+        from calctl.entry import end_without_teardown, hold
 
         # the analysis is never freed nor collected: the process ends after printing
-        keep = skip_teardown()
-        keep.append(files)
-        text, code = produce(files, keys, cache, keep)
+        end_without_teardown()
+        hold(files)
+        text, code = produce(files, keys, cache)
         store_output(cache, key, text, code)
     else:
         text, code = replay
@@ -171,7 +167,7 @@ def lint(
 ) -> None:
     """Report problems without a database: ordering, duplicates, unsafe DDL."""
     from calctl.errors import UsageError
-    from calctl.sql.plan import lint_directory
+    from calctl.sql.runtime import lint_directory
 
     if fail_on not in ("error", "warning"):
         raise UsageError(f"--fail-on must be error or warning, not {fail_on!r}")
@@ -182,10 +178,12 @@ def lint(
     failing = {"error"} if fail_on == "error" else {"error", "warning"}
 
     def produce(files: list[MigrationFile], keys: list[bytes], cache: Path | None,
-                keep: list[object]) -> tuple[str, int]:
+                ) -> tuple[str, int]:
+        from calctl.entry import hold
+
         report = lint_directory(path, settings.migrate, cache_dir=cache, files=files,
-                                keys=keys, retain=keep)
-        keep.append(report)
+                                keys=keys)
+        hold(report)
         return (_render_lint(report, path, fmt),
                 int(any(p.severity in failing for p in report.problems)))
 

@@ -1,6 +1,6 @@
 """The files ``migrate apply/status/verify`` work on, in execution order.
 
-The order comes from :func:`calctl.sql.plan.build_plan` (the dependency-safe
+The order comes from :func:`calctl.sql.runtime.build_plan` (the dependency-safe
 order of ``migrate order``), from filename order, or from a ``migration-plan``
 document saved earlier (``--plan FILE``). Each file also learns here whether it
 runs inside a transaction.
@@ -53,7 +53,7 @@ def load_units(directory: Path, settings: MigrateSettings, *, order: Order = "pl
         files = _in_plan_order(files, plan_document)
         transaction.update({p.path: p.transaction for p in plan_document.files})
     elif order == "plan":
-        from calctl.sql.plan import build_plan
+        from calctl.sql.runtime import build_plan
 
         plan, files = build_plan(directory, settings, cache_dir=cache_dir, files=files)
         transaction.update({p.path: p.transaction for p in plan.files})

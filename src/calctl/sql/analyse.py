@@ -30,12 +30,14 @@ from calctl.sql.facts import (
     UNQUALIFIED,
     USING,
     WEAK,
-    Fact,
+    AnalysisInput,
     FileAnalysis,
     Note,
     Span,
+    as_fact,
     summarise,
 )
+from calctl.sql.facts import PlainFact as Fact  # the extractor's facts, plain tuples
 from calctl.sql.fastjson import FastJSONError as _FastError
 from calctl.sql.fastjson import loads as _fast_loads
 from calctl.sql.render import render
@@ -1449,14 +1451,15 @@ def _parse_pieces(text: str, data: bytes, ext: Extractor, notes: list[Note],
     return stmts
 
 
-def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public",),
-            defines: dict[str, str] | None = None) -> FileAnalysis:
-    """Extract the facts of one migration file's (up) SQL text. Never raises on bad SQL."""
+def analyse(job: AnalysisInput) -> FileAnalysis:
+    """Extract the facts of one migration file's (up) SQL text. Never raises on bad SQL.
+    Reads nothing but ``job`` (the parse cache keys on it)."""
+    text, autocommit, search_path, defines = job
     parser = _parser or _load_parser()
     notes: list[Note] = []
     # render() looks for "{{" and "${": a text without "{" (most) has neither, and
     # that one-character search is ~20x cheaper than those two
-    rendered, unrendered = render(text, defines or {}) if "{" in text else (text, [])
+    rendered, unrendered = render(text, dict(defines)) if "{" in text else (text, [])
     approximate = False
     if unrendered:
         line, name = unrendered[0]
@@ -1520,7 +1523,7 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
     ext.base = 0
     ext.facts.extend(extra_facts)
     notes.extend(ext.notes)
-    explicit_marker = bool(_NO_TX_MARK.search(text)) or ".autocommit." in path
+    explicit_marker = bool(_NO_TX_MARK.search(text)) or autocommit
     # A file's own BEGIN/COMMIT does not make it non-transactional: the applier drops
     # them and runs the file in its single transaction, which is what its author meant.
     transaction = not (explicit_marker or ext.non_tx)
@@ -1541,7 +1544,7 @@ def analyse(text: str, *, path: str = "", search_path: Sequence[str] = ("public"
                 "with `-- calctl: no-transaction` (or put the statement in its own file) so "
                 "every tool does the same.",
             ))
-    facts = tuple(ext.facts)
+    facts = tuple(map(as_fact, ext.facts))
     return FileAnalysis(facts, tuple(notes), tuple(spans), file_ignores, approximate,
                         transaction, len(stmts), summarise(facts))
 

@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from calctl import trust
-from calctl.sql.facts import ANALYSER_VERSION, FileAnalysis, Note, Span
+from calctl.sql.facts import (
+    ANALYSER_VERSION,
+    AnalysisInput,
+    Fact,
+    FileAnalysis,
+    Note,
+    Span,
+    as_fact,
+)
 
 try:  # hashlib.blake2b itself, without hashlib loading OpenSSL first (~5 ms)
     from _blake2 import blake2b
@@ -46,7 +54,7 @@ except ImportError:  # pragma: no cover - orjson ships wheels for every supporte
     orjson = None  # type: ignore[assignment]  # the caches are then off
 
 PURPOSE = "cache"           # the trust.seal purpose of every file here
-FORMAT = 1                  # bump when the layout below changes
+FORMAT = 2                  # bump when the layout below changes
 MAX_FILE = 256 << 20        # larger is not ours: a miss, never read into memory
 CACHE_PREFIX = "migrate-analysis"
 SUFFIX = ".sealed"
@@ -54,23 +62,18 @@ SHARDS = 20  # a forked analysis gives each process some of them to write
 MAX_ENTRIES = 50_000
 
 
-def settings_key(search_path: tuple[str, ...], defines: dict[str, str]) -> str:
-    text = repr((ANALYSER_VERSION, search_path, sorted(defines.items())))
-    return blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-def entry_key(text: str, path: str, settings: str) -> bytes:
-    digest = blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
-    digest.update(settings.encode())
-    digest.update(b"A" if ".autocommit." in path else b"-")
-    return digest.digest()
+def file_inputs(files: Sequence[MigrationFile], settings: MigrateSettings,
+                ) -> list[AnalysisInput]:
+    """What the analysis of each file reads under these settings."""
+    shared = AnalysisInput.of("", "", settings.search_path, dict(settings.defines))
+    rest = shared[2:]  # the settings part, the same for every file
+    new = tuple.__new__
+    return [new(AnalysisInput, (f.text, ".autocommit." in f.path, *rest)) for f in files]
 
 
 def file_keys(files: Sequence[MigrationFile], settings: MigrateSettings) -> list[bytes]:
-    """The cache key of every file under these settings."""
-    search_path = tuple(settings.search_path) or ("public",)
-    skey = settings_key(search_path, dict(settings.defines))
-    return [entry_key(f.text, f.path, skey) for f in files]
+    """The cache key of every file under these settings (:meth:`AnalysisInput.key`)."""
+    return [AnalysisInput.key(job) for job in file_inputs(files, settings)]
 
 
 def shard_of(key: bytes) -> int:
@@ -202,15 +205,15 @@ def _indexes(value: Any, length: int | None, bound: int) -> list[int]:
     return value  # type: ignore[no-any-return]
 
 
-def _summaries(analyses: Sequence[Sequence[Any]], facts: list[Any],
+def _summaries(analyses: Sequence[FileAnalysis], facts: list[Any],
                ) -> tuple[list[Any], list[int]]:
     """Each analysis's ``summary`` as the lengths of its three parts (None for none),
     and the parts' facts as positions in the shard's ``facts``. summarise() picks facts
     out of the file's own as the same objects (marshal keeps shared references), so
     positions are found by identity, once for the whole shard; else by value."""
-    counts = [None if a[7] is None else list(map(len, a[7])) for a in analyses]
+    counts = [None if a.summary is None else list(map(len, a.summary)) for a in analyses]
     picked = list(chain.from_iterable(chain.from_iterable(
-        a[7] for a in analyses if a[7] is not None)))
+        a.summary for a in analyses if a.summary is not None)))
     where = dict(zip(map(id, facts), range(len(facts)), strict=True))
     try:
         return counts, _lookup(where, map(id, picked))
@@ -239,43 +242,68 @@ def _slices(items: Sequence[Any], lengths: Iterable[int]) -> Iterator[tuple[Any,
     return map(tuple, map(items.__getitem__, map(slice, [0, *ends], ends)))
 
 
-def encode_shard(items: Sequence[tuple[bytes, Sequence[Any]]]) -> dict[str, Any]:
-    """The JSON body of a shard holding ``items``: (key, analysis as a FileAnalysis or
-    its :func:`calctl.sql.facts.to_plain` tuple)."""
+# How each field is stored, by name (checked at import against the NamedTuples, so a
+# field added to Fact or FileAnalysis cannot be silently dropped from the cache).
+# Fact fields: a column of positions in the shard's string table ("string"), in its
+# table of name tuples ("names"), or of plain values of one type.
+_FACT_COLUMNS: dict[str, str | frozenset[type]] = {
+    "action": "string", "kind": "string", "names": "names", "line": _INT, "column": _INT,
+    "display": "string", "guarded": _BOOL, "new": "string", "open": _BOOL,
+}
+# FileAnalysis fields stored as one value per analysis (the others have their own code
+# below: facts, notes, spans, summary)
+_FILE_COLUMNS: dict[str, frozenset[type]] = {
+    "approximate": _BOOL, "transaction": _BOOL, "statements": _INT,
+}
+_FILE_OWN = ("facts", "notes", "spans", "file_ignores", "summary")
+# a column's key in the body: the field's name, unless another key of the body has it
+_RENAMED = {"kind": "object_kind", "names": "names_at"}
+if (tuple(_FACT_COLUMNS) != Fact._fields
+        or set(_FILE_COLUMNS) | set(_FILE_OWN) != set(FileAnalysis._fields)
+        or len({_RENAMED.get(name, name) for name in _FACT_COLUMNS} | set(_FILE_COLUMNS))
+        != len(_FACT_COLUMNS) + len(_FILE_COLUMNS)
+        or Note._fields != ("code", "line", "column", "message", "hint")
+        or Span._fields != ("first", "last", "ignores")):  # pragma: no cover
+    raise ImportError("calctl.sql.cache does not store every field of the analysis: "
+                      "update its tables and FORMAT")
+
+
+def encode_shard(items: Sequence[tuple[bytes, FileAnalysis]]) -> dict[str, Any]:
+    """The JSON body of a shard holding ``items``: (key, analysis)."""
     analyses = [a for _, a in items]
-    facts = list(chain.from_iterable(a[0] for a in analyses))
-    cols: list[Sequence[Any]] = list(zip(*facts, strict=True)) if facts else [()] * 9
-    strings = _numbered(chain(cols[0], cols[1], cols[5], cols[7]))
-    names = _numbered(cols[2])
-    spans = list(chain.from_iterable(a[2] for a in analyses))
+    facts = list(chain.from_iterable(a.facts for a in analyses))
+    cols = dict(zip(Fact._fields, zip(*facts, strict=True) if facts else [()] * 9,
+                    strict=True))
+    strings = _numbered(chain.from_iterable(
+        cols[name] for name, how in _FACT_COLUMNS.items() if how == "string"))
+    names = _numbered(chain.from_iterable(
+        cols[name] for name, how in _FACT_COLUMNS.items() if how == "names"))
+    spans = list(chain.from_iterable(a.spans for a in analyses))
     span_cols: list[Sequence[Any]] = list(zip(*spans, strict=True)) if spans else [()] * 3
     summary_counts, summary_facts = _summaries(analyses, facts)
-    return {
+    body: dict[str, Any] = {
         "keys": [key.hex() for key, _ in items],
         "strings": list(strings),
         "names": list(names),
-        "fact_counts": [len(a[0]) for a in analyses],
-        "action": _lookup(strings, cols[0]),
-        "object_kind": _lookup(strings, cols[1]),
-        "names_at": _lookup(names, cols[2]),
-        "line": cols[3],
-        "column": cols[4],
-        "display": _lookup(strings, cols[5]),
-        "guarded": cols[6],
-        "new": _lookup(strings, cols[7]),
-        "open": cols[8],
-        "notes": [[i, *note] for i, a in enumerate(analyses) for note in a[1]],
-        "span_counts": [len(a[2]) for a in analyses],
+        "fact_counts": [len(a.facts) for a in analyses],
+    }
+    for name, how in _FACT_COLUMNS.items():
+        table = strings if how == "string" else names if how == "names" else None
+        body[_RENAMED.get(name, name)] = (cols[name] if table is None
+                                          else _lookup(table, cols[name]))
+    body.update({
+        "notes": [[i, *note] for i, a in enumerate(analyses) for note in a.notes],
+        "span_counts": [len(a.spans) for a in analyses],
         "span_first": span_cols[0],
         "span_last": span_cols[1],
         "span_ignores": [[i, ignores] for i, ignores in enumerate(span_cols[2]) if ignores],
-        "file_ignores": [a[3] for a in analyses],
-        "approximate": [a[4] for a in analyses],
-        "transaction": [a[5] for a in analyses],
-        "statements": [a[6] for a in analyses],
+        "file_ignores": [a.file_ignores for a in analyses],
         "summary_counts": summary_counts,
         "summary_facts": summary_facts,
-    }
+    })
+    for name in _FILE_COLUMNS:
+        body[name] = [getattr(a, name) for a in analyses]
+    return body
 
 
 def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
@@ -293,22 +321,17 @@ def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
     counts = _indexes(body["fact_counts"], n, 1 << 62)
     total = sum(counts)
 
-    def column(name: str, table: list[Any]) -> list[Any]:
+    def column(name: str, how: str | frozenset[type]) -> list[Any]:
+        raw = body[_RENAMED.get(name, name)]
+        if isinstance(how, frozenset):
+            return _typed(raw, how, total)
         # positions in a table of values already checked: the lookup is the check (a
         # position that is not an int or beyond the table raises; zip(strict) below
         # checks that every column has one value per fact)
-        return _lookup(table, _typed(body[name], _ANY))
+        return _lookup(strings if how == "string" else names, _typed(raw, _ANY))
 
-    facts = list(zip(
-        column("action", strings),
-        column("object_kind", strings),
-        column("names_at", names),
-        _typed(body["line"], _INT, total),
-        _typed(body["column"], _INT, total),
-        column("display", strings),
-        _typed(body["guarded"], _BOOL, total),
-        column("new", strings),
-        _typed(body["open"], _BOOL, total), strict=True))
+    facts = list(map(as_fact, zip(*(column(name, how) for name, how in _FACT_COLUMNS.items()),
+                                  strict=True)))
     notes: list[list[Note]] = [[] for _ in range(n)]
     for raw in _typed(body["notes"], _LIST):
         entry, code, line, col, message, hint = raw
@@ -337,11 +360,14 @@ def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
     grouped = iter(_slices(picked, lengths))
     summaries = [None if c is None else (next(grouped), next(grouped), next(grouped))
                  for c in summary_counts]
-    return dict(zip(keys, map(
-        FileAnalysis, _slices(facts, counts), map(tuple, notes), _slices(spans, span_counts),
-        map(tuple, file_ignores), _typed(body["approximate"], _BOOL, n),
-        _typed(body["transaction"], _BOOL, n), _typed(body["statements"], _INT, n),
-        summaries), strict=True))
+    fields: dict[str, Iterable[Any]] = {
+        "facts": _slices(facts, counts), "notes": map(tuple, notes),
+        "spans": _slices(spans, span_counts), "file_ignores": map(tuple, file_ignores),
+        "summary": summaries,
+        **{name: _typed(body[name], types, n)
+           for name, types in _FILE_COLUMNS.items()}}
+    return dict(zip(keys, map(FileAnalysis, *(fields[name] for name in FileAnalysis._fields)),
+                    strict=True))
 
 
 class ParseCache:
@@ -363,7 +389,8 @@ class ParseCache:
         if self.paths and enabled():
             for shard, path in enumerate(self.paths):
                 self._load(shard, path)
-        self.used: list[dict[bytes, Sequence[Any]]] = [{} for _ in range(SHARDS)]
+        # what this run used or added; () marks an entry keep() found, still encoded
+        self.used: list[dict[bytes, Any]] = [{} for _ in range(SHARDS)]
         self.added: set[int] = set()
 
     def _load(self, shard: int, path: Path) -> None:
@@ -413,7 +440,7 @@ class ParseCache:
         """Every entry that decodes (for tests and tools; a run looks up by key)."""
         return {k: v for shard in range(SHARDS) for k, v in self._entries(shard).items()}
 
-    def put(self, key: bytes, analysis: FileAnalysis | tuple[Any, ...]) -> None:
+    def put(self, key: bytes, analysis: FileAnalysis) -> None:
         shard = shard_of(key)
         self.used[shard][key] = analysis
         self.added.add(shard)
@@ -427,7 +454,7 @@ class ParseCache:
             write_sealed(self.paths[shard], ANALYSIS_KIND,
                          encode_shard(list(self._kept(shard))))
 
-    def _kept(self, shard: int) -> Iterator[tuple[bytes, Sequence[Any]]]:
+    def _kept(self, shard: int) -> Iterator[tuple[bytes, FileAnalysis]]:
         limit = MAX_ENTRIES // SHARDS
         older = self._entries(shard) if self._keys[shard] else {}
         seen: set[bytes] = set()
@@ -466,6 +493,21 @@ def result_key(scope: str, directory: str, paths: list[str], keys: list[bytes],
         digest.update(b"\0")
         digest.update(key)
     return digest.digest()
+
+
+def output_key(scope: str, directory: Path, files: Sequence[MigrationFile],
+               keys: list[bytes], settings: MigrateSettings, flags: tuple[Any, ...],
+               style: str) -> bytes:
+    """The key of what ``migrate order|lint`` printed for these files, settings, flags and
+    output style (``cli._styled.style_key``): computed by the command, and by the early
+    child, which ends at once when that output is cached."""
+    from calctl import __version__
+
+    # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
+    # when what these commands print changes) and on whether it is styled
+    extra = (__version__, *settings.known_objects, repr(flags), style)
+    return result_key("output-" + scope, str(directory), [f.path for f in files], keys,
+                      extra)
 
 
 def _pairs(body: dict[str, Any] | None) -> list[list[Any]]:

@@ -18,13 +18,15 @@ stop where they meet.
 Nothing the child sends is trusted by position: results travel as
 ``(cache key, analysis)`` pairs, and the key is a hash of the file's text and of
 every setting the analysis depends on. Once the command has parsed its line
-properly, :func:`claim` hands the child to :mod:`calctl.sql.plan`, which uses only
+properly, :func:`claim` hands the child to :mod:`calctl.sql.runtime`, which uses only
 the pairs whose keys it computed itself and analyses anything else. A guess that
 turned out wrong costs time, never a wrong answer. The child writes nothing until
 the parent has checked its results and sends it the cache directory with the
 parent's own analyses; it then writes the whole parse cache while the parent
-resolves and prints. It dies with the command when the command never needs it (a
-replayed output, an error).
+resolves and prints. It first checks the key of the command's replayed output and ends
+at once when that is cached (a warm run needs no analysis); it dies with the command
+when the command never needs it (a replayed output, an error); ``CALCTL_SERIAL=1``
+starts none.
 
 This module is imported before everything else, so it imports nothing beyond
 ``os`` until it has forked (not even ``typing``: ~12 ms before the child could start).
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from calctl.sql.cache import ParseCache
 
 # Below this many files to parse, a second process costs more than it saves (the
-# analysis in calctl.sql.plan uses the same bound; here so the child need not import it).
+# analysis in calctl.sql.runtime uses the same bound; here so the child need not import it).
 PARALLEL_THRESHOLD = 400
 
 # the flags of `migrate order` and `migrate lint` (tests/sql/test_early.py checks this
@@ -195,11 +197,13 @@ def cancel() -> None:
 def start(args: list[str]) -> None:
     """Fork the early analysis when ``args`` plainly run ``migrate order|lint``."""
     global _child
-    if _child is not None or not hasattr(os, "fork") or usable_cpus() < 2:
+    if (_child is not None or not hasattr(os, "fork") or usable_cpus() < 2
+            or os.environ.get("CALCTL_SERIAL", "") not in ("", "0")):  # runtime.serial()
         return
     guess = parse(args)
     if guess is None:
         return
+    _output_flags(guess, args)
     try:
         results_read, results_write = os.pipe()
     except OSError:
@@ -292,21 +296,31 @@ def _store(found: dict[str, Any], arg: str, rest: list[str]) -> bool:
     return True
 
 
+def _output_flags(guess: dict[str, Any], args: list[str]) -> None:
+    """Add to ``guess`` what the key of a replayed output needs beyond what :func:`parse`
+    records (a wrong guess only makes the child work for nothing, as before)."""
+    rest = args[args.index("migrate") + 1:] if "migrate" in args else []
+    guess["scope"] = rest[0] if rest else ""
+    fmt = str(guess.get("--format", "text")).lower()
+    guess["flags"] = ("json" if "--json" in args else fmt,
+                      "--check" in args if guess["scope"] == "order"
+                      else guess.get("--fail-on", "error"))
+
+
 def _work(guess: dict[str, Any], results: int, control: int, progress: Progress) -> None:
-    """In the child: analyse what the parse cache lacks from the front of the common
-    list until it meets the parent, send that, and write the parse cache if the parent
-    says where."""
-    import gc
+    """In the child (the collector is off: calctl.entry paused it before the fork): end
+    at once when the command's output is cached (it will be replayed); else analyse what
+    the parse cache lacks from the front of the common list until it meets the parent,
+    send that, and write the parse cache if the parent says where."""
     from pathlib import Path
 
-    gc.disable()  # as in plan.no_gc: hundreds of thousands of tuples, no cycles
     from calctl.config import Settings
-    from calctl.sql.analyse import analyse
-    from calctl.sql.cache import ParseCache, file_keys
+    from calctl.sql.cache import ParseCache, file_inputs, load_output, output_key
     from calctl.sql.discovery import discover
-    from calctl.sql.facts import to_plain
+    from calctl.sql.facts import AnalysisInput, to_plain
     from calctl.sql.flags import migrate_overrides, with_migrate_flags
     from calctl.state import StateDir
+    from calctl.terminal import style_key
 
     pairs: list[tuple[bytes, Any]] = []
     known: ParseCache | None = None
@@ -319,25 +333,27 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress)
             Settings.resolve(flags), Path(guess["directory"]) if guess["directory"] else None,
             define=guess["--define"])
         migrate = settings.migrate
-        files = discover(directory, globs=migrate.glob, exclude=migrate.exclude,
-                         ordered=False)
+        cache_dir = StateDir(settings.state_dir).cache
+        # in the command's order, for the output key (the files are few to sort)
+        files = discover(directory, globs=migrate.glob, exclude=migrate.exclude)
         todo: list[int] = []
         if len(files) >= PARALLEL_THRESHOLD:
-            keys = file_keys(files, migrate)
-            # only what the parse cache lacks, as the command will find (read now; the
-            # entries it has are kept first if this process writes the cache later)
-            known = ParseCache(StateDir(settings.state_dir).cache)
-            todo = [i for i, key in enumerate(keys) if not known.keep(key)]
+            inputs = file_inputs(files, migrate)
+            keys = list(map(AnalysisInput.key, inputs))
+            replayed = load_output(cache_dir, output_key(
+                guess["scope"], directory, files, keys, migrate, guess["flags"], style_key()))
+            if replayed is None:
+                # only what the parse cache lacks, as the command will find (read now;
+                # the entries it has are kept first if this process writes it later)
+                known = ParseCache(cache_dir)
+                todo = [i for i, key in enumerate(keys) if not known.keep(key)]
         if len(todo) >= PARALLEL_THRESHOLD:
-            search_path = tuple(migrate.search_path) or ("public",)
-            defines = dict(migrate.defines)
+            from calctl.sql.analyse import analyse
+
             for item, t in enumerate(common_order([keys[i] for i in todo])):
                 if not progress.child_takes(item):
                     break
-                f = files[todo[t]]
-                pairs.append((keys[todo[t]], to_plain(analyse(f.text, path=f.path,
-                                                              search_path=search_path,
-                                                              defines=defines))))
+                pairs.append((keys[todo[t]], to_plain(analyse(inputs[todo[t]]))))
     except Exception:
         pairs = []
     send_and_save(pairs, results, control, known)
@@ -353,6 +369,7 @@ def send_and_save(pairs: list[tuple[bytes, Any]], results: int, control: int,
     from pathlib import Path
 
     from calctl.sql.cache import ParseCache
+    from calctl.sql.facts import from_plain
 
     with os.fdopen(results, "wb") as pipe:
         pipe.write(marshal.dumps(pairs))
@@ -364,5 +381,5 @@ def send_and_save(pairs: list[tuple[bytes, Any]], results: int, control: int,
         cache = known if known is not None and known.directory == directory \
             else ParseCache(directory)
         for key, plain in [*pairs, *marshal.loads(theirs)]:
-            cache.put(key, plain)
+            cache.put(key, from_plain(plain))
         cache.save()

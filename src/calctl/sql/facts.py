@@ -1,7 +1,8 @@
 """What one migration file does to the schema: the facts the analyser extracts.
 
-Plain tuples and ``NamedTuple`` values, so that a whole directory's analysis
-crosses from forked worker processes (marshal, through a pipe) quickly. On disk, in
+``NamedTuple`` values read by field name; a whole directory's analysis crosses from
+forked worker processes as plain tuples (marshal, through a pipe: :func:`to_plain`,
+derived from the fields). On disk, in
 the parse cache, they are sealed JSON checked field by field (``calctl.sql.cache``).
 
 Object identities are strings ``"<schema>.<name>"`` in one namespace per
@@ -13,12 +14,21 @@ share one in PostgreSQL), ``type``, ``function``, ``schema``, ``extension``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Final, NamedTuple
+
+try:  # hashlib.blake2b itself, without hashlib loading OpenSSL first (~5 ms)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter built without it
+    from hashlib import blake2b
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "13"
+ANALYSER_VERSION = "14"
+# A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
+# (tests/sql/test_analyser_version.py fails when they change without updating this).
+ANALYSER_SOURCES = "fca0fd3f43e8e3bf"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -34,15 +44,31 @@ USING = frozenset({REF, WEAK})
 UNQUALIFIED = "*"
 
 
-# A fact is a plain tuple (not a NamedTuple) so that thousands of them move between
-# worker processes with ``marshal``, and out of the cache's columns with ``zip``,
-# without per-object rebuilding.
-# Fields, read with the index constants below:
-#   action, kind, names (candidate identities, most likely first), line, column,
-#   display ("table", "view", "enum" … for messages), guarded (IF [NOT] EXISTS),
-#   new (RENAME target identity; for references UNQUALIFIED when the name carried no
-#   schema), open (a relation whose columns are not all listed)
-Fact = tuple[str, str, tuple[str, ...], int, int, str, bool, str, bool]
+class Fact(NamedTuple):
+    """One thing a statement does to (or needs of) one object.
+
+    Read by name (``fact.names[0]``). Built from plain tuples with :data:`as_fact` (C
+    calls only: the extractor makes hundreds of thousands of them)."""
+
+    action: str
+    kind: str
+    names: tuple[str, ...]   # candidate identities, most likely first
+    line: int
+    column: int
+    display: str             # "table", "view", "enum" … for messages
+    guarded: bool = False    # IF [NOT] EXISTS
+    new: str = ""            # RENAME target identity; for references UNQUALIFIED when the
+                             # name carried no schema
+    open: bool = False       # a relation whose columns are not all listed
+
+
+# a plain 9-tuple as a Fact without the Python-level __new__ (the tuple is trusted: ours)
+as_fact: Callable[[tuple[Any, ...]], Fact] = partial(tuple.__new__, Fact)
+
+# What the extractor builds: a Fact's fields as a plain tuple (made a Fact by as_fact).
+PlainFact = tuple[str, str, tuple[str, ...], int, int, str, bool, str, bool]
+
+# Field positions, for code that indexes facts in a hot loop (names.resolve); prefer names.
 ACTION: Final = 0
 KIND: Final = 1
 NAMES: Final = 2
@@ -52,11 +78,14 @@ DISPLAY: Final = 5
 GUARDED: Final = 6
 NEW: Final = 7
 OPEN: Final = 8
+if Fact._fields != ("action", "kind", "names", "line", "column", "display", "guarded",
+                    "new", "open"):  # pragma: no cover - a new field: renumber the above
+    raise ImportError("calctl.sql.facts: the field positions do not match Fact")
 
 
 def fact(action: str, kind: str, names: tuple[str, ...], line: int, column: int,
          display: str, guarded: bool = False, new: str = "", open: bool = False) -> Fact:
-    return (action, kind, names, line, column, display, guarded, new, open)
+    return as_fact((action, kind, names, line, column, display, guarded, new, open))
 
 
 class Note(NamedTuple):
@@ -102,26 +131,26 @@ def summarise(facts: Sequence[Fact]) -> Summary:
       candidates, first occurrence;
     * the facts that provide, drop or rename something, in order.
     """
-    # (identities kept per kind, so a test is one set lookup without a key tuple; fact
-    # fields by literal index and the action values in locals: this runs once per file)
+    # (identities kept per kind, so a test is one set lookup without a key tuple; the
+    # action values in locals: this runs once per file)
     ref, rename, drop, using, providing = REF, RENAME, DROP, USING, PROVIDING
     provided: dict[str, set[str]] = {}
     renamed: dict[str, set[str]] = {}
     changes: list[Fact] = []
     uses: list[Fact] = []
     for fact in facts:
-        action = fact[0]
+        action = fact.action
         if action in using:
             uses.append(fact)
         elif action in providing:
-            kind = fact[1]
+            kind = fact.kind
             if kind in provided:
-                provided[kind].add(fact[2][0])
+                provided[kind].add(fact.names[0])
             else:
-                provided[kind] = {fact[2][0]}
+                provided[kind] = {fact.names[0]}
             changes.append(fact)
         elif action == rename:
-            renamed.setdefault(fact[1], set()).add(fact[7])
+            renamed.setdefault(fact.kind, set()).add(fact.new)
             changes.append(fact)
         elif action == drop:
             changes.append(fact)
@@ -137,8 +166,8 @@ def summarise(facts: Sequence[Fact]) -> Summary:
     seen: set[tuple[str, tuple[str, ...]]] = set()
     seen_columns: set[tuple[str, ...]] = set()
     for fact in uses:
-        kind = fact[1]
-        names = fact[2]
+        kind = fact.kind
+        names = fact.names
         key = (kind, names)
         if key not in seen:
             seen.add(key)
@@ -147,7 +176,7 @@ def summarise(facts: Sequence[Fact]) -> Summary:
                     or (kind == "type" and own_relations is not None
                         and not own_relations.isdisjoint(names))):
                 refs.append(fact)
-        if kind == "column" and fact[0] == ref and names not in seen_columns:
+        if kind == "column" and fact.action == ref and names not in seen_columns:
             seen_columns.add(names)
             if provided_columns is None or provided_columns.isdisjoint(names):
                 columns.append(fact)
@@ -160,18 +189,110 @@ def display_name(identity: str, default_schema: str = "public") -> str:
     return identity[len(prefix):] if identity.startswith(prefix) else identity
 
 
+# ---------------------------------------------------------------- the analysis's input
+
+
+class AnalysisInput(NamedTuple):
+    """Everything :func:`calctl.sql.analyse.analyse` reads, and so everything the parse
+    cache keys on (:meth:`key` hashes every field: a field added here is in the key).
+    ``text`` comes first: it differs per file, the rest is usually one directory's
+    settings, hashed once."""
+
+    text: str
+    autocommit: bool = False                    # the file's name holds ``.autocommit.``
+    search_path: tuple[str, ...] = ("public",)
+    defines: tuple[tuple[str, str], ...] = ()   # sorted (name, value) pairs
+
+    @classmethod
+    def of(cls, text: str, path: str = "", search_path: Sequence[str] = (),
+           defines: dict[str, str] | None = None) -> AnalysisInput:
+        """The input for a file at ``path`` under these settings."""
+        return cls(text, ".autocommit." in path, tuple(search_path) or ("public",),
+                   tuple(sorted((defines or {}).items())))
+
+    def key(self) -> bytes:
+        """The parse cache key: a hash of the text, then of every other field and the
+        analyser version."""
+        digest = blake2b(self.text.encode("utf-8", "surrogatepass"), digest_size=16)
+        digest.update(_settings_digest(self[1:]))
+        return digest.digest()
+
+
+_digests: dict[tuple[Any, ...], bytes] = {}
+
+
+def _settings_digest(rest: tuple[Any, ...]) -> bytes:
+    found = _digests.get(rest)
+    if found is None:
+        text = repr((ANALYSER_VERSION, AnalysisInput._fields[1:], rest))
+        found = _digests[rest] = blake2b(text.encode(), digest_size=8).digest()
+    return found
+
+
+# ---------------------------------------------------------------- through a pipe
+#
+# marshal (what crosses the pipe from a forked process) takes plain tuples only, not
+# NamedTuples. Every field of FileAnalysis is carried in _fields order; those holding
+# NamedTuples have a codec here (plain → value, value → plain), so a new field crosses
+# without anyone listing it, and a new NamedTuple-valued field fails loudly in marshal.
+# Facts travel as columns (one zip each way, C only); the summary as positions in the
+# file's facts, which it is picked from (so the facts stay shared, as in the cache).
+
+
+def _facts_plain(facts: tuple[Fact, ...]) -> tuple[Any, ...]:
+    return tuple(zip(*facts, strict=True))
+
+
+def _facts_named(columns: tuple[Any, ...]) -> tuple[Fact, ...]:
+    return tuple(map(as_fact, zip(*columns, strict=True)))
+
+
+def _named_tuples(cls: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    make = partial(tuple.__new__, cls)
+    return (lambda values: tuple(map(tuple, values)),
+            lambda values: tuple(map(make, values)))
+
+
+_PIPE: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "facts": (_facts_plain, _facts_named),
+    "notes": _named_tuples(Note),
+    "spans": _named_tuples(Span),
+}
+
+
 def to_plain(analysis: FileAnalysis) -> tuple[Any, ...]:
     """The analysis as nested plain tuples, for marshal through a pipe to the process
     that forked this one. Never for a file: what is read back from disk goes through
     :func:`calctl.sql.cache.decode_shard`, which checks every field."""
-    return (analysis.facts, tuple(map(tuple, analysis.notes)),
-            tuple(map(tuple, analysis.spans)), analysis.file_ignores, analysis.approximate,
-            analysis.transaction, analysis.statements, analysis.summary)
+    plain = [codec[0](value) if (codec := _PIPE.get(name)) else value
+             for name, value in zip(FileAnalysis._fields, analysis, strict=True)]
+    summary = analysis.summary
+    if summary is not None:
+        facts = analysis.facts
+        by_id = dict(zip(map(id, facts), range(len(facts)), strict=True))
+        try:
+            plain[_SUMMARY] = tuple(tuple(map(by_id.__getitem__, map(id, part)))
+                                    for part in summary)
+        except KeyError:  # not picked from the facts themselves: an equal fact will do
+            by_value = dict(zip(facts, range(len(facts)), strict=True))
+            plain[_SUMMARY] = tuple(tuple(map(by_value.__getitem__, part))
+                                    for part in summary)
+    return tuple(plain)
 
 
 def from_plain(data: tuple[Any, ...]) -> FileAnalysis:
     """The analysis :func:`to_plain` made in a process this one forked (trusted as this
     process's own memory: a wrong shape raises TypeError or ValueError)."""
-    facts, notes, spans, ignores, approximate, transaction, statements, summary = data
-    return FileAnalysis(facts, tuple(Note(*n) for n in notes), tuple(Span(*x) for x in spans),
-                        ignores, approximate, transaction, statements, summary)
+    if len(data) != len(FileAnalysis._fields):
+        raise ValueError("an analysis of another shape")
+    values = [codec[1](value) if (codec := _PIPE.get(name)) else value
+              for name, value in zip(FileAnalysis._fields, data, strict=True)]
+    summary = values[_SUMMARY]
+    if summary is not None:
+        facts = values[_FACTS]
+        values[_SUMMARY] = tuple(tuple(map(facts.__getitem__, part)) for part in summary)
+    return FileAnalysis(*values)
+
+
+_FACTS = FileAnalysis._fields.index("facts")
+_SUMMARY = FileAnalysis._fields.index("summary")

@@ -1,0 +1,338 @@
+"""How a directory's analysis runs: the parse cache, and every way of running what it lacks.
+
+:func:`analyse_files` is the one door: given the inputs the cache lacks, it analyses them
+in this process (``CALCTL_SERIAL=1``, or few files, or one core), beside the early child
+the console script forked before the command line was parsed (:mod:`calctl.sql.early`),
+or in processes forked here, one per core, each writing its own cache shards. Whatever
+the strategy, the result is the same list of :class:`FileAnalysis` in input order, and
+the cache holds them all when the returned ``finish`` has run.
+
+:func:`build_plan` and :func:`lint_directory` put the caches around the pure planning of
+:mod:`calctl.sql.plan`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from calctl.documents import LintReport, MigrationPlan
+from calctl.sql.discovery import MigrationFile, discover
+from calctl.sql.early import PARALLEL_THRESHOLD
+
+if TYPE_CHECKING:
+    from calctl.config import MigrateSettings
+    from calctl.sql import early
+    from calctl.sql.cache import ParseCache
+    from calctl.sql.facts import AnalysisInput, FileAnalysis
+    from calctl.sql.plan import DirectoryAnalysis
+
+Finish = Callable[[], None]
+
+
+def serial() -> bool:
+    """``CALCTL_SERIAL=1``: analyse in this process only (no early child, no forks)."""
+    return os.environ.get("CALCTL_SERIAL", "") not in ("", "0")
+
+
+def _no_children() -> None:
+    return None
+
+
+def analyse_files(jobs: list[AnalysisInput], keys: list[bytes], cache: ParseCache,
+                  ) -> tuple[list[FileAnalysis], Finish]:
+    """Analyse ``jobs`` (their cache ``keys`` beside them; none of them cached) and add
+    them to ``cache``. Returns the analyses and a function that waits for any process
+    still writing the cache. An early child nobody needs is stopped here."""
+    from calctl.sql import early
+
+    helper = early.claim()  # the analysis the console script started before parsing
+    if helper is not None and len(jobs) >= PARALLEL_THRESHOLD:
+        return _analyse_beside(helper, jobs, keys, cache)
+    if helper is not None:
+        helper.cancel()
+    if not jobs:
+        return [], _no_children
+    return _analyse_many(jobs, keys, cache)
+
+
+def _analyse_many(jobs: list[AnalysisInput], keys: list[bytes], cache: ParseCache,
+                  ) -> tuple[list[FileAnalysis], Finish]:
+    """On several cores the work is split by cache shard: the parent forks one child per
+    extra core, each process analyses the files whose keys fall in its shards and writes
+    those shards itself, and only the children's results travel back (marshal, through
+    a pipe — no pool to start, nothing pickled, no idle parent)."""
+    from calctl.sql.analyse import analyse
+    from calctl.sql.cache import SHARDS, shard_of
+    from calctl.sql.early import usable_cpus
+
+    workers = min(usable_cpus(), SHARDS)
+    if len(jobs) < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork") or serial():
+        done = list(map(analyse, jobs))
+        for key, analysis in zip(keys, done, strict=True):
+            cache.put(key, analysis)
+        cache.save()
+        return done, _no_children
+    from calctl.sql.pgparser import parser
+
+    parser()  # loaded once, before forking
+
+    owner = [shard_of(key) % workers for key in keys]
+    shares = [[i for i, o in enumerate(owner) if o == p] for p in range(workers)]
+    shards = [[s for s in range(SHARDS) if s % workers == p] for p in range(workers)]
+    children = [_fork_share([jobs[i] for i in shares[p]], [keys[i] for i in shares[p]],
+                            cache, shards[p]) for p in range(1, workers)]
+    out: list[FileAnalysis | None] = [None] * len(jobs)
+    mine = list(shares[0])
+    _analyse_into(out, mine, jobs, keys, cache)
+    for p, child in enumerate(children, start=1):
+        got = _collect(child, len(shares[p])) if child is not None else None
+        if got is None:  # that child failed: its share is done here
+            _analyse_into(out, shares[p], jobs, keys, cache)
+            mine.extend(shares[p])
+            continue
+        for i, analysis in zip(shares[p], got, strict=True):
+            out[i] = analysis
+    cache.save({shard_of(keys[i]) for i in mine})
+    pids = [child[0] for child in children if child is not None]
+    return [a for a in out if a is not None], lambda: _reap(pids)
+
+
+def _analyse_into(out: list[FileAnalysis | None], indexes: list[int],
+                  jobs: list[AnalysisInput], keys: list[bytes], cache: ParseCache) -> None:
+    from calctl.sql.analyse import analyse
+
+    for i in indexes:
+        out[i] = analysis = analyse(jobs[i])
+        cache.put(keys[i], analysis)
+
+
+def _analyse_beside(helper: early.Child, jobs: list[AnalysisInput], keys: list[bytes],
+                    cache: ParseCache) -> tuple[list[FileAnalysis], Finish]:
+    """Analyse the files the parse cache lacks together with the early child: this
+    process from the back of their common list, the child from the front, until they
+    meet (:class:`calctl.sql.early.Progress`); then take the child's results by key.
+    Anything it did not send (it guessed other settings or files, or failed) is
+    analysed here."""
+    import marshal
+
+    from calctl.sql.analyse import analyse
+    from calctl.sql.early import common_order
+    from calctl.sql.facts import from_plain, to_plain
+
+    order = common_order(keys)
+    progress = helper.progress
+    out: list[FileAnalysis | None] = [None] * len(jobs)
+    pairs = []
+    met = False
+    for item in range(len(order) - 1, -1, -1):
+        if not progress.parent_takes(item):
+            met = True
+            break
+        i = order[item]
+        out[i] = analysis = analyse(jobs[i])
+        pairs.append((keys[i], to_plain(analysis)))
+    if met:
+        mine_packed = marshal.dumps(pairs)  # before waiting: the child may still be working
+        got = helper.collect()
+    else:  # this process did everything (the child was slow or lost): no waiting
+        helper.cancel()
+        mine_packed, got = b"", {}
+    # the child's guess matched this command's files and settings (it sent nothing else)
+    matched = bool(got) and set(got) <= set(keys)
+    extra: list[tuple[bytes, tuple[Any, ...]]] = []   # what neither process had done
+    for i, done in enumerate(out):
+        if done is not None:
+            continue
+        theirs = got.get(keys[i])
+        if theirs is not None:
+            try:
+                out[i] = from_plain(theirs)
+            except (TypeError, ValueError):  # not an analysis: never expected
+                theirs, matched = None, False
+        if theirs is None:  # the item both processes left to the other where they met
+            out[i] = analysis = analyse(jobs[i])
+            extra.append((keys[i], to_plain(analysis)))
+    analyses = [a for a in out if a is not None]
+    if matched:
+        # the child writes the whole cache while this process resolves and prints
+        if extra:
+            mine_packed = marshal.dumps(pairs + extra)
+        helper.save_to(str(cache.directory) if cache.directory is not None else None,
+                       mine_packed)
+    else:
+        helper.wait()  # told nothing, it writes nothing: the cache is written here
+        for key, analysis in zip(keys, analyses, strict=True):
+            cache.put(key, analysis)
+        cache.save()
+    return analyses, helper.wait
+
+
+def _reap(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+
+
+def _fork_share(share: list[AnalysisInput], keys: list[bytes], cache: ParseCache,
+                shards: list[int]) -> tuple[int, int] | None:
+    """Fork a child that analyses ``share``, sends the results (marshal) through a pipe,
+    then saves its cache ``shards``: (pid, read end), or None when no child started."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: never returns
+        status = 1
+        try:
+            import marshal
+
+            from calctl.sql.analyse import analyse
+            from calctl.sql.facts import to_plain
+
+            os.close(read_end)
+            done = list(map(analyse, share))
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(marshal.dumps(list(map(to_plain, done))))
+            for key, analysis in zip(keys, done, strict=True):
+                cache.put(key, analysis)
+            cache.save(shards)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _collect(child: tuple[int, int], count: int) -> list[FileAnalysis] | None:
+    """A child's analyses, or None when it failed."""
+    import marshal
+
+    from calctl.sql.facts import from_plain
+
+    _, read_end = child
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    try:
+        analyses = [from_plain(plain) for plain in marshal.loads(data)]
+    except (EOFError, ValueError, TypeError):
+        return None
+    return analyses if len(analyses) == count else None
+
+
+# ---------------------------------------------------------------- a directory
+
+
+def analyse_directory(directory: Path, settings: MigrateSettings, *,
+                      cache_dir: Path | None = None,
+                      files: list[MigrationFile] | None = None,
+                      keys: list[bytes] | None = None,
+                      wait: bool = True) -> DirectoryAnalysis:
+    """Read, analyse (cached), resolve and order every migration of ``directory``.
+
+    Worker processes may still be writing the parse cache when the analysis is done;
+    ``wait=False`` leaves waiting for them to the caller (``result.finish()``), so they
+    write while it plans and prints."""
+    from calctl.sql.cache import ParseCache, file_inputs
+    from calctl.sql.facts import AnalysisInput
+    from calctl.sql.plan import order_analyses
+
+    if files is None:
+        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+    inputs = file_inputs(files, settings)
+    if keys is None:
+        keys = list(map(AnalysisInput.key, inputs))
+    cache = ParseCache(cache_dir)
+    analyses: list[FileAnalysis | None] = [cache.get(k) for k in keys]
+    todo = [i for i, a in enumerate(analyses) if a is None]
+    fresh, finish = analyse_files([inputs[i] for i in todo], [keys[i] for i in todo], cache)
+    for i, analysis in zip(todo, fresh, strict=True):
+        analyses[i] = analysis
+    result = order_analyses(directory, files, [a for a in analyses if a is not None],
+                            settings, finish)
+    if wait:
+        finish()
+        from dataclasses import replace
+
+        result = replace(result, finish=_no_children)
+    return result
+
+
+def build_plan(directory: Path, settings: MigrateSettings, *,
+               cache_dir: Path | None = None,
+               files: list[MigrationFile] | None = None,
+               keys: list[bytes] | None = None,
+               remember: bool = True,
+               ) -> tuple[MigrationPlan, list[MigrationFile]]:
+    """Plan ``directory``: returns the plan document and the files in execution order.
+
+    ``keys`` (from :func:`calctl.sql.cache.file_keys`) saves hashing the files again.
+    ``remember=False`` does not store the plan for later callers: ``migrate order``
+    stores what it printed instead, and storing the plan too cost ~10 ms per cold run
+    (the next ``migrate apply`` then plans from the parse cache and stores it).
+    """
+    from calctl import entry
+    from calctl.sql.cache import file_keys, load_result, result_key, store_result
+    from calctl.sql.plan import plan_from, problems_of
+
+    if files is None:
+        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+    if keys is None:
+        keys = file_keys(files, settings)
+    rkey = result_key("order", str(directory), [f.path for f in files], keys,
+                      tuple(settings.known_objects))
+    cached = load_result(cache_dir, rkey)
+    if isinstance(cached, MigrationPlan) and len(cached.files) == len(files):
+        by_path = {f.path: f for f in files}
+        # the key covers every path; a plan naming others (or one twice) is not this
+        # directory's: a miss
+        if {f.path for f in cached.files} == by_path.keys():
+            return cached, [by_path[f.path] for f in cached.files]
+    with entry.paused_gc():
+        result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
+                                   keys=keys, wait=False)
+        plan = plan_from(result, problems_of(result, "order"))
+        if remember:
+            store_result(cache_dir, rkey, plan)
+        result.finish()
+        entry.hold(result)
+    return plan, [result.files[i] for i in result.ordering.order]
+
+
+def lint_directory(directory: Path, settings: MigrateSettings, *,
+                   cache_dir: Path | None = None,
+                   files: list[MigrationFile] | None = None,
+                   keys: list[bytes] | None = None) -> LintReport:
+    """Every problem of every rule, for ``migrate lint``."""
+    from calctl import entry
+    from calctl.sql.cache import file_keys, load_result, result_key, store_result
+    from calctl.sql.plan import problems_of
+
+    if files is None:
+        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+    if keys is None:
+        keys = file_keys(files, settings)
+    rkey = result_key("lint", str(directory), [f.path for f in files], keys,
+                      tuple(settings.known_objects))
+    cached = load_result(cache_dir, rkey)
+    if isinstance(cached, LintReport):
+        return cached
+    with entry.paused_gc():
+        result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
+                                   keys=keys, wait=False)
+        problems = problems_of(result, "lint")
+        report = LintReport(directory=str(directory), files=len(result.files),
+                            problems=problems)
+        store_result(cache_dir, rkey, report)
+        result.finish()
+        entry.hold(result)
+    return report

@@ -1,0 +1,30 @@
+"""Whether stdout gets styled output, and what decides how it looks: here, not in
+``cli/``, because the early analysis child (``sql/early.py``) computes the key of a
+replayed output before the CLI (and Typer) is imported."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# rich's own switches that colour output that is not a terminal
+_FORCING = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+def plain_output() -> bool:
+    """True when the stdout console would print no colours or styles."""
+    if any(os.environ.get(name) for name in _FORCING):
+        return False
+    try:
+        return not sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return True
+
+
+def style_key() -> str:
+    """What decides how styled output looks, for keys of replayed output: plain, or the
+    environment rich picks colours from."""
+    if plain_output():
+        return "plain"
+    names = ("NO_COLOR", "TERM", "COLORTERM", *_FORCING)
+    return "styled:" + "|".join(os.environ.get(name, "") for name in names)
