@@ -200,7 +200,7 @@ def _parse_each(parser: Any, text: str, bounds: list[tuple[int, int]], lines: Li
             base = byte_at
             end_byte = base + len(piece.encode("utf-8"))
         try:
-            tree = loads(parser.parse_sql_json(piece))
+            tree = _skeleton(parser, piece) or loads(parser.parse_sql_json(piece))
         except parser.ParseError as exc:  # (never seen: the whole text parsed)
             failed.append((*lines.pos(base), _message(exc)))
             continue
@@ -209,6 +209,50 @@ def _parse_each(parser: Any, text: str, bounds: list[tuple[int, int]], lines: Li
             raw["_end"] = end_byte
             yield raw
     _parse_failures(failed, observations)
+
+
+# Seed data: INSERT … VALUES (…), (…) … whose rows after the first hold nothing but
+# constants (numbers, plain '…' strings, true/false/null, and + - * / between them).
+# Those rows add nothing to the analysis (none names an object), so only the statement
+# up to the end of its first row is parsed, converted and walked: the same tree less
+# the rows, at the same positions (the prefix starts where the statement does).
+# The checks refuse everything else (comments, E'…' and $$…$$ strings, casts, names,
+# calls): such a statement is parsed whole.
+_VALUES = re.compile(r"\bvalues\s*\(", re.I)
+_FIRST_ROW = re.compile(
+    r"values\s*\((?:[^()'\-/$&\w]|\w++(?!')|-(?!-)|/(?!\*)|'[^']*')*\)", re.I)
+# the rows after the first, each string replaced by "\0"
+_CONSTANT_ROWS = re.compile(
+    r"\s*,(?:[\s\d.,()+*\0]++|-(?!-)|/(?!\*)|[eE](?=[-+\d])|true|false|null)*+", re.I)
+_SKELETON_ABOVE = 400  # characters: below, parsing the whole statement costs no more
+
+
+def _skeleton(parser: Any, piece: str) -> Any:
+    """The parse tree of an INSERT … VALUES statement whose rows after the first are all
+    constants, from its text up to the end of the first row; None for any other."""
+    if len(piece) < _SKELETON_ABOVE:
+        return None
+    found = _VALUES.search(piece)
+    first = _FIRST_ROW.match(piece, found.start()) if found else None
+    if first is None:
+        return None
+    # outside the strings: standard strings ('' inside is two strings side by side)
+    # split at every quote; a prefixed one (E'…', U&'…') is refused by the letter or
+    # & before its "\0"
+    code = "\0".join(piece[first.end():].split("'")[::2])
+    if _CONSTANT_ROWS.fullmatch(code) is None:
+        return None
+    try:
+        tree = loads(parser.parse_sql_json(piece[:first.end()]))
+    except parser.ParseError:
+        return None
+    # what the prefix must be for the rows to have been its continuation
+    stmts = tree.get("stmts") or ()
+    insert = stmts[0].get("stmt", {}).get("InsertStmt") if len(stmts) == 1 else None
+    select = (insert.get("selectStmt") or {}).get("SelectStmt") if insert else None
+    if not select or len(select.get("valuesLists") or ()) != 1 or len(select) != 3:
+        return None
+    return tree
 
 
 def _message(exc: BaseException) -> str:

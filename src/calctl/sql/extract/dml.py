@@ -6,6 +6,8 @@ from calctl.sql.extract.core import ORDERING_CLAUSES, Node, Scope, scope_of, str
 from calctl.sql.extract.expressions import Expressions
 from calctl.sql.facts import CREATE
 
+_NO_LIST: Node = {}
+
 
 class Queries(Expressions):
     """CLASS DOC"""
@@ -58,7 +60,7 @@ class Queries(Expressions):
                 self.select((st.get("rarg") or {}), outer)
                 return
             if st.get("valuesLists"):
-                self.walk(st["valuesLists"], outer)
+                self.values_lists(st["valuesLists"], outer)
                 return
             scope: Scope = {}
             if "fromClause" in st:
@@ -96,6 +98,19 @@ class Queries(Expressions):
         finally:
             if pushed:
                 self.ctes.pop()
+
+    def values_lists(self, rows: list[Node], scope: Scope | None) -> None:
+        """``walk(rows, scope)`` without a call per row and per constant: seed data is
+        thousands of rows of constants, which hold nothing to resolve."""
+        walk = self.walk
+        for row in rows:
+            items = row.get("List", _NO_LIST).get("items") if type(row) is dict else None
+            if type(items) is not list or len(row) != 1 or len(row["List"]) != 1:
+                walk(row, scope)
+                continue
+            for item in items:
+                if "A_Const" not in item or len(item) != 1:
+                    walk(item, scope)
 
     def dml(self, kind: str, st: Node, outer: Scope | None) -> None:
         pushed = self.with_clause(st.get("withClause"))
