@@ -247,7 +247,7 @@ def _skeleton(parser: Any, piece: str) -> Any:
     except parser.ParseError:
         return None
     # what the prefix must be for the rows to have been its continuation
-    stmts = tree.get("stmts") or ()
+    stmts: list[Node] = tree.get("stmts") or []
     insert = stmts[0].get("stmt", {}).get("InsertStmt") if len(stmts) == 1 else None
     select = (insert.get("selectStmt") or {}).get("SelectStmt") if insert else None
     if not select or len(select.get("valuesLists") or ()) != 1 or len(select) != 3:

@@ -1,4 +1,5 @@
-"""FAMILY DOC"""
+"""Queries and data changes: SELECT (scopes of FROM items, CTEs), INSERT, UPDATE, DELETE,
+MERGE, COPY, EXPLAIN."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ _NO_LIST: Node = {}
 
 
 class Queries(Expressions):
-    """CLASS DOC"""
+    """SELECT and DML statements."""
 
     def from_item(self, node: Node, scope: Scope) -> None:
         if "RangeVar" in node:

@@ -1,4 +1,6 @@
-"""FAMILY DOC"""
+"""Expressions: the generic walk of expression and query trees (column references, calls,
+casts, operators), dispatched through ``WALKERS``; and ``statement()``, the dispatch of
+a statement node to its family's ``st_`` method."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from calctl.sql.facts import REF
 
 
 class Expressions(Base):
-    """CLASS DOC"""
+    """Walks expressions; resolves the names they use."""
 
     def statement(self, name: str, st: Node) -> None:
         handler = HANDLERS.get(name)

@@ -1,4 +1,4 @@
-"""FAMILY DOC"""
+"""Functions, procedures, DO blocks, triggers: what they create and the bodies they hold."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from calctl.sql.observations import FOREIGN_LANGUAGE, Observation
 
 
 class Functions(Bodies):
-    """CLASS DOC"""
+    """CREATE FUNCTION, DO, triggers."""
 
     def st_CreateFunctionStmt(self, st: Node) -> None:
         parts = strs(st.get("funcname"))

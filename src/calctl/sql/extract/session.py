@@ -1,4 +1,5 @@
-"""FAMILY DOC"""
+"""Session and database-level statements: SET search_path, schemas, extensions,
+transaction control and the statements that cannot run in a transaction."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from calctl.sql.facts import CREATE
 
 
 class Session(Tables):
-    """CLASS DOC"""
+    """The last family: every ``st_`` method is visible from here."""
 
     def st_VariableSetStmt(self, st: Node) -> None:
         if st.get("name") == "check_function_bodies":

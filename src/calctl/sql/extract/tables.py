@@ -1,4 +1,5 @@
-"""FAMILY DOC"""
+"""Tables and the objects that hang off them: columns, constraints, indexes, views,
+sequences, policies, renames, drops, comments and grants."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from calctl.sql.facts import ALTER, CREATE, DROP, REF, RENAME, REPLACE
 
 
 class Tables(Types):
-    """CLASS DOC"""
+    """DDL on relations and the objects named through them."""
 
     def st_CreateStmt(self, st: Node, display: str = "table") -> None:
         rv = st.get("relation") or {}

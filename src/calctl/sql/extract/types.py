@@ -1,4 +1,4 @@
-"""FAMILY DOC"""
+"""Types: composite, enum, range, domain, base types and aggregates (DefineStmt)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from calctl.sql.facts import ALTER, CREATE, REF, REPLACE
 
 
 class Types(Functions):
-    """CLASS DOC"""
+    """CREATE/ALTER TYPE and DOMAIN."""
 
     def st_CompositeTypeStmt(self, st: Node) -> None:
         rv = st.get("typevar") or {}
