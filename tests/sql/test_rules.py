@@ -1,14 +1,18 @@
-"""Every lint rule: registered, documented, with a failing and a passing fixture."""
+"""Every lint rule: registered, documented, and its cases (tests/fixtures/rules/CALnnn.toml:
+migration files and the problems expected in them, file/line/column) all hold."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from calctl.config import MigrateSettings
-from calctl.sql.rules import RULES, rule_by_code, rules_for
+from calctl.sql.observations import KINDS
+from calctl.sql.rules import RULES, ObservationRule, rule_by_code, rules_for
 from calctl.sql.runtime import lint_directory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
@@ -34,15 +38,45 @@ def test_rule_is_documented(rule: type) -> None:
     assert module.name.startswith(rule.code.lower() + "_")
 
 
+def _cases() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path in sorted(FIXTURES.glob("CAL*.toml")):
+        with path.open("rb") as handle:
+            found += [(path.stem, case) for case in tomllib.load(handle)["case"]]
+    return found
+
+
+CASES = _cases()
+
+
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
-def test_rule_fixtures(rule: type, tmp_path: Path) -> None:
-    bad = FIXTURES / rule.code / "bad"
-    good = FIXTURES / rule.code / "good"
-    assert bad.is_dir() and good.is_dir(), f"{rule.code} needs fixtures/rules/{rule.code}/"
-    found = lint_directory(bad, MigrateSettings(), cache_dir=tmp_path).problems
-    hits = [p for p in found if p.code == rule.code]
-    assert hits, f"{rule.code} did not fire on its bad fixture: {found}"
-    assert all(p.name == rule.name and p.severity == rule.severity for p in hits)
-    assert all(p.line is None or p.line >= 1 for p in hits)
-    clean = lint_directory(good, MigrateSettings(), cache_dir=tmp_path).problems
-    assert [p for p in clean if p.code == rule.code] == []
+def test_every_rule_has_cases_that_fire_and_cases_that_do_not(rule: type) -> None:
+    mine = [case for code, case in CASES if code == rule.code]
+    assert any(case["expect"] for case in mine), f"{rule.code}: no case where it fires"
+    assert any(not case["expect"] for case in mine), f"{rule.code}: no case where it is quiet"
+
+
+def test_every_fixture_file_is_a_rule() -> None:
+    assert {code for code, _ in CASES} == {cls.code for cls in RULES}
+
+
+@pytest.mark.parametrize(("code", "case"), CASES, ids=[f"{c}-{k['name']}" for c, k in CASES])
+def test_rule_case(code: str, case: dict[str, Any], tmp_path: Path) -> None:
+    rule = rule_by_code(code)
+    assert rule is not None
+    root = tmp_path / "migrations"
+    root.mkdir()
+    for name, sql in case["files"].items():
+        (root / name).write_text(sql, encoding="utf-8")
+    found = lint_directory(root, MigrateSettings(), cache_dir=tmp_path / "cache").problems
+    hits = [p for p in found if p.code == code]
+    got = [[Path(p.path).name, p.line or 0, p.column or 0] for p in hits]
+    assert got == case["expect"]
+    assert all(p.name == rule.name and p.severity == rule.severity and p.message
+               for p in hits)
+
+
+def test_each_observation_kind_has_one_rule_that_words_it() -> None:
+    owners = [kind for cls in RULES if issubclass(cls, ObservationRule)
+              for kind in cls.observes]
+    assert sorted(owners) == sorted(KINDS)

@@ -1,8 +1,16 @@
-"""The lint rule registry: one class per file, listed here explicitly."""
+"""The lint rule registry: one class per file, listed here explicitly.
+
+Adding a rule: its file ``calN_<name>.py`` (a :class:`Rule`, or an
+:class:`ObservationRule` when it words what the analyser observes), its cases in
+``tests/fixtures/rules/CALN.toml``, and one line in :data:`RULES`."""
 
 from __future__ import annotations
 
-from calctl.sql.rules.base import Rule, RuleContext
+from collections.abc import Iterable
+
+from calctl.sql.facts import Note
+from calctl.sql.observations import Observation
+from calctl.sql.rules.base import ObservationRule, Rule, RuleContext
 from calctl.sql.rules.cal001_forward_dependency import ForwardDependency
 from calctl.sql.rules.cal002_dependency_cycle import DependencyCycle
 from calctl.sql.rules.cal003_missing_object import MissingObject
@@ -28,6 +36,17 @@ RULES: tuple[type[Rule], ...] = (
 )
 
 
+# observation kind → the rule that words it (each kind has exactly one)
+_OWNERS: dict[str, type[ObservationRule]] = {
+    kind: cls for cls in RULES if issubclass(cls, ObservationRule) for kind in cls.observes
+}
+
+
+def notes_of(observations: Iterable[Observation]) -> tuple[Note, ...]:
+    """The notes of one file's observations, each worded by the rule that owns its kind."""
+    return tuple([_OWNERS[seen.kind].note(seen) for seen in observations])
+
+
 def rules_for(scope: str) -> list[Rule]:
     """Instances of the rules that run in ``scope`` ("order" or "lint": lint runs all)."""
     return [cls() for cls in RULES if scope == "lint" or cls.scope == "order"]
@@ -37,4 +56,5 @@ def rule_by_code(code: str) -> type[Rule] | None:
     return next((cls for cls in RULES if cls.code == code.upper()), None)
 
 
-__all__ = ["RULES", "Rule", "RuleContext", "rule_by_code", "rules_for"]
+__all__ = ["RULES", "ObservationRule", "Rule", "RuleContext", "notes_of", "rule_by_code",
+           "rules_for"]

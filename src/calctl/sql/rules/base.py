@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from calctl.documents import Problem
+from calctl.sql.facts import Note
 
 if TYPE_CHECKING:
     from calctl.sql.discovery import MigrationFile
     from calctl.sql.facts import FileAnalysis
     from calctl.sql.graph import Ordering
     from calctl.sql.names import Resolution
+    from calctl.sql.observations import Observation
 
 Severity = Literal["error", "warning", "info"]
 
@@ -49,8 +51,23 @@ class Rule:
         return (cls.__doc__ or "").strip().split("\n", 1)[0]
 
 
-class NoteRule(Rule):
-    """A rule whose findings the per-file analyser records as notes with this code."""
+class ObservationRule(Rule):
+    """A rule about what the per-file analyser observes (``calctl.sql.observations``).
+
+    ``observes`` names the observation kinds it owns; :meth:`note` words one of them
+    (message and hint), when the file is analysed, into a note kept with the file's
+    analysis (and its cache); :meth:`check` reports the notes with this rule's code.
+    """
+
+    observes: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def note(cls, seen: Observation) -> Note:
+        raise NotImplementedError
+
+    @classmethod
+    def make_note(cls, seen: Observation, message: str, hint: str) -> Note:
+        return Note(cls.code, seen.line, seen.column, message, hint)
 
     def check(self, ctx: RuleContext) -> Iterator[Problem]:
         for file, analysis in zip(ctx.files, ctx.analyses, strict=True):

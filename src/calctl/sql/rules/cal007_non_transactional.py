@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from calctl.sql.rules.base import NoteRule
+from calctl.sql.facts import Note
+from calctl.sql.observations import ENUM_VALUE_USED, NON_TRANSACTIONAL, Observation
+from calctl.sql.rules.base import ObservationRule
 
 
-class NonTransactional(NoteRule):
+class NonTransactional(ObservationRule):
     """A statement that cannot run inside a transaction, in a file not marked for it.
 
     Problem: ``CREATE INDEX CONCURRENTLY``, ``VACUUM``, ``REINDEX CONCURRENTLY`` and
@@ -17,3 +19,17 @@ class NonTransactional(NoteRule):
     name = "non-transactional-statement"
     severity = "warning"
     scope = "lint"
+    observes = frozenset({NON_TRANSACTIONAL, ENUM_VALUE_USED})
+
+    @classmethod
+    def note(cls, seen: Observation) -> Note:
+        what = seen.subject
+        if seen.kind == ENUM_VALUE_USED:
+            what = f"ALTER TYPE … ADD VALUE '{what}' (used on line {seen.related_line})"
+        return cls.make_note(
+            seen,
+            f"{what} cannot run inside a transaction block",
+            "calctl runs this file statement by statement outside a transaction; mark it "
+            "with `-- calctl: no-transaction` (or put the statement in its own file) so "
+            "every tool does the same.",
+        )

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from calctl.sql.rules.base import NoteRule
+from calctl.sql.facts import Note
+from calctl.sql.observations import DESTRUCTIVE, Observation
+from calctl.sql.rules.base import ObservationRule
 
 
-class DestructiveDDL(NoteRule):
+class DestructiveDDL(ObservationRule):
     """DDL that destroys data (DROP TABLE, DROP SCHEMA, DROP COLUMN, TRUNCATE) without a guard.
 
     Problem: the data is gone once it runs, and a DROP without IF EXISTS fails
@@ -16,3 +18,13 @@ class DestructiveDDL(NoteRule):
     name = "destructive-ddl"
     severity = "warning"
     scope = "lint"
+    observes = frozenset({DESTRUCTIVE})
+
+    @classmethod
+    def note(cls, seen: Observation) -> Note:
+        return cls.make_note(
+            seen,
+            f"{seen.subject} destroys data",
+            "Check that nothing still needs it and that a backup exists, then silence this "
+            "statement with `-- calctl: ignore CAL008`.",
+        )

@@ -1,0 +1,45 @@
+"""calctl's comments inside migration files.
+
+* ``-- calctl: ignore CAL008[, CAL…]`` silences those rules for the statement the
+  comment is in or above (after the previous statement's last line);
+* ``-- calctl: ignore-file CAL…`` silences them for the whole file;
+* ``-- calctl: no-transaction`` (or a name containing ``.autocommit.``) marks a file to
+  run statement by statement outside a transaction.
+
+They are read from the file's text as written (before templates are rendered).
+"""
+
+from __future__ import annotations
+
+import re
+
+_IGNORE = re.compile(r"--\s*calctl:\s*ignore(-file)?\s+([A-Za-z0-9_, ]+)", re.I)
+_NO_TX_MARK = re.compile(r"--\s*calctl:\s*no-transaction\b", re.I)
+_SEPARATOR = re.compile(r"[,\s]+")
+
+
+def ignores(text: str) -> tuple[tuple[str, ...], list[tuple[int, tuple[str, ...]]]]:
+    """File-wide ignore codes, and (line, codes) of statement-level ignore comments."""
+    file_codes: list[str] = []
+    lines: list[tuple[int, tuple[str, ...]]] = []
+    if "calctl:" not in text:
+        return (), lines
+    for m in _IGNORE.finditer(text):
+        codes = tuple(c.strip().upper() for c in _SEPARATOR.split(m.group(2)) if c.strip())
+        if m.group(1):
+            file_codes.extend(codes)
+        else:
+            lines.append((text.count("\n", 0, m.start()) + 1, codes))
+    return tuple(file_codes), lines
+
+
+def statement_ignores(ignore_lines: list[tuple[int, tuple[str, ...]]], after: int,
+                      last: int) -> tuple[str, ...]:
+    """The codes of the ignore comments on lines ``(after, last]``: those of a statement
+    ending on ``last`` whose predecessor ended on ``after``."""
+    return tuple(c for ln, cs in ignore_lines if after < ln <= last for c in cs)
+
+
+def marked_no_transaction(text: str, autocommit: bool) -> bool:
+    """Whether the file says it must run outside a transaction."""
+    return autocommit or bool(_NO_TX_MARK.search(text))

@@ -1,0 +1,116 @@
+"""Bodies: SQL function bodies and PL/pgSQL (functions, DO blocks), parsed again and
+walked with references made weak (they are needed when the body runs, not when it is
+created)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calctl.sql.extract.core import load_parser, loads
+from calctl.sql.extract.dml import Queries
+from calctl.sql.observations import DYNAMIC_SQL, Observation
+
+
+class Bodies(Queries):
+    """Walks SQL held in strings."""
+
+    def stmt_text(self) -> str:
+        """The statement being walked, decoded on first use (only PL/pgSQL bodies need it)."""
+        if self._stmt_text is None:
+            self._stmt_text = self.data[self._stmt_start:self._stmt_end].decode("utf-8",
+                                                                              "replace")
+        return self._stmt_text
+
+    def sub_sql(self, source: str, offset: int, *, weak: bool) -> None:
+        """Parse SQL held in a string (a function body) and walk it."""
+        parser = load_parser()
+        try:
+            tree = loads(parser.parse_sql_json(source))
+        except Exception:
+            return  # a body pglast cannot parse: PostgreSQL itself would refuse it
+        saved = self.body_state()
+        self.weak = self.weak or weak
+        if offset >= 0:
+            self.base = offset
+            self.line_base = 0
+        else:
+            self.line_base = self.fallback_line
+            self._body_text = source
+        try:
+            for raw in tree.get("stmts") or []:
+                for key, value in (raw.get("stmt") or {}).items():
+                    if key == "SelectStmt":  # the usual body: statement(), two calls fewer
+                        self.select(value, None)
+                    else:
+                        self.statement(key, value)
+        finally:
+            self.restore(saved)
+
+    def plpgsql(self, stmt_text: str, offset: int, source: str, *, weak: bool,
+                is_do: bool = False) -> None:
+        parser = load_parser()
+        try:
+            tree = loads(parser.parse_plpgsql_json(stmt_text))
+        except Exception:
+            return
+        first_line = self.lines.line(offset) if offset >= 0 else self.fallback_line
+        queries: list[tuple[int, str]] = []
+        dynamic = _collect_plpgsql(tree, queries)
+        saved = self.body_state()
+        self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
+        self.weak = self.weak or weak
+        try:
+            for lineno, query in queries:
+                line = first_line + max(lineno - 1, 0)
+                self.fallback_line = line
+                self.line_base = line
+                self._body_text = query
+                try:
+                    sub = loads(parser.parse_sql_json(query))
+                except Exception:
+                    continue
+                for raw in sub.get("stmts") or []:
+                    for key, value in (raw.get("stmt") or {}).items():
+                        if key == "VariableSetStmt":
+                            continue
+                        self.statement(key, value)
+        finally:
+            self.restore(saved)
+        if is_do and dynamic:
+            self.observations.append(Observation(DYNAMIC_SQL, self.fallback_line))
+
+
+def _collect_plpgsql(tree: Any, out: list[tuple[int, str]]) -> bool:
+    """SQL texts inside a PL/pgSQL tree as (line, query); True when it has EXECUTE."""
+    dynamic = False
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, lineno = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, lineno) for item in reversed(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        lineno = node.get("lineno", lineno) if isinstance(node.get("lineno"), int) else lineno
+        for key, value in node.items():
+            if key == "PLpgSQL_stmt_dynexecute" or key == "PLpgSQL_stmt_dynfors":
+                dynamic = True
+            if key == "PLpgSQL_expr" and isinstance(value, dict):
+                query = value.get("query", "")
+                mode = value.get("parseMode", 0)
+                if mode == 0:
+                    out.append((lineno, query))
+                elif mode == 2:
+                    out.append((lineno, "SELECT " + query))
+                elif mode in (3, 4, 5):
+                    _, sep, tail = query.partition(":=")
+                    if not sep:
+                        _, sep, tail = query.partition("=")
+                    if sep:
+                        out.append((lineno, "SELECT " + tail))
+                continue
+            if key == "datums":
+                continue
+            if isinstance(value, (dict, list)):
+                stack.append((value, lineno))
+    return dynamic
