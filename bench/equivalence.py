@@ -319,13 +319,17 @@ def compare(base: dict[str, Any], now: dict[str, Any]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    action = parser.add_mutually_exclusive_group(required=True)
+    action = parser.add_mutually_exclusive_group()
     action.add_argument("--record", type=Path, metavar="FILE")
     action.add_argument("--compare", type=Path, metavar="FILE")
     parser.add_argument("--quick", action="store_true", help="~20 combinations, 1/10 of files")
     parser.add_argument("--jobs", type=int, default=2, help="calctl runs at once (default 2)")
     parser.add_argument("--skip-a", action="store_true", help="Part B only")
     args = parser.parse_args()
+    if not (args.record or args.compare):  # `make bench` runs every script without arguments
+        print("equivalence: nothing to do without --record FILE or --compare FILE "
+              "(see bench/README.md)")
+        return 0
     base = None
     if args.compare:
         with gzip.open(args.compare, "rt", encoding="utf-8") as fh:
