@@ -104,32 +104,6 @@ COMMANDS = {
     "lint-json": ["lint", "--json"], "lint-github": ["lint", "--format", "github"],
     "lint-sarif": ["lint", "--format", "sarif"],
 }
-FEATURES = {  # a small directory touching every rule and setting
-    "001_schema.sql": "CREATE SCHEMA app;\nCREATE TABLE app.accounts (id bigserial PRIMARY KEY,"
-                      " owner text);\n",
-    "002_users.sql": "CREATE TABLE {{schema}}.users (id bigint PRIMARY KEY,\n"
-                     "  account_id bigint REFERENCES accounts (id));\n",
-    "003_index.sql": "CREATE INDEX CONCURRENTLY users_account_idx ON app.users (account_id);\n",
-    "004_profiles.sql": "CREATE TABLE app.profiles (user_id uuid REFERENCES auth.users (id),"
-                        " owner text DEFAULT '${owner}');\n",
-    "005_orders.sql": "CREATE TABLE orders (id int PRIMARY KEY, item int REFERENCES items (id));"
-                      "\n",
-    "006_drop.sql": "ALTER TABLE app.accounts DROP COLUMN owner;\n-- calctl: ignore CAL001\n"
-                    "DROP TABLE IF EXISTS legacy;\n",
-    "007_items.sql": "CREATE TABLE items (id int PRIMARY KEY);\n",
-    "008_bad.sql": "CREATE TABLE broken (id int,, x);\nCREATE TABLE fine (id int);\n",
-    "009_enum.sql": "CREATE TYPE mood AS ENUM ('a');\nALTER TYPE mood ADD VALUE 'b';\n"
-                    "CREATE TABLE moods (m mood DEFAULT 'b');\n",
-    "010_dup.sql": "CREATE VIEW sm AS SELECT * FROM schema_migrations;\n",
-    "010_dup_again.sql": "-- calctl: no-transaction\nVACUUM items;\n",
-    "011_cycle_a.sql": "CREATE TABLE ca (id int PRIMARY KEY, b int REFERENCES cb (id));\n",
-    "012_cycle_b.sql": "CREATE TABLE cb (id int PRIMARY KEY, a int REFERENCES ca (id));\n",
-    "013_psql.sql": "\\set ON_ERROR_STOP on\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql"
-                    " AS $$\nBEGIN RETURN (SELECT count(*) FROM later); END $$;\n"
-                    "DO $$ BEGIN EXECUTE 'ALTER TABLE items ADD c int'; END $$;\n",
-    "013_psql.down.sql": "DROP FUNCTION f();\n",
-    "014_later.sql": "CREATE TABLE later (id int);\n-- calctl: ignore-file CAL006\n",
-}
 
 
 def _creators_after_users(src: Path, dest: Path, count: int = 5) -> None:
@@ -175,9 +149,8 @@ def prepare(work: Path) -> dict[str, Path]:
     shutil.copytree(REPO / "migrations", work / "repo-migrations")
     dirs.update(shop=work / "shop", **{"example-shop": work / "example-shop",
                                        "repo-migrations": work / "repo-migrations"})
-    (work / "features").mkdir()
-    for name, text in FEATURES.items():
-        (work / "features" / name).write_text(text, encoding="utf-8")
+    # a small directory touching every rule and setting
+    shutil.copytree(HERE / "equivalence_features", work / "features")
     dirs["features"] = work / "features"
     for name in ("harbor", "calos", "temporal"):
         _creators_after_users(dirs[name], work / f"misordered-{name}")
@@ -281,39 +254,55 @@ def part_b(quick: bool) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ record / compare
-def _diff(old: str, new: str, limit: int = 20) -> str:
-    lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "baseline", "now",
-                                      lineterm="", n=1))
-    more = f"\n    … {len(lines) - limit} more diff lines" if len(lines) > limit else ""
-    return "\n".join("    " + line for line in lines[:limit]) + more
+class Differences(list[str]):
+    """Each difference: where, what, and a short diff — printed once: the same change seen
+    again (the warm and serial runs, the other settings) only names the first place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[str, str] = {}
+
+    def add(self, where: str, what: str, old: str | None = None, new: str | None = None,
+            limit: int = 20) -> None:
+        if old is None or new is None:
+            self.append(f"{where}: {what}")
+            return
+        lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "baseline",
+                                          "now", lineterm="", n=1))
+        body = "\n".join("    " + line for line in lines[:limit])
+        if len(lines) > limit:
+            body += f"\n    … {len(lines) - limit} more diff lines"
+        first = self.seen.setdefault(body, where)
+        self.append(f"{where}: {what}" + (f" (same diff as {first})" if first != where
+                                          else "\n" + body))
 
 
 def compare(base: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    diffs: list[str] = []
+    diffs = Differences()
     old_texts, new_texts = base["texts"], now["texts"]
     for cid, cmds in now["part_a"].items():
         for cmd, runs in cmds.items():
             for run, (code, out, err) in runs.items():
+                where = f"A {cid} {cmd} ({run})"
                 ref = base["part_a"].get(cid, {}).get(cmd, {}).get(run)
                 if ref is None:
-                    diffs.append(f"A {cid} {cmd} {run}: not in the baseline")
+                    diffs.add(where, "not in the baseline")
                     continue
-                where = f"A {cid} {cmd} ({run})"
                 if ref[0] != code:
-                    diffs.append(f"{where}: exit {ref[0]} → {code}")
+                    diffs.add(where, f"exit {ref[0]} → {code}")
                 for name, a, b in (("stdout", ref[1], out), ("stderr", ref[2], err)):
                     if a != b:
-                        diffs.append(f"{where}: {name} differs\n"
-                                     + _diff(old_texts[a], new_texts[b]))
+                        diffs.add(where, f"{name} differs", old_texts[a], new_texts[b])
     for rel, record in now["part_b"].items():
         ref = base["part_b"].get(rel)
         if ref != record:
             fields = [k for k in record if ref is None or ref.get(k) != record[k]]
-            diffs.append(f"B {rel}: {', '.join(fields)} differ\n" + _diff(
-                json.dumps(ref, indent=1, sort_keys=True),
-                json.dumps(record, indent=1, sort_keys=True)))
-    missing = set(base["part_b"]) - set(now["part_b"]) if base["quick"] == now["quick"] else ()
-    diffs += [f"B {rel}: in the baseline, not analysed now" for rel in sorted(missing)]
+            diffs.add(f"B {rel}", f"{', '.join(fields)} differ",
+                      json.dumps(ref, indent=1, sort_keys=True),
+                      json.dumps(record, indent=1, sort_keys=True))
+    if base["quick"] == now["quick"]:
+        for rel in sorted(set(base["part_b"]) - set(now["part_b"])):
+            diffs.add(f"B {rel}", "in the baseline, not analysed now")
     return diffs
 
 
@@ -356,7 +345,8 @@ def main() -> int:
     for line in diffs:
         print(line)
     print(f"{len(diffs)} differences" if diffs else
-          f"identical: {len(a)} combinations, {len(record['part_b'])} analyses")
+          f"identical: {len(a) - ('rules' in a)} combinations + migrate rules, "
+          f"{len(record['part_b'])} analyses")
     return 1 if diffs else 0
 
 
