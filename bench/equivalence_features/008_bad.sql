@@ -1,0 +1,2 @@
+CREATE TABLE broken (id int,, x);
+CREATE TABLE fine (id int);

@@ -1,0 +1,1 @@
+CREATE VIEW sm AS SELECT * FROM schema_migrations;

@@ -1,0 +1,2 @@
+-- calctl: no-transaction
+VACUUM items;

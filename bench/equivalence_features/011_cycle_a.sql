@@ -1,0 +1,1 @@
+CREATE TABLE ca (id int PRIMARY KEY, b int REFERENCES cb (id));

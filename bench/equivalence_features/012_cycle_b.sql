@@ -1,0 +1,1 @@
+CREATE TABLE cb (id int PRIMARY KEY, a int REFERENCES ca (id));

@@ -1,0 +1,4 @@
+\set ON_ERROR_STOP on
+CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN RETURN (SELECT count(*) FROM later); END $$;
+DO $$ BEGIN EXECUTE 'ALTER TABLE items ADD c int'; END $$;

@@ -1,0 +1,2 @@
+CREATE TABLE later (id int);
+-- calctl: ignore-file CAL006
