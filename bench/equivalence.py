@@ -41,8 +41,9 @@ SUMMARY_FIELDS = ("refs", "columns", "changes")
 def analysis_record(text: str, path: str, search_path: tuple[str, ...],
                     defines: dict[str, str] | None) -> dict[str, Any]:
     from calctl.sql.analyse import analyse
+    from calctl.sql.facts import AnalysisInput
 
-    result = analyse(text, path=path, search_path=search_path, defines=defines)
+    result = analyse(AnalysisInput.of(text, path, search_path, defines))
 
     def fact(f: Any) -> dict[str, Any]:  # a 9-tuple today; named fields later
         values = [getattr(f, n) for n in FACT_FIELDS] if hasattr(f, "action") else list(f)
