@@ -9,15 +9,14 @@ exit code.
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import os
 import sys
 from typing import NoReturn
 
 import typer
 
 from calctl import __version__
+from calctl.argv import command_name, json_requested, subcommand_name, verbose_requested
 from calctl.cli._context import AppContext
 from calctl.cli._options import (
     ConfigOpt,
@@ -28,6 +27,8 @@ from calctl.cli._options import (
     TrustConfigOpt,
     VerboseOpt,
 )
+from calctl.cli._teardown import finish
+from calctl.cli._teardown import skip_teardown as skip_teardown  # for commands' use
 from calctl.errors import CalctlError, ExitCode
 from calctl.interrupts import Interrupted
 
@@ -81,9 +82,6 @@ def root(
     ctx.call_on_close(context.close)
 
 
-# The top-level commands, and the global options that take a value (see _command_name).
-COMMANDS = ("init", "config", "events", "history", "migrate", "patch")
-_VALUE_OPTIONS = ("--config", "--state-dir", "--database-url")
 _registered = False
 
 
@@ -118,52 +116,12 @@ def _register(only: str | None = None, sub: str | None = None) -> None:
             app.command("history")(history_cli.history)
     if wanted("migrate"):
         from calctl.cli import migrate as migrate_cli
-        from calctl.cli import migrate_apply
 
-        # order/lint/rules and apply/status/verify are one `migrate` sub-app, kept in two
-        # modules so the analysis and the engine stay separate.
-        commands = [*migrate_cli.app.registered_commands,
-                    *migrate_apply.app.registered_commands]
-        chosen = [c for c in commands if c.name == sub]
-        migrate_cli.app.registered_commands = chosen or commands
-        app.add_typer(migrate_cli.app, name="migrate")
+        app.add_typer(migrate_cli.register(sub), name="migrate")
     if wanted("patch"):
         from calctl.cli import patch as patch_cli
 
         app.add_typer(patch_cli.app, name="patch")
-
-
-def _subcommand_name(args: list[str], group: str | None) -> str | None:
-    """The word after ``group`` in ``args`` (a group's command, when it is one; an
-    unknown word registers the whole group, so the error lists its commands)."""
-    if group is None:
-        return None
-    rest = args[args.index(group) + 1:]
-    return rest[0] if rest and not rest[0].startswith("-") else None
-
-
-def _command_name(args: list[str]) -> str | None:
-    """The top-level command ``args`` run, when it is certain; None otherwise (then every
-    command is registered, so help and "no such command" see them all)."""
-    rest = iter(args)
-    for arg in rest:
-        if arg in _VALUE_OPTIONS:
-            next(rest, None)
-        elif arg == "--":
-            return None
-        elif not arg.startswith("-"):
-            return arg if arg in COMMANDS else None
-    return None
-
-
-def _json_requested(args: list[str]) -> bool:
-    head = args[: args.index("--")] if "--" in args else args
-    return "--json" in head
-
-
-def _verbose_requested(args: list[str]) -> bool:
-    head = args[: args.index("--")] if "--" in args else args
-    return any(a == "--verbose" or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in head)
 
 
 def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:
@@ -187,12 +145,12 @@ def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point of the console script: run the app, map every outcome to an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    as_json = _json_requested(args)
-    verbose = _verbose_requested(args)
+    as_json = json_requested(args)
+    verbose = verbose_requested(args)
     code: int
     try:
-        name = _command_name(args)
-        _register(name, _subcommand_name(args, name))
+        name = command_name(args)
+        _register(name, subcommand_name(args, name))
         command = typer.main.get_command(app)
         gc.enable()  # the console script paused it for the imports (calctl.entry)
         result = command.main(args=args, prog_name="calctl", standalone_mode=False)
@@ -208,7 +166,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         from calctl.errors import UsageError
 
         if not exc.format_message():  # a bare group (`calctl`, `calctl migrate`): help shown
-            sys.exit(_finish(ExitCode.USAGE, argv))
+            sys.exit(finish(ExitCode.USAGE, argv))
         hint = ""
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:
@@ -233,54 +191,4 @@ def main(argv: list[str] | None = None) -> NoReturn:
         error.__traceback__ = exc.__traceback__
         report_error(error, as_json=as_json, verbose=verbose)
         code = ExitCode.INTERNAL
-    sys.exit(_finish(code, argv))
-
-
-def _finish(code: int, argv: list[str] | None) -> int:
-    """Stop an early analysis the command left running; end at once when allowed."""
-    global _skip_teardown
-    early = sys.modules.get("calctl.sql.early")
-    if early is not None:
-        early.cancel()  # an early analysis nobody used (replayed output, an error)
-    if argv is None and _skip_teardown:
-        _exit_now(code)
-    _skip_teardown = False
-    _kept.clear()
-    gc.enable()  # paused by skip_teardown()
-    return code
-
-
-# Set by commands that leave a large heap behind (a whole directory's analysis: about a
-# million small objects). Tearing that down object by object at interpreter exit takes
-# longer than printing the result, and nothing in it needs finalising.
-_skip_teardown = False
-_kept: list[object] = []
-
-
-def skip_teardown() -> list[object]:
-    """Let the console script end the process without freeing the heap (see ``main``).
-
-    Returns a list that lives until then: a command puts its large results there instead
-    of letting them be freed when its functions return (~10 ms for a 2,000-file
-    analysis). The garbage collector stays paused until the end: its first pass would
-    walk every object kept (~15 ms). Called in-process (tests), the list is emptied and
-    the collector resumed when the command ends."""
-    global _skip_teardown
-    _skip_teardown = True
-    gc.disable()
-    return _kept
-
-
-def _exit_now(code: int) -> NoReturn:
-    """Flush, run atexit handlers, and end the process at once. Only when no other thread
-    runs: a thread might still be writing something."""
-    threading = sys.modules.get("threading")  # not imported: no thread was started
-    if threading is not None and threading.active_count() > 1:
-        sys.exit(code)
-    import atexit
-
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    atexit._run_exitfuncs()
-    os._exit(code)
+    sys.exit(finish(code, argv))

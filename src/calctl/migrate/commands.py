@@ -45,13 +45,6 @@ class CommandResult:
     notes: list[str] = field(default_factory=list)
 
 
-def migration_directory(settings: Settings, argument: Path | None) -> Path:
-    """DIR as given, else ``[migrate] dir`` under the project root."""
-    if argument is not None:
-        return argument if argument.is_absolute() else Path.cwd() / argument
-    return settings.root / settings.migrate.dir
-
-
 def _units(settings: Settings, source: Source) -> list[Unit]:
     from calctl.state import StateDir
 

@@ -1,0 +1,98 @@
+"""``migrate order`` and ``migrate lint`` as functions: the API the CLI and the healer call.
+
+Like :mod:`calctl.migrate.commands` for apply/status/verify (and alembic's
+``command.py``): settings and a directory in, a document or the command's output
+out. Nothing here parses flags or prints; the CLI (``cli/migrate/order.py``,
+``lint.py``) renders and writes what comes back.
+
+:func:`cached_output` is the warm path both commands share: discover the files,
+hash them, and replay what the command printed last time for the same files,
+settings and flags; only on a miss does the command analyse (:func:`order_plan`,
+:func:`lint_report`) and render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from calctl.config import Settings
+    from calctl.documents import LintReport, MigrationPlan
+    from calctl.sql.discovery import MigrationFile
+
+
+@dataclass
+class Discovered:
+    """One run's directory: its files and their cache keys, the parse cache directory,
+    and ``keep``, a list that lives until the process ends (see ``retain`` below)."""
+
+    path: Path
+    settings: Settings
+    files: list[MigrationFile]
+    keys: list[bytes]
+    cache: Path | None
+    keep: list[object]
+
+
+Produce = Callable[[Discovered], tuple[str, int]]
+
+
+def cached_output(scope: str, path: Path, settings: Settings, flags: tuple[Any, ...],
+                  produce: Produce, *, cache_dir: Callable[[Settings], Path | None],
+                  style: str, retain: Callable[[], list[object]]) -> tuple[str, int]:
+    """The command's output and exit code, replayed when the directory and flags are
+    unchanged.
+
+    An unchanged directory (every file's content hash) with the same settings and flags
+    gives what it gave last time: a warm CI run reads and hashes the files and nothing
+    else. ``cache_dir`` finds (and makes) the parse cache directory, after discovery;
+    ``style`` is the output's styling (part of the key); ``retain`` is called on a miss
+    and returns a list kept until the process ends: the analysis is never freed nor
+    collected, as the process ends after printing.
+    """
+    from calctl.sql.cache import file_keys, load_output, result_key, store_output
+    from calctl.sql.discovery import discover
+
+    migrate = settings.migrate
+    files = discover(path, globs=migrate.glob, exclude=migrate.exclude)
+    keys = file_keys(files, migrate)
+    cache = cache_dir(settings)
+    from calctl import __version__
+
+    # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
+    # when what these commands print changes) and on whether it is styled
+    extra = (__version__, *migrate.known_objects, repr(flags), style)
+    key = result_key("output-" + scope, str(path), [f.path for f in files], keys, extra)
+    replay = load_output(cache, key)
+    if replay is not None:
+        return replay
+    keep = retain()
+    keep.append(files)
+    text, code = produce(Discovered(path, settings, files, keys, cache, keep))
+    store_output(cache, key, text, code)
+    return text, code
+
+
+def order_plan(run: Discovered) -> MigrationPlan:
+    """The dependency-safe order of ``run``'s files (``migrate order``)."""
+    from calctl.sql.plan import build_plan
+
+    plan, _ = build_plan(run.path, run.settings.migrate, cache_dir=run.cache, files=run.files,
+                         keys=run.keys,
+                         remember=False,  # what it prints is what is remembered
+                         retain=run.keep)
+    run.keep.append(plan)
+    return plan
+
+
+def lint_report(run: Discovered) -> LintReport:
+    """Every problem of every rule in ``run``'s files (``migrate lint``)."""
+    from calctl.sql.plan import lint_directory
+
+    report = lint_directory(run.path, run.settings.migrate, cache_dir=run.cache,
+                            files=run.files, keys=run.keys, retain=run.keep)
+    run.keep.append(report)
+    return report
