@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
 from calctl.config import MigrateSettings
 from calctl.sql import early

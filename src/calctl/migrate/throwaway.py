@@ -265,8 +265,7 @@ def with_dbname(url: str, dbname: str) -> str:
 def _scratch_database(server_url: str, note: Note, janitor: _Janitor) -> Throwaway:
     import psycopg
 
-    from calctl.migrate.target import connect
-    from calctl.store.postgres import describe_target
+    from calctl.postgres import connect, describe_target
 
     admin = connect(server_url, purpose="calctl migrate verify")
     janitor.add(admin.close)
