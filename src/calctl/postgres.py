@@ -32,7 +32,7 @@ def connect(url: str, *, purpose: str, connect_timeout: int = 10) -> psycopg.Con
     except psycopg.Error as exc:
         raise connection_error(url, exc) from None
     except Exception as exc:  # a malformed URL makes libpq raise before connecting
-        from calctl.config import mask_dsn
+        from calctl.redact import mask_dsn
 
         raise UsageError(f"invalid database URL {mask_dsn(url)!r}: "
                          f"{mask_dsn(str(exc))}", code="bad-database-url") from None
