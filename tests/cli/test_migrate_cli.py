@@ -242,10 +242,11 @@ def test_in_process_run_releases_what_it_kept(tmp_path: Path) -> None:
     code = (
         "import gc, sys\n"
         "import calctl.cli as cli\n"
+        "from calctl.cli import _teardown\n"
         "try:\n"
         "    cli.main(sys.argv[1:])\n"
         "except SystemExit as stop:\n"
-        "    print('exit', stop.code, 'kept', len(cli._kept), 'gc', gc.isenabled(),\n"
+        "    print('exit', stop.code, 'kept', len(_teardown._kept), 'gc', gc.isenabled(),\n"
         "          file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", code, "--state-dir", str(tmp_path / "state"),
