@@ -14,7 +14,6 @@ settings and flags; only on a miss does the command analyse (:func:`order_plan`,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,17 +23,23 @@ if TYPE_CHECKING:
     from calctl.sql.discovery import MigrationFile
 
 
-@dataclass
 class Discovered:
     """One run's directory: its files and their cache keys, the parse cache directory,
-    and ``keep``, a list that lives until the process ends (see ``retain`` below)."""
+    and ``keep``, a list that lives until the process ends (see ``retain`` below).
 
-    path: Path
-    settings: Settings
-    files: list[MigrationFile]
-    keys: list[bytes]
-    cache: Path | None
-    keep: list[object]
+    A plain class, not a dataclass: building a dataclass costs ~0.3 ms at import, on
+    every warm run."""
+
+    __slots__ = ("cache", "files", "keep", "keys", "path", "settings")
+
+    def __init__(self, path: Path, settings: Settings, files: list[MigrationFile],
+                 keys: list[bytes], cache: Path | None, keep: list[object]) -> None:
+        self.path = path
+        self.settings = settings
+        self.files = files
+        self.keys = keys
+        self.cache = cache
+        self.keep = keep
 
 
 Produce = Callable[[Discovered], tuple[str, int]]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -63,6 +62,8 @@ def apply(
                                            define=define, search_path=search_path,
                                            assume_exists=assume_exists)
     if lock_timeout is not None:
+        from dataclasses import replace
+
         from calctl.config import check_range
 
         check_range("migrate.lock_timeout", lock_timeout, "--lock-timeout")
