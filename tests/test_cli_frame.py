@@ -63,26 +63,6 @@ def test_exit_codes_are_documented() -> None:
     assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 70]
 
 
-def test_only_the_named_command_is_built_and_doubtful_lines_get_them_all() -> None:
-    from calctl.cli import _command_name
-
-    assert _command_name(["migrate", "order", "--check"]) == "migrate"
-    assert _command_name(["--state-dir", "migrate", "patch", "list"]) == "patch"
-    assert _command_name(["--json", "-vv", "--config=x.toml", "history"]) == "history"
-    assert _command_name(["--help"]) is None
-    assert _command_name(["nosuch"]) is None
-    assert _command_name(["--", "migrate"]) is None
-
-
-def test_of_a_group_only_the_named_command_is_built() -> None:
-    from calctl.cli import _subcommand_name
-
-    assert _subcommand_name(["--json", "migrate", "order", "db"], "migrate") == "order"
-    assert _subcommand_name(["migrate", "--help"], "migrate") is None
-    assert _subcommand_name(["migrate"], "migrate") is None
-    assert _subcommand_name(["init"], None) is None
-
-
 def test_help_shows_config_table_names(calctl: Any) -> None:
     shown = calctl("migrate", "order", "--help")
     assert "[migrate] dir" in shown.stdout  # not eaten as rich markup

@@ -5,29 +5,21 @@ Kept free of imports so that starting is the first thing it does: it pauses the
 collector (importing Typer and calctl makes many objects and no garbage worth
 collecting; ~5 ms of collections), forks the early analysis (``sql/early.py``), runs
 the CLI, then stops an early child nobody used and ends — without freeing the heap when
-a command asked for that (:func:`end_without_teardown`).
+a command asked for that (:func:`calctl.lifecycle.end_without_teardown`; the commands
+below the CLI reach that state through :mod:`calctl.lifecycle`, a foundation module,
+never through this one).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, NoReturn
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from contextlib import AbstractContextManager
-
-_console = False        # running as the console script (not in-process, as tests do)
-_no_teardown = False    # end with os._exit after flushing (see end_without_teardown)
-_held: list[object] = []
+from typing import NoReturn
 
 
 def main() -> NoReturn:
-    global _console
-    import gc
+    from calctl import lifecycle
 
-    gc.disable()  # until the command runs (imports_done)
-    _console = True
+    lifecycle.started()  # the collector pauses until the command runs
     from calctl.sql import early
 
     try:
@@ -46,73 +38,6 @@ def main() -> NoReturn:
         cli_main()  # always raises SystemExit with the command's exit code
     except SystemExit as done:
         early.cancel()  # an early analysis nobody used (replayed output, an error)
-        if _no_teardown:
-            _exit_now(done.code)
+        if lifecycle.ending_without_teardown():
+            lifecycle.exit_now(done.code)
         raise
-
-
-def imports_done() -> None:
-    """The command is about to run: the collector resumes (paused by :func:`main` for the
-    imports; a no-op in-process)."""
-    if _console and not _no_teardown:
-        import gc
-
-        gc.enable()
-
-
-def paused_gc() -> AbstractContextManager[None]:
-    """A context that pauses the cyclic garbage collector: the analysis builds hundreds
-    of thousands of small tuples and no cycles, and collections triggered by them cost up
-    to half the run on large directories. Reference counting still frees everything."""
-    import contextlib
-    import gc
-
-    @contextlib.contextmanager
-    def paused() -> Iterator[None]:
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            yield
-        finally:
-            if was and not _no_teardown:
-                gc.enable()
-
-    return paused()
-
-
-def end_without_teardown() -> None:
-    """The command will leave a large heap (a whole directory's analysis: about a million
-    small objects) and print its result last: the console script then ends without
-    freeing it — tearing it down object by object takes longer than printing — and the
-    collector stays paused until then (its first pass would walk everything kept).
-    In-process (tests) this does nothing."""
-    global _no_teardown
-    if _console:
-        import gc
-
-        _no_teardown = True
-        gc.disable()
-
-
-def hold(value: object) -> None:
-    """Keep ``value`` until the process ends, when :func:`end_without_teardown` was asked
-    for (freeing a 2,000-file analysis on return costs ~10 ms); else leave it be."""
-    if _no_teardown:
-        _held.append(value)
-
-
-def _exit_now(code: object) -> NoReturn:
-    """Flush, run atexit handlers, and end the process at once. Only when no other thread
-    runs: a thread might still be writing something."""
-    threading = sys.modules.get("threading")  # not imported: no thread was started
-    if threading is not None and threading.active_count() > 1:
-        raise SystemExit(code)
-    import atexit
-    import contextlib
-    import os
-
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    atexit._run_exitfuncs()
-    os._exit(code if isinstance(code, int) else 0 if code is None else 1)

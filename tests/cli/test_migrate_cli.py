@@ -242,11 +242,11 @@ def test_in_process_run_releases_what_it_kept(tmp_path: Path) -> None:
     code = (
         "import gc, sys\n"
         "import calctl.cli as cli\n"
-        "import calctl.entry as entry\n"
+        "import calctl.lifecycle as lifecycle\n"
         "try:\n"
         "    cli.main(sys.argv[1:])\n"
         "except SystemExit as stop:\n"
-        "    print('exit', stop.code, 'kept', len(entry._held), 'gc', gc.isenabled(),\n"
+        "    print('exit', stop.code, 'kept', len(lifecycle._held), 'gc', gc.isenabled(),\n"
         "          file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", code, "--state-dir", str(tmp_path / "state"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from calctl.migrate.engine import runnable_statements
 from calctl.migrate.positions import first_code, location, server_position
-from calctl.migrate.runner import checksum
 from calctl.migrate.statements import split_with_offsets, statement_at
 from calctl.migrate.transactions import outside_transaction_reason
+from calctl.store.schema import checksum
 
 TEXT = (
     "-- héader\n"

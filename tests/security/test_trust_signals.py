@@ -194,7 +194,7 @@ def test_signals_during_cleanup_do_not_cut_it_short(
 
 def test_kill_9_leftover_database_is_dropped_by_the_next_run(
         project: Path, pg_server_url: str, admin: psycopg.Connection[Any]) -> None:
-    from calctl.migrate.throwaway import _namespace, _start_time
+    from calctl.migrate.cleanup import _namespace, _start_time
 
     _write(project, "001_slow.sql", SLOW)
     proc = _start(project, "--database-url", pg_server_url)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
 from calctl.config import MigrateSettings
 from calctl.sql import early
@@ -54,23 +53,6 @@ def test_plain_command_lines_are_understood(args: list[str], expected: dict[str,
 ])
 def test_anything_else_starts_nothing(args: list[str]) -> None:
     assert early.parse(args) is None
-
-
-def test_the_flag_lists_match_the_commands() -> None:
-    import calctl.cli as cli
-
-    cli._register()
-    root = typer.main.get_command(cli.app)
-    assert isinstance(root, typer.core.TyperGroup)
-    globals_ = {o for p in root.params for o in p.opts}
-    assert early.GLOBAL_VALUE_OPTIONS | early.GLOBAL_FLAGS | {"-v", "--version", "--help"} \
-        >= globals_
-    migrate = root.commands["migrate"]
-    assert isinstance(migrate, typer.core.TyperGroup)
-    for name in ("order", "lint"):
-        options = {o for p in migrate.commands[name].params for o in p.opts
-                   if o.startswith("-")}
-        assert options <= early.COMMAND_VALUE_OPTIONS | early.COMMAND_FLAGS | {"--help"}, name
 
 
 def test_progress_marks_split_the_list_where_the_processes_meet() -> None:

@@ -15,6 +15,7 @@ from typing import NoReturn
 import typer
 
 from calctl import __version__
+from calctl.argv import command_name, json_requested, subcommand_name, verbose_requested
 from calctl.cli._context import AppContext
 from calctl.cli._options import (
     ConfigOpt,
@@ -25,7 +26,7 @@ from calctl.cli._options import (
     TrustConfigOpt,
     VerboseOpt,
 )
-from calctl.entry import imports_done
+from calctl.lifecycle import imports_done
 from calctl.errors import CalctlError, ExitCode
 from calctl.interrupts import Interrupted
 
@@ -79,9 +80,6 @@ def root(
     ctx.call_on_close(context.close)
 
 
-# The top-level commands, and the global options that take a value (see _command_name).
-COMMANDS = ("init", "config", "events", "history", "migrate", "patch")
-_VALUE_OPTIONS = ("--config", "--state-dir", "--database-url")
 _registered = False
 
 
@@ -116,52 +114,12 @@ def _register(only: str | None = None, sub: str | None = None) -> None:
             app.command("history")(history_cli.history)
     if wanted("migrate"):
         from calctl.cli import migrate as migrate_cli
-        from calctl.cli import migrate_apply
 
-        # order/lint/rules and apply/status/verify are one `migrate` sub-app, kept in two
-        # modules so the analysis and the engine stay separate.
-        commands = [*migrate_cli.app.registered_commands,
-                    *migrate_apply.app.registered_commands]
-        chosen = [c for c in commands if c.name == sub]
-        migrate_cli.app.registered_commands = chosen or commands
-        app.add_typer(migrate_cli.app, name="migrate")
+        app.add_typer(migrate_cli.register(sub), name="migrate")
     if wanted("patch"):
         from calctl.cli import patch as patch_cli
 
         app.add_typer(patch_cli.app, name="patch")
-
-
-def _subcommand_name(args: list[str], group: str | None) -> str | None:
-    """The word after ``group`` in ``args`` (a group's command, when it is one; an
-    unknown word registers the whole group, so the error lists its commands)."""
-    if group is None:
-        return None
-    rest = args[args.index(group) + 1:]
-    return rest[0] if rest and not rest[0].startswith("-") else None
-
-
-def _command_name(args: list[str]) -> str | None:
-    """The top-level command ``args`` run, when it is certain; None otherwise (then every
-    command is registered, so help and "no such command" see them all)."""
-    rest = iter(args)
-    for arg in rest:
-        if arg in _VALUE_OPTIONS:
-            next(rest, None)
-        elif arg == "--":
-            return None
-        elif not arg.startswith("-"):
-            return arg if arg in COMMANDS else None
-    return None
-
-
-def _json_requested(args: list[str]) -> bool:
-    head = args[: args.index("--")] if "--" in args else args
-    return "--json" in head
-
-
-def _verbose_requested(args: list[str]) -> bool:
-    head = args[: args.index("--")] if "--" in args else args
-    return any(a == "--verbose" or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in head)
 
 
 def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:
@@ -185,12 +143,12 @@ def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point of the console script: run the app, map every outcome to an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    as_json = _json_requested(args)
-    verbose = _verbose_requested(args)
+    as_json = json_requested(args)
+    verbose = verbose_requested(args)
     code: int
     try:
-        name = _command_name(args)
-        _register(name, _subcommand_name(args, name))
+        name = command_name(args)
+        _register(name, subcommand_name(args, name))
         command = typer.main.get_command(app)
         imports_done()  # the console script paused the collector for the imports
         result = command.main(args=args, prog_name="calctl", standalone_mode=False)
@@ -206,7 +164,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         from calctl.errors import UsageError
 
         if not exc.format_message():  # a bare group (`calctl`, `calctl migrate`): help shown
-            sys.exit(_finish(ExitCode.USAGE, argv))
+            sys.exit(ExitCode.USAGE)
         hint = ""
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:
@@ -231,10 +189,5 @@ def main(argv: list[str] | None = None) -> NoReturn:
         error.__traceback__ = exc.__traceback__
         report_error(error, as_json=as_json, verbose=verbose)
         code = ExitCode.INTERNAL
-    sys.exit(_finish(code, argv))
-
-
-def _finish(code: int, argv: list[str] | None) -> int:
-    """The exit code (stopping the early child and ending the process are
-    :mod:`calctl.entry`'s)."""
-    return code
+    # stopping the early child and ending the process are calctl.entry's
+    sys.exit(code)

@@ -45,13 +45,6 @@ class CommandResult:
     notes: list[str] = field(default_factory=list)
 
 
-def migration_directory(settings: Settings, argument: Path | None) -> Path:
-    """DIR as given, else ``[migrate] dir`` under the project root."""
-    if argument is not None:
-        return argument if argument.is_absolute() else Path.cwd() / argument
-    return settings.root / settings.migrate.dir
-
-
 def _units(settings: Settings, source: Source) -> list[Unit]:
     from calctl.state import StateDir
 
@@ -102,8 +95,7 @@ def apply_command(settings: Settings, source: Source, url: str, options: ApplyOp
                   lock_timeout: float, progress: Progress | None = None) -> CommandResult:
     """Apply the pending files of ``source`` to the database at ``url``."""
     from calctl.migrate.locking import advisory_lock
-    from calctl.migrate.target import connect
-    from calctl.store.postgres import describe_target
+    from calctl.postgres import connect, describe_target
 
     units = _units(settings, source)
     target = describe_target(url)
@@ -120,8 +112,7 @@ def apply_command(settings: Settings, source: Source, url: str, options: ApplyOp
 def status_command(settings: Settings, source: Source, url: str) -> CommandResult:
     """Every file's state against the history table of the database at ``url``."""
     from calctl.migrate.history import History
-    from calctl.migrate.target import connect
-    from calctl.store.postgres import describe_target
+    from calctl.postgres import connect, describe_target
 
     units = _units(settings, source)
     conn = connect(url, purpose="calctl migrate status")
@@ -163,8 +154,8 @@ def verify_command(settings: Settings, source: Source, server_url: str | None, *
                    throwaway_kind: str = "auto", note: Callable[[str], None] = lambda _: None,
                    progress: Progress | None = None) -> CommandResult:
     """Apply the whole directory to a throwaway database; report the first failure."""
-    from calctl.migrate.target import connect
     from calctl.migrate.throwaway import Kind, missing_extension, throwaway_database
+    from calctl.postgres import connect
 
     units = _units(settings, source)
     kind: Kind = throwaway_kind  # type: ignore[assignment]

@@ -29,9 +29,10 @@ from calctl.migrate import positions
 from calctl.migrate.failure import Failure
 from calctl.migrate.history import History, Row
 from calctl.migrate.statements import Statement, split, statement_at
-from calctl.migrate.target import changes_session, reset_session
+from calctl.migrate.target import changes_session
 from calctl.migrate.transactions import runnable
 from calctl.migrate.units import Unit, find_unit
+from calctl.postgres import reset_session
 
 if TYPE_CHECKING:
     import psycopg

@@ -15,9 +15,9 @@ from typing import Literal
 from calctl.config import MigrateSettings
 from calctl.documents import MigrationPlan
 from calctl.errors import UsageError
-from calctl.migrate.runner import checksum
 from calctl.migrate.transactions import outside_transaction_reason
 from calctl.sql.discovery import MigrationFile, discover
+from calctl.store.schema import checksum
 
 Order = Literal["plan", "filename"]
 

@@ -29,7 +29,7 @@ from calctl.patch.journal import Journal
 from calctl.patch.parse import expand
 from calctl.patch.records import Trail
 from calctl.patch.recover import UNTRUSTED_NOTE, recover_locked
-from calctl.patch.rollback import undo
+from calctl.patch.undo import undo
 from calctl.patch.validate import Plan, plan_patch
 
 

@@ -28,7 +28,7 @@ from calctl.patch.atomic import remove_temp
 from calctl.patch.context import PatchEnv
 from calctl.patch.journal import Journal
 from calctl.patch.records import Trail
-from calctl.patch.rollback import journal_files, undo
+from calctl.patch.undo import journal_files, undo
 from calctl.patch.verify import reap_leftovers
 
 # How `patch apply` notes a journal it ignored (the CLI shows these as warnings).

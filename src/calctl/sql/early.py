@@ -46,15 +46,6 @@ if TYPE_CHECKING:
 # analysis in calctl.sql.runtime uses the same bound; here so the child need not import it).
 PARALLEL_THRESHOLD = 400
 
-# the flags of `migrate order` and `migrate lint` (tests/sql/test_early.py checks this
-# against the commands, so a new flag cannot be forgotten here)
-GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--database-url"})
-GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config"})
-COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
-                                   "--assume-exists", "--format", "--fail-on"})
-COMMAND_FLAGS = frozenset({"--check", "--json"})
-_REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
-
 
 def usable_cpus() -> int:
     """The CPUs this process may run on (``taskset``, cgroup cpusets), not the machine's."""
@@ -250,50 +241,10 @@ def _widen(fd: int) -> None:
 
 def parse(args: list[str]) -> dict[str, Any] | None:
     """What ``args`` say about the analysis, or None unless they plainly run
-    ``migrate order`` or ``migrate lint`` with flags known here."""
-    found: dict[str, Any] = {name: [] for name in _REPEATED}
-    rest = list(args)
-    while rest and rest[0].startswith("-"):
-        arg = rest.pop(0)
-        if arg.partition("=")[0] in GLOBAL_VALUE_OPTIONS:
-            if not _store(found, arg, rest):
-                return None
-        elif arg == "--trust-config":
-            found["trust_config"] = True
-        elif arg not in GLOBAL_FLAGS and not (arg.startswith("-v") and set(arg[1:]) == {"v"}):
-            return None
-    if rest[:1] != ["migrate"] or len(rest) < 2 or rest[1] not in ("order", "lint"):
-        return None
-    rest = rest[2:]
-    directory: str | None = None
-    while rest:
-        arg = rest.pop(0)
-        if arg.partition("=")[0] in COMMAND_VALUE_OPTIONS:
-            if not _store(found, arg, rest):
-                return None
-        elif arg in COMMAND_FLAGS:
-            continue
-        elif arg.startswith("-") or directory is not None:
-            return None  # --help, an unknown flag, a second directory: leave it to typer
-        else:
-            directory = arg
-    found["directory"] = directory
-    return found
+    ``migrate order`` or ``migrate lint`` with flags known here (:mod:`calctl.argv`)."""
+    from calctl.argv import analysis_args
 
-
-def _store(found: dict[str, Any], arg: str, rest: list[str]) -> bool:
-    """Record an option's value (``--name value`` or ``--name=value``, taking the value
-    from ``rest``); False when the value is missing."""
-    name, sep, value = arg.partition("=")
-    if not sep:
-        if not rest:
-            return False
-        value = rest.pop(0)
-    if name in _REPEATED:
-        found[name].append(value)
-    else:
-        found[name] = value
-    return True
+    return analysis_args(args)
 
 
 def _output_flags(guess: dict[str, Any], args: list[str]) -> None:

@@ -1,6 +1,6 @@
 """The discovery flags every ``migrate`` command shares, applied to settings.
 
-Pure functions, so the command line (``cli/migrate.py``) and the analysis started
+Pure functions, so the command line (``cli/migrate/``) and the analysis started
 before the command line is parsed (``sql/early.py``) read the flags the same way.
 """
 
@@ -51,8 +51,13 @@ def with_migrate_flags(settings: Settings, directory: Path | None, *,
     if assume_exists:
         migrate = replace(migrate, known_objects=(*migrate.known_objects, *assume_exists))
     settings = replace(settings, migrate=migrate)
-    if directory is None:
-        directory = Path(migrate.dir)
-        if not directory.is_absolute():
-            directory = settings.root / directory
-    return settings, directory
+    return settings, migration_directory(settings, directory)
+
+
+def migration_directory(settings: Settings, argument: Path | None) -> Path:
+    """The migration directory: the argument as given, else ``[migrate] dir`` under the
+    project root (an absolute ``dir`` stays as it is). The one place that works it out,
+    for every ``migrate`` command and for the early analysis."""
+    if argument is not None:
+        return argument
+    return settings.root / settings.migrate.dir

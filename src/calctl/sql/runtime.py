@@ -280,7 +280,7 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
     stores what it printed instead, and storing the plan too cost ~10 ms per cold run
     (the next ``migrate apply`` then plans from the parse cache and stores it).
     """
-    from calctl import entry
+    from calctl import lifecycle
     from calctl.sql.cache import file_keys, load_result, result_key, store_result
     from calctl.sql.plan import plan_from, problems_of
 
@@ -297,14 +297,14 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
         # directory's: a miss
         if {f.path for f in cached.files} == by_path.keys():
             return cached, [by_path[f.path] for f in cached.files]
-    with entry.paused_gc():
+    with lifecycle.paused_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys, wait=False)
         plan = plan_from(result, problems_of(result, "order"))
         if remember:
             store_result(cache_dir, rkey, plan)
         result.finish()
-        entry.hold(result)
+        lifecycle.hold(result)
     return plan, [result.files[i] for i in result.ordering.order]
 
 
@@ -313,7 +313,7 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
                    files: list[MigrationFile] | None = None,
                    keys: list[bytes] | None = None) -> LintReport:
     """Every problem of every rule, for ``migrate lint``."""
-    from calctl import entry
+    from calctl import lifecycle
     from calctl.sql.cache import file_keys, load_result, result_key, store_result
     from calctl.sql.plan import problems_of
 
@@ -326,7 +326,7 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
     cached = load_result(cache_dir, rkey)
     if isinstance(cached, LintReport):
         return cached
-    with entry.paused_gc():
+    with lifecycle.paused_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys, wait=False)
         problems = problems_of(result, "lint")
@@ -334,5 +334,5 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
                             problems=problems)
         store_result(cache_dir, rkey, report)
         result.finish()
-        entry.hold(result)
+        lifecycle.hold(result)
     return report

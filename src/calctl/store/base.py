@@ -89,7 +89,7 @@ class Store(ABC):
 
     def migrate(self) -> list[str]:
         """Apply calctl's own pending migrations; returns the names applied."""
-        from calctl.migrate import runner
+        from calctl.store import schema as runner
 
         files = runner.read_sql_files(schema_dir())
         if not runner.pending(self, files):

@@ -1,17 +1,15 @@
-"""The one migration runner: applies SQL files in order and records each in a history table.
+"""The audit store's schema runner: applies calctl's own SQL files in order and records
+each in a history table.
 
-The audit store uses it for calctl's own ``migrations/`` (portable SQL on SQLite
-and PostgreSQL, history in ``calctl_schema_history``). It talks to the database
-through :class:`SqlConnection`, so the store's backends and the application
-database adapters can share it.
+:meth:`calctl.store.base.Store.migrate` runs calctl's own ``migrations/`` with it
+(portable SQL on SQLite and PostgreSQL, history in ``calctl_schema_history``). It
+talks to the database through :class:`SqlConnection`, which both backends are.
 
-``migrate apply/status/verify`` build on it for an application's PostgreSQL
-database: :mod:`calctl.migrate.engine` adds the advisory lock
-(:mod:`~calctl.migrate.locking`), the ``calctl_migrations`` history
-(:mod:`~calctl.migrate.history`), statement offsets and error positions
-(:mod:`~calctl.migrate.statements`, :mod:`~calctl.migrate.positions`),
-non-transactional files (:mod:`~calctl.migrate.transactions`) and throwaway
-databases (:mod:`~calctl.migrate.throwaway`); the checksum is this module's.
+An application's migrations are not run here but by :mod:`calctl.migrate.engine`
+(``migrate apply/status/verify``: advisory lock, the ``calctl_migrations`` history,
+error positions, non-transactional files, throwaway databases). Both split with
+:mod:`calctl.sql.split` and share :func:`checksum` (an applied file is the same
+file to both).
 """
 
 from __future__ import annotations
@@ -67,9 +65,9 @@ def read_sql_files(directory: Path) -> list[SqlFile]:
 
 def split_statements(text: str) -> list[str]:
     """The statements of ``text``, split by the same splitter the migration engine uses."""
-    from calctl.migrate.statements import split_with_offsets
+    from calctl.sql.split import split
 
-    return [statement.text for statement in split_with_offsets(text)]
+    return [statement.text for statement in split(text).statements]
 
 
 def applied(conn: SqlConnection, table: str = HISTORY_TABLE) -> dict[str, str]:

@@ -1,0 +1,125 @@
+"""The command line as read before Click parses it: one module, one list of each kind of flag.
+
+Two readers look at ``sys.argv`` ahead of Click, for speed only: the console script
+(:mod:`calctl.sql.early`) to start ``migrate order|lint``'s analysis on another core
+before anything is imported (:func:`analysis_args`), and :func:`calctl.cli.main` to
+build only the command the line names (:func:`command_name`, :func:`subcommand_name`)
+and to know how to report an error Click raises before any command runs
+(:func:`json_requested`, :func:`verbose_requested`). Click stays the one real parser:
+a guess here that is wrong costs time, never a different result.
+
+It lives beside ``cli/``, not in it: ``calctl.sql.early`` sits below the CLI in the
+layers (import-linter keeps it so), and importing ``calctl.cli`` imports Typer, which
+the early fork must not wait for. Like ``early``, it imports nothing at run time (not
+even ``typing``).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
+
+# The top-level commands (cli._register builds only the one named, when certain).
+COMMANDS = ("init", "config", "events", "history", "migrate", "patch")
+
+# The root's options (cli.root): the ones that take a value, and the flags.
+# tests/test_argv.py checks both against the built commands, so a new global option
+# cannot be forgotten here.
+GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--database-url"})
+GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config"})
+
+# The options of `migrate order` and `migrate lint` (checked the same way).
+COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
+                                   "--assume-exists", "--format", "--fail-on"})
+COMMAND_FLAGS = frozenset({"--check", "--json"})
+REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
+
+
+def is_verbose(arg: str) -> bool:
+    """``--verbose`` or one of its short spellings (``-v``, ``-vv``, …)."""
+    return arg == "--verbose" or (arg.startswith("-v") and set(arg[1:]) == {"v"})
+
+
+def _head(args: list[str]) -> list[str]:
+    """The words before ``--`` (after it, nothing is an option)."""
+    return args[: args.index("--")] if "--" in args else args
+
+
+def json_requested(args: list[str]) -> bool:
+    return "--json" in _head(args)
+
+
+def verbose_requested(args: list[str]) -> bool:
+    return any(is_verbose(a) for a in _head(args))
+
+
+def command_name(args: list[str]) -> str | None:
+    """The top-level command ``args`` run, when it is certain; None otherwise (then every
+    command is registered, so help and "no such command" see them all)."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in GLOBAL_VALUE_OPTIONS:
+            next(rest, None)
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def subcommand_name(args: list[str], group: str | None) -> str | None:
+    """The word after ``group`` in ``args`` (a group's command, when it is one; an
+    unknown word registers the whole group, so the error lists its commands)."""
+    if group is None:
+        return None
+    rest = args[args.index(group) + 1:]
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
+def analysis_args(args: list[str]) -> dict[str, Any] | None:
+    """What ``args`` say about the analysis, or None unless they plainly run
+    ``migrate order`` or ``migrate lint`` with flags known here."""
+    found: dict[str, Any] = {name: [] for name in REPEATED}
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        arg = rest.pop(0)
+        if arg.partition("=")[0] in GLOBAL_VALUE_OPTIONS:
+            if not _store(found, arg, rest):
+                return None
+        elif arg == "--trust-config":
+            found["trust_config"] = True
+        elif arg not in GLOBAL_FLAGS and not is_verbose(arg):
+            return None
+    if rest[:1] != ["migrate"] or len(rest) < 2 or rest[1] not in ("order", "lint"):
+        return None
+    rest = rest[2:]
+    directory: str | None = None
+    while rest:
+        arg = rest.pop(0)
+        if arg.partition("=")[0] in COMMAND_VALUE_OPTIONS:
+            if not _store(found, arg, rest):
+                return None
+        elif arg in COMMAND_FLAGS:
+            continue
+        elif arg.startswith("-") or directory is not None:
+            return None  # --help, an unknown flag, a second directory: leave it to typer
+        else:
+            directory = arg
+    found["directory"] = directory
+    return found
+
+
+def _store(found: dict[str, Any], arg: str, rest: list[str]) -> bool:
+    """Record an option's value (``--name value`` or ``--name=value``, taking the value
+    from ``rest``); False when the value is missing."""
+    name, sep, value = arg.partition("=")
+    if not sep:
+        if not rest:
+            return False
+        value = rest.pop(0)
+    if name in REPEATED:
+        found[name].append(value)
+    else:
+        found[name] = value
+    return True
