@@ -26,9 +26,9 @@ from calctl.cli._options import (
     TrustConfigOpt,
     VerboseOpt,
 )
-from calctl.lifecycle import imports_done
 from calctl.errors import CalctlError, ExitCode
 from calctl.interrupts import Interrupted
+from calctl.lifecycle import imports_done
 
 app = typer.Typer(
     name="calctl",
