@@ -5,7 +5,10 @@ may fork daemons, double-fork, or ``setsid`` out of its process group. So:
 
 - Its output goes to an unnamed temporary *file*, never a pipe: a daemon that
   inherits the descriptor cannot make calctl wait for an end-of-file. The
-  tail is read once the tree is gone.
+  tail is read once the tree is gone. The file is opened ``O_APPEND`` and kept
+  under :data:`OUTPUT_CAP`: while the command runs, calctl empties it
+  (``ftruncate``; appending writers go on at the new end) whenever it grows past
+  the cap, keeping only its tail in memory, so ``yes`` cannot fill the disk.
 - The command's own exit decides, within the timeout; on timeout the whole tree
   is killed.
 - On Linux calctl is a *child subreaper* (``PR_SET_CHILD_SUBREAPER``) while it
@@ -30,6 +33,7 @@ of ``/proc/<pid>/stat``): a pid alone, or a process group id, is reused.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import signal
@@ -45,6 +49,8 @@ from typing import IO, Any
 
 LINUX = sys.platform == "linux" and os.path.exists("/proc/self/stat")
 TAIL_BYTES = 64 * 1024
+OUTPUT_CAP = 4 * 1024 * 1024
+POLL_OUTPUT = 0.005  # while the output grows fast: how long it may grow unwatched
 POLL_FIRST = 0.02
 POLL_MAX = 0.25
 CGROUP_NAME = re.compile(r"calctl-[0-9a-f]{16}")
@@ -464,6 +470,7 @@ class Completed:
     duration: float
     output: bytes
     leftovers: int
+    dropped: int = 0  # bytes of output discarded to stay under the cap (at least)
 
 
 def _preexec(cgroup_fd: int | None) -> Callable[[], None]:
@@ -484,16 +491,50 @@ def _preexec(cgroup_fd: int | None) -> Callable[[], None]:
     return child
 
 
-def _read_tail(out: IO[bytes], limit: int) -> bytes:
-    out.seek(0, os.SEEK_END)
-    size = out.tell()
-    out.seek(max(0, size - limit))
-    return out.read()
+class Output:
+    """The command's output file, kept under ``cap`` bytes on disk.
+
+    The file is ``O_APPEND`` (set on the open file description the child shares),
+    so after an ``ftruncate`` to 0 its writes go on at the new end, not at an
+    offset that would leave a hole. Reads use ``pread``: the offset is shared too.
+    """
+
+    def __init__(self, out: IO[bytes], cap: int, tail_bytes: int) -> None:
+        self.fd = out.fileno()
+        fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) | os.O_APPEND)
+        self.cap = cap
+        self.tail_bytes = tail_bytes
+        self.carry = b""  # the tail of what was dropped
+        self.dropped = 0
+        self.last = 0
+
+    def check(self) -> bool:
+        """Empty the file when it is over the cap; True when it grew fast since last time."""
+        size = os.fstat(self.fd).st_size
+        fast = size - self.last > self.cap // 8
+        if size > self.cap:
+            self.carry = self._tail(size)
+            # bytes written between the fstat and the truncate are lost uncounted:
+            # the count is a lower bound
+            os.ftruncate(self.fd, 0)
+            self.dropped += max(0, size - len(self.carry))
+            size = 0
+        self.last = size
+        return fast
+
+    def _tail(self, size: int) -> bytes:
+        start = max(0, size - self.tail_bytes)
+        return os.pread(self.fd, size - start, start)
+
+    def tail(self) -> bytes:
+        size = os.fstat(self.fd).st_size
+        return (self.carry + self._tail(size))[-self.tail_bytes:]
 
 
 def run(argv: Sequence[str], *, cwd: Path, timeout: float,
         env: Mapping[str, str] | None = None, tail_bytes: int = TAIL_BYTES,
-        on_track: Callable[[Tracked], None] | None = None) -> Completed:
+        on_track: Callable[[Tracked], None] | None = None,
+        output_cap: int = OUTPUT_CAP) -> Completed:
     """Run ``argv`` (no shell) until it exits or ``timeout`` passes; end all it started.
 
     ``on_track`` gets the :class:`Tracked` record before the command starts and
@@ -514,6 +555,7 @@ def run(argv: Sequence[str], *, cwd: Path, timeout: float,
     timed_out = False
     leftovers = 0
     with tempfile.TemporaryFile(prefix="calctl-out-") as out, _subreaper():
+        output = Output(out, max(output_cap, tail_bytes), tail_bytes)
         try:
             proc = subprocess.Popen(
                 list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
@@ -531,18 +573,22 @@ def run(argv: Sequence[str], *, cwd: Path, timeout: float,
             if cgroup is not None and not cgroup.holds(proc.pid):
                 cgroup.kill()
                 cgroup, tracked.cgroup = None, None  # joining failed: poll instead
-            timed_out = _wait(proc, tracked, started + timeout, on_track,
-                              poll=cgroup is None and LINUX)
+            # polled with a cgroup too: a process that leaves the cgroup is still
+            # recorded for a later calctl to end (see _end_run)
+            timed_out = _wait(proc, tracked, started + timeout, on_track, output,
+                              poll=LINUX)
         finally:
             leftovers = _end_run(proc, tracked, cgroup)
-        output = _read_tail(out, tail_bytes)
+        output.check()
+        tail = output.tail()
     return Completed(None if timed_out else proc.returncode, timed_out,
-                     round(time.monotonic() - started, 3), output, leftovers)
+                     round(time.monotonic() - started, 3), tail, leftovers, output.dropped)
 
 
 def _wait(proc: subprocess.Popen[bytes], tracked: Tracked, deadline: float,
-          on_track: Callable[[Tracked], None] | None, *, poll: bool) -> bool:
-    """Wait for the command's own exit; True when the deadline came first."""
+          on_track: Callable[[Tracked], None] | None, output: Output, *, poll: bool) -> bool:
+    """Wait for the command's own exit, keeping its output under the cap; True when
+    the deadline came first."""
     leader = read_proc(proc.pid) if LINUX else None
     if leader is not None:
         tracked.leader = (leader.pid, leader.start)
@@ -550,16 +596,21 @@ def _wait(proc: subprocess.Popen[bytes], tracked: Tracked, deadline: float,
         if on_track is not None:
             on_track(tracked)
     interval = POLL_FIRST
+    next_scan = time.monotonic() + interval
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return True
+        fast = output.check()
         try:
-            proc.wait(timeout=min(interval, remaining))
+            proc.wait(timeout=min(POLL_OUTPUT if fast else interval, remaining))
             return False
         except subprocess.TimeoutExpired:
             pass
+        if time.monotonic() < next_scan:
+            continue
         interval = min(interval * 1.5, POLL_MAX)
+        next_scan = time.monotonic() + interval
         if poll and tracked.leader is not None:
             procs = scan()
             now = {(procs[p].pid, procs[p].start) for p in _tree(procs, tracked)}
@@ -602,7 +653,10 @@ def _end_run(proc: subprocess.Popen[bytes], tracked: Tracked, cgroup: Cgroup | N
             ended += 1
     if cgroup is not None:
         ended += cgroup.kill()
-    if LINUX and cgroup is None:  # with a cgroup, cgroup.kill has ended them all
+    if LINUX:
+        # also with a cgroup: a process of the tree may have written its pid into
+        # another cgroup's cgroup.procs (root can), and cgroup.kill misses it; as our
+        # orphan (we are the subreaper) or descendant it is still found here
         def select(procs: dict[int, Proc], stopped: set[int]) -> set[int]:
             return _tree(procs, tracked, stopped)
 
