@@ -3,12 +3,12 @@
 A command calctl runs (a verify command today, a guard ``command`` check later)
 may fork daemons, double-fork, or ``setsid`` out of its process group. So:
 
-- Its output goes to an unnamed temporary *file*, never a pipe: a daemon that
-  inherits the descriptor cannot make calctl wait for an end-of-file. The
-  tail is read once the tree is gone. The file is opened ``O_APPEND`` and kept
-  under :data:`OUTPUT_CAP`: while the command runs, calctl empties it
-  (``ftruncate``; appending writers go on at the new end) whenever it grows past
-  the cap, keeping only its tail in memory, so ``yes`` cannot fill the disk.
+- Its output goes to a pipe that calctl drains while it waits, keeping only the
+  tail in memory: nothing reaches the disk, and a command writing without end
+  (``yes``) is only slowed down to calctl's reading (a temporary file grew by
+  650 MB a second). calctl never waits for the pipe's end-of-file: a daemon that
+  inherits it cannot hold calctl; the command's own exit decides, and once the
+  tree is ended what is left in the pipe is read and the pipe closed.
 - The command's own exit decides, within the timeout; on timeout the whole tree
   is killed.
 - On Linux calctl is a *child subreaper* (``PR_SET_CHILD_SUBREAPER``) while it
@@ -33,24 +33,22 @@ of ``/proc/<pid>/stat``): a pid alone, or a process group id, is reused.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 LINUX = sys.platform == "linux" and os.path.exists("/proc/self/stat")
 TAIL_BYTES = 64 * 1024
-OUTPUT_CAP = 4 * 1024 * 1024
-POLL_OUTPUT = 0.005  # while the output grows fast: how long it may grow unwatched
+OUTPUT_CAP = 4 * 1024 * 1024  # past this much output, the tail says how much was dropped
 POLL_FIRST = 0.02
 POLL_MAX = 0.25
 CGROUP_NAME = re.compile(r"calctl-[0-9a-f]{16}")
@@ -470,7 +468,7 @@ class Completed:
     duration: float
     output: bytes
     leftovers: int
-    dropped: int = 0  # bytes of output discarded to stay under the cap (at least)
+    dropped: int = 0  # bytes of output not kept, once there was more than OUTPUT_CAP
 
 
 def _preexec(cgroup_fd: int | None) -> Callable[[], None]:
@@ -492,43 +490,47 @@ def _preexec(cgroup_fd: int | None) -> Callable[[], None]:
 
 
 class Output:
-    """The command's output file, kept under ``cap`` bytes on disk.
+    """The read end of the command's output pipe: what it holds is read as it comes,
+    and only the last ``tail_bytes`` are kept."""
 
-    The file is ``O_APPEND`` (set on the open file description the child shares),
-    so after an ``ftruncate`` to 0 its writes go on at the new end, not at an
-    offset that would leave a hole. Reads use ``pread``: the offset is shared too.
-    """
-
-    def __init__(self, out: IO[bytes], cap: int, tail_bytes: int) -> None:
-        self.fd = out.fileno()
-        fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) | os.O_APPEND)
-        self.cap = cap
+    def __init__(self, tail_bytes: int) -> None:
+        self.read_fd, self.write_fd = os.pipe()  # both close-on-exec
+        os.set_blocking(self.read_fd, False)
         self.tail_bytes = tail_bytes
-        self.carry = b""  # the tail of what was dropped
-        self.dropped = 0
-        self.last = 0
+        self.kept = bytearray()
+        self.total = 0
+        self.eof = False
 
-    def check(self) -> bool:
-        """Empty the file when it is over the cap; True when it grew fast since last time."""
-        size = os.fstat(self.fd).st_size
-        fast = size - self.last > self.cap // 8
-        if size > self.cap:
-            self.carry = self._tail(size)
-            # bytes written between the fstat and the truncate are lost uncounted:
-            # the count is a lower bound
-            os.ftruncate(self.fd, 0)
-            self.dropped += max(0, size - len(self.carry))
-            size = 0
-        self.last = size
-        return fast
+    def drain(self) -> None:
+        """Read what the pipe holds now, without waiting."""
+        while not self.eof:
+            try:
+                chunk = os.read(self.read_fd, 1 << 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.eof = True
+                return
+            self.total += len(chunk)
+            self.kept += chunk
+            if len(self.kept) > 2 * self.tail_bytes:
+                del self.kept[:-self.tail_bytes]
 
-    def _tail(self, size: int) -> bytes:
-        start = max(0, size - self.tail_bytes)
-        return os.pread(self.fd, size - start, start)
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.write_fd = -1
+
+    def close_writer(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.write_fd)
+        self.write_fd = -1
 
     def tail(self) -> bytes:
-        size = os.fstat(self.fd).st_size
-        return (self.carry + self._tail(size))[-self.tail_bytes:]
+        return bytes(self.kept[-self.tail_bytes:])
 
 
 def run(argv: Sequence[str], *, cwd: Path, timeout: float,
@@ -554,11 +556,12 @@ def run(argv: Sequence[str], *, cwd: Path, timeout: float,
         on_track(tracked)
     timed_out = False
     leftovers = 0
-    with tempfile.TemporaryFile(prefix="calctl-out-") as out, _subreaper():
-        output = Output(out, max(output_cap, tail_bytes), tail_bytes)
+    output = Output(tail_bytes)
+    with contextlib.ExitStack() as cleanup, _subreaper():
+        cleanup.callback(output.close)
         try:
             proc = subprocess.Popen(
-                list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=output.write_fd,
                 stderr=subprocess.STDOUT, start_new_session=True,
                 env=dict(env) if env is not None else None,
                 preexec_fn=_preexec(cgroup_fd) if LINUX else None)
@@ -569,6 +572,7 @@ def run(argv: Sequence[str], *, cwd: Path, timeout: float,
         finally:
             if cgroup_fd is not None:
                 os.close(cgroup_fd)
+            output.close_writer()
         try:
             if cgroup is not None and not cgroup.holds(proc.pid):
                 cgroup.kill()
@@ -579,16 +583,17 @@ def run(argv: Sequence[str], *, cwd: Path, timeout: float,
                               poll=LINUX)
         finally:
             leftovers = _end_run(proc, tracked, cgroup)
-        output.check()
-        tail = output.tail()
+        output.drain()  # what the ended tree left in the pipe; never wait for its end
+    tail = output.tail()
+    dropped = output.total - len(tail) if output.total > output_cap else 0
     return Completed(None if timed_out else proc.returncode, timed_out,
-                     round(time.monotonic() - started, 3), tail, leftovers, output.dropped)
+                     round(time.monotonic() - started, 3), tail, leftovers, dropped)
 
 
 def _wait(proc: subprocess.Popen[bytes], tracked: Tracked, deadline: float,
           on_track: Callable[[Tracked], None] | None, output: Output, *, poll: bool) -> bool:
-    """Wait for the command's own exit, keeping its output under the cap; True when
-    the deadline came first."""
+    """Wait for the command's own exit, draining its output meanwhile; True when the
+    deadline came first."""
     leader = read_proc(proc.pid) if LINUX else None
     if leader is not None:
         tracked.leader = (leader.pid, leader.start)
@@ -597,27 +602,54 @@ def _wait(proc: subprocess.Popen[bytes], tracked: Tracked, deadline: float,
             on_track(tracked)
     interval = POLL_FIRST
     next_scan = time.monotonic() + interval
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return True
-        fast = output.check()
-        try:
-            proc.wait(timeout=min(POLL_OUTPUT if fast else interval, remaining))
-            return False
-        except subprocess.TimeoutExpired:
-            pass
-        if time.monotonic() < next_scan:
-            continue
-        interval = min(interval * 1.5, POLL_MAX)
-        next_scan = time.monotonic() + interval
-        if poll and tracked.leader is not None:
-            procs = scan()
-            now = {(procs[p].pid, procs[p].start) for p in _tree(procs, tracked)}
-            if not now <= tracked.seen:
-                tracked.seen |= now
-                if on_track is not None:
-                    on_track(tracked)
+    with _exit_watch(proc) as watch:
+        poller = select.poll()
+        poller.register(output.read_fd, select.POLLIN)
+        if watch is not None:
+            poller.register(watch, select.POLLIN)  # readable once the process exits
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            wake = min(next_scan - time.monotonic(), remaining)
+            # without a pidfd, the exit is only noticed by polling: often
+            poller.poll(max(0, int(wake * 1000)) if watch is not None
+                        else min(max(0, int(wake * 1000)), 10))
+            output.drain()
+            if output.eof:
+                with contextlib.suppress(KeyError):
+                    poller.unregister(output.read_fd)  # else: woken without end
+            if proc.poll() is not None:
+                return False
+            if time.monotonic() < next_scan:
+                continue
+            interval = min(interval * 1.5, POLL_MAX)
+            next_scan = time.monotonic() + interval
+            if poll and tracked.leader is not None:
+                _note_tree(tracked, on_track)
+
+
+@contextlib.contextmanager
+def _exit_watch(proc: subprocess.Popen[bytes]) -> Iterator[int | None]:
+    """A pidfd of the command (Linux 5.3+), readable once it has exited."""
+    fd = None
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.pidfd_open(proc.pid)
+    try:
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _note_tree(tracked: Tracked, on_track: Callable[[Tracked], None] | None) -> None:
+    """Record the processes of the tree seen now, for a later calctl to end."""
+    procs = scan()
+    now = {(procs[p].pid, procs[p].start) for p in _tree(procs, tracked)}
+    if not now <= tracked.seen:
+        tracked.seen |= now
+        if on_track is not None:
+            on_track(tracked)
 
 
 def _tree(procs: Mapping[int, Proc], tracked: Tracked,

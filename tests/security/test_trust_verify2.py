@@ -123,7 +123,7 @@ def test_a_process_that_leaves_the_cgroup_is_still_ended(calctl: Any, proj: Path
 
 
 def _watch_output(mark: str, stop: threading.Event, sizes: list[int]) -> None:
-    """The size of the file the ``yes`` writes its output into, as often as we can."""
+    """How much what the ``yes`` writes its output into holds, as often as we can."""
     while not stop.is_set():
         for pid in pids_with(mark):
             try:
@@ -154,10 +154,10 @@ def test_endless_output_stays_under_the_cap(calctl: Any, proj: Path, marker: Any
     run = data["verification"][0]
     assert run["timed_out"] is True
     assert (proj / "app" / "calc.py").read_text() == CALC
-    # uncapped, `yes` writes hundreds of MB a second; calctl empties the file at the
-    # cap, checking every few ms while it grows (slack for a loaded machine)
-    assert len(sizes) > 10, "never saw the output file"
-    assert max(sizes) < OUTPUT_CAP + 60 * 1024 * 1024, max(sizes) // 2**20
+    # into a temporary file, `yes` wrote hundreds of MB a second (650 MB in 1.1 s);
+    # whatever its stdout is now, it never holds more than the cap
+    assert len(sizes) > 10, "never saw the command's output"
+    assert max(sizes) <= OUTPUT_CAP, max(sizes) // 2**20
     assert run["output_tail"].startswith("[… at least "), run["output_tail"][:200]
     assert "bytes of output dropped …]" in run["output_tail"].split("\n", 1)[0]
     assert run["output_tail"].split("\n")[1:3] == [mark, mark]
