@@ -473,7 +473,8 @@ def _where(path: Path, text: str, table: list[str], key: str) -> str:
 def _check_secrets(path: Path, text: str, table: dict[str, Any]) -> None:
     """Refuse a secret held literally anywhere in the file: under a key named like
     one, shaped like a known credential, or a URL / libpq string with a password —
-    in any value, inside lists and tables too."""
+    in any value, inside lists and tables too, and in the keys of a table."""
+    _check_secret_keys(path, text, table)
     for keys, dotted, value in _leaves(table, [], ""):
         name = keys[-1] if keys else ""
         literal = False
@@ -492,6 +493,27 @@ def _check_secrets(path: Path, text: str, table: dict[str, Any]) -> None:
                 "takes its password from PGPASSWORD or ~/.pgpass.",
                 code="config-secret",
             )
+
+
+def _check_secret_keys(path: Path, text: str, table: dict[str, Any]) -> None:
+    """``defines = {"postgresql://u:pw@h/db" = "x"}``: a key is shown as much as a value."""
+    todo: list[tuple[Any, str]] = [(table, "")]
+    while todo:
+        value, dotted = todo.pop()
+        items = value.items() if isinstance(value, dict) else \
+            enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            if isinstance(key, str) and (has_credentials(key) or _SECRET_VALUE.search(key)):
+                where = next((f"{path}:{n}" for n, line in
+                              enumerate(text.splitlines(), start=1) if key in line), str(path))
+                raise ConfigError(
+                    f"{where}: a key of setting {dotted or 'at the top level'} holds a secret "
+                    f"literally ({mask_dsn(key)!r})",
+                    hint="A secret belongs in an environment variable, never in a key or "
+                    "value of the config file.", code="config-secret")
+            sub = f"{dotted}[{key}]" if isinstance(key, int) else \
+                (f"{dotted}.{key}" if dotted else str(key))
+            todo.append((item, sub))
 
 
 def _leaves(value: Any, keys: list[str],
@@ -639,7 +661,38 @@ def _bounded(key: str, value: Any, where: str) -> Any:
 def _coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
     """Check ``value`` against the declared type and range of ``key``; strings from env
     are parsed."""
-    return _bounded(key, _coerce_type(key, value, where, kind), where)
+    value = _bounded(key, _coerce_type(key, value, where, kind), where)
+    if key in ("patch.verify", "patch.protect") and isinstance(value, tuple):
+        _check_items(key, value, where)
+    return value
+
+
+def _check_items(key: str, items: tuple[Any, ...], where: str) -> None:
+    """A verify command shlex cannot split, or a protect glob pathspec cannot compile,
+    is refused when the config is read (``config check``), not when a patch is applied."""
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            continue
+        problem = ""
+        if key == "patch.verify":
+            import shlex
+
+            try:
+                problem = "" if shlex.split(item) else "it is empty"
+            except ValueError as exc:
+                problem = f"it cannot be split like a shell would: {exc}"
+        elif item.strip() and not item.startswith("!"):
+            from pathspec import PathSpec  # 60 ms: only when protect globs are set
+
+            try:
+                PathSpec.from_lines("gitignore", [item])
+            except ValueError as exc:
+                problem = f"it is not a valid gitignore pattern: {exc}"
+        if problem:
+            raise ConfigError(
+                f"{where}: setting {key}[{index}] ({mask_dsn(item)!r}): {problem}",
+                hint="Check its quotes and backslashes (TOML strings need \\\\ for one \\).",
+                code="config-value")
 
 
 def _coerce_type(key: str, value: Any, where: str, kind: Any = None) -> Any:
