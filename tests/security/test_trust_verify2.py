@@ -8,6 +8,7 @@ should a test fail.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -126,10 +127,8 @@ def _watch_output(mark: str, stop: threading.Event, sizes: list[int]) -> None:
     """How much what the ``yes`` writes its output into holds, as often as we can."""
     while not stop.is_set():
         for pid in pids_with(mark):
-            try:
+            with contextlib.suppress(OSError):
                 sizes.append(os.stat(f"/proc/{pid}/fd/1").st_size)
-            except OSError:
-                pass
         time.sleep(0.01)
 
 
@@ -227,3 +226,139 @@ def test_a_password_on_a_verify_command_line_leaks_nowhere(calctl: Any, proj: Pa
     stored = _everything(proj)
     assert "patch.verified" in stored and "patch.rolled_back" in stored
     assert SECRET not in stored
+
+
+# ------------------------------------------------------------- M3b-d: awkward secrets
+
+EXIT_USAGE, EXIT_EXTERNAL = 2, 4
+
+
+def _repo(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    (tmp_path / "migrations").mkdir(exist_ok=True)
+    (tmp_path / "migrations" / "001_a.sql").write_text("create table a (id int);\n")
+    return tmp_path
+
+
+def test_a_password_of_digits_and_a_slash_is_a_password(calctl: Any, tmp_path: Path) -> None:
+    """``app:2024/Winter-Secret@db`` looked like host app, port 2024, path /Winter-…"""
+    root = _repo(tmp_path)
+    url = "postgresql://app:2024/Winter-Secret@127.0.0.1:1/app"
+    (root / "calctl.toml").write_text(f'database_url = "{url}"\n')
+    for args in (("config", "check", "--json"), ("config", "show", "--json")):
+        refused = calctl(*args, cwd=root)
+        assert refused.returncode == EXIT_USAGE, refused.stdout
+        assert refused.json()["code"] == "config-secret"
+        assert "Winter" not in refused.stdout + refused.stderr
+    (root / "calctl.toml").unlink()
+    shown = calctl("config", "show", "--json", cwd=root, env={"CALCTL_DATABASE_URL": url})
+    assert shown.json()["settings"]["database_url"]["value"] == \
+        "postgresql://app:***@127.0.0.1:1/app"
+    failed = calctl("migrate", "status", "--json", "--database-url", url, cwd=root)
+    assert failed.returncode in (EXIT_USAGE, EXIT_EXTERNAL), failed.stdout + failed.stderr
+    store = calctl("--database-url", url, "patch", "list", cwd=root)
+    assert store.returncode in (EXIT_USAGE, EXIT_EXTERNAL)
+    for text in (shown.stdout, failed.stdout, failed.stderr, store.stdout, store.stderr):
+        assert "Winter" not in text and "2024/" not in text, text
+
+
+def test_web_urls_with_an_at_in_path_or_query_are_still_no_secret(calctl: Any,
+                                                                  tmp_path: Path) -> None:
+    """The other side of the scheme rule: a port, a path and an "@" in a web URL."""
+    root = _repo(tmp_path)
+    (root / "calctl.toml").write_text(
+        '[guard]\nchecks = [{name = "api", type = "http", '
+        'url = "http://h:8000/x?to=ops@example.com"},\n'
+        '  {name = "b", type = "http", url = "https://h:8443/users/@me"}]\n')
+    shown = calctl("config", "show", "--json", cwd=root)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    urls = [c["url"] for c in shown.json()["settings"]["guard.checks"]["value"]]
+    assert urls == ["http://h:8000/x?to=ops@example.com", "https://h:8443/users/@me"]
+
+
+@pytest.mark.parametrize("text", [
+    'defines = {"postgresql://u:KEYSECRET@h/db" = "x"}',
+    '[migrate.defines]\n"postgresql://u:KEYSECRET@h/db" = "x"',
+])
+def test_a_secret_in_a_table_key_is_refused(calctl: Any, tmp_path: Path, text: str) -> None:
+    root = _repo(tmp_path)
+    body = text if text.startswith("[") else f"[migrate]\n{text}"
+    (root / "calctl.toml").write_text(body + "\n")
+    for args in (("config", "check", "--json"), ("config", "show", "--json"),
+                 ("config", "show")):
+        refused = calctl(*args, cwd=root)
+        assert refused.returncode == EXIT_USAGE, refused.stdout + refused.stderr
+        assert "KEYSECRET" not in refused.stdout + refused.stderr
+    doc = calctl("config", "check", "--json", cwd=root).json()
+    assert doc["code"] == "config-secret"
+    assert "calctl.toml:2: a key of setting migrate.defines holds a secret" in doc["message"]
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://u:Sec retPWX@127.0.0.1:1/db",
+    "host=127.0.0.1 port=1 dbname=db user=u password=Sec retPWX",
+])
+def test_a_password_with_a_space_leaks_nowhere(calctl: Any, tmp_path: Path, url: str) -> None:
+    """libpq refuses it and quotes it back: ``unexpected spaces found in "Sec retPWX"``."""
+    root = _repo(tmp_path)
+    outputs = []
+    for args in (("migrate", "status", "--json", "--database-url", url),
+                 ("migrate", "apply", "--database-url", url),
+                 ("--database-url", url, "patch", "list"),
+                 ("--database-url", url, "--json", "patch", "list")):
+        failed = calctl(*args, cwd=root)
+        assert failed.returncode in (EXIT_USAGE, EXIT_EXTERNAL), failed.stdout + failed.stderr
+        assert "Traceback" not in failed.stderr
+        outputs.append(failed.stdout + failed.stderr)
+    shown = calctl("config", "show", "--json", cwd=root, env={"CALCTL_DATABASE_URL": url})
+    assert shown.returncode == 0, shown.stderr
+    outputs.append(shown.stdout + shown.stderr)
+    # a patch to the migrations asks that database which files are applied: the
+    # refusal reason is recorded in the events and the local store
+    (root / "patch.json").write_text(json.dumps(
+        {"kind": "patch", "version": 1, "description": "edit a migration",
+         "edits": [{"op": "replace", "path": "migrations/001_a.sql", "search": "a (id",
+                    "replace": "b (id"}]}))
+    refused = calctl("patch", "apply", "--no-verify", "--json", "patch.json", cwd=root,
+                     env={"DATABASE_URL": url})
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    outputs.append(refused.stdout + refused.stderr)
+    for text in outputs:
+        assert "retPWX" not in text and "Sec ret" not in text, text
+    assert "retPWX" not in _everything(root)
+
+
+# ------------------------------------------------------------- config check: protect, verify
+
+
+@pytest.mark.parametrize(("text", "key", "why"), [
+    ('[patch]\nprotect = ["docs/**", "\\\\"]\n', "patch.protect[1]", "gitignore pattern"),
+    ('[patch]\nverify = ["pytest -q", "\\"unterminated"]\n', "patch.verify[1]",
+     "cannot be split"),
+    ('[patch]\nverify = [" "]\n', "patch.verify[0]", "empty"),
+])
+def test_config_check_refuses_what_patch_apply_cannot_use(calctl: Any, tmp_path: Path,
+                                                          text: str, key: str,
+                                                          why: str) -> None:
+    root = _repo(tmp_path)
+    (root / "app.txt").write_text("hello\n")
+    (root / "calctl.toml").write_text(text)
+    (root / "patch.json").write_text(json.dumps(
+        {"kind": "patch", "version": 1, "description": "x",
+         "edits": [{"op": "replace", "path": "app.txt", "search": "hello", "replace": "bye"}]}))
+    checked = calctl("config", "check", "--json", cwd=root)
+    assert checked.returncode == EXIT_USAGE, checked.stdout + checked.stderr
+    doc = checked.json()
+    assert doc["code"] == "config-value"
+    assert f"calctl.toml:2: setting {key} (" in doc["message"] and why in doc["message"]
+    for args in (("patch", "apply", "--json", "patch.json"),
+                 ("patch", "apply", "--json", "--no-verify", "patch.json"),
+                 ("patch", "apply", "--json", "--dry-run", "patch.json")):
+        applied = calctl(*args, cwd=root)
+        assert applied.returncode == EXIT_USAGE, applied.stdout + applied.stderr
+        assert "Traceback" not in applied.stderr
+    assert (root / "app.txt").read_text() == "hello\n"
+    (root / "calctl.toml").unlink()
+    env = calctl("config", "check", cwd=root, env={"CALCTL_PATCH_PROTECT": "\\"})
+    assert env.returncode == EXIT_USAGE
+    assert "environment variable CALCTL_PATCH_PROTECT" in env.stderr
