@@ -662,37 +662,52 @@ def _coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
     """Check ``value`` against the declared type and range of ``key``; strings from env
     are parsed."""
     value = _bounded(key, _coerce_type(key, value, where, kind), where)
-    if key in ("patch.verify", "patch.protect") and isinstance(value, tuple):
-        _check_items(key, value, where)
+    if key == "patch.verify" and isinstance(value, tuple):
+        _check_verify(value, where)
     return value
 
 
-def _check_items(key: str, items: tuple[Any, ...], where: str) -> None:
-    """A verify command shlex cannot split, or a protect glob pathspec cannot compile,
-    is refused when the config is read (``config check``), not when a patch is applied."""
-    for index, item in enumerate(items):
-        if not isinstance(item, str):
-            continue
-        problem = ""
-        if key == "patch.verify":
-            import shlex
+def _item_error(key: str, index: int, item: str, where: str, problem: str) -> ConfigError:
+    return ConfigError(
+        f"{where}: setting {key}[{index}] ({mask_dsn(item)!r}): {problem}",
+        hint="Check its quotes and backslashes (TOML strings need \\\\ for one \\).",
+        code="config-value")
 
+
+def _check_verify(commands: tuple[Any, ...], where: str) -> None:
+    """A verify command shlex cannot split is refused when the config is read
+    (``config check``), not only when a patch is applied."""
+    import shlex
+
+    for index, command in enumerate(commands):
+        if isinstance(command, str):
             try:
-                problem = "" if shlex.split(item) else "it is empty"
+                problem = "" if shlex.split(command) else "it is empty"
             except ValueError as exc:
                 problem = f"it cannot be split like a shell would: {exc}"
-        elif item.strip() and not item.startswith("!"):
-            from pathspec import PathSpec  # 60 ms: only when protect globs are set
+            if problem:
+                raise _item_error("patch.verify", index, command, where, problem)
 
+
+def check_protect(settings: Settings) -> None:
+    """Refuse a ``[patch] protect`` glob pathspec cannot compile (exit 2, not a crash when
+    a patch is checked). Called by ``config check`` and before a patch is checked, not
+    on every load: importing pathspec costs ~60 ms."""
+    globs = [g for g in settings.patch.protect if g.strip() and not g.startswith("!")]
+    if not globs:
+        return
+    from pathspec import PathSpec
+
+    where = settings.sources.get("patch.protect", "[patch] protect")
+    if where.startswith("env "):
+        where = "environment variable " + where[4:]
+    for index, glob in enumerate(settings.patch.protect):
+        if glob in globs:
             try:
-                PathSpec.from_lines("gitignore", [item])
+                PathSpec.from_lines("gitignore", [glob])
             except ValueError as exc:
-                problem = f"it is not a valid gitignore pattern: {exc}"
-        if problem:
-            raise ConfigError(
-                f"{where}: setting {key}[{index}] ({mask_dsn(item)!r}): {problem}",
-                hint="Check its quotes and backslashes (TOML strings need \\\\ for one \\).",
-                code="config-value")
+                raise _item_error("patch.protect", index, glob, where,
+                                  f"it is not a valid gitignore pattern: {exc}") from None
 
 
 def _coerce_type(key: str, value: Any, where: str, kind: Any = None) -> Any:
