@@ -501,9 +501,11 @@ class Output:
         self.total = 0
         self.eof = False
 
-    def drain(self) -> None:
-        """Read what the pipe holds now, without waiting."""
-        while not self.eof:
+    def drain(self, limit: int = 1 << 20) -> None:
+        """Read what the pipe holds now, without waiting, up to ``limit`` bytes: a writer
+        faster than calctl must not keep it here past the deadline."""
+        end = self.total + limit
+        while not self.eof and self.total < end:
             try:
                 chunk = os.read(self.read_fd, 1 << 16)
             except BlockingIOError:
