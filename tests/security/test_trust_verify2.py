@@ -279,6 +279,7 @@ def test_web_urls_with_an_at_in_path_or_query_are_still_no_secret(calctl: Any,
 @pytest.mark.parametrize("text", [
     'defines = {"postgresql://u:KEYSECRET@h/db" = "x"}',
     '[migrate.defines]\n"postgresql://u:KEYSECRET@h/db" = "x"',
+    'defines = {ghp_KEYSECRET0123456789abcdefXYZ = "x"}',
 ])
 def test_a_secret_in_a_table_key_is_refused(calctl: Any, tmp_path: Path, text: str) -> None:
     root = _repo(tmp_path)
