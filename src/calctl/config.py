@@ -473,7 +473,8 @@ def _where(path: Path, text: str, table: list[str], key: str) -> str:
 def _check_secrets(path: Path, text: str, table: dict[str, Any]) -> None:
     """Refuse a secret held literally anywhere in the file: under a key named like
     one, shaped like a known credential, or a URL / libpq string with a password —
-    in any value, inside lists and tables too."""
+    in any value, inside lists and tables too, and in the keys of a table."""
+    _check_secret_keys(path, text, table)
     for keys, dotted, value in _leaves(table, [], ""):
         name = keys[-1] if keys else ""
         literal = False
@@ -492,6 +493,27 @@ def _check_secrets(path: Path, text: str, table: dict[str, Any]) -> None:
                 "takes its password from PGPASSWORD or ~/.pgpass.",
                 code="config-secret",
             )
+
+
+def _check_secret_keys(path: Path, text: str, table: dict[str, Any]) -> None:
+    """``defines = {"postgresql://u:pw@h/db" = "x"}``: a key is shown as much as a value."""
+    todo: list[tuple[Any, str]] = [(table, "")]
+    while todo:
+        value, dotted = todo.pop()
+        items = value.items() if isinstance(value, dict) else \
+            enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            if isinstance(key, str) and (has_credentials(key) or _SECRET_VALUE.search(key)):
+                where = next((f"{path}:{n}" for n, line in
+                              enumerate(text.splitlines(), start=1) if key in line), str(path))
+                raise ConfigError(
+                    f"{where}: a key of setting {dotted or 'at the top level'} holds a secret "
+                    "literally",  # the key itself is not shown: a token has no mask
+                    hint="A secret belongs in an environment variable, never in a key or "
+                    "value of the config file.", code="config-secret")
+            sub = f"{dotted}[{key}]" if isinstance(key, int) else \
+                (f"{dotted}.{key}" if dotted else str(key))
+            todo.append((item, sub))
 
 
 def _leaves(value: Any, keys: list[str],
@@ -639,7 +661,53 @@ def _bounded(key: str, value: Any, where: str) -> Any:
 def _coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
     """Check ``value`` against the declared type and range of ``key``; strings from env
     are parsed."""
-    return _bounded(key, _coerce_type(key, value, where, kind), where)
+    value = _bounded(key, _coerce_type(key, value, where, kind), where)
+    if key == "patch.verify" and isinstance(value, tuple):
+        _check_verify(value, where)
+    return value
+
+
+def _item_error(key: str, index: int, item: str, where: str, problem: str) -> ConfigError:
+    return ConfigError(
+        f"{where}: setting {key}[{index}] ({mask_dsn(item)!r}): {problem}",
+        hint="Check its quotes and backslashes (TOML strings need \\\\ for one \\).",
+        code="config-value")
+
+
+def _check_verify(commands: tuple[Any, ...], where: str) -> None:
+    """A verify command shlex cannot split is refused when the config is read
+    (``config check``), not only when a patch is applied."""
+    import shlex
+
+    for index, command in enumerate(commands):
+        if isinstance(command, str):
+            try:
+                problem = "" if shlex.split(command) else "it is empty"
+            except ValueError as exc:
+                problem = f"it cannot be split like a shell would: {exc}"
+            if problem:
+                raise _item_error("patch.verify", index, command, where, problem)
+
+
+def check_protect(settings: Settings) -> None:
+    """Refuse a ``[patch] protect`` glob pathspec cannot compile (exit 2, not a crash when
+    a patch is checked). Called by ``config check`` and before a patch is checked, not
+    on every load: importing pathspec costs ~60 ms."""
+    globs = [g for g in settings.patch.protect if g.strip() and not g.startswith("!")]
+    if not globs:
+        return
+    from pathspec import PathSpec
+
+    where = settings.sources.get("patch.protect", "[patch] protect")
+    if where.startswith("env "):
+        where = "environment variable " + where[4:]
+    for index, glob in enumerate(settings.patch.protect):
+        if glob in globs:
+            try:
+                PathSpec.from_lines("gitignore", [glob])
+            except ValueError as exc:
+                raise _item_error("patch.protect", index, glob, where,
+                                  f"it is not a valid gitignore pattern: {exc}") from None
 
 
 def _coerce_type(key: str, value: Any, where: str, kind: Any = None) -> Any:

@@ -121,7 +121,7 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
     journal = Journal.begin(
         env.state, patch_id, description=patch.description, files=plan.files,
         report_id=patch.report_id, source=options.source, patch=patch.to_dict(),
-        verify_planned=bool(commands), verify_commands=[" ".join(c) for c in commands],
+        verify_planned=bool(commands), verify_commands=[verify.shown(c) for c in commands],
         diff=diff, status="prepared")
     mark = time.monotonic()
     manifest = snapshot.take(env.state, patch_id, env.root, plan.changes)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calctl.redact import mask_dsn
+
 # What verification relies on, grouped by why (the group is named in a refusal).
 # gitignore syntax (pathspec): a pattern without an inner ``/`` matches at any depth,
 # ``dir/`` matches everything under a directory of that name.
@@ -264,7 +266,7 @@ def verify_targets(commands: Iterable[Sequence[str]], root: Path,
     modules: dict[str, str] = {}
     root = root.resolve()
     for argv in commands:
-        line = " ".join(argv)
+        line = mask_dsn(" ".join(argv))  # it is shown in refusals, events and rows
         for i, token in enumerate(argv):
             if i and argv[i - 1] == "-m" and re.fullmatch(r"[\w.]+", token):
                 modules.setdefault(token.split(".")[0], line)
