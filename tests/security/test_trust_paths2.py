@@ -216,3 +216,65 @@ def test_case_variant_of_the_state_directory_is_refused(calctl: Any, app: Path) 
     # on Linux .CALCTL is another folder; the rule holds where it would be the same one
     assert result.returncode == 1 and "state directory" in result.stdout, result.stdout
     assert snapshot(app) == before
+
+
+# ---------------------------------------------------------------- diff headers
+
+
+def apply_diff(calctl: Any, root: Path, diff: str, *args: str) -> Any:
+    patch = root.parent / "change.diff"
+    patch.write_text(diff, encoding="utf-8")
+    return calctl("patch", "apply", str(patch), "--json", "--no-verify", *args, cwd=root)
+
+
+def test_c_quoted_path_is_unquoted_and_git_refused(calctl: Any, app: Path) -> None:
+    (app / ".git" / "hooks").mkdir(parents=True)
+    before = snapshot(app)
+    for target in (r"\056git/hooks/post-commit", r"\056\147it/config"):
+        diff = (f'diff --git "a/{target}" "b/{target}"\nnew file mode 100755\n'
+                f'--- /dev/null\n+++ "b/{target}"\n@@ -0,0 +1,2 @@\n'
+                "+#!/bin/sh\n+touch /tmp/pwned-by-quoted-path\n")
+        result = apply_diff(calctl, app, diff)
+        assert_refused(result, ".git/")
+        assert snapshot(app) == before  # no junk '"b/056git' path either
+
+
+def test_c_quoted_names_are_git_s_names(calctl: Any, app: Path) -> None:
+    """Git quotes non-ASCII and control characters; the file created is the real name."""
+    diff = ('diff --git "a/caf\\303\\251 \\"x\\".txt" "b/caf\\303\\251 \\"x\\".txt"\n'
+            "new file mode 100644\n--- /dev/null\n"
+            '+++ "b/caf\\303\\251 \\"x\\".txt"\n@@ -0,0 +1 @@\n+hello\n')
+    result = apply_diff(calctl, app, diff)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (app / 'café "x".txt').read_text() == "hello\n"
+    assert not any(p.name.startswith('"') for p in app.iterdir())
+    # a renamed file's quoted names too
+    diff = ('diff --git "a/caf\\303\\251 \\"x\\".txt" b/plain.txt\nsimilarity index 100%\n'
+            'rename from "caf\\303\\251 \\"x\\".txt"\nrename to plain.txt\n')
+    result = apply_diff(calctl, app, diff)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (app / "plain.txt").read_text() == "hello\n"
+    assert not (app / 'café "x".txt').exists()
+
+
+@pytest.mark.parametrize("name", ['"b/unclosed', r'"b/bad\q"', r'"b/\377\376"'])
+def test_malformed_quoted_path_is_exit_2(calctl: Any, app: Path, name: str) -> None:
+    before = snapshot(app)
+    diff = f"--- /dev/null\n+++ {name}\n@@ -0,0 +1 @@\n+x\n"
+    result = apply_diff(calctl, app, diff)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "quoted path" in result.stdout + result.stderr
+    assert snapshot(app) == before
+
+
+def test_copy_is_refused_not_applied_as_a_rename(calctl: Any, app: Path) -> None:
+    before = snapshot(app)
+    diff = ("diff --git a/app/calc.py b/app/calc2.py\nsimilarity index 90%\n"
+            "copy from app/calc.py\ncopy to app/calc2.py\n"
+            "--- a/app/calc.py\n+++ b/app/calc2.py\n@@ -1,2 +1,2 @@\n"
+            " def add(a, b):\n-    return a - b\n+    return a + b\n")
+    result = apply_diff(calctl, app, diff)
+    assert result.returncode == 2, result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    assert "'copy from app/calc.py' line" in out and "does not apply copies" in out, out
+    assert snapshot(app) == before  # the source is still there, no copy made
