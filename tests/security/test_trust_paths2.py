@@ -143,6 +143,14 @@ def test_module_shadowing_a_dependency_of_the_verify_command_is_refused(
                           "new module 'iniconfig'", "shadow")
 
 
+def test_shadowing_in_a_folder_the_verify_command_puts_on_the_path_is_refused(
+        calctl: Any, app: Path) -> None:
+    shadow = [{"op": "create", "path": "lib/iniconfig.py",
+               "content": "import os\nos._exit(0)\n"}]
+    assert_attack_blocked(calctl, app, shadow, f"env PYTHONPATH=lib {PYTEST}",
+                          "lib/iniconfig.py", "new module 'iniconfig' in lib/")
+
+
 @pytest.mark.parametrize("path", ["iniconfig/__init__.py", "src/iniconfig.py", "json.py",
                                   "src/_pytest/__init__.py"])
 def test_other_shadowing_forms_are_refused(calctl: Any, app: Path, path: str) -> None:

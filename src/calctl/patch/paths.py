@@ -82,6 +82,8 @@ class Confinement:
     config_file: str | None = None  # relative to root, when inside it
     verify_files: dict[str, str] = field(default_factory=dict)
     verify_modules: dict[str, str] = field(default_factory=dict)
+    # folders Python imports top-level modules from first (see _by_shadow)
+    import_roots: tuple[str, ...] = ("", "src")
     _applied: AppliedMigrations | None = field(default=None, repr=False)
     _compiled: Any = field(default=None, repr=False)
     _links: dict[str, str] | None = field(default=None, repr=False)
@@ -188,7 +190,7 @@ class Confinement:
         (looked up, not imported) or a standard-library name — unless the project has
         it already (its own package, or a module it vendors)."""
         parts = rel.split("/")
-        for base in IMPORT_ROOTS:
+        for base in self.import_roots:
             depth = len(base.split("/")) if base else 0
             if len(parts) <= depth or "/".join(parts[:depth]) != base:
                 continue
@@ -303,9 +305,6 @@ class Confinement:
 # A name no pattern spells out: matches only patterns that cover a whole directory.
 _PROBE = "calctl-probe-0c1f9a"
 
-# Where Python looks first for a project's top-level modules: the root (``python -m``,
-# pytest's rootdir) and the src layout.
-IMPORT_ROOTS: tuple[str, ...] = ("", "src")
 _MODULE_SUFFIXES = (".py", ".pyc", ".pyw", ".so", ".pyd")
 
 
@@ -357,6 +356,26 @@ def verify_targets(commands: Iterable[Sequence[str]], root: Path,
                 if rel:
                     files.setdefault(rel, line)
     return files, modules
+
+
+def import_roots(commands: Iterable[Sequence[str]], root: Path) -> tuple[str, ...]:
+    """Where Python looks first for a project's top-level modules: the root (``python -m``,
+    pytest's rootdir insertion), the src layout, and folders of the project a verify
+    command puts on ``PYTHONPATH`` (``env PYTHONPATH=lib pytest``)."""
+    roots = ["", "src"]
+    root = root.resolve()
+    for argv in commands:
+        for token in argv:
+            for word in _candidates(token):
+                if not word.startswith("PYTHONPATH="):
+                    continue
+                for entry in word.split("=", 1)[1].split(":"):
+                    try:
+                        rel = (root / entry).resolve().relative_to(root).as_posix()
+                    except (ValueError, OSError, RuntimeError):
+                        continue
+                    roots.append("" if rel == "." else rel)
+    return tuple(dict.fromkeys(roots))
 
 
 def _candidates(token: str) -> list[str]:
