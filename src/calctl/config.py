@@ -374,9 +374,16 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
     state_dir = Path(values.get("state_dir", STATE_DIRNAME))
     if not state_dir.is_absolute():
         state_dir = root / state_dir
-    if untrusted and not trust and config_file is not None and \
-            sources.get("state_dir", "").startswith(str(config_file)):
-        _confine_state_dir(state_dir, root, config_file, sources["state_dir"], untrusted)
+    # A config file — even one of ours: a cloned repository's is — may not send calctl's
+    # writes (state_dir) outside its project, nor an untrusted one its reads (migrate.dir);
+    # the user's own --state-dir / CALCTL_STATE_DIR, or --trust-config, may.
+    if not trust and config_file is not None:
+        if sources.get("state_dir", "").startswith(str(config_file)):
+            _confine(state_dir, "state_dir", root, config_file, sources["state_dir"],
+                     untrusted)
+        if untrusted and sources.get("migrate.dir", "").startswith(str(config_file)):
+            _confine(root / sections["migrate"].dir, "[migrate] dir", root, config_file,
+                     sources["migrate.dir"], untrusted)
     return Settings(
         root=root,
         config_file=config_file,
@@ -391,21 +398,23 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
     )
 
 
-def _confine_state_dir(state_dir: Path, root: Path, config_file: Path, where: str,
-                       untrusted: str) -> None:
-    """An untrusted config may not send calctl's writes outside its project.
+def _confine(path: Path, key: str, root: Path, config_file: Path, where: str,
+             untrusted: str) -> None:
+    """A path a config file chose must resolve inside the file's project.
 
     Inside it, a state directory it chose is harmless: everything calctl reads back
     from one is sealed with the user's key (calctl.trust), so planted files are inert.
     """
     try:
-        state_dir.resolve().relative_to(root.resolve())
-    except ValueError:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        why = (f"config file {config_file} is not trusted: {untrusted}" if untrusted else
+               "a config file (a cloned repository's too) chooses paths inside its project "
+               "only")
         raise ConfigError(
-            f"{where}: state_dir {state_dir} is outside the project {root}, and config "
-            f"file {config_file} is not trusted: {untrusted}",
-            hint="Pass --state-dir, or --trust-config (CALCTL_TRUST_CONFIG=1) if the file "
-            "is yours to trust.",
+            f"{where}: {key} {path} resolves outside the project {root}, and {why}",
+            hint=("Pass --state-dir, or " if key == "state_dir" else "Pass ")
+            + "--trust-config (CALCTL_TRUST_CONFIG=1) if the file is yours to trust.",
             code="config-untrusted",
         ) from None
 

@@ -11,6 +11,7 @@ from calctl.config import Settings, check_protect
 from calctl.patch.paths import (
     AppliedMigrations,
     Confinement,
+    import_roots,
     protected_patterns,
     verify_targets,
 )
@@ -63,6 +64,7 @@ def confinement(settings: Settings, *, allow_protected: bool,
         config_file=config_rel,
         verify_files=files,
         verify_modules=modules,
+        import_roots=import_roots(verify_commands, root),
     )
 
 
