@@ -25,6 +25,7 @@ from typing import Any
 
 from calctl.config import Settings
 from calctl.documents import Edit, Patch, PatchResult, VerifyRun
+from calctl.errors import UsageError
 from calctl.ids import new_id
 from calctl.interrupts import HANDLED, Interrupted
 from calctl.patch import diffs, snapshot, verify
@@ -60,6 +61,7 @@ def apply_patch(patch: Patch, settings: Settings, options: ApplyOptions,
     started = time.monotonic()
     timings: dict[str, float] = {}
     patch = expand(patch)
+    _check_name_lengths(patch)
     env = PatchEnv.from_settings(settings, lock_timeout=options.lock_timeout)
     commands_text = (() if options.no_verify
                      else options.verify if options.verify else settings.patch.verify)
@@ -206,6 +208,30 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
                        notes=notes, timings=timings)
     except BaseException as exc:
         raise _abandon(env, journal, trail, patch_id, plan, exc) from None
+
+
+# What Linux filesystems take (NAME_MAX, PATH_MAX): a longer name can be neither read nor
+# written, and the error would come from the middle of planning or writing.
+NAME_MAX = 255
+PATH_MAX = 4095
+
+
+def _check_name_lengths(patch: Patch) -> None:
+    """UsageError (nothing read or written) when a path of ``patch`` cannot exist."""
+    for n, edit in enumerate(patch.edits, 1):
+        for path in (edit.path, edit.to):
+            if path is None:
+                continue
+            raw = path.encode("utf-8", "surrogatepass")
+            long = next((p for p in raw.split(b"/") if len(p) > NAME_MAX), None)
+            if long is not None or len(raw) > PATH_MAX:
+                what = (f"a component of {len(long)} bytes" if long is not None
+                        else f"{len(raw)} bytes")
+                raise UsageError(
+                    f"edit {n} ({edit.op}): path {path[:60]!r}… has {what}, longer than a "
+                    f"filesystem allows ({NAME_MAX} per component, {PATH_MAX} in all); "
+                    "nothing was applied", hint="Check the patch's paths.",
+                    code="path-too-long")
 
 
 def _abandon(env: PatchEnv, journal: Journal, trail: Trail, patch_id: str, plan: Plan,

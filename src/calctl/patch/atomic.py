@@ -13,6 +13,7 @@ file is created with ``O_EXCL | O_NOFOLLOW``: never through anything already the
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -82,6 +83,10 @@ def remove_durable(path: Path) -> bool:
         path.unlink()
     except FileNotFoundError:
         return False
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # such a name cannot exist
+            return False
+        raise
     fsync_dir(path.parent)
     return True
 

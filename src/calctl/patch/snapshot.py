@@ -16,6 +16,7 @@ may set (:data:`RESTORABLE_BITS`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -282,8 +283,12 @@ def current(root: Path, rel: str) -> FileState:
     except OSError:
         try:
             st = os.lstat(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return FileState(False)
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # such a name cannot exist
+                return FileState(False)
+            raise
         return FileState(True, b"", stat.S_IMODE(st.st_mode))
     try:
         st = os.fstat(fd)
