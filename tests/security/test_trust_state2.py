@@ -405,7 +405,7 @@ def test_overlong_path_component_is_refused(calctl: Any, proj: Path, where: str,
 def test_endless_patch_input_is_refused_after_the_limit(calctl: Any, proj: Path,
                                                         source: str) -> None:
     """`patch apply /dev/zero` read forever (SIGKILLed by the OOM killer): now it reads
-    max_patch_bytes + 1 and stops."""
+    4 × max_patch_bytes + 1 MiB + 1 bytes and stops."""
     (proj / "calctl.toml").write_text("[patch]\nmax_patch_bytes = 100000\n")
     if source == "stdin":
         result = calctl("patch", "apply", "--no-verify", "-", cwd=proj,
@@ -413,5 +413,5 @@ def test_endless_patch_input_is_refused_after_the_limit(calctl: Any, proj: Path,
     else:
         result = calctl("patch", "apply", "--no-verify", source, cwd=proj, timeout=60)
     assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "larger than 100000 bytes" in result.stderr
+    assert f"larger than {4 * 100000 + (1 << 20)} bytes" in result.stderr
     assert (proj / "app.txt").read_text() == HELLO

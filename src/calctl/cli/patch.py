@@ -40,10 +40,17 @@ def _warn(messages: list[str]) -> None:
             err_console().print(f"calctl: warning: {message}", markup=False)
 
 
+def input_limit(max_patch_bytes: int) -> int:
+    """How many bytes of input ``patch apply`` reads in all. The input of a patch within
+    max_patch_bytes is larger than its edits (a search block beside each replacement,
+    JSON escapes, a diagnosis around the edits), so a patch a little over the cap is still
+    read and refused with every reason listed; an endless one (/dev/zero, a runaway pipe)
+    is cut off after this many bytes, never read whole."""
+    return 4 * max_patch_bytes + (1 << 20)
+
+
 def _read_inputs(sources: list[str], limit: int) -> Patch:
-    """The patch of every source, read up to ``limit`` bytes in all ([patch]
-    max_patch_bytes): an endless input (/dev/zero, a runaway pipe) is refused after
-    ``limit + 1`` bytes, never read whole."""
+    """The patch of every source, reading at most ``limit + 1`` bytes in all."""
     from calctl.errors import DocumentError, UsageError
     from calctl.patch.parse import merge, parse_patch_text
 
@@ -73,7 +80,7 @@ def _read_inputs(sources: list[str], limit: int) -> Patch:
             name, size = source, len(raw)
         if size > left:
             raise DocumentError(f"{name}: the patch input is larger than {limit} bytes "
-                                "(patch.max_patch_bytes); nothing was applied",
+                                "(4 × patch.max_patch_bytes + 1 MiB); nothing was applied",
                                 hint="Split the patch, or raise [patch] max_patch_bytes.",
                                 code="patch-too-large")
         left -= size
@@ -168,7 +175,7 @@ def apply(
     check_range("patch.lock_timeout", lock_timeout, "--lock-timeout")
     context = app_context(ctx)
     settings = context.settings()
-    patch = _read_inputs(list(patches or []), settings.patch.max_patch_bytes)
+    patch = _read_inputs(list(patches or []), input_limit(settings.patch.max_patch_bytes))
     _require_trust(settings, verify=bool(verify), no_verify=no_verify, dry_run=dry_run,
                    allow_protected=allow_protected)
     options = ApplyOptions(
