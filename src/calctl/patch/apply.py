@@ -30,7 +30,7 @@ from calctl.ids import new_id
 from calctl.interrupts import HANDLED, Interrupted
 from calctl.patch import diffs, snapshot, verify
 from calctl.patch.context import PatchEnv, app_database_url, confinement
-from calctl.patch.journal import Journal
+from calctl.patch.journal import Journal, in_flight_path
 from calctl.patch.parse import expand
 from calctl.patch.records import Trail
 from calctl.patch.recover import UNTRUSTED_NOTE, recover_locked
@@ -197,7 +197,8 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
                   else f"exited with {failed.returncode}"))
         journal.update(verification=[r.to_dict() for r in runs])
         mark = time.monotonic()
-        restored = undo(env, journal, why)
+        with _signals_held(drop=False):  # a Ctrl-C now waits for the rollback to finish
+            restored = undo(env, journal, why)
         timings["rollback"] = _since(mark)
         trail.update(patch_id, status="rolled_back", success=False, rolled_back=True,
                      verify_output=output, error=why)
@@ -243,7 +244,8 @@ def _abandon(env: PatchEnv, journal: Journal, trail: Trail, patch_id: str, plan:
 
     Returns the exception to raise, with a note saying what happened; Ctrl-C becomes
     :class:`Interrupted` (the CLI shows notes, and keeps the exit code 130)."""
-    if journal.phase not in ("writing", "applied", "verifying"):
+    if journal.phase not in ("writing", "applied", "verifying") or \
+            not in_flight_path(env.state, patch_id).exists():  # finished: kept as it is
         return exc
     signum = _signal_of(exc)
     if isinstance(exc, KeyboardInterrupt):
