@@ -438,6 +438,9 @@ def _read_config(path: Path) -> tuple[dict[str, Any], str, os.stat_result]:
             f"{path}: TOML syntax error: {exc}",
             hint="Fix the line named above; TOML strings need quotes.",
         ) from exc
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ConfigError(f"{path}: config file is nested too deeply to read",
+                          hint="calctl's settings nest at most a few levels.") from None
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("calctl", {}) if isinstance(tool, dict) else {}

@@ -60,6 +60,9 @@ def parse_patch_text(text: str, *, source: str = "input") -> Patch:
         except ValueError as exc:  # an integer of more than 4300 digits
             raise DocumentError(f"{source}: not usable JSON: {str(exc).split(';')[0]}",
                                 hint=FORMAT_HINT) from exc
+        except RecursionError:  # arrays or objects nested thousands deep
+            raise DocumentError(f"{source}: JSON nested too deeply to read",
+                                hint=FORMAT_HINT) from None
         return _from_json(data, source)
     return _from_text(text, source)
 
