@@ -374,9 +374,16 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
     state_dir = Path(values.get("state_dir", STATE_DIRNAME))
     if not state_dir.is_absolute():
         state_dir = root / state_dir
-    if untrusted and not trust and config_file is not None and \
-            sources.get("state_dir", "").startswith(str(config_file)):
-        _confine_state_dir(state_dir, root, config_file, sources["state_dir"], untrusted)
+    # A config file — even one of ours: a cloned repository's is — may not send calctl's
+    # writes (state_dir) outside its project, nor an untrusted one its reads (migrate.dir);
+    # the user's own --state-dir / CALCTL_STATE_DIR, or --trust-config, may.
+    if not trust and config_file is not None:
+        if sources.get("state_dir", "").startswith(str(config_file)):
+            _confine(state_dir, "state_dir", root, config_file, sources["state_dir"],
+                     untrusted)
+        if untrusted and sources.get("migrate.dir", "").startswith(str(config_file)):
+            _confine(root / sections["migrate"].dir, "[migrate] dir", root, config_file,
+                     sources["migrate.dir"], untrusted)
     return Settings(
         root=root,
         config_file=config_file,
@@ -391,21 +398,23 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
     )
 
 
-def _confine_state_dir(state_dir: Path, root: Path, config_file: Path, where: str,
-                       untrusted: str) -> None:
-    """An untrusted config may not send calctl's writes outside its project.
+def _confine(path: Path, key: str, root: Path, config_file: Path, where: str,
+             untrusted: str) -> None:
+    """A path a config file chose must resolve inside the file's project.
 
     Inside it, a state directory it chose is harmless: everything calctl reads back
     from one is sealed with the user's key (calctl.trust), so planted files are inert.
     """
     try:
-        state_dir.resolve().relative_to(root.resolve())
-    except ValueError:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        why = (f"config file {config_file} is not trusted: {untrusted}" if untrusted else
+               "a config file (a cloned repository's too) chooses paths inside its project "
+               "only")
         raise ConfigError(
-            f"{where}: state_dir {state_dir} is outside the project {root}, and config "
-            f"file {config_file} is not trusted: {untrusted}",
-            hint="Pass --state-dir, or --trust-config (CALCTL_TRUST_CONFIG=1) if the file "
-            "is yours to trust.",
+            f"{where}: {key} {path} resolves outside the project {root}, and {why}",
+            hint=("Pass --state-dir, or " if key == "state_dir" else "Pass ")
+            + "--trust-config (CALCTL_TRUST_CONFIG=1) if the file is yours to trust.",
             code="config-untrusted",
         ) from None
 
@@ -429,6 +438,9 @@ def _read_config(path: Path) -> tuple[dict[str, Any], str, os.stat_result]:
             f"{path}: TOML syntax error: {exc}",
             hint="Fix the line named above; TOML strings need quotes.",
         ) from exc
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ConfigError(f"{path}: config file is nested too deeply to read",
+                          hint="calctl's settings nest at most a few levels.") from None
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("calctl", {}) if isinstance(tool, dict) else {}
@@ -473,7 +485,8 @@ def _where(path: Path, text: str, table: list[str], key: str) -> str:
 def _check_secrets(path: Path, text: str, table: dict[str, Any]) -> None:
     """Refuse a secret held literally anywhere in the file: under a key named like
     one, shaped like a known credential, or a URL / libpq string with a password —
-    in any value, inside lists and tables too."""
+    in any value, inside lists and tables too, and in the keys of a table."""
+    _check_secret_keys(path, text, table)
     for keys, dotted, value in _leaves(table, [], ""):
         name = keys[-1] if keys else ""
         literal = False
@@ -492,6 +505,27 @@ def _check_secrets(path: Path, text: str, table: dict[str, Any]) -> None:
                 "takes its password from PGPASSWORD or ~/.pgpass.",
                 code="config-secret",
             )
+
+
+def _check_secret_keys(path: Path, text: str, table: dict[str, Any]) -> None:
+    """``defines = {"postgresql://u:pw@h/db" = "x"}``: a key is shown as much as a value."""
+    todo: list[tuple[Any, str]] = [(table, "")]
+    while todo:
+        value, dotted = todo.pop()
+        items = value.items() if isinstance(value, dict) else \
+            enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            if isinstance(key, str) and (has_credentials(key) or _SECRET_VALUE.search(key)):
+                where = next((f"{path}:{n}" for n, line in
+                              enumerate(text.splitlines(), start=1) if key in line), str(path))
+                raise ConfigError(
+                    f"{where}: a key of setting {dotted or 'at the top level'} holds a secret "
+                    "literally",  # the key itself is not shown: a token has no mask
+                    hint="A secret belongs in an environment variable, never in a key or "
+                    "value of the config file.", code="config-secret")
+            sub = f"{dotted}[{key}]" if isinstance(key, int) else \
+                (f"{dotted}.{key}" if dotted else str(key))
+            todo.append((item, sub))
 
 
 def _leaves(value: Any, keys: list[str],
@@ -639,7 +673,53 @@ def _bounded(key: str, value: Any, where: str) -> Any:
 def _coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
     """Check ``value`` against the declared type and range of ``key``; strings from env
     are parsed."""
-    return _bounded(key, _coerce_type(key, value, where, kind), where)
+    value = _bounded(key, _coerce_type(key, value, where, kind), where)
+    if key == "patch.verify" and isinstance(value, tuple):
+        _check_verify(value, where)
+    return value
+
+
+def _item_error(key: str, index: int, item: str, where: str, problem: str) -> ConfigError:
+    return ConfigError(
+        f"{where}: setting {key}[{index}] ({mask_dsn(item)!r}): {problem}",
+        hint="Check its quotes and backslashes (TOML strings need \\\\ for one \\).",
+        code="config-value")
+
+
+def _check_verify(commands: tuple[Any, ...], where: str) -> None:
+    """A verify command shlex cannot split is refused when the config is read
+    (``config check``), not only when a patch is applied."""
+    import shlex
+
+    for index, command in enumerate(commands):
+        if isinstance(command, str):
+            try:
+                problem = "" if shlex.split(command) else "it is empty"
+            except ValueError as exc:
+                problem = f"it cannot be split like a shell would: {exc}"
+            if problem:
+                raise _item_error("patch.verify", index, command, where, problem)
+
+
+def check_protect(settings: Settings) -> None:
+    """Refuse a ``[patch] protect`` glob pathspec cannot compile (exit 2, not a crash when
+    a patch is checked). Called by ``config check`` and before a patch is checked, not
+    on every load: importing pathspec costs ~60 ms."""
+    globs = [g for g in settings.patch.protect if g.strip() and not g.startswith("!")]
+    if not globs:
+        return
+    from pathspec import PathSpec
+
+    where = settings.sources.get("patch.protect", "[patch] protect")
+    if where.startswith("env "):
+        where = "environment variable " + where[4:]
+    for index, glob in enumerate(settings.patch.protect):
+        if glob in globs:
+            try:
+                PathSpec.from_lines("gitignore", [glob])
+            except ValueError as exc:
+                raise _item_error("patch.protect", index, glob, where,
+                                  f"it is not a valid gitignore pattern: {exc}") from None
 
 
 def _coerce_type(key: str, value: Any, where: str, kind: Any = None) -> Any:

@@ -3,9 +3,12 @@
 A command calctl runs (a verify command today, a guard ``command`` check later)
 may fork daemons, double-fork, or ``setsid`` out of its process group. So:
 
-- Its output goes to an unnamed temporary *file*, never a pipe: a daemon that
-  inherits the descriptor cannot make calctl wait for an end-of-file. The
-  tail is read once the tree is gone.
+- Its output goes to a pipe that calctl drains while it waits, keeping only the
+  tail in memory: nothing reaches the disk, and a command writing without end
+  (``yes``) is only slowed down to calctl's reading (a temporary file grew by
+  650 MB a second). calctl never waits for the pipe's end-of-file: a daemon that
+  inherits it cannot hold calctl; the command's own exit decides, and once the
+  tree is ended what is left in the pipe is read and the pipe closed.
 - The command's own exit decides, within the timeout; on timeout the whole tree
   is killed.
 - On Linux calctl is a *child subreaper* (``PR_SET_CHILD_SUBREAPER``) while it
@@ -32,19 +35,20 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 LINUX = sys.platform == "linux" and os.path.exists("/proc/self/stat")
 TAIL_BYTES = 64 * 1024
+OUTPUT_CAP = 4 * 1024 * 1024  # past this much output, the tail says how much was dropped
 POLL_FIRST = 0.02
 POLL_MAX = 0.25
 CGROUP_NAME = re.compile(r"calctl-[0-9a-f]{16}")
@@ -464,6 +468,7 @@ class Completed:
     duration: float
     output: bytes
     leftovers: int
+    dropped: int = 0  # bytes of output not kept, once there was more than OUTPUT_CAP
 
 
 def _preexec(cgroup_fd: int | None) -> Callable[[], None]:
@@ -484,16 +489,56 @@ def _preexec(cgroup_fd: int | None) -> Callable[[], None]:
     return child
 
 
-def _read_tail(out: IO[bytes], limit: int) -> bytes:
-    out.seek(0, os.SEEK_END)
-    size = out.tell()
-    out.seek(max(0, size - limit))
-    return out.read()
+class Output:
+    """The read end of the command's output pipe: what it holds is read as it comes,
+    and only the last ``tail_bytes`` are kept."""
+
+    def __init__(self, tail_bytes: int) -> None:
+        self.read_fd, self.write_fd = os.pipe()  # both close-on-exec
+        os.set_blocking(self.read_fd, False)
+        self.tail_bytes = tail_bytes
+        self.kept = bytearray()
+        self.total = 0
+        self.eof = False
+
+    def drain(self, limit: int = 1 << 20) -> None:
+        """Read what the pipe holds now, without waiting, up to ``limit`` bytes: a writer
+        faster than calctl must not keep it here past the deadline."""
+        end = self.total + limit
+        while not self.eof and self.total < end:
+            try:
+                chunk = os.read(self.read_fd, 1 << 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.eof = True
+                return
+            self.total += len(chunk)
+            self.kept += chunk
+            if len(self.kept) > 2 * self.tail_bytes:
+                del self.kept[:-self.tail_bytes]
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.write_fd = -1
+
+    def close_writer(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.write_fd)
+        self.write_fd = -1
+
+    def tail(self) -> bytes:
+        return bytes(self.kept[-self.tail_bytes:])
 
 
 def run(argv: Sequence[str], *, cwd: Path, timeout: float,
         env: Mapping[str, str] | None = None, tail_bytes: int = TAIL_BYTES,
-        on_track: Callable[[Tracked], None] | None = None) -> Completed:
+        on_track: Callable[[Tracked], None] | None = None,
+        output_cap: int = OUTPUT_CAP) -> Completed:
     """Run ``argv`` (no shell) until it exits or ``timeout`` passes; end all it started.
 
     ``on_track`` gets the :class:`Tracked` record before the command starts and
@@ -513,10 +558,12 @@ def run(argv: Sequence[str], *, cwd: Path, timeout: float,
         on_track(tracked)
     timed_out = False
     leftovers = 0
-    with tempfile.TemporaryFile(prefix="calctl-out-") as out, _subreaper():
+    output = Output(tail_bytes)
+    with contextlib.ExitStack() as cleanup, _subreaper():
+        cleanup.callback(output.close)
         try:
             proc = subprocess.Popen(
-                list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
+                list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=output.write_fd,
                 stderr=subprocess.STDOUT, start_new_session=True,
                 env=dict(env) if env is not None else None,
                 preexec_fn=_preexec(cgroup_fd) if LINUX else None)
@@ -527,22 +574,28 @@ def run(argv: Sequence[str], *, cwd: Path, timeout: float,
         finally:
             if cgroup_fd is not None:
                 os.close(cgroup_fd)
+            output.close_writer()
         try:
             if cgroup is not None and not cgroup.holds(proc.pid):
                 cgroup.kill()
                 cgroup, tracked.cgroup = None, None  # joining failed: poll instead
-            timed_out = _wait(proc, tracked, started + timeout, on_track,
-                              poll=cgroup is None and LINUX)
+            # polled with a cgroup too: a process that leaves the cgroup is still
+            # recorded for a later calctl to end (see _end_run)
+            timed_out = _wait(proc, tracked, started + timeout, on_track, output,
+                              poll=LINUX)
         finally:
             leftovers = _end_run(proc, tracked, cgroup)
-        output = _read_tail(out, tail_bytes)
+        output.drain()  # what the ended tree left in the pipe; never wait for its end
+    tail = output.tail()
+    dropped = output.total - len(tail) if output.total > output_cap else 0
     return Completed(None if timed_out else proc.returncode, timed_out,
-                     round(time.monotonic() - started, 3), output, leftovers)
+                     round(time.monotonic() - started, 3), tail, leftovers, dropped)
 
 
 def _wait(proc: subprocess.Popen[bytes], tracked: Tracked, deadline: float,
-          on_track: Callable[[Tracked], None] | None, *, poll: bool) -> bool:
-    """Wait for the command's own exit; True when the deadline came first."""
+          on_track: Callable[[Tracked], None] | None, output: Output, *, poll: bool) -> bool:
+    """Wait for the command's own exit, draining its output meanwhile; True when the
+    deadline came first."""
     leader = read_proc(proc.pid) if LINUX else None
     if leader is not None:
         tracked.leader = (leader.pid, leader.start)
@@ -550,23 +603,55 @@ def _wait(proc: subprocess.Popen[bytes], tracked: Tracked, deadline: float,
         if on_track is not None:
             on_track(tracked)
     interval = POLL_FIRST
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return True
-        try:
-            proc.wait(timeout=min(interval, remaining))
-            return False
-        except subprocess.TimeoutExpired:
-            pass
-        interval = min(interval * 1.5, POLL_MAX)
-        if poll and tracked.leader is not None:
-            procs = scan()
-            now = {(procs[p].pid, procs[p].start) for p in _tree(procs, tracked)}
-            if not now <= tracked.seen:
-                tracked.seen |= now
-                if on_track is not None:
-                    on_track(tracked)
+    next_scan = time.monotonic() + interval
+    with _exit_watch(proc) as watch:
+        poller = select.poll()
+        poller.register(output.read_fd, select.POLLIN)
+        if watch is not None:
+            poller.register(watch, select.POLLIN)  # readable once the process exits
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            wake = min(next_scan - time.monotonic(), remaining)
+            # without a pidfd, the exit is only noticed by polling: often
+            poller.poll(max(0, int(wake * 1000)) if watch is not None
+                        else min(max(0, int(wake * 1000)), 10))
+            output.drain()
+            if output.eof:
+                with contextlib.suppress(KeyError):
+                    poller.unregister(output.read_fd)  # else: woken without end
+            if proc.poll() is not None:
+                return False
+            if time.monotonic() < next_scan:
+                continue
+            interval = min(interval * 1.5, POLL_MAX)
+            next_scan = time.monotonic() + interval
+            if poll and tracked.leader is not None:
+                _note_tree(tracked, on_track)
+
+
+@contextlib.contextmanager
+def _exit_watch(proc: subprocess.Popen[bytes]) -> Iterator[int | None]:
+    """A pidfd of the command (Linux 5.3+), readable once it has exited."""
+    fd = None
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.pidfd_open(proc.pid)
+    try:
+        yield fd
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _note_tree(tracked: Tracked, on_track: Callable[[Tracked], None] | None) -> None:
+    """Record the processes of the tree seen now, for a later calctl to end."""
+    procs = scan()
+    now = {(procs[p].pid, procs[p].start) for p in _tree(procs, tracked)}
+    if not now <= tracked.seen:
+        tracked.seen |= now
+        if on_track is not None:
+            on_track(tracked)
 
 
 def _tree(procs: Mapping[int, Proc], tracked: Tracked,
@@ -602,7 +687,10 @@ def _end_run(proc: subprocess.Popen[bytes], tracked: Tracked, cgroup: Cgroup | N
             ended += 1
     if cgroup is not None:
         ended += cgroup.kill()
-    if LINUX and cgroup is None:  # with a cgroup, cgroup.kill has ended them all
+    if LINUX:
+        # also with a cgroup: a process of the tree may have written its pid into
+        # another cgroup's cgroup.procs (root can), and cgroup.kill misses it; as our
+        # orphan (we are the subreaper) or descendant it is still found here
         def select(procs: dict[int, Proc], stopped: set[int]) -> set[int]:
             return _tree(procs, tracked, stopped)
 

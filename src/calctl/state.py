@@ -75,13 +75,8 @@ class StateDir:
             with contextlib.suppress(FileExistsError):
                 self.path.mkdir(mode=0o700)
             _check_own_directory(self.path)
-            for sub in SUBDIRS:
-                with contextlib.suppress(FileExistsError):
-                    (self.path / sub).mkdir(mode=0o700)
-                _check_own_directory(self.path / sub)
-            gitignore = self.path / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("*\n", encoding="utf-8")
+            # every link check before anything is written: a dangling .gitignore link
+            # would otherwise be created at its target
             for name in _OWN_NAMES:
                 if (self.path / name).is_symlink():
                     raise StateError(
@@ -89,6 +84,11 @@ class StateDir:
                         "links in its state directory",
                         hint="Remove the link (a repository may have shipped it); calctl "
                         "recreates what it needs.", code="state-link")
+            for sub in SUBDIRS:
+                with contextlib.suppress(FileExistsError):
+                    (self.path / sub).mkdir(mode=0o700)
+                _check_own_directory(self.path / sub)
+            _create_gitignore(self.path / ".gitignore")
         except OSError as exc:
             raise StateError(
                 f"cannot create state directory {self.path}: {exc.strerror or exc}",
@@ -109,6 +109,23 @@ class StateDir:
         self.ensure()
         with file_lock(self.locks / f"{name}.lock", timeout=timeout, purpose=purpose or name):
             yield
+
+
+def _create_gitignore(path: Path) -> None:
+    """Write ``*`` to a new .gitignore; one that exists (in whatever form) is left alone,
+    and nothing is ever opened through a link (O_EXCL | O_NOFOLLOW)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.lstat(path)
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o644)
+    except FileExistsError:  # made meanwhile by another calctl
+        return
+    try:
+        os.write(fd, b"*\n")
+    finally:
+        os.close(fd)
 
 
 def _check_own_directory(path: Path) -> None:

@@ -78,7 +78,7 @@ def test_second_apply_waits_then_exits_3(calctl: Any, proj: Path, tmp_path: Path
 def test_second_apply_waits_for_the_first(calctl: Any, proj: Path, tmp_path: Path) -> None:
     first_file = tmp_path / "first.json"
     first_file.write_text(patch_doc(FIX_ADD))
-    first = _start(proj, first_file, "--verify", "sleep 1", capture=True)
+    first = _start(proj, first_file, "--verify", "sleep 3", capture=True)
     _wait_for(lambda: _journal_phase(proj) == "verifying")
     second = calctl("patch", "apply", "-", "--json", "--lock-timeout", "30", "--verify",
                     "true", cwd=proj, input=patch_doc(FIX_MUL))

@@ -227,6 +227,70 @@ def test_untrusted_config_cannot_send_state_outside_the_project(calctl,
     assert elsewhere.is_dir()
 
 
+def test_cloned_trusted_config_cannot_send_state_outside_the_project(calctl,
+                                                                     tmp_path: Path) -> None:
+    """A cloned repository's calctl.toml is ours (we own the clone) yet chosen by others:
+    its state_dir must still resolve inside the project; the user's own flag may not."""
+    project = tmp_path / "clone"
+    project.mkdir()
+    (project / ".git").mkdir()
+    elsewhere = tmp_path / "anywhere"
+    config = project / "calctl.toml"
+    config.write_text(f'state_dir = "{elsewhere}"\n')
+    config.chmod(0o644)
+    (project / "migrations").mkdir()
+    (project / "migrations" / "001.sql").write_text("CREATE TABLE t (id int);\n")
+    for args in (("migrate", "order", "--json"), ("patch", "list", "--json"),
+                 ("config", "show", "--json")):
+        refused = calctl(*args, cwd=project)
+        assert refused.returncode == ExitCode.USAGE, refused.stdout + refused.stderr
+        doc = refused.json()
+        assert doc["code"] == "config-untrusted" and f"{config}:1" in doc["message"]
+        assert "outside the project" in doc["message"]
+    assert not elsewhere.exists()
+    # a relative path leaving the project through .. is the same
+    config.write_text('state_dir = "../anywhere"\n')
+    assert calctl("patch", "list", cwd=project).returncode == ExitCode.USAGE
+    assert not elsewhere.exists()
+    # the user's own flag and environment variable choose freely, and so does trust
+    assert calctl("--state-dir", str(tmp_path / "mine"), "patch", "list",
+                  cwd=project).returncode == 0
+    assert (tmp_path / "mine").is_dir()
+    assert calctl("patch", "list", cwd=project,
+                  env={"CALCTL_STATE_DIR": str(tmp_path / "env")}).returncode == 0
+    assert (tmp_path / "env").is_dir()
+    assert calctl("patch", "list", cwd=project,
+                  env={"CALCTL_TRUST_CONFIG": "1"}).returncode == 0
+    assert elsewhere.is_dir()
+
+
+def test_untrusted_config_cannot_point_migrations_outside_the_project(
+        calctl, tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "credentials.sql").write_text("-- password = TopSecretM6\nSELECT 1;\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".git").mkdir()
+    config = project / "calctl.toml"
+    config.write_text('[migrate]\ndir = "../secret"\n')
+    config.chmod(0o666)  # GitLab's umask-0 checkout: untrusted
+    for command in ("order", "verify", "lint"):
+        refused = calctl("migrate", command, "--json", cwd=project)
+        assert refused.returncode == ExitCode.USAGE, refused.stdout + refused.stderr
+        assert refused.json()["code"] == "config-untrusted"
+        assert "TopSecretM6" not in refused.stdout + refused.stderr
+        assert "[migrate] dir" in refused.json()["message"]
+    # the user vouching for it reads it
+    assert calctl("--trust-config", "migrate", "order", cwd=project).returncode == 0
+    # inside the project an untrusted config still chooses
+    (project / "db").mkdir()
+    (project / "db" / "001.sql").write_text("SELECT 1;\n")
+    config.write_text('[migrate]\ndir = "db"\n')
+    config.chmod(0o666)
+    assert calctl("migrate", "order", cwd=project).returncode == 0
+
+
 # ------------------------------------------------------------- item 12: secrets
 
 

@@ -280,3 +280,83 @@ def test_plan_made_for_another_directory_is_refused(
                     cwd=project, env=_env())
     assert result.returncode == 0, result.stderr
     assert not _missing(pg_url, "plan_here")
+
+
+# ---------------------------------------------------------------- hostile review M6
+
+SECRET_LINE = "-- password = TopSecretM6link"
+
+
+def _secret(base: Path) -> Path:
+    """A credentials file outside the project; its line is not valid SQL, so a run that
+    read it would quote it in the error."""
+    folder = base / "hostile-secret"
+    folder.mkdir()
+    credentials = folder / "credentials"
+    credentials.write_text(f"{SECRET_LINE}\nthis is not sql TopSecretM6link;\n",
+                           encoding="utf-8")
+    (folder / "002_more.sql").write_text("nonsense TopSecretM6link;\n", encoding="utf-8")
+    return credentials
+
+
+def test_a_committed_link_to_a_file_outside_the_project_is_not_read(
+        calctl: Any, project: Path, pg_url: str, tmp_path: Path) -> None:
+    credentials = _secret(tmp_path)
+    _write(project, "001_a.sql", "create table linked_a(id int);\n")
+    (project / "migrations" / "002.sql").symlink_to(credentials)
+    runs = [("order",), ("lint",), ("verify", "--database-url", pg_url),
+            ("apply", "--database-url", pg_url), ("apply", "--dry-run", "--database-url",
+                                                   pg_url)]
+    for args in runs:
+        result = calctl("migrate", *args, cwd=project, env=_env())
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "TopSecretM6link" not in result.stdout + result.stderr
+        first = result.stderr.splitlines()[0]
+        assert "migrations/002.sql" in first and "outside the project" in first, first
+    assert _missing(pg_url, "linked_a")
+    assert _succeeded(pg_url) == []
+
+
+def test_a_committed_link_to_a_folder_outside_the_project_is_not_read(
+        calctl: Any, project: Path, pg_url: str, tmp_path: Path) -> None:
+    credentials = _secret(tmp_path)
+    _write(project, "001_a.sql", "create table linked_b(id int);\n")
+    (project / "migrations" / "more").symlink_to(credentials.parent)
+    result = calctl("migrate", "verify", "--database-url", pg_url, cwd=project, env=_env())
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "TopSecretM6link" not in result.stdout + result.stderr
+    assert "migrations/more" in result.stderr and "outside the project" in result.stderr
+    # the migration directory itself linked out of the project
+    (project / "migrations" / "more").unlink()
+    (project / "db").symlink_to(credentials.parent)
+    (project / "calctl.toml").write_text('[migrate]\ndir = "db"\n', encoding="utf-8")
+    result = calctl("migrate", "order", cwd=project, env=_env())
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "TopSecretM6link" not in result.stdout + result.stderr
+    assert "outside the project" in result.stderr
+    assert _missing(pg_url, "linked_b")
+
+
+def test_links_between_folders_inside_the_project_still_work(
+        calctl: Any, project: Path, pg_url: str) -> None:
+    shared = project / "shared" / "sql"
+    shared.mkdir(parents=True)
+    (shared / "002_shared.sql").write_text("create table linked_in(id int);\n")
+    _write(project, "001_a.sql", "create table linked_first(id int);\n")
+    (project / "migrations" / "002_shared.sql").symlink_to("../shared/sql/002_shared.sql")
+    (project / "shared" / "more").mkdir()
+    (project / "migrations" / "extra").symlink_to("../shared/more")
+    (project / "shared" / "more" / "003_more.sql").write_text(
+        "create table linked_more(id int);\n")
+    order = calctl("migrate", "order", "--json", cwd=project, env=_env())
+    assert order.returncode == 0, order.stderr
+    applied = _apply(calctl, project, pg_url)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert not _missing(pg_url, "linked_in") and not _missing(pg_url, "linked_more")
+
+    # a directory outside the project that the user names is theirs to read
+    outside = project.parent / "elsewhere"
+    outside.mkdir()
+    (outside / "001_x.sql").write_text("create table elsewhere_x(id int);\n")
+    named = calctl("migrate", "order", str(outside), cwd=project, env=_env())
+    assert named.returncode == 0, named.stderr

@@ -16,7 +16,8 @@ def sources_hash() -> str:
     from hashlib import blake2b
 
     paths = sorted((SRC / "sql").rglob("*.py"))
-    paths += [SRC / "cli" / name for name in ("migrate.py", "_styled.py", "_problem_formats.py")]
+    paths += sorted((SRC / "cli" / "migrate").rglob("*.py"))  # the order/lint renderers
+    paths += [SRC / "cli" / name for name in ("_styled.py", "_problem_formats.py")]
     paths += [SRC / "terminal.py", SRC / "output.py"]
     digest = blake2b(digest_size=8)
     for path in paths:

@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = int(result) if isinstance(result, int) else ExitCode.OK
     except CalctlError as exc:
         report_error(exc, as_json=as_json, verbose=verbose)
+        _print_notes(exc)
         code = exc.exit_code
     except typer.Exit as exc:
         code = exc.exit_code
@@ -176,6 +177,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = 130
     except Interrupted as exc:  # SIGTERM/SIGHUP, or a signal during migrate verify's cleanup
         code = int(exc.code or 0)
+        _print_notes(exc)  # e.g. a patch rolled back on the way out
     except BrokenPipeError:
         # stdout closed early (calctl … | head): not an error of ours.
         code = ExitCode.OK
@@ -191,3 +193,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = ExitCode.INTERNAL
     # stopping the early child and ending the process are calctl.entry's
     sys.exit(code)
+
+
+def _print_notes(exc: BaseException) -> None:
+    """What the core added to an exception on its way out (PEP 678 notes), on stderr."""
+    for note in getattr(exc, "__notes__", ()):
+        print(note, file=sys.stderr, flush=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -41,8 +40,18 @@ def _warn(messages: list[str]) -> None:
             err_console().print(f"calctl: warning: {message}", markup=False)
 
 
-def _read_inputs(sources: list[str]) -> Patch:
-    from calctl.errors import UsageError
+def input_limit(max_patch_bytes: int) -> int:
+    """How many bytes of input ``patch apply`` reads in all. The input of a patch within
+    max_patch_bytes is larger than its edits (a search block beside each replacement,
+    JSON escapes, a diagnosis around the edits), so a patch a little over the cap is still
+    read and refused with every reason listed; an endless one (/dev/zero, a runaway pipe)
+    is cut off after this many bytes, never read whole."""
+    return 4 * max_patch_bytes + (1 << 20)
+
+
+def _read_inputs(sources: list[str], limit: int) -> Patch:
+    """The patch of every source, reading at most ``limit + 1`` bytes in all."""
+    from calctl.errors import DocumentError, UsageError
     from calctl.patch.parse import merge, parse_patch_text
 
     if not sources:
@@ -50,22 +59,31 @@ def _read_inputs(sources: list[str]) -> Patch:
             raise UsageError("no patch given", hint="Pass a patch file, or - to read stdin.")
         sources = ["-"]
     patches = []
+    left = limit
     for source in sources:
         if source == "-":
-            text, name = sys.stdin.read(), "<stdin>"
+            text, name = sys.stdin.read(left + 1), "<stdin>"
+            size = len(text.encode("utf-8", "surrogatepass"))
         else:
             try:
-                raw = Path(source).read_bytes()
+                with open(source, "rb") as handle:
+                    raw = handle.read(left + 1)
             except OSError as exc:
                 raise UsageError(f"cannot read patch file {source}: {exc.strerror}",
                                  code="no-input") from exc
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                from calctl.errors import DocumentError
-
-                raise DocumentError(f"{source}: not UTF-8 text") from None
-            name = source
+                if len(raw) <= left:
+                    raise DocumentError(f"{source}: not UTF-8 text") from None
+                text = ""  # cut inside a character: too large anyway, said below
+            name, size = source, len(raw)
+        if size > left:
+            raise DocumentError(f"{name}: the patch input is larger than {limit} bytes "
+                                "(4 × patch.max_patch_bytes + 1 MiB); nothing was applied",
+                                hint="Split the patch, or raise [patch] max_patch_bytes.",
+                                code="patch-too-large")
+        left -= size
         patches.append(parse_patch_text(text, source=name))
     return merge(patches)
 
@@ -156,8 +174,8 @@ def apply(
     check_range("patch.verify_timeout", verify_timeout, "--verify-timeout")
     check_range("patch.lock_timeout", lock_timeout, "--lock-timeout")
     context = app_context(ctx)
-    patch = _read_inputs(list(patches or []))
     settings = context.settings()
+    patch = _read_inputs(list(patches or []), input_limit(settings.patch.max_patch_bytes))
     _require_trust(settings, verify=bool(verify), no_verify=no_verify, dry_run=dry_run,
                    allow_protected=allow_protected)
     options = ApplyOptions(

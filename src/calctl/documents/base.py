@@ -52,7 +52,7 @@ class Document(Record):
         if kind != cls.KIND:
             raise DocumentError(f"field kind: expected {cls.KIND!r}, got {kind!r}")
         version = data.get("version", VERSION)
-        if version != VERSION:
+        if version != VERSION or isinstance(version, bool):  # True == 1, but is no version
             raise DocumentError(f"field version: unsupported version {version!r} (expected 1)")
         body = {k: v for k, v in data.items() if k not in ("kind", "version")}
         return _build(cls, body, where)
@@ -106,6 +106,9 @@ def load_document(text: str | bytes, *, source: str = "input",
     except ValueError as exc:  # an integer of more than 4300 digits
         raise DocumentError(f"{source}: not a usable JSON document: {exc}".split(";")[0]) \
             from exc
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise DocumentError(f"{source}: JSON nested too deeply to read",
+                            hint="calctl's documents nest a few levels.") from None
     if not isinstance(data, dict):
         raise DocumentError(f"{source}: a document must be a JSON object with a \"kind\"")
     kind = data.get("kind")

@@ -15,17 +15,22 @@ One patch at a time per project: everything after the lock runs under the
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from calctl.config import Settings
 from calctl.documents import Edit, Patch, PatchResult, VerifyRun
+from calctl.errors import UsageError
 from calctl.ids import new_id
+from calctl.interrupts import HANDLED, Interrupted
 from calctl.patch import diffs, snapshot, verify
 from calctl.patch.context import PatchEnv, app_database_url, confinement
-from calctl.patch.journal import Journal
+from calctl.patch.journal import Journal, in_flight_path
 from calctl.patch.parse import expand
 from calctl.patch.records import Trail
 from calctl.patch.recover import UNTRUSTED_NOTE, recover_locked
@@ -56,6 +61,7 @@ def apply_patch(patch: Patch, settings: Settings, options: ApplyOptions,
     started = time.monotonic()
     timings: dict[str, float] = {}
     patch = expand(patch)
+    _check_name_lengths(patch)
     env = PatchEnv.from_settings(settings, lock_timeout=options.lock_timeout)
     commands_text = (() if options.no_verify
                      else options.verify if options.verify else settings.patch.verify)
@@ -80,6 +86,8 @@ def apply_patch(patch: Patch, settings: Settings, options: ApplyOptions,
     env.state.ensure()
     with env.state.lock("patch", timeout=env.lock_timeout, purpose="patch apply"):
         timings["lock"] = _since(started)
+        if trail.events is not None:
+            trail.events.check()  # a broken event log refuses the patch before any write
         recovered = recover_locked(env, trail)
         notes = [f"recovered interrupted patch {r.patch_id} ({r.action})"
                  for r in recovered.recovered]
@@ -121,7 +129,7 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
     journal = Journal.begin(
         env.state, patch_id, description=patch.description, files=plan.files,
         report_id=patch.report_id, source=options.source, patch=patch.to_dict(),
-        verify_planned=bool(commands), verify_commands=[" ".join(c) for c in commands],
+        verify_planned=bool(commands), verify_commands=[verify.shown(c) for c in commands],
         diff=diff, status="prepared")
     mark = time.monotonic()
     manifest = snapshot.take(env.state, patch_id, env.root, plan.changes)
@@ -138,63 +146,163 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
         timings["total"] = _since(started)
         return _result(patch_id, "failed", patch, plan, diff=diff, reasons=[reason],
                        notes=notes, timings=timings)
+    except BaseException as exc:  # a signal half-way through the writes
+        raise _abandon(env, journal, trail, patch_id, plan, exc) from None
     timings["write"] = _since(mark)
-    journal.advance("applied", status="applied")
-    _record(trail, patch_id, patch, plan, options, "applied", True, diff)
-    trail.emit("patch.applied", patch_id, {"files": plan.files,
-                                           "description": patch.description,
-                                           "report_id": patch.report_id})
-    if not commands:
-        notes.append("not verified (--no-verify)" if options.no_verify
-                     else "not verified: no verify command configured ([patch] verify)")
-        journal.finish()
+    try:
+        journal.advance("applied", status="applied")
+        _record(trail, patch_id, patch, plan, options, "applied", True, diff)
+        trail.emit("patch.applied", patch_id, {"files": plan.files,
+                                               "description": patch.description,
+                                               "report_id": patch.report_id})
+        if not commands:
+            notes.append("not verified (--no-verify)" if options.no_verify
+                         else "not verified: no verify command configured ([patch] verify)")
+            journal.finish()
+            timings["total"] = _since(started)
+            return _result(patch_id, "applied", patch, plan, diff=diff, notes=notes,
+                           timings=timings)
+
+        journal.advance("verifying")
+        mark = time.monotonic()
+        runs = verify.run_all(commands, cwd=env.root, timeout=timeout, env=options.verify_env,
+                              state=env.state, patch_id=patch_id)
+        timings["verify"] = _since(mark)
+        output = _output(runs)
+        failed = next((r for r in runs if not verify.passed(r)), None)
+        if failed is None:
+            journal.advance("verified", status="verified",
+                            verification=[r.to_dict() for r in runs])
+            trail.update(patch_id, status="verified", success=True, verify_output=output,
+                         verified=True)
+            trail.emit("patch.verified", patch_id, {"files": plan.files,
+                                                    "commands": [r.command for r in runs]})
+            commit = ""
+            if repo is not None:
+                from calctl.patch.gitmode import commit_message
+
+                branch = f"calctl/patch-{patch_id}" if git_branch else None
+                commit = repo.commit(plan.files, commit_message(patch_id, patch.description,
+                                                                patch.report_id, plan.files),
+                                     branch=branch)
+                journal.update(git_commit=commit, git_branch=branch)
+                notes.append(f"committed {commit[:12]}" + (f" on {branch}" if branch else ""))
+            journal.finish()
+            timings["total"] = _since(started)
+            return _result(patch_id, "verified", patch, plan, diff=diff, runs=runs, notes=notes,
+                           timings=timings, git_commit=commit)
+
+        why = (f"verify command {failed.command!r} "
+               + (f"timed out after {timeout:g} s" if failed.timed_out
+                  else f"exited with {failed.returncode}"))
+        journal.update(verification=[r.to_dict() for r in runs])
+        mark = time.monotonic()
+        with _signals_held(drop=False):  # a Ctrl-C now waits for the rollback to finish
+            restored = undo(env, journal, why)
+        timings["rollback"] = _since(mark)
+        trail.update(patch_id, status="rolled_back", success=False, rolled_back=True,
+                     verify_output=output, error=why)
+        trail.emit("patch.rolled_back", patch_id, {"reason": why, "files": plan.files,
+                                                   "restored": restored})
         timings["total"] = _since(started)
-        return _result(patch_id, "applied", patch, plan, diff=diff, notes=notes,
-                       timings=timings)
+        return _result(patch_id, "rolled_back", patch, plan, diff=diff, runs=runs, reasons=[why],
+                       notes=notes, timings=timings)
+    except BaseException as exc:
+        raise _abandon(env, journal, trail, patch_id, plan, exc) from None
 
-    journal.advance("verifying")
-    mark = time.monotonic()
-    runs = verify.run_all(commands, cwd=env.root, timeout=timeout, env=options.verify_env,
-                          state=env.state, patch_id=patch_id)
-    timings["verify"] = _since(mark)
-    output = _output(runs)
-    failed = next((r for r in runs if not verify.passed(r)), None)
-    if failed is None:
-        journal.advance("verified", status="verified",
-                        verification=[r.to_dict() for r in runs])
-        trail.update(patch_id, status="verified", success=True, verify_output=output,
-                     verified=True)
-        trail.emit("patch.verified", patch_id, {"files": plan.files,
-                                                "commands": [r.command for r in runs]})
-        commit = ""
-        if repo is not None:
-            from calctl.patch.gitmode import commit_message
 
-            branch = f"calctl/patch-{patch_id}" if git_branch else None
-            commit = repo.commit(plan.files, commit_message(patch_id, patch.description,
-                                                            patch.report_id, plan.files),
-                                 branch=branch)
-            journal.update(git_commit=commit, git_branch=branch)
-            notes.append(f"committed {commit[:12]}" + (f" on {branch}" if branch else ""))
-        journal.finish()
-        timings["total"] = _since(started)
-        return _result(patch_id, "verified", patch, plan, diff=diff, runs=runs, notes=notes,
-                       timings=timings, git_commit=commit)
+# What Linux filesystems take (NAME_MAX, PATH_MAX): a longer name can be neither read nor
+# written, and the error would come from the middle of planning or writing.
+NAME_MAX = 255
+PATH_MAX = 4095
 
-    why = (f"verify command {failed.command!r} "
-           + (f"timed out after {timeout:g} s" if failed.timed_out
-              else f"exited with {failed.returncode}"))
-    journal.update(verification=[r.to_dict() for r in runs])
-    mark = time.monotonic()
-    restored = undo(env, journal, why)
-    timings["rollback"] = _since(mark)
-    trail.update(patch_id, status="rolled_back", success=False, rolled_back=True,
-                 verify_output=output, error=why)
-    trail.emit("patch.rolled_back", patch_id, {"reason": why, "files": plan.files,
-                                               "restored": restored})
-    timings["total"] = _since(started)
-    return _result(patch_id, "rolled_back", patch, plan, diff=diff, runs=runs, reasons=[why],
-                   notes=notes, timings=timings)
+
+def _check_name_lengths(patch: Patch) -> None:
+    """UsageError (nothing read or written) when a path of ``patch`` cannot exist."""
+    for n, edit in enumerate(patch.edits, 1):
+        for path in (edit.path, edit.to):
+            if path is None:
+                continue
+            raw = path.encode("utf-8", "surrogatepass")
+            long = next((p for p in raw.split(b"/") if len(p) > NAME_MAX), None)
+            if long is not None or len(raw) > PATH_MAX:
+                what = (f"a component of {len(long)} bytes" if long is not None
+                        else f"{len(raw)} bytes")
+                raise UsageError(
+                    f"edit {n} ({edit.op}): path {path[:60]!r}… has {what}, longer than a "
+                    f"filesystem allows ({NAME_MAX} per component, {PATH_MAX} in all); "
+                    "nothing was applied", hint="Check the patch's paths.",
+                    code="path-too-long")
+
+
+def _abandon(env: PatchEnv, journal: Journal, trail: Trail, patch_id: str, plan: Plan,
+             exc: BaseException) -> BaseException:
+    """The patch was written but the apply did not get to its end (a signal during
+    verification, the event log or store failing): restore the snapshot before the
+    exception goes on, so that no file stays patched unverified. A patch already verified
+    is kept (only its git commit or bookkeeping failed).
+
+    Returns the exception to raise, with a note saying what happened; Ctrl-C becomes
+    :class:`Interrupted` (the CLI shows notes, and keeps the exit code 130)."""
+    if journal.phase not in ("writing", "applied", "verifying") or \
+            not in_flight_path(env.state, patch_id).exists():  # finished: kept as it is
+        return exc
+    signum = _signal_of(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        interrupted = Interrupted(signal.SIGINT)
+        interrupted.__cause__ = exc
+        exc = interrupted
+    why = (f"interrupted by {signal.Signals(signum).name} during "
+           f"{'verification' if journal.phase == 'verifying' else 'the apply'}"
+           if signum else f"the apply failed after writing: {_message(exc)}")
+    with _signals_held(drop=signum is not None):
+        try:
+            restored = undo(env, journal, why)
+        except BaseException as failed:  # the original error still goes on; say both
+            exc.add_note(f"calctl: patch {patch_id} was NOT rolled back ({_message(failed)}); "
+                         "run `calctl patch recover`")
+            return exc
+        exc.add_note(f"calctl: patch {patch_id} {why}; rolled back, {len(restored)} "
+                     "file(s) restored")
+        # the files are back; the trail is best effort (it may be what failed)
+        with contextlib.suppress(Exception):
+            trail.update(patch_id, status="rolled_back", success=False, rolled_back=True,
+                         error=why)
+        with contextlib.suppress(Exception):
+            trail.emit("patch.rolled_back", patch_id,
+                       {"reason": why, "files": plan.files, "restored": restored})
+    return exc
+
+
+def _signal_of(exc: BaseException) -> int | None:
+    if isinstance(exc, Interrupted):
+        return exc.signum
+    if isinstance(exc, KeyboardInterrupt):
+        return int(signal.SIGINT)
+    return None
+
+
+def _message(exc: BaseException) -> str:
+    return str(getattr(exc, "message", "") or exc or type(exc).__name__)
+
+
+@contextlib.contextmanager
+def _signals_held(*, drop: bool) -> Iterator[None]:
+    """Hold off SIGINT/SIGTERM/SIGHUP while the snapshot is restored: a second Ctrl-C
+    must not cut a rollback short. With ``drop`` (already ending for a signal) those that
+    came meanwhile are discarded rather than raised afresh."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
+    try:
+        yield
+    finally:
+        if drop:
+            pending = signal.sigpending() & set(HANDLED)
+            for signum in pending:
+                signal.sigtimedwait([signum], 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _refused(patch_id: str, patch: Patch, plan: Plan, options: ApplyOptions, trail: Trail,

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from calctl.config import Settings
+from calctl.config import Settings, check_protect
 from calctl.patch.paths import (
     AppliedMigrations,
     Confinement,
+    import_roots,
     protected_patterns,
     verify_targets,
 )
@@ -43,6 +44,7 @@ def confinement(settings: Settings, *, allow_protected: bool,
                 verify_commands: Sequence[Sequence[str]] = ()) -> Confinement:
     """The path rules of a project: protected globs, config file, applied migrations, and
     the files and modules ``verify_commands`` (argv lists) name."""
+    check_protect(settings)
     root = settings.root.resolve()
     config_rel = None
     if settings.config_file is not None:
@@ -62,6 +64,7 @@ def confinement(settings: Settings, *, allow_protected: bool,
         config_file=config_rel,
         verify_files=files,
         verify_modules=modules,
+        import_roots=import_roots(verify_commands, root),
     )
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,7 +195,9 @@ def clean_temp(state: StateDir, patch_ids: list[str]) -> int:
         if not directory.is_dir():
             continue
         for path in directory.glob(f".*{TEMP_SUFFIX}"):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                removed += 1
+            with contextlib.suppress(OSError):
+                # a file or a link is unlinked (never followed); anything else stays
+                if stat.S_ISREG(os.lstat(path).st_mode) or path.is_symlink():
+                    path.unlink()
+                    removed += 1
     return removed

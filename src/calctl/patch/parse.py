@@ -60,6 +60,9 @@ def parse_patch_text(text: str, *, source: str = "input") -> Patch:
         except ValueError as exc:  # an integer of more than 4300 digits
             raise DocumentError(f"{source}: not usable JSON: {str(exc).split(';')[0]}",
                                 hint=FORMAT_HINT) from exc
+        except RecursionError:  # arrays or objects nested thousands deep
+            raise DocumentError(f"{source}: JSON nested too deeply to read",
+                                hint=FORMAT_HINT) from None
         return _from_json(data, source)
     return _from_text(text, source)
 
@@ -275,11 +278,52 @@ def _search_replace_blocks(text: str, source: str) -> list[Edit]:
 # ---------------------------------------------------------------- unified diffs
 
 
-def _strip_prefix(name: str) -> str:
-    name = name.strip()
+def _strip_prefix(name: str, source: str = "input") -> str:
+    name = _unquote(name.strip(), source)
     if name.startswith(("a/", "b/")):
         return name[2:]
     return name
+
+
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _unquote(name: str, source: str) -> str:
+    """A path as git writes it: one holding a control character, ``"``, ``\\`` or (by
+    default) a non-ASCII byte is C-quoted, with octal escapes for the bytes
+    (``"b/\\056git/config"`` is ``b/.git/config``). Unquoted here, so the real name meets
+    the path rules (and ``.git`` is refused) instead of a junk name being created."""
+    if not name.startswith('"'):
+        return name
+    match = _QUOTED.fullmatch(name)
+    if match is None:
+        raise DocumentError(f"{source}: the diff's quoted path {name[:80]} is not closed or "
+                            "holds a stray quote", hint="Produce the diff with `git diff`.")
+    out = bytearray()
+    body = match.group(1)
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char != "\\":
+            out += char.encode("utf-8")
+            i += 1
+            continue
+        nxt = body[i + 1]
+        if nxt in _C_ESCAPES:
+            out.append(_C_ESCAPES[nxt])
+            i += 2
+        elif re.fullmatch(r"[0-3][0-7]{2}", body[i + 1:i + 4]):
+            out.append(int(body[i + 1:i + 4], 8))
+            i += 4
+        else:
+            raise DocumentError(f"{source}: the diff's quoted path {name[:80]} holds an "
+                                f"unknown escape \\{nxt}", hint="Produce the diff with `git diff`.")
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DocumentError(f"{source}: the diff's quoted path {name[:80]} is not UTF-8",
+                            hint="Rename the file to a UTF-8 name.") from None
 
 
 def diff_to_edits(diff: str, *, source: str = "input") -> list[Edit]:
@@ -296,9 +340,16 @@ def diff_to_edits(diff: str, *, source: str = "input") -> list[Edit]:
         raise DocumentError(f"{source}: the unified diff changes no file", hint=FORMAT_HINT)
     edits: list[Edit] = []
     for pf in patch_set:
-        source_path = _strip_prefix(pf.source_file)
-        target_path = _strip_prefix(pf.target_file)
+        source_path = _strip_prefix(pf.source_file, source)
+        target_path = _strip_prefix(pf.target_file, source)
         info = "".join(str(x) for x in pf.patch_info) if pf.patch_info else ""
+        copied = re.search(r"^copy (from|to) .*$", info, re.M)
+        if copied:
+            # unidiff reads a copy as a rename: applied, the source would be deleted
+            raise DocumentError(
+                f"{source}: the diff's '{copied.group(0)[:120]}' line: calctl does not apply "
+                "copies", hint="Send the new file as a creation (`new file mode`, every "
+                "line added) instead.", code="diff-copy")
         if pf.is_removed_file:
             edits.append(Edit(op="delete", path=source_path))
             continue
@@ -316,8 +367,9 @@ def diff_to_edits(diff: str, *, source: str = "input") -> list[Edit]:
         if rename:
             renamed_from = re.search(r"^rename from (.+)$", info, re.M)
             renamed_to = re.search(r"^rename to (.+)$", info, re.M)
-            old = renamed_from.group(1).strip() if renamed_from else source_path
-            new = renamed_to.group(1).strip() if renamed_to else target_path
+            old = _unquote(renamed_from.group(1).strip(), source) if renamed_from \
+                else source_path
+            new = _unquote(renamed_to.group(1).strip(), source) if renamed_to else target_path
             edits.append(Edit(op="rename", path=old, to=new))
             target_path = new
         for hunk in pf:

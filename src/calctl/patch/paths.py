@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calctl.redact import mask_dsn
+
 # What verification relies on, grouped by why (the group is named in a refusal).
 # gitignore syntax (pathspec): a pattern without an inner ``/`` matches at any depth,
 # ``dir/`` matches everything under a directory of that name.
@@ -36,7 +38,10 @@ PROTECTED_GROUPS: dict[str, tuple[str, ...]] = {
         "jest.config.*", "vitest.config.*", ".mocharc.*",
     ),
     "code or settings an interpreter or the environment loads at start": (
-        "sitecustomize.py", "usercustomize.py", "*.pth", "__pycache__/", "*.pyc",
+        "sitecustomize.py", "usercustomize.py", "sitecustomize.*", "usercustomize.*",
+        "sitecustomize/", "usercustomize/", "*.pth", "__pycache__/", "*.pyc",
+        # installed-distribution metadata: entry points register plugins (pytest11)
+        "*.dist-info/", "*.egg-info/", "*.egg-link", "__editable__*",
         ".venv/", "venv/", ".tox/", ".nox/", "site-packages/", "dist-packages/",
         "node_modules/", ".env", ".envrc", ".python-version", ".tool-versions",
         "mise.toml", ".mise.toml",
@@ -79,6 +84,8 @@ class Confinement:
     config_file: str | None = None  # relative to root, when inside it
     verify_files: dict[str, str] = field(default_factory=dict)
     verify_modules: dict[str, str] = field(default_factory=dict)
+    # folders Python imports top-level modules from first (see _by_shadow)
+    import_roots: tuple[str, ...] = ("", "src")
     _applied: AppliedMigrations | None = field(default=None, repr=False)
     _compiled: Any = field(default=None, repr=False)
     _links: dict[str, str] | None = field(default=None, repr=False)
@@ -101,7 +108,8 @@ class Confinement:
             raise PathRefused(f"{given}: leaves the project root (..)")
         if norm in (".", ""):
             raise PathRefused(f"{given}: names the project root, not a file")
-        if ".git" in norm.split("/"):
+        # case-insensitively: on a case-insensitive filesystem .GIT is .git
+        if ".git" in norm.lower().split("/"):
             raise PathRefused(f"{given}: files under .git/ are never patched")
         lexical = self.root / norm
         if must_not_be_link and lexical.is_symlink():
@@ -116,9 +124,9 @@ class Confinement:
         except ValueError:
             raise PathRefused(f"{given}: resolves through a symbolic link to {real}, outside "
                               "the project root") from None
-        if ".git" in rel.parts:
+        if ".git" in (part.lower() for part in rel.parts):
             raise PathRefused(f"{given}: resolves to {rel.as_posix()} under .git/")
-        if real == self.state_dir or self.state_dir in real.parents:
+        if _within(real, self.state_dir):
             raise PathRefused(f"{given}: is inside calctl's state directory")
         if not rel.parts:
             raise PathRefused(f"{given}: names the project root, not a file")
@@ -137,7 +145,8 @@ class Confinement:
             if lexical != rel:
                 names.append(lexical)
         for name in names:
-            reason = self._by_pattern(name) or self._by_verify(name) or self._by_venv(name)
+            reason = (self._by_pattern(name) or self._by_verify(name) or self._by_venv(name)
+                      or self._by_shadow(name))
             if reason:
                 return reason
         if rel in self._linked_targets():
@@ -149,17 +158,20 @@ class Confinement:
         return self._by_migration(rel)
 
     def _by_pattern(self, rel: str) -> str | None:
-        if self.config_file and rel == self.config_file:
+        if self.config_file and rel.lower() == self.config_file.lower():
             return f"{rel}: protected (calctl's config file in use)"
-        index = self._spec().check_file(rel).index
+        # Matched case-insensitively (patterns and path lowered): on a case-insensitive
+        # filesystem PYTEST.INI is pytest.ini, and on Linux refusing it costs nothing.
+        index = self._spec().check_file(rel.lower()).index
         if index is None:
             return None
-        pattern = self._positive()[index]
+        pattern = self._folded()[index][1]
         group = _GROUP_OF.get(pattern, "[patch] protect")
         return f"{rel}: protected (matches {pattern!r}: {group})"
 
     def _by_verify(self, rel: str) -> str | None:
-        command = self.verify_files.get(rel)
+        folded = rel.lower()
+        command = next((c for f, c in self.verify_files.items() if f.lower() == folded), None)
         if command is not None:
             return f"{rel}: protected (the verify command {command!r} names it)"
         top = rel.split("/", 1)[0]
@@ -168,6 +180,36 @@ class Confinement:
         if command is not None and not (self.root / top).exists():
             return (f"{rel}: protected (it would shadow the module {module!r} that the verify "
                     f"command {command!r} runs)")
+        return None
+
+    def _by_shadow(self, rel: str) -> str | None:
+        """A new top-level module or package that would be imported instead of one the
+        verify command (its test runner, a plugin, a dependency) imports.
+
+        Python puts the project root (``python -m``, pytest's rootdir insertion) or
+        ``src/`` first on its path, so a new ``iniconfig.py`` there is run by pytest
+        instead of the real one. Refused: a name calctl's own interpreter can import
+        (looked up, not imported) or a standard-library name — unless the project has
+        it already (its own package, or a module it vendors)."""
+        parts = rel.split("/")
+        for base in self.import_roots:
+            depth = len(base.split("/")) if base else 0
+            if len(parts) <= depth or "/".join(parts[:depth]) != base:
+                continue
+            top = parts[depth]
+            if not parts[-1].endswith(_MODULE_SUFFIXES):
+                continue  # data files run nothing (and a folder of them shadows nothing)
+            module = _module_name(top, package=len(parts) > depth + 1)
+            if module is None or not _importable(module):
+                continue
+            here = self.root.joinpath(*parts[:depth]) if depth else self.root
+            if (here / top).exists() or any(here.glob(f"{module}.*")) \
+                    or (here / module).exists():
+                continue
+            where = f"{base}/" if base else "the project root"
+            return (f"{rel}: protected (a new module {module!r} in {where} would shadow the "
+                    "installed or standard-library module of that name, which verification "
+                    "may import)")
         return None
 
     def _by_venv(self, rel: str) -> str | None:
@@ -180,7 +222,8 @@ class Confinement:
 
     def _by_migration(self, rel: str) -> str | None:
         migrations = posixpath.normpath(self.migrations_dir)
-        if rel.startswith(migrations + "/") and self.applied_migrations is not None:
+        if rel.lower().startswith(migrations.lower() + "/") \
+                and self.applied_migrations is not None:
             if self._applied is None:
                 self._applied = self.applied_migrations()
             applied = self._applied
@@ -188,7 +231,8 @@ class Confinement:
             if applied.error:
                 return (f"{rel}: cannot tell whether this migration was applied "
                         f"({applied.error}); migration files are treated as applied")
-            if {rel, inside, posixpath.basename(rel)} & applied.names:
+            mine = {rel.lower(), inside.lower(), posixpath.basename(rel).lower()}
+            if mine & {name.lower() for name in applied.names}:
                 return f"{rel}: migration already recorded as applied in the database"
         return None
 
@@ -197,11 +241,19 @@ class Confinement:
         # only ever adds, so negations are left out.
         return [p for p in self.protected if p.strip() and not p.startswith("!")]
 
+    def _folded(self) -> list[tuple[str, str]]:
+        """(lowered pattern, the first pattern as written that lowers to it)."""
+        seen: dict[str, str] = {}
+        for pattern in self._positive():
+            seen.setdefault(pattern.lower(), pattern)
+        return list(seen.items())
+
     def _spec(self) -> Any:
         if self._compiled is None:
             from pathspec import PathSpec  # 60 ms to import: only when a patch is checked
 
-            self._compiled = PathSpec.from_lines("gitignore", self._positive())
+            self._compiled = PathSpec.from_lines("gitignore",
+                                                 [low for low, _ in self._folded()])
         return self._compiled
 
     def _linked_targets(self) -> dict[str, str]:
@@ -255,6 +307,39 @@ class Confinement:
 # A name no pattern spells out: matches only patterns that cover a whole directory.
 _PROBE = "calctl-probe-0c1f9a"
 
+_MODULE_SUFFIXES = (".py", ".pyc", ".pyw", ".so", ".pyd")
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or under it, letter case ignored."""
+    p, f = str(path).casefold(), str(folder).casefold().rstrip("/")
+    return p == f or p.startswith(f + "/")
+
+
+def _module_name(component: str, *, package: bool) -> str | None:
+    """The module a top-level path component would be imported as, or None."""
+    if package:
+        name = component
+    else:
+        suffix = next((s for s in _MODULE_SUFFIXES if component.endswith(s)), None)
+        if suffix is None:
+            return None
+        name = component.split(".", 1)[0]  # also name.cpython-312-x86_64-linux-gnu.so
+    return name if name.isidentifier() else None
+
+
+def _importable(module: str) -> bool:
+    import sys
+
+    if module in sys.stdlib_module_names or module in sys.builtin_module_names:
+        return True
+    import importlib.util
+
+    try:  # a top-level name: found on sys.path, nothing imported
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
 
 def verify_targets(commands: Iterable[Sequence[str]], root: Path,
                    ) -> tuple[dict[str, str], dict[str, str]]:
@@ -264,7 +349,7 @@ def verify_targets(commands: Iterable[Sequence[str]], root: Path,
     modules: dict[str, str] = {}
     root = root.resolve()
     for argv in commands:
-        line = " ".join(argv)
+        line = mask_dsn(" ".join(argv))  # it is shown in refusals, events and rows
         for i, token in enumerate(argv):
             if i and argv[i - 1] == "-m" and re.fullmatch(r"[\w.]+", token):
                 modules.setdefault(token.split(".")[0], line)
@@ -273,6 +358,26 @@ def verify_targets(commands: Iterable[Sequence[str]], root: Path,
                 if rel:
                     files.setdefault(rel, line)
     return files, modules
+
+
+def import_roots(commands: Iterable[Sequence[str]], root: Path) -> tuple[str, ...]:
+    """Where Python looks first for a project's top-level modules: the root (``python -m``,
+    pytest's rootdir insertion), the src layout, and folders of the project a verify
+    command puts on ``PYTHONPATH`` (``env PYTHONPATH=lib pytest``)."""
+    roots = ["", "src"]
+    root = root.resolve()
+    for argv in commands:
+        for token in argv:
+            for word in _candidates(token):
+                if not word.startswith("PYTHONPATH="):
+                    continue
+                for entry in word.split("=", 1)[1].split(":"):
+                    try:
+                        rel = (root / entry).resolve().relative_to(root).as_posix()
+                    except (ValueError, OSError, RuntimeError):
+                        continue
+                    roots.append("" if rel == "." else rel)
+    return tuple(dict.fromkeys(roots))
 
 
 def _candidates(token: str) -> list[str]:

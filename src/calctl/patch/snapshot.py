@@ -16,6 +16,7 @@ may set (:data:`RESTORABLE_BITS`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -137,7 +138,12 @@ def take(state: StateDir, patch_id: str, root: Path, changes: list[FileChange]) 
 
 
 def _write_blob(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write a snapshot file as a new file: whatever holds the name (a link planted to
+    somewhere else, an earlier attempt's file) is unlinked, never written through."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600)
     try:
         view = memoryview(data)
         while view:
@@ -267,14 +273,33 @@ def original(state: StateDir, manifest: Manifest, entry: SnapshotEntry) -> FileS
 
 
 def current(root: Path, rel: str) -> FileState:
+    """What ``rel`` holds now. A link or anything but a regular file reads as empty: its
+    target is never read (nor a FIFO waited on)."""
     path = root / rel
     try:
-        st = os.lstat(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return FileState(False)
-    if not stat.S_ISREG(st.st_mode):
+    except OSError:
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return FileState(False)
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # such a name cannot exist
+                return FileState(False)
+            raise
         return FileState(True, b"", stat.S_IMODE(st.st_mode))
-    return FileState(True, path.read_bytes(), stat.S_IMODE(st.st_mode))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return FileState(True, b"", stat.S_IMODE(st.st_mode))
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return FileState(True, b"".join(chunks), stat.S_IMODE(st.st_mode))
+    finally:
+        os.close(fd)
 
 
 def matches(state: FileState, exists: bool, digest: str | None, mode: int | None) -> bool:
@@ -304,7 +329,12 @@ def _keep_displaced(state: StateDir, manifest: Manifest, n: int, entry: Snapshot
             matches(now, entry.existed, entry.sha256, None):
         return False
     target = snapshot_dir(state, manifest.patch_id) / "displaced"
-    target.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        target.mkdir(mode=0o700)
+    if not stat.S_ISDIR(os.lstat(target).st_mode):  # a link: never written through
+        raise StateError(f"{target} is not a directory; calctl does not write through links "
+                         "in its state directory", hint="Remove it and run `calctl patch "
+                         "recover`.", code="state-link")
     _write_blob(target / str(n), now.data)
     return True
 

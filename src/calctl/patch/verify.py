@@ -6,6 +6,10 @@ its own exit decides, and daemons it leaves behind are killed, on time-out too.
 While it runs, the (pid, start time) of its processes are kept in a sealed file
 in the state directory; a later calctl (``patch recover``) ends them when this
 one was killed before it could (:func:`reap_leftovers`).
+
+A command line may carry a credential (``psql postgresql://u:pw@h/db``): every
+command calctl shows, emits or stores goes through :func:`shown` first, and its
+output through :func:`calctl.redact.mask_secrets` given the command's words.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 from calctl import processes, trust
 from calctl.documents import VerifyRun
 from calctl.errors import UsageError
+from calctl.redact import mask_dsn, mask_secrets
 from calctl.state import StateDir
 
 TAIL_LINES = 60
@@ -36,13 +41,18 @@ def parse_commands(commands: Sequence[str]) -> list[list[str]]:
         try:
             argv = shlex.split(command)
         except ValueError as exc:
-            raise UsageError(f"verify command {command!r} cannot be parsed: {exc}",
+            raise UsageError(f"verify command {mask_dsn(command)!r} cannot be parsed: {exc}",
                              hint="Check its quotes; commands are split like a shell would, "
                              "but no shell runs them.", code="verify-command") from None
         if not argv:
             raise UsageError("a verify command is empty", code="verify-command")
         parsed.append(argv)
     return parsed
+
+
+def shown(argv: Sequence[str]) -> str:
+    """A command line as calctl shows, emits and stores it: passwords masked."""
+    return mask_dsn(shlex.join(argv))
 
 
 def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
@@ -64,21 +74,26 @@ def run_one(argv: list[str], *, cwd: Path, timeout: float,
             on_track: Callable[[processes.Tracked], None] | None = None) -> VerifyRun:
     """Run one command; its own exit within ``timeout`` decides, and whatever it
     started (daemons, ``setsid`` escapees) is ended when it returns."""
-    shown = shlex.join(argv)
+    line = shown(argv)
     start = time.monotonic()
     try:
         done = processes.run(resolve(argv), cwd=cwd, timeout=timeout, env=env,
                              tail_bytes=TAIL_CHARS * 4, on_track=on_track)
     except OSError as exc:
-        return VerifyRun(shown, 127, False, round(time.monotonic() - start, 3),
-                         f"cannot run {argv[0]}: {exc.strerror or exc}")
+        return VerifyRun(line, 127, False, round(time.monotonic() - start, 3),
+                         f"cannot run {mask_dsn(argv[0])}: {exc.strerror or exc}")
     text = done.output.decode("utf-8", "replace")
     if done.timed_out:
         text += f"\n[calctl: killed after {timeout:g} s timeout, with everything it started]"
     elif done.leftovers:
         text += (f"\n[calctl: the command exited; ended {done.leftovers} process(es) "
                  "it left running]")
-    return VerifyRun(shown, done.returncode, done.timed_out, done.duration, tail(text))
+    kept = tail(text)
+    if done.dropped:
+        kept = f"[… at least {done.dropped} bytes of output dropped …]\n{kept}"
+    # a program may echo its arguments (a URL, or the pieces its parser cut it into)
+    return VerifyRun(line, done.returncode, done.timed_out, done.duration,
+                     mask_secrets(kept, *argv))
 
 
 def run_all(commands: Sequence[list[str]], *, cwd: Path, timeout: float,

@@ -162,6 +162,8 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
             hint="Pass the directory as an argument or set [migrate] dir in calctl.toml.",
             code="no-migrations",
         )
+    region = _project_of(str(directory))
+    _check_inside(str(directory), region)
     chosen: list[tuple[str, str]] = []
     # os.scandir, not Path.rglob: a directory of thousands of files is walked in
     # milliseconds, and hidden entries are pruned before descending into them.
@@ -194,6 +196,8 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
                         f"{shown_path(entry.path)}: symlink loop: it leads back to "
                         f"{shown_path(os.path.realpath(entry.path))}, which contains it",
                         code="symlink-loop", hint="Remove the link.")
+                if entry.is_symlink():
+                    _check_inside(entry.path, region)
                 stack.append((entry.path, relative + "/",
                               above | {here} if here else above))
                 continue
@@ -212,6 +216,8 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
                 continue
             if exclude and _matches(relative, exclude):
                 continue
+            if entry.is_symlink():
+                _check_inside(entry.path, region)
             chosen.append((relative, entry.path))
     if not chosen:
         raise UsageError(
@@ -224,6 +230,56 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
     if not read:
         return [MigrationFile(rel, path, "", "") for rel, path in chosen]
     return [_read(rel, path) for rel, path in chosen]
+
+
+_MARKERS = ("calctl.toml", "pyproject.toml", ".git")
+
+
+def _project_of(directory: str) -> str:
+    """The real path of the project ``directory`` belongs to: the nearest folder above
+    it, *as written*, holding calctl.toml, pyproject.toml or .git (else the directory).
+
+    As written, not resolved: ``migrations`` linked to /elsewhere belongs to the project
+    holding the link. A linked folder's markers are not looked at (they are the link
+    target's), and the search stops below a shared scratch directory (like /tmp), where
+    anyone may leave a marker."""
+    here = os.path.abspath(directory)
+    probe = here
+    while True:
+        if _shared_scratch(probe):
+            break
+        if not os.path.islink(probe) and any(
+                os.path.lexists(os.path.join(probe, m)) for m in _MARKERS):
+            return os.path.realpath(probe)
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    return os.path.realpath(here)
+
+
+def _shared_scratch(path: str) -> bool:
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_IWOTH and mode & stat.S_ISVTX)
+
+
+def _check_inside(path: str, region: str) -> None:
+    """A migration file or folder whose real path leaves the project is refused: a
+    committed link to ~/.pgpass would otherwise be read, and its lines quoted in errors."""
+    real = os.path.realpath(path)
+    if real == region or real.startswith(region.rstrip("/") + "/"):
+        return
+    raise UsageError(
+        f"{shown_path(path)}: is a symbolic link (or lies under one) leading to {real}, "
+        f"outside the project {region}, and calctl reads no migration from outside it",
+        code="link-outside-project",
+        hint="Copy the file into the project, or pass the directory it is in as the "
+        "argument.")
 
 
 def _identity(path: str) -> tuple[int, int] | None:
