@@ -28,6 +28,9 @@ def main() -> NoReturn:
 
         interrupts.install()  # after the fork: the early child keeps the default handlers
         from calctl.cli import main as cli_main
+
+        if interrupts.arrived:  # its exception was swallowed during the imports
+            raise interrupts.Interrupted(interrupts.arrived)
     except KeyboardInterrupt:  # Ctrl-C before the CLI's own error boundary exists
         early.cancel()
         sys.exit(130)
@@ -38,6 +41,9 @@ def main() -> NoReturn:
         cli_main()  # always raises SystemExit with the command's exit code
     except SystemExit as done:
         early.cancel()  # an early analysis nobody used (replayed output, an error)
+        code = done.code
+        if interrupts.arrived and code in (0, None):
+            code = 128 + interrupts.arrived  # a signal whose exception was swallowed
         if lifecycle.ending_without_teardown():
-            lifecycle.exit_now(done.code)
-        raise
+            lifecycle.exit_now(code)
+        raise SystemExit(code) from None

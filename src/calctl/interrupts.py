@@ -29,12 +29,30 @@ class Interrupted(SystemExit):
         self.signum = signum
 
 
+# The first signal that arrived. An exception raised by a handler is lost when the signal
+# lands in code that swallows exceptions (a weakref callback of the import system prints
+# "Exception ignored in …" and goes on): the console script checks this after the
+# imports and at the end, so a signal is never forgotten.
+arrived: int | None = None
+
+
 def _raise(signum: int, frame: object) -> None:
+    global arrived
+    arrived = arrived or signum
     raise Interrupted(signum)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    global arrived
+    arrived = arrived or signum
+    raise KeyboardInterrupt
+
+
 def install() -> None:
-    """SIGTERM and SIGHUP unwind like Ctrl-C (left alone where they are ignored)."""
+    """SIGTERM and SIGHUP unwind like Ctrl-C (left alone where they are ignored); every
+    one of the three is remembered in :data:`arrived`."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) is signal.SIG_DFL:
             signal.signal(signum, _raise)
