@@ -41,7 +41,7 @@ KEY_BYTES = 32
 TAG_BYTES = 32
 MAGIC = b"calctl-sealed v1 "
 
-_cached: dict[str, bytes | None] = {}
+_cached: dict[str, bytes] = {}
 
 
 def key_path() -> Path:
@@ -94,12 +94,16 @@ def state_key(*, create: bool = True) -> bytes | None:
     """This user's key, made on first use when ``create``; None when none is usable."""
     path = key_path()
     cache_key = str(path)
-    if cache_key in _cached and (_cached[cache_key] is not None or not create):
-        return _cached[cache_key]
+    found = _cached.get(cache_key)
+    if found is not None:
+        return found
+    # no key yet: look again each time (one failed open), since another process — a
+    # forked early child, a concurrent calctl — may have made it since
     key = _read_key(path)
     if key is None and create and not path.exists():
         key = _create_key(path)
-    _cached[cache_key] = key
+    if key is not None:
+        _cached[cache_key] = key
     return key
 
 

@@ -19,6 +19,13 @@ from calctl.sql.facts import AnalysisInput
 from calctl.sql.runtime import analyse_directory
 
 
+@pytest.fixture(autouse=True)
+def _parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the early child and the forked shards themselves: they run
+    them even in CI's CALCTL_SERIAL=1 pass (a test that wants serial sets it again)."""
+    monkeypatch.delenv("CALCTL_SERIAL", raising=False)
+
+
 def _corpus(directory: Path, count: int, table: str = "t") -> Path:
     directory.mkdir(parents=True)
     for i in range(count):
