@@ -3,8 +3,11 @@ modules share one import name, so helpers do not live there)."""
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +50,68 @@ def apply_files(url: str, directory: Path, paths: list[str] | tuple[str, ...],
             except psycopg.Error as exc:
                 failures.append((path, str(exc).splitlines()[0]))
     return failures
+
+
+# ------------------------------------------------------------------ files, patches, processes
+
+
+def write(path: Path, text: str | bytes, mode: int | None = None) -> Path:
+    """Write ``text`` at ``path`` (parents made), with ``mode`` if given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    if mode is not None:
+        path.chmod(mode)
+    return path
+
+
+def patch_doc(*edits: dict[str, Any], description: str = "test patch") -> str:
+    """A calctl ``patch`` document with these edits."""
+    return json.dumps({"kind": "patch", "version": 1, "description": description,
+                       "edits": list(edits)})
+
+
+def entries(root: Path) -> dict[str, tuple[str, bytes | str, int]]:
+    """Every file, link and directory under ``root`` (state directory excluded): what a
+    refused patch must leave exactly as it was."""
+    out: dict[str, tuple[str, bytes | str, int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".calctl"]
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(path), 0)
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", "", stat.S_IMODE(st.st_mode))
+            else:
+                out[rel] = ("file", path.read_bytes(), stat.S_IMODE(st.st_mode))
+    return out
+
+
+def files_and_links(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``root`` with its bytes and mode (a link as its target, mode -1)."""
+    out: dict[str, tuple[bytes, int]] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            out[rel] = (os.readlink(path).encode(), -1)
+        elif path.is_file():
+            out[rel] = (path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
+    return out
+
+
+def pids_with(mark: str) -> list[int]:
+    """Live processes whose argv mentions ``mark``."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{name}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if any(mark.encode() in arg for arg in argv) and state not in (b"Z", b"X"):
+            found.append(int(name))
+    return found

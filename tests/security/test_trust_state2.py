@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import stat
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support import files_and_links
 
 HELLO = "hello\n"
 
@@ -27,18 +28,6 @@ def _doc(replace: str = "patched\n", path: str = "app.txt") -> str:
     return json.dumps({"kind": "patch", "version": 1, "description": "t",
                        "edits": [{"op": "replace", "path": path, "search": HELLO,
                                   "replace": replace}]})
-
-
-def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Every entry under ``root``: bytes and mode, a link as its target."""
-    out: dict[str, tuple[bytes, int]] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            out[rel] = (os.readlink(path).encode(), -1)
-        elif path.is_file():
-            out[rel] = (path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
-    return out
 
 
 @pytest.fixture
@@ -136,11 +125,11 @@ def test_rollback_never_writes_through_a_link_at_a_temp_name(calctl: Any, tmp_pa
     for name in (f".app.txt.calctl-{patch_id}.tmp", f".app.txt.calctl-{patch_id}-0.tmp",
                  f".app.txt.calctl-{patch_id}-{'0' * 16}.tmp"):
         (root / name).symlink_to(victim)
-    before = _snapshot(outside)
+    before = files_and_links(outside)
 
     result = calctl("patch", "rollback", patch_id, cwd=root)
     assert result.returncode == 0, result.stderr
-    assert _snapshot(outside) == before
+    assert files_and_links(outside) == before
     restored = root / "app.txt"
     assert not restored.is_symlink() and restored.read_text() == HELLO
     assert not any(p.name.startswith(".app.txt.calctl-") and not p.is_symlink()
@@ -165,13 +154,13 @@ def test_recover_removes_planted_temp_links_without_following(
     directory = proj / f".app.txt.calctl-{patch_id}-{'b' * 16}.tmp"
     directory.mkdir()
     (directory / "keep").write_text("mine\n")
-    before = _snapshot(outside)
+    before = files_and_links(outside)
 
     result = calctl("patch", "recover", cwd=proj)
     assert result.returncode == 0, result.stderr
     assert not link.is_symlink()
     assert (directory / "keep").read_text() == "mine\n"
-    assert _snapshot(outside) == before
+    assert files_and_links(outside) == before
     assert (proj / "app.txt").read_text() == HELLO
 
 
@@ -191,10 +180,10 @@ def test_forced_rollback_keeps_displaced_content_without_following_links(
     else:
         displaced.mkdir()
         (displaced / "0").symlink_to(outside / ".bashrc")
-    before = _snapshot(outside)
+    before = files_and_links(outside)
 
     result = calctl("patch", "rollback", "--force", patch_id, cwd=proj)
-    assert _snapshot(outside) == before
+    assert files_and_links(outside) == before
     if plant == "displaced-dir-link":
         assert result.returncode == 3, (result.stdout, result.stderr)
         assert "links" in result.stderr and str(displaced) in result.stderr
@@ -391,12 +380,12 @@ def test_overlong_path_component_is_refused(calctl: Any, proj: Path, where: str,
     elif where == "rename-to":
         edit = {"op": "rename", "path": "app.txt", "to": long}
     doc = json.dumps({"kind": "patch", "version": 1, "edits": [edit]})
-    before = _snapshot(proj)
+    before = files_and_links(proj)
     result = calctl("patch", "apply", "--no-verify", *(["--dry-run"] if dry_run else []), "-",
                     cwd=proj, input=doc)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "300 bytes" in result.stderr
-    after = {k: v for k, v in _snapshot(proj).items() if not k.startswith(".calctl/")}
+    after = {k: v for k, v in files_and_links(proj).items() if not k.startswith(".calctl/")}
     assert after == before
     assert _in_flight(proj) == []
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support import pids_with
 
 CALC = "def add(a, b):\n    return a - b\n"
 FIX = {"kind": "patch", "version": 1, "description": "fix add",
@@ -37,38 +38,6 @@ def proj(project: Path) -> Path:
     (project / "app").mkdir()
     (project / "app" / "calc.py").write_text(CALC)
     return project
-
-
-@pytest.fixture
-def marker() -> Iterator[Callable[[], str]]:
-    """Unique ``sleep`` durations (``sleep 31.<random>``) to find our processes by argv;
-    whatever a failing test leaves behind is killed at the end."""
-    made: list[str] = []
-
-    def make(whole: int = 31) -> str:
-        made.append(f"{whole}.{secrets.randbelow(10**6):06d}")
-        return made[-1]
-
-    yield make
-    for mark in made:
-        for pid in pids_with(mark):
-            os.kill(pid, signal.SIGKILL)
-
-
-def pids_with(mark: str) -> list[int]:
-    """Live processes whose argv mentions ``mark``."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            argv = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
-            state = Path(f"/proc/{name}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if any(mark.encode() in arg for arg in argv) and state not in (b"Z", b"X"):
-            found.append(int(name))
-    return found
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> None:

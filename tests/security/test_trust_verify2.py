@@ -11,18 +11,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
-import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from calctl.processes import OUTPUT_CAP
+from support import pids_with
 
 CALC = "def add(a, b):\n    return a - b\n"
 FIX = {"kind": "patch", "version": 1, "description": "fix add",
@@ -36,37 +34,6 @@ def proj(project: Path) -> Path:
     (project / "app").mkdir()
     (project / "app" / "calc.py").write_text(CALC)
     return project
-
-
-@pytest.fixture
-def marker() -> Iterator[Callable[[], str]]:
-    """Unique ``sleep`` durations to find our processes by argv; whatever a failing
-    test leaves behind (and only that) is killed at the end."""
-    made: list[str] = []
-
-    def make(whole: int = 301) -> str:
-        made.append(f"{whole}.{secrets.randbelow(10**6):06d}")
-        return made[-1]
-
-    yield make
-    for mark in made:
-        for pid in pids_with(mark):
-            os.kill(pid, signal.SIGKILL)
-
-
-def pids_with(mark: str) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            argv = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
-            state = Path(f"/proc/{name}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if any(mark.encode() in arg for arg in argv) and state not in (b"Z", b"X"):
-            found.append(int(name))
-    return found
 
 
 def apply(calctl: Any, proj: Path, *args: str, env: dict[str, str] | None = None) -> Any:
@@ -100,7 +67,7 @@ def test_a_process_that_leaves_the_cgroup_is_still_ended(calctl: Any, proj: Path
     mount, mine = _cgroup2()
     outside = mount / mine.lstrip("/") / "cgroup.procs"
     before, after = tmp_path / "before", tmp_path / "after"
-    mark = marker()
+    mark = marker(301)
     inner = (f"cat /proc/self/cgroup > {before}; echo $$ > {outside}; "
              f"cat /proc/self/cgroup > {after}; exec sleep {mark}")
     (tmp_path / "esc.sh").write_text(
@@ -136,7 +103,7 @@ def _watch_output(mark: str, stop: threading.Event, sizes: list[int]) -> None:
                                  pytest.param({"CALCTL_CGROUP": "0"}, id="no-cgroup")])
 def test_endless_output_stays_under_the_cap(calctl: Any, proj: Path, marker: Any,
                                             env: dict[str, str]) -> None:
-    mark = marker()
+    mark = marker(301)
     sizes: list[int] = []
     stop = threading.Event()
     watcher = threading.Thread(target=_watch_output, args=(mark, stop, sizes))
