@@ -281,16 +281,10 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
     (the next ``migrate apply`` then plans from the parse cache and stores it).
     """
     from calctl import lifecycle
-    from calctl.sql.cache import file_keys, load_result, result_key, store_result
+    from calctl.sql.cache import store_result
     from calctl.sql.plan import plan_from, problems_of
 
-    if files is None:
-        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
-    if keys is None:
-        keys = file_keys(files, settings)
-    rkey = result_key("order", str(directory), [f.path for f in files], keys,
-                      tuple(settings.known_objects))
-    cached = load_result(cache_dir, rkey)
+    files, keys, rkey, cached = _stored("order", directory, settings, cache_dir, files, keys)
     if isinstance(cached, MigrationPlan) and len(cached.files) == len(files):
         by_path = {f.path: f for f in files}
         # the key covers every path; a plan naming others (or one twice) is not this
@@ -314,16 +308,10 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
                    keys: list[bytes] | None = None) -> LintReport:
     """Every problem of every rule, for ``migrate lint``."""
     from calctl import lifecycle
-    from calctl.sql.cache import file_keys, load_result, result_key, store_result
+    from calctl.sql.cache import store_result
     from calctl.sql.plan import problems_of
 
-    if files is None:
-        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
-    if keys is None:
-        keys = file_keys(files, settings)
-    rkey = result_key("lint", str(directory), [f.path for f in files], keys,
-                      tuple(settings.known_objects))
-    cached = load_result(cache_dir, rkey)
+    files, keys, rkey, cached = _stored("lint", directory, settings, cache_dir, files, keys)
     if isinstance(cached, LintReport):
         return cached
     with lifecycle.paused_gc():
@@ -336,3 +324,19 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
         result.finish()
         lifecycle.hold(result)
     return report
+
+
+def _stored(scope: str, directory: Path, settings: MigrateSettings, cache_dir: Path | None,
+            files: list[MigrationFile] | None, keys: list[bytes] | None,
+            ) -> tuple[list[MigrationFile], list[bytes], bytes, object]:
+    """The directory's files and keys (discovered and hashed unless given), the key of
+    its whole ``scope`` result, and the result stored under that key (None if none)."""
+    from calctl.sql.cache import file_keys, load_result, result_key
+
+    if files is None:
+        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+    if keys is None:
+        keys = file_keys(files, settings)
+    rkey = result_key(scope, str(directory), [f.path for f in files], keys,
+                      tuple(settings.known_objects))
+    return files, keys, rkey, load_result(cache_dir, rkey)
