@@ -263,7 +263,7 @@ def find_project(cwd: Path) -> tuple[Path, Path | None]:
     """
     here = cwd.resolve()
     for directory in (here, *here.parents):
-        shared = _is_shared_scratch(directory)
+        shared = is_shared_scratch(directory)
         for name in (CONFIG_FILENAME, "pyproject.toml"):
             candidate = directory / name
             if candidate.is_file() and not (shared and not _owned_by_us(candidate)):
@@ -276,9 +276,10 @@ def find_project(cwd: Path) -> tuple[Path, Path | None]:
     return here, None
 
 
-def _is_shared_scratch(directory: Path) -> bool:
+def is_shared_scratch(directory: str | Path) -> bool:
+    """World-writable and sticky, like /tmp: anyone may leave a file there."""
     try:
-        mode = directory.stat().st_mode
+        mode = os.stat(directory).st_mode
     except OSError:
         return False
     return bool(mode & stat.S_IWOTH and mode & stat.S_ISVTX)

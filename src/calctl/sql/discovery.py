@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from calctl.config import is_shared_scratch
 from calctl.errors import UsageError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -246,7 +247,7 @@ def _project_of(directory: str) -> str:
     here = os.path.abspath(directory)
     probe = here
     while True:
-        if _shared_scratch(probe):
+        if is_shared_scratch(probe):
             break
         if not os.path.islink(probe) and any(
                 os.path.lexists(os.path.join(probe, m)) for m in _MARKERS):
@@ -256,16 +257,6 @@ def _project_of(directory: str) -> str:
             break
         probe = parent
     return os.path.realpath(here)
-
-
-def _shared_scratch(path: str) -> bool:
-    import stat
-
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return bool(mode & stat.S_IWOTH and mode & stat.S_ISVTX)
 
 
 def _check_inside(path: str, region: str) -> None:
