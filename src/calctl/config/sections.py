@@ -1,0 +1,161 @@
+"""The settings calctl knows: one frozen dataclass per ``[tool.calctl.<section>]``
+table, the top-level keys, and the range every numeric setting must fall in.
+
+Adding a setting is adding a field here (and, when it is a number, its bounds):
+files, environment variables (``CALCTL_<SECTION>_<KEY>``), ``config show`` and
+``config check`` all read these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CONFIG_FILENAME = "calctl.toml"
+
+
+
+STATE_DIRNAME = ".calctl"
+
+
+
+@dataclass(frozen=True)
+class MigrateSettings:
+    """``[tool.calctl.migrate]``: where migrations live and how they are read and applied."""
+
+    dir: str = "migrations"
+    glob: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    search_path: tuple[str, ...] = ("public",)
+    known_objects: tuple[str, ...] = ()
+    defines: dict[str, str] = field(default_factory=dict)
+    database_url_env: str = "DATABASE_URL"
+    lock_timeout: float = 60.0
+    database_url: str = ""
+
+
+
+@dataclass(frozen=True)
+class PatchSettings:
+    """``[tool.calctl.patch]``: how patches are verified and what they may touch."""
+
+    verify: tuple[str, ...] = ()
+    verify_timeout: float = 600.0
+    allow_protected: bool = False
+    git: bool = False
+    git_branch: bool = False
+    max_edit_bytes: int = 1_000_000
+    max_patch_bytes: int = 5_000_000
+    max_file_bytes: int = 20_000_000
+    lock_timeout: float = 60.0
+    protect: tuple[str, ...] = ()
+
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """``[tool.calctl.report]``: how bug reports are built and who diagnoses them."""
+
+    service: str = ""
+    context_lines: int = 5
+    providers: tuple[str, ...] = ("memory", "rules")
+
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    """``[tool.calctl.openai]``: any OpenAI-compatible chat completions endpoint."""
+
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: float = 60.0
+    max_retries: int = 3
+
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    """``[tool.calctl.github]``: issues and pull requests on one repository."""
+
+    repo: str = ""
+    api_url: str = "https://api.github.com"
+    token_env: str = "GITHUB_TOKEN"
+    timeout: float = 30.0
+
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """``[tool.calctl.guard]``: health checks (each an inline table in ``checks``)."""
+
+    interval: float = 60.0
+    default_timeout: float = 10.0
+    checks: tuple[dict[str, Any], ...] = ()
+
+
+
+@dataclass(frozen=True)
+class HealSettings:
+    """``[tool.calctl.heal]``: the self-healing pipeline's limits."""
+
+    budget_per_hour: int = 5
+    dry_run: bool = False
+
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    """``[tool.calctl.dashboard]``: the live web page."""
+
+    host: str = "127.0.0.1"
+    port: int = 5001
+    token_env: str = "CALCTL_DASHBOARD_TOKEN"
+
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "migrate": MigrateSettings,
+    "patch": PatchSettings,
+    "report": ReportSettings,
+    "openai": OpenAISettings,
+    "github": GitHubSettings,
+    "guard": GuardSettings,
+    "heal": HealSettings,
+    "dashboard": DashboardSettings,
+}
+
+
+
+# Top-level keys of [tool.calctl] and their types.
+TOP_LEVEL: dict[str, Any] = {
+    "state_dir": str,
+    "database_url": str,
+}
+
+
+
+_DAY = 86_400.0
+
+
+
+# Numeric settings and the values that make sense for them: (least, most, is the
+# least itself allowed). Anything else is refused with its file and line (exit 2)
+# rather than reaching a lock, a subprocess or SQLite as a negative, zero, NaN or
+# 64-bit-overflowing number.
+BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "migrate.lock_timeout": (0, _DAY, True),  # 0: try once, do not wait
+    "patch.verify_timeout": (0, 7 * _DAY, False),
+    "patch.lock_timeout": (0, _DAY, True),
+    "patch.max_edit_bytes": (1, 2**40, True),
+    "patch.max_patch_bytes": (1, 2**40, True),
+    "patch.max_file_bytes": (1, 2**40, True),
+    "report.context_lines": (0, 10_000, True),
+    "openai.timeout": (0, _DAY, False),
+    "openai.max_retries": (0, 100, True),
+    "github.timeout": (0, _DAY, False),
+    "guard.interval": (0, 7 * _DAY, False),
+    "guard.default_timeout": (0, _DAY, False),
+    "heal.budget_per_hour": (0, 10_000, True),
+    "dashboard.port": (1, 65_535, True),
+}

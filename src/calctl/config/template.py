@@ -1,0 +1,60 @@
+"""The commented ``calctl.toml`` that ``calctl init`` writes."""
+
+from __future__ import annotations
+
+DEFAULT_CONFIG = '''\
+# calctl configuration. Every key is optional; `calctl config show` lists the
+# resolved values and where each came from. Secrets never go here: settings
+# ending in _env name the environment variable that holds one.
+
+
+# state_dir = ".calctl"          # audit store, events, snapshots, journals, locks
+# database_url = "postgresql://calctl@db.example/calctl"   # shared audit store
+#                                 # (password from PGPASSWORD or ~/.pgpass; or set
+#                                 #  CALCTL_DATABASE_URL in the environment)
+
+
+[migrate]
+dir = "migrations"               # where the *.sql migrations live
+# search_path = ["public"]
+# known_objects = ["auth.users"] # objects created outside the directory
+# defines = { Namespace = "app" } # values for templated migrations
+database_url_env = "DATABASE_URL" # the application database, read from this variable
+# lock_timeout = 60
+
+
+[patch]
+# verify = ["pytest -x -q"]      # commands that must pass after a patch
+# verify_timeout = 600
+# allow_protected = false        # may a patch touch tests, CI files, applied migrations?
+# git = false                    # commit each verified patch
+
+
+[report]
+# service = "my-app"
+# context_lines = 5
+# providers = ["memory", "rules"]  # add "openai" and/or "github"
+
+
+[openai]
+# base_url = "http://127.0.0.1:11434/v1"   # any OpenAI-compatible endpoint
+# model = "gpt-4o-mini"
+api_key_env = "OPENAI_API_KEY"
+
+
+[github]
+# repo = "owner/name"
+token_env = "GITHUB_TOKEN"
+
+
+[guard]
+# interval = 60
+# checks = [
+#   { name = "api", type = "http", url = "http://127.0.0.1:8000/health" },
+# ]
+
+
+[dashboard]
+# host = "127.0.0.1"
+# port = 5001
+'''
