@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "14"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "24af81389cc0459e"
+ANALYSER_SOURCES = "bbb84611e2e9e07a"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
