@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from calctl.errors import ExternalError, UsageError
+from calctl.errors import CalctlError, ExternalError, UsageError
 from calctl.migrate.cleanup import (
     _creator,
     _creator_gone,
@@ -195,13 +195,14 @@ def _drop_database(admin: psycopg.Connection[Any], server_url: str, name: str) -
     import psycopg
     from psycopg.pq import TransactionStatus
 
+    from calctl.postgres import connect
+
     problem = "no connection"
     for attempt in range(2):
         conn = admin
         try:
             if attempt or admin.closed or admin.info.transaction_status != TransactionStatus.IDLE:
-                conn = psycopg.connect(server_url, autocommit=True, connect_timeout=10,
-                                       application_name="calctl migrate verify (cleanup)")
+                conn = connect(server_url, purpose="calctl migrate verify (cleanup)")
             try:
                 with contextlib.suppress(psycopg.Error):  # may not end others' sessions
                     _end_sessions(conn, name)
@@ -213,6 +214,8 @@ def _drop_database(admin: psycopg.Connection[Any], server_url: str, name: str) -
             finally:
                 if conn is not admin:
                     conn.close()
+        except CalctlError as exc:  # the new connection failed: the reason, password masked
+            problem = exc.message
         except psycopg.Error as exc:
             problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return problem

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calctl.config import Settings, check_protect
+from calctl.errors import CalctlError
 from calctl.patch.paths import (
     AppliedMigrations,
     Confinement,
@@ -77,12 +78,16 @@ def applied_migrations(url: str) -> AppliedMigrations:
     """
     import psycopg
 
+    from calctl.postgres import connect
+
     try:
-        with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+        with connect(url, purpose="calctl patch (applied migrations)", connect_timeout=5) as conn:
             exists = conn.execute("SELECT to_regclass('calctl_migrations')").fetchone()
             if not exists or exists[0] is None:
                 return AppliedMigrations(frozenset())
             rows = conn.execute("SELECT path FROM calctl_migrations").fetchall()
+    except CalctlError as exc:  # unreachable, or a URL libpq cannot read: password masked
+        return AppliedMigrations(error=f"database unavailable: {exc.message}")
     except psycopg.Error as exc:
         from calctl.redact import mask_secrets
 
