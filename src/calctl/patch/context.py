@@ -85,8 +85,11 @@ def applied_migrations(url: str) -> AppliedMigrations:
             # a file that failed in its own transaction left nothing behind: it may be
             # fixed (its row is replaced when it applies); a non-transactional one may
             # have run in part, so it counts as applied
-            rows = conn.execute("SELECT path FROM calctl_migrations"
-                                " WHERE success OR NOT transactional").fetchall()
+            try:
+                rows = conn.execute("SELECT path FROM calctl_migrations"
+                                    " WHERE success OR NOT transactional").fetchall()
+            except psycopg.errors.UndefinedColumn:  # a history without those columns
+                rows = conn.execute("SELECT path FROM calctl_migrations").fetchall()
     except psycopg.Error as exc:
         from calctl.redact import mask_secrets
 
