@@ -18,7 +18,6 @@ DIAGNOSERS: dict[str, tuple[str, str]] = {
     "memory": ("calctl.providers.memory", "MemoryProvider"),
     "rules": ("calctl.providers.rules", "RulesProvider"),
     "openai": ("calctl.providers.openai", "OpenAIProvider"),
-    "coderabbit": ("calctl.providers.coderabbit", "CodeRabbitProvider"),
 }
 PUBLISHERS: dict[str, tuple[str, str]] = {
     "github": ("calctl.providers.github", "GitHubPublisher"),
