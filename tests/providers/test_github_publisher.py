@@ -143,3 +143,15 @@ def test_pull_request_pushes_a_branch_to_the_remote(git_repo: Path, tmp_path: Pa
     assert app.read_text() == before
     assert _git(git_repo, "status", "--porcelain") == ""
     assert len(_git(git_repo, "worktree", "list").splitlines()) == 1
+
+
+def test_secondary_limit_without_retry_after_waits_a_minute(tmp_path: Path,
+                                                            http_server: Any) -> None:
+    http_server.add("GET", f"/repos/{REPO}/issues", status=403,
+                    body={"message": "You have exceeded a secondary rate limit."})
+    root = make_project(tmp_path)
+    # a minute is over this max_wait: not slept, failed at once with the reason
+    result = GitHubPublisher().publish(report(), None, _ctx(root, http_server,
+                                                            **{"github.max_wait": 5.0}))
+    assert result.action == "failed" and "wait 60 s" in result.detail
+    assert len(http_server.requests) == 1

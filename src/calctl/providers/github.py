@@ -116,7 +116,7 @@ class GitHubPublisher:
         settings = ctx.settings.github
         outcome = send(client, method, path, json_body=body, params=params,
                        max_retries=settings.max_retries, retryable=_retryable,
-                       max_wait=settings.max_wait)
+                       max_wait=settings.max_wait, delay_for=_delay)
         response = outcome.response
         if outcome.too_long:
             raise _Failed(f"GitHub rate limit: asked to wait {outcome.too_long:.0f} s, over "
@@ -182,12 +182,27 @@ class GitHubPublisher:
         return str(pull.get("html_url") or "")
 
 
+SECONDARY_WAIT = 60.0  # GitHub: "wait for at least one minute" when it names no time
+
+
+def _delay(response: httpx.Response) -> float | None:
+    """The wait a rate limit asks for: its headers, else a minute for a secondary limit
+    that names no time (None: back off exponentially)."""
+    from calctl.providers.http import header_delay
+
+    delay = header_delay(response.headers)
+    if delay is None and response.status_code in (403, 429) and \
+            "rate limit" in _message(response).lower():
+        return SECONDARY_WAIT
+    return delay
+
+
 def _retryable(response: httpx.Response) -> bool:
-    from calctl.providers.http import default_retryable, header_delay
+    from calctl.providers.http import default_retryable
 
     if response.status_code in (403, 429):
-        # a rate limit says so in its headers; any other 403 is a missing permission
-        return header_delay(response.headers) is not None
+        # a rate limit says so (headers or message); any other 403 is a missing permission
+        return _delay(response) is not None
     return default_retryable(response)
 
 

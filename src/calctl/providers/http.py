@@ -73,7 +73,8 @@ def backoff(attempt: int) -> float:
 def send(client: httpx.Client, method: str, url: str, *, max_retries: int,
          json_body: Any = None, params: Mapping[str, str] | None = None,
          retryable: Callable[[httpx.Response], bool] | None = None,
-         max_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep) -> Outcome:
+         max_wait: float = 60.0, sleep: Callable[[float], None] = time.sleep,
+         delay_for: Callable[[httpx.Response], float | None] | None = None) -> Outcome:
     """Send one request, retrying what is worth retrying; never raises for HTTP trouble."""
     import httpx
 
@@ -92,7 +93,9 @@ def send(client: httpx.Client, method: str, url: str, *, max_retries: int,
             return Outcome(response, attempt + 1, waited=waited)
         if attempt >= max_retries:
             return Outcome(response, attempt + 1, error=error, waited=waited)
-        delay = header_delay(response.headers) if response is not None else None
+        delay = None
+        if response is not None:
+            delay = delay_for(response) if delay_for else header_delay(response.headers)
         if delay is None:
             delay = backoff(attempt)
         elif delay > max_wait:

@@ -252,9 +252,9 @@ def _content(reply: dict[str, Any]) -> str:
     choices = reply.get("choices")
     if not isinstance(choices, list) or not choices:
         raise _Failed("the reply has no choices (an empty answer)")
-    choice = choices[0] if isinstance(choices[0], dict) else {}
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
-    assert isinstance(message, dict)
+    choice: dict[str, Any] = choices[0] if isinstance(choices[0], dict) else {}
+    found = choice.get("message")
+    message: dict[str, Any] = found if isinstance(found, dict) else {}
     if choice.get("finish_reason") == "length":
         raise _Failed("the reply was cut off at the token limit (finish_reason: length); "
                       "nothing of it is used")
