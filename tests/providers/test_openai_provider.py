@@ -203,3 +203,20 @@ def test_answer_without_edits_is_a_diagnosis_without_patch(tmp_path: Path,
     http_server.add("POST", ROUTE, body=chat_reply(json.dumps(reply)))
     result = OpenAIProvider().diagnose(report(), _ctx(tmp_path, http_server))
     assert result.diagnosis is not None and result.diagnosis.patch is None
+
+
+def test_small_model_answering_badly_changes_nothing(tmp_path: Path, http_server: Any) -> None:
+    # a small local model: no structured output, then prose with a broken block
+    http_server.add("POST", ROUTE, status=400, body={"error": "response_format not supported"})
+    http_server.add("POST", ROUTE, status=400, body={"error": "response_format not supported"})
+    http_server.add("POST", ROUTE, body=chat_reply(
+        "Sure! The bug is in billing.\napp/billing.py\n<<<<<<< SEARCH\nreturn sum(\n"))
+    ctx = _ctx(tmp_path, http_server)
+    result = OpenAIProvider().diagnose(report(), ctx)
+    assert result.diagnosis is None and result.reached
+    assert "SEARCH/REPLACE blocks do not parse" in result.reason
+    assert (ctx.root / "app" / "billing.py").read_text() == APP
+    http_server.routes.clear()  # the next answer: an error with HTTP 200
+    http_server.add("POST", ROUTE, body={"error": {"message": "model 'x' not loaded"}})
+    again = OpenAIProvider().diagnose(report(), ctx)
+    assert again.diagnosis is None and "model 'x' not loaded" in again.reason

@@ -249,6 +249,10 @@ def _json_reply(response: httpx.Response) -> tuple[dict[str, Any], int]:
 
 
 def _content(reply: dict[str, Any]) -> str:
+    error = reply.get("error")
+    if error and not reply.get("choices"):  # some servers answer errors with HTTP 200
+        said = error.get("message") if isinstance(error, dict) else error
+        raise _Failed(f"the endpoint answered an error: {str(said)[:300]}")
     choices = reply.get("choices")
     if not isinstance(choices, list) or not choices:
         raise _Failed("the reply has no choices (an empty answer)")
@@ -307,7 +311,7 @@ def _from_text(content: str) -> tuple[str, str, list[tuple[str, str, str]]]:
     if not summary:
         raise _Failed("the reply has no summary")
     explanation = "\n".join(prose[1:]).strip()
-    if "SEARCH" not in content:
+    if "<<<<<<<" not in content:
         return summary[:500], explanation, []
     try:
         patch = parse_patch_text(content, source="the reply")
