@@ -48,6 +48,9 @@ class MigrationPlan(Document):
     files: list[PlanFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     safe: bool = True
+    # the order "filename order" means: the tool's the directory belongs to (prisma,
+    # flyway, goose …) or natural (calctl.sql.layout); "" in plans made before it existed
+    order: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from calctl.cli._options import (
     JsonOpt,
     MigrationDirArg,
     SearchPathOpt,
+    SortOpt,
 )
 from calctl.cli.migrate._common import migrate_settings
 from calctl.cli.migrate._run import (
@@ -51,6 +52,7 @@ def apply(
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
+    sort: SortOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Apply pending migrations, one transaction per file, under an advisory lock."""
@@ -60,7 +62,7 @@ def apply(
 
     settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                            define=define, search_path=search_path,
-                                           assume_exists=assume_exists)
+                                           assume_exists=assume_exists, sort=sort)
     if lock_timeout is not None:
         from dataclasses import replace
 

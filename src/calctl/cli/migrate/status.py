@@ -13,6 +13,7 @@ from calctl.cli._options import (
     JsonOpt,
     MigrationDirArg,
     SearchPathOpt,
+    SortOpt,
 )
 from calctl.cli.migrate._common import migrate_settings
 from calctl.cli.migrate._run import OrderOpt, PlanOpt, TargetUrlOpt, source
@@ -29,6 +30,7 @@ def status(
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
+    sort: SortOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Every file's state: applied, pending, changed, failed or missing-locally."""
@@ -41,7 +43,7 @@ def status(
 
     settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                            define=define, search_path=search_path,
-                                           assume_exists=assume_exists)
+                                           assume_exists=assume_exists, sort=sort)
     url = resolve_url(database_url, settings.migrate)
     assert url is not None
     result = status_command(settings, source(settings, directory, order, plan), url)
