@@ -70,7 +70,8 @@ class MigrationStep(Record):
 
     path: str
     checksum: str
-    status: Literal["applied", "dry_run", "skipped", "repaired", "failed"]
+    # adopted: recorded as applied in another tool's history (migrate apply --adopt)
+    status: Literal["applied", "dry_run", "skipped", "repaired", "failed", "adopted"]
     duration_ms: float = 0.0
     transaction: bool = True
     reason: str = ""
@@ -91,6 +92,7 @@ class MigrationRun(Document):
     already_applied: int = 0
     throwaway: str = ""
     duration_ms: float = 0.0
+    adopted_from: str = ""  # another tool's history that counted: "prisma's …_prisma_migrations"
 
 
 @dataclass(frozen=True)
@@ -116,3 +118,8 @@ class MigrationStatus(Document):
     database: str
     files: list[MigrationState] = field(default_factory=list)
     ok: bool = True
+    # whose history was read: "calctl" (calctl_migrations), another tool's ("prisma",
+    # "golang-migrate", "goose", "flyway", "diesel", "sqlx", "dbmate"), or both
+    # ("calctl+prisma"); history_table names the other tool's table
+    history: str = "calctl"
+    history_table: str = ""

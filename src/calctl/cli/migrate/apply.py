@@ -19,6 +19,7 @@ from calctl.cli._options import (
 )
 from calctl.cli.migrate._common import migrate_settings
 from calctl.cli.migrate._run import (
+    AdoptOpt,
     OrderOpt,
     PlanOpt,
     TargetUrlOpt,
@@ -45,6 +46,7 @@ def apply(
     to: Annotated[str | None, typer.Option("--to", help="Stop after this file.",
                                            show_default=False)] = None,
     dry_run: DryRunOpt = False,
+    adopt: AdoptOpt = False,
     order: OrderOpt = "plan",
     plan: PlanOpt = None,
     glob: GlobOpt = None,
@@ -74,7 +76,8 @@ def apply(
     assert url is not None
     result = apply_command(
         settings, source(settings, directory, order, plan), url,
-        ApplyOptions(dry_run=dry_run, to=to, repair=repair, out_of_order=out_of_order),
+        ApplyOptions(dry_run=dry_run, to=to, repair=repair, out_of_order=out_of_order,
+                     adopt=adopt),
         lock_timeout=settings.migrate.lock_timeout, progress=progress(settings))
     if not dry_run:
         record(ctx, "apply", result)
