@@ -131,3 +131,20 @@ def test_the_sort_setting_and_its_errors(calctl: Any, tmp_path: Path) -> None:
     (tmp_path / "calctl.toml").write_text('[migrate]\ndir = "m"\nsort = "alphabetical"\n')
     bad_setting = calctl("config", "check", cwd=tmp_path)
     assert bad_setting.returncode == 2 and "migrate.sort" in bad_setting.stderr
+
+
+def test_apply_in_filename_order_runs_the_tools_order(calctl: Any, tmp_path: Path,
+                                                      pg_url: str) -> None:
+    # filename order is Prisma's: y (which creates t) before x (which alters it); in
+    # natural order x would run first and fail
+    write_tree(tmp_path / "m", PRISMA)
+    env = {"DATABASE_URL": pg_url}
+    natural = calctl("migrate", "apply", "m", "--order", "filename", "--sort", "natural",
+                     "--json", cwd=tmp_path, env=env)
+    assert natural.returncode == 1
+    assert natural.json()["file"].endswith("20250625_x/migration.sql")
+    applied = calctl("migrate", "apply", "m", "--order", "filename", "--json", cwd=tmp_path,
+                     env=env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert [s["path"] for s in applied.json()["steps"]] == [
+        "20250604085536_y/migration.sql", "20250625_x/migration.sql"]
