@@ -6,6 +6,7 @@ again would fail: its table exists)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,11 @@ def test_adopt_also_counts_when_calctls_table_exists(calctl: Any, project: Path,
     assert run.returncode == 0, run.stdout + run.stderr
     assert {s["path"]: s["status"] for s in run.json()["steps"]} == {
         "2_posts.up.sql": "adopted", "10_tags.up.sql": "applied"}
+    events = calctl("events", "--json", "--type", "migrate.applied", cwd=project, env=env)
+    last = json.loads(events.stdout.splitlines()[-1])
+    assert last["data"]["adopted"] == ["2_posts.up.sql"]
+    assert last["data"]["files"] == ["10_tags.up.sql"]
+    assert last["data"]["adopted_from"].startswith("golang-migrate's ")
 
 
 @pytest.mark.parametrize(("tool", "files", "bad", "words"), [

@@ -85,11 +85,14 @@ def record(ctx: typer.Context, command: str, result: CommandResult) -> None:
     document = result.document
     if isinstance(document, MigrationRun):
         paths = [s.path for s in document.steps if s.status in ("applied", "repaired")]
-        if command == "apply" and not paths:
+        adopted = [s.path for s in document.steps if s.status == "adopted"]
+        if command == "apply" and not paths and not adopted:
             return
         type_ = "migrate.applied" if command == "apply" else "migrate.verified"
         data = {"database": document.database, "files": paths, "count": len(paths),
                 "duration_ms": document.duration_ms}
+        if adopted:  # counted as applied from another tool's history, recorded as ours
+            data.update(adopted=adopted, adopted_from=document.adopted_from)
     elif isinstance(document, Finding):
         type_ = f"migrate.{command}.failed"
         data = {"file": document.file, "line": document.line, "column": document.column,
