@@ -21,6 +21,7 @@ dir = "migrations"               # where the *.sql migrations live
 # defines = { Namespace = "app" } # values for templated migrations
 database_url_env = "DATABASE_URL" # the application database, read from this variable
 # lock_timeout = 60
+# sort = "auto"                  # file order: auto (the tool's), natural, prisma, flyway …
 
 
 [patch]
