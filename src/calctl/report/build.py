@@ -31,6 +31,7 @@ from calctl.report.snippet import LINE_CHARS, line_at, read_around
 
 MAX_MESSAGE = 4000
 MAX_TRACEBACK_LINES = 400
+MAX_CRUMB = 1000
 _LEVEL = re.compile(r"\b(DEBUG|INFO|NOTICE|WARNING|WARN|ERROR|CRITICAL|FATAL|LOG)\b")
 _FINGERPRINT = re.compile(r"fp\d+:[0-9a-f]{16,64}")
 
@@ -87,7 +88,7 @@ def build_report(failure: Failure, settings: Settings, *,
         found = read_around(root / location.rel, location.line, settings.report.context_lines)
         if found is not None:
             snippet = Snippet(path=location.rel, first_line=found.first_line,
-                              lines=[clean.text(line) for line in found.lines],
+                              lines=[clean.text(line)[:LINE_CHARS] for line in found.lines],
                               error_line=location.line)
     message = clean.text(failure.message)[:MAX_MESSAGE]
     frames = _app_frames(failure.frames, clean, root)
@@ -95,7 +96,7 @@ def build_report(failure: Failure, settings: Settings, *,
         context_line = line_at(root / location.rel, location.line) \
             if location.line and _confined(root, location.rel) else ""
         frames = [AppFrame(module_of(location.rel), location.function,
-                           clean.text(context_line))]
+                           clean.text(context_line)[:LINE_CHARS])]
     traceback_lines = failure.traceback.splitlines()[-MAX_TRACEBACK_LINES:]
     context = {"source": failure.source, **failure.context, "os": platform.system()}
     report = BugReport(
@@ -106,7 +107,7 @@ def build_report(failure: Failure, settings: Settings, *,
         file=location.rel if location else None,
         line=location.line if location else None,
         snippet=snippet,
-        breadcrumbs=[_crumb(clean.text(line[:LINE_CHARS * 4])) for line in failure.breadcrumbs],
+        breadcrumbs=[_crumb(clean.text(line)[:MAX_CRUMB]) for line in failure.breadcrumbs],
         context=clean.value(context),
         service=clean.text(settings.report.service),
         report_id=new_id(),
@@ -138,7 +139,7 @@ def rescrub(report: BugReport, settings: Settings, *,
         error_type=clean.text(report.error_type), traceback=clean.text(report.traceback),
         snippet=snippet, breadcrumbs=clean.value(report.breadcrumbs),
         context=clean.value(report.context), service=clean.text(report.service),
-        report_id=report.report_id or new_id())
+        report_id=new_id())  # every call is a row of its own
     counts = dict(report.redactions_by_type)
     for kind, count in clean.secrets.counts.items():
         counts[kind] = counts.get(kind, 0) + count

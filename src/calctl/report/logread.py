@@ -22,7 +22,8 @@ from typing import BinaryIO
 from calctl.report.model import ParsedError
 from calctl.report.parsers import TRIGGER, last_error
 
-LINE_CAP = 2000  # characters of a log line kept (a line is cut, not dropped)
+LINE_CAP = 8192  # characters of a log line kept (cut, not dropped; scrubbed before any
+# shorter cut, so a secret near a cut is seen whole)
 QUIET = 40  # lines without a flagged one that end a region
 REGION_CAP = 4000  # lines of one region kept (its start and its newest lines)
 KEPT_REGIONS = 4  # finished regions kept, newest last, in case the newest holds no error
@@ -47,11 +48,18 @@ def iter_lines(stream: BinaryIO, cap: int = LINE_CAP) -> Iterator[str]:
         raw = stream.readline(limit)
         if not raw:
             return
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not raw.endswith(b"\n"):
             rest = raw
             while rest and not rest.endswith(b"\n"):
                 rest = stream.readline(CHUNK)
-        yield raw.decode("utf-8", "replace").rstrip("\r\n")[:cap]
+        if len(text) > cap or len(raw) == limit:
+            # cut: drop the word the cut went through, which may be part of a secret
+            # that no longer looks like one
+            text = text[:cap]
+            words = text.split()
+            text = (text[:len(text.rstrip()) - len(words[-1])] if words else "") + "[…]"
+        yield text
 
 
 def _new_region(before: deque[str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 ``context`` lines before and after (``report.context_lines``, default 5 → 11 lines,
 as Sentry shows; at most :data:`MAX_LINES` in all), each cut at :data:`LINE_CHARS`
-characters; the file is read line by line up to the last line wanted, each line
+characters once scrubbed; the file is read line by line up to the last line wanted, each line
 itself read in bounded pieces (a 1 GB file, or one 1 GB line, costs no more memory
 than a small file); bytes that are not UTF-8 are replaced.
 """
@@ -16,6 +16,9 @@ from calctl.report.logread import iter_lines
 
 MAX_LINES = 50
 LINE_CHARS = 300
+# characters of a source line read: the line is cut at LINE_CHARS only after it was
+# scrubbed, so a secret straddling the cut is still seen whole
+READ_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def read_around(path: Path, line: int, context: int) -> Lines | None:
     kept: list[str] = []
     try:
         with open(path, "rb") as handle:
-            for number, text in enumerate(iter_lines(handle, LINE_CHARS), start=1):
+            for number, text in enumerate(iter_lines(handle, READ_CHARS), start=1):
                 if number >= first:
                     kept.append(text)
                 if number >= last:

@@ -22,7 +22,7 @@ import re
 from calctl.report.model import Frame, ParsedError
 
 SECTION = re.compile(r"^_{3,} (?P<name>.+?) _{3,}$")
-ENTRY = re.compile(r"^(?P<path>[^\s:]+\.\w+):(?P<line>\d+): in (?P<func>\S+)$")
+ENTRY = re.compile(r"^(?P<path>[^\s:]+\.\w+):(?P<line>\d+):(?: in (?P<func>\S+)| ?)$")
 FINAL = re.compile(r"^(?P<path>[^\s:]+\.\w+):(?P<line>\d+): (?P<type>[A-Za-z_][\w.]*)$")
 E_LINE = re.compile(r"^E(?:\s+(?P<text>.*))?$")
 DEF = re.compile(r"^\s*(?:async\s+)?def (?P<name>\w+)\s*\(")
@@ -36,46 +36,48 @@ def parse(lines: list[str]) -> list[ParsedError]:
     found: list[ParsedError] = []
     section_start = 0
     section_name = ""
-    entry_start = 0
     for index, line in enumerate(lines):
         section = SECTION.match(line)
         if section:
-            section_start = entry_start = index
+            section_start = index
             section_name = section.group("name")
             continue
         final = FINAL.match(line)
         if final is None:
-            if ENTRY.match(line):
-                entry_start = index + 1
             continue
-        error = _failure(lines, section_start, entry_start, index, final, section_name)
+        error = _failure(lines, section_start, index, final, section_name)
         if error is not None:
             found.append(error)
-        section_start = entry_start = index + 1
+        section_start = index + 1
     return found
 
 
-def _failure(lines: list[str], start: int, entry_start: int, end: int, final: re.Match[str],
+def _failure(lines: list[str], start: int, end: int, final: re.Match[str],
              section: str) -> ParsedError | None:
-    block = lines[start:end]
-    e_lines = [m.group("text") or "" for m in map(E_LINE.match, block) if m is not None]
+    """The failure whose last entry ends at line ``end`` (its ``path:line: Type``)."""
+    e_lines = [m.group("text") or "" for m in map(E_LINE.match, lines[start:end])
+               if m is not None]
     if not e_lines:
         return None
     frames: list[Frame] = []
-    for index in range(start, end):
-        entry = ENTRY.match(lines[index])
-        if entry:
-            code = _pointed(lines, index + 1, end)
-            frames.append(Frame(entry.group("path"), int(entry.group("line")),
-                                entry.group("func"), None, code))
-    function = ""
-    for line in lines[entry_start:end]:
-        if (m := DEF.match(line)) is not None:
-            function = m.group("name")
-    if not function and not frames:
-        function = section.split("[")[0].split(".")[-1].strip()
-    frames.append(Frame(final.group("path"), int(final.group("line")), function, None,
-                        _pointed(lines, entry_start, end)))
+    entry_start = start + 1
+    for index in range(start, end + 1):
+        match = ENTRY.match(lines[index]) or FINAL.match(lines[index])
+        if match is None:
+            continue
+        source = lines[entry_start:index]
+        function = match.groupdict().get("func") or ""
+        if not function:
+            names = [m.group("name") for m in map(DEF.match, source) if m is not None]
+            function = names[-1] if names else ""
+        code = next((line[1:].strip() for line in source if POINTER.match(line)), "")
+        frames.append(Frame(match.group("path"), int(match.group("line")), function, None,
+                            code))
+        entry_start = index + 1
+    if frames and not frames[-1].function:
+        last = frames[-1]
+        name = section.split("[")[0].split(".")[-1].strip()
+        frames[-1] = Frame(last.path, last.line, name, None, last.code)
     error_type = final.group("type")
     message = "\n".join(e_lines).strip()
     first = EXC_TEXT.match(e_lines[0].strip())
@@ -83,13 +85,3 @@ def _failure(lines: list[str], start: int, entry_start: int, end: int, final: re
         message = "\n".join([first.group("msg") or "", *e_lines[1:]]).strip()
     return ParsedError("pytest", error_type, message, start, end + 1, tuple(frames),
                        extra={"test": section} if section else {})
-
-
-def _pointed(lines: list[str], start: int, end: int) -> str:
-    """The source line pytest marked with ``>`` in lines ``start`` … ``end``."""
-    for line in lines[start:end]:
-        if ENTRY.match(line) or FINAL.match(line):
-            break
-        if POINTER.match(line):
-            return line[1:].strip()
-    return ""
