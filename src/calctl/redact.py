@@ -228,6 +228,7 @@ _AUTHORIZATION = re.compile(
 _CONNECTION_KEYS = re.compile(
     r"\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|PWD|Pwd|"
     r"PrimaryKey|SecretKey)=([^;\s\"'&]+)")
+_BARE_BLOB = re.compile(r"(?m)^([ \t#/*;>-]*)([A-Za-z0-9+/]{40,}={0,2})([ \t]*)$")
 _QUOTED = re.compile(r"([\"'])([A-Za-z0-9+/=_.~-]{16,})\1")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
@@ -276,7 +277,7 @@ class Scrubber:
             return text
         low = text.lower()
         if "private key" in low:
-            text = self._sub(_PEM, text, "private-key", whole=True)
+            text = _PEM.sub(self._pem, text)
         if "://" in text:
             text = _URL_USERINFO.sub(self._userinfo, text)
         if "authorization" in low or "bearer" in low:
@@ -292,6 +293,7 @@ class Scrubber:
             text = self._sub(self._env, text, "env", whole=True)
         if "'" in text or '"' in text:
             text = _QUOTED.sub(self._high_entropy, text)
+        text = _BARE_BLOB.sub(self._blob, text)
         if "@" in text:
             text = self._sub(_EMAIL, text, "email", whole=True)
         return text
@@ -303,6 +305,8 @@ class Scrubber:
     def _sub(self, pattern: re.Pattern[str], text: str, kind: str, *,
              whole: bool = False) -> str:
         def one(match: re.Match[str]) -> str:
+            if "[REDACTED:" in match.group(0):
+                return match.group(0)  # already redacted: count it once
             if whole or match.lastindex is None:
                 found = match.group(0)
                 core = found.strip(" \t=:\"'")
@@ -316,8 +320,22 @@ class Scrubber:
 
         return pattern.sub(one, text)
 
+    def _pem(self, match: re.Match[str]) -> str:
+        # one marker a line: the lines of a snippet keep their numbers
+        marker = self._count("private-key")
+        return "\n".join(marker for _ in match.group(0).split("\n"))
+
+    def _blob(self, match: re.Match[str]) -> str:
+        """A line that is one long base64 run (a key's body seen without its BEGIN line)."""
+        value = match.group(2)
+        if _entropy(value) <= 4.5:
+            return match.group(0)
+        return match.group(1) + self._count("high-entropy") + match.group(3)
+
     def _userinfo(self, match: re.Match[str]) -> str:
         parts = _split_userinfo(match.group("userinfo"), match.group("scheme"))
+        if parts is not None and parts[1].startswith("[REDACTED:"):
+            return match.group(0)
         if parts is None:
             inner = _URL_USERINFO.sub(self._userinfo, match.group("userinfo"))
             return match.group("scheme") + inner + "@"

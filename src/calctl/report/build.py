@@ -54,6 +54,11 @@ class _Cleaner:
     def text(self, value: str) -> str:
         return self.secrets.scrub(self.paths.scrub(value))
 
+    def lines(self, lines: list[str]) -> list[str]:
+        """Lines scrubbed together (a key block spans lines), one result per line."""
+        cleaned = self.text("\n".join(lines)).split("\n")
+        return cleaned if len(cleaned) == len(lines) else [self.text(line) for line in lines]
+
     def value(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.text(value)
@@ -88,7 +93,7 @@ def build_report(failure: Failure, settings: Settings, *,
         found = read_around(root / location.rel, location.line, settings.report.context_lines)
         if found is not None:
             snippet = Snippet(path=location.rel, first_line=found.first_line,
-                              lines=[clean.text(line)[:LINE_CHARS] for line in found.lines],
+                              lines=[line[:LINE_CHARS] for line in clean.lines(found.lines)],
                               error_line=location.line)
     message = clean.text(failure.message)[:MAX_MESSAGE]
     frames = _app_frames(failure.frames, clean, root)
@@ -107,7 +112,7 @@ def build_report(failure: Failure, settings: Settings, *,
         file=location.rel if location else None,
         line=location.line if location else None,
         snippet=snippet,
-        breadcrumbs=[_crumb(clean.text(line)[:MAX_CRUMB]) for line in failure.breadcrumbs],
+        breadcrumbs=[_crumb(line[:MAX_CRUMB]) for line in clean.lines(list(failure.breadcrumbs))],
         context=clean.value(context),
         service=clean.text(settings.report.service),
         report_id=new_id(),
@@ -132,8 +137,8 @@ def rescrub(report: BugReport, settings: Settings, *,
                          "calctl fingerprint (fp1:…)", code="report-fingerprint")
     snippet = report.snippet
     if snippet is not None:
-        snippet = replace(snippet, lines=[clean.text(line)[:LINE_CHARS]
-                                          for line in snippet.lines[:50]])
+        snippet = replace(snippet, lines=[line[:LINE_CHARS]
+                                          for line in clean.lines(snippet.lines[:50])])
     cleaned = replace(
         report, error=clean.text(report.error)[:MAX_MESSAGE],
         error_type=clean.text(report.error_type), traceback=clean.text(report.traceback),
