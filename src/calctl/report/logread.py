@@ -62,8 +62,56 @@ def iter_lines(stream: BinaryIO, cap: int = LINE_CAP) -> Iterator[str]:
         yield text
 
 
-def _new_region(before: deque[str]) -> list[str]:
-    return list(before)
+# Strings one of which every error block holds; a piece of log without any of them is
+# skipped at C speed (only its last lines are kept, as possible breadcrumbs).
+NEEDLES = ("Traceback (most recent call last)", "ERROR:  ", "FATAL:  ", "PANIC:  ", "psql:",
+           '  File "', "    at ", "\nE ", "\n___", "above exception")
+PIECE = 1 << 18
+
+
+def _cut(text: str, cap: int) -> str:
+    """``text`` cut at ``cap`` characters, without the word the cut went through."""
+    text = text[:cap]
+    words = text.split()
+    return (text[:len(text.rstrip()) - len(words[-1])] if words else "") + "[…]"
+
+
+def iter_pieces(stream: BinaryIO, cap: int = LINE_CAP) -> Iterator[tuple[str, list[str]]]:
+    """The log as pieces of whole lines: (the piece's text, its lines cut at ``cap``). A
+    line longer than a piece is cut and the rest of it skipped unread into memory."""
+    limit = cap * 4 + 4
+    rest = b""
+    while True:
+        data = stream.read(PIECE)
+        if not data:
+            break
+        data = rest + data
+        end = data.rfind(b"\n")
+        if end < 0:
+            if len(data) < limit:
+                rest = data
+                continue
+            # one line longer than the cap: keep its start, skip to its end
+            line = _cut(data[:limit].decode("utf-8", "replace"), cap)
+            while True:
+                more = stream.read(PIECE)
+                if not more or b"\n" in more:
+                    rest = more[more.find(b"\n") + 1:] if more else b""
+                    break
+            yield line, [line]
+            continue
+        rest = data[end + 1:]
+        text = data[:end].decode("utf-8", "replace")
+        lines = text.split("\n")
+        if len(text) > cap and max(map(len, lines)) > cap:
+            lines = [_cut(line, cap) if len(line) > cap else line for line in lines]
+        if "\r" in text:
+            lines = [line.rstrip("\r") for line in lines]
+        yield text, lines
+    if rest:
+        text = rest.decode("utf-8", "replace").rstrip("\r")
+        text = _cut(text, cap) if len(text) > cap else text
+        yield text, [text]
 
 
 def last_log_error(stream: BinaryIO, *, breadcrumbs: int = 20) -> LogError | None:
@@ -74,21 +122,26 @@ def last_log_error(stream: BinaryIO, *, breadcrumbs: int = 20) -> LogError | Non
     current: list[str] | None = None
     quiet = 0
     count = 0
-    for line in iter_lines(stream):
-        count += 1
-        flagged = TRIGGER.search(line) is not None
-        if flagged and current is None:
-            current = _new_region(before)
-        if current is not None:
-            current.append(line)
-            quiet = 0 if flagged else quiet + 1
-            if len(current) > REGION_CAP:
-                # keep the lead and the newest lines: an error is found from its end
-                del current[lead:lead + REGION_CAP // 2]
-            if quiet > QUIET:
-                regions.append(current)
-                current = None
-        before.append(line)
+    for text, lines in iter_pieces(stream):
+        count += len(lines)
+        if current is None and not text.startswith(("E ", "___")) and \
+                not any(needle in text for needle in NEEDLES):
+            before.extend(lines[-lead:])
+            continue
+        for line in lines:
+            flagged = TRIGGER.search(line) is not None
+            if flagged and current is None:
+                current = list(before)
+            if current is not None:
+                current.append(line)
+                quiet = 0 if flagged else quiet + 1
+                if len(current) > REGION_CAP:
+                    # keep the lead and the newest lines: an error is found from its end
+                    del current[lead:lead + REGION_CAP // 2]
+                if quiet > QUIET:
+                    regions.append(current)
+                    current = None
+            before.append(line)
     if current is not None:
         regions.append(current)
     for region in reversed(regions):
