@@ -31,7 +31,9 @@ REDACTION_TARGET = 1.0
 MEMORY_TARGET = 1.2
 MB = 1 << 20
 
-WORDS = ["user", "login", "request", "served", "cache", "miss", "GET", "POST", "/api/v1/items", "status=200", "took", "ms", "worker", "started", "connection", "pool", "size", "queue", "retry", "upstream", "timeout", "order", "cart"]
+WORDS = ("user", "login", "request", "served", "cache", "miss", "GET", "POST", "/api/v1/items",
+         "status=200", "took", "ms", "worker", "started", "connection", "pool", "size",
+         "queue", "retry", "upstream", "timeout", "order", "cart")
 SECRETS = (
     "password=Hunter2Hunter2", "token=ghp_Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1JkLmNbVcX",
     "Authorization: Bearer abcDEF123ghiJKL456mnoPQR789", "AKIAZ3MPLQ7TRW5KX2NB",
