@@ -45,7 +45,8 @@ class PathScrubber:
         home = self.home if self.home is not None else Path(os.path.expanduser("~"))
         self._root = _variants(self.root)
         self._home = [h for h in _variants(home) if h not in ("/", "/usr")] if str(home) else []
-        pythons = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        pythons = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                   sys.executable, getattr(sys, "_base_executable", "")}
         for key in ("stdlib", "platstdlib"):
             value = sysconfig.get_paths().get(key)
             if value:
