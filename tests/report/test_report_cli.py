@@ -186,3 +186,13 @@ def test_bad_input_with_json_prints_an_error_document(calctl: Any, shop: Path) -
     result = calctl("report", "--json", "-", cwd=shop, input="[1, 2]")
     assert result.returncode == 2
     assert result.json()["kind"] == "error"
+
+
+def test_json_lines_log_is_read_as_a_log(calctl: Any, shop: Path,
+                                         fixture_text: Callable[[str, Path], str]) -> None:
+    lines = "".join(json.dumps({"level": "info", "n": n}) + "\n" for n in range(50))
+    result = calctl("report", "--dry-run", "--json", "-", cwd=shop, input=lines)
+    assert result.returncode == 2 and "no error found in the log" in result.stderr
+    doc = _dry(calctl, shop, "-", input=lines + fixture_text("node_stack.log", shop))
+    assert doc["error_type"] == "TypeError"
+    assert json.loads(doc["breadcrumbs"][0]["message"])["level"] == "info"

@@ -42,8 +42,8 @@ class Given:
 
 def from_stream(stream: BinaryIO, *, name: str, breadcrumbs: int) -> Given:
     """A document or a log from ``stream`` (stdin, or a ``--log`` file)."""
-    head = stream.read(4096)
-    if head.lstrip().startswith(b"{"):
+    head = stream.read(1 << 16)
+    if head.lstrip().startswith(b"{") and not _json_lines(head):
         data = head + stream.read(MAX_DOCUMENT + 1 - len(head))
         if len(data) <= MAX_DOCUMENT:
             document = _json(data)
@@ -76,6 +76,14 @@ class _Chain(io.RawIOBase):
         chunk = self._rest.read(len(buffer))
         buffer[:len(chunk)] = chunk
         return len(chunk)
+
+
+def _json_lines(head: bytes) -> bool:
+    """Does ``head`` start a JSON-lines log (a whole object on its first line, and more
+    after it)? Such a log is read as a stream, never whole."""
+    text = head.lstrip()
+    end = text.find(b"\n")
+    return end > 0 and bool(text[end:].strip()) and isinstance(_json(text[:end]), dict)
 
 
 def _json(data: bytes) -> Any:
