@@ -26,6 +26,11 @@ def shop(tmp_path: Path) -> Path:
     """A fresh copy of tests/fixtures/report/project (no diagnosers configured)."""
     root = tmp_path / "shop"
     shutil.copytree(FIXTURES / "project", root)
+    # written here, not kept in the fixture: pytest would collect it as one of ours
+    (root / "tests").mkdir()
+    (root / "tests" / "test_cart.py").write_text(
+        'from app.cart import total\n\n\ndef test_total():\n'
+        '    assert total(["apple", "pear"]) == 8\n')
     return root
 
 
