@@ -33,7 +33,7 @@ def _load(names: Sequence[str], table: dict[str, tuple[str, str]], what: str,
         if entry is None:
             known = ", ".join(table)
             raise UsageError(f"unknown {what} {name!r}; known {what}s: {known}",
-                             hint=f"Fix {setting} in calctl.toml or the command-line flag.",
+                             hint=f"Fix {setting} in calctl.toml or the command-line option.",
                              code="unknown-provider")
         module, cls = entry
         out.append(getattr(importlib.import_module(module), cls)())
@@ -42,7 +42,8 @@ def _load(names: Sequence[str], table: dict[str, tuple[str, str]], what: str,
 
 def diagnosers(names: Sequence[str]) -> list[Provider]:
     """The diagnosers named, in that order (``[report] providers``)."""
-    return cast("list[Provider]", _load(names, DIAGNOSERS, "diagnoser", "[report] providers"))
+    # "provider", as the user names it (--provider, [report] providers)
+    return cast("list[Provider]", _load(names, DIAGNOSERS, "provider", "[report] providers"))
 
 
 def publishers(names: Sequence[str]) -> list[Publisher]:

@@ -18,7 +18,6 @@ report), 1 reported without a fix, 4 when no diagnoser could be reached at all.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -115,19 +114,12 @@ def read_failure(request: ReportRequest, settings: Settings) -> inputs.Given:
 
 
 def resolve(names: Sequence[str], role: str) -> list[Any]:
-    """Providers or publishers by name, from ``calctl.providers.registry``."""
+    """Providers or publishers by name (an unknown one is a UsageError naming it)."""
     if not names:
         return []
-    try:
-        registry = importlib.import_module("calctl.providers.registry")
-    except ModuleNotFoundError:
-        raise UsageError(f"unknown {role} {names[0]!r}: no {role}s are installed in this "
-                         "calctl", hint="Use --provider/--publish with a known name, or "
-                         "none.", code="report-provider") from None
-    try:
-        found = registry.diagnosers(names) if role == "provider" else registry.publishers(names)
-    except (KeyError, LookupError, ValueError) as exc:
-        raise UsageError(f"unknown {role}: {exc}", code="report-provider") from None
+    from calctl.providers import registry  # imports a provider's module only when named
+
+    found = registry.diagnosers(names) if role == "provider" else registry.publishers(names)
     return list(found)
 
 
