@@ -120,6 +120,14 @@ def _register(only: str | None = None, sub: str | None = None) -> None:
         from calctl.cli import patch as patch_cli
 
         app.add_typer(patch_cli.app, name="patch")
+    if wanted("guard"):
+        from calctl.cli import guard as guard_cli
+
+        app.add_typer(guard_cli.app, name="guard")
+    if wanted("stats"):
+        from calctl.cli import stats as stats_cli
+
+        app.command("stats")(stats_cli.stats)
 
 
 def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:
