@@ -18,6 +18,7 @@ from calctl.config.checks import CheckSpec
 from calctl.guard.model import CheckContext, Outcome
 
 READ_LIMIT = 16 << 20  # bytes read per run; a flood is read over several runs
+TAIL_BYTES = 256  # bytes before the offset that must still be there next run
 
 
 async def check(spec: CheckSpec, ctx: CheckContext) -> Outcome:
@@ -42,19 +43,22 @@ def scan(spec: CheckSpec, ctx: CheckContext) -> Outcome:
         inode = f"{info.st_dev}:{info.st_ino}"
         if previous is None:  # first run: start at the end
             return Outcome(True, detail={"path": shown, "new_lines": 0},
-                           cursor=json.dumps({"inode": inode, "offset": info.st_size}))
+                           cursor=json.dumps({"inode": inode, "offset": info.st_size,
+                                              "tail": _tail(fd, info.st_size)}))
         offset = int(str(previous.get("offset") or 0))
         reason = ""
         if previous.get("inode") != inode:
             offset, reason = 0, "rotated"
-        elif info.st_size < offset:
+        elif info.st_size < offset or previous.get("tail") != _tail(fd, offset):
+            # shorter, or rewritten since (copytruncate, then more than before written)
             offset, reason = 0, "truncated"
         data = os.pread(fd, min(READ_LIMIT, max(0, info.st_size - offset)), offset)
+        end = data.rfind(b"\n") + 1  # a partial last line waits for the next run
+        tail = _tail(fd, offset + end)
     finally:
         os.close(fd)
-    end = data.rfind(b"\n") + 1  # a partial last line waits for the next run
     text = data[:end].decode("utf-8", "replace")
-    cursor = json.dumps({"inode": inode, "offset": offset + end})
+    cursor = json.dumps({"inode": inode, "offset": offset + end, "tail": tail})
     lines = text.splitlines()
     detail = {"path": shown, "new_lines": len(lines), **({"reset": reason} if reason else {})}
     matches = [i for i, line in enumerate(lines) if pattern.search(line)]
@@ -83,6 +87,15 @@ def scan(spec: CheckSpec, ctx: CheckContext) -> Outcome:
                    data={"log": shown, "matches": len(matches), "first_match": lines[first][:500],
                          **({"reset": reason} if reason else {})},
                    detail={**detail, "matches": len(matches)}, cursor=cursor)
+
+
+def _tail(fd: int, offset: int) -> str:
+    """A hash of the bytes just before ``offset``: the same file rewritten from the
+    start (copytruncate, then more written than before) no longer has them there."""
+    import hashlib
+
+    start = max(0, offset - TAIL_BYTES)
+    return hashlib.sha256(os.pread(fd, offset - start, start)).hexdigest()[:16]
 
 
 def _cursor(raw: str | None) -> dict[str, object] | None:
