@@ -134,7 +134,7 @@ def _record(ran: Ran, store: Store, events: EventLog, notifier: Notifier | None)
         detail=outcome.detail, finding=finding if status == "unhealthy" else None)
     if recorded.transition:
         kind = f"guard.check.{recorded.transition}"
-        data: dict[str, Any] = {"check": spec.name, "type": spec.type,
+        data: dict[str, Any] = {"check": spec.name, "check_type": spec.type,
                                 "severity": spec.severity, "duration": ran.duration,
                                 "consecutive_failures": recorded.failures}
         if recorded.transition == "failed":
