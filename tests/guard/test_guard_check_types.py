@@ -301,3 +301,15 @@ def test_log_rotation_truncation_and_partial_lines(calctl: Any,
         handle.write("ne\n")
     whole = _run(calctl, root)
     assert whole.returncode == 1 and "FATAL half a line" in _check(whole, "log")["error"]
+
+
+def test_a_lone_check_that_hangs_is_abandoned(calctl: Any, guard_project: Callable[..., Path],
+                                              listener: int) -> None:
+    # one check runs without an event loop; a server that accepts and never speaks
+    # PostgreSQL holds the connection until the check's own time runs out
+    root = guard_project([{"name": "mute", "type": "postgres", "database_url_env": "APP_DB",
+                           "timeout": 1}])
+    result = _run(calctl, root, env={"APP_DB": f"postgresql://u@127.0.0.1:{listener}/db"})
+    assert result.returncode == 1, result.stderr
+    mute = _check(result, "mute")
+    assert mute["status"] == "unhealthy" and mute["duration"] < 5
