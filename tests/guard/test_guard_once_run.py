@@ -98,7 +98,7 @@ def test_the_lock_keeps_overlapping_runs_apart(calctl_argv: list[str],
     assert loud.returncode == 3 and b"guard once is locked by process" in loud.stderr
     waited = subprocess.run([*argv, "--wait", "30"], cwd=root, capture_output=True, timeout=60)
     assert waited.returncode == 0, waited.stderr
-    out, err = first.communicate(timeout=60)
+    _, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert _types(root).count("guard.run") == 2  # the first and the one that waited
 
