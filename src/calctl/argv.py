@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 # The top-level commands (cli._register builds only the one named, when certain).
-COMMANDS = ("init", "config", "events", "history", "migrate", "patch", "guard", "stats")
+COMMANDS = ("init", "config", "events", "history", "migrate", "patch", "report", "guard",
+            "stats")
 
 # The root's options (cli.root): the ones that take a value, and the flags.
 # tests/test_argv.py checks both against the built commands, so a new global option
@@ -31,7 +32,7 @@ GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-confi
 
 # The options of `migrate order` and `migrate lint` (checked the same way).
 COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
-                                   "--assume-exists", "--format", "--fail-on"})
+                                   "--assume-exists", "--format", "--fail-on", "--sort"})
 COMMAND_FLAGS = frozenset({"--check", "--json"})
 REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
 

@@ -19,6 +19,10 @@ STATE_DIRNAME = ".calctl"
 
 
 
+MIGRATE_SORTS = ("auto", "natural", "lexical", "flyway", "prisma", "golang-migrate", "goose",
+                 "dbmate", "diesel", "sqlx")
+
+
 @dataclass(frozen=True)
 class MigrateSettings:
     """``[tool.calctl.migrate]``: where migrations live and how they are read and applied."""
@@ -32,6 +36,9 @@ class MigrateSettings:
     database_url_env: str = "DATABASE_URL"
     lock_timeout: float = 60.0
     database_url: str = ""
+    # the order files run in: "auto" (the tool the directory belongs to) or one of
+    # MIGRATE_SORTS (calctl.sql.layout says what each means)
+    sort: str = "auto"
 
 
 
@@ -59,6 +66,11 @@ class ReportSettings:
     service: str = ""
     context_lines: int = 5
     providers: tuple[str, ...] = ("memory", "rules")
+    breadcrumbs: int = 20
+    cooldown: float = 3600.0
+    publish: tuple[str, ...] = ()
+    scrub_keys: tuple[str, ...] = ()
+    safe_keys: tuple[str, ...] = ()
 
 
 
@@ -82,6 +94,9 @@ class GitHubSettings:
     api_url: str = "https://api.github.com"
     token_env: str = "GITHUB_TOKEN"
     timeout: float = 30.0
+    remote: str = "origin"      # the git remote a pull request's branch is pushed to
+    max_retries: int = 3
+    max_wait: float = 60.0      # longest rate-limit wait honoured before giving up
 
 
 
@@ -152,9 +167,13 @@ BOUNDS: dict[str, tuple[float, float, bool]] = {
     "patch.max_patch_bytes": (1, 2**40, True),
     "patch.max_file_bytes": (1, 2**40, True),
     "report.context_lines": (0, 10_000, True),
+    "report.breadcrumbs": (0, 10_000, True),
+    "report.cooldown": (0, 365 * _DAY, True),
     "openai.timeout": (0, _DAY, False),
     "openai.max_retries": (0, 100, True),
     "github.timeout": (0, _DAY, False),
+    "github.max_retries": (0, 100, True),
+    "github.max_wait": (0, _DAY, True),
     "guard.interval": (0, 7 * _DAY, False),
     "guard.default_timeout": (0, _DAY, False),
     "heal.budget_per_hour": (0, 10_000, True),
