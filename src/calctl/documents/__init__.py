@@ -21,6 +21,8 @@ from calctl.documents.base import KINDS, VERSION, Document, Record, kind_class, 
 
 if TYPE_CHECKING:
     from calctl.documents.event import ErrorDocument, Event
+    from calctl.documents.finding import Finding
+    from calctl.documents.guard import CheckResult, GuardRun, HealStats, StatsRow
     from calctl.documents.migrate import (
         Dependency,
         LintReport,
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
         SkippedJournal,
         VerifyRun,
     )
-    from calctl.documents.report import BugReport, Diagnosis, Finding, Snippet
+    from calctl.documents.report import BugReport, Diagnosis, Snippet
 
 _HOMES = {
     "migrate": ("Dependency", "LintReport", "MigrationPlan", "MigrationRun", "MigrationState",
@@ -54,17 +56,20 @@ _HOMES = {
     "patch": ("Edit", "EditOutcome", "Patch", "PatchList", "PatchPhase", "PatchRecord",
               "PatchRecovery", "PatchResult", "PatchSummary", "RecoveredPatch", "SkippedJournal",
               "VerifyRun"),
-    "report": ("BugReport", "Diagnosis", "Finding", "Snippet"),
+    "report": ("BugReport", "Diagnosis", "Snippet"),
+    "finding": ("Finding",),
     "event": ("ErrorDocument", "Event"),
+    "guard": ("CheckResult", "GuardRun", "HealStats", "StatsRow"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
-    "KINDS", "VERSION", "BugReport", "Dependency", "Diagnosis", "Document", "Edit",
-    "EditOutcome", "ErrorDocument", "Event", "Finding", "LintReport", "MigrationPlan",
+    "KINDS", "VERSION", "BugReport", "CheckResult", "Dependency", "Diagnosis", "Document",
+    "Edit", "EditOutcome", "ErrorDocument", "Event", "Finding", "GuardRun", "HealStats",
+    "LintReport", "MigrationPlan",
     "MigrationRun", "MigrationState", "MigrationStatus", "MigrationStep", "Patch", "PatchList",
     "PatchPhase", "PatchRecord", "PatchRecovery", "PatchResult", "PatchSummary", "PlanFile",
-    "Problem", "Record", "RecoveredPatch", "SkippedJournal", "Snippet", "VerifyRun",
+    "Problem", "Record", "RecoveredPatch", "SkippedJournal", "Snippet", "StatsRow", "VerifyRun",
     "kind_class", "load_document",
 ]
 

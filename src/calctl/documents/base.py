@@ -64,7 +64,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "migration-lint": ("migrate", "LintReport"),
     "migration-run": ("migrate", "MigrationRun"),
     "migration-status": ("migrate", "MigrationStatus"),
-    "finding": ("report", "Finding"),
+    "finding": ("finding", "Finding"),
     "bug-report": ("report", "BugReport"),
     "diagnosis": ("report", "Diagnosis"),
     "patch": ("patch", "Patch"),
@@ -74,6 +74,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "patch-recovery": ("patch", "PatchRecovery"),
     "event": ("event", "Event"),
     "error": ("event", "ErrorDocument"),
+    "guard-run": ("guard", "GuardRun"),
+    "heal-stats": ("guard", "HealStats"),
 }
 
 
