@@ -19,6 +19,7 @@ from typing import NamedTuple
 from calctl.sql.extensions import extension_of
 from calctl.sql.facts import (
     ACTION,
+    ALTER,
     COLUMN,
     CREATE,
     DISPLAY,
@@ -29,11 +30,13 @@ from calctl.sql.facts import (
     NEW,
     OPEN,
     PROVIDING,
+    REF,
     RENAME,
     UNQUALIFIED,
     WEAK,
     Fact,
     FileAnalysis,
+    Span,
     summarise,
 )
 
@@ -94,12 +97,15 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     # one pass over what each file provides, drops and renames: the events of each
     # object (the per-file part, summarise(), ran where the files were analysed)
     per_file: list[tuple[tuple[Fact, ...], tuple[Fact, ...]]] = []
+    retyped: list[tuple[int, Fact]] = []  # ALTER COLUMN … TYPE
     for pos, analysis in enumerate(analyses):
         refs, column_refs, changes = analysis.summary or summarise(analysis.facts)
         per_file.append((refs, column_refs))
         for fact in changes:
             action = fact[ACTION]
-            if action in PROVIDING:
+            if action == ALTER:
+                retyped.append((pos, fact))
+            elif action in PROVIDING:
                 provided = (fact[KIND], fact[NAMES][0])
                 bucket = events.get(provided)
                 if bucket is None:
@@ -222,6 +228,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                         add_edge(Edge(pos, e[0], label, e[1], 1, False, "drops"))
                         break
                 continue
+            if last is None and kind == "column" and _through_rename(
+                    pos, fact, chosen, events, add_edge, label_of(fact[DISPLAY], chosen)):
+                continue
             later = next((e for e in evs if e[0] > pos and e[2] != DROP), None)
             if later is not None:
                 if not weak:
@@ -235,14 +244,19 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             # defined earlier, then dropped or renamed by an earlier file, and nothing
             # recreates it: this file belongs between the two, so the file that drops
             # or renames it must wait for this one (a forward dependency too)
-            before = [e for e in evs if e[0] < pos and e[2] != DROP]
-            if before:
+            before = [i for i, e in enumerate(evs) if e[0] < pos and e[2] != DROP]
+            # the first drop after the last definition; it may be in the defining file
+            # itself (added and dropped there), and then no order brings it back
+            dropper = next((e for e in evs[before[-1] + 1:] if e[0] < pos and e[2] == DROP),
+                           None) if before else None
+            if dropper is not None and dropper[0] != evs[before[-1]][0]:
                 label = _label(fact[DISPLAY], chosen, default_schema)
-                add_edge(Edge(before[-1][0], pos, label, fact[LINE], fact[COLUMN], False))
-                dropper = next(e for e in evs if before[-1][0] < e[0] < pos and e[2] == DROP)
+                add_edge(Edge(evs[before[-1]][0], pos, label, fact[LINE], fact[COLUMN], False))
                 add_edge(Edge(pos, dropper[0], label, fact[LINE], fact[COLUMN], True, "drops",
                               dropper[1]))
                 continue
+            if any(e[0] == pos and e[2] != DROP for e in evs):
+                continue  # provided by this file itself, after this use (its own business)
             result.missing.append(Missing(
                 pos, _label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
                 "It is dropped or renamed before this file runs; use the new name, or "
@@ -263,11 +277,143 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
+    _dependents(analyses, events, retyped, add_edge, default_schema)
     # only objects with more than one event can be redefined or created twice
     repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
     _chain_providers(repeated, add_edge, default_schema)
     result.duplicates.extend(_duplicates(repeated, default_schema))
     return result
+
+
+def _dependents(analyses: Sequence[FileAnalysis],
+                events: dict[tuple[str, str], list[_Event]],
+                retyped: list[tuple[int, Fact]], add_edge: Callable[[Edge], None],
+                default_schema: str) -> None:
+    """Objects PostgreSQL keeps others from changing while something depends on them:
+
+    * ``DROP TYPE`` runs after the drops of the tables (and columns) made with the
+      type (else "other objects depend on it");
+    * ``ALTER COLUMN … TYPE`` runs before the views over the column are created, or
+      after they are dropped (else "cannot alter type of a column used by a view").
+
+    Both only keep the filename order of such pairs (edges from earlier to later
+    files): a history whose filename order applies never gets a forward dependency
+    from here."""
+    type_drops = {name: [e for e in evs if e[3][ACTION] == DROP]
+                  for (kind, name), evs in events.items() if kind == "type"
+                  and any(e[3][ACTION] == DROP for e in evs)}
+    columns = {fact[NAMES][0] for _, fact in retyped}
+    if not type_drops and not columns:
+        return
+    label = {name: _label("type", name, default_schema) for name in type_drops}
+    # one pass over every file's uses of those types and columns
+    for pos, analysis in enumerate(analyses):
+        spans: list[Span] | None = None
+        for fact in analysis.facts:
+            if fact[ACTION] != REF or fact[KIND] not in ("type", "column"):
+                continue
+            name = fact[NAMES][0]
+            if fact[KIND] == "type":
+                drops = type_drops.get(name)
+                if drops is None:
+                    continue
+                spans = spans if spans is not None else list(analysis.spans)
+                for kind, made, _, _ in _made_with(analysis, spans, fact[LINE]):
+                    if kind == "column":
+                        candidates = [("column", made), ("relation", made.rsplit(".", 1)[0])]
+                    elif kind == "relation":
+                        candidates = [("relation", made)]
+                    else:
+                        continue
+                    for drop in drops:
+                        gone = _first_drop(events, candidates, (pos, fact[LINE]),
+                                           (drop[0], drop[1]))
+                        if gone is not None and gone < drop[0]:
+                            add_edge(Edge(gone, drop[0], label[name], drop[1], 1, False,
+                                          "drops", drop[1]))
+            elif name in columns:
+                spans = spans if spans is not None else list(analysis.spans)
+                for kind, view, line, display in _made_with(analysis, spans, fact[LINE]):
+                    if kind == "relation" and display in ("view", "materialized view"):
+                        _view_and_retype(pos, line, view, name, retyped, events, add_edge,
+                                         default_schema)
+
+
+def _made_with(analysis: FileAnalysis, spans: list[Span],
+               line: int) -> list[tuple[str, str, int, str]]:
+    """(kind, identity, line, display) of what the statement holding ``line`` creates."""
+    span = next((s for s in spans if s.first <= line <= s.last), None)
+    if span is None:
+        return []
+    return [(f[KIND], f[NAMES][0], f[LINE], f[DISPLAY]) for f in analysis.facts
+            if f[ACTION] in PROVIDING and span.first <= f[LINE] <= span.last]
+
+
+def _first_drop(events: dict[tuple[str, str], list[_Event]],
+                candidates: list[tuple[str, str]], after: tuple[int, int],
+                before: tuple[int, int]) -> int | None:
+    """The file of the first real DROP of one of ``candidates`` between two points."""
+    found: int | None = None
+    for key in candidates:
+        for e in events.get(key) or ():
+            if after < (e[0], e[1]) < before and e[3][ACTION] == DROP:
+                found = e[0] if found is None else min(found, e[0])
+                break
+    return found
+
+
+def _view_and_retype(pos: int, line: int, view: str, column: str,
+                     retyped: list[tuple[int, Fact]],
+                     events: dict[tuple[str, str], list[_Event]],
+                     add_edge: Callable[[Edge], None], default_schema: str) -> None:
+    """A view over ``column`` made at (pos, line): each change of the column's type
+    stays before the view is made, or after it is dropped, as in filename order."""
+    evs = events.get(("relation", view)) or []
+    dropped = next(((e[0], e[1]) for e in evs if (e[0], e[1]) > (pos, line)
+                    and e[3][ACTION] == DROP), None)
+    label = _label("column", column, default_schema)
+    for at, fact in retyped:
+        if fact[NAMES][0] != column:
+            continue
+        where = (at, fact[LINE])
+        if where < (pos, line) and at != pos:
+            add_edge(Edge(at, pos, label, line, 1, False, "drops", line))
+        elif dropped is not None and dropped < where and dropped[0] != at:
+            add_edge(Edge(dropped[0], at, label, fact[LINE], 1, False, "drops", fact[LINE]))
+
+
+def _through_rename(pos: int, fact: Fact, chosen: str,
+                    events: dict[tuple[str, str], list[_Event]],
+                    add_edge: Callable[[Edge], None], label: str) -> bool:
+    """A column of a table that got its name from ``ALTER TABLE old RENAME TO new``
+    before this use: the column came with the table, so the use binds to the column of
+    the old name as it was at the rename (through a chain of renames). True when it did
+    (an edge to the file that made the column, unless it is this file)."""
+    table, _, column = chosen.rpartition(".")
+    at_pos, at_line = pos, fact[LINE]
+    for _ in range(16):  # a chain of renames; a loop of them ends here too
+        into = None
+        for e in events.get(("relation", table)) or ():
+            if e[0] > at_pos or (e[0] == at_pos and e[1] > at_line):
+                break
+            into = e
+        if into is None or into[2] != RENAME:
+            return False
+        at_pos, at_line = into[0], into[1]
+        for old in into[3][NAMES]:
+            last = None
+            for e in events.get(("column", f"{old}.{column}")) or ():
+                if e[0] > at_pos or (e[0] == at_pos and e[1] > at_line):
+                    break
+                last = e
+            if last is not None:
+                if last[2] == DROP:
+                    return False
+                if last[0] != pos:
+                    add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                return True
+        table = into[3][NAMES][0]
+    return False
 
 
 def extension_of_name(extension: str) -> bool:
@@ -334,6 +480,24 @@ def _chain_providers(repeated: list[tuple[tuple[str, str], list[_Event]]],
                      default_schema: str) -> None:
     """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order."""
     for (kind, name), evs in repeated:
+        # a drop (or rename away) and the next definition in a later file: the new
+        # definition must not run while the old one still exists ("column already
+        # exists" when a moved file drops it after the file that adds it again)
+        # (only a drop of a definition filename order has already made: one that
+        # sorts before every definition drops the later one, misnumbered)
+        dropped: _Event | None = None
+        defined = False
+        for e in evs:
+            if e[2] == DROP:
+                dropped = e if defined else None
+                continue
+            defined = True
+            if dropped is not None:
+                if dropped[0] < e[0]:
+                    add_edge(Edge(dropped[0], e[0], _label(e[3][DISPLAY], name,
+                                                           default_schema),
+                                  e[1], 1, False, "redefines"))
+                dropped = None
         if kind == "column":
             continue
         files: list[tuple[int, int, Fact]] = []

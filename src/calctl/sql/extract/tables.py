@@ -193,6 +193,8 @@ class Tables(Types):
         ):
             self.ref_columns(table, [name], rv)
         if sub == "AT_AlterColumnType":
+            if name:  # PostgreSQL refuses it while a view uses the column
+                self.add(ALTER, "column", tuple(f"{t}.{name}" for t in table), rv, "column")
             cd = (cmd.get("def") or {}).get("ColumnDef") or {}
             self.ref_type(cd.get("typeName"))
             if cd.get("raw_default"):
