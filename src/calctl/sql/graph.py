@@ -20,8 +20,70 @@ class Ordering:
     cycles: list[list[int]]        # each a closed path of positions: a → b → … → a
 
 
-def stable_order(count: int, edges: Iterable[tuple[int, int]]) -> Ordering:
-    """Order ``count`` nodes; an edge (a, b) means a must run before b."""
+def stable_order(count: int, edges: Iterable[tuple[int, int]],
+                 soft: Iterable[tuple[int, int]] = ()) -> Ordering:
+    """Order ``count`` nodes; an edge (a, b) means a must run before b.
+
+    ``soft`` edges keep an order only filename order suggests (a redefinition after the
+    first definition, a drop before the next one): one that closes a cycle with the
+    others is dropped, so a file placed by what it really needs never runs before it."""
+    hard = list(edges)
+    soft = list(soft)
+    if not soft:
+        return _order(count, hard)
+    first = _order(count, [*hard, *soft])
+    if not first.cycles:
+        return first
+    component = _components(count, [*hard, *soft])
+    kept = [(a, b) for a, b in soft if component[a] != component[b]]
+    return _order(count, [*hard, *kept])
+
+
+def _components(count: int, edges: list[tuple[int, int]]) -> list[int]:
+    """Strongly connected component of each node (iterative Tarjan): an edge inside a
+    component lies on a cycle."""
+    succ: list[list[int]] = [[] for _ in range(count)]
+    for a, b in edges:
+        succ[a].append(b)
+    index = [-1] * count
+    low = [0] * count
+    on_stack = [False] * count
+    component = [-1] * count
+    stack: list[int] = []
+    counter = 0
+    for root in range(count):
+        if index[root] >= 0:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack[node] = True
+            if i < len(succ[node]):
+                work.append((node, i + 1))
+                nxt = succ[node][i]
+                if index[nxt] < 0:
+                    work.append((nxt, 0))
+                elif on_stack[nxt]:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                while True:
+                    top = stack.pop()
+                    on_stack[top] = False
+                    component[top] = node
+                    if top == node:
+                        break
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return component
+
+
+def _order(count: int, edges: Iterable[tuple[int, int]]) -> Ordering:
     succ: list[list[int]] = [[] for _ in range(count)]
     preds: list[set[int]] = [set() for _ in range(count)]
     for a, b in edges:

@@ -51,9 +51,16 @@ class Edge(NamedTuple):
     column: int
     forward: bool     # the provider sorts after the user in filename order
     # uses: ``user`` uses what ``provider`` creates; drops: ``provider`` uses what
-    # ``user`` later drops or renames (so ``provider`` must run first); redefines
+    # ``user`` later drops or renames (so ``provider`` must run first); redefines (a
+    # definition after an earlier one, or after its drop); keeps (an order PostgreSQL
+    # needs between a dependent object and a change of what it depends on)
     kind: str = "uses"
     drop_line: int = 0  # drops: the line of the DROP/RENAME in file ``user``
+
+
+# Edge kinds that only keep an order filename order suggests (they give way to the
+# others in a cycle, see calctl.sql.graph.stable_order)
+SOFT = frozenset({"redefines", "keeps"})
 
 
 class Missing(NamedTuple):
@@ -330,7 +337,7 @@ def _dependents(analyses: Sequence[FileAnalysis],
                                            (drop[0], drop[1]))
                         if gone is not None and gone < drop[0]:
                             add_edge(Edge(gone, drop[0], label[name], drop[1], 1, False,
-                                          "drops", drop[1]))
+                                          "keeps", drop[1]))
             elif name in columns:
                 spans = spans if spans is not None else list(analysis.spans)
                 for kind, view, line, display in _made_with(analysis, spans, fact[LINE]):
@@ -377,9 +384,9 @@ def _view_and_retype(pos: int, line: int, view: str, column: str,
             continue
         where = (at, fact[LINE])
         if where < (pos, line) and at != pos:
-            add_edge(Edge(at, pos, label, line, 1, False, "drops", line))
+            add_edge(Edge(at, pos, label, line, 1, False, "keeps", line))
         elif dropped is not None and dropped < where and dropped[0] != at:
-            add_edge(Edge(dropped[0], at, label, fact[LINE], 1, False, "drops", fact[LINE]))
+            add_edge(Edge(dropped[0], at, label, fact[LINE], 1, False, "keeps", fact[LINE]))
 
 
 def _through_rename(pos: int, fact: Fact, chosen: str,

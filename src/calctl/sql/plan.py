@@ -41,11 +41,14 @@ def order_analyses(directory: Path, files: list[MigrationFile],
                    finish: Callable[[], None] = lambda: None) -> DirectoryAnalysis:
     """Resolve names across ``files`` (filename order) and order them."""
     from calctl.sql.graph import stable_order
-    from calctl.sql.names import resolve
+    from calctl.sql.names import SOFT, resolve
 
     default_schema = (tuple(settings.search_path) or ("public",))[0]
     resolution = resolve(analyses, known=settings.known_objects, default_schema=default_schema)
-    ordering = stable_order(len(files), ((e.provider, e.user) for e in resolution.edges))
+    ordering = stable_order(len(files),
+                            [(e.provider, e.user) for e in resolution.edges
+                             if e.kind not in SOFT],
+                            [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
     return DirectoryAnalysis(directory, files, analyses, resolution, ordering, default_schema,
                              finish)
 
