@@ -42,10 +42,10 @@ class PlanFile(Record):
 
 @dataclass(frozen=True)
 class Move(Record):
-    """A file to rename so that filename order is the plan's: it must sort after
-    ``after`` (and before the file that follows ``after`` by name). Only files that need
-    something sorting after them are listed, never one whose position changes only
-    because others moved."""
+    """A file to rename so that filename order is the plan's: right after ``after``
+    (by its new name when ``after`` is renamed too: it comes earlier in the list), before
+    the file that sorts next. Only files that need something sorting after them are
+    listed, never one whose position changes only because others moved."""
 
     path: str
     after: str

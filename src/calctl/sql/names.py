@@ -253,10 +253,12 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             # recreates it: this file belongs between the two, so the file that drops
             # or renames it must wait for this one (a forward dependency too)
             before = [e for e in evs if e[0] < pos and e[2] != DROP]
-            if before:
+            # (the drop may be in the defining file itself: then nothing can wait)
+            dropper = next((e for e in evs if before and before[-1][0] < e[0] < pos
+                            and e[2] == DROP), None)
+            if dropper is not None:
                 label = _label(fact[DISPLAY], chosen, default_schema)
                 add_edge(Edge(before[-1][0], pos, label, fact[LINE], fact[COLUMN], False))
-                dropper = next(e for e in evs if before[-1][0] < e[0] < pos and e[2] == DROP)
                 add_edge(Edge(pos, dropper[0], label, fact[LINE], fact[COLUMN], True, "drops",
                               dropper[1]))
                 continue

@@ -93,7 +93,9 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
         if kind == "uses":
             members = choices.get((provider, user))
             if members is not None:
-                provider = min(members, key=new_position.__getitem__)
+                first = min(members, key=new_position.__getitem__)
+                if new_position[first] < new_position[user]:
+                    provider = first  # (else a cycle was broken: it names members[0])
             dependency = Dependency(path=files[provider].path, object=what, line=line)
             listed = needs.get(user)
             if listed is None:
@@ -114,20 +116,16 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
     plan_files: list[PlanFile] = []
     moves: list[Move] = []
     highest = -1
-    anchor = -1  # the last file placed that keeps its name
     for new, old in enumerate(result.ordering.order):
         moved = old < highest
         highest = max(highest, old)
         reason = ""
         if moved:
             reason = _reason(result, old, new, forward, waits, providers, new_position)
-            before = result.ordering.order[new - 1]
-            # after the last file that keeps its name, or after a moved file placed just
-            # before it that it would otherwise sort before
-            after = before if before > old else anchor
+            # right after the file placed before it (renamed first when it moves too):
+            # renaming every listed file so gives a filename order that is the plan's
+            after = result.ordering.order[new - 1]
             moves.append(Move(path=files[old].path, after=files[after].path, reason=reason))
-        else:
-            anchor = old
         analysis = result.analyses[old]
         plan_files.append(PlanFile(
             path=files[old].path,
