@@ -61,7 +61,8 @@ def test_check_exit_codes_and_human_output(calctl: Any, project: Path) -> None:
     assert "move it after 012_users.sql" in unsafe.stdout
     full = calctl("migrate", "order", cwd=project)
     assert full.returncode == 0  # without --check the order is information, not failure
-    assert "011_add_admin_roles.sql  (rename to sort after 012_users.sql: needs table" in full.stdout
+    assert ("011_add_admin_roles.sql  (rename to sort after 012_users.sql: needs table"
+            in full.stdout)
     (project / "migrations" / "011_add_admin_roles.sql").rename(
         project / "migrations" / "013_add_admin_roles.sql")
     safe = calctl("migrate", "order", "--check", cwd=project)
