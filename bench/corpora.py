@@ -5,8 +5,9 @@ For every corpus in ``../shared/corpora/real/`` (beside the checkout):
 * intact    — the history as it is: ``migrate order --check`` must exit 0 and move
               nothing, and the plan's order must apply completely on PostgreSQL.
 * injected  — 5 files that create an object a later file uses (fewer when fewer do)
-              are renamed to sort just after their first user: ``--check`` must exit 1 naming each of them,
-              and the plan must apply completely, to the same final schema as intact.
+              are renamed to sort just after their first user: ``--check`` must exit 1
+              naming each of them, and the plan must apply completely, to the same
+              final schema as intact.
 * scrambled — every file (whole folder for folder layouts) gets a random name: how
               many files apply in plan order, against filename order.
 

@@ -86,7 +86,7 @@ def test_column_dropped_and_added_again(tmp_path: Path, pg_url: str,
         "3_c.sql": "ALTER TABLE t ADD COLUMN s text;\n",
         "4_d.sql": "CREATE TABLE u (id int);\n",
     })
-    plan, order = _plan(d)
+    _, order = _plan(d)
     assert order.index("3_c.sql") > order.index("2_b.sql") > order.index("4_d.sql")
     assert pg_apply(pg_url, d, order) == []
 
@@ -117,7 +117,7 @@ def test_drop_type_after_the_drops_of_its_tables(tmp_path: Path, pg_url: str,
         "4_d.sql": "DROP TYPE mood;\n",
         "5_e.sql": "CREATE TABLE z (id int);\n",
     })
-    plan, order = _plan(d)
+    _, order = _plan(d)
     assert order.index("4_d.sql") > order.index("3_c.sql") > order.index("5_e.sql")
     assert pg_apply(pg_url, d, order) == []
 
@@ -134,7 +134,7 @@ def test_alter_column_type_stays_outside_the_life_of_a_view(
         "5_e.sql": "ALTER TABLE t ALTER COLUMN c TYPE text;\n",
         "6_f.sql": "CREATE TABLE z (id int);\nCREATE TABLE z2 (id int);\n",
     })
-    plan, order = _plan(d)
+    _, order = _plan(d)
     assert order.index("3_c.sql") > order.index("2_b.sql") > order.index("6_f.sql")
     assert order.index("5_e.sql") > order.index("4_d.sql")
     assert pg_apply(pg_url, d, order) == []

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         MigrationState,
         MigrationStatus,
         MigrationStep,
+        Move,
         PlanFile,
         Problem,
     )
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "migrate": ("Dependency", "LintReport", "MigrationPlan", "MigrationRun", "MigrationState",
-                "MigrationStatus", "MigrationStep", "PlanFile", "Problem"),
+                "MigrationStatus", "MigrationStep", "Move", "PlanFile", "Problem"),
     "patch": ("Edit", "EditOutcome", "Patch", "PatchList", "PatchPhase", "PatchRecord",
               "PatchRecovery", "PatchResult", "PatchSummary", "RecoveredPatch", "SkippedJournal",
               "VerifyRun"),
@@ -62,7 +63,8 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 __all__ = [
     "KINDS", "VERSION", "BugReport", "Dependency", "Diagnosis", "Document", "Edit",
     "EditOutcome", "ErrorDocument", "Event", "Finding", "LintReport", "MigrationPlan",
-    "MigrationRun", "MigrationState", "MigrationStatus", "MigrationStep", "Patch", "PatchList",
+    "MigrationRun", "MigrationState", "MigrationStatus", "MigrationStep", "Move", "Patch",
+    "PatchList",
     "PatchPhase", "PatchRecord", "PatchRecovery", "PatchResult", "PatchSummary", "PlanFile",
     "Problem", "Record", "RecoveredPatch", "SkippedJournal", "Snippet", "VerifyRun",
     "kind_class", "load_document",

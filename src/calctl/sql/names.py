@@ -11,6 +11,7 @@ extensions resolve to the file that creates the extension.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from calctl.sql.facts import (
     CREATE,
     DISPLAY,
     DROP,
+    GUARDED,
     KIND,
     LINE,
     NAMES,
@@ -38,6 +40,9 @@ from calctl.sql.facts import (
     FileAnalysis,
     Span,
     summarise,
+)
+from calctl.sql.facts import (
+    fact as make_fact,
 )
 
 
@@ -84,6 +89,9 @@ class Resolution:
     edges: list[Edge] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    # (files, user): a use that any of these files meets (idempotent creators of one
+    # object, ``CREATE … IF NOT EXISTS``); files[0] is its edge's provider
+    choices: list[tuple[tuple[int, ...], int]] = field(default_factory=list)
 
 
 # (position, line, action, fact)
@@ -130,6 +138,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 events.setdefault((fact[KIND], fact[NEW]), []).append(
                     (pos, fact[LINE], RENAME, fact))
 
+    _constraint_indexes(events)
     known_set = {k.lower() for k in known}
     labels: dict[tuple[str, str], str] = {}
     result = Resolution()
@@ -196,7 +205,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     chosen, evs = elsewhere, events[(kind, elsewhere)]
                     weak = True
             if evs is None:
-                if weak or kind == "column" or is_known(names[0]):
+                if weak or kind in _NEVER_MISSING or is_known(names[0]):
                     continue  # columns without a provider: see _columns
                 bare = names[0].rsplit(".", 1)[-1]
                 ext = extension_of(bare) if kind in ("function", "type", "relation") else None
@@ -217,14 +226,17 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 continue
             assert chosen is not None
             last = None
-            for e in evs:
+            at = -1
+            for at_, e in enumerate(evs):
                 if e[0] >= pos:
                     break
-                last = e
+                last, at = e, at_
             if last is not None and last[2] != DROP:
                 # the common case: a use of an object an earlier file provides
                 label = label_of(fact[DISPLAY], chosen)
                 add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                if last[2] == CREATE and last[3][GUARDED]:
+                    result.choices.append((_alternatives(evs, at), pos))
                 use = users.get((kind, chosen, last[0]))
                 if use is None:
                     use = users[(kind, chosen, last[0])] = (evs, [])
@@ -238,11 +250,16 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if last is None and kind == "column" and _through_rename(
                     pos, fact, chosen, events, add_edge, label_of(fact[DISPLAY], chosen)):
                 continue
-            later = next((e for e in evs if e[0] > pos and e[2] != DROP), None)
+            if kind == "constraint" and not _closed_table(chosen, pos, events):
+                weak = True  # its table's constraints are not all known here
+            at = next((i for i, e in enumerate(evs) if e[0] > pos and e[2] != DROP), -1)
+            later = evs[at] if at >= 0 else None
             if later is not None:
                 if not weak:
                     label = _label(fact[DISPLAY], chosen, default_schema)
                     add_edge(Edge(later[0], pos, label, fact[LINE], fact[COLUMN], True))
+                    if later[2] == CREATE and later[3][GUARDED]:
+                        result.choices.append((_alternatives(evs, at), pos))
                     users.setdefault((kind, chosen, later[0]), (evs, []))[1].append(
                         (pos, label, fact))
                 continue
@@ -288,6 +305,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     # only objects with more than one event can be redefined or created twice
     repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
     _chain_providers(repeated, add_edge, default_schema)
+    _recreations(repeated, add_edge, default_schema)
     result.duplicates.extend(_duplicates(repeated, default_schema))
     return result
 
@@ -509,8 +527,10 @@ def _chain_providers(repeated: list[tuple[tuple[str, str], list[_Event]]],
             continue
         files: list[tuple[int, int, Fact]] = []
         for e in evs:
-            if e[2] == DROP:
-                continue  # a drop between definitions is ordered by the uses around it
+            if e[2] == DROP or (e[2] == CREATE and e[3][GUARDED]):
+                # a drop between definitions is ordered by the uses around it; an
+                # idempotent creator is one of several alternatives, none first
+                continue
             if not files or files[-1][0] != e[0]:
                 files.append((e[0], e[1], e[3]))
         for (a, _, _), (b, line, fact) in itertools.pairwise(files):
@@ -523,10 +543,12 @@ def _duplicates(repeated: list[tuple[tuple[str, str], list[_Event]]],
                 default_schema: str) -> list[Duplicate]:
     out = []
     for (kind, name), evs in repeated:
-        if kind in ("column", "extension", "schema"):
-            continue
+        if kind in ("column", "extension", "schema", "constraint"):
+            continue  # (a constraint and its index come with their table, reported once)
         current: _Event | None = None
         for e in evs:
+            if e[2] != DROP and e[3][NEW] and e[3][DISPLAY] == "index":
+                continue
             if e[2] == DROP:
                 current = None
             elif e[2] in (CREATE, RENAME):
@@ -539,3 +561,103 @@ def _duplicates(repeated: list[tuple[tuple[str, str], list[_Event]]],
             else:  # CREATE OR REPLACE redefines on purpose
                 current = current or e
     return out
+
+
+# uses of these kinds with no provider are never reported missing: a column may come
+# from a table read elsewhere; a constraint from a name PostgreSQL chose
+_NEVER_MISSING = frozenset({"column", "constraint"})
+
+
+def _alternatives(evs: list[_Event], at: int) -> tuple[int, ...]:
+    """The files of the idempotent creators (``CREATE … IF NOT EXISTS``, or guarded in
+    a DO block) around ``evs[at]`` with no other event of the object between them: any
+    of them provides the object. ``evs[at]``'s file first."""
+    def idempotent(e: _Event) -> bool:
+        return e[2] == CREATE and bool(e[3][GUARDED])
+
+    first = at
+    while first > 0 and idempotent(evs[first - 1]):
+        first -= 1
+    last = at
+    while last + 1 < len(evs) and idempotent(evs[last + 1]):
+        last += 1
+    files = [evs[at][0]]
+    for e in evs[first:last + 1]:
+        if e[0] not in files:
+            files.append(e[0])
+    return tuple(files)
+
+
+def _closed_table(constraint: str, pos: int,
+                  events: dict[tuple[str, str], list[_Event]]) -> bool:
+    """Whether every constraint of ``constraint``'s table is known here: the table is
+    created before file ``pos`` by plain CREATE TABLEs (no LIKE, INHERITS, AS, rename),
+    so a constraint none of them names is really added later."""
+    evs = events.get(("relation", constraint.rsplit(".", 1)[0]))
+    if not evs:
+        return False
+    providers = [e for e in evs if e[2] != DROP]
+    return (any(e[0] < pos for e in providers)
+            and not any(e[3][OPEN] or e[2] == RENAME or e[3][DISPLAY] != "table"
+                        for e in providers))
+
+
+def _recreations(repeated: list[tuple[tuple[str, str], list[_Event]]],
+                 add_edge: Callable[[Edge], None], default_schema: str) -> None:
+    """A constraint (or the index it owns) dropped in one file and added again under
+    the same name in a later one: the new one needs the old one gone."""
+    for (kind, name), evs in repeated:
+        if kind != "constraint":
+            continue
+        defined = False  # a drop recreated later only matters when it drops something
+        dropped: _Event | None = None
+        for e in evs:
+            if e[2] == DROP:
+                if defined:
+                    dropped, defined = e, False
+            else:
+                if dropped is not None and dropped[0] < e[0]:
+                    add_edge(Edge(dropped[0], e[0], _label("constraint", name, default_schema),
+                                  e[1], 1, False, "redefines"))
+                dropped, defined = None, True
+
+
+def _constraint_indexes(
+                        events: dict[tuple[str, str], list[_Event]]) -> None:
+    """A PRIMARY KEY, UNIQUE or EXCLUDE constraint and its index are one object under
+    two names: dropping or renaming the constraint drops or renames the index, and
+    renaming the index renames the constraint. The analyser records the constraint an
+    index belongs to in the index's ``new``; add the events the other name implies."""
+    index_of: dict[str, str] = {}
+    for (kind, _), evs in events.items():
+        if kind == "relation":
+            for e in evs:
+                if e[2] == CREATE and e[3][NEW] and e[3][DISPLAY] == "index":
+                    index_of[e[3][NEW]] = e[3][NAMES][0]
+    if not index_of:
+        return
+    constraint_of = {index: constraint for constraint, index in index_of.items()}
+    implied: list[tuple[tuple[str, str], _Event]] = []
+    for (kind, name), evs in list(events.items()):
+        if kind == "constraint" and name in index_of:
+            other, other_kind, display = index_of[name], "relation", "index"
+        elif kind == "relation" and name in constraint_of:
+            other, other_kind, display = constraint_of[name], "constraint", "constraint"
+        else:
+            continue
+        for pos, line, action, f in evs:
+            if action != DROP or f[KIND] != kind:
+                continue
+            if f[ACTION] == DROP:
+                implied.append(((other_kind, other), (pos, line, DROP, f)))
+            elif f[ACTION] == RENAME:
+                schema, _, rest = other.partition(".")
+                new_name = f[NEW].rsplit(".", 1)[-1]
+                new = (f"{schema}.{new_name}" if other_kind == "relation"
+                       else f"{schema}.{rest.rsplit('.', 1)[0]}.{new_name}")
+                renamed = make_fact(RENAME, other_kind, (other,), line, f[COLUMN], display,
+                               new=new)
+                implied.append(((other_kind, other), (pos, line, DROP, renamed)))
+                implied.append(((other_kind, new), (pos, line, RENAME, renamed)))
+    for key, event in implied:
+        bisect.insort(events.setdefault(key, []), event, key=lambda e: (e[0], e[1]))

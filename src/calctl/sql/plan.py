@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from calctl.documents import Dependency, MigrationPlan, PlanFile, Problem
+from calctl.documents import Dependency, MigrationPlan, Move, PlanFile, Problem
 
 if TYPE_CHECKING:
     from calctl.config import MigrateSettings
@@ -48,7 +48,12 @@ def order_analyses(directory: Path, files: list[MigrationFile],
     ordering = stable_order(len(files),
                             [(e.provider, e.user) for e in resolution.edges
                              if e.kind not in SOFT],
+                            resolution.choices,
                             [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
+    if ordering.ignored:  # filename-order hints that gave way to real needs are no edges
+        ignored = set(ordering.ignored)
+        resolution.edges = [e for e in resolution.edges
+                            if e.kind not in SOFT or (e.provider, e.user) not in ignored]
     return DirectoryAnalysis(directory, files, analyses, resolution, ordering, default_schema,
                              finish)
 
@@ -82,45 +87,52 @@ def problems_of(result: DirectoryAnalysis, scope: str) -> list[Problem]:
 
 def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> MigrationPlan:
     files = result.files
+    new_position = {old: new for new, old in enumerate(result.ordering.order)}
+    # a use any of several idempotent creators meets names the one placed first
+    choices = {(members[0], user): members for members, user in result.resolution.choices}
     needs: dict[int, list[Dependency]] = {}
+    # user → (file, object, line) of every file it needs ("" for an order, not a use)
+    providers: dict[int, list[tuple[int, str, int]]] = {}
     forward: dict[int, list[int]] = {}
     waits: dict[int, str] = {}  # a file that drops or renames what a later file still uses
     unsafe = False  # a forward use, or a drop before a use
     for provider, user, what, line, _, ahead, kind, _ in result.resolution.edges:
         if kind == "uses":
+            members = choices.get((provider, user))
+            if members is not None:
+                first = min(members, key=new_position.__getitem__)
+                if new_position[first] < new_position[user]:
+                    provider = first  # (else a cycle was broken: it names members[0])
             dependency = Dependency(path=files[provider].path, object=what, line=line)
             listed = needs.get(user)
             if listed is None:
                 needs[user] = [dependency]
             else:
                 listed.append(dependency)
+            providers.setdefault(user, []).append((provider, what, line))
             if ahead:
                 unsafe = True
                 forward.setdefault(user, []).append(provider)
-        elif ahead and kind == "drops":
+            continue
+        providers.setdefault(user, []).append((provider, "", line))
+        if ahead and kind == "drops":
             unsafe = True
             if user not in waits:
                 waits[user] = (f"drops or renames {what}, which {files[provider].path} "
                                "still uses")
     plan_files: list[PlanFile] = []
+    moves: list[Move] = []
     highest = -1
-    new_position = {old: new for new, old in enumerate(result.ordering.order)}
     for new, old in enumerate(result.ordering.order):
         moved = old < highest
         highest = max(highest, old)
         reason = ""
         if moved:
-            after = max(forward.get(old, []), default=-1)
-            if after >= 0:
-                reason = f"needs {_what(result, old, after)} from {files[after].path}"
-            elif old in waits:
-                reason = waits[old]
-            else:
-                deps = [e.provider for e in result.resolution.edges
-                        if e.user == old and new_position[e.provider] < new]
-                later = max(deps, key=lambda d: new_position[d], default=-1)
-                if later >= 0:
-                    reason = f"needs {files[later].path}, which moved"
+            reason = _reason(result, old, new, forward, waits, providers, new_position)
+            # right after the file placed before it (renamed first when it moves too):
+            # renaming every listed file so gives a filename order that is the plan's
+            after = result.ordering.order[new - 1]
+            moves.append(Move(path=files[old].path, after=files[after].path, reason=reason))
         analysis = result.analyses[old]
         plan_files.append(PlanFile(
             path=files[old].path,
@@ -134,11 +146,32 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
     safe = not (unsafe or result.ordering.cycles
                 or any(p.severity == "error" for p in problems))
     return MigrationPlan(directory=str(result.directory), files=plan_files,
-                         problems=list(problems), safe=safe)
+                         problems=list(problems), safe=safe, moves=moves)
 
 
-def _what(result: DirectoryAnalysis, user: int, provider: int) -> str:
-    for edge in result.resolution.edges:
-        if edge.user == user and edge.provider == provider and edge.kind == "uses":
-            return f"{edge.object} (line {edge.line})"
+def _reason(result: DirectoryAnalysis, old: int, new: int, forward: dict[int, list[int]],
+            waits: dict[int, str], providers: dict[int, list[tuple[int, str, int]]],
+            new_position: dict[int, int]) -> str:
+    """Why the file at filename position ``old`` runs later than its name says."""
+    files = result.files
+    after = max(forward.get(old, []), default=-1)
+    if after >= 0:
+        return f"needs {_what(providers, old, after)} from {files[after].path}"
+    if old in waits:
+        return waits[old]
+    # what it needs that was placed last: a file sorting after it, or one that moved
+    placed = [(new_position[p], p) for p, _, _ in providers.get(old, ())
+              if new_position[p] < new]
+    if not placed:
+        return ""
+    _, last = max(placed)
+    if last > old:
+        return f"needs {_what(providers, old, last)} from {files[last].path}"
+    return f"needs {files[last].path}, which moved"
+
+
+def _what(providers: dict[int, list[tuple[int, str, int]]], user: int, provider: int) -> str:
+    for file, what, line in providers.get(user, ()):
+        if file == provider and what:
+            return f"{what} (line {line})"
     return "an object"
