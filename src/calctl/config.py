@@ -39,6 +39,10 @@ CONFIG_FILENAME = "calctl.toml"
 STATE_DIRNAME = ".calctl"
 
 
+MIGRATE_SORTS = ("auto", "natural", "lexical", "flyway", "prisma", "golang-migrate", "goose",
+                 "dbmate", "diesel", "sqlx")
+
+
 @dataclass(frozen=True)
 class MigrateSettings:
     """``[tool.calctl.migrate]``: where migrations live and how they are read and applied."""
@@ -52,6 +56,9 @@ class MigrateSettings:
     database_url_env: str = "DATABASE_URL"
     lock_timeout: float = 60.0
     database_url: str = ""
+    # the order files run in: "auto" (the tool the directory belongs to) or one of
+    # MIGRATE_SORTS (calctl.sql.layout says what each means)
+    sort: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -677,6 +684,11 @@ def _coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
     value = _bounded(key, _coerce_type(key, value, where, kind), where)
     if key == "patch.verify" and isinstance(value, tuple):
         _check_verify(value, where)
+    if key == "migrate.sort" and isinstance(value, str) and value not in MIGRATE_SORTS:
+        raise ConfigError(f"{where}: setting migrate.sort must be one of "
+                          f"{', '.join(MIGRATE_SORTS)}, not {value!r}",
+                          hint="auto (the default) uses the order of the tool the "
+                          "directory belongs to.", code="config-value")
     return value
 
 
@@ -818,6 +830,7 @@ dir = "migrations"               # where the *.sql migrations live
 # defines = { Namespace = "app" } # values for templated migrations
 database_url_env = "DATABASE_URL" # the application database, read from this variable
 # lock_timeout = 60
+# sort = "auto"                  # file order: auto (the tool's), natural, prisma, flyway …
 
 [patch]
 # verify = ["pytest -x -q"]      # commands that must pass after a patch

@@ -61,6 +61,9 @@ class MigrationPlan(Document):
     problems: list[Problem] = field(default_factory=list)
     safe: bool = True
     moves: list[Move] = field(default_factory=list)
+    # the order "filename order" means: the tool's the directory belongs to (prisma,
+    # flyway, goose …) or natural (calctl.sql.layout); "" in plans made before it existed
+    order: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,8 @@ class MigrationStep(Record):
 
     path: str
     checksum: str
-    status: Literal["applied", "dry_run", "skipped", "repaired", "failed"]
+    # adopted: recorded as applied in another tool's history (migrate apply --adopt)
+    status: Literal["applied", "dry_run", "skipped", "repaired", "failed", "adopted"]
     duration_ms: float = 0.0
     transaction: bool = True
     reason: str = ""
@@ -101,6 +105,7 @@ class MigrationRun(Document):
     already_applied: int = 0
     throwaway: str = ""
     duration_ms: float = 0.0
+    adopted_from: str = ""  # another tool's history that counted: "prisma's …_prisma_migrations"
 
 
 @dataclass(frozen=True)
@@ -126,3 +131,8 @@ class MigrationStatus(Document):
     database: str
     files: list[MigrationState] = field(default_factory=list)
     ok: bool = True
+    # whose history was read: "calctl" (calctl_migrations), another tool's ("prisma",
+    # "golang-migrate", "goose", "flyway", "diesel", "sqlx", "dbmate"), or both
+    # ("calctl+prisma"); history_table names the other tool's table
+    history: str = "calctl"
+    history_table: str = ""
