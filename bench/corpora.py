@@ -284,21 +284,37 @@ def after(user_unit: str, moved_unit: str) -> str:
     return f"{stem}_zz_{re.sub(r'[^A-Za-z0-9_]', '_', moved)}{ext}"
 
 
+def hard_first_users(directory: Path) -> dict[str, str]:
+    """{creator: the first file that needs, when it runs, something the creator makes}
+    (uses inside function bodies and guarded DO-block statements are left out: moving
+    a creator after those changes nothing PostgreSQL checks)."""
+    from calctl.config import MigrateSettings
+    from calctl.sql.facts import REF
+    from calctl.sql.runtime import analyse_directory
+
+    result = analyse_directory(directory, MigrateSettings(), cache_dir=None)
+    paths = [f.path for f in result.files]
+    hard_lines = [{f.line for f in a.facts if f.action == REF} for a in result.analyses]
+    first: dict[str, str] = {}
+    for edge in result.resolution.edges:
+        if edge.kind != "uses" or edge.forward or edge.provider >= edge.user:
+            continue
+        if edge.line not in hard_lines[edge.user]:
+            continue
+        provider, user = paths[edge.provider], paths[edge.user]
+        known = first.get(provider)
+        if known is None or paths.index(user) < paths.index(known):
+            first[provider] = user
+    return first
+
+
 def inject(directory: Path, plan: dict[str, Any], seed: int,
            count: int = INJECTED) -> dict[str, str]:
-    """Rename ``count`` creators (files some later file depends on) to sort right after
+    """Rename ``count`` creators (files some later file needs) to sort right after
     their first user; returns {new path: old path} of the renamed files."""
     paths = [f["path"] for f in plan["files"]]
-    position = {p: i for i, p in enumerate(paths)}
     folders = folder_layout(paths)
-    first_user: dict[str, str] = {}
-    for f in plan["files"]:
-        for dep in f["depends_on"]:
-            provider = dep["path"]
-            if position[provider] < position[f["path"]]:
-                known = first_user.get(provider)
-                if known is None or position[f["path"]] < position[known]:
-                    first_user[provider] = f["path"]
+    first_user = hard_first_users(directory)
     rnd = random.Random(seed)
     chosen: list[str] = []
     users: set[str] = set()

@@ -139,6 +139,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     (pos, fact[LINE], RENAME, fact))
 
     _constraint_indexes(events)
+    # tables dropped or renamed away (unguarded): their columns go with them
+    rebuilt = {name for (kind, name), evs in events.items() if kind == "relation"
+               and any(e[2] == DROP and not e[3][GUARDED] for e in evs)}
+    rebound: set[tuple[int, int]] = set()  # (adding file, dropping file): see below
     known_set = {k.lower() for k in known}
     labels: dict[tuple[str, str], str] = {}
     result = Resolution()
@@ -193,6 +197,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     # definition (nothing drops it, so the use need not be remembered)
                     add_edge(new_edge(Edge, (only[0], pos, label_of(fact[DISPLAY], chosen),
                                              fact[LINE], fact[COLUMN], False, "uses", 0)))
+                    if rebuilt and kind == "column" and fact[ACTION] == REF:
+                        _lost_with_table(pos, only, chosen, rebuilt, events, add_edge,
+                                         default_schema, rebound)
                     continue
             weak = fact[ACTION] == WEAK
             if evs is None and fact[NEW] == UNQUALIFIED and kind != "column":
@@ -235,6 +242,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 # the common case: a use of an object an earlier file provides
                 label = label_of(fact[DISPLAY], chosen)
                 add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                if rebuilt and kind == "column" and not weak:
+                    _lost_with_table(pos, last, chosen, rebuilt, events, add_edge,
+                                     default_schema, rebound)
                 if last[2] == CREATE and last[3][GUARDED]:
                     result.choices.append((_alternatives(evs, at), pos))
                 use = users.get((kind, chosen, last[0]))
@@ -302,6 +312,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                                   user > dropping, "drops", drop_line))
 
     _dependents(analyses, events, retyped, add_edge, default_schema)
+    if rebound:  # the adding file runs after the rebuild, not before its drop
+        result.edges = edges = [e for e in edges if e.kind != "drops"
+                                or (e.provider, e.user) not in rebound]
     # only objects with more than one event can be redefined or created twice
     repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
     _chain_providers(repeated, add_edge, default_schema)
@@ -405,6 +418,48 @@ def _view_and_retype(pos: int, line: int, view: str, column: str,
             add_edge(Edge(at, pos, label, line, 1, False, "keeps", line))
         elif dropped is not None and dropped < where and dropped[0] != at:
             add_edge(Edge(dropped[0], at, label, fact[LINE], 1, False, "keeps", fact[LINE]))
+
+
+def _lost_with_table(pos: int, provider: _Event, column: str, rebuilt: set[str],
+                     events: dict[tuple[str, str], list[_Event]],
+                     add_edge: Callable[[Edge], None], default_schema: str,
+                     rebound: set[tuple[int, int]]) -> None:
+    """A column used in file ``pos``, added by ``provider`` to a table that a file
+    between them drops (or renames away) and defines again without the column: in
+    filename order the column is gone when it is used, so the file that added it
+    belongs after the new definition (a forward dependency of the adding file). A
+    table rebuilt by renaming another one into its name keeps that one's columns; one
+    whose new definition does not list all its columns (``LIKE``, ``AS``, dynamic
+    SQL) is given the benefit of the doubt. The adding file's uses of the table then
+    belong to the new definition: (adding file, dropping file) goes into ``rebound``,
+    whose "drops" edges are taken back."""
+    table = column.rpartition(".")[0]
+    if table not in rebuilt:
+        return
+    evs = events.get(("relation", table)) or []
+    start = (provider[0], provider[1])
+    gone = next((i for i, e in enumerate(evs) if start < (e[0], e[1]) and e[0] < pos
+                 and e[2] == DROP and not e[3][GUARDED]), None)
+    if gone is None or evs[gone][0] == provider[0]:
+        return
+    again = next((e for e in evs[gone + 1:] if e[0] < pos and e[2] != DROP), None)
+    if again is None or again[0] == provider[0] or again[3][OPEN]:
+        return
+    name = column.rpartition(".")[2]
+    if again[2] == RENAME:
+        old = again[3][NAMES][0]
+        made = [e for e in events.get(("relation", old)) or () if e[2] != DROP]
+        if not made or any(e[3][OPEN] for e in made):
+            return  # the renamed table's columns are not all known
+        if any((e[0], e[1]) < (again[0], again[1]) and e[2] != DROP
+               for e in events.get(("column", f"{old}.{name}")) or ()):
+            return  # it had the column
+    elif any(e[0] == again[0] and e[2] != DROP
+             for e in events.get(("column", column)) or ()):
+        return  # defined again with the column
+    add_edge(Edge(again[0], provider[0], _label(again[3][DISPLAY], table, default_schema),
+                  provider[1], 1, True))
+    rebound.add((provider[0], evs[gone][0]))
 
 
 def _through_rename(pos: int, fact: Fact, chosen: str,
