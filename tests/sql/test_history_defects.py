@@ -163,3 +163,44 @@ def test_templates_inside_comments_are_text() -> None:
     assert [(n.code, n.line) for n in result.notes] == [("CAL009", 3)]
     plain = analyse(AnalysisInput.of(text.replace("'-- ${not_a_comment}'", "''"), "1.sql"))
     assert not plain.approximate and plain.notes == ()
+
+
+def test_column_added_again_runs_after_its_drop_whatever_the_names(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """A table made once with `s`, one file dropping `s`, one adding it again: the adding
+    file needs `s` gone, even when it sorts first (a scrambled history: "column already
+    exists" before)."""
+    d = _directory(tmp_path, {
+        "1_readd.sql": "ALTER TABLE t ADD COLUMN s text;\n",
+        "2_drop.sql": "ALTER TABLE t DROP COLUMN s;\n",
+        "3_table.sql": "CREATE TABLE t (id int, s int);\n",
+    })
+    plan, order = _plan(d)
+    assert order == ["3_table.sql", "2_drop.sql", "1_readd.sql"]
+    assert not plan.safe
+    assert pg_apply(pg_url, d, order) == []
+
+
+def test_column_added_before_its_table_is_rebuilt_follows_the_rebuild(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """A file adds a column to a table a later-numbered file rebuilds (drop, rename a new
+    table into the name) and a third file uses the column: the adding file belongs after
+    the rebuild (its uses of the table are the new table's), and `--check` names it."""
+    d = _directory(tmp_path, {
+        "1_t.sql": "CREATE TABLE t (id int);\n",
+        "2_add.sql": "ALTER TABLE t ADD COLUMN scope text;\n",
+        "3_rebuild.sql": "CREATE TABLE t_new (id int);\nINSERT INTO t_new SELECT id FROM t;\n"
+                         "DROP TABLE t;\nALTER TABLE t_new RENAME TO t;\n",
+        "4_use.sql": "CREATE INDEX t_scope ON t (scope);\n",
+    })
+    plan, order = _plan(d)
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "2_add.sql" and "3_rebuild.sql" in problem.message
+    assert order == ["1_t.sql", "3_rebuild.sql", "2_add.sql", "4_use.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    # the same rebuild that keeps the column (the new table has it) is no misorder
+    (d / "3_rebuild.sql").write_text(
+        "CREATE TABLE t_new (id int, scope text);\nINSERT INTO t_new SELECT id, scope FROM t;\n"
+        "DROP TABLE t;\nALTER TABLE t_new RENAME TO t;\n", encoding="utf-8")
+    plan, order = _plan(d)
+    assert plan.safe and order == sorted(order)

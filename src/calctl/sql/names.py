@@ -312,6 +312,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                                   user > dropping, "drops", drop_line))
 
     _dependents(analyses, events, retyped, add_edge, default_schema)
+    wrong = _readded_columns(events, add_edge, default_schema)
+    if wrong:  # the drop used the table's own column, not the one added after it
+        result.edges = edges = [e for e in edges
+                                if (e.provider, e.user, e.object) not in wrong]
     if rebound:  # the adding file runs after the rebuild, not before its drop
         result.edges = edges = [e for e in edges if e.kind != "drops"
                                 or (e.provider, e.user) not in rebound]
@@ -418,6 +422,43 @@ def _view_and_retype(pos: int, line: int, view: str, column: str,
             add_edge(Edge(at, pos, label, line, 1, False, "keeps", line))
         elif dropped is not None and dropped < where and dropped[0] != at:
             add_edge(Edge(dropped[0], at, label, fact[LINE], 1, False, "keeps", fact[LINE]))
+
+
+def _readded_columns(events: dict[tuple[str, str], list[_Event]],
+                     add_edge: Callable[[Edge], None],
+                     default_schema: str) -> set[tuple[int, int, str]]:
+    """``ADD COLUMN c`` to a table whose one ``CREATE TABLE`` already has ``c``, and
+    exactly one file that drops (or renames away) ``c``: the adding file needs ``c``
+    gone, so it runs after that drop, whatever the names say ("column already
+    exists"). Only for a table made once (by a plain ``CREATE TABLE``, never renamed
+    into its name: once dropped it cannot be altered), one plain adding file and one
+    dropping file: any history whose filename order applies has them in this order
+    already, so this never raises a false alarm."""
+    wrong: set[tuple[int, int, str]] = set()  # edges (provider, user, object) to drop
+    for (kind, column), evs in events.items():
+        if kind != "column" or len(evs) < 3:
+            continue
+        table = column.rpartition(".")[0]
+        made_by = [e for e in events.get(("relation", table)) or () if e[2] != DROP]
+        if len(made_by) != 1 or made_by[0][2] != CREATE or made_by[0][3][OPEN]:
+            continue
+        made = made_by[0][0]
+        creators = [e for e in evs if e[2] != DROP]
+        drops = [e for e in evs if e[2] == DROP]
+        adders = [e for e in creators if e[0] != made]
+        if (len(drops) != 1 or len(adders) != 1 or len(creators) != 2
+                or any(e[3][GUARDED] for e in [*creators, *drops])
+                or all(e[0] != made for e in creators)):
+            continue
+        drop, adder = drops[0], adders[0]
+        if drop[0] != adder[0] and drop[0] != made:
+            label = _label("column", column, default_schema)
+            add_edge(Edge(drop[0], adder[0], label, adder[1], 1, drop[0] > adder[0], "drops",
+                          adder[1]))
+            # the drop needs the column the table was made with
+            add_edge(Edge(made, drop[0], label, drop[1], 1, made > drop[0]))
+            wrong.add((adder[0], drop[0], label))
+    return wrong
 
 
 def _lost_with_table(pos: int, provider: _Event, column: str, rebuilt: set[str],
