@@ -113,6 +113,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     # object (the per-file part, summarise(), ran where the files were analysed)
     per_file: list[tuple[tuple[Fact, ...], tuple[Fact, ...]]] = []
     retyped: list[tuple[int, Fact]] = []  # ALTER COLUMN … TYPE
+    # what drops and renames touched, for the rules that look at few objects: (kind,
+    # identity) of unguarded DROP/RENAME-away events of relations, columns and types
+    dropped: set[tuple[str, str]] = set()
     for pos, analysis in enumerate(analyses):
         refs, column_refs, changes = analysis.summary or summarise(analysis.facts)
         per_file.append((refs, column_refs))
@@ -132,7 +135,11 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             elif action == DROP:
                 for name in fact[NAMES]:
                     events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
+                if not fact[GUARDED] or fact[KIND] == "type":  # (DROP TYPE IF EXISTS: too)
+                    dropped.update((fact[KIND], name) for name in fact[NAMES])
             else:  # RENAME
+                if not fact[GUARDED]:
+                    dropped.update((fact[KIND], name) for name in fact[NAMES])
                 for name in fact[NAMES]:
                     events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
                 events.setdefault((fact[KIND], fact[NEW]), []).append(
@@ -140,8 +147,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 
     _constraint_indexes(events)
     # tables dropped or renamed away (unguarded): their columns go with them
-    rebuilt = {name for (kind, name), evs in events.items() if kind == "relation"
-               and any(e[2] == DROP and not e[3][GUARDED] for e in evs)}
+    rebuilt = {name for kind, name in dropped if kind == "relation"}
     rebound: set[tuple[int, int]] = set()  # (adding file, dropping file): see below
     known_set = {k.lower() for k in known}
     labels: dict[tuple[str, str], str] = {}
@@ -311,8 +317,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
-    _dependents(analyses, events, retyped, add_edge, default_schema)
-    wrong = _readded_columns(events, add_edge, default_schema)
+    _dependents(analyses, events, dropped, retyped, add_edge, default_schema)
+    wrong = _readded_columns(events, dropped, add_edge, default_schema)
     if wrong:  # the drop used the table's own column, not the one added after it
         result.edges = edges = [e for e in edges
                                 if (e.provider, e.user, e.object) not in wrong]
@@ -328,7 +334,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 
 
 def _dependents(analyses: Sequence[FileAnalysis],
-                events: dict[tuple[str, str], list[_Event]],
+                events: dict[tuple[str, str], list[_Event]], dropped: set[tuple[str, str]],
                 retyped: list[tuple[int, Fact]], add_edge: Callable[[Edge], None],
                 default_schema: str) -> None:
     """Objects PostgreSQL keeps others from changing while something depends on them:
@@ -341,9 +347,12 @@ def _dependents(analyses: Sequence[FileAnalysis],
     Both only keep the filename order of such pairs (edges from earlier to later
     files): a history whose filename order applies never gets a forward dependency
     from here."""
-    type_drops = {name: [e for e in evs if e[3][ACTION] == DROP]
-                  for (kind, name), evs in events.items() if kind == "type"
-                  and any(e[3][ACTION] == DROP for e in evs)}
+    type_drops: dict[str, list[_Event]] = {}
+    for kind, name in dropped:
+        if kind == "type":
+            real = [e for e in events[(kind, name)] if e[3][ACTION] == DROP]
+            if real:
+                type_drops[name] = real
     columns = {fact[NAMES][0] for _, fact in retyped}
     if not type_drops and not columns:
         return
@@ -425,7 +434,7 @@ def _view_and_retype(pos: int, line: int, view: str, column: str,
 
 
 def _readded_columns(events: dict[tuple[str, str], list[_Event]],
-                     add_edge: Callable[[Edge], None],
+                     dropped: set[tuple[str, str]], add_edge: Callable[[Edge], None],
                      default_schema: str) -> set[tuple[int, int, str]]:
     """``ADD COLUMN c`` to a table whose one ``CREATE TABLE`` already has ``c``, and
     exactly one file that drops (or renames away) ``c``: the adding file needs ``c``
@@ -435,7 +444,8 @@ def _readded_columns(events: dict[tuple[str, str], list[_Event]],
     dropping file: any history whose filename order applies has them in this order
     already, so this never raises a false alarm."""
     wrong: set[tuple[int, int, str]] = set()  # edges (provider, user, object) to drop
-    for (kind, column), evs in events.items():
+    for kind, column in dropped:
+        evs = events[(kind, column)]
         if kind != "column" or len(evs) < 3:
             continue
         table = column.rpartition(".")[0]
