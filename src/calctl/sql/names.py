@@ -116,6 +116,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     # what drops and renames touched, for the rules that look at few objects: (kind,
     # identity) of unguarded DROP/RENAME-away events of relations, columns and types
     dropped: set[tuple[str, str]] = set()
+    indexes: list[Fact] = []  # indexes that belong to a constraint
+    linked: list[tuple[int, Fact]] = []  # drops of constraints, renames
     for pos, analysis in enumerate(analyses):
         refs, column_refs, changes = analysis.summary or summarise(analysis.facts)
         per_file.append((refs, column_refs))
@@ -132,12 +134,19 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     bucket.append((pos, fact[LINE], action, fact))
                 if fact[KIND] == "extension":
                     extensions.setdefault(fact[NAMES][0], []).append((pos, fact[LINE]))
+                elif fact[NEW]:  # the index of a constraint: provides the constraint too
+                    indexes.append(fact)
+                    events.setdefault(("constraint", fact[NEW]), []).append(
+                        (pos, fact[LINE], action, fact))
             elif action == DROP:
                 for name in fact[NAMES]:
                     events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
                 if not fact[GUARDED] or fact[KIND] == "type":  # (DROP TYPE IF EXISTS: too)
                     dropped.update((fact[KIND], name) for name in fact[NAMES])
+                if fact[KIND] == "constraint":
+                    linked.append((pos, fact))
             else:  # RENAME
+                linked.append((pos, fact))
                 if not fact[GUARDED]:
                     dropped.update((fact[KIND], name) for name in fact[NAMES])
                 for name in fact[NAMES]:
@@ -145,7 +154,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 events.setdefault((fact[KIND], fact[NEW]), []).append(
                     (pos, fact[LINE], RENAME, fact))
 
-    _constraint_indexes(events)
+    if indexes and linked:
+        _constraint_indexes(events, indexes, linked)
     # tables dropped or renamed away (unguarded): their columns go with them
     rebuilt = {name for kind, name in dropped if kind == "relation"}
     rebound: set[tuple[int, int]] = set()  # (adding file, dropping file): see below
@@ -629,8 +639,8 @@ def _chain_providers(repeated: list[tuple[tuple[str, str], list[_Event]]],
                                                            default_schema),
                                   e[1], 1, False, "redefines"))
                 dropped = None
-        if kind == "column":
-            continue
+        if kind in ("column", "constraint"):
+            continue  # (a constraint added again after its drop: _recreations)
         files: list[tuple[int, int, Fact]] = []
         for e in evs:
             if e[2] == DROP or (e[2] == CREATE and e[3][GUARDED]):
@@ -728,42 +738,42 @@ def _recreations(repeated: list[tuple[tuple[str, str], list[_Event]]],
                 dropped, defined = None, True
 
 
-def _constraint_indexes(
-                        events: dict[tuple[str, str], list[_Event]]) -> None:
+def _constraint_indexes(events: dict[tuple[str, str], list[_Event]], indexes: list[Fact],
+                        linked: list[tuple[int, Fact]]) -> None:
     """A PRIMARY KEY, UNIQUE or EXCLUDE constraint and its index are one object under
     two names: dropping or renaming the constraint drops or renames the index, and
     renaming the index renames the constraint. The analyser records the constraint an
-    index belongs to in the index's ``new``; add the events the other name implies."""
-    index_of: dict[str, str] = {}
-    for (kind, _), evs in events.items():
-        if kind == "relation":
-            for e in evs:
-                if e[2] == CREATE and e[3][NEW] and e[3][DISPLAY] == "index":
-                    index_of[e[3][NEW]] = e[3][NAMES][0]
-    if not index_of:
-        return
+    index belongs to in the index's ``new`` (``indexes``); add the events the other name
+    implies to the drops and renames (``linked``, in file order)."""
+    index_of = {f[NEW]: f[NAMES][0] for f in indexes}
     constraint_of = {index: constraint for constraint, index in index_of.items()}
-    implied: list[tuple[tuple[str, str], _Event]] = []
-    for (kind, name), evs in list(events.items()):
-        if kind == "constraint" and name in index_of:
-            other, other_kind, display = index_of[name], "relation", "index"
-        elif kind == "relation" and name in constraint_of:
-            other, other_kind, display = constraint_of[name], "constraint", "constraint"
-        else:
-            continue
-        for pos, line, action, f in evs:
-            if action != DROP or f[KIND] != kind:
+    for pos, f in linked:
+        kind = f[KIND]
+        for name in f[NAMES]:
+            if kind == "constraint" and name in index_of:
+                other, other_kind, display = index_of[name], "relation", "index"
+            elif kind == "relation" and name in constraint_of:
+                other, other_kind, display = constraint_of[name], "constraint", "constraint"
+            else:
                 continue
+            line = f[LINE]
             if f[ACTION] == DROP:
-                implied.append(((other_kind, other), (pos, line, DROP, f)))
-            elif f[ACTION] == RENAME:
-                schema, _, rest = other.partition(".")
-                new_name = f[NEW].rsplit(".", 1)[-1]
-                new = (f"{schema}.{new_name}" if other_kind == "relation"
-                       else f"{schema}.{rest.rsplit('.', 1)[0]}.{new_name}")
-                renamed = make_fact(RENAME, other_kind, (other,), line, f[COLUMN], display,
-                               new=new)
-                implied.append(((other_kind, other), (pos, line, DROP, renamed)))
-                implied.append(((other_kind, new), (pos, line, RENAME, renamed)))
-    for key, event in implied:
-        bisect.insort(events.setdefault(key, []), event, key=lambda e: (e[0], e[1]))
+                _insert(events, (other_kind, other), (pos, line, DROP, f))
+                break
+            schema, _, rest = other.partition(".")
+            new_name = f[NEW].rsplit(".", 1)[-1]
+            new = (f"{schema}.{new_name}" if other_kind == "relation"
+                   else f"{schema}.{rest.rsplit('.', 1)[0]}.{new_name}")
+            renamed = make_fact(RENAME, other_kind, (other,), line, f[COLUMN], display, new=new)
+            _insert(events, (other_kind, other), (pos, line, DROP, renamed))
+            _insert(events, (other_kind, new), (pos, line, RENAME, renamed))
+            if kind == "constraint":
+                index_of[f[NEW]], constraint_of[new] = new, f[NEW]
+            else:
+                index_of[new], constraint_of[f[NEW]] = f[NEW], new
+            break
+
+
+def _insert(events: dict[tuple[str, str], list[_Event]], key: tuple[str, str],
+            event: _Event) -> None:
+    bisect.insort(events.setdefault(key, []), event, key=lambda e: (e[0], e[1]))

@@ -9,6 +9,7 @@ several) is :mod:`calctl.sql.runtime`'s.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,35 +92,38 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
     # a use any of several idempotent creators meets names the one placed first
     choices = {(members[0], user): members for members, user in result.resolution.choices}
     needs: dict[int, list[Dependency]] = {}
-    # user → (file, object, line) of every file it needs ("" for an order, not a use)
-    providers: dict[int, list[tuple[int, str, int]]] = {}
     forward: dict[int, list[int]] = {}
     waits: dict[int, str] = {}  # a file that drops or renames what a later file still uses
     unsafe = False  # a forward use, or a drop before a use
     for provider, user, what, line, _, ahead, kind, _ in result.resolution.edges:
         if kind == "uses":
-            members = choices.get((provider, user))
-            if members is not None:
-                first = min(members, key=new_position.__getitem__)
-                if new_position[first] < new_position[user]:
-                    provider = first  # (else a cycle was broken: it names members[0])
+            if choices:
+                provider = _chosen(choices, provider, user, new_position)
             dependency = Dependency(path=files[provider].path, object=what, line=line)
             listed = needs.get(user)
             if listed is None:
                 needs[user] = [dependency]
             else:
                 listed.append(dependency)
-            providers.setdefault(user, []).append((provider, what, line))
             if ahead:
                 unsafe = True
                 forward.setdefault(user, []).append(provider)
-            continue
-        providers.setdefault(user, []).append((provider, "", line))
-        if ahead and kind == "drops":
+        elif ahead and kind == "drops":
             unsafe = True
             if user not in waits:
                 waits[user] = (f"drops or renames {what}, which {files[provider].path} "
                                "still uses")
+    # user → (file, object, line) of every file it needs ("" for an order, not a use):
+    # only for the reasons of files that move
+    providers: dict[int, list[tuple[int, str, int]]] = {}
+    order = result.ordering.order
+    if any(old < high for old, high in zip(order[1:], itertools.accumulate(order, max),
+                                           strict=False)):
+        for e in result.resolution.edges:
+            provider = _chosen(choices, e.provider, e.user, new_position) \
+                if choices and e.kind == "uses" else e.provider
+            providers.setdefault(e.user, []).append(
+                (provider, e.object if e.kind == "uses" else "", e.line))
     plan_files: list[PlanFile] = []
     moves: list[Move] = []
     highest = -1
@@ -147,6 +151,18 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
                 or any(p.severity == "error" for p in problems))
     return MigrationPlan(directory=str(result.directory), files=plan_files,
                          problems=list(problems), safe=safe, moves=moves)
+
+
+def _chosen(choices: dict[tuple[int, int], tuple[int, ...]], provider: int, user: int,
+            new_position: dict[int, int]) -> int:
+    """The file a use names: for a use any of several idempotent creators meets, the one
+    that runs first (unless a broken cycle left them all after it: then the one the
+    cycle names)."""
+    members = choices.get((provider, user))
+    if members is None:
+        return provider
+    first = min(members, key=new_position.__getitem__)
+    return first if new_position[first] < new_position[user] else provider
 
 
 def _reason(result: DirectoryAnalysis, old: int, new: int, forward: dict[int, list[int]],

@@ -105,17 +105,23 @@ class Constraints(Types):
         if not name:
             return
         identity = f"{table}.{name}"
-        self.add(CREATE, "constraint", (identity,), con, "constraint")
-        if contype not in _INDEXED:
-            return
         existing = con.get("indexname")
         if existing:  # ADD … USING INDEX i: the index becomes the constraint's, renamed
+            self.add(CREATE, "constraint", (identity,), con, "constraint")
             index = self.ref_names([schema, existing], "relation")
             self.add(REF, "relation", index, con, "index")
             if existing != name:
                 self.add(RENAME, "relation", index, con, "index", new=f"{schema}.{name}")
             return
-        self.add(CREATE, "relation", (f"{schema}.{name}",), con, "index", new=identity)
+        # an indexed constraint is one fact, the index naming its constraint
+        # (facts.summarise and names.resolve provide the constraint from it)
+        fact = (CREATE, "relation", (f"{schema}.{name}",), *self.where(con), "index",
+                bool(self.weak), identity, False) if contype in _INDEXED else \
+            (CREATE, "constraint", (identity,), *self.where(con), "constraint",
+             bool(self.weak), "", False)
+        # (appended directly, as ref_column does: one or two for most tables; add()'s
+        # schema reference is the table's already, and in a DO block it is guarded)
+        self.facts.append(fact)
 
     def drop_constraint(self, table: tuple[str, ...], rv: Node, cmd: Node,
                         guarded: bool) -> None:
