@@ -252,3 +252,9 @@ def test_adopt_without_the_tools_table_is_refused(calctl: Any, project: Path,
     error = result.json()
     assert error["kind"] == "error" and "schema_migrations" in error["message"]
     assert not exists(pg_url, "users")
+
+
+def test_adopt_needs_a_tool(calctl: Any, project: Path, pg_url: str) -> None:
+    write(project, "1_users.sql", USERS)  # plain numbered files: natural order, no tool
+    result = calctl("migrate", "status", "--adopt", cwd=project, env=cli_env(pg_url))
+    assert result.returncode == 2 and "--sort" in result.stderr

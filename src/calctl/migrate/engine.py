@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from calctl.documents import MigrationStep
-from calctl.errors import ExternalError, StateError
+from calctl.errors import ExternalError, StateError, UsageError
 from calctl.migrate import positions
 from calctl.migrate.failure import Failure
 from calctl.migrate.history import History, Row
@@ -133,6 +133,11 @@ def adopted_history(conn: psycopg.Connection[Any], history: History, units: list
                     tools: tuple[str, ...], adopt: bool) -> Adopted | None:
     """Another tool's history of this database (:mod:`calctl.migrate.adopt`), when it is
     to count: ``adopt`` (``--adopt``), or calctl's own table does not exist yet."""
+    if adopt and not tools:
+        raise UsageError("--adopt: the directory belongs to no tool calctl knows the "
+                         "history of (its files are in natural order)",
+                         hint="Name the tool with --sort (prisma, golang-migrate, goose, "
+                         "flyway, diesel, sqlx or dbmate).", code="no-foreign-tool")
     if not tools or not (adopt or not history.exists()):
         return None
     from calctl.migrate.adopt import TABLES, read
