@@ -204,3 +204,30 @@ def test_column_added_before_its_table_is_rebuilt_follows_the_rebuild(
         "DROP TABLE t;\nALTER TABLE t_new RENAME TO t;\n", encoding="utf-8")
     plan, order = _plan(d)
     assert plan.safe and order == sorted(order)
+
+
+def test_foreign_key_to_a_column_redefined_in_place_follows_the_redefinition(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """A file drops `id` and adds it again with another type (Prisma's way); a foreign
+    key of another table over `id`, never dropped, sorting between the table and that
+    file: it belongs after it ("foreign key constraint … cannot be implemented")."""
+    d = _directory(tmp_path, {
+        "1_a.sql": "CREATE TABLE a (id text PRIMARY KEY);\n",
+        "2_fk.sql": "CREATE TABLE b (a_id uuid);\n"
+                    "ALTER TABLE b ADD CONSTRAINT b_a_fkey FOREIGN KEY (a_id) REFERENCES a (id);\n",
+        "3_retype.sql": "ALTER TABLE a DROP CONSTRAINT a_pkey, DROP COLUMN id,\n"
+                        "  ADD COLUMN id uuid NOT NULL, ADD CONSTRAINT a_pkey PRIMARY KEY (id);\n",
+    })
+    plan, order = _plan(d)
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "2_fk.sql" and "3_retype.sql" in problem.message
+    assert order == ["1_a.sql", "3_retype.sql", "2_fk.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    # dropped in between (as Prisma does before such a change): filename order holds
+    (d / "3_retype.sql").write_text(
+        "ALTER TABLE b DROP CONSTRAINT b_a_fkey;\n"
+        "ALTER TABLE a DROP CONSTRAINT a_pkey, DROP COLUMN id,\n"
+        "  ADD COLUMN id uuid NOT NULL, ADD CONSTRAINT a_pkey PRIMARY KEY (id);\n",
+        encoding="utf-8")
+    plan, order = _plan(d)
+    assert plan.safe and order == sorted(order)

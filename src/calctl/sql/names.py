@@ -327,7 +327,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
-    _dependents(analyses, events, dropped, retyped, add_edge, default_schema)
+    _dependents(analyses, events, dropped, retyped, add_edge, default_schema, rebound)
     wrong = _readded_columns(events, dropped, add_edge, default_schema)
     if wrong:  # the drop used the table's own column, not the one added after it
         result.edges = edges = [e for e in edges
@@ -346,17 +346,21 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 def _dependents(analyses: Sequence[FileAnalysis],
                 events: dict[tuple[str, str], list[_Event]], dropped: set[tuple[str, str]],
                 retyped: list[tuple[int, Fact]], add_edge: Callable[[Edge], None],
-                default_schema: str) -> None:
+                default_schema: str, rebound: set[tuple[int, int]]) -> None:
     """Objects PostgreSQL keeps others from changing while something depends on them:
 
     * ``DROP TYPE`` runs after the drops of the tables (and columns) made with the
       type (else "other objects depend on it");
     * ``ALTER COLUMN … TYPE`` runs before the views over the column are created, or
-      after they are dropped (else "cannot alter type of a column used by a view").
+      after they are dropped (else "cannot alter type of a column used by a view");
+    * a foreign key (or view) over a column that a file drops and adds again is made
+      after that file unless it is dropped in between (see :func:`_released`); its
+      use of the column is then the new column's, so the "drops" edge that kept it
+      before the drop is taken back (``rebound``).
 
-    Both only keep the filename order of such pairs (edges from earlier to later
-    files): a history whose filename order applies never gets a forward dependency
-    from here."""
+    The first two only keep the filename order of such pairs (edges from earlier to
+    later files); the third is a forward dependency only where filename order fails.
+    """
     type_drops: dict[str, list[_Event]] = {}
     for kind, name in dropped:
         if kind == "type":
@@ -364,7 +368,8 @@ def _dependents(analyses: Sequence[FileAnalysis],
             if real:
                 type_drops[name] = real
     columns = {fact[NAMES][0] for _, fact in retyped}
-    if not type_drops and not columns:
+    redefined = _redefined_columns(events, dropped)
+    if not type_drops and not columns and not redefined:
         return
     label = {name: _label("type", name, default_schema) for name in type_drops}
     # one pass over every file's uses of those types and columns
@@ -392,12 +397,71 @@ def _dependents(analyses: Sequence[FileAnalysis],
                         if gone is not None and gone < drop[0]:
                             add_edge(Edge(gone, drop[0], label[name], drop[1], 1, False,
                                           "keeps", drop[1]))
-            elif name in columns:
-                spans = spans if spans is not None else list(analysis.spans)
-                for kind, view, line, display in _made_with(analysis, spans, fact[LINE]):
-                    if kind == "relation" and display in ("view", "materialized view"):
-                        _view_and_retype(pos, line, view, name, retyped, events, add_edge,
-                                         default_schema)
+            else:
+                if name in columns:
+                    spans = spans if spans is not None else list(analysis.spans)
+                    for kind, view, line, display in _made_with(analysis, spans, fact[LINE]):
+                        if kind == "relation" and display in ("view", "materialized view"):
+                            _view_and_retype(pos, line, view, name, retyped, events,
+                                             add_edge, default_schema)
+                redefiners = redefined.get(name)
+                if redefiners:
+                    spans = spans if spans is not None else list(analysis.spans)
+                    holders = _holders(name, _made_with(analysis, spans, fact[LINE]))
+                    for at in redefiners:
+                        if at != pos and any(not _released(h, pos, at, events)
+                                             for h in holders):
+                            add_edge(Edge(at, pos, _label("column", name, default_schema),
+                                          fact[LINE], fact[COLUMN], at > pos))
+                            rebound.add((pos, at))
+
+
+def _redefined_columns(events: dict[tuple[str, str], list[_Event]],
+                       dropped: set[tuple[str, str]]) -> dict[str, list[int]]:
+    """Columns a file drops (plainly: not ``IF EXISTS``, not ``CASCADE``) and adds again
+    (Prisma's way to change a column's type), and the files that do it."""
+    out: dict[str, list[int]] = {}
+    for kind, name in dropped:
+        if kind != "column":
+            continue
+        evs = events[(kind, name)]
+        files = [b[0] for a, b in itertools.pairwise(evs)
+                 if a[2] == DROP and a[3][ACTION] == DROP and not a[3][GUARDED]
+                 and b[2] != DROP and a[0] == b[0]]
+        if files:
+            out[name] = files
+    return out
+
+
+def _holders(column: str,
+             made: list[tuple[str, str, int, str]]) -> list[tuple[tuple[str, str], ...]]:
+    """What the statement using ``column`` makes that keeps PostgreSQL from dropping the
+    column: a foreign key of another table, or a view, over it (each as the events
+    keys whose drop releases it: the constraint and its table, or the view)."""
+    table = column.rpartition(".")[0]
+    out: list[tuple[tuple[str, str], ...]] = []
+    for kind, name, _, display in made:
+        if kind == "constraint":
+            owner = name.rpartition(".")[0]
+            if owner != table:
+                out.append(((kind, name), ("relation", owner)))
+        elif kind == "relation" and display in ("view", "materialized view"):
+            out.append(((kind, name),))
+    return out
+
+
+def _released(holder: tuple[tuple[str, str], ...], made: int, dropping: int,
+              events: dict[tuple[str, str], list[_Event]]) -> bool:
+    """Whether a holder made in file ``made`` may be gone when file ``dropping`` drops
+    the column: it runs after it, or a file between them (in filename order) drops it.
+    When not, the file that makes it runs after the one that drops and adds the column
+    again ("cannot drop … because other objects depend on it" otherwise; "foreign key
+    constraint … cannot be implemented" when it meets the old column) — a history whose
+    filename order applies has it there already."""
+    if made > dropping:
+        return False  # made after: the edge only keeps filename order
+    return any(made <= e[0] <= dropping and e[2] == DROP
+               for key in holder for e in events.get(key) or ())
 
 
 def _made_with(analysis: FileAnalysis, spans: list[Span],

@@ -145,7 +145,10 @@ class Tables(Constraints):
             cols = tuple(f"{t}.{name}" for t in table)
             if not missing_ok:
                 self.add(REF, "column", cols, rv, "column")
-            self.add(DROP, "column", cols, rv, "column", guarded=missing_ok)
+            # (CASCADE takes what depends on the column with it: a drop that cannot fail
+            # on them, marked like IF EXISTS)
+            self.add(DROP, "column", cols, rv, "column",
+                     guarded=missing_ok or cmd.get("behavior") == "DROP_CASCADE")
             if not missing_ok:
                 self.destructive(rv, f"DROP COLUMN {name}")
             return
