@@ -368,9 +368,11 @@ def _chain_providers(repeated: list[tuple[tuple[str, str], list[_Event]]],
             continue  # (a constraint added again after its drop: _recreations)
         files: list[tuple[int, int, Fact]] = []
         for e in evs:
-            if e[2] == DROP or (e[2] == CREATE and e[3][GUARDED]):
+            if e[2] == DROP or (e[2] == CREATE and (e[3][GUARDED] or e[3][NEW])):
                 # a drop between definitions is ordered by the uses around it; an
-                # idempotent creator is one of several alternatives, none first
+                # idempotent creator is one of several alternatives, none first; a
+                # constraint's index goes with its columns and table, unseen (DROP
+                # COLUMN drops it): adding it again orders by its constraint's drop
                 continue
             if not files or files[-1][0] != e[0]:
                 files.append((e[0], e[1], e[3]))
