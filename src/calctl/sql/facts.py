@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "15"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "fd47f66e2f14ab75"
+ANALYSER_SOURCES = "a872d06dfe147966"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

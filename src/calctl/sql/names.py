@@ -295,7 +295,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     # only objects with more than one event can be redefined or created twice
     repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
     _chain_providers(repeated, add_edge, default_schema)
-    _recreations(repeated, add_edge, default_schema)
+    _recreations(repeated, events, add_edge, default_schema)
     result.duplicates.extend(_duplicates(repeated, default_schema))
     return result
 
@@ -446,12 +446,16 @@ def _closed_table(constraint: str, pos: int,
 
 
 def _recreations(repeated: list[tuple[tuple[str, str], list[_Event]]],
+                 events: dict[tuple[str, str], list[_Event]],
                  add_edge: Callable[[Edge], None], default_schema: str) -> None:
     """A constraint (or the index it owns) dropped in one file and added again under
-    the same name in a later one: the new one needs the old one gone."""
+    the same name in a later one: the new one needs the old one gone — unless its
+    table is created anew in between (or by that file): then it is another table's."""
     for (kind, name), evs in repeated:
         if kind != "constraint":
             continue
+        tables = [e[0] for e in events.get(("relation", name.rsplit(".", 1)[0]), ())
+                  if e[2] != DROP]
         defined = False  # a drop recreated later only matters when it drops something
         dropped: _Event | None = None
         for e in evs:
@@ -459,7 +463,8 @@ def _recreations(repeated: list[tuple[tuple[str, str], list[_Event]]],
                 if defined:
                     dropped, defined = e, False
             else:
-                if dropped is not None and dropped[0] < e[0]:
+                if dropped is not None and dropped[0] < e[0] \
+                        and not any(dropped[0] < t <= e[0] for t in tables):
                     add_edge(Edge(dropped[0], e[0], _label("constraint", name, default_schema),
                                   e[1], 1, False, "redefines"))
                 dropped, defined = None, True
