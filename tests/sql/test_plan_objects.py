@@ -100,6 +100,26 @@ def test_constraint_added_again_stays_after_its_drop(tmp_path: Path, pg_url: str
     assert pg_apply(pg_url, directory, _order(plan)) == []
 
 
+def test_constraint_index_made_again_after_its_column_went(tmp_path: Path, pg_url: str,
+                                                           pg_apply: Any) -> None:
+    # (goharbor/harbor) DROP COLUMN drops the UNIQUE constraint over it, unseen; the next
+    # file adds it again. Renumbered after that file, the creator of the table is named,
+    # and the two creations of the index do not chain into a cycle.
+    directory = _write(tmp_path / "m", {
+        "030_artifact.sql": "ALTER TABLE artifact ADD COLUMN digest text;\n"
+                            "ALTER TABLE artifact DROP COLUMN tag;\n"
+                            "ALTER TABLE artifact ADD CONSTRAINT unique_artifact "
+                            "UNIQUE (repo, digest);\n",
+        "030_zz_010_schema.sql": "CREATE TABLE artifact (id int, repo int, tag text, "
+                                 "CONSTRAINT unique_artifact UNIQUE (repo, tag));\n",
+    })
+    plan = _plan(directory)
+    assert "CAL002" not in _codes(plan), plan.problems
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["030_artifact.sql"]
+    assert _order(plan) == ["030_zz_010_schema.sql", "030_artifact.sql"]
+    assert pg_apply(pg_url, directory, _order(plan)) == []
+
+
 # ---------------------------------------------------------------- 7: IF NOT EXISTS
 
 

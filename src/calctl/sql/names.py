@@ -338,7 +338,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     # only objects with more than one event can be redefined or created twice
     repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
     _chain_providers(repeated, add_edge, default_schema)
-    _recreations(repeated, add_edge, default_schema)
+    _recreations(repeated, events, add_edge, default_schema)
     result.duplicates.extend(_duplicates(repeated, default_schema))
     return result
 
@@ -707,9 +707,11 @@ def _chain_providers(repeated: list[tuple[tuple[str, str], list[_Event]]],
             continue  # (a constraint added again after its drop: _recreations)
         files: list[tuple[int, int, Fact]] = []
         for e in evs:
-            if e[2] == DROP or (e[2] == CREATE and e[3][GUARDED]):
+            if e[2] == DROP or (e[2] == CREATE and (e[3][GUARDED] or e[3][NEW])):
                 # a drop between definitions is ordered by the uses around it; an
-                # idempotent creator is one of several alternatives, none first
+                # idempotent creator is one of several alternatives, none first; a
+                # constraint's index goes with its columns and table, unseen (DROP
+                # COLUMN drops it): adding it again orders by its constraint's drop
                 continue
             if not files or files[-1][0] != e[0]:
                 files.append((e[0], e[1], e[3]))
@@ -783,12 +785,16 @@ def _closed_table(constraint: str, pos: int,
 
 
 def _recreations(repeated: list[tuple[tuple[str, str], list[_Event]]],
+                 events: dict[tuple[str, str], list[_Event]],
                  add_edge: Callable[[Edge], None], default_schema: str) -> None:
     """A constraint (or the index it owns) dropped in one file and added again under
-    the same name in a later one: the new one needs the old one gone."""
+    the same name in a later one: the new one needs the old one gone — unless its
+    table is created anew in between (or by that file): then it is another table's."""
     for (kind, name), evs in repeated:
         if kind != "constraint":
             continue
+        tables = [e[0] for e in events.get(("relation", name.rsplit(".", 1)[0]), ())
+                  if e[2] != DROP]
         defined = False  # a drop recreated later only matters when it drops something
         dropped: _Event | None = None
         for e in evs:
@@ -796,7 +802,8 @@ def _recreations(repeated: list[tuple[tuple[str, str], list[_Event]]],
                 if defined:
                     dropped, defined = e, False
             else:
-                if dropped is not None and dropped[0] < e[0]:
+                if dropped is not None and dropped[0] < e[0] \
+                        and not any(dropped[0] < t <= e[0] for t in tables):
                     add_edge(Edge(dropped[0], e[0], _label("constraint", name, default_schema),
                                   e[1], 1, False, "redefines"))
                 dropped, defined = None, True
