@@ -61,7 +61,8 @@ def test_check_exit_codes_and_human_output(calctl: Any, project: Path) -> None:
     assert "move it after 012_users.sql" in unsafe.stdout
     full = calctl("migrate", "order", cwd=project)
     assert full.returncode == 0  # without --check the order is information, not failure
-    assert "moved from 2" in full.stdout
+    assert ("011_add_admin_roles.sql  (rename to sort after 012_users.sql: needs table"
+            in full.stdout)
     (project / "migrations" / "011_add_admin_roles.sql").rename(
         project / "migrations" / "013_add_admin_roles.sql")
     safe = calctl("migrate", "order", "--check", cwd=project)
@@ -78,7 +79,7 @@ def test_human_output_prints_names_literally_with_and_without_colour(calctl: Any
     })
     plain = calctl("migrate", "order", str(d), "--check")
     assert plain.returncode == 1
-    assert "move 001_[draft]_:x:_orders.sql from position 1 to 2" in plain.stdout
+    assert "rename 001_[draft]_:x:_orders.sql to sort after 002_customers.sql" in plain.stdout
     assert "\x1b[" not in plain.stdout  # a pipe gets no colours
     coloured = calctl("migrate", "order", str(d), "--check", env={"FORCE_COLOR": "1"})
     assert "\x1b[" in coloured.stdout
@@ -252,5 +253,5 @@ def test_in_process_run_releases_what_it_kept(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code, "--state-dir", str(tmp_path / "state"),
                            "migrate", "order", str(tmp_path / "m"), "--check"],
                           capture_output=True, text=True)
-    assert "move 011_add_admin_roles.sql" in done.stdout
+    assert "rename 011_add_admin_roles.sql to sort after 012_users.sql" in done.stdout
     assert done.stderr.strip().endswith("exit 1 kept 0 gc True"), done.stderr

@@ -113,7 +113,7 @@ def test_check_makes_no_move_prisma_never_makes(calctl: Any, tmp_path: Path) -> 
     # in natural order the same files are unsafe: the move Prisma never makes
     natural = calctl("migrate", "order", "m", "--check", "--sort", "natural", cwd=tmp_path)
     assert natural.returncode == 1
-    assert "move 20250625_x/migration.sql" in natural.stdout
+    assert "rename 20250625_x/migration.sql" in natural.stdout  # (realb's move list)
     lint = calctl("migrate", "lint", "m", "--sort", "natural", cwd=tmp_path)
     assert lint.returncode == 1 and "CAL001" in lint.stdout
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from calctl import __version__
-from calctl.documents import Problem
+from calctl.documents import Move, Problem
 
 _GH_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -31,8 +31,10 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github_lines(directory: Path, problems: Sequence[Problem]) -> list[str]:
-    """``::error file=…,line=…,col=…,title=CAL001::message`` lines."""
+def github_lines(directory: Path, problems: Sequence[Problem],
+                 moves: Sequence[Move] = ()) -> list[str]:
+    """``::error file=…,line=…,col=…,title=CAL001::message`` lines; then a
+    ``::notice file=…,title=rename::…`` line per file of a plan's move list."""
     out = []
     for p in problems:
         props = [f"file={_escape_property(shown_path(directory, p.path))}"]
@@ -43,11 +45,23 @@ def github_lines(directory: Path, problems: Sequence[Problem]) -> list[str]:
         props.append(f"title={_escape_property(p.code + ' ' + p.name)}")
         message = p.message + (f" ({p.hint})" if p.hint else "")
         out.append(f"::{_GH_LEVEL[p.severity]} {','.join(props)}::{_escape_data(message)}")
+    for m in moves:
+        out.append(f"::notice file={_escape_property(shown_path(directory, m.path))},"
+                   f"title=rename::{_escape_data(move_text(m))}")
     return out
 
 
-def sarif(directory: Path, problems: Sequence[Problem]) -> dict[str, Any]:
-    """A SARIF 2.1.0 log with one run, the rule registry as the driver's rules."""
+def move_text(move: Move) -> str:
+    """What to do about one file of a plan's move list (text output and annotations)."""
+    return f"rename {move.path} to sort after {move.after}" + (
+        f": {move.reason}" if move.reason else "")
+
+
+def sarif(directory: Path, problems: Sequence[Problem],
+          moves: Sequence[Move] = ()) -> dict[str, Any]:
+    """A SARIF 2.1.0 log with one run, the rule registry as the driver's rules; a
+    plan's move list is the run's ``properties.moves`` (``path``, ``after``, ``reason``,
+    paths as in the results)."""
     from calctl.sql.rules import RULES
 
     rules = []
@@ -81,13 +95,18 @@ def sarif(directory: Path, problems: Sequence[Problem]) -> dict[str, Any]:
         if p.code in index:
             result["ruleIndex"] = index[p.code]
         results.append(result)
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "calctl", "version": __version__,
+                            "informationUri": "https://github.com/calctl/calctl",
+                            "rules": rules}},
+        "results": results,
+    }
+    if moves:
+        run["properties"] = {"moves": [
+            {"path": shown_path(directory, m.path), "after": shown_path(directory, m.after),
+             "reason": m.reason} for m in moves]}
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "calctl", "version": __version__,
-                                "informationUri": "https://github.com/calctl/calctl",
-                                "rules": rules}},
-            "results": results,
-        }],
+        "runs": [run],
     }

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         MigrationState,
         MigrationStatus,
         MigrationStep,
+        Move,
         PlanFile,
         Problem,
     )
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "migrate": ("Dependency", "LintReport", "MigrationPlan", "MigrationRun", "MigrationState",
-                "MigrationStatus", "MigrationStep", "PlanFile", "Problem"),
+                "MigrationStatus", "MigrationStep", "Move", "PlanFile", "Problem"),
     "patch": ("Edit", "EditOutcome", "Patch", "PatchList", "PatchPhase", "PatchRecord",
               "PatchRecovery", "PatchResult", "PatchSummary", "RecoveredPatch", "SkippedJournal",
               "VerifyRun"),
@@ -66,8 +67,8 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 __all__ = [
     "KINDS", "VERSION", "BugReport", "CheckResult", "Dependency", "Diagnosis", "Document",
     "Edit", "EditOutcome", "ErrorDocument", "Event", "Finding", "GuardRun", "HealStats",
-    "LintReport", "MigrationPlan",
-    "MigrationRun", "MigrationState", "MigrationStatus", "MigrationStep", "Patch", "PatchList",
+    "LintReport", "MigrationPlan", "MigrationRun", "MigrationState", "MigrationStatus",
+    "MigrationStep", "Move", "Patch", "PatchList",
     "PatchPhase", "PatchRecord", "PatchRecovery", "PatchResult", "PatchSummary", "PlanFile",
     "Problem", "Record", "RecoveredPatch", "SkippedJournal", "Snippet", "StatsRow", "VerifyRun",
     "kind_class", "load_document",

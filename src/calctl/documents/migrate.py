@@ -41,6 +41,18 @@ class PlanFile(Record):
 
 
 @dataclass(frozen=True)
+class Move(Record):
+    """A file to rename so that filename order is the plan's: right after ``after``
+    (by its new name when ``after`` is renamed too: it comes earlier in the list), before
+    the file that sorts next. Only files that need something sorting after them are
+    listed, never one whose position changes only because others moved."""
+
+    path: str
+    after: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class MigrationPlan(Document):
     KIND: ClassVar[str] = "migration-plan"
 
@@ -48,6 +60,7 @@ class MigrationPlan(Document):
     files: list[PlanFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     safe: bool = True
+    moves: list[Move] = field(default_factory=list)
     # the order "filename order" means: the tool's the directory belongs to (prisma,
     # flyway, goose …) or natural (calctl.sql.layout); "" in plans made before it existed
     order: str = ""

@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "15"
+ANALYSER_VERSION = "16"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "a2b5f30bb976463d"
+ANALYSER_SOURCES = "f41f35c41aea9878"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -58,7 +58,8 @@ class Fact(NamedTuple):
     display: str             # "table", "view", "enum" … for messages
     guarded: bool = False    # IF [NOT] EXISTS
     new: str = ""            # RENAME target identity; for references UNQUALIFIED when the
-                             # name carried no schema
+                             # name carried no schema; for a constraint's index, the
+                             # constraint (one fact provides both)
     open: bool = False       # a relation whose columns are not all listed
 
 
@@ -129,13 +130,17 @@ def summarise(facts: Sequence[Fact]) -> Summary:
       candidates) references, first occurrence, plain or weak;
     * plain column references no statement of the file provides, distinct by
       candidates, first occurrence;
-    * the facts that provide, drop or rename something, in order.
+    * the facts that provide, drop or rename something, or change a column's type, in
+      order.
     """
     # (identities kept per kind, so a test is one set lookup without a key tuple; the
     # action values in locals: this runs once per file)
     ref, rename, drop, using, providing = REF, RENAME, DROP, USING, PROVIDING
-    provided: dict[str, set[str]] = {}
-    renamed: dict[str, set[str]] = {}
+    # identity → the first line the file provides it at: a use on an earlier line (a
+    # column dropped and added again, ``DROP COLUMN c; ADD COLUMN c``) still needs the
+    # object from an earlier file
+    provided: dict[str, dict[str, int]] = {}
+    renamed: dict[str, dict[str, int]] = {}
     changes: list[Fact] = []
     uses: list[Fact] = []
     for fact in facts:
@@ -145,20 +150,25 @@ def summarise(facts: Sequence[Fact]) -> Summary:
         elif action in providing:
             kind = fact.kind
             if kind in provided:
-                provided[kind].add(fact.names[0])
+                provided[kind].setdefault(fact.names[0], fact.line)
             else:
-                provided[kind] = {fact.names[0]}
+                provided[kind] = {fact.names[0]: fact.line}
+            if fact.new:  # an index that is also its constraint
+                provided.setdefault("constraint", {}).setdefault(fact.new, fact.line)
             changes.append(fact)
         elif action == rename:
-            renamed.setdefault(fact.kind, set()).add(fact.new)
+            renamed.setdefault(fact.kind, {}).setdefault(fact.new, fact.line)
             changes.append(fact)
-        elif action == drop:
+        elif action == drop or (action == ALTER and fact.kind == "column"):
             changes.append(fact)
     own = provided
     if renamed:
-        own = {kind: set(idents) for kind, idents in provided.items()}
+        own = {kind: dict(idents) for kind, idents in provided.items()}
         for kind, idents in renamed.items():
-            own.setdefault(kind, set()).update(idents)
+            mine = own.setdefault(kind, {})
+            for ident, line in idents.items():
+                if line < mine.get(ident, line + 1):
+                    mine[ident] = line
     own_relations = own.get("relation")
     provided_columns = provided.get("column")
     refs: list[Fact] = []
@@ -171,16 +181,25 @@ def summarise(facts: Sequence[Fact]) -> Summary:
         key = (kind, names)
         if key not in seen:
             seen.add(key)
-            mine = own.get(kind)
-            if not ((mine is not None and not mine.isdisjoint(names))
+            lines = own.get(kind)
+            if not ((lines is not None and _before(lines, names, fact.line))
                     or (kind == "type" and own_relations is not None
-                        and not own_relations.isdisjoint(names))):
+                        and _before(own_relations, names, fact.line))):
                 refs.append(fact)
         if kind == "column" and fact.action == ref and names not in seen_columns:
             seen_columns.add(names)
-            if provided_columns is None or provided_columns.isdisjoint(names):
+            if provided_columns is None or provided_columns.keys().isdisjoint(names):
                 columns.append(fact)
     return tuple(refs), tuple(columns), tuple(changes)
+
+
+def _before(lines: dict[str, int], names: tuple[str, ...], line: int) -> bool:
+    """Whether one of ``names`` is provided at or before ``line``."""
+    for name in names:
+        first = lines.get(name)
+        if first is not None and first <= line:
+            return True
+    return False
 
 
 def display_name(identity: str, default_schema: str = "public") -> str:

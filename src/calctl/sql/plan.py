@@ -9,12 +9,13 @@ several) is :mod:`calctl.sql.runtime`'s.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from calctl.documents import Dependency, MigrationPlan, PlanFile, Problem
+from calctl.documents import Dependency, MigrationPlan, Move, PlanFile, Problem
 
 if TYPE_CHECKING:
     from calctl.config import MigrateSettings
@@ -41,11 +42,19 @@ def order_analyses(directory: Path, files: list[MigrationFile],
                    finish: Callable[[], None] = lambda: None) -> DirectoryAnalysis:
     """Resolve names across ``files`` (filename order) and order them."""
     from calctl.sql.graph import stable_order
-    from calctl.sql.names import resolve
+    from calctl.sql.names import SOFT, resolve
 
     default_schema = (tuple(settings.search_path) or ("public",))[0]
     resolution = resolve(analyses, known=settings.known_objects, default_schema=default_schema)
-    ordering = stable_order(len(files), ((e.provider, e.user) for e in resolution.edges))
+    ordering = stable_order(len(files),
+                            [(e.provider, e.user) for e in resolution.edges
+                             if e.kind not in SOFT],
+                            resolution.choices,
+                            [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
+    if ordering.ignored:  # filename-order hints that gave way to real needs are no edges
+        ignored = set(ordering.ignored)
+        resolution.edges = [e for e in resolution.edges
+                            if e.kind not in SOFT or (e.provider, e.user) not in ignored]
     return DirectoryAnalysis(directory, files, analyses, resolution, ordering, default_schema,
                              finish)
 
@@ -79,12 +88,17 @@ def problems_of(result: DirectoryAnalysis, scope: str) -> list[Problem]:
 
 def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> MigrationPlan:
     files = result.files
+    new_position = {old: new for new, old in enumerate(result.ordering.order)}
+    # a use any of several idempotent creators meets names the one placed first
+    choices = {(members[0], user): members for members, user in result.resolution.choices}
     needs: dict[int, list[Dependency]] = {}
     forward: dict[int, list[int]] = {}
     waits: dict[int, str] = {}  # a file that drops or renames what a later file still uses
     unsafe = False  # a forward use, or a drop before a use
     for provider, user, what, line, _, ahead, kind, _ in result.resolution.edges:
         if kind == "uses":
+            if choices:
+                provider = _chosen(choices, provider, user, new_position)
             dependency = Dependency(path=files[provider].path, object=what, line=line)
             listed = needs.get(user)
             if listed is None:
@@ -99,25 +113,30 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
             if user not in waits:
                 waits[user] = (f"drops or renames {what}, which {files[provider].path} "
                                "still uses")
+    # user → (file, object, line) of every file it needs ("" for an order, not a use):
+    # only for the reasons of files that move
+    providers: dict[int, list[tuple[int, str, int]]] = {}
+    order = result.ordering.order
+    if any(old < high for old, high in zip(order[1:], itertools.accumulate(order, max),
+                                           strict=False)):
+        for e in result.resolution.edges:
+            provider = _chosen(choices, e.provider, e.user, new_position) \
+                if choices and e.kind == "uses" else e.provider
+            providers.setdefault(e.user, []).append(
+                (provider, e.object if e.kind == "uses" else "", e.line))
     plan_files: list[PlanFile] = []
+    moves: list[Move] = []
     highest = -1
-    new_position = {old: new for new, old in enumerate(result.ordering.order)}
     for new, old in enumerate(result.ordering.order):
         moved = old < highest
         highest = max(highest, old)
         reason = ""
         if moved:
-            after = max(forward.get(old, []), default=-1)
-            if after >= 0:
-                reason = f"needs {_what(result, old, after)} from {files[after].path}"
-            elif old in waits:
-                reason = waits[old]
-            else:
-                deps = [e.provider for e in result.resolution.edges
-                        if e.user == old and new_position[e.provider] < new]
-                later = max(deps, key=lambda d: new_position[d], default=-1)
-                if later >= 0:
-                    reason = f"needs {files[later].path}, which moved"
+            reason = _reason(result, old, new, forward, waits, providers, new_position)
+            # right after the file placed before it (renamed first when it moves too):
+            # renaming every listed file so gives a filename order that is the plan's
+            after = result.ordering.order[new - 1]
+            moves.append(Move(path=files[old].path, after=files[after].path, reason=reason))
         analysis = result.analyses[old]
         plan_files.append(PlanFile(
             path=files[old].path,
@@ -131,11 +150,44 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
     safe = not (unsafe or result.ordering.cycles
                 or any(p.severity == "error" for p in problems))
     return MigrationPlan(directory=str(result.directory), files=plan_files,
-                         problems=list(problems), safe=safe)
+                         problems=list(problems), safe=safe, moves=moves)
 
 
-def _what(result: DirectoryAnalysis, user: int, provider: int) -> str:
-    for edge in result.resolution.edges:
-        if edge.user == user and edge.provider == provider and edge.kind == "uses":
-            return f"{edge.object} (line {edge.line})"
+def _chosen(choices: dict[tuple[int, int], tuple[int, ...]], provider: int, user: int,
+            new_position: dict[int, int]) -> int:
+    """The file a use names: for a use any of several idempotent creators meets, the one
+    that runs first (unless a broken cycle left them all after it: then the one the
+    cycle names)."""
+    members = choices.get((provider, user))
+    if members is None:
+        return provider
+    first = min(members, key=new_position.__getitem__)
+    return first if new_position[first] < new_position[user] else provider
+
+
+def _reason(result: DirectoryAnalysis, old: int, new: int, forward: dict[int, list[int]],
+            waits: dict[int, str], providers: dict[int, list[tuple[int, str, int]]],
+            new_position: dict[int, int]) -> str:
+    """Why the file at filename position ``old`` runs later than its name says."""
+    files = result.files
+    after = max(forward.get(old, []), default=-1)
+    if after >= 0:
+        return f"needs {_what(providers, old, after)} from {files[after].path}"
+    if old in waits:
+        return waits[old]
+    # what it needs that was placed last: a file sorting after it, or one that moved
+    placed = [(new_position[p], p) for p, _, _ in providers.get(old, ())
+              if new_position[p] < new]
+    if not placed:
+        return ""
+    _, last = max(placed)
+    if last > old:
+        return f"needs {_what(providers, old, last)} from {files[last].path}"
+    return f"needs {files[last].path}, which moved"
+
+
+def _what(providers: dict[int, list[tuple[int, str, int]]], user: int, provider: int) -> str:
+    for file, what, line in providers.get(user, ()):
+        if file == provider and what:
+            return f"{what} (line {line})"
     return "an object"

@@ -6,6 +6,7 @@ Renderers return the text instead of printing it, so a warm run can replay it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,17 +14,18 @@ from calctl.cli.migrate._common import OutputFormat
 
 if TYPE_CHECKING:
     from calctl.cli._styled import Line
-    from calctl.documents import LintReport, MigrationPlan, Problem
+    from calctl.documents import LintReport, MigrationPlan, Move, Problem
 
 
-def _problems_machine(problems: list[Problem], path: Path, fmt: OutputFormat) -> str | None:
+def _problems_machine(problems: list[Problem], path: Path, fmt: OutputFormat,
+                      moves: Sequence[Move] = ()) -> str | None:
     from calctl.cli._problem_formats import github_lines, sarif
     from calctl.output import to_json
 
     if fmt is OutputFormat.github:
-        return "".join(line + "\n" for line in github_lines(path, problems))
+        return "".join(line + "\n" for line in github_lines(path, problems, moves))
     if fmt is OutputFormat.sarif:
-        return to_json(sarif(path, problems)) + "\n"
+        return to_json(sarif(path, problems, moves)) + "\n"
     return None
 
 
@@ -32,26 +34,28 @@ def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bo
         from calctl.output import to_json
 
         return to_json(plan) + "\n"
-    machine = _problems_machine(plan.problems, path, fmt)
+    machine = _problems_machine(plan.problems, path, fmt, plan.moves)
     if machine is not None:
         return machine
     from calctl.cli._styled import render
 
-    moved = [f for f in plan.files if f.moved_from is not None]
+    moved = plan.moves
     out: list[Line] = []
     if not check:
         width = len(str(len(plan.files)))
+        after = {m.path: m.after for m in moved}
         for f in plan.files:
-            if f.moved_from is None:
+            if f.path not in after:
                 out.append([(f"{f.position + 1:>{width}}  {f.path}", "")])
             else:
                 out.append([(f"{f.position + 1:>{width}}  {f.path}  "
-                             f"(moved from {f.moved_from + 1}: {f.reason})", "bold yellow")])
+                             f"(rename to sort after {after[f.path]}: {f.reason})",
+                             "bold yellow")])
     else:
-        for f in moved:
-            was = (f.moved_from or 0) + 1
-            out.append([(f"move {f.path} from position {was} to {f.position + 1}: "
-                         f"{f.reason}", "bold yellow")])
+        from calctl.cli._problem_formats import move_text
+
+        for m in moved:
+            out.append([(move_text(m), "bold yellow")])
     out.extend(_problem_lines(plan.problems))
     if plan.order and plan.order != "natural":
         from calctl.sql.layout import DESCRIPTIONS

@@ -80,7 +80,8 @@ class Functions(Bodies):
             return
         if self.stmt_text():
             source = sval(body.get("arg")) or ""
-            self.plpgsql(self.stmt_text(), self.body_offset(body), source, weak=True,
+            # a DO block runs now: its unguarded statements' uses are hard
+            self.plpgsql(self.stmt_text(), self.body_offset(body), source, weak=False,
                          is_do=True)
 
     def st_AlterFunctionStmt(self, st: Node) -> None:

@@ -54,13 +54,14 @@ class Bodies(Queries):
         except Exception:
             return
         first_line = self.lines.line(offset) if offset >= 0 else self.fallback_line
-        queries: list[tuple[int, str]] = []
+        queries: list[tuple[int, str, bool]] = []
         dynamic = _collect_plpgsql(tree, queries)
         saved = self.body_state()
         self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
-        self.weak = self.weak or weak
+        outer = self.weak or weak
         try:
-            for lineno, query in queries:
+            for lineno, query, guarded in queries:
+                self.weak = outer or guarded
                 line = first_line + max(lineno - 1, 0)
                 self.fallback_line = line
                 self.line_base = line
@@ -80,14 +81,22 @@ class Bodies(Queries):
             self.observations.append(Observation(DYNAMIC_SQL, self.fallback_line))
 
 
-def _collect_plpgsql(tree: Any, out: list[tuple[int, str]]) -> bool:
-    """SQL texts inside a PL/pgSQL tree as (line, query); True when it has EXECUTE."""
+# Statements whose parts other than these keys may not run: the branches of IF and
+# CASE (their conditions always run)
+_BRANCHING = {"PLpgSQL_stmt_if": "cond", "PLpgSQL_stmt_case": "t_expr"}
+
+
+def _collect_plpgsql(tree: Any, out: list[tuple[int, str, bool]]) -> bool:
+    """SQL texts inside a PL/pgSQL tree as (line, query, guarded); True when it has
+    EXECUTE. A query is *guarded* when it may not run, or may fail without failing the
+    block: in a branch of IF or CASE, in a block with an EXCEPTION handler (or the
+    handler itself), or part of an EXECUTE. The others run whenever the body does."""
     dynamic = False
-    stack: list[tuple[Any, int]] = [(tree, 1)]
+    stack: list[tuple[Any, int, bool]] = [(tree, 1, False)]
     while stack:
-        node, lineno = stack.pop()
+        node, lineno, guarded = stack.pop()
         if isinstance(node, list):
-            stack.extend((item, lineno) for item in reversed(node))
+            stack.extend((item, lineno, guarded) for item in reversed(node))
             continue
         if not isinstance(node, dict):
             continue
@@ -95,22 +104,34 @@ def _collect_plpgsql(tree: Any, out: list[tuple[int, str]]) -> bool:
         for key, value in node.items():
             if key == "PLpgSQL_stmt_dynexecute" or key == "PLpgSQL_stmt_dynfors":
                 dynamic = True
+                stack.append((value, lineno, True))
+                continue
+            if key in _BRANCHING and isinstance(value, dict):
+                keep = _BRANCHING[key]
+                for part, inner in value.items():
+                    if isinstance(inner, (dict, list)):
+                        stack.append((inner, lineno, guarded or part != keep))
+                continue
+            if key == "PLpgSQL_stmt_block" and isinstance(value, dict) and value.get(
+                    "exceptions"):
+                stack.append((value, lineno, True))
+                continue
             if key == "PLpgSQL_expr" and isinstance(value, dict):
                 query = value.get("query", "")
                 mode = value.get("parseMode", 0)
                 if mode == 0:
-                    out.append((lineno, query))
+                    out.append((lineno, query, guarded))
                 elif mode == 2:
-                    out.append((lineno, "SELECT " + query))
+                    out.append((lineno, "SELECT " + query, guarded))
                 elif mode in (3, 4, 5):
                     _, sep, tail = query.partition(":=")
                     if not sep:
                         _, sep, tail = query.partition("=")
                     if sep:
-                        out.append((lineno, "SELECT " + tail))
+                        out.append((lineno, "SELECT " + tail, guarded))
                 continue
             if key == "datums":
                 continue
             if isinstance(value, (dict, list)):
-                stack.append((value, lineno))
+                stack.append((value, lineno, guarded))
     return dynamic

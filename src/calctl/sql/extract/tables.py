@@ -3,10 +3,10 @@ sequences, policies, renames, drops, comments and grants."""
 
 from __future__ import annotations
 
+from calctl.sql.extract.constraints import Constraints
 from calctl.sql.extract.core import (
     BUILTIN_SCHEMAS,
     FUNC_DISPLAY,
-    NO_OUTPUTS,
     REL_DISPLAY,
     SERIAL_TYPES,
     TYPE_DISPLAY,
@@ -16,11 +16,10 @@ from calctl.sql.extract.core import (
     strs,
     sval,
 )
-from calctl.sql.extract.types import Types
 from calctl.sql.facts import ALTER, CREATE, DROP, REF, RENAME, REPLACE
 
 
-class Tables(Types):
+class Tables(Constraints):
     """DDL on relations and the objects named through them."""
 
     def st_CreateStmt(self, st: Node, display: str = "table") -> None:
@@ -72,36 +71,9 @@ class Tables(Types):
                     schema, _, rel = table[0].partition(".")
                     self.add(CREATE, "relation", (f"{schema}.{rel}_{col}_seq",), cd,
                              "sequence")
-                self.constraint(table, constraint, scope)
+                self.constraint(table, constraint, scope, col)
         if "raw_default" in cd:  # (walk() ignores an empty value)
             self.walk(cd["raw_default"], scope_of(scope, scope))
-
-    def constraint(self, table: tuple[str, ...], con: Node,
-                   scope: Scope) -> None:
-        contype = con.get("contype", "")
-        if contype == "CONSTR_NOTNULL":
-            pass  # the commonest: nothing but the expressions below (never any)
-        elif contype == "CONSTR_FOREIGN":
-            pk = con.get("pktable") or {}
-            target = self.ref_relation(pk)
-            self.ref_columns(target, strs(con.get("pk_attrs")), pk)
-            self.ref_columns(table, strs(con.get("fk_attrs")), con)
-        elif contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"):
-            self.ref_columns(table, strs(con.get("keys")), con)
-            if con.get("exclusions"):
-                self.walk(con["exclusions"], scope_of(scope, scope))
-            if con.get("indexname"):
-                self.add(CREATE, "relation", (self.create_name([con["indexname"]]),), con,
-                         "index")
-        # (membership tests: most constraints have neither; walk() ignores empty values)
-        if "raw_expr" in con:
-            expr = con["raw_expr"]
-            if "FuncCall" in expr:  # DEFAULT now() and the like: walk(), one call fewer
-                self.func_call(expr["FuncCall"], scope_of(scope, scope), NO_OUTPUTS)
-            else:
-                self.walk(expr, scope_of(scope, scope))
-        if "where_clause" in con:
-            self.walk(con["where_clause"], scope_of(scope, scope))
 
     def st_CreateTableAsStmt(self, st: Node) -> None:
         into = st.get("into") or {}
@@ -173,13 +145,22 @@ class Tables(Types):
             cols = tuple(f"{t}.{name}" for t in table)
             if not missing_ok:
                 self.add(REF, "column", cols, rv, "column")
-            self.add(DROP, "column", cols, rv, "column", guarded=missing_ok)
+            # (CASCADE takes what depends on the column with it: a drop that cannot fail
+            # on them, marked like IF EXISTS)
+            self.add(DROP, "column", cols, rv, "column",
+                     guarded=missing_ok or cmd.get("behavior") == "DROP_CASCADE")
             if not missing_ok:
                 self.destructive(rv, f"DROP COLUMN {name}")
             return
         if sub == "AT_AddConstraint":
             con = (cmd.get("def") or {}).get("Constraint") or {}
             self.constraint(table, con, scope)
+            return
+        if sub == "AT_DropConstraint":
+            self.drop_constraint(table, rv, cmd, guarded)
+            return
+        if sub == "AT_ValidateConstraint" and name and not guarded:
+            self.add(REF, "constraint", tuple(f"{t}.{name}" for t in table), rv, "constraint")
             return
         if sub == "AT_AttachPartition":
             part = (cmd.get("def") or {}).get("PartitionCmd") or {}
@@ -193,6 +174,8 @@ class Tables(Types):
         ):
             self.ref_columns(table, [name], rv)
         if sub == "AT_AlterColumnType":
+            if name:  # PostgreSQL refuses it while a view uses the column
+                self.add(ALTER, "column", tuple(f"{t}.{name}" for t in table), rv, "column")
             cd = (cmd.get("def") or {}).get("ColumnDef") or {}
             self.ref_type(cd.get("typeName"))
             if cd.get("raw_default"):
@@ -224,6 +207,8 @@ class Tables(Types):
             self.ref_columns(table, [old], rv) if not guarded else None
             self.add(RENAME, "column", tuple(f"{t}.{old}" for t in table), rv, "column",
                      guarded=guarded, new=f"{table[0]}.{newname}")
+        elif rtype == "OBJECT_TABCONSTRAINT" and rv:
+            self.rename_constraint(st, rv, guarded)
         elif rtype in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
             parts = strs((st.get("object") or {}).get("List", {}).get("items"))
             names = self.ref_names(parts, "type")
