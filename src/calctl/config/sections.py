@@ -82,6 +82,9 @@ class GitHubSettings:
     api_url: str = "https://api.github.com"
     token_env: str = "GITHUB_TOKEN"
     timeout: float = 30.0
+    remote: str = "origin"      # the git remote a pull request's branch is pushed to
+    max_retries: int = 3
+    max_wait: float = 60.0      # longest rate-limit wait honoured before giving up
 
 
 
@@ -154,6 +157,8 @@ BOUNDS: dict[str, tuple[float, float, bool]] = {
     "openai.timeout": (0, _DAY, False),
     "openai.max_retries": (0, 100, True),
     "github.timeout": (0, _DAY, False),
+    "github.max_retries": (0, 100, True),
+    "github.max_wait": (0, _DAY, True),
     "guard.interval": (0, 7 * _DAY, False),
     "guard.default_timeout": (0, _DAY, False),
     "heal.budget_per_hour": (0, 10_000, True),

@@ -85,7 +85,14 @@ def applied_migrations(url: str) -> AppliedMigrations:
             exists = conn.execute("SELECT to_regclass('calctl_migrations')").fetchone()
             if not exists or exists[0] is None:
                 return AppliedMigrations(frozenset())
-            rows = conn.execute("SELECT path FROM calctl_migrations").fetchall()
+            # a file that failed in its own transaction left nothing behind: it may be
+            # fixed (its row is replaced when it applies); a non-transactional one may
+            # have run in part, so it counts as applied
+            try:
+                rows = conn.execute("SELECT path FROM calctl_migrations"
+                                    " WHERE success OR NOT transactional").fetchall()
+            except psycopg.errors.UndefinedColumn:  # a history without those columns
+                rows = conn.execute("SELECT path FROM calctl_migrations").fetchall()
     except CalctlError as exc:  # unreachable, or a URL libpq cannot read: password masked
         return AppliedMigrations(error=f"database unavailable: {exc.message}")
     except psycopg.Error as exc:
