@@ -120,6 +120,10 @@ def _register(only: str | None = None, sub: str | None = None) -> None:
         from calctl.cli import patch as patch_cli
 
         app.add_typer(patch_cli.app, name="patch")
+    if wanted("report"):
+        from calctl.cli import report as report_cli
+
+        app.command("report")(report_cli.report)
 
 
 def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:

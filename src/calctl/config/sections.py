@@ -59,6 +59,11 @@ class ReportSettings:
     service: str = ""
     context_lines: int = 5
     providers: tuple[str, ...] = ("memory", "rules")
+    breadcrumbs: int = 20
+    cooldown: float = 3600.0
+    publish: tuple[str, ...] = ()
+    scrub_keys: tuple[str, ...] = ()
+    safe_keys: tuple[str, ...] = ()
 
 
 
@@ -154,6 +159,8 @@ BOUNDS: dict[str, tuple[float, float, bool]] = {
     "patch.max_patch_bytes": (1, 2**40, True),
     "patch.max_file_bytes": (1, 2**40, True),
     "report.context_lines": (0, 10_000, True),
+    "report.breadcrumbs": (0, 10_000, True),
+    "report.cooldown": (0, 365 * _DAY, True),
     "openai.timeout": (0, _DAY, False),
     "openai.max_retries": (0, 100, True),
     "github.timeout": (0, _DAY, False),

@@ -52,6 +52,7 @@ class BugReport(Document):
     redactions: int = 0
     service: str = ""
     report_id: str = ""
+    redactions_by_type: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
