@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 # The top-level commands (cli._register builds only the one named, when certain).
-COMMANDS = ("init", "config", "events", "history", "migrate", "patch", "report")
+COMMANDS = ("init", "config", "events", "history", "migrate", "patch", "report", "guard",
+            "stats")
 
 # The root's options (cli.root): the ones that take a value, and the flags.
 # tests/test_argv.py checks both against the built commands, so a new global option

@@ -124,6 +124,14 @@ def _register(only: str | None = None, sub: str | None = None) -> None:
         from calctl.cli import report as report_cli
 
         app.command("report")(report_cli.report)
+    if wanted("guard"):
+        from calctl.cli import guard as guard_cli
+
+        app.add_typer(guard_cli.app, name="guard")
+    if wanted("stats"):
+        from calctl.cli import stats as stats_cli
+
+        app.command("stats")(stats_cli.stats)
 
 
 def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:

@@ -10,6 +10,7 @@ import typing
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from calctl.config.checks import validate_checks
 from calctl.config.sections import SECTIONS, TOP_LEVEL
 from calctl.config.values import coerce
 from calctl.errors import ConfigError
@@ -26,6 +27,12 @@ _SECRET_VALUE = re.compile(
 
 _SECRET_KEY = re.compile(
     r"(api_?key|token|password|passwd|secret|credentials?|authorization|private_?key)$", re.I)
+
+
+
+# [[guard.checks]] headers = {Authorization = "WEB_TOKEN"}: the value is a variable's name
+_HEADER_ENV = re.compile(r"guard\.checks\[\d+\]\.headers\.[^.]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 
@@ -103,6 +110,9 @@ def check_secrets(path: Path, text: str, table: dict[str, Any]) -> None:
     _check_secret_keys(path, text, table)
     for keys, dotted, value in _leaves(table, [], ""):
         name = keys[-1] if keys else ""
+        if _HEADER_ENV.fullmatch(dotted) and isinstance(value, str) \
+                and _ENV_NAME.fullmatch(value):
+            continue  # a guard check's header names the variable holding its value
         literal = False
         if isinstance(value, str):
             literal = bool(value) and (bool(_SECRET_KEY.search(name))
@@ -190,6 +200,8 @@ def collect_file(
                         code="config-unknown-key",
                     )
                 values[dotted] = coerce(dotted, subvalue, where, hints[sub])
+                if dotted == "guard.checks":
+                    validate_checks(values[dotted], where, path=path, text=text)
                 sources[dotted] = where
         elif key in TOP_LEVEL:
             where = _where(path, text, [], key)
@@ -228,4 +240,6 @@ def collect_env(
             if name in env and env[name] != "":
                 dotted = f"{section}.{sub}"
                 values[dotted] = coerce(dotted, env[name], f"environment variable {name}", kind)
+                if dotted == "guard.checks":
+                    validate_checks(values[dotted], f"environment variable {name}")
                 sources[dotted] = f"env {name}"

@@ -100,6 +100,7 @@ class GuardSettings:
     interval: float = 60.0
     default_timeout: float = 10.0
     checks: tuple[dict[str, Any], ...] = ()
+    notify_url: str = ""
 
 
 

@@ -49,8 +49,11 @@ token_env = "GITHUB_TOKEN"
 
 [guard]
 # interval = 60
+# default_timeout = 10
+# notify_url = "https://hooks.example.com/calctl"   # POSTed on every transition
 # checks = [
 #   { name = "api", type = "http", url = "http://127.0.0.1:8000/health" },
+#   { name = "tests", type = "command", run = "pytest -x -q", timeout = 300 },
 # ]
 
 

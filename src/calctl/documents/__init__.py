@@ -21,6 +21,7 @@ from calctl.documents.base import KINDS, VERSION, Document, Record, kind_class, 
 
 if TYPE_CHECKING:
     from calctl.documents.event import ErrorDocument, Event
+    from calctl.documents.guard import CheckResult, GuardRun, HealStats, StatsRow
     from calctl.documents.migrate import (
         Dependency,
         LintReport,
@@ -56,15 +57,17 @@ _HOMES = {
               "VerifyRun"),
     "report": ("BugReport", "Diagnosis", "Finding", "Snippet"),
     "event": ("ErrorDocument", "Event"),
+    "guard": ("CheckResult", "GuardRun", "HealStats", "StatsRow"),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
-    "KINDS", "VERSION", "BugReport", "Dependency", "Diagnosis", "Document", "Edit",
-    "EditOutcome", "ErrorDocument", "Event", "Finding", "LintReport", "MigrationPlan",
+    "KINDS", "VERSION", "BugReport", "CheckResult", "Dependency", "Diagnosis", "Document",
+    "Edit", "EditOutcome", "ErrorDocument", "Event", "Finding", "GuardRun", "HealStats",
+    "LintReport", "MigrationPlan",
     "MigrationRun", "MigrationState", "MigrationStatus", "MigrationStep", "Patch", "PatchList",
     "PatchPhase", "PatchRecord", "PatchRecovery", "PatchResult", "PatchSummary", "PlanFile",
-    "Problem", "Record", "RecoveredPatch", "SkippedJournal", "Snippet", "VerifyRun",
+    "Problem", "Record", "RecoveredPatch", "SkippedJournal", "Snippet", "StatsRow", "VerifyRun",
     "kind_class", "load_document",
 ]
 

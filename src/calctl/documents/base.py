@@ -74,6 +74,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "patch-recovery": ("patch", "PatchRecovery"),
     "event": ("event", "Event"),
     "error": ("event", "ErrorDocument"),
+    "guard-run": ("guard", "GuardRun"),
+    "heal-stats": ("guard", "HealStats"),
 }
 
 

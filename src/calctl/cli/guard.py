@@ -1,0 +1,111 @@
+"""``calctl guard once``: every health check once, for cron."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from calctl.cli._context import app_context, wants_json
+from calctl.cli._options import DryRunOpt, JsonOpt
+
+if TYPE_CHECKING:
+    from calctl.documents import GuardRun
+    from calctl.guard.once import Healer
+
+app = typer.Typer(name="guard", help="Health checks: run them once (cron), heal what fails.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@app.command("once")
+def once(
+    ctx: typer.Context,
+    heal: Annotated[bool, typer.Option(
+        "--heal", help="Take each unhealthy check with heal = true through report, "
+        "diagnosis, patch and verification.")] = False,
+    check: Annotated[str | None, typer.Option(
+        "--check", help="Run only the check of this name.", show_default=False)] = None,
+    wait: Annotated[float, typer.Option(
+        "--wait", help="Wait this many seconds for another guard run to finish "
+        "(default: exit 3 at once).")] = 0.0,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print nothing when every check is healthy.")] = False,
+    prometheus: Annotated[Path | None, typer.Option(
+        "--prometheus", help="Write node_exporter textfile metrics to this file.",
+        show_default=False)] = None,
+    dry_run: DryRunOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Run every configured check once; exit 0 healthy, 1 unhealthy, 3 locked."""
+    from calctl.config import check_range
+    from calctl.errors import LockedError
+    from calctl.state import StateDir
+
+    context = app_context(ctx)
+    quiet = quiet or bool(context.flags.get("quiet"))
+    check_range("guard.default_timeout", wait or None, "--wait")
+    settings = context.settings()
+    from calctl.guard.once import guard_once, select
+
+    specs = select(settings, check)
+    healer = _healer() if heal else None
+    try:
+        with StateDir(settings.state_dir).lock("guard", timeout=wait, purpose="guard once"):
+            result = guard_once(settings, specs, context.store(), context.events(),
+                                healer=healer, dry_run=dry_run, prometheus=prometheus)
+    except LockedError:
+        if quiet and not wants_json(ctx, json_):
+            raise typer.Exit(3) from None  # cron mails any output: say nothing
+        raise
+    from calctl.output import log, print_json
+
+    for warning in result.warnings:
+        log(f"calctl: warning: {warning}")
+    if wants_json(ctx, json_):
+        print_json(result.document)
+    elif not (quiet and result.exit_code == 0):
+        _summary(result.document)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _healer() -> Healer:
+    import importlib
+
+    from calctl.errors import UsageError
+
+    try:
+        module = importlib.import_module("calctl.heal.pipeline")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("calctl.heal", "calctl.heal.pipeline"):
+            raise
+        raise UsageError("healing is not available in this build",
+                         hint="Run without --heal; the checks still run and report.",
+                         code="heal-unavailable") from None
+    healer: Healer = module.heal
+    return healer
+
+
+def _summary(run: GuardRun) -> None:
+    import sys
+
+    lines = []
+    for result in run.checks:
+        if result.status == "healthy":
+            continue
+        where = ""
+        if result.finding is not None and result.finding.file:
+            line = f":{result.finding.line}" if result.finding.line else ""
+            where = f" ({result.finding.file}{line})"
+        mark = "UNHEALTHY" if result.status == "unhealthy" else \
+            f"failing {result.consecutive_failures}/{result.fail_after}"
+        error = result.error.splitlines()[0] if result.error else ""
+        lines.append(f"{result.name}: {mark}: {error}{where}")
+    unhealthy = sum(1 for c in run.checks if c.status == "unhealthy")
+    healed = sum(1 for h in run.heal if h.get("outcome") == "verified")
+    state = "healthy" if run.healthy else f"{unhealthy} unhealthy"
+    tail = f", {healed} healed" if healed else ""
+    lines.append(f"guard: {len(run.checks)} check(s), {state}{tail} ({run.duration:.2f} s)")
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

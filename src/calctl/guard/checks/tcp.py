@@ -1,0 +1,22 @@
+"""``tcp``: a connection to ``host``:``port`` is accepted in time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from calctl.config.checks import CheckSpec
+from calctl.guard.model import CheckContext, Outcome
+
+
+async def check(spec: CheckSpec, ctx: CheckContext) -> Outcome:
+    host, port = str(spec.options["host"]), int(spec.options["port"])
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except OSError as exc:
+        return Outcome(False, f"cannot connect to {host}:{port}: {exc.strerror or exc}",
+                       data={"host": host, "port": port})
+    writer.close()
+    with contextlib.suppress(OSError):  # the peer closed first: it did accept
+        await writer.wait_closed()
+    return Outcome(True, detail={"host": host, "port": port})
