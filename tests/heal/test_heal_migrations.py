@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from conftest import MIGRATIONS, migrations_project
+from heal_helpers import MIGRATIONS, migrations_project
 
 
 def _events(root: Path) -> list[dict[str, Any]]:

@@ -61,13 +61,8 @@ def heal(findings: list[Finding], settings: Settings, store: Store, *, events: E
 def _recover(settings: Settings, store: Store, events: EventLog, project: str) -> None:
     from calctl.heal.recovery import recover_interrupted
 
-    done = recover_interrupted(settings, store, events)
-    rolled: dict[str, str] = {}
-    for item in done.recovered if done is not None else []:
-        row = store.patch_application(item.patch_id) if item.action == "rolled_back" else None
-        if row is not None and row.get("report_id"):
-            rolled[str(row["report_id"])] = item.patch_id
-    for run_id in records.close_interrupted(store, project, rolled):
+    recover_interrupted(settings, store, events)
+    for run_id in records.close_interrupted(store, project):
         events.emit("heal.interrupted", run_id, {"project": project})
 
 
@@ -119,6 +114,8 @@ class _Healer:
         report = reported.report
         assert report is not None
         run.fingerprint, run.report_id = report.fingerprint, report.report_id
+        if not self.dry:
+            records.progress(self.store, run)
         self.emit("heal.reported", run, fingerprint=report.fingerprint,
                   report_id=report.report_id, redactions=report.redactions)
         diagnosis = reported.diagnosis
@@ -129,6 +126,8 @@ class _Healer:
                                 advice=diagnosis.summary if diagnosis else "")
         patch = diagnosis.patch
         run.provider = diagnosis.provider
+        if not self.dry:
+            records.progress(self.store, run)
         run.detail.update(patch=patch.to_dict(), summary=diagnosis.summary)
         self.emit("heal.diagnosed", run, provider=diagnosis.provider,
                   from_memory=diagnosis.provider == "memory", summary=diagnosis.summary,

@@ -56,6 +56,14 @@ def start(store: Store, run: HealRun) -> None:
          run.started_at, json.dumps({"project": run.project, **run.detail}, default=str)))
 
 
+def progress(store: Store, run: HealRun) -> None:
+    """What is known so far (the report, the provider): a healer killed later leaves a
+    row that says which report, and so which patch, it was working on."""
+    store.execute("UPDATE calctl_heal_runs SET fingerprint = ?, report_id = ?, provider = ?"
+                  " WHERE id = ?", (run.fingerprint or None, run.report_id or None,
+                                    run.provider or None, run.id))
+
+
 def seconds_between(start_iso: str, end_iso: str) -> float:
     try:
         delta = datetime.fromisoformat(end_iso) - datetime.fromisoformat(start_iso)
@@ -98,25 +106,33 @@ def spent_this_hour(store: Store, project: str) -> int:
     return sum(1 for r in rows if _detail(r).get("project") == project)
 
 
-def close_interrupted(store: Store, project: str, rolled_back: dict[str, str]) -> list[str]:
+def close_interrupted(store: Store, project: str) -> list[str]:
     """Runs of this project still ``running``: their healer died (we hold the lock
-    now). One whose patch recovery rolled back (``rolled_back``: report id → patch id)
-    becomes ``rolled_back``; one that died before applying anything, ``skipped``."""
+    now). What became of the patch it was applying (recovery — this run's or an
+    earlier ``guard once``'s — restored or kept it) is in the patch trail under the
+    run's report: rolled back → ``rolled_back``; kept because it had been verified →
+    ``verified``; no patch applied yet → ``skipped``."""
     closed = []
     for row in store.query("SELECT id, report_id, started_at, detail FROM calctl_heal_runs"
                            " WHERE status = 'running'"):
         detail = _detail(row)
         if detail.get("project") != project:
             continue
-        patch_id = rolled_back.get(str(row.get("report_id") or ""), "")
-        outcome = "rolled_back" if patch_id else "skipped"
+        patches = store.query(
+            "SELECT patch_id, status FROM guardian_patch_applications WHERE report_id = ?"
+            " AND source = 'heal'", (row["report_id"],)) if row.get("report_id") else []
+        patch = patches[-1] if patches else None
+        state = str(patch["status"]) if patch else ""
+        outcome = "verified" if state == "verified" else (
+            "rolled_back" if patch is not None else "skipped")
         detail.update(reason="the healer was interrupted" + (
-            "; recovery restored the files" if patch_id else " before applying a patch"),
+            f"; its patch was {state.replace('_', ' ')} by recovery" if patch is not None
+            else " before applying a patch"),
             seconds=seconds_between(str(row["started_at"]), now_iso()))
-        store.execute("UPDATE calctl_heal_runs SET status = ?, finished_at = ?, patch_id ="
-                      " COALESCE(?, patch_id), detail = ? WHERE id = ?",
-                      (outcome, now_iso(), patch_id or None, json.dumps(detail, default=str),
-                       row["id"]))
+        store.execute("UPDATE calctl_heal_runs SET status = ?, finished_at = ?, patch_id = ?,"
+                      " detail = ? WHERE id = ?",
+                      (outcome, now_iso(), patch["patch_id"] if patch else None,
+                       json.dumps(detail, default=str), row["id"]))
         closed.append(str(row["id"]))
     return closed
 
