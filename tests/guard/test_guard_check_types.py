@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support import pids_with
 
 
@@ -301,3 +302,29 @@ def test_log_rotation_truncation_and_partial_lines(calctl: Any,
         handle.write("ne\n")
     whole = _run(calctl, root)
     assert whole.returncode == 1 and "FATAL half a line" in _check(whole, "log")["error"]
+
+
+def test_a_lone_check_that_hangs_is_abandoned(calctl: Any, guard_project: Callable[..., Path],
+                                              listener: int) -> None:
+    # one check runs without an event loop; a server that accepts and never speaks
+    # PostgreSQL holds the connection until the check's own time runs out
+    root = guard_project([{"name": "mute", "type": "postgres", "database_url_env": "APP_DB",
+                           "timeout": 1}])
+    result = _run(calctl, root, env={"APP_DB": f"postgresql://u@127.0.0.1:{listener}/db"})
+    assert result.returncode == 1, result.stderr
+    mute = _check(result, "mute")
+    assert mute["status"] == "unhealthy" and mute["duration"] < 5
+
+
+def test_secrets_a_peer_echoes_are_not_recorded(calctl: Any, guard_project: Callable[..., Path],
+                                                http_server: Any) -> None:
+    http_server.add("GET", "/echo", status=500, body="rejected token Bearer s3cret-value")
+    root = guard_project([{"name": "api", "type": "http", "url": http_server.url + "/echo",
+                           "headers": {"Authorization": "API_AUTH"}}])
+    result = _run(calctl, root, env={"API_AUTH": "Bearer s3cret-value"})
+    assert result.returncode == 1
+    assert "rejected token ***" in _check(result, "api")["finding"]["data"]["body"]
+    assert "s3cret" not in result.stdout + result.stderr
+    assert "s3cret" not in (root / ".calctl" / "events.jsonl").read_text()
+    for store in (root / ".calctl").glob("calctl.db*"):  # the database and its WAL
+        assert b"s3cret" not in store.read_bytes()

@@ -21,6 +21,7 @@ from calctl.documents.base import KINDS, VERSION, Document, Record, kind_class, 
 
 if TYPE_CHECKING:
     from calctl.documents.event import ErrorDocument, Event
+    from calctl.documents.finding import Finding
     from calctl.documents.guard import CheckResult, GuardRun, HealStats, StatsRow
     from calctl.documents.migrate import (
         Dependency,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
         SkippedJournal,
         VerifyRun,
     )
-    from calctl.documents.report import BugReport, Diagnosis, Finding, Snippet
+    from calctl.documents.report import BugReport, Diagnosis, Snippet
 
 _HOMES = {
     "migrate": ("Dependency", "LintReport", "MigrationPlan", "MigrationRun", "MigrationState",
@@ -55,7 +56,8 @@ _HOMES = {
     "patch": ("Edit", "EditOutcome", "Patch", "PatchList", "PatchPhase", "PatchRecord",
               "PatchRecovery", "PatchResult", "PatchSummary", "RecoveredPatch", "SkippedJournal",
               "VerifyRun"),
-    "report": ("BugReport", "Diagnosis", "Finding", "Snippet"),
+    "report": ("BugReport", "Diagnosis", "Snippet"),
+    "finding": ("Finding",),
     "event": ("ErrorDocument", "Event"),
     "guard": ("CheckResult", "GuardRun", "HealStats", "StatsRow"),
 }

@@ -64,7 +64,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "migration-lint": ("migrate", "LintReport"),
     "migration-run": ("migrate", "MigrationRun"),
     "migration-status": ("migrate", "MigrationStatus"),
-    "finding": ("report", "Finding"),
+    "finding": ("finding", "Finding"),
     "bug-report": ("report", "BugReport"),
     "diagnosis": ("report", "Diagnosis"),
     "patch": ("patch", "Patch"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from calctl.documents.base import Document, Record
-from calctl.documents.report import Finding
+from calctl.documents.finding import Finding
 
 CheckStatus = Literal["healthy", "failing", "unhealthy"]
 

@@ -43,13 +43,16 @@ class CheckContext:
         self.root: Path = settings.root
         self.cursors = cursors or {}
         self._http: httpx.AsyncClient | None = None
+        # set by the runner: whether any http check's URL is https (only then are the
+        # CA certificates loaded, a fifth of a second)
+        self.tls = True
 
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
             import httpx
 
             self._http = httpx.AsyncClient(
-                follow_redirects=False,
+                follow_redirects=False, verify=self.tls,  # no https URL: nothing to verify
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
         return self._http
 

@@ -119,7 +119,7 @@ def _record(ran: Ran, store: Store, events: EventLog, notifier: Notifier | None)
     from calctl.documents.guard import CheckStatus
     from calctl.guard import state
 
-    spec, outcome = ran.spec, ran.outcome
+    spec, outcome = ran.spec, scrub(ran.spec, ran.outcome)
     finding = _finding(spec, outcome) if not outcome.ok else None
     recorded = state.record(store, spec.name, ok=outcome.ok, fail_after=spec.fail_after,
                             duration=ran.duration, error=outcome.error,
@@ -134,7 +134,7 @@ def _record(ran: Ran, store: Store, events: EventLog, notifier: Notifier | None)
         detail=outcome.detail, finding=finding if status == "unhealthy" else None)
     if recorded.transition:
         kind = f"guard.check.{recorded.transition}"
-        data: dict[str, Any] = {"check": spec.name, "type": spec.type,
+        data: dict[str, Any] = {"check": spec.name, "check_type": spec.type,
                                 "severity": spec.severity, "duration": ran.duration,
                                 "consecutive_failures": recorded.failures}
         if recorded.transition == "failed":
@@ -144,6 +144,37 @@ def _record(ran: Ran, store: Store, events: EventLog, notifier: Notifier | None)
             notifier.send({"kind": "guard-notice", "version": 1, "type": kind,
                            "ts": event.ts, **data})
     return result
+
+
+def scrub(spec: CheckSpec, outcome: Outcome) -> Outcome:
+    """``outcome`` with every password of a URL masked, and every value of the environment
+    variables the check names (its headers, its database URL) replaced, before anything is
+    recorded, told or printed: a command's output or a peer's reply may repeat them."""
+    if outcome.ok:
+        return outcome
+    import dataclasses
+    import json
+    import os
+
+    from calctl.redact import MASK, mask_secrets
+
+    names = [str(v) for v in dict(spec.options.get("headers") or {}).values()]
+    if spec.options.get("database_url_env"):
+        names.append(str(spec.options["database_url_env"]))
+    values = [os.environ.get(n, "") for n in names]
+    urls = [v for v in values if "://" in v or "=" in v]
+
+    def clean(text: str) -> str:
+        text = mask_secrets(text, *urls)
+        for value in values:
+            if len(value) >= 6:
+                text = text.replace(value, MASK)
+        return text
+
+    data = json.loads(clean(json.dumps(outcome.data)))
+    return dataclasses.replace(outcome, error=clean(outcome.error),
+                               traceback=clean(outcome.traceback), hint=clean(outcome.hint),
+                               data=data if isinstance(data, dict) else {})
 
 
 def _finding(spec: CheckSpec, outcome: Outcome) -> Finding:

@@ -12,7 +12,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,15 @@ from calctl.ids import new_id, now_iso
 
 
 def schema_dir() -> Path:
-    """calctl's own migrations: inside the wheel, or the repository's ``migrations/``."""
-    packaged = resources.files("calctl") / "_migrations"
+    """calctl's own migrations: inside the wheel, or the repository's ``migrations/``.
+
+    Found beside the package on disk rather than through importlib.resources, whose
+    import is a tenth of a cron ``guard once`` (calctl is never run from a zip)."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_migrations"
     if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[3] / "migrations"
+        return packaged
+    return package.parents[1] / "migrations"
 
 
 @dataclass(frozen=True)

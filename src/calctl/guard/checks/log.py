@@ -22,10 +22,10 @@ TAIL_BYTES = 256  # bytes before the offset that must still be there next run
 
 
 async def check(spec: CheckSpec, ctx: CheckContext) -> Outcome:
-    return scan(spec, ctx)
+    return check_sync(spec, ctx)
 
 
-def scan(spec: CheckSpec, ctx: CheckContext) -> Outcome:
+def check_sync(spec: CheckSpec, ctx: CheckContext) -> Outcome:
     path = ctx.root / str(spec.options["path"])
     shown = str(spec.options["path"])
     pattern = re.compile(str(spec.options["pattern"]))

@@ -39,10 +39,11 @@ _OBJECT = re.compile(r'^(?P<kind>[a-z][a-z ]*?) "?(?P<name>[^"]+)"?')
 
 
 async def check(spec: CheckSpec, ctx: CheckContext) -> Outcome:
-    return await in_thread(lambda: inspect(spec, ctx.settings))
+    return await in_thread(lambda: check_sync(spec, ctx))
 
 
-def inspect(spec: CheckSpec, settings: Settings) -> Outcome:
+def check_sync(spec: CheckSpec, ctx: CheckContext) -> Outcome:
+    settings = ctx.settings
     directory = Path(str(spec.options["dir"]))
     if not directory.is_absolute():
         directory = settings.root / directory
