@@ -48,8 +48,10 @@ def heal(findings: list[Finding], settings: Settings, store: Store, *, events: E
     """Heal each finding in turn under the healer lock; LockedError (exit 3) when
     another healer of this project is at work."""
     dry = dry_run or settings.heal.dry_run
-    if verification.commands(settings) and not dry:
-        settings.require_trusted_config("run its [patch]/[heal] verify commands")
+    online = [p for p in settings.report.providers if p not in ("memory", "rules")]
+    if not dry and (verification.commands(settings) or online or settings.report.publish):
+        settings.require_trusted_config("run the verify commands and send the bug reports "
+                                        "its [patch], [heal] and [report] sections name")
     specs = {s.name: s for s in checks}
     project = project_key(settings)
     with healer_lock(settings, store):
@@ -88,8 +90,10 @@ class _Healer:
             records.start(self.store, run)
         try:
             return self._one(run, finding, spec)
-        except CalctlError as exc:  # a step could not run (store, lock, git …): this check
-            return self._finish(run, "failed", reason=exc.message)
+        except CalctlError as exc:  # a step could not run (store, lock, peer …): this check
+            # a patch that never got applied is no failed fix (the heal rate counts those)
+            return self._finish(run, "failed" if run.patch_id else "skipped",
+                                reason=exc.message)
 
     def _finish(self, run: HealRun, outcome: str, **detail: Any) -> dict[str, Any]:
         if self.dry:

@@ -63,8 +63,10 @@ def recheck_run(spec: CheckSpec, recheck: Callable[[CheckSpec], Outcome]) -> Ver
     """The failing check again, as a verification run (its failure never raises)."""
     start = time.monotonic()
     label = f"check {spec.name} ({spec.type})"
+    from calctl.guard.once import scrub
+
     try:
-        outcome = recheck(spec)
+        outcome = scrub(spec, recheck(spec))  # stored and shown: secrets masked as the guard's
     except Exception as exc:  # a check that crashes has failed, it does not end the heal
         return VerifyRun(label, 1, False, _since(start), f"the check crashed: {exc!r}"[:TAIL])
     text = "healthy" if outcome.ok else (outcome.error or "unhealthy")
@@ -91,6 +93,10 @@ def migrate_verify_run(settings: Settings, directory: Path, server_url: str | No
         where = getattr(document, "file", None)
         line = getattr(document, "line", None)
         text = f"{where}:{line}: {error}" if where and line else error
+        if server_url:
+            from calctl.redact import mask_secrets
+
+            text = mask_secrets(text, server_url)
         return VerifyRun(label, int(result.exit_code), False, _since(start), text[:TAIL])
     steps = len(getattr(document, "steps", []) or [])
     return VerifyRun(label, 0, False, _since(start),
