@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from calctl.config.checks import CheckSpec
-from calctl.guard.checks._thread import in_thread
 from calctl.guard.model import CheckContext, Outcome
 
 if TYPE_CHECKING:
@@ -39,6 +38,8 @@ _OBJECT = re.compile(r'^(?P<kind>[a-z][a-z ]*?) "?(?P<name>[^"]+)"?')
 
 
 async def check(spec: CheckSpec, ctx: CheckContext) -> Outcome:
+    from calctl.guard.checks._thread import in_thread  # asyncio: not for a lone check
+
     return await in_thread(lambda: check_sync(spec, ctx))
 
 

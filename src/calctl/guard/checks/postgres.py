@@ -11,11 +11,12 @@ import math
 import os
 
 from calctl.config.checks import CheckSpec
-from calctl.guard.checks._thread import in_thread
 from calctl.guard.model import CheckContext, Outcome
 
 
 async def check(spec: CheckSpec, ctx: CheckContext) -> Outcome:
+    from calctl.guard.checks._thread import in_thread  # asyncio: not for a lone check
+
     return await in_thread(lambda: check_sync(spec, ctx))
 
 

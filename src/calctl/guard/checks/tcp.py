@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 from calctl.config.checks import CheckSpec
@@ -26,6 +25,8 @@ def check_sync(spec: CheckSpec, ctx: CheckContext) -> Outcome:
 
 
 async def check(spec: CheckSpec, ctx: CheckContext) -> Outcome:
+    import asyncio
+
     host, port = str(spec.options["host"]), int(spec.options["port"])
     try:
         _, writer = await asyncio.open_connection(host, port)
