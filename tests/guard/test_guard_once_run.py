@@ -197,3 +197,28 @@ def test_prometheus_textfile(calctl: Any, guard_project: Callable[..., Path],
     assert 'calctl_heal_total{result="verified"} 0.0' in text
     assert "_created" not in text
     assert [p.name for p in metrics.parent.iterdir()] == ["calctl.prom"]  # renamed into place
+
+
+def test_state_in_a_postgresql_store(calctl: Any, guard_project: Callable[..., Path],
+                                     pg_url: str) -> None:
+    root = guard_project([{**TOGGLE, "fail_after": 2}])
+    (root / "broken").touch()
+    store = ("--database-url", pg_url)
+    assert calctl(*store, "guard", "once", cwd=root).returncode == 0
+    second = calctl(*store, "guard", "once", "--json", cwd=root)
+    assert second.returncode == 1
+    assert second.json()["checks"][0]["transition"] == "failed"
+    (root / "broken").unlink()
+    third = calctl(*store, "guard", "once", "--json", cwd=root)
+    assert third.json()["checks"][0]["transition"] == "recovered"
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        state = conn.execute("SELECT consecutive_failures, unhealthy, changed_at, last_status"
+                             " FROM calctl_check_state WHERE check_name = 'toggle'").fetchone()
+        results = conn.execute("SELECT status FROM calctl_check_results"
+                               " WHERE check_name = 'toggle' ORDER BY ran_at").fetchall()
+    assert state is not None and state[:2] == (0, 0) and state[2] and state[3] == "ok"
+    assert [r[0] for r in results] == ["failing", "unhealthy", "ok"]
+    stats = calctl(*store, "stats", "--json", cwd=root)
+    assert stats.returncode == 0 and stats.json()["runs"] == 0

@@ -304,7 +304,7 @@ def test_a_stored_plan_with_wrong_types_is_a_miss(calctl: Any, tmp_path: Path) -
     expected = _run(calctl, root, *args)
     files = discover(directory)
     rkey = result_key("order", str(directory), [f.path for f in files],
-                      file_keys(files, MigrateSettings()), ())
+                      file_keys(files, MigrateSettings()), ("order=natural",))
     plan = build_plan(directory, MigrateSettings())[0].to_dict()
     marked = {**plan, "files": [{**f, "reason": "FROM THE RESULTS CACHE"}
                                 for f in plan["files"]]}

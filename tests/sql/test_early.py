@@ -44,6 +44,7 @@ def _corpus(directory: Path, count: int, table: str = "t") -> Path:
       "--define", "A=1", "--search-path", "app,public", "m"],
      {"--config": "c.toml", "--glob": ["*.sql", "x/*.sql"], "--define": ["A=1"],
       "--search-path": "app,public", "directory": "m"}),
+    (["migrate", "order", "--sort", "prisma", "m"], {"--sort": "prisma", "directory": "m"}),
 ])
 def test_plain_command_lines_are_understood(args: list[str], expected: dict[str, Any]) -> None:
     found = early.parse(args)
@@ -248,13 +249,16 @@ print(len(marshal.loads(os.read(results_r, 1 << 20))),
 """
 
 
+@pytest.mark.parametrize("sort", [[], ["--sort", "lexical"]])
 @pytest.mark.parametrize("cached", [True, False])
-def test_the_child_ends_at_once_when_the_output_is_cached(tmp_path: Path, cached: bool) -> None:
+def test_the_child_ends_at_once_when_the_output_is_cached(tmp_path: Path, cached: bool,
+                                                          sort: list[str]) -> None:
     """A warm run replays its output: the early child finds that key first and neither
-    reads the parse cache nor loads the analyser (it did both, for nothing, before)."""
+    reads the parse cache nor loads the analyser (it did both, for nothing, before).
+    With --sort too: the child reads it as the command does (the order is in the key)."""
     d = _corpus(tmp_path / "m", PARALLEL_THRESHOLD + 10)
     state = tmp_path / "state"
-    args = ["--state-dir", str(state), "migrate", "order", str(d), "--check"]
+    args = ["--state-dir", str(state), "migrate", "order", str(d), "--check", *sort]
     if cached:
         subprocess.run([str(Path(sys.executable).parent / "calctl"), *args],
                        capture_output=True, check=True)

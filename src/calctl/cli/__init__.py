@@ -193,9 +193,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except BrokenPipeError:
         # stdout closed early (calctl … | head): not an error of ours.
         code = ExitCode.OK
-    except Exception as exc:  # the last resort: a bug
+    except Exception as exc:  # the last resort: a bug, unless a signal caused it
+        from calctl import interrupts
         from calctl.errors import InternalError
 
+        if interrupts.arrived:
+            # the signal's exception landed where Python replaces it with another (a
+            # module being imported, a generator being closed): it is still that signal
+            sys.exit(128 + interrupts.arrived)
         error = InternalError(
             f"internal error: {type(exc).__name__}: {exc}",
             hint="This is a bug in calctl; rerun with -v for the traceback and report it.",

@@ -75,3 +75,10 @@ AssumeExistsOpt = Annotated[
     typer.Option("--assume-exists", help="An object created outside the directory, e.g. "
                  "auth.users (repeatable).", show_default=False),
 ]
+SortOpt = Annotated[
+    str | None,
+    typer.Option("--sort", help="The order files run in: auto (default: the order of the tool "
+                 "the directory belongs to, e.g. prisma), natural, lexical, flyway, prisma, "
+                 "golang-migrate, goose, dbmate, diesel or sqlx (setting migrate.sort).",
+                 show_default=False),
+]

@@ -38,13 +38,15 @@ def once(
     json_: JsonOpt = False,
 ) -> None:
     """Run every configured check once; exit 0 healthy, 1 unhealthy, 3 locked."""
-    from calctl.config import check_range
-    from calctl.errors import LockedError
+    import math
+
+    from calctl.errors import LockedError, UsageError
     from calctl.state import StateDir
 
     context = app_context(ctx)
     quiet = quiet or bool(context.flags.get("quiet"))
-    check_range("guard.default_timeout", wait or None, "--wait")
+    if not (math.isfinite(wait) and 0 <= wait <= 86_400):
+        raise UsageError(f"--wait {wait:g}: must be between 0 and 86400 seconds")
     settings = context.settings()
     from calctl.guard.once import guard_once, select
 

@@ -19,6 +19,10 @@ STATE_DIRNAME = ".calctl"
 
 
 
+MIGRATE_SORTS = ("auto", "natural", "lexical", "flyway", "prisma", "golang-migrate", "goose",
+                 "dbmate", "diesel", "sqlx")
+
+
 @dataclass(frozen=True)
 class MigrateSettings:
     """``[tool.calctl.migrate]``: where migrations live and how they are read and applied."""
@@ -32,6 +36,9 @@ class MigrateSettings:
     database_url_env: str = "DATABASE_URL"
     lock_timeout: float = 60.0
     database_url: str = ""
+    # the order files run in: "auto" (the tool the directory belongs to) or one of
+    # MIGRATE_SORTS (calctl.sql.layout says what each means)
+    sort: str = "auto"
 
 
 

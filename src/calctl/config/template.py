@@ -21,6 +21,7 @@ dir = "migrations"               # where the *.sql migrations live
 # defines = { Namespace = "app" } # values for templated migrations
 database_url_env = "DATABASE_URL" # the application database, read from this variable
 # lock_timeout = 60
+# sort = "auto"                  # file order: auto (the tool's), natural, prisma, flyway …
 
 
 [patch]
@@ -33,7 +34,10 @@ database_url_env = "DATABASE_URL" # the application database, read from this var
 [report]
 # service = "my-app"
 # context_lines = 5
-# providers = ["memory", "rules"]  # add "openai" and/or "github"
+# breadcrumbs = 20
+# cooldown = 3600                # the same fault within this many seconds reuses its diagnosis
+# providers = ["memory", "rules"]  # add "openai"
+# publish = ["github"]           # or "coderabbit"
 
 
 [openai]

@@ -12,7 +12,7 @@ import types
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from calctl.config.sections import BOUNDS, SECTIONS, TOP_LEVEL
+from calctl.config.sections import BOUNDS, MIGRATE_SORTS, SECTIONS, TOP_LEVEL
 from calctl.errors import ConfigError
 from calctl.redact import mask_dsn
 
@@ -61,6 +61,11 @@ def coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
     value = _bounded(key, _coerce_type(key, value, where, kind), where)
     if key == "patch.verify" and isinstance(value, tuple):
         _check_verify(value, where)
+    if key == "migrate.sort" and isinstance(value, str) and value not in MIGRATE_SORTS:
+        raise ConfigError(f"{where}: setting migrate.sort must be one of "
+                          f"{', '.join(MIGRATE_SORTS)}, not {value!r}",
+                          hint="auto (the default) uses the order of the tool the "
+                          "directory belongs to.", code="config-value")
     return value
 
 

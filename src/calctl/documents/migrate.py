@@ -48,6 +48,9 @@ class MigrationPlan(Document):
     files: list[PlanFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     safe: bool = True
+    # the order "filename order" means: the tool's the directory belongs to (prisma,
+    # flyway, goose …) or natural (calctl.sql.layout); "" in plans made before it existed
+    order: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,8 @@ class MigrationStep(Record):
 
     path: str
     checksum: str
-    status: Literal["applied", "dry_run", "skipped", "repaired", "failed"]
+    # adopted: recorded as applied in another tool's history (migrate apply --adopt)
+    status: Literal["applied", "dry_run", "skipped", "repaired", "failed", "adopted"]
     duration_ms: float = 0.0
     transaction: bool = True
     reason: str = ""
@@ -88,6 +92,7 @@ class MigrationRun(Document):
     already_applied: int = 0
     throwaway: str = ""
     duration_ms: float = 0.0
+    adopted_from: str = ""  # another tool's history that counted: "prisma's …_prisma_migrations"
 
 
 @dataclass(frozen=True)
@@ -113,3 +118,8 @@ class MigrationStatus(Document):
     database: str
     files: list[MigrationState] = field(default_factory=list)
     ok: bool = True
+    # whose history was read: "calctl" (calctl_migrations), another tool's ("prisma",
+    # "golang-migrate", "goose", "flyway", "diesel", "sqlx", "dbmate"), or both
+    # ("calctl+prisma"); history_table names the other tool's table
+    history: str = "calctl"
+    history_table: str = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +36,22 @@ class Outcome:
     cursor: str | None = None
 
 
+def import_httpx() -> ModuleType:
+    """httpx, without its command-line module: ``import httpx`` also imports
+    ``httpx._main`` (rich, pygments, click) when they are installed, as they are with
+    calctl — a third of httpx's import, for a CLI calctl never calls."""
+    import sys
+
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+        try:
+            import httpx  # noqa: F401  (httpx falls back to a stub main())
+        finally:
+            if sys.modules.get("httpx._main") is None:
+                del sys.modules["httpx._main"]
+    return sys.modules["httpx"]
+
+
 class CheckContext:
     """What every check may use: the settings, the project root, the previous cursor
     of each check, and HTTP clients (httpx imported on first use only).
@@ -55,16 +72,15 @@ class CheckContext:
         self.tls = True
 
     def http(self) -> httpx.AsyncClient:
-        import httpx
-
+        lib = import_httpx()
         if self._tls is None:
             if self.tls:
-                self._tls = httpx.create_ssl_context()
+                self._tls = lib.create_ssl_context()
             else:  # no https URL and no redirects followed: this context never verifies
                 import ssl
 
                 self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        client = httpx.AsyncClient(follow_redirects=False, verify=self._tls)
+        client: httpx.AsyncClient = lib.AsyncClient(follow_redirects=False, verify=self._tls)
         self._clients.append(client)
         return client
 

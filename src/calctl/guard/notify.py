@@ -34,7 +34,9 @@ class Notifier:
         self.threads.append(thread)
 
     def _deliver(self, notice: dict[str, Any]) -> None:
-        import httpx
+        from calctl.guard.model import import_httpx
+
+        httpx = import_httpx()
 
         problem = ""
         for attempt in range(TRIES):

@@ -55,6 +55,16 @@ def _units(settings: Settings, source: Source) -> list[Unit]:
                       plan_document=source.plan_document)
 
 
+def _tools(settings: Settings, source: Source, units: list[Unit]) -> tuple[str, ...]:
+    """The tools whose history table may be adopted: those of the directory's layout
+    (:mod:`calctl.sql.layout`; ``--sort`` / ``migrate.sort`` choose it)."""
+    from calctl.sql.layout import detect
+
+    layout = detect(str(source.directory), [u.path for u in units],
+                    [u.file.raw for u in units], settings.migrate.sort)
+    return layout.tools
+
+
 def _prefix(settings: Settings, directory: Path) -> str:
     """The migration directory relative to the project root, as a path prefix."""
     try:
@@ -87,7 +97,7 @@ def _finish(settings: Settings, source: Source, outcome: Outcome, units: list[Un
         directory=str(source.directory), database=database,
         command="verify" if command == "verify" else "apply", dry_run=dry_run,
         steps=outcome.steps, already_applied=outcome.already_applied, throwaway=throwaway,
-        duration_ms=outcome.duration_ms)
+        duration_ms=outcome.duration_ms, adopted_from=outcome.adopted_from)
     return CommandResult(run, ExitCode.OK, None, outcome, units)
 
 
@@ -99,6 +109,10 @@ def apply_command(settings: Settings, source: Source, url: str, options: ApplyOp
 
     units = _units(settings, source)
     target = describe_target(url)
+    if not options.tools:
+        from dataclasses import replace
+
+        options = replace(options, tools=_tools(settings, source, units))
     conn = connect(url, purpose="calctl migrate apply")
     try:
         with advisory_lock(conn, timeout=lock_timeout, target=target):
@@ -109,20 +123,32 @@ def apply_command(settings: Settings, source: Source, url: str, options: ApplyOp
                    dry_run=options.dry_run)
 
 
-def status_command(settings: Settings, source: Source, url: str) -> CommandResult:
-    """Every file's state against the history table of the database at ``url``."""
+def status_command(settings: Settings, source: Source, url: str, *,
+                   adopt: bool = False) -> CommandResult:
+    """Every file's state against the history table of the database at ``url`` (and
+    another tool's history: ``adopt``, or when calctl's table does not exist)."""
+    from calctl.migrate.engine import adopted_history
     from calctl.migrate.history import History
     from calctl.postgres import connect, describe_target
 
     units = _units(settings, source)
     conn = connect(url, purpose="calctl migrate status")
     try:
-        rows = History(conn).rows()
+        history = History(conn)
+        ours = history.exists()
+        rows = history.rows()
+        foreign = adopted_history(conn, history, units, _tools(settings, source, units),
+                                  adopt)
     finally:
         conn.close()
+    adopted = foreign.applied if foreign is not None else {}
     states: list[MigrationState] = []
     for unit in units:
         row = rows.get(unit.path)
+        if row is None and unit.path in adopted:
+            states.append(MigrationState(unit.path, "applied", unit.position, unit.checksum,
+                                         applied_at=adopted[unit.path]))
+            continue
         if row is None:
             states.append(MigrationState(unit.path, "pending", unit.position, unit.checksum))
             continue
@@ -145,8 +171,12 @@ def status_command(settings: Settings, source: Source, url: str) -> CommandResul
                 row.applied_at.isoformat() if row.applied_at else "", row.execution_order,
                 row.duration_ms, row.error))
     ok = not any(s.state in ("changed", "failed", "missing-locally") for s in states)
+    whose = "calctl"
+    if foreign is not None:
+        whose = f"calctl+{foreign.tool}" if ours else foreign.tool
     document = MigrationStatus(directory=str(source.directory), database=describe_target(url),
-                               files=states, ok=ok)
+                               files=states, ok=ok, history=whose,
+                               history_table=foreign.table if foreign else "")
     return CommandResult(document, ExitCode.OK if ok else ExitCode.FINDINGS, units=units)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from calctl.documents import MigrationStep
-from calctl.errors import ExternalError
+from calctl.errors import ExternalError, StateError, UsageError
 from calctl.migrate import positions
 from calctl.migrate.failure import Failure
 from calctl.migrate.history import History, Row
@@ -37,6 +37,8 @@ from calctl.postgres import reset_session
 if TYPE_CHECKING:
     import psycopg
 
+    from calctl.migrate.adopt import Adopted
+
 
 @dataclass(frozen=True)
 class ApplyOptions:
@@ -45,6 +47,11 @@ class ApplyOptions:
     repair: bool = False
     out_of_order: bool = False
     record_failures: bool = True
+    # adopt another tool's history (calctl.migrate.adopt): the tools whose table may
+    # hold it (the directory's layout), and whether --adopt asked for it even though
+    # calctl's own table exists (without it, only when that table does not)
+    tools: tuple[str, ...] = ()
+    adopt: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Outcome:
     failure: Failure | None = None
     diffs: dict[str, str] = field(default_factory=dict)
     duration_ms: float = 0.0
+    adopted_from: str = ""  # "prisma's _prisma_migrations" when another tool's history counted
 
 
 Progress = Callable[[Unit, str], None]
@@ -69,14 +77,17 @@ def apply(conn: psycopg.Connection[Any], units: list[Unit], options: ApplyOption
     started = time.perf_counter()
     history = History(conn)
     try:
+        foreign = adopted_history(conn, history, units, options.tools, options.adopt)
         if not options.dry_run:
             history.ensure()
         rows = history.rows()
         done = {path: row for path, row in rows.items() if row.success}
+        steps: list[MigrationStep] = []
+        if foreign is not None:
+            _adopt(conn, history, units, foreign, done, steps, options.dry_run)
 
         changed = [u for u in units if u.path in done and done[u.path].checksum != u.checksum]
         diffs: dict[str, str] = {}
-        steps: list[MigrationStep] = []
         if changed:
             if not options.repair:
                 return Outcome(failure=_changed_failure(changed, done),
@@ -98,14 +109,16 @@ def apply(conn: psycopg.Connection[Any], units: list[Unit], options: ApplyOption
         if early and not options.out_of_order:
             last_path = next(u.path for u in units if u.position == last)
             return Outcome(steps=steps, failure=_out_of_order(early, last_path),
-                           already_applied=len(done), diffs=diffs, duration_ms=_ms(started))
+                           already_applied=len(done), diffs=diffs, duration_ms=_ms(started),
+                           adopted_from=foreign.source if foreign else "")
         if options.to:
             stop = find_unit(units, options.to)
             pending = [u for u in pending if u.position <= stop.position]
 
         failure = _run(conn, history, pending, options, steps, progress)
         return Outcome(steps=steps, already_applied=len(applied_positions), failure=failure,
-                       diffs=diffs, duration_ms=_ms(started))
+                       diffs=diffs, duration_ms=_ms(started),
+                       adopted_from=foreign.source if foreign else "")
     except psycopg.OperationalError as exc:
         if conn.broken or conn.closed:
             raise ExternalError(
@@ -114,6 +127,49 @@ def apply(conn: psycopg.Connection[Any], units: list[Unit], options: ApplyOption
                 code="database-lost",
             ) from None
         raise
+
+
+def adopted_history(conn: psycopg.Connection[Any], history: History, units: list[Unit],
+                    tools: tuple[str, ...], adopt: bool) -> Adopted | None:
+    """Another tool's history of this database (:mod:`calctl.migrate.adopt`), when it is
+    to count: ``adopt`` (``--adopt``), or calctl's own table does not exist yet."""
+    if adopt and not tools:
+        raise UsageError("--adopt: the directory belongs to no tool calctl knows the "
+                         "history of (its files are in natural order)",
+                         hint="Name the tool with --sort (prisma, golang-migrate, goose, "
+                         "flyway, diesel, sqlx or dbmate).", code="no-foreign-tool")
+    if not tools or not (adopt or not history.exists()):
+        return None
+    from calctl.migrate.adopt import TABLES, read
+
+    found = read(conn, tools, [u.path for u in units])
+    if found is None and adopt:
+        tables = " or ".join(dict.fromkeys(TABLES[t] for t in tools))
+        raise StateError(f"--adopt: the database has no {tools[0]} history ({tables})",
+                         hint="Run without --adopt, or check --database-url and --sort.",
+                         code="no-foreign-history")
+    return found
+
+
+def _adopt(conn: psycopg.Connection[Any], history: History, units: list[Unit],
+           foreign: Adopted, done: dict[str, Row], steps: list[MigrationStep],
+           dry_run: bool) -> None:
+    """Count the files ``foreign`` records as applied as calctl's: recorded in
+    calctl_migrations (one transaction; not in a dry run) with their current checksum,
+    so later runs need the other tool's table no more."""
+    adopted = [u for u in units if u.path in foreign.applied and u.path not in done]
+    if not adopted:
+        return
+    reason = f"recorded as applied in {foreign.source}"
+    if not dry_run:
+        with conn.transaction():
+            for unit in adopted:
+                history.record_success(unit.path, unit.checksum, 0.0,
+                                       _normalised(unit.file.raw), unit.transactional)
+    for unit in adopted:
+        done[unit.path] = Row(unit.path, unit.checksum, None, 0.0, None, True, "")
+        steps.append(MigrationStep(unit.path, unit.checksum, "adopted",
+                                   transaction=unit.transactional, reason=reason))
 
 
 def _run(conn: psycopg.Connection[Any], history: History, pending: list[Unit],

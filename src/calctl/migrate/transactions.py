@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from calctl.sql.split import SplitText, Statement
 
-MARKER = re.compile(r"^\s*--\s*calctl:\s*no-transaction\b", re.I | re.M)
+MARKER = re.compile(r"^\s*--\s*calctl:\s*no-transaction\b"
+                    r"|^--\s*\+goose\s+no\s+transaction\b"
+                    r"|^\s*--\s*migrate:up\b[^\n]*\btransaction:false\b", re.I | re.M)
 
 # Statements PostgreSQL refuses inside a transaction block.
 _OUTSIDE_ONLY = re.compile(
@@ -36,8 +38,9 @@ _OUTSIDE_ONLY = re.compile(
 
 def outside_transaction_reason(path: str, text: str, plan_transaction: bool = True) -> str:
     """Why ``path`` must run outside a transaction, or ``""`` when it may run inside one."""
-    if MARKER.search(text):
-        return "marked -- calctl: no-transaction"
+    marked = MARKER.search(text)
+    if marked:
+        return "marked " + " ".join(marked.group(0).split())
     if ".autocommit." in path.rsplit("/", 1)[-1]:
         return "named *.autocommit.*"
     match = _OUTSIDE_ONLY.search(_strip_comments(text))

@@ -44,7 +44,8 @@ def load_units(directory: Path, settings: MigrateSettings, *, order: Order = "pl
                cache_dir: Path | None = None, plan_document: MigrationPlan | None = None,
                ) -> list[Unit]:
     """Discover ``directory`` and put its files in ``order`` (or the given plan's order)."""
-    files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+    files = discover(directory, globs=settings.glob, exclude=settings.exclude,
+                     sort=settings.sort)
     for f in files:
         _check_name(f.path)
     transaction = {f.path: True for f in files}

@@ -497,7 +497,7 @@ def result_key(scope: str, directory: str, paths: list[str], keys: list[bytes],
 
 def output_key(scope: str, directory: Path, files: Sequence[MigrationFile],
                keys: list[bytes], settings: MigrateSettings, flags: tuple[Any, ...],
-               style: str) -> bytes:
+               style: str, order: str = "") -> bytes:
     """The key of what ``migrate order|lint`` printed for these files, settings, flags and
     output style (``cli._styled.style_key``): computed by the command, and by the early
     child, which ends at once when that output is cached."""
@@ -505,7 +505,8 @@ def output_key(scope: str, directory: Path, files: Sequence[MigrationFile],
 
     # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
     # when what these commands print changes) and on whether it is styled
-    extra = (__version__, *settings.known_objects, repr(flags), style)
+    # `order`: the layout's order (calctl.sql.layout), which the output names
+    extra = (__version__, *settings.known_objects, repr(flags), style, "order=" + order)
     return result_key("output-" + scope, str(directory), [f.path for f in files], keys,
                       extra)
 

@@ -58,14 +58,15 @@ def cached_output(scope: str, path: Path, settings: Settings, flags: tuple[Any, 
     """
     from calctl import lifecycle
     from calctl.sql.cache import file_keys, load_output, output_key, store_output
-    from calctl.sql.discovery import discover
+    from calctl.sql.discovery import discover_layout
 
     migrate = settings.migrate
-    files = discover(path, globs=migrate.glob, exclude=migrate.exclude)
+    files, layout = discover_layout(path, globs=migrate.glob, exclude=migrate.exclude,
+                                    sort=migrate.sort)
     keys = file_keys(files, migrate)
     cache = cache_dir(settings)
     # the same key the early child computes: it ends at once when this output is cached
-    key = output_key(scope, path, files, keys, migrate, flags, style)
+    key = output_key(scope, path, files, keys, migrate, flags, style, layout.order)
     replay = load_output(cache, key)
     if replay is not None:
         return replay

@@ -3,8 +3,9 @@
 * ``-- calctl: ignore CAL008[, CAL…]`` silences those rules for the statement the
   comment is in or above (after the previous statement's last line);
 * ``-- calctl: ignore-file CAL…`` silences them for the whole file;
-* ``-- calctl: no-transaction`` (or a name containing ``.autocommit.``) marks a file to
-  run statement by statement outside a transaction.
+* ``-- calctl: no-transaction`` (or a name containing ``.autocommit.``, or goose's
+  ``-- +goose NO TRANSACTION``, or dbmate's ``-- migrate:up transaction:false``) marks a
+  file to run statement by statement outside a transaction.
 
 They are read from the file's text as written (before templates are rendered).
 """
@@ -14,7 +15,10 @@ from __future__ import annotations
 import re
 
 _IGNORE = re.compile(r"--\s*calctl:\s*ignore(-file)?\s+([A-Za-z0-9_, ]+)", re.I)
-_NO_TX_MARK = re.compile(r"--\s*calctl:\s*no-transaction\b", re.I)
+# calctl's own marker, and the ones goose and dbmate write for the same thing
+_NO_TX_MARK = re.compile(r"--\s*calctl:\s*no-transaction\b"
+                         r"|^--\s*\+goose\s+no\s+transaction\b"
+                         r"|^\s*--\s*migrate:up\b[^\n]*\btransaction:false\b", re.I | re.M)
 _SEPARATOR = re.compile(r"[,\s]+")
 
 

@@ -1,9 +1,11 @@
-"""Finding the migration files of a directory, in filename (natural) order.
+"""Finding the migration files of a directory, in filename order (the order of the tool
+the directory belongs to: :mod:`calctl.sql.layout`).
 
 Covers without flags the layouts of golang-migrate (``1_name.up.sql``), pop
 (``…_name.postgres.up.sql``), Flyway (``V1_2__name.sql``), diesel
 (``<version>_<name>/up.sql``), Prisma (``<ts>_<name>/migration.sql``) and dbmate
-(one file with ``-- migrate:up`` / ``-- migrate:down`` sections). Down/undo
+(one file with ``-- migrate:up`` / ``-- migrate:down`` sections) and goose (``-- +goose
+Up`` / ``-- +goose Down``): only the up section is read. Down/undo
 migrations are left out, and so are pop's files for other databases
 (``….mysql.up.sql``, ``….sqlite3.up.sql``, ``….cockroach.up.sql``).
 """
@@ -19,6 +21,10 @@ from typing import NamedTuple
 
 from calctl.config import is_shared_scratch
 from calctl.errors import UsageError
+from calctl.sql.layout import Layout, detect, natural_key, sort_key
+
+__all__ = ["Layout", "MigrationFile", "discover", "discover_layout", "migration_key",
+           "natural_key", "up_section"]
 
 # Past this a file is refused (exit 2), not read. The analysis holds one statement's
 # tree at a time but the text and the facts of every statement: a 200 MB seed-data
@@ -51,28 +57,13 @@ class MigrationFile(NamedTuple):
         return self.path
 
 
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(path: str) -> tuple[int | str, ...]:
-    """Sort key that orders ``2_x`` before ``10_x`` (numbers compared as numbers).
-
-    Splitting on the digit runs leaves text at even positions and digits at odd ones
-    (the text may be empty at either end), so two keys always compare text with text
-    and number with number; a name that starts with a digit has '' first and sorts
-    before one that starts with text, as with a digit-first comparison."""
-    parts: list[int | str] = list(_DIGITS.split(path))
-    parts[1::2] = map(int, parts[1::2])
-    return tuple(parts)
-
-
 _FLYWAY_VERSION = re.compile(r"^[Vv](\d+(?:[._]\d+)*)__")
 
 
 def migration_key(path: str) -> tuple[int, tuple[int, ...], tuple[int | str, ...]]:
-    """Filename order: natural order; Flyway names by version (``V1__`` < ``V1_2__`` <
-    ``V1_10__``), and Flyway's repeatable migrations (``R__x.sql``) after all versioned
-    ones, where Flyway runs them."""
+    """Natural order, with Flyway names by version (``V1__`` < ``V1_2__`` < ``V1_10__``)
+    and Flyway's repeatable migrations (``R__x.sql``) after all versioned ones. (The
+    order of a directory is :mod:`calctl.sql.layout`'s: its tool's.)"""
     name = path.rsplit("/", 1)[-1]
     if name.startswith("R__"):
         return (1, (), natural_key(path))
@@ -99,7 +90,17 @@ def _matches(relative: str, patterns: Sequence[str]) -> bool:
 
 
 def up_section(text: str) -> str:
-    """For a dbmate file, the text with everything outside ``-- migrate:up`` blanked."""
+    """The up migration of a dbmate or goose file: its text with everything outside the
+    ``-- migrate:up`` (dbmate) or ``-- +goose Up`` (goose) section blanked line for line,
+    so positions still map to the file; other text is returned as it is.
+
+    The section markers stay (they are comments), and so does goose's ``-- +goose NO
+    TRANSACTION`` wherever it is (it is about the whole file), so the directives reader
+    sees them. A goose ``-- +goose StatementEnd`` line ends its statement, as goose sends
+    the block as one statement whether or not it ends in ``;``: when the block's last
+    line does not, the marker line becomes ``;`` (padded to its length)."""
+    if "+goose" in text and _GOOSE_UP.search(text):
+        return _goose_up(text)
     up = _DBMATE_UP.search(text)
     if not up:
         return text
@@ -109,12 +110,49 @@ def up_section(text: str) -> str:
     for number, line in enumerate(lines):
         if _DBMATE_UP.match(line):
             active = True
+            keep[number] = True
             continue
         if _DBMATE_DOWN.match(line):
             active = False
             continue
         keep[number] = active
     return "\n".join(line if k else "" for line, k in zip(lines, keep, strict=True))
+
+
+# goose reads its annotations only at the start of a line, in any case
+_GOOSE_UP = re.compile(r"^--\s*\+goose\s+up\b", re.I | re.M)
+_GOOSE = re.compile(r"--\s*\+goose\s+(up|down|statementbegin|statementend|no\s+transaction)\b",
+                    re.I)
+
+
+def _goose_up(text: str) -> str:
+    lines = text.split("\n")
+    out = [""] * len(lines)
+    state = "start"  # start → up (→ block → up)* → down
+    last_code = ""
+    for number, line in enumerate(lines):
+        m = _GOOSE.match(line)
+        word = " ".join(m.group(1).lower().split()) if m else ""
+        if word == "no transaction":
+            out[number] = line  # a file-wide directive, wherever it is
+            continue
+        if state == "down":
+            continue
+        if word == "up" and state == "start":
+            state, out[number] = "up", line
+        elif word == "down":
+            state = "down"
+        elif word == "statementbegin" and state == "up":
+            state, out[number], last_code = "block", line, ""
+        elif word == "statementend" and state == "block":
+            state = "up"
+            out[number] = line if last_code.endswith(";") else ";".ljust(len(line))
+        elif state in ("up", "block"):
+            out[number] = line
+            code = line.split("--", 1)[0].strip() if "--" in line else line.strip()
+            if code:
+                last_code = code
+    return "\n".join(out)
 
 
 def decode(data: bytes, shown: str) -> str:
@@ -152,9 +190,19 @@ def read_migration(directory: Path, path: Path) -> MigrationFile:
 
 
 def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[str] = (),
-             read: bool = True, ordered: bool = True) -> list[MigrationFile]:
-    """Every migration file under ``directory`` (recursively), in natural filename order
-    (``ordered=False``: in no particular order).
+             read: bool = True, ordered: bool = True, sort: str = "auto",
+             ) -> list[MigrationFile]:
+    """Every migration file under ``directory`` (recursively), in filename order: the
+    order of the tool the directory belongs to, or ``sort``
+    (:mod:`calctl.sql.layout`; ``ordered=False``: in no particular order)."""
+    return discover_layout(directory, globs=globs, exclude=exclude, read=read,
+                           ordered=ordered, sort=sort)[0]
+
+
+def discover_layout(directory: Path, *, globs: Sequence[str] = (),
+                    exclude: Sequence[str] = (), read: bool = True, ordered: bool = True,
+                    sort: str = "auto") -> tuple[list[MigrationFile], Layout]:
+    """:func:`discover`, and the directory's layout (whose order the files are in).
 
     ``globs`` replaces the default ``*.sql`` selection (and the down-migration
     exclusion); ``exclude`` removes matching files. An empty or missing directory
@@ -230,11 +278,18 @@ def discover(directory: Path, *, globs: Sequence[str] = (), exclude: Sequence[st
             hint="Check the directory, or select files with --glob.",
             code="no-migrations",
         )
-    if ordered:  # a caller that only analyses each file needs no order
-        chosen.sort(key=lambda item: migration_key(item[0]))
+    chosen.sort()  # read in a fixed order, so the file an error names is always the same
     if not read:
-        return [MigrationFile(rel, path, "", "") for rel, path in chosen]
-    return [_read(rel, path) for rel, path in chosen]
+        files = [MigrationFile(rel, path, "", "") for rel, path in chosen]
+    else:
+        files = [_read(rel, path) for rel, path in chosen]
+    if not ordered:  # a caller that only analyses each file needs no order
+        return files, Layout("natural", "")
+    layout = detect(str(directory), [f.path for f in files],
+                    [f.raw for f in files] if read else None, sort)
+    key = sort_key(layout.order)
+    files.sort(key=lambda f: key(f.path))
+    return files, layout
 
 
 _MARKERS = ("calctl.toml", "pyproject.toml", ".git")
@@ -331,7 +386,7 @@ def _read(relative: str, name: str) -> MigrationFile:
         raw = decode(data, relative)
     except UsageError:
         raw = decode(data, shown_path(name))  # raises again, naming the file fully
-    text = up_section(raw) if "migrate:" in raw else raw
+    text = up_section(raw) if "migrate:" in raw or "+goose" in raw else raw
     return MigrationFile(relative, name, text, raw)
 
 

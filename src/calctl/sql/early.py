@@ -281,7 +281,7 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress)
 
     from calctl.config import Settings
     from calctl.sql.cache import ParseCache, file_inputs, load_output, output_key
-    from calctl.sql.discovery import discover
+    from calctl.sql.discovery import discover_layout
     from calctl.sql.facts import AnalysisInput, to_plain
     from calctl.sql.flags import migrate_overrides, with_migrate_flags
     from calctl.state import StateDir
@@ -291,7 +291,8 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress)
     known: ParseCache | None = None
     try:
         overrides = migrate_overrides(glob=guess["--glob"], exclude=guess["--exclude"],
-                                      search_path=guess.get("--search-path"))
+                                      search_path=guess.get("--search-path"),
+                                      sort=guess.get("--sort"))
         flags = {"config": guess.get("--config"), "state_dir": guess.get("--state-dir"),
                  "trust_config": guess.get("trust_config"), **overrides}
         settings, directory = with_migrate_flags(
@@ -300,13 +301,15 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress)
         migrate = settings.migrate
         cache_dir = StateDir(settings.state_dir).cache
         # in the command's order, for the output key (the files are few to sort)
-        files = discover(directory, globs=migrate.glob, exclude=migrate.exclude)
+        files, layout = discover_layout(directory, globs=migrate.glob,
+                                        exclude=migrate.exclude, sort=migrate.sort)
         todo: list[int] = []
         if len(files) >= PARALLEL_THRESHOLD:
             inputs = file_inputs(files, migrate)
             keys = list(map(AnalysisInput.key, inputs))
             replayed = load_output(cache_dir, output_key(
-                guess["scope"], directory, files, keys, migrate, guess["flags"], style_key()))
+                guess["scope"], directory, files, keys, migrate, guess["flags"], style_key(),
+                layout.order))
             if replayed is None:
                 # only what the parse cache lacks, as the command will find (read now;
                 # the entries it has are kept first if this process writes it later)

@@ -17,9 +17,14 @@ if TYPE_CHECKING:
 
 
 def migrate_overrides(*, glob: list[str] | None = None, exclude: list[str] | None = None,
-                      search_path: str | None = None) -> dict[str, Any]:
+                      search_path: str | None = None, sort: str | None = None,
+                      ) -> dict[str, Any]:
     """Settings overrides (dotted keys) for the flags that Settings.resolve takes."""
     overrides: dict[str, Any] = {}
+    if sort is not None:
+        from calctl.sql.layout import check_sort
+
+        overrides["migrate.sort"] = check_sort(sort, "--sort")
     if glob:
         overrides["migrate.glob"] = tuple(glob)
     if exclude:

@@ -247,7 +247,8 @@ def analyse_directory(directory: Path, settings: MigrateSettings, *,
     from calctl.sql.plan import order_analyses
 
     if files is None:
-        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+        files = discover(directory, globs=settings.glob, exclude=settings.exclude,
+                         sort=settings.sort)
     inputs = file_inputs(files, settings)
     if keys is None:
         keys = list(map(AnalysisInput.key, inputs))
@@ -284,7 +285,8 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
     from calctl.sql.cache import store_result
     from calctl.sql.plan import plan_from, problems_of
 
-    files, keys, rkey, cached = _stored("order", directory, settings, cache_dir, files, keys)
+    files, keys, rkey, cached, order = _stored("order", directory, settings, cache_dir, files,
+                                               keys)
     if isinstance(cached, MigrationPlan) and len(cached.files) == len(files):
         by_path = {f.path: f for f in files}
         # the key covers every path; a plan naming others (or one twice) is not this
@@ -295,6 +297,10 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys, wait=False)
         plan = plan_from(result, problems_of(result, "order"))
+        if plan.order != order:
+            from dataclasses import replace
+
+            plan = replace(plan, order=order)
         if remember:
             store_result(cache_dir, rkey, plan)
         result.finish()
@@ -311,7 +317,7 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
     from calctl.sql.cache import store_result
     from calctl.sql.plan import problems_of
 
-    files, keys, rkey, cached = _stored("lint", directory, settings, cache_dir, files, keys)
+    files, keys, rkey, cached, _ = _stored("lint", directory, settings, cache_dir, files, keys)
     if isinstance(cached, LintReport):
         return cached
     with lifecycle.paused_gc():
@@ -328,15 +334,22 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
 
 def _stored(scope: str, directory: Path, settings: MigrateSettings, cache_dir: Path | None,
             files: list[MigrationFile] | None, keys: list[bytes] | None,
-            ) -> tuple[list[MigrationFile], list[bytes], bytes, object]:
+            ) -> tuple[list[MigrationFile], list[bytes], bytes, object, str]:
     """The directory's files and keys (discovered and hashed unless given), the key of
-    its whole ``scope`` result, and the result stored under that key (None if none)."""
+    its whole ``scope`` result, the result stored under that key (None if none), and
+    the name of the order the files are in (:mod:`calctl.sql.layout`)."""
     from calctl.sql.cache import file_keys, load_result, result_key
+    from calctl.sql.discovery import discover_layout
+    from calctl.sql.layout import detect
 
     if files is None:
-        files = discover(directory, globs=settings.glob, exclude=settings.exclude)
+        files, layout = discover_layout(directory, globs=settings.glob,
+                                        exclude=settings.exclude, sort=settings.sort)
+    else:
+        layout = detect(str(directory), [f.path for f in files], [f.raw for f in files],
+                        settings.sort)
     if keys is None:
         keys = file_keys(files, settings)
     rkey = result_key(scope, str(directory), [f.path for f in files], keys,
-                      tuple(settings.known_objects))
-    return files, keys, rkey, load_result(cache_dir, rkey)
+                      (*settings.known_objects, "order=" + layout.order))
+    return files, keys, rkey, load_result(cache_dir, rkey), layout.order

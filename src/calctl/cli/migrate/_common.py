@@ -33,11 +33,13 @@ FormatOpt = Annotated[
 def migrate_settings(ctx: typer.Context, directory: Path | None, *,
                      glob: list[str] | None = None, exclude: list[str] | None = None,
                      define: list[str] | None = None, search_path: str | None = None,
-                     assume_exists: list[str] | None = None) -> tuple[Settings, Path]:
+                     assume_exists: list[str] | None = None,
+                     sort: str | None = None) -> tuple[Settings, Path]:
     """Settings with the discovery flags applied, and the migration directory to use."""
     from calctl.sql.flags import migrate_overrides, with_migrate_flags
 
-    overrides = migrate_overrides(glob=glob, exclude=exclude, search_path=search_path)
+    overrides = migrate_overrides(glob=glob, exclude=exclude, search_path=search_path,
+                                  sort=sort)
     settings = app_context(ctx).settings(overrides or None)
     return with_migrate_flags(settings, directory, define=define, assume_exists=assume_exists)
 

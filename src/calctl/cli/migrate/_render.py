@@ -53,6 +53,12 @@ def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bo
             out.append([(f"move {f.path} from position {was} to {f.position + 1}: "
                          f"{f.reason}", "bold yellow")])
     out.extend(_problem_lines(plan.problems))
+    if plan.order and plan.order != "natural":
+        from calctl.sql.layout import DESCRIPTIONS
+
+        # "filename order" is the tool's: say which, as the plan's `order` does
+        out.append([(f"filename order: {plan.order} "
+                     f"({DESCRIPTIONS.get(plan.order, plan.order)})", "dim")])
     counts = _counts(plan.problems)
     verdict: Line
     if plan.safe:

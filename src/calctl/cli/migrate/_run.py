@@ -23,6 +23,10 @@ TargetUrlOpt = Annotated[str | None, typer.Option(
     show_default=False)]
 OrderOpt = Annotated[str, typer.Option(
     "--order", help="plan (dependency-safe, as `migrate order` prints it) or filename.")]
+AdoptOpt = Annotated[bool, typer.Option(
+    "--adopt", help="Count what the history table of the directory's tool (prisma, "
+    "golang-migrate, goose, flyway, diesel, sqlx, dbmate) records as applied, also when "
+    "calctl_migrations exists (without it: only when it does not).")]
 PlanOpt = Annotated[Path | None, typer.Option(
     "--plan", help="Use this migration-plan document (from `migrate order --json`; - = stdin).",
     show_default=False)]
@@ -81,11 +85,14 @@ def record(ctx: typer.Context, command: str, result: CommandResult) -> None:
     document = result.document
     if isinstance(document, MigrationRun):
         paths = [s.path for s in document.steps if s.status in ("applied", "repaired")]
-        if command == "apply" and not paths:
+        adopted = [s.path for s in document.steps if s.status == "adopted"]
+        if command == "apply" and not paths and not adopted:
             return
         type_ = "migrate.applied" if command == "apply" else "migrate.verified"
         data = {"database": document.database, "files": paths, "count": len(paths),
                 "duration_ms": document.duration_ms}
+        if adopted:  # counted as applied from another tool's history, recorded as ours
+            data.update(adopted=adopted, adopted_from=document.adopted_from)
     elif isinstance(document, Finding):
         type_ = f"migrate.{command}.failed"
         data = {"file": document.file, "line": document.line, "column": document.column,
@@ -119,16 +126,20 @@ def render_run(ctx: typer.Context, json_: bool, result: CommandResult,
         if step.status == "failed":
             continue
         label = {"applied": "applied", "dry_run": "ok (rolled back)", "skipped": "skipped",
-                 "repaired": "repaired"}[step.status]
+                 "repaired": "repaired", "adopted": "adopted"}[step.status]
         how = "" if step.transaction else "  [dim](outside a transaction)[/]"
         console.print(f"[green]{label:<16}[/] {escape(step.path)}  "
                       f"[dim]{step.duration_ms:.1f} ms[/]"
                       f"{how}", highlight=False)
-        if step.reason and step.status == "skipped":
+        if step.reason and step.status in ("skipped", "adopted"):
             console.print(f"    {step.reason}", markup=False)
         if step.diff:
             console.print(step.diff.rstrip("\n"), markup=False)
     document = result.document
+    if isinstance(document, MigrationRun) and document.adopted_from:
+        adopted = sum(1 for s in steps if s.status == "adopted")
+        console.print(f"history read from {document.adopted_from}: {adopted} file(s) "
+                      "recorded there now count as applied", markup=False)
     if isinstance(document, MigrationRun):
         done = sum(1 for s in steps if s.status in ("applied", "dry_run"))
         what = {"apply": "would apply" if document.dry_run else "applied",

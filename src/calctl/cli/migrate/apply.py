@@ -15,9 +15,11 @@ from calctl.cli._options import (
     JsonOpt,
     MigrationDirArg,
     SearchPathOpt,
+    SortOpt,
 )
 from calctl.cli.migrate._common import migrate_settings
 from calctl.cli.migrate._run import (
+    AdoptOpt,
     OrderOpt,
     PlanOpt,
     TargetUrlOpt,
@@ -44,6 +46,7 @@ def apply(
     to: Annotated[str | None, typer.Option("--to", help="Stop after this file.",
                                            show_default=False)] = None,
     dry_run: DryRunOpt = False,
+    adopt: AdoptOpt = False,
     order: OrderOpt = "plan",
     plan: PlanOpt = None,
     glob: GlobOpt = None,
@@ -51,6 +54,7 @@ def apply(
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
+    sort: SortOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Apply pending migrations, one transaction per file, under an advisory lock."""
@@ -60,7 +64,7 @@ def apply(
 
     settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                            define=define, search_path=search_path,
-                                           assume_exists=assume_exists)
+                                           assume_exists=assume_exists, sort=sort)
     if lock_timeout is not None:
         from dataclasses import replace
 
@@ -72,7 +76,8 @@ def apply(
     assert url is not None
     result = apply_command(
         settings, source(settings, directory, order, plan), url,
-        ApplyOptions(dry_run=dry_run, to=to, repair=repair, out_of_order=out_of_order),
+        ApplyOptions(dry_run=dry_run, to=to, repair=repair, out_of_order=out_of_order,
+                     adopt=adopt),
         lock_timeout=settings.migrate.lock_timeout, progress=progress(settings))
     if not dry_run:
         record(ctx, "apply", result)

@@ -15,6 +15,7 @@ from calctl.cli._options import (
     JsonOpt,
     MigrationDirArg,
     SearchPathOpt,
+    SortOpt,
 )
 from calctl.cli.migrate._common import FormatOpt, OutputFormat, cached_run, migrate_settings
 
@@ -32,6 +33,7 @@ def lint(
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
+    sort: SortOpt = None,
 ) -> None:
     """Report problems without a database: ordering, duplicates, unsafe DDL."""
     from calctl.cli.migrate._render import render_lint
@@ -42,7 +44,7 @@ def lint(
         raise UsageError(f"--fail-on must be error or warning, not {fail_on!r}")
     settings, path = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                       define=define, search_path=search_path,
-                                      assume_exists=assume_exists)
+                                      assume_exists=assume_exists, sort=sort)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
     failing = {"error"} if fail_on == "error" else {"error", "warning"}
 

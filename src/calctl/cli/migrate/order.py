@@ -15,6 +15,7 @@ from calctl.cli._options import (
     JsonOpt,
     MigrationDirArg,
     SearchPathOpt,
+    SortOpt,
 )
 from calctl.cli.migrate._common import FormatOpt, OutputFormat, cached_run, migrate_settings
 
@@ -32,6 +33,7 @@ def order(
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
+    sort: SortOpt = None,
 ) -> None:
     """Print the dependency-safe order of the migrations, explaining every move."""
     from calctl.cli.migrate._render import render_plan
@@ -39,7 +41,7 @@ def order(
 
     settings, path = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                       define=define, search_path=search_path,
-                                      assume_exists=assume_exists)
+                                      assume_exists=assume_exists, sort=sort)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
 
     def produce(run: Discovered) -> tuple[str, int]:

@@ -13,15 +13,17 @@ from calctl.cli._options import (
     JsonOpt,
     MigrationDirArg,
     SearchPathOpt,
+    SortOpt,
 )
 from calctl.cli.migrate._common import migrate_settings
-from calctl.cli.migrate._run import OrderOpt, PlanOpt, TargetUrlOpt, source
+from calctl.cli.migrate._run import AdoptOpt, OrderOpt, PlanOpt, TargetUrlOpt, source
 
 
 def status(
     ctx: typer.Context,
     directory: MigrationDirArg = None,
     database_url: TargetUrlOpt = None,
+    adopt: AdoptOpt = False,
     order: OrderOpt = "plan",
     plan: PlanOpt = None,
     glob: GlobOpt = None,
@@ -29,6 +31,7 @@ def status(
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
+    sort: SortOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Every file's state: applied, pending, changed, failed or missing-locally."""
@@ -41,10 +44,11 @@ def status(
 
     settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                            define=define, search_path=search_path,
-                                           assume_exists=assume_exists)
+                                           assume_exists=assume_exists, sort=sort)
     url = resolve_url(database_url, settings.migrate)
     assert url is not None
-    result = status_command(settings, source(settings, directory, order, plan), url)
+    result = status_command(settings, source(settings, directory, order, plan), url,
+                            adopt=adopt)
     document = result.document
     assert isinstance(document, MigrationStatus)
     if wants_json(ctx, json_):
@@ -62,7 +66,13 @@ def status(
         counts: dict[str, int] = {}
         for row in document.files:
             counts[row.state] = counts.get(row.state, 0) + 1
+        whose = ""
+        if document.history != "calctl":
+            tool = document.history.removeprefix("calctl+")
+            whose = (f"; history: {tool}'s {document.history_table}"
+                     + (" and calctl_migrations" if document.history.startswith("calctl+")
+                        else ""))
         console.print(", ".join(f"{n} {state}" for state, n in counts.items()) + f" — "
-                      f"{document.database}", markup=False)
+                      f"{document.database}{whose}", markup=False)
     if result.exit_code:
         raise typer.Exit(result.exit_code)

@@ -14,6 +14,7 @@ from calctl.cli._options import (
     JsonOpt,
     MigrationDirArg,
     SearchPathOpt,
+    SortOpt,
 )
 from calctl.cli.migrate._common import migrate_settings
 from calctl.cli.migrate._run import OrderOpt, PlanOpt, progress, record, render_run, source
@@ -35,6 +36,7 @@ def verify(
     define: DefineOpt = None,
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
+    sort: SortOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Prove the whole directory applies, on a throwaway database."""
@@ -47,7 +49,7 @@ def verify(
         raise UsageError(f"--throwaway {throwaway!r} must be auto, server, cluster or embedded")
     settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                            define=define, search_path=search_path,
-                                           assume_exists=assume_exists)
+                                           assume_exists=assume_exists, sort=sort)
     server = resolve_url(database_url, settings.migrate, required=False)
 
     def note(text: str) -> None:

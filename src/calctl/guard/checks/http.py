@@ -12,14 +12,14 @@ import os
 import re
 
 from calctl.config.checks import CheckSpec, status_set
-from calctl.guard.model import CheckContext, Outcome
+from calctl.guard.model import CheckContext, Outcome, import_httpx
 from calctl.redact import mask_dsn
 
 BODY_LIMIT = 1 << 20  # bytes of the body searched by expect_body
 
 
 async def check(spec: CheckSpec, ctx: CheckContext) -> Outcome:
-    import httpx
+    httpx = import_httpx()
 
     options = spec.options
     url = str(options["url"])
