@@ -222,3 +222,16 @@ def test_state_in_a_postgresql_store(calctl: Any, guard_project: Callable[..., P
     assert [r[0] for r in results] == ["failing", "unhealthy", "ok"]
     stats = calctl(*store, "stats", "--json", cwd=root)
     assert stats.returncode == 0 and stats.json()["runs"] == 0
+
+
+def test_guard_run_pipes_into_report(calctl: Any, guard_project: Callable[..., Path]) -> None:
+    root = guard_project([TOGGLE, {"name": "crash", "type": "command",
+                                   "run": [sys.executable, "app.py"]}])
+    (root / "app.py").write_text("def main():\n    raise KeyError('price')\n\nmain()\n")
+    run = calctl("guard", "once", "--json", cwd=root)
+    assert run.returncode == 1
+    report = calctl("report", "-", "--dry-run", "--json", cwd=root, input=run.stdout)
+    assert report.returncode == 0, report.stderr
+    bug = json.loads(report.stdout)  # the first unhealthy check's finding, reported
+    assert bug["kind"] == "bug-report" and bug["error_type"] == "KeyError"
+    assert (bug["file"], bug["line"]) == ("app.py", 2)
