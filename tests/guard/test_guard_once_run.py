@@ -140,12 +140,13 @@ def test_json_round_trips_and_pipes_into_documents(calctl: Any,
     assert GuardRun.from_dict(document.to_dict()) == document
 
 
-def test_heal_is_refused_without_the_healer(calctl: Any,
-                                            guard_project: Callable[..., Path]) -> None:
+def test_heal_with_everything_healthy_heals_nothing(calctl: Any,
+                                                   guard_project: Callable[..., Path]) -> None:
+    # (with the heal/ package merged the healer is there; tests/heal/ covers healing)
     root = guard_project([TOGGLE])
-    result = calctl("guard", "once", "--heal", cwd=root)
-    assert result.returncode == 2
-    assert "healing is not available in this build" in result.stderr
+    result = calctl("guard", "once", "--heal", "--json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.json()["healthy"] is True and result.json()["heal"] == []
 
 
 def test_webhook_on_transitions(calctl: Any, guard_project: Callable[..., Path],

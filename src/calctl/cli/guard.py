@@ -54,6 +54,10 @@ def once(
     healer = _healer() if heal else None
     try:
         with StateDir(settings.state_dir).lock("guard", timeout=wait, purpose="guard once"):
+            from calctl.heal.recovery import in_flight, recover_interrupted
+
+            if in_flight(settings):  # a killed healer's patch: restored before any check
+                recover_interrupted(settings, context.store(), context.events())
             result = guard_once(settings, specs, context.store(), context.events(),
                                 healer=healer, dry_run=dry_run, prometheus=prometheus)
     except LockedError:

@@ -117,6 +117,7 @@ class HealSettings:
 
     budget_per_hour: int = 5
     dry_run: bool = False
+    verify: tuple[str, ...] = ()  # commands a heal's patch must pass, besides [patch] verify
 
 
 

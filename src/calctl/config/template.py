@@ -61,6 +61,11 @@ token_env = "GITHUB_TOKEN"
 # ]
 
 
+[heal]
+# budget_per_hour = 5            # patches guard once --heal may try an hour, then it reports
+# verify = ["pytest -x -q"]      # commands a heal's patch must pass, besides [patch] verify
+
+
 [dashboard]
 # host = "127.0.0.1"
 # port = 5001

@@ -19,7 +19,7 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,11 @@ class ApplyOptions:
     lock_timeout: float | None = None
     app_database_url: str | None = None
     verify_env: Mapping[str, str] | None = None
+    # In-process verifications run after the commands, in the same "verifying" phase
+    # (the healer's re-run of the failing check, ``migrate verify``): a crash during one
+    # leaves the journal there, so recovery rolls the patch back like a crash in a command.
+    # Each returns its run; one that raises counts as an interrupted apply.
+    checks: tuple[Callable[[], VerifyRun], ...] = ()
 
 
 def apply_patch(patch: Patch, settings: Settings, options: ApplyOptions,
@@ -129,7 +134,8 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
     journal = Journal.begin(
         env.state, patch_id, description=patch.description, files=plan.files,
         report_id=patch.report_id, source=options.source, patch=patch.to_dict(),
-        verify_planned=bool(commands), verify_commands=[verify.shown(c) for c in commands],
+        verify_planned=bool(commands) or bool(options.checks),
+        verify_commands=[verify.shown(c) for c in commands],
         diff=diff, status="prepared")
     mark = time.monotonic()
     manifest = snapshot.take(env.state, patch_id, env.root, plan.changes)
@@ -155,7 +161,7 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
         trail.emit("patch.applied", patch_id, {"files": plan.files,
                                                "description": patch.description,
                                                "report_id": patch.report_id})
-        if not commands:
+        if not commands and not options.checks:
             notes.append("not verified (--no-verify)" if options.no_verify
                          else "not verified: no verify command configured ([patch] verify)")
             journal.finish()
@@ -167,6 +173,10 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
         mark = time.monotonic()
         runs = verify.run_all(commands, cwd=env.root, timeout=timeout, env=options.verify_env,
                               state=env.state, patch_id=patch_id)
+        for check in options.checks if all(verify.passed(r) for r in runs) else ():
+            runs.append(check())
+            if not verify.passed(runs[-1]):
+                break
         timings["verify"] = _since(mark)
         output = _output(runs)
         failed = next((r for r in runs if not verify.passed(r)), None)
@@ -182,9 +192,9 @@ def _execute(env: PatchEnv, patch_id: str, patch: Patch, plan: Plan,
                 from calctl.patch.gitmode import commit_message
 
                 branch = f"calctl/patch-{patch_id}" if git_branch else None
-                commit = repo.commit(plan.files, commit_message(patch_id, patch.description,
-                                                                patch.report_id, plan.files),
-                                     branch=branch)
+                commit = repo.commit(plan.files, commit_message(
+                    patch_id, patch.description, patch.report_id, plan.files,
+                    fingerprint=patch.fingerprint), branch=branch)
                 journal.update(git_commit=commit, git_branch=branch)
                 notes.append(f"committed {commit[:12]}" + (f" on {branch}" if branch else ""))
             journal.finish()

@@ -107,12 +107,15 @@ class GitRepo:
             return commit
 
 
-def commit_message(patch_id: str, description: str, report_id: str, files: list[str]) -> str:
+def commit_message(patch_id: str, description: str, report_id: str, files: list[str], *,
+                   fingerprint: str = "") -> str:
     title = description.strip().splitlines()[0][:60] if description.strip() else "patch"
     lines = [f"calctl patch {patch_id}: {title}", "", "Applied and verified by calctl.", "",
              *[f"  {f}" for f in files], "", f"Calctl-Patch: {patch_id}"]
     if report_id:
         lines.append(f"Calctl-Report: {report_id}")
+    if fingerprint:  # the fault it fixes (a heal's), for `git log --grep`
+        lines.append(f"Calctl-Fingerprint: {fingerprint}")
     return "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,8 @@
 
 The healer remembers a patch once verification kept it (``Store.remember_fix``);
 the next report with that fingerprint gets the same patch back, validated again
-against the files as they are now.
+against the files as they are now. A remembered fix that later failed a heal's
+verification (``failures > 0``) is never offered again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class MemoryProvider:
         row = ctx.store.recall_fix(report.fingerprint)
         if row is None:
             return ProviderResult(self.name, reason="no fix remembered for this fingerprint")
+        if int(row.get("failures") or 0):  # the healer saw it fail verification since
+            return ProviderResult(self.name, reason="the remembered fix failed a later "
+                                  "verification; it is kept for the record, never replayed")
         try:
             patch = Patch.from_dict(row["patch"])
         except (DocumentError, TypeError, KeyError) as exc:
