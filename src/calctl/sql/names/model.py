@@ -1,0 +1,82 @@
+"""What name resolution produces: edges between files, missing objects, duplicate
+creators, and the events (position, line, action, fact) it reasons over."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from calctl.sql.facts import (
+    Fact,
+)
+
+
+class Edge(NamedTuple):
+    """``user`` needs ``object`` (at ``line``), provided by file ``provider``."""
+
+    provider: int
+    user: int
+    object: str       # "table users"
+    line: int
+    column: int
+    forward: bool     # the provider sorts after the user in filename order
+    # uses: ``user`` uses what ``provider`` creates; drops: ``provider`` uses what
+    # ``user`` later drops or renames (so ``provider`` must run first); redefines (a
+    # definition after an earlier one, or after its drop); keeps (an order PostgreSQL
+    # needs between a dependent object and a change of what it depends on)
+    kind: str = "uses"
+    drop_line: int = 0  # drops: the line of the DROP/RENAME in file ``user``
+
+
+
+# Edge kinds that only keep an order filename order suggests (they give way to the
+# others in a cycle, see calctl.sql.graph.stable_order)
+SOFT = frozenset({"redefines", "keeps"})
+
+
+
+class Missing(NamedTuple):
+    user: int
+    object: str
+    line: int
+    column: int
+    hint: str = ""
+
+
+
+class Duplicate(NamedTuple):
+    file: int
+    other: int
+    object: str
+    line: int
+    other_line: int
+
+
+
+@dataclass
+class Resolution:
+    edges: list[Edge] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    # (files, user): a use that any of these files meets (idempotent creators of one
+    # object, ``CREATE … IF NOT EXISTS``); files[0] is its edge's provider
+    choices: list[tuple[tuple[int, ...], int]] = field(default_factory=list)
+
+
+
+# (position, line, action, fact)
+Event = tuple[int, int, str, Fact]
+
+
+
+def object_label(display: str, identity: str, default_schema: str) -> str:
+    prefix = default_schema + "."
+    name = identity[len(prefix):] if identity.startswith(prefix) else identity
+    return f'{display} "{name}"'
+
+
+
+def insert_event(events: dict[tuple[str, str], list[Event]], key: tuple[str, str],
+            event: Event) -> None:
+    bisect.insort(events.setdefault(key, []), event, key=lambda e: (e[0], e[1]))

@@ -1,0 +1,284 @@
+"""Which files provide an object when several do: chains of redefinitions, duplicate
+and idempotent (``IF NOT EXISTS``) creators, recreations, constraint indexes, and the
+files a drop must wait for."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+from calctl.sql.facts import (
+    ACTION,
+    COLUMN,
+    CREATE,
+    DISPLAY,
+    DROP,
+    GUARDED,
+    KIND,
+    LINE,
+    NAMES,
+    NEW,
+    OPEN,
+    REF,
+    RENAME,
+    Fact,
+    FileAnalysis,
+    Span,
+)
+from calctl.sql.facts import (
+    fact as make_fact,
+)
+from calctl.sql.names.columns import (
+    first_drop,
+    holders_of,
+    is_released,
+    made_with,
+    redefined_columns,
+    view_and_retype,
+)
+from calctl.sql.names.model import Duplicate, Edge, Event, insert_event, object_label
+
+
+def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
+                     add_edge: Callable[[Edge], None],
+                     default_schema: str) -> None:
+    """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order."""
+    for (kind, name), evs in repeated:
+        # a drop (or rename away) and the next definition in a later file: the new
+        # definition must not run while the old one still exists ("column already
+        # exists" when a moved file drops it after the file that adds it again)
+        # (only a drop of a definition filename order has already made: one that
+        # sorts before every definition drops the later one, misnumbered)
+        dropped: Event | None = None
+        defined = False
+        for e in evs:
+            if e[2] == DROP:
+                dropped = e if defined else None
+                continue
+            defined = True
+            if dropped is not None:
+                if dropped[0] < e[0]:
+                    add_edge(Edge(dropped[0], e[0], object_label(e[3][DISPLAY], name,
+                                                           default_schema),
+                                  e[1], 1, False, "redefines"))
+                dropped = None
+        if kind in ("column", "constraint"):
+            continue  # (a constraint added again after its drop: recreations)
+        files: list[tuple[int, int, Fact]] = []
+        for e in evs:
+            if e[2] == DROP or (e[2] == CREATE and (e[3][GUARDED] or e[3][NEW])):
+                # a drop between definitions is ordered by the uses around it; an
+                # idempotent creator is one of several alternatives, none first; a
+                # constraint's index goes with its columns and table, unseen (DROP
+                # COLUMN drops it): adding it again orders by its constraint's drop
+                continue
+            if not files or files[-1][0] != e[0]:
+                files.append((e[0], e[1], e[3]))
+        for (a, _, _), (b, line, fact) in itertools.pairwise(files):
+            if a < b:
+                add_edge(Edge(a, b, object_label(fact[DISPLAY], name, default_schema), line, 1,
+                              False, "redefines"))
+
+
+
+def find_duplicates(repeated: list[tuple[tuple[str, str], list[Event]]],
+                default_schema: str) -> list[Duplicate]:
+    out = []
+    for (kind, name), evs in repeated:
+        if kind in ("column", "extension", "schema", "constraint"):
+            continue  # (a constraint and its index come with their table, reported once)
+        current: Event | None = None
+        for e in evs:
+            if e[2] != DROP and e[3][NEW] and e[3][DISPLAY] == "index":
+                continue
+            if e[2] == DROP:
+                current = None
+            elif e[2] in (CREATE, RENAME):
+                if current is not None and current[0] != e[0] and e[2] == CREATE:
+                    out.append(Duplicate(e[0], current[0],
+                                         object_label(e[3][DISPLAY], name, default_schema),
+                                         e[1], current[1]))
+                elif current is None:
+                    current = e
+            else:  # CREATE OR REPLACE redefines on purpose
+                current = current or e
+    return out
+
+
+
+# uses of these kinds with no provider are never reported missing: a column may come
+# from a table read elsewhere; a constraint from a name PostgreSQL chose
+NEVER_MISSING = frozenset({"column", "constraint"})
+
+
+
+def alternatives(evs: list[Event], at: int) -> tuple[int, ...]:
+    """The files of the idempotent creators (``CREATE … IF NOT EXISTS``, or guarded in
+    a DO block) around ``evs[at]`` with no other event of the object between them: any
+    of them provides the object. ``evs[at]``'s file first."""
+    def idempotent(e: Event) -> bool:
+        return e[2] == CREATE and bool(e[3][GUARDED])
+
+    first = at
+    while first > 0 and idempotent(evs[first - 1]):
+        first -= 1
+    last = at
+    while last + 1 < len(evs) and idempotent(evs[last + 1]):
+        last += 1
+    files = [evs[at][0]]
+    for e in evs[first:last + 1]:
+        if e[0] not in files:
+            files.append(e[0])
+    return tuple(files)
+
+
+
+def closed_table(constraint: str, pos: int,
+                  events: dict[tuple[str, str], list[Event]]) -> bool:
+    """Whether every constraint of ``constraint``'s table is known here: the table is
+    created before file ``pos`` by plain CREATE TABLEs (no LIKE, INHERITS, AS, rename),
+    so a constraint none of them names is really added later."""
+    evs = events.get(("relation", constraint.rsplit(".", 1)[0]))
+    if not evs:
+        return False
+    providers = [e for e in evs if e[2] != DROP]
+    return (any(e[0] < pos for e in providers)
+            and not any(e[3][OPEN] or e[2] == RENAME or e[3][DISPLAY] != "table"
+                        for e in providers))
+
+
+
+def recreations(repeated: list[tuple[tuple[str, str], list[Event]]],
+                 events: dict[tuple[str, str], list[Event]],
+                 add_edge: Callable[[Edge], None], default_schema: str) -> None:
+    """A constraint (or the index it owns) dropped in one file and added again under
+    the same name in a later one: the new one needs the old one gone — unless its
+    table is created anew in between (or by that file): then it is another table's."""
+    for (kind, name), evs in repeated:
+        if kind != "constraint":
+            continue
+        tables = [e[0] for e in events.get(("relation", name.rsplit(".", 1)[0]), ())
+                  if e[2] != DROP]
+        defined = False  # a drop recreated later only matters when it drops something
+        dropped: Event | None = None
+        for e in evs:
+            if e[2] == DROP:
+                if defined:
+                    dropped, defined = e, False
+            else:
+                if dropped is not None and dropped[0] < e[0] \
+                        and not any(dropped[0] < t <= e[0] for t in tables):
+                    what = object_label("constraint", name, default_schema)
+                    add_edge(Edge(dropped[0], e[0], what, e[1], 1, False, "redefines"))
+                dropped, defined = None, True
+
+
+
+def constraint_indexes(events: dict[tuple[str, str], list[Event]], indexes: list[Fact],
+                        linked: list[tuple[int, Fact]]) -> None:
+    """A PRIMARY KEY, UNIQUE or EXCLUDE constraint and its index are one object under
+    two names: dropping or renaming the constraint drops or renames the index, and
+    renaming the index renames the constraint. The analyser records the constraint an
+    index belongs to in the index's ``new`` (``indexes``); add the events the other name
+    implies to the drops and renames (``linked``, in file order)."""
+    index_of = {f[NEW]: f[NAMES][0] for f in indexes}
+    constraint_of = {index: constraint for constraint, index in index_of.items()}
+    for pos, f in linked:
+        kind = f[KIND]
+        for name in f[NAMES]:
+            if kind == "constraint" and name in index_of:
+                other, other_kind, display = index_of[name], "relation", "index"
+            elif kind == "relation" and name in constraint_of:
+                other, other_kind, display = constraint_of[name], "constraint", "constraint"
+            else:
+                continue
+            line = f[LINE]
+            if f[ACTION] == DROP:
+                insert_event(events, (other_kind, other), (pos, line, DROP, f))
+                break
+            schema, _, rest = other.partition(".")
+            new_name = f[NEW].rsplit(".", 1)[-1]
+            new = (f"{schema}.{new_name}" if other_kind == "relation"
+                   else f"{schema}.{rest.rsplit('.', 1)[0]}.{new_name}")
+            renamed = make_fact(RENAME, other_kind, (other,), line, f[COLUMN], display, new=new)
+            insert_event(events, (other_kind, other), (pos, line, DROP, renamed))
+            insert_event(events, (other_kind, new), (pos, line, RENAME, renamed))
+            if kind == "constraint":
+                index_of[f[NEW]], constraint_of[new] = new, f[NEW]
+            else:
+                index_of[new], constraint_of[f[NEW]] = f[NEW], new
+            break
+
+
+
+def dependents_of(analyses: Sequence[FileAnalysis],
+                events: dict[tuple[str, str], list[Event]], dropped: set[tuple[str, str]],
+                retyped: list[tuple[int, Fact]], add_edge: Callable[[Edge], None],
+                default_schema: str, rebound: set[tuple[int, int]]) -> None:
+    """Objects PostgreSQL keeps others from changing while something depends on them:
+
+    * ``DROP TYPE`` runs after the drops of the tables (and columns) made with the
+      type (else "other objects depend on it");
+    * ``ALTER COLUMN … TYPE`` runs before the views over the column are created, or
+      after they are dropped (else "cannot alter type of a column used by a view");
+    * a foreign key (or view) over a column that a file drops and adds again is made
+      after that file unless it is dropped in between (see :func:`is_released`); its
+      use of the column is then the new column's, so the "drops" edge that kept it
+      before the drop is taken back (``rebound``).
+
+    The first two only keep the filename order of such pairs (edges from earlier to
+    later files); the third is a forward dependency only where filename order fails.
+    """
+    type_drops: dict[str, list[Event]] = {}
+    for kind, name in dropped:
+        if kind == "type":
+            real = [e for e in events[(kind, name)] if e[3][ACTION] == DROP]
+            if real:
+                type_drops[name] = real
+    columns = {fact[NAMES][0] for _, fact in retyped}
+    redefined = redefined_columns(events, dropped)
+    if not type_drops and not columns and not redefined:
+        return
+    label = {name: object_label("type", name, default_schema) for name in type_drops}
+    # one pass over every file's uses of those types and columns
+    for pos, analysis in enumerate(analyses):
+        spans: list[Span] | None = None
+        for fact in analysis.facts:
+            if fact[ACTION] != REF or fact[KIND] not in ("type", "column"):
+                continue
+            name = fact[NAMES][0]
+            if fact[KIND] == "type":
+                drops = type_drops.get(name)
+                if drops is None:
+                    continue
+                spans = spans if spans is not None else list(analysis.spans)
+                for kind, made, _, _ in made_with(analysis, spans, fact[LINE]):
+                    if kind == "column":
+                        candidates = [("column", made), ("relation", made.rsplit(".", 1)[0])]
+                    elif kind == "relation":
+                        candidates = [("relation", made)]
+                    else:
+                        continue
+                    for drop in drops:
+                        gone = first_drop(events, candidates, (pos, fact[LINE]),
+                                           (drop[0], drop[1]))
+                        if gone is not None and gone < drop[0]:
+                            add_edge(Edge(gone, drop[0], label[name], drop[1], 1, False,
+                                          "keeps", drop[1]))
+            else:
+                if name in columns:
+                    spans = spans if spans is not None else list(analysis.spans)
+                    for kind, view, line, display in made_with(analysis, spans, fact[LINE]):
+                        if kind == "relation" and display in ("view", "materialized view"):
+                            view_and_retype(pos, line, view, name, retyped, events,
+                                             add_edge, default_schema)
+                redefiners = redefined.get(name)
+                if redefiners:
+                    spans = spans if spans is not None else list(analysis.spans)
+                    holders = holders_of(name, made_with(analysis, spans, fact[LINE]))
+                    for at in redefiners:
+                        if at != pos and any(not is_released(h, pos, at, events)
+                                             for h in holders):
+                            add_edge(Edge(at, pos, object_label("column", name, default_schema),
+                                          fact[LINE], fact[COLUMN], at > pos))
+                            rebound.add((pos, at))

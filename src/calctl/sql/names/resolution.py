@@ -1,0 +1,302 @@
+"""Name resolution across files: which file provides each object another file uses.
+
+Every reference resolves, in filename order, to the nearest earlier event of
+its object: a provider (CREATE, CREATE OR REPLACE, a RENAME into the name) gives
+a dependency edge; a DROP or RENAME away, or no earlier event at all, sends it to
+the nearest *later* provider — a forward dependency, the thing ``--check``
+fails on. Candidates follow the search path (the first one some file provides
+wins), built-ins (pg_catalog) were dropped by the analyser, and objects of
+extensions resolve to the file that creates the extension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from calctl.sql.extensions import extension_of
+from calctl.sql.facts import (
+    ACTION,
+    ALTER,
+    COLUMN,
+    CREATE,
+    DISPLAY,
+    DROP,
+    GUARDED,
+    KIND,
+    LINE,
+    NAMES,
+    NEW,
+    PROVIDING,
+    REF,
+    RENAME,
+    UNQUALIFIED,
+    WEAK,
+    Fact,
+    FileAnalysis,
+    summarise,
+)
+from calctl.sql.names.columns import (
+    bind_columns,
+    choose_provider,
+    lost_with_table,
+    readded_columns,
+    through_rename,
+)
+from calctl.sql.names.model import Edge, Event, Missing, Resolution, object_label
+from calctl.sql.names.providers import (
+    NEVER_MISSING,
+    alternatives,
+    chain_providers,
+    closed_table,
+    constraint_indexes,
+    dependents_of,
+    find_duplicates,
+    recreations,
+)
+
+
+def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
+            default_schema: str = "public") -> Resolution:
+    """Edges between files (positions are indexes into ``analyses``, filename order)."""
+    events: dict[tuple[str, str], list[Event]] = {}
+    extensions: dict[str, list[tuple[int, int]]] = {}
+    # one pass over what each file provides, drops and renames: the events of each
+    # object (the per-file part, summarise(), ran where the files were analysed)
+    per_file: list[tuple[tuple[Fact, ...], tuple[Fact, ...]]] = []
+    retyped: list[tuple[int, Fact]] = []  # ALTER COLUMN … TYPE
+    # what drops and renames touched, for the rules that look at few objects: (kind,
+    # identity) of unguarded DROP/RENAME-away events of relations, columns and types
+    dropped: set[tuple[str, str]] = set()
+    indexes: list[Fact] = []  # indexes that belong to a constraint
+    linked: list[tuple[int, Fact]] = []  # drops of constraints, renames
+    for pos, analysis in enumerate(analyses):
+        refs, column_refs, changes = analysis.summary or summarise(analysis.facts)
+        per_file.append((refs, column_refs))
+        for fact in changes:
+            action = fact[ACTION]
+            if action == ALTER:
+                retyped.append((pos, fact))
+            elif action in PROVIDING:
+                provided = (fact[KIND], fact[NAMES][0])
+                bucket = events.get(provided)
+                if bucket is None:
+                    events[provided] = [(pos, fact[LINE], action, fact)]
+                else:
+                    bucket.append((pos, fact[LINE], action, fact))
+                if fact[KIND] == "extension":
+                    extensions.setdefault(fact[NAMES][0], []).append((pos, fact[LINE]))
+                elif fact[NEW]:  # the index of a constraint: provides the constraint too
+                    indexes.append(fact)
+                    events.setdefault(("constraint", fact[NEW]), []).append(
+                        (pos, fact[LINE], action, fact))
+            elif action == DROP:
+                for name in fact[NAMES]:
+                    events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
+                if not fact[GUARDED] or fact[KIND] == "type":  # (DROP TYPE IF EXISTS: too)
+                    dropped.update((fact[KIND], name) for name in fact[NAMES])
+                if fact[KIND] == "constraint":
+                    linked.append((pos, fact))
+            else:  # RENAME
+                linked.append((pos, fact))
+                if not fact[GUARDED]:
+                    dropped.update((fact[KIND], name) for name in fact[NAMES])
+                for name in fact[NAMES]:
+                    events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
+                events.setdefault((fact[KIND], fact[NEW]), []).append(
+                    (pos, fact[LINE], RENAME, fact))
+
+    if indexes and linked:
+        constraint_indexes(events, indexes, linked)
+    # tables dropped or renamed away (unguarded): their columns go with them
+    rebuilt = {name for kind, name in dropped if kind == "relation"}
+    rebound: set[tuple[int, int]] = set()  # (adding file, dropping file): see below
+    known_set = {k.lower() for k in known}
+    labels: dict[tuple[str, str], str] = {}
+    result = Resolution()
+    seen_edges: set[tuple[int, int, str]] = set()
+    edges = result.edges
+
+    def add_edge(edge: Edge) -> None:
+        key = (edge.provider, edge.user, edge.object)
+        if key not in seen_edges:
+            seen_edges.add(key)
+            edges.append(edge)
+
+    def label_of(display: str, identity: str) -> str:
+        label = labels.get((display, identity))
+        if label is None:
+            label = labels[(display, identity)] = object_label(display, identity, default_schema)
+        return label
+
+    def is_known(identity: str) -> bool:
+        if not known_set:
+            return False
+        parts = identity.split(".")
+        for i in range(len(parts)):
+            if ".".join(parts[i:]) in known_set or ".".join(parts[: i + 1]) in known_set:
+                return True
+        return False
+
+    unknown_extension = any(extension_of_name(e) for e in extensions)
+    # (kind, identity, provider position) → the files whose use resolved to that definition
+    users: dict[tuple[str, str, int], tuple[list[Event], list[tuple[int, str, Fact]]]] = {}
+    by_bare: dict[tuple[str, str], str] | None = None  # built when first needed
+
+    def elsewhere_of(kind: str, bare: str) -> str | None:
+        nonlocal by_bare
+        if by_bare is None:
+            by_bare = {}
+            for (kind_, identity), evs_ in events.items():
+                if kind_ != "column" and "." in identity and any(e[2] != DROP for e in evs_):
+                    by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
+        return by_bare.get((kind, bare))
+
+    new_edge = tuple.__new__  # an Edge without its Python-level __new__ (thousands made)
+    for pos, (refs, column_refs) in enumerate(per_file):
+        for fact in refs:
+            kind = fact[KIND]
+            names = fact[NAMES]
+            chosen, evs = choose_provider(fact, events)
+            if evs is not None and len(evs) == 1 and chosen is not None:
+                only = evs[0]
+                if only[0] < pos and only[2] != DROP:
+                    # the common case: the one event of the object is an earlier file's
+                    # definition (nothing drops it, so the use need not be remembered)
+                    add_edge(new_edge(Edge, (only[0], pos, label_of(fact[DISPLAY], chosen),
+                                             fact[LINE], fact[COLUMN], False, "uses", 0)))
+                    if rebuilt and kind == "column" and fact[ACTION] == REF:
+                        lost_with_table(pos, only, chosen, rebuilt, events, add_edge,
+                                         default_schema, rebound)
+                    continue
+            weak = fact[ACTION] == WEAK
+            if evs is None and fact[NEW] == UNQUALIFIED and kind != "column":
+                # unqualified, and no schema on the path has it: some file may create it
+                # in a schema the tool, role or database puts on the path; use that one,
+                # but only as ordering information (never a forward-dependency error)
+                bare = names[0].split(".", 1)[1]
+                elsewhere = elsewhere_of(kind, bare)
+                if elsewhere:
+                    chosen, evs = elsewhere, events[(kind, elsewhere)]
+                    weak = True
+            if evs is None:
+                if weak or kind in NEVER_MISSING or is_known(names[0]):
+                    continue  # columns without a provider: see bind_columns
+                bare = names[0].rsplit(".", 1)[-1]
+                ext = extension_of(bare) if kind in ("function", "type", "relation") else None
+                if ext and ext in extensions:
+                    epos = extensions[ext][0][0]
+                    if epos != pos:
+                        add_edge(Edge(epos, pos, f'extension "{ext}"', fact[LINE], fact[COLUMN],
+                                      epos > pos))
+                    continue
+                if kind in ("function", "type") and unknown_extension and not ext:
+                    continue
+                hint = (f'Add CREATE EXTENSION IF NOT EXISTS "{ext}" before it.' if ext else
+                        "Create it in an earlier migration, or declare it with "
+                        "--assume-exists if it exists outside this directory.")
+                result.missing.append(Missing(pos, object_label(fact[DISPLAY], names[0],
+                                                          default_schema),
+                                              fact[LINE], fact[COLUMN], hint))
+                continue
+            assert chosen is not None
+            last = None
+            at = -1
+            for at_, e in enumerate(evs):
+                if e[0] >= pos:
+                    break
+                last, at = e, at_
+            if last is not None and last[2] != DROP:
+                # the common case: a use of an object an earlier file provides
+                label = label_of(fact[DISPLAY], chosen)
+                add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                if rebuilt and kind == "column" and not weak:
+                    lost_with_table(pos, last, chosen, rebuilt, events, add_edge,
+                                     default_schema, rebound)
+                if last[2] == CREATE and last[3][GUARDED]:
+                    result.choices.append((alternatives(evs, at), pos))
+                use = users.get((kind, chosen, last[0]))
+                if use is None:
+                    use = users[(kind, chosen, last[0])] = (evs, [])
+                use[1].append((pos, label, fact))
+                # a later DROP/RENAME of the object must stay after this use
+                for e in evs:
+                    if e[0] > pos and e[2] == DROP:
+                        add_edge(Edge(pos, e[0], label, e[1], 1, False, "drops"))
+                        break
+                continue
+            if last is None and kind == "column" and through_rename(
+                    pos, fact, chosen, events, add_edge, label_of(fact[DISPLAY], chosen)):
+                continue
+            if kind == "constraint" and not closed_table(chosen, pos, events):
+                weak = True  # its table's constraints are not all known here
+            at = next((i for i, e in enumerate(evs) if e[0] > pos and e[2] != DROP), -1)
+            later = evs[at] if at >= 0 else None
+            if later is not None:
+                if not weak:
+                    label = object_label(fact[DISPLAY], chosen, default_schema)
+                    add_edge(Edge(later[0], pos, label, fact[LINE], fact[COLUMN], True))
+                    if later[2] == CREATE and later[3][GUARDED]:
+                        result.choices.append((alternatives(evs, at), pos))
+                    users.setdefault((kind, chosen, later[0]), (evs, []))[1].append(
+                        (pos, label, fact))
+                continue
+            if weak or is_known(chosen):
+                continue
+            # defined earlier, then dropped or renamed by an earlier file, and nothing
+            # recreates it: this file belongs between the two, so the file that drops
+            # or renames it must wait for this one (a forward dependency too)
+            before = [i for i, e in enumerate(evs) if e[0] < pos and e[2] != DROP]
+            # the first drop after the last definition; it may be in the defining file
+            # itself (added and dropped there), and then no order brings it back
+            dropper = next((e for e in evs[before[-1] + 1:] if e[0] < pos and e[2] == DROP),
+                           None) if before else None
+            if dropper is not None and dropper[0] != evs[before[-1]][0]:
+                label = object_label(fact[DISPLAY], chosen, default_schema)
+                add_edge(Edge(evs[before[-1]][0], pos, label, fact[LINE], fact[COLUMN], False))
+                add_edge(Edge(pos, dropper[0], label, fact[LINE], fact[COLUMN], True, "drops",
+                              dropper[1]))
+                continue
+            if any(e[0] == pos and e[2] != DROP for e in evs):
+                continue  # provided by this file itself, after this use (its own business)
+            result.missing.append(Missing(
+                pos, object_label(fact[DISPLAY], chosen, default_schema), fact[LINE], fact[COLUMN],
+                "It is dropped or renamed before this file runs; use the new name, or "
+                "recreate it first."))
+        bind_columns(pos, column_refs, events, result, is_known, default_schema)
+
+    # A file that drops or renames an object must run after every other use of the same
+    # definition — also when it moves because that definition sorts after it.
+    for object_events, uses in users.values():
+        if all(e[2] != DROP for e in object_events):
+            continue
+        droppers = {p for p, _, _ in uses
+                    if any(e[0] == p and e[2] == DROP for e in object_events)}
+        for dropping in droppers:
+            drop_line = next(e[1] for e in object_events if e[0] == dropping and e[2] == DROP)
+            for user, label, fact in uses:
+                if user != dropping:
+                    add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
+                                  user > dropping, "drops", drop_line))
+
+    dependents_of(analyses, events, dropped, retyped, add_edge, default_schema, rebound)
+    wrong = readded_columns(events, dropped, add_edge, default_schema)
+    if wrong:  # the drop used the table's own column, not the one added after it
+        result.edges = edges = [e for e in edges
+                                if (e.provider, e.user, e.object) not in wrong]
+    if rebound:  # the adding file runs after the rebuild, not before its drop
+        result.edges = edges = [e for e in edges if e.kind != "drops"
+                                or (e.provider, e.user) not in rebound]
+    # only objects with more than one event can be redefined or created twice
+    repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
+    chain_providers(repeated, add_edge, default_schema)
+    recreations(repeated, events, add_edge, default_schema)
+    result.duplicates.extend(find_duplicates(repeated, default_schema))
+    return result
+
+
+
+def extension_of_name(extension: str) -> bool:
+    """True for an extension this module has no object list for."""
+    from calctl.sql.extensions import EXTENSION_OBJECTS
+
+    return extension not in EXTENSION_OBJECTS and extension not in ("plpgsql",)
