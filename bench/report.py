@@ -1,6 +1,6 @@
 """Bench: `calctl report`'s redaction throughput and the memory of `report --log`.
 
-1. Redaction: calctl.redact.Scrubber over a generated 50 MB log (read and scrubbed in
+1. Redaction: calctl.scrub.Scrubber over a generated 50 MB log (read and scrubbed in
    1 MB pieces of whole lines), in MB/s, beside detect-secrets scanning the same file
    (its `scan_file` with default settings). Target: calctl / detect-secrets >= 1.0.
 2. Memory: the peak RSS of `calctl report --dry-run --json --log` on a generated 1 GB log
@@ -85,7 +85,7 @@ def pieces(path: Path, size: int = MB) -> list[str]:
 
 
 def calctl_throughput(path: Path) -> tuple[float, int]:
-    from calctl.redact import Scrubber
+    from calctl.scrub import Scrubber
 
     text = pieces(path)
     scrubber = Scrubber(environ={})

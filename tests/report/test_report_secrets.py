@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from calctl.redact import Scrubber
+from calctl.scrub import Scrubber
 
 A = "abcdefghijklmnopqrstuvwxyz"
 ALNUM = "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1JkLmNbVcXz0PoIuYtReWq"

@@ -5,7 +5,7 @@ The location is the given file and line (``--file/--line``, a finding), else the
 innermost frame inside the project root (not an installed package, node_modules or
 the standard library). Every text field — message, traceback, snippet, breadcrumbs,
 context — has its paths rewritten (:mod:`calctl.report.paths`) and its secrets
-redacted (:class:`calctl.redact.Scrubber`) before the report exists: nothing else of
+redacted (:class:`calctl.scrub.Scrubber`) before the report exists: nothing else of
 the failure is kept.
 """
 
@@ -23,11 +23,11 @@ from calctl.config import Settings
 from calctl.documents.report import BugReport, Snippet
 from calctl.errors import UsageError
 from calctl.ids import new_id
-from calctl.redact import Scrubber
 from calctl.report.fingerprint import AppFrame, fingerprint, module_of
 from calctl.report.model import Failure, Frame
 from calctl.report.paths import PathScrubber
 from calctl.report.snippet import LINE_CHARS, line_at, read_around
+from calctl.scrub import Scrubber
 
 MAX_MESSAGE = 4000
 MAX_TRACEBACK_LINES = 400

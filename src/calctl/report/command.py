@@ -35,11 +35,11 @@ from calctl.providers.base import (
     Publisher,
     PublishResult,
 )
-from calctl.redact import Scrubber
 from calctl.report import inputs
 from calctl.report.build import build_report, rescrub
 from calctl.report.chain import patch_problems, run_chain
 from calctl.report.paths import PathScrubber
+from calctl.scrub import Scrubber
 
 if TYPE_CHECKING:
     from calctl.events.log import EventLog
