@@ -5,8 +5,10 @@ Runs on a scratch copy (.demo/shop) so the example stays as shipped:
 1. ``migrate order --check`` finds that 002_orders.sql uses a table a later file creates;
 2. ``migrate verify --order filename`` proves it on an embedded PostgreSQL (it fails at the
    right file and line), ``--order plan`` proves the plan's order applies;
-3. ``patch apply`` renames the file so filename order is safe, verified by calctl itself
-   (snapshot, journal, automatic rollback had verification failed);
+3. ``guard once`` finds the ``migrations`` check unhealthy; ``guard once --heal`` turns the
+   finding into a scrubbed bug report, gets a rename patch from the offline ``rules``
+   diagnoser, applies it with a snapshot, verifies it (the check again, and ``migrate
+   verify --order filename`` on a throwaway PostgreSQL), keeps it and learns it (``stats``);
 4. ``migrate apply`` + ``migrate status`` on the embedded server;
 5. ``history`` and ``events`` show the audit trail (SQLite in .demo/shop/.calctl).
 
@@ -15,7 +17,6 @@ Exit status 0 when every step did what it should.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
@@ -62,17 +63,11 @@ def main() -> None:
     run(["migrate", "verify", "--order", "filename"], work, env, expect=1)
     run(["migrate", "verify", "--order", "plan"], work, env, expect=0)
 
-    step("3. Heal: rename the file, verified by calctl itself, with automatic rollback")
-    patch = {
-        "kind": "patch", "version": 1,
-        "description": "create customers before orders uses it",
-        "edits": [{"op": "rename", "path": "migrations/003_customers.sql",
-                   "to": "migrations/001b_customers.sql"}],
-    }
-    run(["patch", "apply", "-", "--verify", "calctl migrate order --check",
-         "--verify", "calctl migrate verify --order filename"],
-        work, env, expect=0, stdin=json.dumps(patch))
+    step("3. Heal it unattended: guard once --heal (offline diagnoser, verified, learned)")
+    run(["guard", "once"], work, env, expect=1)
+    run(["guard", "once", "--heal"], work, env, expect=0)
     run(["migrate", "order", "--check"], work, env, expect=0)
+    run(["stats"], work, env, expect=0)
 
     step("4. Apply to a database (embedded PostgreSQL) and show its state")
     with warnings.catch_warnings():
