@@ -3,7 +3,7 @@ on PostgreSQL, and `--check` must not fail a history whose filename order applie
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +231,43 @@ def test_foreign_key_to_a_column_redefined_in_place_follows_the_redefinition(
         encoding="utf-8")
     plan, order = _plan(d)
     assert plan.safe and order == sorted(order)
+
+
+_TWICE = {  # a table created, dropped by a redesign, and created again with other columns
+    "first": 'CREATE TABLE "Alias" (id text PRIMARY KEY, "versionId" text, alias text);\n'
+             'ALTER TABLE "Alias" ADD CONSTRAINT "Alias_versionId_fkey"\n'
+             '  FOREIGN KEY ("versionId") REFERENCES "Alias" (id);\n',
+    "drop": 'ALTER TABLE "Alias" DROP CONSTRAINT "Alias_versionId_fkey";\n'
+            'DROP TABLE "Alias";\n',
+    "second": 'CREATE TABLE "Alias" (id text PRIMARY KEY, "instanceId" text, name text);\n',
+    "use": 'ALTER TABLE "Alias" ADD COLUMN env text;\n'
+           'CREATE UNIQUE INDEX "Alias_name_key" ON "Alias" ("instanceId", name);\n',
+}
+
+
+def _numbered(root: Path, names: Sequence[str]) -> Path:
+    root.mkdir()
+    return _directory(root, {f"{i}_{k}.sql": _TWICE[k] for i, k in enumerate(names, 1)})
+
+
+def test_a_table_created_twice_is_told_apart_by_its_columns(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled trigger.dev): whatever the names, a file using a column (or
+    constraint) only one definition of a table has means that definition: it runs after
+    that definition's creator and before its drop, and the drop of the first definition
+    runs before the second is created."""
+    import itertools
+
+    working = ["first", "drop", "second", "use"]
+    for n, names in enumerate(itertools.permutations(working)):
+        d = _numbered(tmp_path / str(n), names)
+        _, order = _plan(d)
+        assert [p.split("_", 1)[1][:-4] for p in order] == working, names
+    d = _numbered(tmp_path / "pg", ["use", "second", "drop", "first"])
+    plan, order = _plan(d)
+    assert not plan.safe  # every one of them is misnumbered
+    assert pg_apply(pg_url, d, order) == []
+    # in the working order, nothing moves and nothing is reported
+    d = _numbered(tmp_path / "intact", working)
+    plan, order = _plan(d)
+    assert plan.safe and plan.problems == [] and order == sorted(order)

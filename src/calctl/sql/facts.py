@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "16"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "f71c83686fd6d78d"
+ANALYSER_SOURCES = "772ad0c5160fd214"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -42,6 +42,7 @@ from calctl.sql.names.columns import (
     readded_columns,
     through_rename,
 )
+from calctl.sql.names.definitions import by_definition
 from calctl.sql.names.model import Edge, Event, Missing, Resolution, object_label
 from calctl.sql.names.providers import (
     NEVER_MISSING,
@@ -291,6 +292,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     chain_providers(repeated, add_edge, default_schema)
     recreations(repeated, events, add_edge, default_schema)
     result.duplicates.extend(find_duplicates(repeated, default_schema))
+    result.edges = by_definition(analyses, events, result.edges, default_schema)
     return result
 
 

@@ -1,0 +1,136 @@
+"""Which definition of a table created twice a file means, told by its columns.
+
+A history that drops a table and creates it again (a schema redesign) has two plain
+``CREATE TABLE`` definitions of one name. Resolution against filename order binds every
+use to the nearest earlier one — wrong when the names say nothing (a scrambled or
+renumbered history). The columns and constraints each definition's own file makes are
+evidence: one that no other file provides belongs to that definition alone, so a file
+that uses, alters or drops it means that definition. Such a file runs after the
+definition's creator and before the file that drops that definition; the files that drop
+definitions run before the definition that is never dropped (the live one), and dropped
+definitions keep their filename order. The edges resolution made between files that
+mean different definitions (about the table, its columns and constraints) are replaced
+by these. Files with no such evidence keep resolution's edges.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from calctl.sql.facts import ACTION, CREATE, DISPLAY, DROP, GUARDED, KIND, NAMES, OPEN, FileAnalysis
+from calctl.sql.names.model import Edge, Event, object_label
+
+_MEMBERS = ("column", "constraint")
+
+
+def _definitions(evs: list[Event]) -> list[int] | None:
+    """The files of a table's plain definitions, when there are several and some file
+    really drops the table; else None."""
+    files: list[int] = []
+    for e in evs:
+        fact = e[3]
+        if e[2] == CREATE and fact[DISPLAY] == "table" and not fact[OPEN] \
+                and not fact[GUARDED]:
+            if e[0] not in files:
+                files.append(e[0])
+        elif e[2] != DROP:
+            return None  # renamed into the name, replaced, a view…: not told apart here
+    if len(files) < 2 or not any(e[2] == DROP and e[3][ACTION] == DROP for e in evs):
+        return None
+    return files
+
+
+def by_definition(analyses: Sequence[FileAnalysis],
+                  events: dict[tuple[str, str], list[Event]], edges: list[Edge],
+                  default_schema: str) -> list[Edge]:
+    """``edges`` with those between files meaning different definitions of a table
+    replaced (see the module's documentation)."""
+    tables: dict[str, list[int]] = {}
+    for (kind, name), evs in events.items():
+        if kind == "relation" and len(evs) > 2:
+            files = _definitions(evs)
+            if files is not None:
+                tables[name] = files
+    if not tables:
+        return edges
+    # the members each definition's file alone provides: identity → (table, file)
+    owner: dict[str, tuple[str, int]] = {}
+    for (kind, name), evs in events.items():
+        if kind not in _MEMBERS:
+            continue
+        table = name.rpartition(".")[0]
+        files = tables.get(table)
+        if files is None:
+            continue
+        providers = {e[0] for e in evs if e[2] != DROP}
+        if len(providers) == 1 and next(iter(providers)) in files \
+                and all(e[2] == CREATE for e in evs if e[2] != DROP):
+            owner[name] = (table, next(iter(providers)))
+    if not owner:
+        return edges
+    # which definition each file means: (table, file) → definition's file (None: both)
+    means: dict[tuple[str, int], int | None] = {}
+    for table, files in tables.items():
+        for p in files:
+            means[(table, p)] = p
+    for pos, analysis in enumerate(analyses):
+        for fact in analysis.facts:
+            if fact[KIND] in _MEMBERS:
+                found = owner.get(fact[NAMES][0])
+                if found is not None:
+                    key = (found[0], pos)
+                    if key in means and means[key] != found[1]:
+                        means[key] = None  # evidence for two definitions: undecided
+                    else:
+                        means[key] = found[1]
+    added: list[Edge] = []
+    replaced: set[tuple[str, int, int]] = set()  # (table, file, file) decided here
+    for table, files in tables.items():
+        meaning = {pos: p for (t, pos), p in means.items() if t == table and p is not None}
+        label = object_label("table", table, default_schema)
+        dropper: dict[int, tuple[int, int]] = {}
+        for e in events[("relation", table)]:
+            if e[2] == DROP and e[3][ACTION] == DROP and e[0] in meaning:
+                dropper.setdefault(meaning[e[0]], (e[0], e[1]))
+        live = [p for p in files if p not in dropper]
+        if len(live) != 1:
+            continue  # which definition comes last is not known
+        ordered = [p for p in files if p in dropper] + live
+        for a, b in itertools.pairwise(ordered):
+            at, line = dropper[a]
+            added.append(Edge(at, b, label, line, 1, at > b, "uses"))
+        for pos, p in meaning.items():
+            if pos != p:
+                added.append(Edge(p, pos, label, 1, 1, p > pos))
+            gone = dropper.get(p)
+            if gone is not None and gone[0] != pos:
+                added.append(Edge(pos, gone[0], label, gone[1], 1, pos > gone[0], "drops",
+                                  gone[1]))
+        for pos in meaning:
+            for other in meaning:
+                if meaning[pos] != meaning[other]:
+                    replaced.add((table, pos, other))
+    if not added:
+        return edges
+    prefix = default_schema + "."
+
+    def about(edge: Edge) -> str | None:
+        name = edge.object.partition(" ")[2].strip('"')
+        for candidate in (name, prefix + name):
+            table = candidate
+            while table:
+                if table in tables:
+                    return table
+                table = table.rpartition(".")[0]
+        return None
+
+    kept = [edge for edge in edges
+            if not replaced or (about(edge), edge.provider, edge.user) not in replaced]
+    seen = {(edge.provider, edge.user, edge.object) for edge in kept}
+    for edge in added:
+        if (edge.provider, edge.user, edge.object) not in seen:
+            seen.add((edge.provider, edge.user, edge.object))
+            kept.append(edge)
+    return kept
+
