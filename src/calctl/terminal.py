@@ -28,3 +28,15 @@ def style_key() -> str:
         return "plain"
     names = ("NO_COLOR", "TERM", "COLORTERM", *_FORCING)
     return "styled:" + "|".join(os.environ.get(name, "") for name in names)
+
+
+# C0 controls but newline and tab, DEL, and C1 controls: an escape sequence in a log line,
+# a check's reply or a model's answer could move the cursor, retitle the window or hide
+# text when printed raw
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20),
+                                         *range(0x7f, 0xa0))}
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: control characters spelled ``\\xNN``."""
+    return text.translate(_CONTROLS)

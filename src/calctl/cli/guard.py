@@ -113,5 +113,8 @@ def _summary(run: GuardRun) -> None:
     state = "healthy" if run.healthy else f"{unhealthy} unhealthy"
     tail = f", {healed} healed" if healed else ""
     lines.append(f"guard: {len(run.checks)} check(s), {state}{tail} ({run.duration:.2f} s)")
-    sys.stdout.write("\n".join(lines) + "\n")
+    from calctl.terminal import printable
+
+    # check errors quote log lines, HTTP replies and command output: no escape sequences
+    sys.stdout.write(printable("\n".join(lines)) + "\n")
     sys.stdout.flush()

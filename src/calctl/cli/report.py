@@ -125,45 +125,50 @@ def _render(outcome: ReportOutcome, *, as_json: bool, dry_run: bool) -> None:
         else:
             print_json(outcome.diagnosis or _none(outcome))
         return
-    console = out_console()
+    from calctl.terminal import printable
+
+    out = out_console()
+
+    def say(text: str, **style: Any) -> None:
+        # what reaches the screen here comes from logs, repository files and model
+        # replies: never an escape sequence
+        out.print(printable(text), markup=False, **style)
+
     where = f"  ({report.file}:{report.line})" if report.file else ""
-    console.print(f"report {report.report_id} {report.fingerprint}: {report.error_type or 'error'}"
-                  f": {report.error.splitlines()[0] if report.error else ''}{where}",
-                  markup=False, style="bold")
+    say(f"report {report.report_id} {report.fingerprint}: {report.error_type or 'error'}"
+        f": {report.error.splitlines()[0] if report.error else ''}{where}", style="bold")
     if report.redactions:
-        console.print(f"  redacted {report.redactions} secret(s): " + ", ".join(
-            f"{k} {v}" for k, v in report.redactions_by_type.items()), markup=False)
+        say(f"  redacted {report.redactions} secret(s): " + ", ".join(
+            f"{k} {v}" for k, v in report.redactions_by_type.items()))
     if dry_run:
         if not outcome.outgoing:
-            console.print("no provider or publisher chosen: nothing would leave the machine",
-                          markup=False)
+            say("no provider or publisher chosen: nothing would leave the machine")
         for item in outcome.outgoing:
             if item.body is None:
-                console.print(f"--- {item.role} {item.name}: nothing leaves the machine",
-                              markup=False)
+                say(f"--- {item.role} {item.name}: nothing leaves the machine")
             else:
-                console.print(f"--- {item.role} {item.name} would send:", markup=False)
-                console.print(to_json(item.body), markup=False)
+                say(f"--- {item.role} {item.name} would send:")
+                say(to_json(item.body))
         return
     for result in outcome.results:
         state = "fix" if outcome.fixed and outcome.diagnosis is not None and \
             result.provider == outcome.diagnosis.provider else (result.reason or "no diagnosis")
-        console.print(f"  {result.provider}: {state}", markup=False)
+        say(f"  {result.provider}: {state}")
     diagnosis = outcome.diagnosis
     if diagnosis is None:
-        console.print("no diagnosis", markup=False, style="yellow")
+        say("no diagnosis", style="yellow")
     else:
         label = "reused " if outcome.reused else ""
-        console.print(f"{label}diagnosis by {diagnosis.provider}: {diagnosis.summary}",
-                      markup=False, style="green" if outcome.fixed else "yellow")
+        say(f"{label}diagnosis by {diagnosis.provider}: {diagnosis.summary}",
+            style="green" if outcome.fixed else "yellow")
         if diagnosis.explanation:
-            console.print(diagnosis.explanation, markup=False)
+            say(diagnosis.explanation)
         if diagnosis.patch is not None:
-            console.print(f"patch: {len(diagnosis.patch.edits)} edit(s); apply it with "
-                          "`calctl report … --json | calctl patch apply -`", markup=False)
+            say(f"patch: {len(diagnosis.patch.edits)} edit(s); apply it with "
+                "`calctl report … --json | calctl patch apply -`")
     for published in outcome.published:
-        console.print(f"  published to {published.publisher}: {published.action} "
-                      f"{published.url or published.detail}", markup=False)
+        say(f"  published to {published.publisher}: {published.action} "
+            f"{published.url or published.detail}")
 
 
 def _none(outcome: ReportOutcome) -> Any:
