@@ -51,7 +51,9 @@ def once(
     from calctl.guard.once import guard_once, select
 
     specs = select(settings, check)
-    healer = _healer() if heal else None
+    healer: Healer | None = None
+    if heal:
+        from calctl.heal.pipeline import heal as healer  # imported only when healing
     try:
         with StateDir(settings.state_dir).lock("guard", timeout=wait, purpose="guard once"):
             from calctl.heal.recovery import in_flight, recover_interrupted
@@ -74,23 +76,6 @@ def once(
         _summary(result.document)
     if result.exit_code:
         raise typer.Exit(result.exit_code)
-
-
-def _healer() -> Healer:
-    import importlib
-
-    from calctl.errors import UsageError
-
-    try:
-        module = importlib.import_module("calctl.heal.pipeline")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("calctl.heal", "calctl.heal.pipeline"):
-            raise
-        raise UsageError("healing is not available in this build",
-                         hint="Run without --heal; the checks still run and report.",
-                         code="heal-unavailable") from None
-    healer: Healer = module.heal
-    return healer
 
 
 def _summary(run: GuardRun) -> None:
