@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calctl.migrate.throwaway import with_dbname
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "corpora" / "real"
 # files measured per corpus (the rest need objects created outside SQL)
@@ -78,14 +80,6 @@ def server() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def with_db(url: str, name: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    info = conninfo_to_dict(url)
-    info["dbname"] = name
-    return make_conninfo(**info)
-
-
 @contextlib.contextmanager
 def throwaway(url: str) -> Iterator[str]:
     """A fresh database on the server at ``url``, dropped afterwards."""
@@ -95,7 +89,7 @@ def throwaway(url: str) -> Iterator[str]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
     try:
-        yield with_db(url, name)
+        yield with_dbname(url, name)
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from calctl.migrate.throwaway import with_dbname
 from support import CORPORA, ROOT, apply_files, corpus  # noqa: F401  (re-exported)
 
 # ------------------------------------------------------------------ the state key
@@ -115,14 +116,6 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.cleanup()
 
 
-def _with_dbname(url: str, dbname: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    info = conninfo_to_dict(url)
-    info["dbname"] = dbname
-    return make_conninfo(**info)
-
-
 @pytest.fixture
 def pg_url(pg_server_url: str) -> Iterator[str]:
     """A fresh, empty database on the test server for one test (dropped afterwards)."""
@@ -132,7 +125,7 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
     with psycopg.connect(pg_server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield _with_dbname(pg_server_url, name)
+        yield with_dbname(pg_server_url, name)
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -115,3 +115,26 @@ def pids_with(mark: str) -> list[int]:
         if any(mark.encode() in arg for arg in argv) and state not in (b"Z", b"X"):
             found.append(int(name))
     return found
+
+
+def rule_cases(folder: str, pattern: str) -> list[tuple[str, dict[str, Any]]]:
+    """(code, case) of every ``[[case]]`` in tests/fixtures/<folder>/<pattern> files (a
+    rule's fixtures: one TOML file per rule, named after its code)."""
+    import tomllib
+
+    found = []
+    for path in sorted((Path(__file__).resolve().parent / "fixtures" / folder).glob(pattern)):
+        with path.open("rb") as handle:
+            found += [(path.stem, case) for case in tomllib.load(handle)["case"]]
+    return found
+
+
+# A directory numbered in an order PostgreSQL rejects: 002 references customers, which 003
+# creates (the rules provider's FIX001 case, end to end).
+MISNUMBERED_SHOP = {
+    "001_order_status.sql": "CREATE TYPE order_status AS ENUM ('new', 'paid');\n",
+    "002_orders.sql": ("CREATE TABLE orders (\n    id bigserial PRIMARY KEY,\n"
+                       "    customer_id bigint NOT NULL REFERENCES customers (id),\n"
+                       "    status order_status NOT NULL DEFAULT 'new'\n);\n"),
+    "003_customers.sql": "CREATE TABLE customers (id bigserial PRIMARY KEY, email text);\n",
+}

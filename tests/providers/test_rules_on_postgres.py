@@ -15,13 +15,10 @@ from prov_helpers import settings_for
 from calctl.documents import BugReport, Finding
 from calctl.providers.base import ProviderContext
 from calctl.providers.rules import RulesProvider
+from support import MISNUMBERED_SHOP
 
 MIGRATIONS = {
-    "001_order_status.sql": "CREATE TYPE order_status AS ENUM ('new', 'paid');\n",
-    "002_orders.sql": ("CREATE TABLE orders (\n    id bigserial PRIMARY KEY,\n"
-                       "    customer_id bigint NOT NULL REFERENCES customers (id),\n"
-                       "    status order_status NOT NULL DEFAULT 'new'\n);\n"),
-    "003_customers.sql": "CREATE TABLE customers (id bigserial PRIMARY KEY, email text);\n",
+    **MISNUMBERED_SHOP,
     "004_totals.sql": ("CREATE VIEW totals AS SELECT c.id, count(o.id) AS n FROM customers c\n"
                        "LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.id;\n"),
 }

@@ -5,7 +5,6 @@ engine's validation."""
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,7 @@ from calctl.documents import BugReport
 from calctl.providers.base import ProviderContext
 from calctl.providers.rules import RULES, RulesProvider
 from calctl.providers.validation import plan
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fixes"
+from support import rule_cases
 
 
 def test_registry_codes_are_unique_and_sequential() -> None:
@@ -35,15 +33,7 @@ def test_rule_is_documented(rule: type) -> None:
     assert module.name.startswith(rule.code.lower() + "_")
 
 
-def _cases() -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for path in sorted(FIXTURES.glob("FIX*.toml")):
-        with path.open("rb") as handle:
-            found += [(path.stem, case) for case in tomllib.load(handle)["case"]]
-    return found
-
-
-CASES = _cases()
+CASES = rule_cases("fixes", "FIX*.toml")
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)

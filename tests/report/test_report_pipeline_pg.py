@@ -10,13 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MIGRATIONS = {
-    "001_order_status.sql": "CREATE TYPE order_status AS ENUM ('new', 'paid');\n",
-    "002_orders.sql": ("CREATE TABLE orders (\n    id bigserial PRIMARY KEY,\n"
-                       "    customer_id bigint NOT NULL REFERENCES customers (id),\n"
-                       "    status order_status NOT NULL DEFAULT 'new'\n);\n"),
-    "003_customers.sql": "CREATE TABLE customers (id bigserial PRIMARY KEY, email text);\n",
-}
+from support import MISNUMBERED_SHOP
+
+MIGRATIONS = MISNUMBERED_SHOP
 
 
 def test_apply_finding_piped_to_report_then_patch_apply(project: Path, pg_url: str,

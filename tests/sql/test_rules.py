@@ -4,7 +4,6 @@ migration files and the problems expected in them, file/line/column) all hold.""
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,7 @@ from calctl.config import MigrateSettings
 from calctl.sql.observations import KINDS
 from calctl.sql.rules import RULES, ObservationRule, rule_by_code, rules_for
 from calctl.sql.runtime import lint_directory
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
+from support import rule_cases
 
 
 def test_registry_codes_are_unique_and_sequential() -> None:
@@ -38,15 +36,7 @@ def test_rule_is_documented(rule: type) -> None:
     assert module.name.startswith(rule.code.lower() + "_")
 
 
-def _cases() -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for path in sorted(FIXTURES.glob("CAL*.toml")):
-        with path.open("rb") as handle:
-            found += [(path.stem, case) for case in tomllib.load(handle)["case"]]
-    return found
-
-
-CASES = _cases()
+CASES = rule_cases("rules", "CAL*.toml")
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
