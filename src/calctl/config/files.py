@@ -10,7 +10,6 @@ import typing
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from calctl.config.checks import validate_checks
 from calctl.config.sections import SECTIONS, TOP_LEVEL
 from calctl.config.values import coerce
 from calctl.errors import ConfigError
@@ -200,7 +199,9 @@ def collect_file(
                         code="config-unknown-key",
                     )
                 values[dotted] = coerce(dotted, subvalue, where, hints[sub])
-                if dotted == "guard.checks":
+                if dotted == "guard.checks":  # only configs with checks import their schema
+                    from calctl.config.checks import validate_checks
+
                     validate_checks(values[dotted], where, path=path, text=text)
                 sources[dotted] = where
         elif key in TOP_LEVEL:
@@ -241,5 +242,7 @@ def collect_env(
                 dotted = f"{section}.{sub}"
                 values[dotted] = coerce(dotted, env[name], f"environment variable {name}", kind)
                 if dotted == "guard.checks":
+                    from calctl.config.checks import validate_checks
+
                     validate_checks(values[dotted], f"environment variable {name}")
                 sources[dotted] = f"env {name}"
