@@ -41,7 +41,7 @@ from calctl.sql.render import render
 
 Node = dict[str, Any]
 
-_PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
+PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
 _SPACE = " \t\n\r\f\v"  # PostgreSQL's white space (scan.l)
 _EXPECTED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 
@@ -73,7 +73,7 @@ def analyse_text(text: str, autocommit: bool, search_path: Sequence[str],
     if "\\" in rendered:
         # psql meta-commands (\set, \connect, \echo …) are psql's, not SQL: blank them,
         # keeping every position
-        rendered = _PSQL_META.sub(lambda m: " " * len(m.group(0)), rendered)
+        rendered = PSQL_META.sub(lambda m: " " * len(m.group(0)), rendered)
     ext = Extractor(rendered, search_path)
     file_ignores, ignore_lines = ignores(text)
     data = ext.data

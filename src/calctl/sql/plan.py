@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from calctl.documents import Dependency, MigrationPlan, Move, PlanFile, Problem
 
@@ -72,16 +72,24 @@ def _silenced(problem: Problem, index: dict[str, FileAnalysis]) -> bool:
                for span in analysis.spans)
 
 
-def problems_of(result: DirectoryAnalysis, scope: str) -> list[Problem]:
-    """Every problem of the rules in ``scope``, ignore comments applied, in file order."""
+def problems_of(result: DirectoryAnalysis, scope: str,
+                context: dict[str, Any] | None = None) -> list[Problem]:
+    """Every problem of the rules in ``scope``, ignore comments applied, in file order.
+    ``context``: more :class:`~calctl.sql.rules.RuleContext` fields (``pg_version``…)."""
     from calctl.sql.rules import RuleContext, rules_for
+    from calctl.sql.rules.statement import StatementRule, check_statements
 
     ctx = RuleContext(result.files, result.analyses, result.resolution, result.ordering,
-                      result.default_schema)
+                      result.default_schema, **(context or {}))
     index = {f.path: a for f, a in zip(result.files, result.analyses, strict=True)}
     position = {f.path: i for i, f in enumerate(result.files)}
-    problems = [p for rule in rules_for(scope) for p in rule.check(ctx)
-                if not _silenced(p, index)]
+    rules = rules_for(scope)
+    # the statement rules parse each file once for all of them
+    statement_rules = [r for r in rules if isinstance(r, StatementRule)]
+    found = [p for rule in rules if not isinstance(rule, StatementRule)
+             for p in rule.check(ctx)]
+    found.extend(check_statements(ctx, statement_rules))
+    problems = [p for p in found if not _silenced(p, index)]
     problems.sort(key=lambda p: (position.get(p.path, -1), p.line or 0, p.code))
     return problems
 

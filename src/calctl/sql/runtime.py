@@ -311,19 +311,23 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
 def lint_directory(directory: Path, settings: MigrateSettings, *,
                    cache_dir: Path | None = None,
                    files: list[MigrationFile] | None = None,
-                   keys: list[bytes] | None = None) -> LintReport:
-    """Every problem of every rule, for ``migrate lint``."""
+                   keys: list[bytes] | None = None,
+                   context: dict[str, Any] | None = None) -> LintReport:
+    """Every problem of every rule, for ``migrate lint``. ``context``: what the rules
+    know of the target (:class:`~calctl.sql.rules.RuleContext`'s ``pg_version`` and
+    ``unapplied``); it is part of the cached result's key."""
     from calctl import lifecycle
     from calctl.sql.cache import store_result
     from calctl.sql.plan import problems_of
 
-    files, keys, rkey, cached, _ = _stored("lint", directory, settings, cache_dir, files, keys)
+    files, keys, rkey, cached, _ = _stored("lint", directory, settings, cache_dir, files, keys,
+                                          repr(sorted(context.items())) if context else "")
     if isinstance(cached, LintReport):
         return cached
     with lifecycle.paused_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys, wait=False)
-        problems = problems_of(result, "lint")
+        problems = problems_of(result, "lint", {"defines": settings.defines, **(context or {})})
         report = LintReport(directory=str(directory), files=len(result.files),
                             problems=problems)
         store_result(cache_dir, rkey, report)
@@ -334,7 +338,7 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
 
 def _stored(scope: str, directory: Path, settings: MigrateSettings, cache_dir: Path | None,
             files: list[MigrationFile] | None, keys: list[bytes] | None,
-            ) -> tuple[list[MigrationFile], list[bytes], bytes, object, str]:
+            extra: str = "") -> tuple[list[MigrationFile], list[bytes], bytes, object, str]:
     """The directory's files and keys (discovered and hashed unless given), the key of
     its whole ``scope`` result, the result stored under that key (None if none), and
     the name of the order the files are in (:mod:`calctl.sql.layout`)."""
@@ -351,5 +355,6 @@ def _stored(scope: str, directory: Path, settings: MigrateSettings, cache_dir: P
     if keys is None:
         keys = file_keys(files, settings)
     rkey = result_key(scope, str(directory), [f.path for f in files], keys,
-                      (*settings.known_objects, "order=" + layout.order))
+                      (*settings.known_objects, "order=" + layout.order,
+                       *((extra,) if extra else ())))
     return files, keys, rkey, load_result(cache_dir, rkey), layout.order

@@ -1,8 +1,10 @@
 """The lint rule registry: one class per file, listed here explicitly.
 
-Adding a rule: its file ``calN_<name>.py`` (a :class:`Rule`, or an
-:class:`ObservationRule` when it words what the analyser observes), its cases in
-``tests/fixtures/rules/CALN.toml``, and one line in :data:`RULES`."""
+Adding a rule: its file ``calN_<name>.py`` (a :class:`Rule`; an
+:class:`ObservationRule` when it words what the analyser observes; a
+:class:`~calctl.sql.rules.statement.StatementRule` when it reads each statement's
+tree, as squawk's rules do), its cases in ``tests/fixtures/rules/CALN.toml``, and one
+line in :data:`RULES`."""
 
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from calctl.sql.rules.cal007_non_transactional import NonTransactional
 from calctl.sql.rules.cal008_destructive_ddl import DestructiveDDL
 from calctl.sql.rules.cal009_unrendered_template import UnrenderedTemplate
 from calctl.sql.rules.cal010_opaque_sql import OpaqueSQL
+from calctl.sql.rules.cal011_require_concurrent_index_creation import (
+    RequireConcurrentIndexCreation,
+)
 
 RULES: tuple[type[Rule], ...] = (
     ForwardDependency,
@@ -33,6 +38,7 @@ RULES: tuple[type[Rule], ...] = (
     DestructiveDDL,
     UnrenderedTemplate,
     OpaqueSQL,
+    RequireConcurrentIndexCreation,
 )
 
 

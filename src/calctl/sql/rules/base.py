@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from calctl.documents import Problem
@@ -30,6 +30,10 @@ class RuleContext:
     resolution: Resolution
     ordering: Ordering
     default_schema: str = "public"
+    # what the statement rules (calctl.sql.rules.statement) also need
+    defines: Mapping[str, str] = field(default_factory=dict)  # template values
+    pg_version: int | None = None          # the target's major version; None: newest
+    unapplied: frozenset[str] | None = None  # paths the target has not applied (no DB: None)
 
 
 class Rule:
@@ -37,6 +41,8 @@ class Rule:
     name: ClassVar[str] = ""
     severity: ClassVar[Severity] = "warning"
     scope: ClassVar[Literal["order", "lint"]] = "order"
+    # squawk's names for the same concern (a team switching keeps its ignores)
+    squawk: ClassVar[tuple[str, ...]] = ()
 
     def check(self, ctx: RuleContext) -> Iterator[Problem]:
         raise NotImplementedError
