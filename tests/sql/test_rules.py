@@ -16,9 +16,10 @@ from calctl.sql.runtime import lint_directory
 from support import rule_cases
 
 
-def test_registry_codes_are_unique_and_sequential() -> None:
+def test_registry_codes_are_unique_and_in_order() -> None:
     codes = [cls.code for cls in RULES]
-    assert codes == [f"CAL{i:03d}" for i in range(1, len(RULES) + 1)]
+    assert all(re.fullmatch(r"CAL\d{3}", code) for code in codes)
+    assert codes == sorted(set(codes))
     assert len({cls.name for cls in RULES}) == len(RULES)
     assert rule_by_code("cal001") is RULES[0]
     assert {r.code for r in rules_for("order")} < {r.code for r in rules_for("lint")}
@@ -70,3 +71,14 @@ def test_each_observation_kind_has_one_rule_that_words_it() -> None:
     owners = [kind for cls in RULES if issubclass(cls, ObservationRule)
               for kind in cls.observes]
     assert sorted(owners) == sorted(KINDS)
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.squawk], ids=lambda r: r.code)
+def test_each_squawk_twin_has_an_example_that_fires(rule: type, tmp_path: Path) -> None:
+    """``example`` (docs/rules.md shows it beside squawk's name) fires the rule alone."""
+    assert rule.example.strip()
+    root = tmp_path / "migrations"
+    root.mkdir()
+    (root / "001_example.sql").write_text(rule.example, encoding="utf-8")
+    found = lint_directory(root, MigrateSettings(), cache_dir=tmp_path / "cache").problems
+    assert rule.code in {p.code for p in found}

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "18"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "c2e888da22107d25"
+ANALYSER_SOURCES = "1c1016e2b161465d"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

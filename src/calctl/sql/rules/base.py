@@ -43,6 +43,8 @@ class Rule:
     scope: ClassVar[Literal["order", "lint"]] = "order"
     # squawk's names for the same concern (a team switching keeps its ignores)
     squawk: ClassVar[tuple[str, ...]] = ()
+    # one migration file's SQL that fires the rule (docs/rules.md; required with squawk)
+    example: ClassVar[str] = ""
 
     def check(self, ctx: RuleContext) -> Iterator[Problem]:
         raise NotImplementedError

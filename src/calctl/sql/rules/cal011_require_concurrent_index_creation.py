@@ -25,6 +25,7 @@ class RequireConcurrentIndexCreation(StatementRule):
     severity = "warning"
     squawk = ("require-concurrent-index-creation",)
     kinds = frozenset({"IndexStmt"})
+    example = "CREATE INDEX accounts_email ON accounts (email);\n"
 
     def check_statement(self, stmt: Statement, scope: FileScope) -> Iterator[Finding]:
         node = stmt.node
