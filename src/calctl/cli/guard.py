@@ -66,8 +66,12 @@ def once(
         if quiet and not wants_json(ctx, json_):
             raise typer.Exit(3) from None  # cron mails any output: say nothing
         raise
+    from calctl import lifecycle
     from calctl.output import log, print_json
 
+    # cron runs this every minute: tearing down Typer's, calctl's and sqlite3's modules
+    # object by object costs more than the checks; the store has committed
+    lifecycle.end_without_teardown()
     for warning in result.warnings:
         log(f"calctl: warning: {warning}")
     if wants_json(ctx, json_):
