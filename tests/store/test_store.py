@@ -141,3 +141,32 @@ def test_missing_database_is_external_error(pg_server_url: str, tmp_path: Path) 
         open_store(settings_for(tmp_path, make_conninfo(**info)))
     assert error.value.exit_code == ExitCode.EXTERNAL
     assert "no_such_database" in error.value.message
+
+
+def test_first_runs_at_once_on_an_empty_postgres_store_both_succeed(pg_url: str,
+                                                                     tmp_path: Path) -> None:
+    """Two cron jobs starting together on a new PostgreSQL store: the one that waits for
+    the schema lock finds the schema applied (neither fails on the history table)."""
+    import threading
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def first_run(i: int) -> None:
+        root = tmp_path / f"run{i}"
+        root.mkdir()
+        start.wait()
+        try:
+            open_store(settings_for(root, pg_url)).close()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with open_store(settings_for(tmp_path, pg_url)) as store:
+        names = [r["name"] for r in store.query("SELECT name FROM calctl_schema_history")]
+    assert names == sorted(p.name for p in schema_dir().glob("*.sql"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from calctl.errors import StateError
 from calctl.ids import new_id, now_iso
 
 
@@ -95,7 +96,15 @@ class Store(ABC):
         from calctl.store import schema as runner
 
         files = runner.read_sql_files(schema_dir())
-        if not runner.pending(self, files):
+        # The look without the lock writes nothing: two first runs on an empty PostgreSQL
+        # store would otherwise both CREATE the history table, and one fail on its type.
+        try:
+            todo = runner.pending(self, files, create=False)
+        except StateError as exc:
+            if exc.code == "checksum-mismatch":
+                raise
+            todo = files  # no history table yet: created below, under the lock
+        if not todo:
             return []
         with self.schema_lock():
             return runner.apply_files(self, files)

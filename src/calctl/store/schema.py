@@ -70,9 +70,12 @@ def split_statements(text: str) -> list[str]:
     return [statement.text for statement in split(text).statements]
 
 
-def applied(conn: SqlConnection, table: str = HISTORY_TABLE) -> dict[str, str]:
-    """Names of applied files mapped to their recorded checksums."""
-    ensure_history(conn, table)
+def applied(conn: SqlConnection, table: str = HISTORY_TABLE, *,
+            create: bool = True) -> dict[str, str]:
+    """Names of applied files mapped to their recorded checksums. ``create=False``
+    writes nothing: a missing history table is then the database's error."""
+    if create:
+        ensure_history(conn, table)
     rows = conn.query(f"SELECT name, checksum FROM {table}")
     return {str(r["name"]): str(r["checksum"]) for r in rows}
 
@@ -85,9 +88,9 @@ def ensure_history(conn: SqlConnection, table: str = HISTORY_TABLE) -> None:
 
 
 def pending(conn: SqlConnection, files: Iterable[SqlFile],
-            table: str = HISTORY_TABLE) -> list[SqlFile]:
+            table: str = HISTORY_TABLE, *, create: bool = True) -> list[SqlFile]:
     """Files not yet applied; an applied file whose text changed is a StateError."""
-    done = applied(conn, table)
+    done = applied(conn, table, create=create)
     todo = []
     for f in files:
         recorded = done.get(f.name)
