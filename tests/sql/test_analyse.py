@@ -150,6 +150,13 @@ def test_templates_render_and_report() -> None:
     assert done == "CREATE SCHEMA app;" and left == []
 
 
+def test_array_literals_are_not_templates_and_lines_never_move() -> None:
+    arrays = "SELECT '{{1,2},{3,4}}'::int[], '{{\"a\"},{\"b\"}}'::text[];\n"
+    assert render(arrays, {}) == (arrays, [])
+    text, missing = render("SELECT {{ .Table\n }};\nSELECT 1;\n", {"Table": "t"})
+    assert text == "SELECT t\n;\nSELECT 1;\n" and missing == []
+
+
 def test_stable_order_moves_only_what_must_move_and_finds_cycles() -> None:
     assert stable_order(4, [(3, 1)]).order == [0, 2, 3, 1]
     assert stable_order(3, []).order == [0, 1, 2]

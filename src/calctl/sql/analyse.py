@@ -37,11 +37,10 @@ from calctl.sql.observations import (
     UNRENDERED_TEMPLATE,
     Observation,
 )
-from calctl.sql.render import render
+from calctl.sql.render import blank_psql_meta, render
 
 Node = dict[str, Any]
 
-PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
 _SPACE = " \t\n\r\f\v"  # PostgreSQL's white space (scan.l)
 _EXPECTED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 
@@ -71,9 +70,7 @@ def analyse_text(text: str, autocommit: bool, search_path: Sequence[str],
         approximate = True
         observations.append(Observation(UNRENDERED_TEMPLATE, line, 1, name))
     if "\\" in rendered:
-        # psql meta-commands (\set, \connect, \echo …) are psql's, not SQL: blank them,
-        # keeping every position
-        rendered = PSQL_META.sub(lambda m: " " * len(m.group(0)), rendered)
+        rendered = blank_psql_meta(rendered)
     ext = Extractor(rendered, search_path)
     file_ignores, ignore_lines = ignores(text)
     data = ext.data

@@ -16,6 +16,8 @@ import re
 _GO = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 _FLYWAY = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _KEY = re.compile(r'"([^"]+)"\s*$|\.([A-Za-z_][A-Za-z0-9_]*)\s*$')
+# what no Go template action holds: braces, or a number where it begins
+_NOT_TEMPLATE = re.compile(r"[{}]|^\d")
 _CONTROL = re.compile(r"^(if|else|end|range|with|define|block|template|/\*)\b")
 
 
@@ -37,13 +39,17 @@ def render(text: str, defines: dict[str, str]) -> tuple[str, list[tuple[int, str
                 comments: list[tuple[int, int]]) -> str:
         if comments and _inside(m.start(), comments):
             return m.group(0)
+        if _NOT_TEMPLATE.search(expression):
+            return m.group(0)  # an array literal ('{{1,2},{3,4}}'), not a placeholder
+        # a placeholder written over several lines keeps them: positions after it hold
+        newlines = "\n" * m.group(0).count("\n")
         if _CONTROL.match(expression):
-            return " " * 0
+            return newlines
         key = template_key(expression)
         if key in defines:
-            return defines[key]
+            return defines[key] + newlines
         missing.append((source.count("\n", 0, m.start()) + 1, expression))
-        return "tpl_" + re.sub(r"\W", "_", key).lower()
+        return "tpl_" + re.sub(r"\W", "_", key).lower() + newlines
 
     comments = comment_ranges(text)
     out = _GO.sub(lambda m: replace(m, m.group(1), text, comments), text)
@@ -104,3 +110,14 @@ def comment_ranges(text: str) -> list[tuple[int, int]]:
             close = text.find(token, m.end())
             end = n if close < 0 else close + len(token)
         i = max(end, start + 1)
+
+
+# psql meta-commands (\set, \connect, \echo …) are psql's, not SQL
+_PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
+
+
+def blank_psql_meta(text: str) -> str:
+    """``text`` with psql's meta-commands blanked, every position kept."""
+    if "\\" not in text:
+        return text
+    return _PSQL_META.sub(lambda m: " " * len(m.group(0)), text)

@@ -86,13 +86,11 @@ class Statement:
 def parse_statements(text: str, defines: Mapping[str, str] | None = None,
                      ) -> tuple[Source, list[Statement]]:
     """The statements of a migration file's (up) text that PostgreSQL's parser accepts."""
-    from calctl.sql.analyse import PSQL_META
-    from calctl.sql.render import render
+    from calctl.sql.render import blank_psql_meta, render
 
     rendered = render(text, dict(defines or {}))[0] if "{" in text else text
     exact = rendered == text
-    if "\\" in rendered:
-        rendered = PSQL_META.sub(lambda m: " " * len(m.group(0)), rendered)
+    rendered = blank_psql_meta(rendered)
     data = rendered.encode("utf-8")
     source = Source(rendered, data, Lines(data), exact, rendered.isascii())
     parser = load_parser()
