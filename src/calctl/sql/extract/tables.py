@@ -149,8 +149,8 @@ class Tables(Constraints):
             # on them, marked like IF EXISTS)
             self.add(DROP, "column", cols, rv, "column",
                      guarded=missing_ok or cmd.get("behavior") == "DROP_CASCADE")
-            if not missing_ok:
-                self.destructive(rv, f"DROP COLUMN {name}")
+            # IF EXISTS only says the column may be gone already; if not, its data goes
+            self.destructive(rv, f"DROP COLUMN {name}")
             return
         if sub == "AT_AddConstraint":
             con = (cmd.get("def") or {}).get("Constraint") or {}
@@ -254,7 +254,7 @@ class Tables(Constraints):
             if not guarded:
                 self.add(REF, kind, names, obj.get("TypeName") or st, display)
             self.add(DROP, kind, names, obj.get("TypeName") or st, display, guarded=guarded)
-            if rtype in ("OBJECT_TABLE", "OBJECT_SCHEMA") and not guarded:
+            if rtype in ("OBJECT_TABLE", "OBJECT_SCHEMA"):  # with IF EXISTS too
                 self.destructive(st, f"DROP {display.upper()} {names[0]}")
 
     def object_names(self, objtype: str, obj: Node) -> tuple[str, tuple[str, ...], str]:

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from calctl.sql.rules.statement import FileScope, Finding, StatementRule
+from calctl.sql.statements import Statement
+
+
+class RequireEnumValueOrdering(StatementRule):
+    """``ALTER TYPE … ADD VALUE`` without ``BEFORE`` or ``AFTER``.
+
+    Problem: the value goes to the end of the enum, and an enum's values sort in
+    their declared order: ``ORDER BY``, comparisons and ranges on the column follow
+    it, so a value appended where it does not belong changes results quietly.
+    Fix: say where it goes, ``ADD VALUE 'paused' BEFORE 'closed'`` (or ``AFTER``);
+    when the end is right, ``AFTER`` the current last value says so. Fires with or
+    without ``IF NOT EXISTS``, as squawk does; quiet for ``RENAME VALUE``. Any
+    PostgreSQL version (``ADD VALUE`` needs 9.1; inside a transaction, 12).
+    """
+
+    code = "CAL049"
+    name = "require-enum-value-ordering"
+    severity = "warning"
+    squawk = ("require-enum-value-ordering",)
+    kinds = frozenset({"AlterEnumStmt"})
+    example = "ALTER TYPE account_status ADD VALUE 'paused';\n"
+
+    def check_statement(self, stmt: Statement, scope: FileScope) -> Iterator[Finding]:
+        node = stmt.node
+        if not node.get("newVal") or node.get("oldVal") or node.get("newValNeighbor"):
+            return
+        yield self.finding(
+            stmt, f"ADD VALUE '{node['newVal']}' without BEFORE or AFTER appends it to the "
+                  "end of the enum's sort order",
+            "Say where the value sorts: ADD VALUE … BEFORE 'x' or AFTER 'y'.")
