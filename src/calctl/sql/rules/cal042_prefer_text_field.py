@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from calctl.sql.rules.column_types import QUALIFIER, ColumnTypeRule, Node, type_name
+from calctl.sql.rules.column_types import QUALIFIER, ColumnTypeRule, Node
 
 
 class PreferTextField(ColumnTypeRule):
@@ -30,8 +30,8 @@ class PreferTextField(ColumnTypeRule):
             "a varchar's limit takes an ACCESS EXCLUSIVE lock on the table.")
     fix_title = "Use text."
 
-    def fires(self, tn: Node) -> bool:
-        return type_name(tn) == "varchar" and bool(tn.get("typmods"))
+    def fires(self, name: str, tn: Node) -> bool:
+        return name == "varchar" and bool(tn.get("typmods"))
 
     def replacement(self, written: re.Match[str]) -> str:
         return "text"

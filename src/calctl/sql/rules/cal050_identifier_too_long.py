@@ -1,14 +1,37 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 
 from calctl.sql.rules.statement import FileScope, Finding, StatementRule
 from calctl.sql.rules.textpos import line_column
 
 MAX_BYTES = 63  # NAMEDATALEN - 1
-# a cheap first look: a run of more than 63 bytes of identifier, or a long quoted one
-_LONG = re.compile(rb'[\w$\x80-\xff]{64,}|"(?:[^"]|""){64,}"')
+# Where a long identifier may be: a run of more than 63 identifier bytes (found with
+# bytes.translate and a substring search, ~10x faster than a regular expression over
+# every byte), or a quoted name that long on one line. Only the statements holding one
+# are scanned into tokens.
+_IDENT_BYTES = bytes(
+    ord("a") if (chr(b).isalnum() and b < 128) or b in b"_$" or b >= 128 else ord(" ")
+    for b in range(256))
+_RUN = b"a" * (MAX_BYTES + 1)
+_QUOTED = re.compile(rb'"[^"\n]{64}')
+_ESCAPED = re.compile(rb'"(?:[^"\n]|""){64,}"')  # slower: only where "" occurs
+
+
+def _candidates(data: bytes) -> list[int]:
+    found = []
+    if b'"' in data:
+        quoted = _ESCAPED if b'""' in data else _QUOTED
+        found = [m.start() for m in quoted.finditer(data)]
+    mapped = data.translate(_IDENT_BYTES)
+    at = mapped.find(_RUN)
+    while at >= 0:
+        found.append(at)
+        end = mapped.find(b" ", at)
+        at = -1 if end < 0 else mapped.find(_RUN, end)
+    return sorted(found)
 
 
 class IdentifierTooLong(StatementRule):
@@ -32,38 +55,34 @@ class IdentifierTooLong(StatementRule):
                "(id bigint PRIMARY KEY);\n")
 
     def check_file(self, scope: FileScope) -> Iterator[Finding]:
-        if not _LONG.search(scope.source.data):
+        candidates = _candidates(scope.source.data)
+        if not candidates:
             return
+        from calctl.sql.extract.core import load_parser
+
+        parser = load_parser()
         text = scope.source.text
-        for start, token in _identifiers(scope):
-            written = text[start:start + token]
-            name = written[1:-1].replace('""', '"') if written.startswith('"') else written
-            if len(name.encode("utf-8")) > MAX_BYTES:
-                line, column = line_column(text, start)
-                yield Finding(line, column, f"{name} is longer than {MAX_BYTES} bytes: "
-                                            "PostgreSQL truncates it",
-                              f"Use a name of at most {MAX_BYTES} bytes.")
-
-
-def _identifiers(scope: FileScope) -> Iterator[tuple[int, int]]:
-    """(character offset, length) of each identifier token of the file: scanned whole, or
-    statement by statement when the scanner rejects the file (those it rejects are
-    CAL006's)."""
-    from calctl.sql.extract.core import load_parser
-
-    parser = load_parser()
-    text = scope.source.text
-    try:
-        pieces = [(0, parser.scan(text))]
-    except parser.ParseError:
-        pieces = []
-        for stmt in scope.statements:
-            start = stmt.char()
+        starts = [stmt.start for stmt in scope.statements]
+        seen: set[int] = set()
+        for offset in candidates:
+            i = bisect_right(starts, offset) - 1
+            if i < 0 or i in seen or offset >= scope.statements[i].end:
+                continue  # between statements: a comment
+            seen.add(i)
+            stmt = scope.statements[i]
+            base = stmt.char()
             try:
-                pieces.append((start, parser.scan(text[start:stmt.char_end])))
+                tokens = parser.scan(text[base:stmt.char_end])
             except parser.ParseError:
                 continue
-    for base, tokens in pieces:
-        for token in tokens:
-            if token.name == "IDENT":
-                yield base + token.start, token.end + 1 - token.start
+            for token in tokens:
+                if token.name != "IDENT":
+                    continue
+                written = text[base + token.start:base + token.end + 1]
+                name = (written[1:-1].replace('""', '"') if written.startswith('"')
+                        else written)
+                if len(name.encode("utf-8")) > MAX_BYTES:
+                    line, column = line_column(text, base + token.start)
+                    yield Finding(line, column, f"{name} is longer than {MAX_BYTES} bytes: "
+                                                "PostgreSQL truncates it",
+                                  f"Use a name of at most {MAX_BYTES} bytes.")

@@ -14,6 +14,7 @@ from calctl.sql.statements import Statement
 
 Node = dict[str, Any]
 _RETYPING = ("AT_AddColumn", "AT_AlterColumnType")
+_SHOWN = {"int4": "integer", "int2": "smallint", "bpchar": "character"}
 
 
 def column_types(stmt: Statement) -> Iterator[Node]:
@@ -31,6 +32,17 @@ def column_types(stmt: Statement) -> Iterator[Node]:
                 column = (cmd.get("def") or {}).get("ColumnDef") or {}
                 if column.get("typeName"):
                     yield column["typeName"]
+
+
+def typed_columns(scope: FileScope) -> list[tuple[Statement, str, Node]]:
+    """(statement, :func:`type_name`, ``TypeName``) of every column type of the file, read
+    once for all the type rules."""
+    found = scope.memo.get("column_types")
+    if found is None:
+        found = [(stmt, type_name(tn), tn) for stmt in scope.statements
+                 if stmt.kind in ColumnTypeRule.kinds for tn in column_types(stmt)]
+        scope.memo["column_types"] = found
+    return found
 
 
 def type_name(tn: Node) -> str:
@@ -55,22 +67,19 @@ class ColumnTypeRule(StatementRule):
     hint: ClassVar[str] = ""
     fix_title: ClassVar[str] = ""
 
-    def fires(self, tn: Node) -> bool:
-        return type_name(tn) in self.names
+    def fires(self, name: str, tn: Node) -> bool:
+        return name in self.names
 
     def replacement(self, written: re.Match[str]) -> str | None:
         return None
 
-    def check_statement(self, stmt: Statement, scope: FileScope) -> Iterator[Finding]:
-        for tn in column_types(stmt):
-            if self.fires(tn):
-                yield self.finding(stmt, self.message.format(type=self._written(stmt, tn)),
-                                   self.hint, location=tn.get("location"),
+    def check_file(self, scope: FileScope) -> Iterator[Finding]:
+        for stmt, name, tn in typed_columns(scope):
+            if self.fires(name, tn):
+                shown = _SHOWN.get(name, name)
+                yield self.finding(stmt, self.message.format(type=shown), self.hint,
+                                   location=tn.get("location"),
                                    fix=self._fix(stmt, scope, tn), fix_title=self.fix_title)
-
-    def _written(self, stmt: Statement, tn: Node) -> str:
-        name = type_name(tn)
-        return {"int4": "integer", "int2": "smallint", "bpchar": "character"}.get(name, name)
 
     def _fix(self, stmt: Statement, scope: FileScope, tn: Node) -> tuple[Edit, ...]:
         if self.spelling is None or not scope.source.exact:

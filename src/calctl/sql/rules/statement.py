@@ -62,6 +62,7 @@ class FileScope:
     new_elsewhere: frozenset[str] = frozenset()  # tables of files the target lacks
     created: dict[str, int] = field(default_factory=dict)   # table → creating statement
     settings: dict[str, int] = field(default_factory=dict)  # SET name → first statement
+    memo: dict[str, Any] = field(default_factory=dict)  # what several rules compute once
 
     def relation(self, rangevar: Node | None) -> str:
         """The ``schema.name`` identity of a RangeVar (the default schema when bare)."""
