@@ -3,6 +3,8 @@ sequences, policies, renames, drops, comments and grants."""
 
 from __future__ import annotations
 
+import re
+
 from calctl.sql.extract.constraints import Constraints
 from calctl.sql.extract.core import (
     BUILTIN_SCHEMAS,
@@ -150,7 +152,7 @@ class Tables(Constraints):
             self.add(DROP, "column", cols, rv, "column",
                      guarded=missing_ok or cmd.get("behavior") == "DROP_CASCADE")
             # IF EXISTS only says the column may be gone already; if not, its data goes
-            self.destructive(rv, f"DROP COLUMN {name}")
+            self.destructive(rv, f"DROP COLUMN {name}", _drop_column(name))
             return
         if sub == "AT_AddConstraint":
             con = (cmd.get("def") or {}).get("Constraint") or {}
@@ -379,3 +381,10 @@ class Tables(Constraints):
     def st_RuleStmt(self, st: Node) -> None:
         if st.get("relation"):
             self.ref_relation(st["relation"])
+
+
+def _drop_column(name: str) -> bytes:
+    """A regular expression for ``DROP [COLUMN] [IF EXISTS] name`` (bare or quoted)."""
+    quoted = re.escape(('"' + name.replace('"', '""') + '"').encode())
+    return (rb"(?i:\bDROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?)(?:" + quoted + rb"|(?i:"
+            + re.escape(name.encode()) + rb")(?![\w$]))")

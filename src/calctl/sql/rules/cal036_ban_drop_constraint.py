@@ -4,8 +4,10 @@ import re
 from collections.abc import Iterator
 
 from calctl.sql.rules.statement import FileScope, Finding, StatementRule
-from calctl.sql.rules.textpos import line_column, quoted_name, search
+from calctl.sql.rules.textpos import alter_actions, line_column, search
 from calctl.sql.statements import Statement
+
+_DROP = re.compile(r"(?i:\bDROP\s+CONSTRAINT\b)")
 
 
 class BanDropConstraint(StatementRule):
@@ -30,20 +32,25 @@ class BanDropConstraint(StatementRule):
     def check_statement(self, stmt: Statement, scope: FileScope) -> Iterator[Finding]:
         node = stmt.node
         if stmt.kind == "AlterDomainStmt":
-            dropped = [node.get("name", "")] if node.get("subtype") == "X" else []
-        else:
-            dropped = [cmd.get("name", "") for item in node.get("cmds") or ()
-                       if (cmd := item.get("AlterTableCmd") or {}).get("subtype")
-                       == "AT_DropConstraint"]
-        for name in dropped:
-            found = search(stmt, scope, re.compile(
-                r"(?i:\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?)" + quoted_name(name)))
-            message = (f"DROP CONSTRAINT {name} removes a guarantee clients and queries may "
-                       "rely on")
-            hint = "Drop it once nothing relies on it, then silence this with " \
-                   "`-- calctl: ignore CAL036`."
-            if found is None:
-                yield self.finding(stmt, message, hint)
-            else:
-                line, column = line_column(scope.source.text, found.start())
-                yield Finding(line, column, message, hint)
+            if node.get("subtype") == "X":
+                found = search(stmt, scope, _DROP)
+                at = None if found is None else found.start()
+                yield self._finding(stmt, scope, str(node.get("name", "")), at)
+            return
+        starts: list[int] | None = None  # where each action starts, found when needed
+        for index, item in enumerate(node.get("cmds") or ()):
+            cmd = item.get("AlterTableCmd") or {}
+            if cmd.get("subtype") != "AT_DropConstraint":
+                continue
+            if starts is None:
+                starts = alter_actions(stmt, scope) or []
+            at = starts[index] if index < len(starts) else None
+            yield self._finding(stmt, scope, str(cmd.get("name", "")), at)
+
+    def _finding(self, stmt: Statement, scope: FileScope, name: str,
+                 at: int | None) -> Finding:
+        line, column = stmt.pos() if at is None else line_column(scope.source.text, at)
+        return Finding(line, column, f"DROP CONSTRAINT {name} removes a guarantee clients and "
+                                     "queries may rely on",
+                       "Drop it once nothing relies on it, then silence this with "
+                       "`-- calctl: ignore CAL036`.")

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from calctl.sql.rules.statement import Edit, FileScope, Finding, StatementRule
-from calctl.sql.rules.textpos import line_column, quoted_name, search
+from calctl.sql.rules.textpos import alter_actions, line_column
 from calctl.sql.statements import Statement
 
 _CREATE_INDEX = re.compile(r"(?i:CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?)")
@@ -12,10 +12,10 @@ _CREATE_TABLE = re.compile(r"(?i:CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?"
                            r"(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+)")
 _DROP = re.compile(r"(?i:DROP\s+(?:INDEX\s+(?:CONCURRENTLY\s+)?|TABLE\s+|TYPE\s+))")
 _DROPS = {"OBJECT_INDEX": "DROP INDEX", "OBJECT_TABLE": "DROP TABLE", "OBJECT_TYPE": "DROP TYPE"}
-_ACTION = {  # ALTER TABLE action → (its words, what it lacks, the words before its name)
-    "AT_AddColumn": ("ADD COLUMN", "IF NOT EXISTS", r"\bADD\s+(?:COLUMN\s+)?"),
-    "AT_DropColumn": ("DROP COLUMN", "IF EXISTS", r"\bDROP\s+(?:COLUMN\s+)?"),
-    "AT_DropConstraint": ("DROP CONSTRAINT", "IF EXISTS", r"\bDROP\s+CONSTRAINT\s+"),
+_ACTION = {  # ALTER TABLE action → (its words, what it lacks, how it starts)
+    "AT_AddColumn": ("ADD COLUMN", "IF NOT EXISTS", r"(?i:ADD\s+(?:COLUMN\s+)?)"),
+    "AT_DropColumn": ("DROP COLUMN", "IF EXISTS", r"(?i:DROP\s+(?:COLUMN\s+)?)"),
+    "AT_DropConstraint": ("DROP CONSTRAINT", "IF EXISTS", r"(?i:DROP\s+CONSTRAINT\s+)"),
 }
 _HINT_TX = ("Run it in a transaction: move it to a file without `-- calctl: no-transaction` "
             "and without statements that force autocommit.")
@@ -88,14 +88,13 @@ class PreferRobustStmts(StatementRule):
 
     def _alter(self, stmt: Statement, scope: FileScope,
                dropped: dict[str, bool]) -> Iterator[Finding]:
-        for item in stmt.node.get("cmds") or ():
+        starts: list[int] | None = None  # where each action starts, found when needed
+        for index, item in enumerate(stmt.node.get("cmds") or ()):
             cmd = item.get("AlterTableCmd") or {}
             sub = cmd.get("subtype", "")
             name = str(cmd.get("name", ""))
             if sub == "AT_DropConstraint":
                 dropped[name] = False
-            elif sub == "AT_AddColumn":
-                name = str(((cmd.get("def") or {}).get("ColumnDef") or {}).get("colname", ""))
             elif sub == "AT_ValidateConstraint" and name in dropped:
                 continue
             elif sub == "AT_AddConstraint":
@@ -104,22 +103,24 @@ class PreferRobustStmts(StatementRule):
                 if added and dropped.get(added) is False:
                     dropped[added] = True
                     continue
-            if sub in _ACTION:
-                if cmd.get("missing_ok"):
-                    continue
-                yield self._action(stmt, scope, sub, name)
-            else:
-                yield self.finding(
-                    stmt, "this ALTER TABLE action cannot be undone if the file, which runs "
-                          "outside a transaction, fails part way", _HINT_TX)
-
-    def _action(self, stmt: Statement, scope: FileScope, sub: str, name: str) -> Finding:
-        what, lacks, words = _ACTION[sub]
-        found = search(stmt, scope, re.compile(f"(?i:{words})(?P<name>{quoted_name(name)})"))
-        message, hint = self._message(what, lacks), f"Write {what} {lacks}."
-        if found is None:
-            return self.finding(stmt, message, hint)
-        line, column = line_column(scope.source.text, found.start())
-        at = found.start("name")
-        fix = (Edit(at, at, lacks + " "),) if scope.source.exact else ()
-        return Finding(line, column, message, hint, fix, f"Add {lacks}.")
+            if sub in _ACTION and cmd.get("missing_ok"):
+                continue
+            if starts is None:
+                starts = alter_actions(stmt, scope) or []
+            at = starts[index] if index < len(starts) else None
+            line, column = (stmt.pos() if at is None
+                            else line_column(scope.source.text, at))
+            if sub not in _ACTION:
+                words = re.sub(r"(?<!^)(?=[A-Z])", " ", sub[3:]).upper()
+                yield Finding(line, column, f"ALTER TABLE … {words} cannot be undone if the "
+                              "file, which runs outside a transaction, fails part way",
+                              _HINT_TX)
+                continue
+            what, lacks, words = _ACTION[sub]
+            fix: tuple[Edit, ...] = ()
+            head = (re.compile(words).match(scope.source.text, at)
+                    if at is not None and scope.source.exact else None)
+            if head is not None:
+                fix = (Edit(head.end(), head.end(), lacks + " "),)
+            yield Finding(line, column, self._message(what, lacks), f"Write {what} {lacks}.",
+                          fix, f"Add {lacks}.")

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from calctl.sql.rules.statement import FileScope, Finding, StatementRule
+from calctl.sql.rules.textpos import line_column, search
 from calctl.sql.statements import Statement
+
+_ADD_VALUE = re.compile(r"(?i:\bADD\s+VALUE\b)")
 
 
 class RequireEnumValueOrdering(StatementRule):
@@ -29,7 +33,11 @@ class RequireEnumValueOrdering(StatementRule):
         node = stmt.node
         if not node.get("newVal") or node.get("oldVal") or node.get("newValNeighbor"):
             return
-        yield self.finding(
-            stmt, f"ADD VALUE '{node['newVal']}' without BEFORE or AFTER appends it to the "
-                  "end of the enum's sort order",
-            "Say where the value sorts: ADD VALUE … BEFORE 'x' or AFTER 'y'.")
+        message = (f"ADD VALUE '{node['newVal']}' without BEFORE or AFTER appends it to the "
+                   "end of the enum's sort order")
+        hint = "Say where the value sorts: ADD VALUE … BEFORE 'x' or AFTER 'y'."
+        found = search(stmt, scope, _ADD_VALUE)  # the tree has no position for it
+        if found is None:
+            yield self.finding(stmt, message, hint)
+        else:
+            yield Finding(*line_column(scope.source.text, found.start()), message, hint)
