@@ -4,7 +4,7 @@ from calctl.sql.rules.drops import DropObjectRule
 
 
 class BanDropType(DropObjectRule):
-    """``DROP TYPE`` of a type (enum, composite, range…).
+    """``DROP TYPE`` (and, as in squawk, ``DROP OPERATOR [CLASS | FAMILY]`` and ``DROP CAST``).
 
     Problem: the columns, functions and clients that still use the type break (with
     ``CASCADE``, the columns are dropped with it).
@@ -19,7 +19,9 @@ class BanDropType(DropObjectRule):
     severity = "warning"
     squawk = ("ban-drop-type",)
     example = "DROP TYPE account_status;\n"
-    remove_types = frozenset({"OBJECT_TYPE"})
+    # squawk counts operators, their classes and families, and casts as types too
+    remove_types = frozenset({"OBJECT_TYPE", "OBJECT_OPERATOR", "OBJECT_OPCLASS",
+                              "OBJECT_OPFAMILY", "OBJECT_CAST"})
     what = "type"
     hint = ("Drop it once nothing uses it any more, then silence this statement with "
             "`-- calctl: ignore CAL033`.")

@@ -13,7 +13,10 @@ Node = dict[str, Any]
 
 
 _WORDS = {"OBJECT_MATVIEW": "MATERIALIZED VIEW", "OBJECT_PROCEDURE": "PROCEDURE",
-          "OBJECT_ROUTINE": "ROUTINE", "OBJECT_AGGREGATE": "AGGREGATE"}
+          "OBJECT_ROUTINE": "ROUTINE", "OBJECT_AGGREGATE": "AGGREGATE",
+          "OBJECT_OPFAMILY": "OPERATOR FAMILY", "OBJECT_OPCLASS": "OPERATOR CLASS",
+          "OBJECT_OPERATOR": "OPERATOR", "OBJECT_CAST": "CAST"}
+_AFTER_METHOD = ("OBJECT_OPFAMILY", "OBJECT_OPCLASS")  # their names follow the index method
 
 
 def _strings(items: list[Node] | None) -> list[str]:
@@ -21,10 +24,11 @@ def _strings(items: list[Node] | None) -> list[str]:
             if "String" in item]
 
 
-def object_label(obj: Node) -> str:
+def object_label(obj: Node, remove_type: str = "") -> str:
     """The name a ``DropStmt`` object is written with (``public.v``), or ""."""
     if "List" in obj:
-        return ".".join(_strings(obj["List"].get("items")))
+        parts = _strings(obj["List"].get("items"))
+        return ".".join(parts[1:] if remove_type in _AFTER_METHOD else parts)
     if "String" in obj:
         return str(obj["String"].get("sval", ""))
     if "TypeName" in obj:
@@ -47,7 +51,8 @@ class DropObjectRule(StatementRule):
         node = stmt.node
         if node.get("removeType") not in self.remove_types:
             return
-        names = [label for obj in node.get("objects") or () if (label := object_label(obj))]
+        names = [label for obj in node.get("objects") or ()
+                 if (label := object_label(obj, node["removeType"]))]
         named = f" {', '.join(names)}" if names else ""
         words = _WORDS.get(node["removeType"], self.what.upper())
         yield self.finding(stmt, f"DROP {words}{named} {self.consequence}",
