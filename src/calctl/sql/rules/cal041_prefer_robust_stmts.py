@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from calctl.sql.rules.statement import Edit, FileScope, Finding, StatementRule
-from calctl.sql.rules.textpos import alter_actions, line_column
+from calctl.sql.rules.textpos import alter_actions, line_column, search
 from calctl.sql.statements import Statement
 
 _CREATE_INDEX = re.compile(r"(?i:CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?)")
@@ -17,6 +17,9 @@ _ACTION = {  # ALTER TABLE action → (its words, what it lacks, how it starts)
     "AT_DropColumn": ("DROP COLUMN", "IF EXISTS", r"(?i:DROP\s+(?:COLUMN\s+)?)"),
     "AT_DropConstraint": ("DROP CONSTRAINT", "IF EXISTS", r"(?i:DROP\s+CONSTRAINT\s+)"),
 }
+_RENAMES = {"OBJECT_TABLE": "RENAME TO", "OBJECT_TABCONSTRAINT": "RENAME CONSTRAINT",
+            "OBJECT_COLUMN": "RENAME COLUMN"}
+_RENAME = re.compile(r"(?i:\bRENAME\b|\bSET\s+SCHEMA\b)")
 _HINT_TX = ("Run it in a transaction: move it to a file without `-- calctl: no-transaction` "
             "and without statements that force autocommit.")
 
@@ -46,7 +49,8 @@ class PreferRobustStmts(StatementRule):
     name = "prefer-robust-stmts"
     severity = "warning"
     squawk = ("prefer-robust-stmts",)
-    kinds = frozenset({"AlterTableStmt", "IndexStmt", "CreateStmt", "DropStmt"})
+    kinds = frozenset({"AlterTableStmt", "IndexStmt", "CreateStmt", "DropStmt", "RenameStmt",
+                       "AlterObjectSchemaStmt"})
     example = ("-- calctl: no-transaction\n"
                "CREATE INDEX CONCURRENTLY accounts_email ON accounts (email);\n")
 
@@ -68,6 +72,8 @@ class PreferRobustStmts(StatementRule):
                         temporary and node.get("oncommit") == "ONCOMMIT_DROP"):
                     yield self._missing(stmt, scope, "CREATE TABLE", "IF NOT EXISTS",
                                         _CREATE_TABLE)
+            elif stmt.kind in ("RenameStmt", "AlterObjectSchemaStmt"):
+                yield from self._rename(stmt, scope)
             elif stmt.kind == "DropStmt":
                 what = _DROPS.get(node.get("removeType", ""))
                 if what and not node.get("missing_ok"):
@@ -124,3 +130,21 @@ class PreferRobustStmts(StatementRule):
                 fix = (Edit(head.end(), head.end(), lacks + " "),)
             yield Finding(line, column, self._message(what, lacks), f"Write {what} {lacks}.",
                           fix, f"Add {lacks}.")
+
+    def _rename(self, stmt: Statement, scope: FileScope) -> Iterator[Finding]:
+        """squawk counts a table's renames and SET SCHEMA as ALTER TABLE actions."""
+        node = stmt.node
+        if stmt.kind == "AlterObjectSchemaStmt":
+            words = "SET SCHEMA" if node.get("objectType") == "OBJECT_TABLE" else ""
+        else:
+            kind = node.get("renameType", "")
+            words = _RENAMES.get(kind, "")
+            if kind == "OBJECT_COLUMN" and node.get("relationType") != "OBJECT_TABLE":
+                words = ""
+        if not words:
+            return
+        found = search(stmt, scope, _RENAME)
+        line, column = (stmt.pos() if found is None
+                        else line_column(scope.source.text, found.start()))
+        yield Finding(line, column, f"ALTER TABLE … {words} cannot be undone if the file, "
+                      "which runs outside a transaction, fails part way", _HINT_TX)

@@ -13,7 +13,8 @@ class PreferTimestampTz(ColumnTypeRule):
     what a value means depends on the time zone of whoever wrote it.
     Fix: ``timestamptz`` stores an instant (shown in the session's time zone). The
     fix rewrites the type, keeping a precision (``timestamp(3)`` → ``timestamptz(3)``).
-    Quiet for ``timestamptz`` / ``timestamp with time zone``, ``date`` and ``time``;
+    Quiet for ``timestamptz`` / ``timestamp with time zone``, ``date`` and ``time``, and,
+    as squawk, for the type written as a name (``"timestamp"``, ``pg_catalog.timestamp``);
     read, as squawk does, in ``CREATE TABLE`` columns, ``ADD COLUMN`` and ``ALTER
     COLUMN … TYPE``.
     """
@@ -26,6 +27,8 @@ class PreferTimestampTz(ColumnTypeRule):
     names = frozenset({"timestamp"})
     spelling = re.compile(QUALIFIER + r'"?(?i:timestamp)"?(\s*\(\s*\d+\s*\))?'
                           r'(?:\s+(?i:without)\s+(?i:time)\s+(?i:zone))?(?![\w$])')
+    # as squawk: the keyword, not a quoted or qualified name (pg_catalog.timestamp)
+    written = re.compile(r"(?i:timestamp)(?![\w$])")
     message = "timestamp without time zone drops the UTC offset of the values it stores"
     hint = "Use timestamptz, which stores an instant."
     fix_title = "Use timestamptz."

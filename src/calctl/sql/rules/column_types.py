@@ -25,7 +25,7 @@ def column_types(stmt: Statement) -> Iterator[Node]:
             column = element.get("ColumnDef")
             if column and column.get("typeName"):
                 yield column["typeName"]
-    elif stmt.kind == "AlterTableStmt":
+    elif stmt.kind == "AlterTableStmt" and node.get("objtype") == "OBJECT_TABLE":
         for item in node.get("cmds") or ():
             cmd = item.get("AlterTableCmd") or {}
             if cmd.get("subtype") in _RETYPING:
@@ -63,6 +63,7 @@ class ColumnTypeRule(StatementRule):
     kinds = frozenset({"CreateStmt", "AlterTableStmt"})
     names: ClassVar[frozenset[str]] = frozenset()
     spelling: ClassVar[re.Pattern[str] | None] = None
+    written: ClassVar[re.Pattern[str] | None] = None  # it must be written so to fire
     message: ClassVar[str] = ""
     hint: ClassVar[str] = ""
     fix_title: ClassVar[str] = ""
@@ -75,7 +76,8 @@ class ColumnTypeRule(StatementRule):
 
     def check_file(self, scope: FileScope) -> Iterator[Finding]:
         for stmt, name, tn in typed_columns(scope):
-            if self.fires(name, tn):
+            if self.fires(name, tn) and (
+                    self.written is None or at(stmt, scope, tn.get("location"), self.written)):
                 shown = _SHOWN.get(name, name)
                 yield self.finding(stmt, self.message.format(type=shown), self.hint,
                                    location=tn.get("location"),
