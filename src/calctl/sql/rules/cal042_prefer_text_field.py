@@ -16,6 +16,7 @@ class PreferTextField(ColumnTypeRule):
     ``VALIDATE``). The fix replaces ``varchar(n)`` by ``text`` (add the CHECK by
     hand). Quiet for ``varchar`` without a length and for ``text``; read, as squawk
     does, in ``CREATE TABLE`` columns, ``ADD COLUMN`` and ``ALTER COLUMN … TYPE``.
+    Any PostgreSQL version.
     """
 
     code = "CAL042"

@@ -16,7 +16,7 @@ class PreferTimestampTz(ColumnTypeRule):
     Quiet for ``timestamptz`` / ``timestamp with time zone``, ``date`` and ``time``, and,
     as squawk, for the type written as a name (``"timestamp"``, ``pg_catalog.timestamp``);
     read, as squawk does, in ``CREATE TABLE`` columns, ``ADD COLUMN`` and ``ALTER
-    COLUMN … TYPE``.
+    COLUMN … TYPE``. Any PostgreSQL version.
     """
 
     code = "CAL043"

@@ -11,7 +11,7 @@ class BanCharField(ColumnTypeRule):
     for ``varchar`` or ``text``.
     Fix: use ``text`` (or ``varchar``). Read, as squawk does, in ``CREATE TABLE``
     columns, ``ADD COLUMN`` and ``ALTER COLUMN … TYPE`` (``"char"``, the one-byte
-    internal type, too, as squawk); quiet for ``varchar`` and ``text``.
+    internal type, too, as squawk); quiet for ``varchar`` and ``text``. Any PostgreSQL version.
     """
 
     code = "CAL044"

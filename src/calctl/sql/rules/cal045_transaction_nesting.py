@@ -28,7 +28,7 @@ class TransactionNesting(StatementRule):
     squawk flags a ``BEGIN`` inside an open transaction and a ``COMMIT``/``ROLLBACK``
     with none; calctl also flags what squawk accepts and ``migrate apply`` refuses:
     a second ``BEGIN … COMMIT`` block, a ``COMMIT`` before the last statement, a final
-    ``ROLLBACK``, savepoints. A ``BEGIN`` never ended is CAL046's.
+    ``ROLLBACK``, savepoints. A ``BEGIN`` never ended is CAL046's. Any PostgreSQL version.
     """
 
     code = "CAL045"

@@ -16,6 +16,7 @@ class BanUncommittedTransaction(StatementRule):
     Fix: end the file with ``COMMIT`` — or drop the ``BEGIN``: calctl runs each file in
     one transaction anyway. Quiet when every ``BEGIN`` is ended. A ``BEGIN`` later
     in the file is also refused by ``migrate apply`` (reported here, not as CAL045).
+    Any PostgreSQL version.
     """
 
     code = "CAL046"

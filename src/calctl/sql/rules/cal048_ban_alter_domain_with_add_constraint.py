@@ -16,6 +16,7 @@ class BanAlterDomainWithAddConstraint(StatementRule):
     CONSTRAINT … NOT VALID``, then ``VALIDATE CONSTRAINT`` without blocking writes.
     Fires with or without ``NOT VALID``, as squawk does; quiet for the other ``ALTER
     DOMAIN`` actions (``SET NOT NULL`` is a check of its own, not this rule's).
+    Any PostgreSQL version.
     """
 
     code = "CAL048"
