@@ -34,15 +34,15 @@ class PreferRobustStmts(StatementRule):
     EXISTS`` (``ADD CONSTRAINT``, ``SET NOT NULL``…) cannot be made rerunnable at all.
     Fix: ``IF NOT EXISTS`` / ``IF EXISTS`` (the fix inserts it into ``CREATE TABLE``,
     ``CREATE INDEX``, ``ADD COLUMN``, ``DROP COLUMN``, ``DROP CONSTRAINT``, ``DROP
-    INDEX/TABLE/TYPE``); move the other actions to a file that runs in a transaction.
-    calctl runs every file in one transaction unless it is marked ``-- calctl:
-    no-transaction``, named ``*.autocommit.sql`` or holds a statement that cannot run
-    in one (``CREATE INDEX CONCURRENTLY``…): a failed file leaves nothing behind, so
-    the rule is quiet in every other file — where squawk, not knowing the tool, fires
-    unless the file says ``BEGIN``. A file's own ``BEGIN``/``COMMIT`` does not count:
-    calctl drops them. As squawk: quiet for an unnamed ``CREATE INDEX``, a ``CREATE
-    TEMP TABLE … ON COMMIT DROP``, and re-adding or validating a constraint the file
-    dropped before. Any PostgreSQL version.
+    INDEX/TABLE/TYPE``); move the other actions to a file that runs in a transaction. calctl
+    runs every file in one transaction unless it is marked ``-- calctl: no-transaction``,
+    named ``*.autocommit.sql`` or holds a statement that cannot run in one (``CREATE INDEX
+    CONCURRENTLY``…): a failed file leaves nothing behind, so the rule is quiet in every
+    other file, as squawk is with ``--assume-in-transaction`` (without it, squawk fires
+    unless the file says ``BEGIN``). A file's own ``BEGIN``/``COMMIT`` does not count:
+    calctl drops them. As squawk: quiet for an unnamed ``CREATE INDEX``, a ``CREATE TEMP
+    TABLE … ON COMMIT DROP``, and re-adding or validating a constraint the file dropped
+    before. Any PostgreSQL version.
     """
 
     code = "CAL041"
