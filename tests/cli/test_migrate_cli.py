@@ -111,7 +111,7 @@ def test_github_and_sarif_formats(calctl: Any, project: Path) -> None:
 
 def test_lint_fail_on_and_rules(calctl: Any, project: Path) -> None:
     _write(project / "migrations", {
-        "001_a.sql": "CREATE TABLE a (id int, legacy text);\n",
+        "001_a.sql": "CREATE TABLE a (id bigint, legacy text);\n",
         "001_drop_legacy.sql": "ALTER TABLE a DROP COLUMN legacy;\n",
     })
     lint = calctl("migrate", "lint", "--json", cwd=project)

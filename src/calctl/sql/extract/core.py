@@ -346,8 +346,16 @@ class Base:
         if real:
             self.non_tx.append((self.fallback_line, what))
 
-    def destructive(self, node: Node, what: str) -> None:
-        self.observations.append(Observation(DESTRUCTIVE, self.fallback_line, 1, what))
+    def destructive(self, node: Node, what: str, words: bytes = b"") -> None:
+        """``what`` destroys data; ``words`` (a regular expression) finds it in the
+        statement when it is one action of several (``ALTER TABLE … DROP COLUMN``), so the
+        observation points at its own line, as squawk's does."""
+        line, column = self.fallback_line, 1
+        if words:
+            found = list(re.finditer(words, self.data[self._stmt_start:self._stmt_end]))
+            if len(found) == 1:
+                line, column = self.lines.pos(self._stmt_start + found[0].start())
+        self.observations.append(Observation(DESTRUCTIVE, line, column, what))
 
     def statement_at(self, base: int, start: int, end: int, first_line: int) -> None:
         """Start walking the statement at bytes ``[start, end)`` whose tree positions count

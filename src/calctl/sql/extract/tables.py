@@ -3,6 +3,8 @@ sequences, policies, renames, drops, comments and grants."""
 
 from __future__ import annotations
 
+import re
+
 from calctl.sql.extract.constraints import Constraints
 from calctl.sql.extract.core import (
     BUILTIN_SCHEMAS,
@@ -149,8 +151,8 @@ class Tables(Constraints):
             # on them, marked like IF EXISTS)
             self.add(DROP, "column", cols, rv, "column",
                      guarded=missing_ok or cmd.get("behavior") == "DROP_CASCADE")
-            if not missing_ok:
-                self.destructive(rv, f"DROP COLUMN {name}")
+            # IF EXISTS only says the column may be gone already; if not, its data goes
+            self.destructive(rv, f"DROP COLUMN {name}", _drop_column(name))
             return
         if sub == "AT_AddConstraint":
             con = (cmd.get("def") or {}).get("Constraint") or {}
@@ -254,7 +256,7 @@ class Tables(Constraints):
             if not guarded:
                 self.add(REF, kind, names, obj.get("TypeName") or st, display)
             self.add(DROP, kind, names, obj.get("TypeName") or st, display, guarded=guarded)
-            if rtype in ("OBJECT_TABLE", "OBJECT_SCHEMA") and not guarded:
+            if rtype in ("OBJECT_TABLE", "OBJECT_SCHEMA"):  # with IF EXISTS too
                 self.destructive(st, f"DROP {display.upper()} {names[0]}")
 
     def object_names(self, objtype: str, obj: Node) -> tuple[str, tuple[str, ...], str]:
@@ -379,3 +381,10 @@ class Tables(Constraints):
     def st_RuleStmt(self, st: Node) -> None:
         if st.get("relation"):
             self.ref_relation(st["relation"])
+
+
+def _drop_column(name: str) -> bytes:
+    """A regular expression for ``DROP [COLUMN] [IF EXISTS] name`` (bare or quoted)."""
+    quoted = re.escape(('"' + name.replace('"', '""') + '"').encode())
+    return (rb"(?i:\bDROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?)(?:" + quoted + rb"|(?i:"
+            + re.escape(name.encode()) + rb")(?![\w$]))")

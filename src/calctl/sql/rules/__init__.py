@@ -27,6 +27,31 @@ from calctl.sql.rules.cal011_require_concurrent_index_creation import (
     RequireConcurrentIndexCreation,
 )
 
+# squawk's rules, group B (CAL030–CAL050)
+from calctl.sql.rules.cal030_ban_drop_database import BanDropDatabase
+from calctl.sql.rules.cal031_ban_drop_view import BanDropView
+from calctl.sql.rules.cal032_ban_drop_function import BanDropFunction
+from calctl.sql.rules.cal033_ban_drop_type import BanDropType
+from calctl.sql.rules.cal034_ban_drop_sequence import BanDropSequence
+from calctl.sql.rules.cal035_ban_drop_domain import BanDropDomain
+from calctl.sql.rules.cal036_ban_drop_constraint import BanDropConstraint
+from calctl.sql.rules.cal037_ban_drop_extension import BanDropExtension
+from calctl.sql.rules.cal038_prefer_bigint_over_int import PreferBigintOverInt
+from calctl.sql.rules.cal039_prefer_bigint_over_smallint import PreferBigintOverSmallint
+from calctl.sql.rules.cal040_prefer_identity import PreferIdentity
+from calctl.sql.rules.cal041_prefer_robust_stmts import PreferRobustStmts
+from calctl.sql.rules.cal042_prefer_text_field import PreferTextField
+from calctl.sql.rules.cal043_prefer_timestamp_tz import PreferTimestampTz
+from calctl.sql.rules.cal044_ban_char_field import BanCharField
+from calctl.sql.rules.cal045_transaction_nesting import TransactionNesting
+from calctl.sql.rules.cal046_ban_uncommitted_transaction import BanUncommittedTransaction
+from calctl.sql.rules.cal047_ban_create_domain_with_constraint import BanCreateDomainWithConstraint
+from calctl.sql.rules.cal048_ban_alter_domain_with_add_constraint import (
+    BanAlterDomainWithAddConstraint,
+)
+from calctl.sql.rules.cal049_require_enum_value_ordering import RequireEnumValueOrdering
+from calctl.sql.rules.cal050_identifier_too_long import IdentifierTooLong
+
 RULES: tuple[type[Rule], ...] = (
     ForwardDependency,
     DependencyCycle,
@@ -39,6 +64,28 @@ RULES: tuple[type[Rule], ...] = (
     UnrenderedTemplate,
     OpaqueSQL,
     RequireConcurrentIndexCreation,
+    # squawk's rules, group B
+    BanDropDatabase,
+    BanDropView,
+    BanDropFunction,
+    BanDropType,
+    BanDropSequence,
+    BanDropDomain,
+    BanDropConstraint,
+    BanDropExtension,
+    PreferBigintOverInt,
+    PreferBigintOverSmallint,
+    PreferIdentity,
+    PreferRobustStmts,
+    PreferTextField,
+    PreferTimestampTz,
+    BanCharField,
+    TransactionNesting,
+    BanUncommittedTransaction,
+    BanCreateDomainWithConstraint,
+    BanAlterDomainWithAddConstraint,
+    RequireEnumValueOrdering,
+    IdentifierTooLong,
 )
 
 

@@ -13,6 +13,11 @@ class NonTransactional(ObservationRule):
     transaction fail when a tool runs the file in one transaction, as most do.
     Fix: put the statement in a file of its own marked ``-- calctl: no-transaction``
     (or named ``*.autocommit.sql``); calctl then runs it outside a transaction.
+    squawk's ban-concurrent-index-creation-in-transaction is this rule for ``CREATE
+    INDEX CONCURRENTLY``; squawk fires it only inside the file's own ``BEGIN`` or with
+    ``--assume-in-transaction``, calctl in every unmarked file, since most tools run a
+    file in one transaction (calctl itself notices the statement and runs the file
+    outside one), and on the other statements above too.
     """
 
     code = "CAL007"
@@ -20,6 +25,9 @@ class NonTransactional(ObservationRule):
     severity = "warning"
     scope = "lint"
     observes = frozenset({NON_TRANSACTIONAL, ENUM_VALUE_USED})
+    squawk = ("ban-concurrent-index-creation-in-transaction",)
+    example = ("CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
+               "CREATE INDEX CONCURRENTLY accounts_email ON accounts (email);\n")
 
     @classmethod
     def note(cls, seen: Observation) -> Note:

@@ -62,6 +62,7 @@ class FileScope:
     new_elsewhere: frozenset[str] = frozenset()  # tables of files the target lacks
     created: dict[str, int] = field(default_factory=dict)   # table → creating statement
     settings: dict[str, int] = field(default_factory=dict)  # SET name → first statement
+    memo: dict[str, Any] = field(default_factory=dict)  # what several rules compute once
 
     def relation(self, rangevar: Node | None) -> str:
         """The ``schema.name`` identity of a RangeVar (the default schema when bare)."""
@@ -165,3 +166,19 @@ def _index(scope: FileScope) -> None:
 def mapping_of(rules: Iterable[type[Rule]]) -> Mapping[str, str]:
     """squawk rule name → calctl code, for every rule that names its squawk twin."""
     return {name: cls.code for cls in rules for name in cls.squawk}
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """``text`` with ``edits`` applied (character offsets into ``text``; edits must not
+    overlap, insertions at one offset keep their order)."""
+    ordered = sorted(enumerate(edits), key=lambda item: (item[1].start, item[1].end, item[0]))
+    out: list[str] = []
+    at = 0
+    for _, edit in ordered:
+        if edit.start < at or edit.end < edit.start or edit.end > len(text):
+            raise ValueError(f"overlapping or out-of-range edit at {edit.start}")
+        out.append(text[at:edit.start])
+        out.append(edit.text)
+        at = edit.end
+    out.append(text[at:])
+    return "".join(out)
