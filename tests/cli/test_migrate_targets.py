@@ -57,6 +57,8 @@ def test_only_files_outside_a_migration_directory_pass_quietly(calctl: Any,
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "db/migrations/gone.sql: no such file, left out" in result.stderr
+    quiet = calctl("-q", "migrate", "order", "--check", "scripts/report.sql", cwd=root)
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
     refused = calctl("migrate", "order", "--json", "scripts/report.sql", cwd=root)
     assert refused.returncode == 2
     assert refused.json()["kind"] == "error"

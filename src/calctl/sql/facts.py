@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "17"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "a7cf75de1ace8c3b"
+ANALYSER_SOURCES = "1016ea6aad8e22bb"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -48,22 +48,28 @@ def migration_targets(settings: Settings, default: Path,
     configured = _real(default)
     explicit = "migrate.dir" in settings.sources
     targets: dict[str, Path] = {}
+    notes: list[str] = []
     for path in paths:
-        directory = _directory_of(path, default, configured, explicit, settings.root)
+        directory = _directory_of(path, default, configured, explicit, settings.root, notes)
         if directory is not None:
             targets.setdefault(_real(directory), directory)
+    if notes and not settings.quiet:
+        from calctl.output import err_console
+
+        for note in notes:
+            err_console().print(f"calctl: {note}", markup=False)
     return list(targets.values())
 
 
 def _directory_of(path: Path, default: Path, configured: str, explicit: bool,
-                  root: Path) -> Path | None:
+                  root: Path, notes: list[str]) -> Path | None:
     if path.is_dir() or (not path.exists() and path.suffix.lower() != ".sql"):
         return path  # a directory, or what discovery will say does not exist
     if path.suffix.lower() != ".sql":
-        _note(f"{path}: not an SQL file, left out")
+        notes.append(f"{path}: not an SQL file, left out")
         return None
     if not path.is_file():
-        _note(f"{path}: no such file, left out")
+        notes.append(f"{path}: no such file, left out")
         return None
     real = _real(path)
     if _inside(real, configured):
@@ -71,8 +77,8 @@ def _directory_of(path: Path, default: Path, configured: str, explicit: bool,
     if explicit:
         from calctl.sql.discovery import shown_path
 
-        _note(f"{path}: outside the migration directory {shown_path(str(default))}, "
-              "left out")
+        notes.append(f"{path}: outside the migration directory {shown_path(str(default))}, "
+                     "left out")
         return None
     return _nearest_migration_folder(path, root)
 
@@ -97,12 +103,6 @@ def _real(path: Path) -> str:
 
 def _inside(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
-
-
-def _note(text: str) -> None:
-    from calctl.output import err_console
-
-    err_console().print(f"calctl: {text}", markup=False)
 
 
 def check_one(targets: Sequence[Path], fmt: str) -> None:
