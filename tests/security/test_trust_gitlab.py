@@ -23,6 +23,8 @@ import pytest
 from ci_examples import Command, gitlab_commands, run_line
 
 CONTAINER = ["unshare", "--pid", "--fork", "--mount-proc"]
+# the job's script runs under umask 0 too, with a fresh HOME (no calctl key yet)
+JOB = [*CONTAINER, "sh", "-c", 'umask 0 && exec "$@"', "job"]
 NOBODY = 65534
 # another user's process in the container (a service account, a second job step's user)
 WITH_ANOTHER_USER = ["bash", "-c", f"setpriv --reuid={NOBODY} --regid={NOBODY} "
@@ -61,8 +63,11 @@ def checkout(tmp_path: Path) -> Iterator[Path]:
     yield root
 
 
-def _calctl(root: Path, *args: str, prefix: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALCTL_")}
+def _calctl(root: Path, *args: str, prefix: list[str],
+            home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CALCTL_", "XDG_"))}
+    if home is not None:
+        env["HOME"] = str(home)
     executable = str(Path(sys.executable).parent / "calctl")  # the installed entry point
     return subprocess.run([*prefix, executable, *args], cwd=root, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -74,10 +79,14 @@ COMMANDS = gitlab_commands()
 @pytest.mark.parametrize("command", COMMANDS, ids=[c.line for c in COMMANDS])
 def test_the_gitlab_example_runs_unchanged_on_a_666_checkout(command: Command,
                                                              checkout: Path) -> None:
-    result = run_line(command, checkout, prefix=CONTAINER)
+    home = checkout.parents[2] / "home"  # the test's tmp_path
+    result = run_line(command, checkout, prefix=JOB,
+                      env={"HOME": str(home), "XDG_CONFIG_HOME": "", "XDG_CACHE_HOME": ""})
     expected = 1 if "--check" in command.line else 0  # the directory's order is unsafe
     assert result.returncode == expected, result.stdout + result.stderr
     assert "not trusted" not in result.stderr
+    key = home / ".config" / "calctl" / "state.key"  # made in the job, under umask 0
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
     if "gl-code-quality-report.json" in command.line:
         report = json.loads((checkout / "gl-code-quality-report.json").read_text())
         assert any("001_orders.sql" in issue["location"]["path"] for issue in report)
@@ -85,11 +94,12 @@ def test_the_gitlab_example_runs_unchanged_on_a_666_checkout(command: Command,
 
 def test_a_666_checkout_is_trusted_by_root_alone_in_its_container(checkout: Path,
                                                                     tmp_path: Path) -> None:
-    shown = _calctl(checkout, "config", "check", "--json", prefix=CONTAINER)
+    shown = _calctl(checkout, "config", "check", "--json", prefix=JOB)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout and json.loads(shown.stdout)["trusted"] is True
     # what the config says to run is run: its verify command
-    applied = _calctl(checkout, "patch", "apply", "patch.json", prefix=CONTAINER)
+    applied = _calctl(checkout, "patch", "apply", "patch.json", prefix=JOB,
+                      home=tmp_path / "home")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert (tmp_path / "verify-ran").exists()
     assert (checkout / "app.txt").read_text() == "bye\n"
