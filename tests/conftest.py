@@ -32,6 +32,10 @@ if "XDG_CONFIG_HOME" not in os.environ or not os.environ.get("CALCTL_TEST_KEEP_X
 
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="calctl-test-config-")
 
+# A container where every process is root ignores a checkout's write bits (calctl's
+# config/owners.alone_as_root, for GitLab's 666 checkouts); the suite's refusals must
+# hold on any machine, so the bits count here unless a test clears CALCTL_* itself.
+os.environ["CALCTL_STRICT_PERMISSIONS"] = "1"
 
 # ------------------------------------------------------------------ the CLI
 

@@ -81,11 +81,11 @@ def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
 @app.command("check")
 def check(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Validate the configuration: exit 0 when it is valid, 2 with the file and line when not."""
-    from calctl.config import check_protect
+    from calctl.config import check_globs
     from calctl.output import log, print_json
 
     settings = app_context(ctx).settings()
-    check_protect(settings)
+    check_globs(settings)
     where = str(settings.config_file) if settings.config_file else "built-in defaults"
     trusted = not settings.config_untrusted or settings.trust_config
     if wants_json(ctx, json_):

@@ -43,7 +43,7 @@ from calctl.config.sections import (
     PatchSettings,
     ReportSettings,
 )
-from calctl.config.settings import Settings, check_protect, find_project, secret
+from calctl.config.settings import Settings, check_globs, check_protect, find_project, secret
 from calctl.config.template import DEFAULT_CONFIG
 from calctl.config.values import check_range
 from calctl.redact import mask_dsn as mask_dsn  # re-exported: its old home
@@ -65,6 +65,7 @@ __all__ = [
     "PatchSettings",
     "ReportSettings",
     "Settings",
+    "check_globs",
     "check_protect",
     "check_range",
     "find_project",

@@ -248,21 +248,31 @@ def _confine(path: Path, key: str, root: Path, config_file: Path, where: str,
 
 
 def check_protect(settings: Settings) -> None:
-    """Refuse a ``[patch] protect`` glob pathspec cannot compile (exit 2, not a crash when
-    a patch is checked). Called by ``config check`` and before a patch is checked, not
-    on every load: importing pathspec costs ~60 ms."""
-    globs = [g for g in settings.patch.protect if g.strip() and not g.startswith("!")]
+    """Refuse a ``[patch] protect`` glob git cannot read (exit 2, not a crash when a patch
+    is checked). Called by ``config check`` and before a patch is checked, not on every
+    load: importing pathspec costs tens of milliseconds."""
+    _check_patterns(settings, "patch.protect",
+                    [g for g in settings.patch.protect if g.strip() and not g.startswith("!")])
+
+
+def check_globs(settings: Settings) -> None:
+    """Every path glob of the settings (``config check``): all are gitignore lines
+    (:mod:`calctl.globs`)."""
+    check_protect(settings)
+    _check_patterns(settings, "migrate.glob", list(settings.migrate.glob))
+    _check_patterns(settings, "migrate.exclude", list(settings.migrate.exclude))
+
+
+def _check_patterns(settings: Settings, key: str, globs: list[str]) -> None:
     if not globs:
         return
-    from pathspec import PathSpec
+    from calctl.globs import pattern_error
 
-    where = settings.sources.get("patch.protect", "[patch] protect")
+    section, name = key.split(".")
+    where = settings.sources.get(key, f"[{section}] {name}")
     if where.startswith("env "):
         where = "environment variable " + where[4:]
-    for index, glob in enumerate(settings.patch.protect):
-        if glob in globs:
-            try:
-                PathSpec.from_lines("gitignore", [glob])
-            except ValueError as exc:
-                raise item_error("patch.protect", index, glob, where,
-                                  f"it is not a valid gitignore pattern: {exc}") from None
+    for index, glob in enumerate(getattr(getattr(settings, section), name)):
+        error = pattern_error(glob) if glob in globs else ""
+        if error:
+            raise item_error(key, index, glob, where, error)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -82,11 +82,21 @@ def is_down_migration(relative: str) -> bool:
     return _DOWN.match(relative.rsplit("/", 1)[-1]) is not None
 
 
-def _matches(relative: str, patterns: Sequence[str]) -> bool:
-    name = relative.rsplit("/", 1)[-1]
-    return any(
-        fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(name, p) for p in patterns
-    )
+def _matcher(patterns: Sequence[str], what: str) -> Callable[[str], bool] | None:
+    """The files ``patterns`` select, gitignore's way (calctl.globs), relative to the
+    migration directory; None when there are none (pathspec is then never imported)."""
+    if not patterns:
+        return None
+    from calctl.globs import matcher, pattern_error
+
+    for pattern in patterns:
+        error = pattern_error(pattern)
+        if error:
+            raise UsageError(f"{what} pattern {pattern!r}: {error}",
+                             hint="Patterns are gitignore lines, relative to the migration "
+                             "directory: *.up.sql, V[0-9]*.sql, sub/*.sql, !skip.sql.",
+                             code="bad-glob")
+    return matcher(patterns)
 
 
 def up_section(text: str) -> str:
@@ -217,6 +227,8 @@ def discover_layout(directory: Path, *, globs: Sequence[str] = (),
         )
     region = _project_of(str(directory))
     _check_inside(str(directory), region)
+    selected = _matcher(globs, "glob")
+    excluded = _matcher(exclude, "exclude")
     chosen: list[tuple[str, str]] = []
     # os.scandir, not Path.rglob: a directory of thousands of files is walked in
     # milliseconds, and hidden entries are pruned before descending into them.
@@ -261,13 +273,13 @@ def discover_layout(directory: Path, *, globs: Sequence[str] = (),
                     except OSError as exc:
                         raise _unusable_link(entry.path, exc) from None
                 continue
-            if globs:
-                if not _matches(relative, globs):
+            if selected is not None:
+                if not selected(relative):
                     continue
             elif (not relative.endswith(".sql") or is_down_migration(relative)
                   or _OTHER_DIALECT.search(entry.name)):
                 continue
-            if exclude and _matches(relative, exclude):
+            if excluded is not None and excluded(relative):
                 continue
             if entry.is_symlink():
                 _check_inside(entry.path, region)

@@ -13,16 +13,16 @@ from calctl.cli._options import (
     ExcludeOpt,
     GlobOpt,
     JsonOpt,
-    MigrationDirArg,
     SearchPathOpt,
     SortOpt,
 )
 from calctl.cli.migrate._common import FormatOpt, OutputFormat, cached_run, migrate_settings
+from calctl.cli.migrate._targets import MigrationPathsArg, each_target
 
 
 def lint(
     ctx: typer.Context,
-    directory: MigrationDirArg = None,
+    paths: MigrationPathsArg = None,
     format_: FormatOpt = OutputFormat.text,
     fail_on: Annotated[str, typer.Option(
         "--fail-on", help="Lowest severity that makes the exit code 1: error or warning.")
@@ -42,7 +42,7 @@ def lint(
 
     if fail_on not in ("error", "warning"):
         raise UsageError(f"--fail-on must be error or warning, not {fail_on!r}")
-    settings, path = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
+    settings, default = migrate_settings(ctx, None, glob=glob, exclude=exclude,
                                       define=define, search_path=search_path,
                                       assume_exists=assume_exists, sort=sort)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
@@ -50,9 +50,11 @@ def lint(
 
     def produce(run: Discovered) -> tuple[str, int]:
         report = lint_report(run)
-        return (render_lint(report, path, fmt),
+        return (render_lint(report, run.path, fmt),
                 int(any(p.severity in failing for p in report.problems)))
 
-    code = cached_run("lint", path, settings, (fmt.value, fail_on), produce)
+    code = 0
+    for path in each_target(settings, default, paths, fmt.value):
+        code = max(code, cached_run("lint", path, settings, (fmt.value, fail_on), produce))
     if code:
         raise typer.Exit(code)

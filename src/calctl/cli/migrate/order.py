@@ -13,16 +13,16 @@ from calctl.cli._options import (
     ExcludeOpt,
     GlobOpt,
     JsonOpt,
-    MigrationDirArg,
     SearchPathOpt,
     SortOpt,
 )
 from calctl.cli.migrate._common import FormatOpt, OutputFormat, cached_run, migrate_settings
+from calctl.cli.migrate._targets import MigrationPathsArg, each_target
 
 
 def order(
     ctx: typer.Context,
-    directory: MigrationDirArg = None,
+    paths: MigrationPathsArg = None,
     check: Annotated[bool, typer.Option(
         "--check", help="Exit 1 when filename order is unsafe (a file needs a later one), "
         "on a cycle, or on an error-level problem.")] = False,
@@ -39,15 +39,17 @@ def order(
     from calctl.cli.migrate._render import render_plan
     from calctl.sql.commands import Discovered, order_plan
 
-    settings, path = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
+    settings, default = migrate_settings(ctx, None, glob=glob, exclude=exclude,
                                       define=define, search_path=search_path,
                                       assume_exists=assume_exists, sort=sort)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
 
     def produce(run: Discovered) -> tuple[str, int]:
         plan = order_plan(run)
-        return render_plan(plan, path, fmt, check=check), int(check and not plan.safe)
+        return render_plan(plan, run.path, fmt, check=check), int(check and not plan.safe)
 
-    code = cached_run("order", path, settings, (fmt.value, check), produce)
+    code = 0
+    for path in each_target(settings, default, paths, fmt.value):
+        code = max(code, cached_run("order", path, settings, (fmt.value, check), produce))
     if code:
         raise typer.Exit(code)
