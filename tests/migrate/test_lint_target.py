@@ -1,0 +1,61 @@
+"""``migrate lint`` with the target database: tables created by files the target has not
+applied count as new (a real PostgreSQL), and ``applied_paths`` reads its history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from calctl.config import MigrateSettings
+from calctl.migrate.applied import applied_paths
+
+FILES = {
+    "001_accounts.sql": "CREATE TABLE accounts (id bigint, email text);\n",
+    "002_index.sql": "CREATE INDEX accounts_email ON accounts (email);\n",
+}
+
+
+def _project(root: Path) -> Path:
+    (root / "migrations").mkdir(parents=True)
+    for name, text in FILES.items():
+        (root / "migrations" / name).write_text(text, encoding="utf-8")
+    (root / "calctl.toml").write_text('[migrate]\ndir = "migrations"\n', encoding="utf-8")
+    return root
+
+
+def _cal011(calctl: Any, root: Path, *args: str, env: dict[str, str] | None = None,
+            ) -> list[str]:
+    result = calctl("migrate", "lint", "--json", *args, cwd=root, env=env)
+    assert result.returncode in (0, 1), result.stderr
+    return [p["path"] for p in result.json()["problems"] if p["code"] == "CAL011"]
+
+
+def test_tables_of_unapplied_files_are_new(calctl: Any, tmp_path: Path, pg_url: str) -> None:
+    root = _project(tmp_path)
+    # without a database, the table of an earlier file exists
+    assert _cal011(calctl, root) == ["002_index.sql"]
+    # nothing applied: accounts is created by a file the target lacks, nobody writes to it
+    assert _cal011(calctl, root, "--database-url", pg_url) == []
+    assert applied_paths(pg_url, root / "migrations", MigrateSettings()) == frozenset()
+    applied = calctl("migrate", "apply", "--to", "001_accounts.sql", "--database-url", pg_url,
+                     cwd=root)
+    assert applied.returncode == 0, applied.stderr
+    assert applied_paths(pg_url, root / "migrations", MigrateSettings()) == {"001_accounts.sql"}
+    # now the table exists on the target: a plain CREATE INDEX blocks its writes
+    assert _cal011(calctl, root, "--database-url", pg_url) == ["002_index.sql"]
+
+
+def test_the_target_is_found_as_migrate_apply_finds_it(calctl: Any, tmp_path: Path,
+                                                      pg_url: str) -> None:
+    root = _project(tmp_path)
+    result = calctl("migrate", "lint", "--json", cwd=root, env={"DATABASE_URL": pg_url})
+    assert result.returncode == 0, result.stderr
+    assert [p["code"] for p in result.json()["problems"]] == []
+    assert "has applied (the target of migrate apply" in result.stderr
+
+
+def test_an_unreachable_target_is_exit_4(calctl: Any, tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    result = calctl("migrate", "lint", "--database-url",
+                    "postgresql://nobody@127.0.0.1:1/none", cwd=root)
+    assert result.returncode == 4
