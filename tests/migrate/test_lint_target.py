@@ -59,3 +59,21 @@ def test_an_unreachable_target_is_exit_4(calctl: Any, tmp_path: Path) -> None:
     result = calctl("migrate", "lint", "--database-url",
                     "postgresql://nobody@127.0.0.1:1/none", cwd=root)
     assert result.returncode == 4
+
+
+def test_applied_paths_reads_another_tool_s_history(tmp_path: Path, pg_url: str) -> None:
+    """A database golang-migrate migrated (no calctl_migrations yet): its history counts,
+    as for migrate status."""
+    import psycopg
+
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    for name, text in {"1_users.up.sql": "CREATE TABLE users (id bigint);\n",
+                       "2_posts.up.sql": "CREATE TABLE posts (id bigint);\n",
+                       "10_tags.up.sql": "CREATE TABLE tags (id bigint);\n"}.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY,"
+                     " dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (2, false)")
+    assert applied_paths(pg_url, directory, MigrateSettings()) == {"1_users.up.sql",
+                                                                   "2_posts.up.sql"}
