@@ -13,7 +13,6 @@ Other keys (``assume_in_transaction``, ``upload_to_github`` …) are squawk's ow
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +47,8 @@ def find(directory: Path, root: Path) -> Path | None:
 
 def read(path: Path) -> SquawkConfig:
     """The parts of ``path`` calctl honours; a file that is not squawk's TOML is exit 2."""
+    import tomllib
+
     from calctl.config import pg_major
 
     try:

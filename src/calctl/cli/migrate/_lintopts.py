@@ -10,6 +10,7 @@ run's key is the one the early child guesses).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from hashlib import blake2b
 from pathlib import Path
@@ -72,19 +73,43 @@ class LintOptions:
     database_url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class LintPlan:
-    selection: Selection
+    """What this run reports. The rule selection is resolved only when the analysis runs
+    (:meth:`selection`): the output cache keys on what chooses it (:meth:`key`), so a
+    replayed run never imports the rule registry (~0.1 s)."""
+
+    settings: Settings
+    directory: Path
+    options: LintOptions
+    squawk: SquawkConfig | None = None
     pg_version: int | None = None
     changed: frozenset[str] | None = None   # --changed-since: the files to report on
     applied: frozenset[str] | None = None   # what the target database has applied
     baseline: LintBaseline | None = None
     baseline_text: str = ""
 
+    @functools.cached_property
+    def selection(self) -> Selection:
+        """The selection (exit 2 on a selector that names no rule)."""
+        return _selection(self.settings, self.directory, self.options, self.squawk)
+
+    def chooses(self) -> tuple[object, ...]:
+        """Everything that chooses the selection, as given (empty: the default)."""
+        lint, o = self.settings.lint, self.options
+        squawk = (self.squawk.excluded_rules, self.squawk.excluded_paths) \
+            if self.squawk else ((), ())
+        given = (lint.select, lint.extend_select, lint.ignore,
+                 sorted(lint.per_file_ignores.items()), sorted(lint.severity.items()),
+                 o.select, o.extend_select, o.ignore, squawk)
+        if given == (None, (), (), [], [], None, None, None, ((), ())):
+            return ()
+        return (*given, _prefix(self.settings.root, self.directory))
+
     def key(self) -> tuple[object, ...]:
         parts: list[object] = []
-        if self.selection.key():
-            parts.append(("selection", self.selection.key()))
+        if self.chooses():
+            parts.append(("selection", self.chooses()))
         if self.pg_version is not None:
             parts.append(("pg", self.pg_version))
         if self.changed is not None:
@@ -141,7 +166,6 @@ def prepare(settings: Settings, directory: Path, options: LintOptions) -> LintPl
 
     found = squawk.find(directory, settings.root)
     squawk_config = squawk.read(found) if found is not None else None
-    selection = _selection(settings, directory, options, squawk_config)
     pg_version = pg_major(options.pg_version, "--pg-version")
     if pg_version is None:
         pg_version = settings.lint.pg_version
@@ -158,7 +182,8 @@ def prepare(settings: Settings, directory: Path, options: LintOptions) -> LintPl
         from calctl.sql.baseline import load
 
         baseline, text = load(options.baseline)
-    return LintPlan(selection, pg_version, changed, applied, baseline, text)
+    return LintPlan(settings, directory, options, squawk_config, pg_version, changed, applied,
+                    baseline, text)
 
 
 def _selection(settings: Settings, directory: Path, options: LintOptions,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from calctl.cli._context import wants_json
@@ -13,7 +15,7 @@ def rules(ctx: typer.Context, json_: JsonOpt = False) -> None:
     what they catch."""
     from calctl.sql.rules import RULES
 
-    rows = [{"code": cls.code, "name": cls.name, "severity": cls.severity,
+    rows: list[dict[str, Any]] = [{"code": cls.code, "name": cls.name, "severity": cls.severity,
              "scope": cls.scope, "squawk": list(cls.squawk), "default": not cls.opt_in,
              "summary": cls.summary(),
              "doc": " ".join((cls.__doc__ or "").split())} for cls in RULES]
