@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from hashlib import blake2b
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -117,6 +116,8 @@ class LintPlan:
         if self.applied is not None:
             parts.append(("applied", sorted(self.applied)))
         if self.baseline is not None:
+            from hashlib import blake2b
+
             parts.append(("baseline", blake2b(self.baseline_text.encode()).hexdigest()))
         return tuple(parts)
 
