@@ -20,7 +20,8 @@ from calctl.redact import mask_dsn
 def _type_name(kind: Any) -> str:
     origin = get_origin(kind)
     if origin is tuple:
-        return "a list of " + _type_name(get_args(kind)[0]) + "s"
+        item = _type_name(get_args(kind)[0])
+        return "a list of " + item.removeprefix("a ").removeprefix("an ") + "s"
     if origin is dict:
         return "a table"
     if origin in (Union, types.UnionType):
