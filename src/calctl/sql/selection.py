@@ -131,18 +131,6 @@ class Selection:
     severity: tuple[tuple[str, str], ...] = ()   # code → severity
     prefix: str = ""  # the migration directory relative to the project root, with "/"
 
-    def is_default(self) -> bool:
-        return (self.enabled == default_selection().enabled and not self.per_file
-                and not self.severity)
-
-    def key(self) -> tuple[object, ...]:
-        """What the output cache must know of it (empty for the default selection, so
-        the early child's guess of a default run's key holds)."""
-        if self.is_default():
-            return ()
-        return (sorted(self.enabled), [(g, sorted(c)) for g, c in self.per_file],
-                self.severity, self.prefix if self.per_file else "")
-
     def apply(self, problems: Iterable[Problem]) -> list[Problem]:
         """The problems of enabled rules not ignored for their file, severities
         overridden."""
@@ -182,7 +170,7 @@ def per_file_ignores(table: Mapping[str, Sequence[str]], where: str, *,
     for glob, selectors in table.items():
         try:
             PathSpec.from_lines("gitignore", [glob])
-        except ValueError as exc:
+        except (ValueError, re.error) as exc:  # re.error: a bad range such as [z-a]
             raise UsageError(f"{where}: per-file glob {glob!r} is not a valid gitignore "
                              f"pattern: {exc}", code="config-value") from None
         codes = frozenset().union(*(matching(s, where, lenient=lenient)[1]
@@ -190,13 +178,3 @@ def per_file_ignores(table: Mapping[str, Sequence[str]], where: str, *,
         if codes:
             found.append((glob, codes))
     return tuple(found)
-
-
-_DEFAULT: list[Selection] = []
-
-
-def default_selection() -> Selection:
-    """Every rule that is not opt-in."""
-    if not _DEFAULT:
-        _DEFAULT.append(Selection(enabled_codes(())))
-    return _DEFAULT[0]
