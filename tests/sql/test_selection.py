@@ -60,3 +60,20 @@ def test_per_file_ignores_and_severities() -> None:
     for bad in ("!", "x/[z-a].sql"):
         with pytest.raises(UsageError, match="cfg: per-file glob"):
             per_file_ignores({bad: ["ALL"]}, "cfg")
+
+
+def test_squawk_ignore_comments_as_the_analyser_keeps_them() -> None:
+    from calctl.sql.directives import ignores
+
+    text = ("-- squawk-ignore-file ban-drop-column -- contract step\n"
+            "/* squawk-ignore prefer-timestamptz, require-timeout-settings */\n"
+            "CREATE TABLE t (at timestamp);\n"
+            "-- squawk-ignore\n"              # names no rule: squawk ignores nothing
+            "--squawk-ignore renaming-column\n"
+            "-- calctl: ignore CAL008\n")
+    file_codes, lines = ignores(text)
+    assert file_codes == ("squawk:ban-drop-column",)
+    assert lines == [(2, ("squawk:prefer-timestamp-tz", "squawk:require-lock-timeout",
+                          "squawk:require-statement-timeout")),
+                     (5, ("squawk:renaming-column",)), (6, ("CAL008",))]
+    assert ignores("CREATE TABLE t ();\n-- squawk-ignore-file\n")[0] == ("squawk:*",)

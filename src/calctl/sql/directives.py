@@ -28,6 +28,16 @@ _SEPARATOR = re.compile(r"[,\s]+")
 _SQUAWK = re.compile(r"(?:--|/\*)[ \t]*squawk-ignore(-file)?(?![\w-])([^\n]*)", re.I)
 SQUAWK_PREFIX = "squawk:"
 SQUAWK_ALL = SQUAWK_PREFIX + "*"
+# names squawk 2.70 also accepts (in comments, --exclude and .squawk.toml) → its rules
+SQUAWK_ALIASES = {
+    "prefer-timestamptz": ("prefer-timestamp-tz",),
+    "require-timeout-settings": ("require-lock-timeout", "require-statement-timeout"),
+}
+
+
+def squawk_names(name: str) -> tuple[str, ...]:
+    """The squawk rules a name squawk accepts stands for (itself, or what it aliases)."""
+    return SQUAWK_ALIASES.get(name, (name,))
 
 
 def ignores(text: str) -> tuple[tuple[str, ...], list[tuple[int, tuple[str, ...]]]]:
@@ -54,7 +64,8 @@ def _squawk_ignores(text: str, file_codes: list[str],
         if m.group(0).startswith("/*"):
             names = names.split("*/", 1)[0]
         names = names.split("--", 1)[0]
-        codes = tuple(SQUAWK_PREFIX + n.strip().lower() for n in names.split(",") if n.strip())
+        codes = tuple(SQUAWK_PREFIX + rule for n in names.split(",") if n.strip()
+                      for rule in squawk_names(n.strip().lower()))
         if m.group(1):
             file_codes.extend(codes or (SQUAWK_ALL,))
         elif codes:

@@ -77,8 +77,12 @@ def matching(selector: str, where: str, *, lenient: bool = False,
     rules = _registry()
     if upper == ALL:
         return 0, frozenset(code for code, _, _, _ in rules)
+    from calctl.sql.directives import squawk_names
+
+    aliases = squawk_names(token.lower())
     exact = frozenset(code for code, name, squawk, _ in rules
-                      if upper == code or token.lower() == name or token.lower() in squawk)
+                      if upper == code or token.lower() == name
+                      or any(alias in squawk for alias in aliases))
     if exact:
         return _EXACT, exact
     if _PREFIX.fullmatch(upper):
