@@ -131,3 +131,15 @@ def test_a_bad_pg_version_flag_is_exit_2(calctl: Any, tmp_path: Path) -> None:
     result = calctl("migrate", "lint", "--pg-version", "latest", cwd=root)
     assert result.returncode == 2
     assert "--pg-version must be a PostgreSQL version" in result.stderr
+
+
+def test_squawk_toml_is_looked_for_from_the_directory_up_to_the_root(calctl: Any,
+                                                                     tmp_path: Path) -> None:
+    root = _project(tmp_path / "project", {"002_a.sql": "CREATE INDEX a1 ON accounts (email);\n"})
+    # above the project root: not the project's
+    (tmp_path / ".squawk.toml").write_text(f'excluded_rules = ["{RULE}"]\n', encoding="utf-8")
+    assert _calctl_lines(calctl, root) == [("002_a.sql", 1)]
+    # in the migration directory (nearest first)
+    (root / "migrations" / ".squawk.toml").write_text(f'excluded_rules = ["{RULE}"]\n',
+                                                     encoding="utf-8")
+    assert _calctl_lines(calctl, root) == []

@@ -33,8 +33,10 @@ class SquawkConfig:
 def find(directory: Path, root: Path) -> Path | None:
     """The nearest ``.squawk.toml`` from ``directory`` up to ``root`` (``root`` alone
     when the directory is not inside it)."""
-    here = directory.absolute()
-    top = root.absolute()
+    try:
+        here, top = directory.resolve(), root.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: discovery reports it
+        return None
     candidates = [here, *here.parents] if here.is_relative_to(top) else [top]
     for folder in candidates:
         candidate = folder / FILENAME
