@@ -131,6 +131,9 @@ def test_a_bad_pg_version_flag_is_exit_2(calctl: Any, tmp_path: Path) -> None:
     result = calctl("migrate", "lint", "--pg-version", "latest", cwd=root)
     assert result.returncode == 2
     assert "--pg-version must be a PostgreSQL version" in result.stderr
+    result = calctl("migrate", "lint", "--pg-version", "7.4", cwd=root)
+    assert result.returncode == 2
+    assert "--pg-version: setting migrate.lint.pg_version must be at least 9" in result.stderr
 
 
 def test_squawk_toml_is_looked_for_from_the_directory_up_to_the_root(calctl: Any,

@@ -162,12 +162,13 @@ def _about_changed(problem: Problem, changed: frozenset[str]) -> bool:
 def prepare(settings: Settings, directory: Path, options: LintOptions) -> LintPlan:
     """Settle everything ``options``, the config and ``.squawk.toml`` say (exit 2 on a
     bad selector, version, ref or baseline; 4 when the target database is unreachable)."""
-    from calctl.config import pg_major
+    from calctl.config import check_range, pg_major
     from calctl.sql import squawk
 
     found = squawk.find(directory, settings.root)
     squawk_config = squawk.read(found) if found is not None else None
     pg_version = pg_major(options.pg_version, "--pg-version")
+    check_range("migrate.lint.pg_version", pg_version, "--pg-version")
     if pg_version is None:
         pg_version = settings.lint.pg_version
     if pg_version is None and squawk_config is not None:
