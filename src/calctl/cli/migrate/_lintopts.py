@@ -49,7 +49,7 @@ ChangedSinceOpt = Annotated[str | None, typer.Option(
     "with HEAD, or untracked (ordering still reads every file).", show_default=False)]
 PgVersionOpt = Annotated[str | None, typer.Option(
     "--pg-version", help="The target's PostgreSQL major version (13, or 13.0) for rules "
-    "that depend on it (default: [migrate.lint] pg_version, then .squawk.toml's).",
+    "that depend on it (default: setting migrate.lint.pg_version, then .squawk.toml's).",
     show_default=False)]
 LintTargetOpt = Annotated[str | None, typer.Option(
     "--database-url", help="PostgreSQL URL of the target (default: as migrate apply "
