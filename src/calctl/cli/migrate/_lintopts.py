@@ -155,8 +155,13 @@ def _about_changed(problem: Problem, changed: frozenset[str]) -> bool:
     from calctl.sql.rules import rule_by_code
 
     rule = rule_by_code(problem.code)
-    return (rule is not None and rule.scope == "order"
-            and any(path in problem.message for path in changed))
+    if rule is None or rule.scope != "order":
+        return False
+    import re
+
+    # the whole path, not a tail of another (1_a.sql inside 01_a.sql)
+    return any(re.search(r"(?<![\w./-])" + re.escape(path) + r"(?![\w/-])", problem.message)
+               for path in changed)
 
 
 def prepare(settings: Settings, directory: Path, options: LintOptions) -> LintPlan:
