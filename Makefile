@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install test lint typecheck bench demo clean
+.PHONY: install test lint typecheck bench demo clean rules-doc
 
 $(BIN)/calctl: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +23,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy src
+
+# docs/rules.md from the rule registry (tests/sql/test_rules_doc.py checks it is current)
+rules-doc: install
+	$(PY) -m calctl.sql.rules.docs > docs/rules.md
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -100,4 +100,5 @@ def test_the_early_analysis_reads_the_line_with_the_same_parser() -> None:
     assert early.parse(line) == argv.analysis_args(line)
     assert early.parse(line) == {"--glob": ["*.sql", "x/*.sql"], "--exclude": [],
                                  "--define": [], "--assume-exists": [], "--state-dir": "/s",
-                                 "--fail-on": "warning", "directory": "db"}
+                                 "--fail-on": "warning", "directory": "db", "--select": [],
+                                 "--extend-select": [], "--ignore": []}

@@ -32,9 +32,14 @@ GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-confi
 
 # The options of `migrate order` and `migrate lint` (checked the same way).
 COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
-                                   "--assume-exists", "--format", "--fail-on", "--sort"})
-COMMAND_FLAGS = frozenset({"--check", "--json"})
-REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
+                                   "--assume-exists", "--format", "--fail-on", "--sort",
+                                   # lint's selection, baseline, git and target options
+                                   "--select", "--extend-select", "--ignore", "--baseline",
+                                   "--write-baseline", "--changed-since", "--pg-version",
+                                   "--database-url"})
+COMMAND_FLAGS = frozenset({"--check", "--json", "--exit-zero"})
+REPEATED = ("--glob", "--exclude", "--define", "--assume-exists", "--select",
+            "--extend-select", "--ignore")
 
 
 def is_verbose(arg: str) -> bool:

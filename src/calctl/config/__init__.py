@@ -38,6 +38,7 @@ from calctl.config.sections import (
     GitHubSettings,
     GuardSettings,
     HealSettings,
+    LintSettings,
     MigrateSettings,
     OpenAISettings,
     PatchSettings,
@@ -45,7 +46,7 @@ from calctl.config.sections import (
 )
 from calctl.config.settings import Settings, check_globs, check_protect, find_project, secret
 from calctl.config.template import DEFAULT_CONFIG
-from calctl.config.values import check_range
+from calctl.config.values import check_range, pg_major
 from calctl.redact import mask_dsn as mask_dsn  # re-exported: its old home
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "GitHubSettings",
     "GuardSettings",
     "HealSettings",
+    "LintSettings",
     "MigrateSettings",
     "OpenAISettings",
     "PatchSettings",
@@ -72,5 +74,6 @@ __all__ = [
     "is_shared_scratch",
     "locate",
     "mask_dsn",
+    "pg_major",
     "secret",
 ]

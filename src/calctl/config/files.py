@@ -186,24 +186,7 @@ def collect_file(
 ) -> None:
     for key, value in table.items():
         if key in SECTIONS:
-            if not isinstance(value, dict):
-                raise ConfigError(f"{_where(path, text, [], key)}: {key} must be a table")
-            hints = get_type_hints(SECTIONS[key])
-            for sub, subvalue in value.items():
-                dotted = f"{key}.{sub}"
-                where = _where(path, text, [key], sub)
-                if sub not in hints:
-                    raise ConfigError(
-                        f"{where}: unknown setting {dotted}",
-                        hint=_suggest(sub, list(hints)),
-                        code="config-unknown-key",
-                    )
-                values[dotted] = coerce(dotted, subvalue, where, hints[sub])
-                if dotted == "guard.checks":  # only configs with checks import their schema
-                    from calctl.config.checks import validate_checks
-
-                    validate_checks(values[dotted], where, path=path, text=text)
-                sources[dotted] = where
+            _collect_section(path, text, key, value, values, sources)
         elif key in TOP_LEVEL:
             where = _where(path, text, [], key)
             values[key] = coerce(key, value, where, TOP_LEVEL[key])
@@ -211,9 +194,39 @@ def collect_file(
         else:
             raise ConfigError(
                 f"{_where(path, text, [], key)}: unknown setting {key}",
-                hint=_suggest(key, [*TOP_LEVEL, *SECTIONS]),
+                hint=_suggest(key, [*TOP_LEVEL, *(s for s in SECTIONS if "." not in s)]),
                 code="config-unknown-key",
             )
+
+
+
+def _collect_section(path: Path, text: str, key: str, value: Any, values: dict[str, Any],
+                     sources: dict[str, str]) -> None:
+    """One section's table; ``key`` is dotted for a table inside another section's
+    (``migrate.lint`` is ``[migrate.lint]``)."""
+    table = key.split(".")
+    if not isinstance(value, dict):
+        raise ConfigError(f"{_where(path, text, table[:-1], table[-1])}: {key} must be a table")
+    hints = get_type_hints(SECTIONS[key])
+    inner = [s.rpartition(".")[2] for s in SECTIONS if s.rpartition(".")[0] == key]
+    for sub, subvalue in value.items():
+        dotted = f"{key}.{sub}"
+        if sub in inner:
+            _collect_section(path, text, dotted, subvalue, values, sources)
+            continue
+        where = _where(path, text, table, sub)
+        if sub not in hints:
+            raise ConfigError(
+                f"{where}: unknown setting {dotted}",
+                hint=_suggest(sub, [*hints, *inner]),
+                code="config-unknown-key",
+            )
+        values[dotted] = coerce(dotted, subvalue, where, hints[sub])
+        if dotted == "guard.checks":  # only configs with checks import their schema
+            from calctl.config.checks import validate_checks
+
+            validate_checks(values[dotted], where, path=path, text=text)
+        sources[dotted] = where
 
 
 
@@ -237,7 +250,7 @@ def collect_env(
             sources[key] = f"env {name}"
     for section, cls in SECTIONS.items():
         for sub, kind in get_type_hints(cls).items():
-            name = f"CALCTL_{section.upper()}_{sub.upper()}"
+            name = f"CALCTL_{section.upper().replace('.', '_')}_{sub.upper()}"
             if name in env and env[name] != "":
                 dotted = f"{section}.{sub}"
                 values[dotted] = coerce(dotted, env[name], f"environment variable {name}", kind)

@@ -42,6 +42,23 @@ class MigrateSettings:
 
 
 
+LINT_SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """``[tool.calctl.migrate.lint]``: which rules ``migrate lint`` reports, as ruff selects
+    them (codes, rule names, squawk's names, prefixes such as ``CAL0``, or ``ALL``)."""
+
+    select: tuple[str, ...] | None = None  # None: the default set (every rule not opt-in)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)  # glob → rules
+    severity: dict[str, str] = field(default_factory=dict)  # rule → error|warning|info
+    pg_version: int | None = None  # the target's PostgreSQL major version ("13.0" reads 13)
+
+
+
 @dataclass(frozen=True)
 class PatchSettings:
     """``[tool.calctl.patch]``: how patches are verified and what they may touch."""
@@ -133,6 +150,7 @@ class DashboardSettings:
 
 SECTIONS: dict[str, type[Any]] = {
     "migrate": MigrateSettings,
+    "migrate.lint": LintSettings,  # a table inside [migrate]; Settings.lint
     "patch": PatchSettings,
     "report": ReportSettings,
     "openai": OpenAISettings,
@@ -141,6 +159,13 @@ SECTIONS: dict[str, type[Any]] = {
     "heal": HealSettings,
     "dashboard": DashboardSettings,
 }
+
+
+
+def attribute(section: str) -> str:
+    """The :class:`~calctl.config.Settings` attribute of a section (``migrate.lint`` →
+    ``lint``)."""
+    return section.rpartition(".")[2]
 
 
 
@@ -162,6 +187,7 @@ _DAY = 86_400.0
 # 64-bit-overflowing number.
 BOUNDS: dict[str, tuple[float, float, bool]] = {
     "migrate.lock_timeout": (0, _DAY, True),  # 0: try once, do not wait
+    "migrate.lint.pg_version": (9, 99, True),
     "patch.verify_timeout": (0, 7 * _DAY, False),
     "patch.lock_timeout": (0, _DAY, True),
     "patch.max_edit_bytes": (1, 2**40, True),

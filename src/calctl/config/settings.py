@@ -20,10 +20,12 @@ from calctl.config.sections import (
     GitHubSettings,
     GuardSettings,
     HealSettings,
+    LintSettings,
     MigrateSettings,
     OpenAISettings,
     PatchSettings,
     ReportSettings,
+    attribute,
 )
 from calctl.config.values import coerce, item_error
 from calctl.errors import ConfigError
@@ -41,6 +43,7 @@ class Settings:
     verbose: int = 0
     quiet: bool = False
     migrate: MigrateSettings = field(default_factory=MigrateSettings)
+    lint: LintSettings = field(default_factory=LintSettings)  # [migrate.lint]
     patch: PatchSettings = field(default_factory=PatchSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     openai: OpenAISettings = field(default_factory=OpenAISettings)
@@ -104,7 +107,7 @@ class Settings:
             ),
         ]
         for section in SECTIONS:
-            obj = getattr(self, section)
+            obj = getattr(self, attribute(section))
             for f in fields(obj):
                 key = f"{section}.{f.name}"
                 value = _mask_value(getattr(obj, f.name))
@@ -194,8 +197,9 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
 
     sections: dict[str, Any] = {}
     for name, cls in SECTIONS.items():
-        kwargs = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(name + ".")}
-        sections[name] = cls(**kwargs)
+        kwargs = {k.rpartition(".")[2]: v for k, v in values.items()
+                  if k.rpartition(".")[0] == name}
+        sections[attribute(name)] = cls(**kwargs)
 
     state_dir = Path(values.get("state_dir", STATE_DIRNAME))
     if not state_dir.is_absolute():

@@ -23,6 +23,13 @@ database_url_env = "DATABASE_URL" # the application database, read from this var
 # lock_timeout = 60
 # sort = "auto"                  # file order: auto (the tool's), natural, prisma, flyway …
 
+# [migrate.lint]                 # which rules `migrate lint` reports (as ruff selects)
+# select = ["ALL"]               # codes, names, squawk's names, prefixes (CAL0) or ALL
+# ignore = ["CAL008"]
+# per_file_ignores = { "migrations/legacy/*.sql" = ["ALL"] }   # gitignore-style globs
+# severity = { CAL011 = "error" }
+# pg_version = 15                # the target's PostgreSQL major version
+
 
 [patch]
 # verify = ["pytest -x -q"]      # commands that must pass after a patch

@@ -12,7 +12,7 @@ import types
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from calctl.config.sections import BOUNDS, MIGRATE_SORTS, SECTIONS, TOP_LEVEL
+from calctl.config.sections import BOUNDS, LINT_SEVERITIES, MIGRATE_SORTS, SECTIONS, TOP_LEVEL
 from calctl.errors import ConfigError
 from calctl.redact import mask_dsn
 
@@ -20,7 +20,8 @@ from calctl.redact import mask_dsn
 def _type_name(kind: Any) -> str:
     origin = get_origin(kind)
     if origin is tuple:
-        return "a list of " + _type_name(get_args(kind)[0]) + "s"
+        item = _type_name(get_args(kind)[0])
+        return "a list of " + item.removeprefix("a ").removeprefix("an ") + "s"
     if origin is dict:
         return "a table"
     if origin in (Union, types.UnionType):
@@ -58,7 +59,15 @@ def _bounded(key: str, value: Any, where: str) -> Any:
 def coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
     """Check ``value`` against the declared type and range of ``key``; strings from env
     are parsed."""
+    if key == "migrate.lint.pg_version":
+        value = pg_major(value, f"{where}: setting {key}")
     value = _bounded(key, _coerce_type(key, value, where, kind), where)
+    if key == "migrate.lint.severity" and isinstance(value, dict):
+        for rule, severity in value.items():
+            if severity not in LINT_SEVERITIES:
+                raise ConfigError(f"{where}: setting {key}.{rule} must be one of "
+                                  f"{', '.join(LINT_SEVERITIES)}, not {severity!r}",
+                                  code="config-value")
     if key == "patch.verify" and isinstance(value, tuple):
         _check_verify(value, where)
     if key == "migrate.sort" and isinstance(value, str) and value not in MIGRATE_SORTS:
@@ -67,6 +76,20 @@ def coerce(key: str, value: Any, where: str, kind: Any = None) -> Any:
                           hint="auto (the default) uses the order of the tool the "
                           "directory belongs to.", code="config-value")
     return value
+
+
+
+def pg_major(value: Any, what: str) -> Any:
+    """A PostgreSQL version as its major number: ``13``, ``"13"``, ``"13.0"``, ``"9.6"``
+    (squawk's spelling) → 13 (9 for 9.6); ``what`` names the value in the error."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d+)(?:\.\d+){0,2}", text)
+    if match is None:
+        raise ConfigError(f"{what} must be a PostgreSQL version such as 13 or \"13.0\", "
+                          f"not {value!r}", code="config-value")
+    return int(match.group(1))
 
 
 
@@ -123,6 +146,10 @@ def _coerce_type(key: str, value: Any, where: str, kind: Any = None) -> Any:
         if isinstance(value, str):
             pairs = [p.split("=", 1) for p in value.split(",") if "=" in p]
             value = {k.strip(): v.strip() for k, v in pairs}
+        item = get_args(kind)[1] if get_args(kind) else str
+        if get_origin(item) is tuple and isinstance(value, dict):  # a table of lists
+            return {k: coerce(key, [v] if isinstance(v, str) else v, where, item)
+                    for k, v in value.items()}
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise bad
         return dict(value)
@@ -165,7 +192,7 @@ def _coerce_type(key: str, value: Any, where: str, kind: Any = None) -> Any:
 def _declared_type(key: str) -> Any:
     if key in TOP_LEVEL:
         return TOP_LEVEL[key]
-    section, _, sub = key.partition(".")
+    section, _, sub = key.rpartition(".")
     if section in SECTIONS:
         hints = get_type_hints(SECTIONS[section])
         if sub in hints:

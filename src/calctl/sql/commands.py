@@ -46,7 +46,7 @@ Produce = Callable[[Discovered], tuple[str, int]]
 
 def cached_output(scope: str, path: Path, settings: Settings, flags: tuple[Any, ...],
                   produce: Produce, *, cache_dir: Callable[[Settings], Path | None],
-                  style: str) -> tuple[str, int]:
+                  style: str, replay: bool = True) -> tuple[str, int]:
     """The command's output and exit code, replayed when the directory and flags are
     unchanged.
 
@@ -55,6 +55,8 @@ def cached_output(scope: str, path: Path, settings: Settings, flags: tuple[Any, 
     else. ``cache_dir`` finds (and makes) the parse cache directory, after discovery;
     ``style`` is the output's styling (part of the key). On a miss the analysis is never
     freed nor collected: the process ends after printing (:mod:`calctl.lifecycle`).
+    ``replay=False``: always produce, and store nothing (a run with a side effect, such
+    as ``migrate lint --write-baseline``).
     """
     from calctl import lifecycle
     from calctl.sql.cache import file_keys, load_output, output_key, store_output
@@ -67,13 +69,14 @@ def cached_output(scope: str, path: Path, settings: Settings, flags: tuple[Any, 
     cache = cache_dir(settings)
     # the same key the early child computes: it ends at once when this output is cached
     key = output_key(scope, path, files, keys, migrate, flags, style, layout.order)
-    replay = load_output(cache, key)
-    if replay is not None:
-        return replay
+    stored = load_output(cache, key) if replay else None
+    if stored is not None:
+        return stored
     lifecycle.end_without_teardown()
     lifecycle.hold(files)
     text, code = produce(Discovered(path, settings, files, keys, cache))
-    store_output(cache, key, text, code)
+    if replay:
+        store_output(cache, key, text, code)
     return text, code
 
 
@@ -89,12 +92,13 @@ def order_plan(run: Discovered) -> MigrationPlan:
     return plan
 
 
-def lint_report(run: Discovered) -> LintReport:
-    """Every problem of every rule in ``run``'s files (``migrate lint``)."""
+def lint_report(run: Discovered, context: dict[str, Any] | None = None) -> LintReport:
+    """Every problem of every rule in ``run``'s files (``migrate lint``); ``context``:
+    what the rules know of the target (``pg_version``, ``unapplied``)."""
     from calctl import lifecycle
     from calctl.sql.runtime import lint_directory
 
     report = lint_directory(run.path, run.settings.migrate, cache_dir=run.cache,
-                            files=run.files, keys=run.keys)
+                            files=run.files, keys=run.keys, context=context)
     lifecycle.hold(report)
     return report

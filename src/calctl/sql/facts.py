@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "20"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "959cb8bc70ed0556"
+ANALYSER_SOURCES = "e4ac37cde92cb48e"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -59,16 +59,22 @@ def order_analyses(directory: Path, files: list[MigrationFile],
                              finish)
 
 
-def _silenced(problem: Problem, index: dict[str, FileAnalysis]) -> bool:
+def _silenced(problem: Problem, index: dict[str, FileAnalysis],
+              squawk: dict[str, tuple[str, ...]]) -> bool:
+    """Whether an ignore comment silences ``problem``: calctl's naming its code, or
+    squawk's naming the rule's squawk twin (``squawk``: code → ``squawk:<name>`` …,
+    :mod:`calctl.sql.directives`)."""
     analysis = index.get(problem.path)
     if analysis is None:
         return False
-    if problem.code in analysis.file_ignores:
+    names = (problem.code, *squawk.get(problem.code, ()))
+    if any(name in analysis.file_ignores for name in names):
         return True
     if problem.line is None:
         return False
     # a statement's span starts after the previous one, so it holds the comments above it
-    return any(span.first <= problem.line <= span.last and problem.code in span.ignores
+    return any(span.first <= problem.line <= span.last
+               and any(name in span.ignores for name in names)
                for span in analysis.spans)
 
 
@@ -76,7 +82,8 @@ def problems_of(result: DirectoryAnalysis, scope: str,
                 context: dict[str, Any] | None = None) -> list[Problem]:
     """Every problem of the rules in ``scope``, ignore comments applied, in file order.
     ``context``: more :class:`~calctl.sql.rules.RuleContext` fields (``pg_version``…)."""
-    from calctl.sql.rules import RuleContext, rules_for
+    from calctl.sql.directives import SQUAWK_ALL, SQUAWK_PREFIX
+    from calctl.sql.rules import RULES, RuleContext, rules_for
     from calctl.sql.rules.statement import StatementRule, check_statements
 
     ctx = RuleContext(result.files, result.analyses, result.resolution, result.ordering,
@@ -89,7 +96,10 @@ def problems_of(result: DirectoryAnalysis, scope: str,
     found = [p for rule in rules if not isinstance(rule, StatementRule)
              for p in rule.check(ctx)]
     found.extend(check_statements(ctx, statement_rules))
-    problems = [p for p in found if not _silenced(p, index)]
+    # a bare `-- squawk-ignore-file` silences every rule that has a squawk twin
+    squawk = {cls.code: (*(SQUAWK_PREFIX + n for n in cls.squawk), SQUAWK_ALL)
+              for cls in RULES if cls.squawk}
+    problems = [p for p in found if not _silenced(p, index, squawk)]
     problems.sort(key=lambda p: (position.get(p.path, -1), p.line or 0, p.code))
     return problems
 

@@ -59,7 +59,7 @@ def cache_dir(settings: Settings) -> Path | None:
 
 
 def cached_run(scope: str, path: Path, settings: Settings, flags: tuple[object, ...],
-               produce: Produce) -> int:
+               produce: Produce, *, replay: bool = True) -> int:
     """Write the output of :func:`calctl.sql.commands.cached_output` on stdout; its code."""
     import sys
 
@@ -67,7 +67,7 @@ def cached_run(scope: str, path: Path, settings: Settings, flags: tuple[object, 
     from calctl.sql.commands import cached_output
 
     text, code = cached_output(scope, path, settings, flags, produce,
-                               cache_dir=cache_dir, style=style_key())
+                               cache_dir=cache_dir, style=style_key(), replay=replay)
     sys.stdout.write(text)
     sys.stdout.flush()
     return code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,18 @@ from calctl.cli._options import (
     SortOpt,
 )
 from calctl.cli.migrate._common import FormatOpt, OutputFormat, cached_run, migrate_settings
+from calctl.cli.migrate._lintopts import (
+    BaselineOpt,
+    ChangedSinceOpt,
+    ExitZeroOpt,
+    ExtendSelectOpt,
+    IgnoreOpt,
+    LintOptions,
+    LintTargetOpt,
+    PgVersionOpt,
+    SelectOpt,
+    WriteBaselineOpt,
+)
 from calctl.cli.migrate._targets import MigrationPathsArg, each_target
 
 
@@ -34,8 +47,18 @@ def lint(
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
     sort: SortOpt = None,
+    select: SelectOpt = None,
+    extend_select: ExtendSelectOpt = None,
+    ignore: IgnoreOpt = None,
+    exit_zero: ExitZeroOpt = False,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
+    changed_since: ChangedSinceOpt = None,
+    pg_version: PgVersionOpt = None,
+    database_url: LintTargetOpt = None,
 ) -> None:
     """Report problems without a database: ordering, duplicates, unsafe DDL."""
+    from calctl.cli.migrate._lintopts import prepare
     from calctl.cli.migrate._render import render_lint
     from calctl.errors import UsageError
     from calctl.sql.commands import Discovered, lint_report
@@ -43,18 +66,35 @@ def lint(
     if fail_on not in ("error", "warning"):
         raise UsageError(f"--fail-on must be error or warning, not {fail_on!r}")
     settings, default = migrate_settings(ctx, None, glob=glob, exclude=exclude,
-                                      define=define, search_path=search_path,
-                                      assume_exists=assume_exists, sort=sort)
+                                         define=define, search_path=search_path,
+                                         assume_exists=assume_exists, sort=sort)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
     failing = {"error"} if fail_on == "error" else {"error", "warning"}
+    options = LintOptions(select, extend_select, ignore, exit_zero, baseline, write_baseline,
+                          changed_since, pg_version, database_url)
 
-    def produce(run: Discovered) -> tuple[str, int]:
-        report = lint_report(run)
-        return (render_lint(report, run.path, fmt),
-                int(any(p.severity in failing for p in report.problems)))
+    def lint_one(path: Path) -> int:
+        plan = prepare(settings, path, options)
+
+        def produce(run: Discovered) -> tuple[str, int]:
+            report = plan.filter(lint_report(run, plan.context(run.files) or None), run.files)
+            if write_baseline is not None:
+                from calctl.cli.migrate._lintopts import write_baseline as write
+
+                return write(write_baseline, path, report, run.files,
+                             as_json=fmt == OutputFormat.json), 0
+            return (render_lint(report, run.path, fmt),
+                    int(any(p.severity in failing for p in report.problems)
+                        and not exit_zero))
+
+        # a plain run's flags are the early child's guess (calctl.sql.early): extras only
+        # when something differs from it
+        flags = (fmt.value, fail_on, *plan.key(), *(("exit-zero",) if exit_zero else ()))
+        return cached_run("lint", path, settings, flags, produce,
+                          replay=write_baseline is None)
 
     code = 0
     for path in each_target(settings, default, paths, fmt.value):
-        code = max(code, cached_run("lint", path, settings, (fmt.value, fail_on), produce))
+        code = max(code, lint_one(path))
     if code:
         raise typer.Exit(code)

@@ -45,6 +45,8 @@ class Rule:
     squawk: ClassVar[tuple[str, ...]] = ()
     # one migration file's SQL that fires the rule (docs/rules.md; required with squawk)
     example: ClassVar[str] = ""
+    # off unless selected by name, code, prefix or ALL (squawk's opt-in rules)
+    opt_in: ClassVar[bool] = False
 
     def check(self, ctx: RuleContext) -> Iterator[Problem]:
         raise NotImplementedError

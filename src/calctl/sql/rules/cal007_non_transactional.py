@@ -26,8 +26,8 @@ class NonTransactional(ObservationRule):
     scope = "lint"
     observes = frozenset({NON_TRANSACTIONAL, ENUM_VALUE_USED})
     squawk = ("ban-concurrent-index-creation-in-transaction",)
-    example = ("CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n"
-               "CREATE INDEX CONCURRENTLY accounts_email ON accounts (email);\n")
+    example = ("BEGIN;\nCREATE INDEX CONCURRENTLY accounts_email ON accounts (email);\n"
+               "COMMIT;\n")
 
     @classmethod
     def note(cls, seen: Observation) -> Note:

@@ -25,7 +25,8 @@ class DestructiveDDL(ObservationRule):
     scope = "lint"
     observes = frozenset({DESTRUCTIVE})
     squawk = ("ban-drop-table", "ban-drop-column", "ban-drop-schema")
-    example = "ALTER TABLE accounts DROP COLUMN legacy_plan;\n"
+    example = ("ALTER TABLE accounts DROP COLUMN legacy_plan;\nDROP TABLE legacy_invoices;\n"
+               "DROP SCHEMA legacy;\n")
 
     @classmethod
     def note(cls, seen: Observation) -> Note:
