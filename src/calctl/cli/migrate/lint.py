@@ -50,9 +50,10 @@ def lint(
 
     def produce(run: Discovered) -> tuple[str, int]:
         report = lint_report(run)
-        return (render_lint(report, path, fmt),
+        return (render_lint(report, path, fmt, files=[f.path for f in run.files],
+                            docs_url=settings.migrate.rules_docs_url),
                 int(any(p.severity in failing for p in report.problems)))
 
-    code = cached_run("lint", path, settings, (fmt.value, fail_on), produce)
+    code = cached_run("lint", path, settings, (fmt.value, fail_on), produce, fmt)
     if code:
         raise typer.Exit(code)

@@ -46,8 +46,10 @@ def order(
 
     def produce(run: Discovered) -> tuple[str, int]:
         plan = order_plan(run)
-        return render_plan(plan, path, fmt, check=check), int(check and not plan.safe)
+        return (render_plan(plan, path, fmt, check=check,
+                            docs_url=settings.migrate.rules_docs_url),
+                int(check and not plan.safe))
 
-    code = cached_run("order", path, settings, (fmt.value, check), produce)
+    code = cached_run("order", path, settings, (fmt.value, check), produce, fmt)
     if code:
         raise typer.Exit(code)
