@@ -18,6 +18,7 @@ from calctl.cli._options import (
     SortOpt,
 )
 from calctl.cli.migrate._common import FormatOpt, OutputFormat, cached_run, migrate_settings
+from calctl.cli.migrate._run import TargetUrlOpt
 
 
 def lint(
@@ -34,6 +35,16 @@ def lint(
     search_path: SearchPathOpt = None,
     assume_exists: AssumeExistsOpt = None,
     sort: SortOpt = None,
+    fix: Annotated[bool, typer.Option(
+        "--fix", help="Apply the rules' fixes as one patch (snapshot, verify, rollback), "
+        "only to files git has not committed yet, or that the --database-url target has "
+        "not applied.")] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print the fixes as a diff (with --json: the document, its patch "
+        "included); change nothing.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --fix: also fix files git has committed.")] = False,
+    database_url: TargetUrlOpt = None,
 ) -> None:
     """Report problems without a database: ordering, duplicates, unsafe DDL."""
     from calctl.cli.migrate._render import render_lint
@@ -47,6 +58,11 @@ def lint(
                                       assume_exists=assume_exists, sort=sort)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
     failing = {"error"} if fail_on == "error" else {"error", "warning"}
+    if fix or diff:
+        from calctl.cli.migrate._fix import FixRequest, lint_fix
+
+        raise typer.Exit(lint_fix(ctx, settings, path, fmt, FixRequest(
+            diff=diff, force=force, database_url=database_url), failing))
 
     def produce(run: Discovered) -> tuple[str, int]:
         report = lint_report(run)

@@ -1,0 +1,158 @@
+"""``migrate lint --fix`` / ``--diff`` through the real console script, in real git
+repositories (and a real PostgreSQL target): the rules' fixes go through the patch engine,
+and never reach a migration a database may have run."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from support import write
+
+ACCOUNTS = "CREATE TABLE accounts (id int PRIMARY KEY, email text);\n"
+OLD_INDEX = "CREATE INDEX accounts_id ON accounts (id);\n"
+NEW_INDEX = ("-- look accounts up by email\n"
+             "CREATE INDEX accounts_email ON accounts (email);\n"
+             "CREATE UNIQUE INDEX accounts_lower ON accounts (lower(email));\n")
+FIXED_INDEX = ("-- calctl: no-transaction\n"
+               "-- look accounts up by email\n"
+               "CREATE INDEX CONCURRENTLY accounts_email ON accounts (email);\n"
+               "CREATE UNIQUE INDEX CONCURRENTLY accounts_lower ON accounts (lower(email));\n")
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def _committed_project(repo: Path, verify: str = "") -> Path:
+    """db/migrations with V1 (a table) and V2 (an index on it) committed."""
+    write(repo / "calctl.toml", '[migrate]\ndir = "db/migrations"\n' + verify)
+    write(repo / ".gitignore", ".calctl/\n")
+    write(repo / "db" / "migrations" / "V1__accounts.sql", ACCOUNTS)
+    write(repo / "db" / "migrations" / "V2__accounts_id.sql", OLD_INDEX)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "migrations")
+    return repo / "db" / "migrations"
+
+
+def test_fix_changes_only_what_git_has_not_committed(calctl: Any, git_repo: Path) -> None:
+    migrations = _committed_project(git_repo)
+    new = write(migrations / "V3__accounts email.sql", NEW_INDEX)
+    result = calctl("migrate", "lint", "--fix", cwd=git_repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert new.read_text(encoding="utf-8") == FIXED_INDEX
+    assert (migrations / "V2__accounts_id.sql").read_text(encoding="utf-8") == OLD_INDEX
+    out = result.stdout
+    assert "fixed CAL011 db/migrations/V3__accounts email.sql:2:1: Add CONCURRENTLY." in out
+    assert "fixed CAL011 db/migrations/V3__accounts email.sql:3:1: Add CONCURRENTLY." in out
+    assert ("not fixed CAL011 db/migrations/V2__accounts_id.sql:1:1: committed in git: a "
+            "database may have applied it already; pass --force") in out
+    # the problems left are printed after the fix: the committed file's only
+    assert "warning CAL011 db/migrations/V2__accounts_id.sql:1:1" in out
+    assert "V3__accounts email.sql:2:1  CREATE INDEX" not in out
+    assert "1 warning" in out
+    # a staged change counts as uncommitted too; the patch is the engine's, undone by it
+    write(migrations / "V2__accounts_id.sql", "-- reviewed\n" + OLD_INDEX)
+    _git(git_repo, "add", "db/migrations/V2__accounts_id.sql")
+    document = calctl("migrate", "lint", "--fix", "--json", cwd=git_repo)
+    assert document.returncode == 0, document.stderr
+    doc = document.json()
+    assert doc["kind"] == "migration-lint-fix" and doc["applied"] is True
+    assert [(f["path"], f["line"]) for f in doc["fixed"]] == [("V2__accounts_id.sql", 2)]
+    assert doc["skipped"] == [] and doc["report"]["problems"] == []
+    assert doc["patch"]["kind"] == "patch"
+    assert "b/db/migrations/V2__accounts_id.sql" in doc["patch"]["diff"]
+    assert doc["result"]["kind"] == "patch-result" and doc["result"]["status"] == "applied"
+    assert (migrations / "V2__accounts_id.sql").read_text(encoding="utf-8") == (
+        "-- calctl: no-transaction\n-- reviewed\n"
+        "CREATE INDEX CONCURRENTLY accounts_id ON accounts (id);\n")
+    undo = calctl("patch", "rollback", doc["result"]["patch_id"], cwd=git_repo)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert (migrations / "V2__accounts_id.sql").read_text(encoding="utf-8") == \
+        "-- reviewed\n" + OLD_INDEX
+
+
+def test_force_and_diff(calctl: Any, git_repo: Path) -> None:
+    migrations = _committed_project(git_repo)
+    old = migrations / "V2__accounts_id.sql"
+    diff = calctl("migrate", "lint", "--diff", "--force", cwd=git_repo)
+    assert diff.returncode == 1  # there is something to fix, as ruff --diff says
+    assert "+++ b/db/migrations/V2__accounts_id.sql" in diff.stdout
+    assert "+CREATE INDEX CONCURRENTLY accounts_id ON accounts (id);" in diff.stdout
+    assert "would fix CAL011 db/migrations/V2__accounts_id.sql:1:1" in diff.stdout
+    assert old.read_text(encoding="utf-8") == OLD_INDEX  # --diff changes nothing
+    as_json = calctl("migrate", "lint", "--diff", "--force", "--json", cwd=git_repo).json()
+    assert as_json["applied"] is False and as_json["result"] is None
+    # its patch is a patch document `patch apply` takes as it is
+    applied = calctl("patch", "apply", "-", "--json", cwd=git_repo,
+                     input=__import__("json").dumps(as_json["patch"]))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "CONCURRENTLY" in old.read_text(encoding="utf-8")
+    _git(git_repo, "checkout", "--", "db/migrations/V2__accounts_id.sql")
+    forced = calctl("migrate", "lint", "--fix", "--force", cwd=git_repo)
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert old.read_text(encoding="utf-8") == (
+        "-- calctl: no-transaction\nCREATE INDEX CONCURRENTLY accounts_id ON accounts (id);\n")
+    assert "0 warnings" in forced.stdout
+
+
+def test_fix_rolls_back_when_verification_fails(calctl: Any, git_repo: Path) -> None:
+    migrations = _committed_project(
+        git_repo, '[patch]\nverify = ["python3 -c \\"raise SystemExit(3)\\""]\n')
+    new = write(migrations / "V3__accounts_email.sql", NEW_INDEX)
+    result = calctl("migrate", "lint", "--fix", "--json", cwd=git_repo)
+    assert result.returncode == 1, result.stdout + result.stderr
+    doc = result.json()
+    assert doc["applied"] is False and doc["result"]["status"] == "rolled_back"
+    assert new.read_bytes() == NEW_INDEX.encode()  # byte for byte
+    assert {p["path"] for p in doc["report"]["problems"]} == {"V2__accounts_id.sql",
+                                                               "V3__accounts_email.sql"}
+    text = calctl("migrate", "lint", "--fix", cwd=git_repo)
+    assert text.returncode == 1
+    assert "not fixed CAL011 db/migrations/V3__accounts_email.sql:2:1" in text.stdout
+    assert "rolled back" in text.stdout
+
+
+def test_what_is_silenced_is_not_fixed_and_outside_git_needs_force(calctl: Any,
+                                                                  tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    write(root / "calctl.toml", '[migrate]\ndir = "db/migrations"\n')
+    write(root / "db" / "migrations" / "V1__accounts.sql", ACCOUNTS)
+    quiet = write(root / "db" / "migrations" / "V2__quiet.sql",
+                  "-- calctl: ignore CAL011\nCREATE INDEX accounts_id ON accounts (id);\n")
+    loud = write(root / "db" / "migrations" / "V3__loud.sql", OLD_INDEX)
+    refused = calctl("migrate", "lint", "--fix", cwd=root)
+    assert refused.returncode == 0
+    assert "not fixed CAL011 db/migrations/V3__loud.sql:1:1: not in a git repository" in \
+        refused.stdout
+    assert loud.read_text(encoding="utf-8") == OLD_INDEX
+    forced = calctl("migrate", "lint", "--fix", "--force", "--json", cwd=root).json()
+    assert [f["path"] for f in forced["fixed"]] == ["V3__loud.sql"]
+    assert "CONCURRENTLY" in loud.read_text(encoding="utf-8")
+    assert "CONCURRENTLY" not in quiet.read_text(encoding="utf-8")
+
+
+def test_fix_never_touches_a_file_the_target_applied(calctl: Any, git_repo: Path,
+                                                     pg_url: str) -> None:
+    migrations = _committed_project(git_repo)
+    applied = calctl("migrate", "apply", "--database-url", pg_url, cwd=git_repo)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    # committed, but the target has not run it: with the target named, it may be fixed
+    new = write(migrations / "V3__accounts_email.sql", NEW_INDEX)
+    _git(git_repo, "add", "-A")
+    _git(git_repo, "commit", "-q", "-m", "V3")
+    result = calctl("migrate", "lint", "--fix", "--force", "--database-url", pg_url,
+                    "--json", cwd=git_repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = result.json()
+    assert {f["path"] for f in doc["fixed"]} == {"V3__accounts_email.sql"}
+    assert [(s["path"], s["reason"]) for s in doc["skipped"]] == [
+        ("V2__accounts_id.sql",
+         "applied by the target database: fixing the file would not change the database")]
+    assert new.read_text(encoding="utf-8") == FIXED_INDEX
+    assert (migrations / "V2__accounts_id.sql").read_text(encoding="utf-8") == OLD_INDEX
+    # and the fixed file applies
+    again = calctl("migrate", "apply", "--database-url", pg_url, cwd=git_repo)
+    assert again.returncode == 0, again.stdout + again.stderr
