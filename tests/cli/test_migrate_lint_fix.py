@@ -4,11 +4,12 @@ and never reach a migration a database may have run."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from support import write
+from support import assert_valid_sarif, write
 
 ACCOUNTS = "CREATE TABLE accounts (id int PRIMARY KEY, email text);\n"
 OLD_INDEX = "CREATE INDEX accounts_id ON accounts (id);\n"
@@ -87,7 +88,7 @@ def test_force_and_diff(calctl: Any, git_repo: Path) -> None:
     assert as_json["applied"] is False and as_json["result"] is None
     # its patch is a patch document `patch apply` takes as it is
     applied = calctl("patch", "apply", "-", "--json", cwd=git_repo,
-                     input=__import__("json").dumps(as_json["patch"]))
+                     input=json.dumps(as_json["patch"]))
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "CONCURRENTLY" in old.read_text(encoding="utf-8")
     _git(git_repo, "checkout", "--", "db/migrations/V2__accounts_id.sql")
@@ -156,3 +157,40 @@ def test_fix_never_touches_a_file_the_target_applied(calctl: Any, git_repo: Path
     # and the fixed file applies
     again = calctl("migrate", "apply", "--database-url", pg_url, cwd=git_repo)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_dbmate_and_crlf_files_and_a_ci_format(calctl: Any, tmp_path: Path) -> None:
+    root = tmp_path / "dbmate"
+    write(root / "calctl.toml", '[migrate]\ndir = "db/migrations"\n')
+    migrations = root / "db" / "migrations"
+    write(migrations / "20240101000000_accounts.sql",
+          "-- migrate:up\nCREATE TABLE accounts (id int, email text);\n\n"
+          "-- migrate:down\nDROP TABLE accounts;\n")
+    # dbmate reads no line above `-- migrate:up`: a no-transaction line there would do
+    # nothing, so that fix is left to the author
+    in_transaction = write(migrations / "20240102000000_email.sql",
+                           "-- migrate:up\nCREATE INDEX accounts_email ON accounts (email);\n"
+                           "\n-- migrate:down\nDROP INDEX accounts_email;\n")
+    outside = write(migrations / "20240103000000_id.sql",
+                    "-- migrate:up transaction:false\nCREATE INDEX accounts_id ON accounts (id);\n"
+                    "\n-- migrate:down\nDROP INDEX accounts_id;\n")
+    crlf = write(migrations / "20240104000000_lower.sql",
+                 b"CREATE INDEX accounts_lower ON accounts (lower(email));\r\nSELECT 1;\r\n")
+    result = calctl("migrate", "lint", "--fix", "--force", "--format", "sarif", cwd=root)
+    assert result.returncode == 0, result.stderr
+    log = result.json()  # stdout stays one SARIF log: what was fixed goes to stderr
+    assert_valid_sarif(log)
+    assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+            for r in log["runs"][0]["results"]] == [
+        ("CAL011", "db/migrations/20240102000000_email.sql")]
+    assert ("not fixed CAL011 db/migrations/20240102000000_email.sql:2:1: a fix outside the "
+            "section of the file that calctl reads") in result.stderr
+    assert "fixed CAL011 db/migrations/20240103000000_id.sql:2:1" in result.stderr
+    assert "CONCURRENTLY" not in in_transaction.read_text(encoding="utf-8")
+    assert outside.read_text(encoding="utf-8") == (
+        "-- migrate:up transaction:false\n"
+        "CREATE INDEX CONCURRENTLY accounts_id ON accounts (id);\n"
+        "\n-- migrate:down\nDROP INDEX accounts_id;\n")
+    assert crlf.read_bytes() == (
+        b"-- calctl: no-transaction\r\n"
+        b"CREATE INDEX CONCURRENTLY accounts_lower ON accounts (lower(email));\r\nSELECT 1;\r\n")

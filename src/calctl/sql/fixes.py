@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from calctl.sql.discovery import MigrationFile
 
 
+OUTSIDE_UP = ("a fix outside the section of the file that calctl reads (a dbmate or goose "
+              "file's up section); make it by hand, with the tool's own markers")
+
+
 @dataclass(frozen=True)
 class Fix:
     """One problem's repair."""
@@ -51,6 +55,7 @@ class FileFix:
     file: MigrationFile
     fixes: list[Fix] = field(default_factory=list)
     waiting: list[Fix] = field(default_factory=list)   # overlap an earlier fix: next run
+    blocked: str = ""   # why none of the file's fixes can be made (then ``fixes`` is empty)
     before: str = ""
     after: str = ""
 
@@ -108,8 +113,7 @@ def plan_files(files: Iterable[MigrationFile], fixes: Iterable[Fix]) -> list[Fil
             plan.fixes.append(fix)
         after = _on_disk(file, apply_edits(file.text, taken))
         if after is None:
-            plan.waiting.extend(plan.fixes)
-            plan.fixes = []
+            plan.blocked = OUTSIDE_UP
         else:
             plan.before, plan.after = file.raw, after
         planned.append(plan)
@@ -133,9 +137,12 @@ def _overlap(a: Edit, b: Edit) -> bool:
 def _on_disk(file: MigrationFile, new_text: str) -> str | None:
     """The file's new content, from ``new_text`` (the analysed text with the edits made).
 
-    The analysed text is the file's own, except for goose and dbmate files, whose down
-    section is blanked out line for line: there the changed lines are carried over to the
-    file, provided they were the file's own lines (else None)."""
+    The analysed text is the file's own, except for goose and dbmate files, whose other
+    sections are blanked out line for line: there the changed lines are carried over to
+    the file when they lie inside the section calctl reads — each changed line the file's
+    own, and after a line of it (else None: an edit before the ``-- migrate:up`` or
+    ``-- +goose Up`` line, such as a ``no-transaction`` line, would not be read, and
+    the tool has its own marker for that)."""
     if file.text == file.raw:
         return new_text
     old_lines = file.text.splitlines(keepends=True)
@@ -149,7 +156,8 @@ def _on_disk(file: MigrationFile, new_text: str) -> str | None:
         if tag == "equal":
             out.extend(raw_lines[i1:i2])
             continue
-        if old_lines[i1:i2] != raw_lines[i1:i2]:
+        if i1 == 0 or old_lines[i1 - 1:i2] != raw_lines[i1 - 1:i2] \
+                or not old_lines[i1 - 1].strip():
             return None
         out.extend(new_lines[j1:j2])
     return "".join(out)

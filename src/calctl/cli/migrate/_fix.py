@@ -106,7 +106,8 @@ def _choose(run: Discovered, report: LintReport, settings: Settings, request: Fi
     changes: list[tuple[str, str, str]] = []
     for plan in planned:
         project = where[plan.file.path]
-        reason = OUTSIDE if project is None else refused.get(plan.file.path, "")
+        reason = (OUTSIDE if project is None else refused.get(plan.file.path, "")
+                  or plan.blocked)
         if reason:
             skipped.extend(item(f, reason) for f in (*plan.fixes, *plan.waiting))
             continue
