@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from calctl import __version__
+from calctl.config.sections import MigrateSettings
 from calctl.documents import Move, Problem
 
 _GH_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
-DEFAULT_DOCS_URL = "https://github.com/calctl/calctl/blob/main/docs/rules.md"
+# where docs/rules.md is published, unless [migrate] rules_docs_url says otherwise
+DEFAULT_DOCS_URL: str = MigrateSettings.rules_docs_url
 
 
 def shown_path(directory: Path, path: str) -> str:

@@ -48,14 +48,16 @@ def lint_fix(ctx: typer.Context, settings: Settings, path: Path, fmt: OutputForm
         doc = LintFix(directory=str(path), fixed=fixed, skipped=skipped, patch=patch,
                       report=report)
         code = 1 if request.diff and patch is not None else _failing(report, failing)
-        _print(doc, path, fmt, settings)
+        _print(doc, path, fmt, settings, [f.path for f in run.files])
         return code
     result = _apply(ctx, settings, patch, request)
     kept = result.status in KEPT
-    after = _lint(_discovered(path, settings)) if kept else report
+    if kept:
+        run = _discovered(path, settings)
+    after = _lint(run) if kept else report
     doc = LintFix(directory=str(path), applied=kept, fixed=fixed, skipped=skipped,
                   patch=patch, result=result, report=after)
-    _print(doc, path, fmt, settings)
+    _print(doc, path, fmt, settings, [f.path for f in run.files])
     return 1 if not kept else _failing(after, failing)
 
 
@@ -139,7 +141,8 @@ def _apply(ctx: typer.Context, settings: Settings, patch: Patch,
         Trail(context.store(), context.events()))
 
 
-def _print(doc: LintFix, path: Path, fmt: OutputFormat, settings: Settings) -> None:
+def _print(doc: LintFix, path: Path, fmt: OutputFormat, settings: Settings,
+           files: list[str]) -> None:
     """``--json``: the document; ``text``: the problems left, then the fixes; another
     format: the problems left in it on stdout, the fixes on stderr."""
     from calctl.cli.migrate._render import render_lint
@@ -153,7 +156,8 @@ def _print(doc: LintFix, path: Path, fmt: OutputFormat, settings: Settings) -> N
     if doc.patch is not None and doc.result is None and doc.patch.diff:
         summary = doc.patch.diff + summary  # --diff
     assert doc.report is not None
-    problems = render_lint(doc.report, path, fmt, docs_url=settings.migrate.rules_docs_url)
+    problems = render_lint(doc.report, path, fmt, files=files,
+                           docs_url=settings.migrate.rules_docs_url)
     if fmt is OutputFormat.text:
         sys.stdout.write(problems + summary)
     else:
