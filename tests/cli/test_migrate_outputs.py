@@ -135,6 +135,7 @@ def test_gitlab_code_quality_report(calctl: Any, tmp_path: Path) -> None:
     # a line added above a problem does not make it a new one for GitLab
     (root / "db" / "migrations" / "V2__index.sql").write_text(
         "-- reviewed\nCREATE INDEX accounts_email ON accounts (email);\n", encoding="utf-8")
+    (root / "db" / "migrations" / "V3__accounts.sql").write_text("\n\n" + V3, encoding="utf-8")
     shifted = calctl("migrate", "lint", "--format", "gitlab", cwd=root).json()
     assert {i["fingerprint"] for i in shifted} == {i["fingerprint"] for i in issues}
     assert [i["location"]["lines"]["begin"] for i in shifted
