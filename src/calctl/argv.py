@@ -32,8 +32,9 @@ GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-confi
 
 # The options of `migrate order` and `migrate lint` (checked the same way).
 COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
-                                   "--assume-exists", "--format", "--fail-on", "--sort"})
-COMMAND_FLAGS = frozenset({"--check", "--json"})
+                                   "--assume-exists", "--format", "--fail-on", "--sort",
+                                   "--database-url"})
+COMMAND_FLAGS = frozenset({"--check", "--json", "--fix", "--diff", "--force"})
 REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
 
 
