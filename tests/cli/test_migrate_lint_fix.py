@@ -78,6 +78,8 @@ def test_fix_changes_only_what_git_has_not_committed(calctl: Any, git_repo: Path
 def test_force_and_diff(calctl: Any, git_repo: Path) -> None:
     migrations = _committed_project(git_repo)
     old = migrations / "V2__accounts_id.sql"
+    alone = calctl("migrate", "lint", "--force", cwd=git_repo)
+    assert alone.returncode == 2 and "--force only goes with --fix" in alone.stderr
     diff = calctl("migrate", "lint", "--diff", "--force", cwd=git_repo)
     assert diff.returncode == 1  # there is something to fix, as ruff --diff says
     assert "+++ b/db/migrations/V2__accounts_id.sql" in diff.stdout

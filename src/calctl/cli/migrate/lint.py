@@ -58,6 +58,8 @@ def lint(
                                       assume_exists=assume_exists, sort=sort)
     fmt = OutputFormat.json if wants_json(ctx, json_) else format_
     failing = {"error"} if fail_on == "error" else {"error", "warning"}
+    if force and not (fix or diff):
+        raise UsageError("--force only goes with --fix or --diff", hint="Add --fix.")
     if fix or diff:
         from calctl.cli.migrate._fix import FixRequest, lint_fix
 
