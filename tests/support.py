@@ -138,3 +138,17 @@ MISNUMBERED_SHOP = {
                        "    status order_status NOT NULL DEFAULT 'new'\n);\n"),
     "003_customers.sql": "CREATE TABLE customers (id bigserial PRIMARY KEY, email text);\n",
 }
+
+
+SARIF_SCHEMA = ROOT / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
+
+
+def assert_valid_sarif(log: Any) -> None:
+    """``log`` is valid SARIF 2.1.0: the OASIS schema, formats (URIs) checked too."""
+    import jsonschema
+
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in validator.iter_errors(log)]
+    assert not errors, errors

@@ -25,14 +25,14 @@ from ci_examples import (
 from support import write
 
 UNSAFE = {  # 001 uses what 002 creates; 003 drops a column (a lint warning)
-    "001_orders.sql": "CREATE TABLE orders (id int PRIMARY KEY, customer int REFERENCES "
+    "001_orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, customer bigint REFERENCES "
                       "customers (id));\n",
-    "002_customers.sql": "CREATE TABLE customers (id int PRIMARY KEY, legacy text);\n",
+    "002_customers.sql": "CREATE TABLE customers (id bigint PRIMARY KEY, legacy text);\n",
     "003_drop.sql": "ALTER TABLE customers DROP COLUMN legacy;\n",
 }
 SAFE = {
-    "001_customers.sql": "CREATE TABLE customers (id int PRIMARY KEY);\n",
-    "002_orders.sql": "CREATE TABLE orders (id int PRIMARY KEY, customer int REFERENCES "
+    "001_customers.sql": "CREATE TABLE customers (id bigint PRIMARY KEY);\n",
+    "002_orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, customer bigint REFERENCES "
                       "customers (id));\n",
 }
 

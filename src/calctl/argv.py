@@ -37,7 +37,7 @@ COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-
                                    "--select", "--extend-select", "--ignore", "--baseline",
                                    "--write-baseline", "--changed-since", "--pg-version",
                                    "--database-url"})
-COMMAND_FLAGS = frozenset({"--check", "--json", "--exit-zero"})
+COMMAND_FLAGS = frozenset({"--check", "--json", "--exit-zero", "--fix", "--diff", "--force"})
 REPEATED = ("--glob", "--exclude", "--define", "--assume-exists", "--select",
             "--extend-select", "--ignore")
 

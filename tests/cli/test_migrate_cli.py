@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from calctl.sql.cache import shard_paths
+from support import assert_valid_sarif
 
 SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "migrations" / "shop"
 
@@ -97,6 +98,7 @@ def test_github_and_sarif_formats(calctl: Any, project: Path) -> None:
     sarif = calctl("migrate", "lint", "--format", "sarif", cwd=project)
     assert sarif.returncode == 1
     log = sarif.json()
+    assert_valid_sarif(log)
     assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
     run = log["runs"][0]
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]

@@ -10,6 +10,7 @@ from typing import Any
 from calctl.config import MigrateSettings
 from calctl.documents import MigrationPlan
 from calctl.sql.runtime import build_plan
+from support import assert_valid_sarif
 
 
 def _write(directory: Path, files: dict[str, str]) -> Path:
@@ -219,5 +220,6 @@ def test_moves_in_every_output_format(calctl: Any, tmp_path: Path) -> None:
     sarif = calctl("migrate", "order", str(directory), "--check", "--format", "sarif",
                    cwd=tmp_path)
     assert sarif.returncode == 1
+    assert_valid_sarif(sarif.json())
     (move,) = sarif.json()["runs"][0]["properties"]["moves"]
     assert move["path"] == "m/001_orders.sql" and move["after"] == "m/002_customers.sql"

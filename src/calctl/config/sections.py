@@ -39,6 +39,7 @@ class MigrateSettings:
     # the order files run in: "auto" (the tool the directory belongs to) or one of
     # MIGRATE_SORTS (calctl.sql.layout says what each means)
     sort: str = "auto"
+    rules_docs_url: str = "https://github.com/calctl/calctl/blob/main/docs/rules.md"  # helpUri
 
 
 

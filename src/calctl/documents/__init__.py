@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from calctl.documents.event import ErrorDocument, Event
     from calctl.documents.finding import Finding
     from calctl.documents.guard import CheckResult, GuardRun, HealStats, StatsRow
+    from calctl.documents.lintfix import FixItem, LintFix
     from calctl.documents.migrate import (
         Dependency,
         LintReport,
@@ -58,6 +59,7 @@ _HOMES = {
               "PatchRecovery", "PatchResult", "PatchSummary", "RecoveredPatch", "SkippedJournal",
               "VerifyRun"),
     "report": ("BugReport", "Diagnosis", "Snippet"),
+    "lintfix": ("FixItem", "LintFix"),
     "finding": ("Finding",),
     "event": ("ErrorDocument", "Event"),
     "guard": ("CheckResult", "GuardRun", "HealStats", "StatsRow"),
@@ -66,9 +68,9 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 
 __all__ = [
     "KINDS", "VERSION", "BugReport", "CheckResult", "Dependency", "Diagnosis", "Document",
-    "Edit", "EditOutcome", "ErrorDocument", "Event", "Finding", "GuardRun", "HealStats",
-    "LintReport", "MigrationPlan", "MigrationRun", "MigrationState", "MigrationStatus",
-    "MigrationStep", "Move", "Patch", "PatchList",
+    "Edit", "EditOutcome", "ErrorDocument", "Event", "Finding", "FixItem", "GuardRun",
+    "HealStats", "LintFix", "LintReport", "MigrationPlan", "MigrationRun", "MigrationState",
+    "MigrationStatus", "MigrationStep", "Move", "Patch", "PatchList",
     "PatchPhase", "PatchRecord", "PatchRecovery", "PatchResult", "PatchSummary", "PlanFile",
     "Problem", "Record", "RecoveredPatch", "SkippedJournal", "Snippet", "StatsRow", "VerifyRun",
     "kind_class", "load_document",

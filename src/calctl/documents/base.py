@@ -64,6 +64,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "migration-lint": ("migrate", "LintReport"),
     "migration-run": ("migrate", "MigrationRun"),
     "migration-status": ("migrate", "MigrationStatus"),
+    "migration-lint-fix": ("lintfix", "LintFix"),
     "finding": ("finding", "Finding"),
     "bug-report": ("report", "BugReport"),
     "diagnosis": ("report", "Diagnosis"),

@@ -506,7 +506,10 @@ def output_key(scope: str, directory: Path, files: Sequence[MigrationFile],
     # the output depends on calctl's version (ANALYSER_VERSION is in the key too: bump it
     # when what these commands print changes) and on whether it is styled
     # `order`: the layout's order (calctl.sql.layout), which the output names
-    extra = (__version__, *settings.known_objects, repr(flags), style, "order=" + order)
+    # and on the working directory: text, github, sarif, gitlab and junit name files
+    # relative to it
+    extra = (__version__, *settings.known_objects, repr(flags), style, "order=" + order,
+             "cwd=" + os.getcwd(), settings.rules_docs_url)
     return result_key("output-" + scope, str(directory), [f.path for f in files], keys,
                       extra)
 

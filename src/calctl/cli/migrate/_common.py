@@ -3,31 +3,19 @@ output formats of order/lint, and the parse cache directory."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 from calctl.cli._context import app_context
+from calctl.cli.migrate._formats import FormatOpt, OutputFormat
+
+__all__ = ["FormatOpt", "OutputFormat", "cache_dir", "cached_run", "migrate_settings"]
 
 if TYPE_CHECKING:
     from calctl.config import Settings
     from calctl.sql.commands import Produce
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
-
-
-FormatOpt = Annotated[
-    OutputFormat,
-    typer.Option("--format", help="text (default), json, github (workflow annotations) or "
-                 "sarif (2.1.0, for code scanning).", case_sensitive=False),
-]
 
 
 def migrate_settings(ctx: typer.Context, directory: Path | None, *,
@@ -58,16 +46,45 @@ def cache_dir(settings: Settings) -> Path | None:
     return cache
 
 
+# the formats a CI job uploads: a file calctl cannot read is a result in them (CAL006)
+REPORT_FORMATS = frozenset({OutputFormat.github, OutputFormat.sarif, OutputFormat.gitlab,
+                            OutputFormat.junit})
+
+
 def cached_run(scope: str, path: Path, settings: Settings, flags: tuple[object, ...],
-               produce: Produce, *, replay: bool = True) -> int:
-    """Write the output of :func:`calctl.sql.commands.cached_output` on stdout; its code."""
+               produce: Produce, fmt: OutputFormat | None = None, *,
+               replay: bool = True) -> int:
+    """Write the output of :func:`calctl.sql.commands.cached_output` on stdout; its code.
+    In a report format (``fmt``), migrations that cannot be read are CAL006 results."""
     import sys
 
     from calctl.cli._styled import style_key
+    from calctl.errors import UsageError
     from calctl.sql.commands import cached_output
 
-    text, code = cached_output(scope, path, settings, flags, produce,
-                               cache_dir=cache_dir, style=style_key(), replay=replay)
+    try:
+        text, code = cached_output(scope, path, settings, flags, produce,
+                                   cache_dir=cache_dir, style=style_key(), replay=replay)
+    except UsageError as exc:
+        if fmt not in REPORT_FORMATS:
+            raise
+        text, code = _unreadable_report(exc, scope, path, settings, fmt)
     sys.stdout.write(text)
     sys.stdout.flush()
     return code
+
+
+def _unreadable_report(exc: Exception, scope: str, path: Path, settings: Settings,
+                       fmt: OutputFormat) -> tuple[str, int]:
+    """The report of the migrations that cannot be read (exit 1), or ``exc`` again when
+    none is to blame."""
+    from calctl.cli.migrate._render import render_problems
+    from calctl.sql.unreadable import UNREADABLE_CODES, unreadable_problems
+
+    if getattr(exc, "code", "") not in UNREADABLE_CODES:
+        raise exc
+    problems = unreadable_problems(path, settings.migrate)
+    if not problems:
+        raise exc
+    return render_problems(problems, path, fmt, scope=scope,
+                           docs_url=settings.migrate.rules_docs_url), 1

@@ -1,5 +1,5 @@
 """How ``migrate order`` and ``migrate lint`` print a plan or a report: text, JSON,
-GitHub annotations or SARIF.
+GitHub annotations, SARIF, a GitLab Code Quality report or JUnit XML.
 
 Renderers return the text instead of printing it, so a warm run can replay it.
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from calctl.cli.migrate._common import OutputFormat
+from calctl.cli.migrate._formats import OutputFormat
 
 if TYPE_CHECKING:
     from calctl.cli._styled import Line
@@ -18,23 +18,39 @@ if TYPE_CHECKING:
 
 
 def _problems_machine(problems: list[Problem], path: Path, fmt: OutputFormat,
-                      moves: Sequence[Move] = ()) -> str | None:
-    from calctl.cli._problem_formats import github_lines, sarif
+                      moves: Sequence[Move] = (), *, files: Sequence[str] = (),
+                      docs_url: str | None = None, suite: str = "") -> str | None:
     from calctl.output import to_json
 
     if fmt is OutputFormat.github:
+        from calctl.cli._problem_formats import github_lines
+
         return "".join(line + "\n" for line in github_lines(path, problems, moves))
     if fmt is OutputFormat.sarif:
-        return to_json(sarif(path, problems, moves)) + "\n"
+        from calctl.cli._problem_formats import DEFAULT_DOCS_URL, sarif
+
+        return to_json(sarif(path, problems, moves, docs_url=DEFAULT_DOCS_URL
+                             if docs_url is None else docs_url)) + "\n"
+    if fmt is OutputFormat.gitlab:
+        from calctl.cli.migrate._formats_gitlab import gitlab_issues
+
+        return to_json(gitlab_issues(path, problems)) + "\n"
+    if fmt is OutputFormat.junit:
+        from calctl.cli.migrate._formats_junit import junit_xml
+
+        return junit_xml(path, files, problems, suite=suite)
     return None
 
 
-def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bool) -> str:
+def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bool,
+                docs_url: str | None = None) -> str:
     if fmt is OutputFormat.json:
         from calctl.output import to_json
 
         return to_json(plan) + "\n"
-    machine = _problems_machine(plan.problems, path, fmt, plan.moves)
+    machine = _problems_machine(plan.problems, path, fmt, plan.moves,
+                                files=[f.path for f in plan.files], docs_url=docs_url,
+                                suite="calctl migrate order")
     if machine is not None:
         return machine
     from calctl.cli._styled import render
@@ -56,7 +72,7 @@ def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bo
 
         for m in moved:
             out.append([(move_text(m), "bold yellow")])
-    out.extend(_problem_lines(plan.problems))
+    out.extend(_problem_lines(plan.problems, path))
     if plan.order and plan.order != "natural":
         from calctl.sql.layout import DESCRIPTIONS
 
@@ -89,10 +105,12 @@ def _counts(problems: list[Problem]) -> str:
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def _problem_lines(problems: list[Problem]) -> list[Line]:
+def _problem_lines(problems: list[Problem], path: Path) -> list[Line]:
+    from calctl.cli._problem_formats import location
+
     lines: list[Line] = []
     for p in problems:
-        where = f"{p.path}:{p.line}" if p.line else p.path
+        where = location(path, p)
         lines.append([(f"{p.severity:<7}", _SEVERITY_STYLE[p.severity]),
                       (f" {p.code} {where}  {p.message}", "")])
         if p.hint:
@@ -100,15 +118,27 @@ def _problem_lines(problems: list[Problem]) -> list[Line]:
     return lines
 
 
-def render_lint(report: LintReport, path: Path, fmt: OutputFormat) -> str:
+def render_lint(report: LintReport, path: Path, fmt: OutputFormat, *,
+                files: Sequence[str] = (), docs_url: str | None = None) -> str:
+    """``files``: the paths checked (the junit format lists each as a test case)."""
     if fmt is OutputFormat.json:
         from calctl.output import to_json
 
         return to_json(report) + "\n"
-    machine = _problems_machine(report.problems, path, fmt)
+    machine = _problems_machine(report.problems, path, fmt, files=files, docs_url=docs_url,
+                                suite="calctl migrate lint")
     if machine is not None:
         return machine
     from calctl.cli._styled import render
 
-    return render([*_problem_lines(report.problems),
+    return render([*_problem_lines(report.problems, path),
                    [(f"{report.files} files checked: {_counts(report.problems)}", "")]])
+
+
+def render_problems(problems: list[Problem], path: Path, fmt: OutputFormat, *, scope: str,
+                    docs_url: str | None = None) -> str:
+    """Problems alone in a machine format (the files calctl could not read)."""
+    machine = _problems_machine(problems, path, fmt, files=[p.path for p in problems],
+                                docs_url=docs_url, suite=f"calctl migrate {scope}")
+    assert machine is not None, fmt
+    return machine

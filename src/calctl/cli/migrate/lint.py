@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -32,6 +32,9 @@ from calctl.cli.migrate._lintopts import (
 )
 from calctl.cli.migrate._targets import MigrationPathsArg, each_target
 
+if TYPE_CHECKING:
+    from calctl.documents import LintReport
+
 
 def lint(
     ctx: typer.Context,
@@ -56,6 +59,15 @@ def lint(
     changed_since: ChangedSinceOpt = None,
     pg_version: PgVersionOpt = None,
     database_url: LintTargetOpt = None,
+    fix: Annotated[bool, typer.Option(
+        "--fix", help="Apply the rules' fixes as one patch (snapshot, verify, rollback), "
+        "only to files git has not committed yet, or that the --database-url target has "
+        "not applied.")] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print the fixes as a diff (with --json: the document, its patch "
+        "included); change nothing.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --fix: also fix files git has committed.")] = False,
 ) -> None:
     """Report problems without a database: ordering, duplicates, unsafe DDL."""
     from calctl.cli.migrate._lintopts import prepare
@@ -72,25 +84,38 @@ def lint(
     failing = {"error"} if fail_on == "error" else {"error", "warning"}
     options = LintOptions(select, extend_select, ignore, exit_zero, baseline, write_baseline,
                           changed_since, pg_version, database_url)
+    if force and not (fix or diff):
+        raise UsageError("--force only goes with --fix or --diff", hint="Add --fix.")
 
     def lint_one(path: Path) -> int:
         plan = prepare(settings, path, options)
 
+        def report_of(run: Discovered) -> LintReport:
+            return plan.filter(lint_report(run, plan.context(run.files) or None), run.files)
+
+        if fix or diff:
+            from calctl.cli.migrate._fix import FixRequest, lint_fix
+
+            return lint_fix(ctx, settings, path, fmt, FixRequest(
+                diff=diff, force=force, database_url=database_url, report_of=report_of),
+                failing)
+
         def produce(run: Discovered) -> tuple[str, int]:
-            report = plan.filter(lint_report(run, plan.context(run.files) or None), run.files)
+            report = report_of(run)
             if write_baseline is not None:
                 from calctl.cli.migrate._lintopts import write_baseline as write
 
                 return write(write_baseline, path, report, run.files,
                              as_json=fmt == OutputFormat.json), 0
-            return (render_lint(report, run.path, fmt),
+            return (render_lint(report, run.path, fmt, files=[f.path for f in run.files],
+                                docs_url=settings.migrate.rules_docs_url),
                     int(any(p.severity in failing for p in report.problems)
                         and not exit_zero))
 
         # a plain run's flags are the early child's guess (calctl.sql.early): extras only
         # when something differs from it
         flags = (fmt.value, fail_on, *plan.key(), *(("exit-zero",) if exit_zero else ()))
-        return cached_run("lint", path, settings, flags, produce,
+        return cached_run("lint", path, settings, flags, produce, fmt,
                           replay=write_baseline is None)
 
     code = 0

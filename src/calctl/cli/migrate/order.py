@@ -46,10 +46,13 @@ def order(
 
     def produce(run: Discovered) -> tuple[str, int]:
         plan = order_plan(run)
-        return render_plan(plan, run.path, fmt, check=check), int(check and not plan.safe)
+        return (render_plan(plan, run.path, fmt, check=check,
+                            docs_url=settings.migrate.rules_docs_url),
+                int(check and not plan.safe))
 
     code = 0
     for path in each_target(settings, default, paths, fmt.value):
-        code = max(code, cached_run("order", path, settings, (fmt.value, check), produce))
+        code = max(code, cached_run("order", path, settings, (fmt.value, check), produce,
+                                    fmt))
     if code:
         raise typer.Exit(code)

@@ -38,6 +38,22 @@ class Edit:
     text: str
 
 
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """``text`` with ``edits`` made (offsets in the original text; insertions at one point
+    in the order given). Overlapping edits are a ValueError: their result is a guess."""
+    ordered = sorted(enumerate(edits), key=lambda item: (item[1].start, item[1].end, item[0]))
+    out: list[str] = []
+    at = 0
+    for _, edit in ordered:
+        if not at <= edit.start <= edit.end <= len(text):
+            raise ValueError(f"edit {edit} overlaps another or leaves the text")
+        out.append(text[at:edit.start])
+        out.append(edit.text)
+        at = edit.end
+    out.append(text[at:])
+    return "".join(out)
+
+
 @dataclass(frozen=True)
 class Finding:
     line: int
@@ -166,19 +182,3 @@ def _index(scope: FileScope) -> None:
 def mapping_of(rules: Iterable[type[Rule]]) -> Mapping[str, str]:
     """squawk rule name → calctl code, for every rule that names its squawk twin."""
     return {name: cls.code for cls in rules for name in cls.squawk}
-
-
-def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """``text`` with ``edits`` applied (character offsets into ``text``; edits must not
-    overlap, insertions at one offset keep their order)."""
-    ordered = sorted(enumerate(edits), key=lambda item: (item[1].start, item[1].end, item[0]))
-    out: list[str] = []
-    at = 0
-    for _, edit in ordered:
-        if edit.start < at or edit.end < edit.start or edit.end > len(text):
-            raise ValueError(f"overlapping or out-of-range edit at {edit.start}")
-        out.append(text[at:edit.start])
-        out.append(edit.text)
-        at = edit.end
-    out.append(text[at:])
-    return "".join(out)
