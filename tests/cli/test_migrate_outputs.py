@@ -76,7 +76,8 @@ def test_paths_are_relative_to_the_working_directory_with_line_and_column(
 
 def test_order_names_files_from_the_working_directory(calctl: Any, tmp_path: Path) -> None:
     root = _project(tmp_path / "repo", {
-        "V1__orders.sql": "CREATE TABLE orders (id bigint, account bigint REFERENCES accounts (id));\n",
+        "V1__orders.sql": ("CREATE TABLE orders (id bigint, account bigint REFERENCES "
+                           "accounts (id));\n"),
         "V2__accounts.sql": ACCOUNTS,
     })
     text = calctl("migrate", "order", "--check", cwd=root)
