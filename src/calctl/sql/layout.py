@@ -111,18 +111,21 @@ def detect(directory: str, paths: Sequence[str], texts: Sequence[str] | None = N
         return Layout(sort, "chosen")
     if not paths:
         return Layout("natural", "")
-    fullmatch = _PRISMA.fullmatch
-    prisma = sum(1 for p in paths if fullmatch(p))
-    if prisma == len(paths):
-        return Layout("prisma", "every file is <folder>/migration.sql")
-    if prisma and os.path.exists(os.path.join(directory, "migration_lock.toml")):
-        return Layout("prisma", "migration_lock.toml")
-    if all(map(_DIESEL.fullmatch, paths)):
-        return Layout("diesel", "every file is <folder>/up.sql")
-    match = _FLYWAY_NAME.match
-    if any(match(_base(p)) for p in paths):
-        return Layout("flyway", "V<version>__ file names")
+    # (run on every path, twice in a cold `migrate order`: a substring test first skips
+    # the patterns that cannot match — they need a folder, or "__")
     flat = not any("/" in p for p in paths)
+    if not flat:
+        fullmatch = _PRISMA.fullmatch
+        prisma = sum(1 for p in paths if fullmatch(p))
+        if prisma == len(paths):
+            return Layout("prisma", "every file is <folder>/migration.sql")
+        if prisma and os.path.exists(os.path.join(directory, "migration_lock.toml")):
+            return Layout("prisma", "migration_lock.toml")
+        if all(map(_DIESEL.fullmatch, paths)):
+            return Layout("diesel", "every file is <folder>/up.sql")
+    match = _FLYWAY_NAME.match
+    if any("__" in p for p in paths) and any(match(_base(p)) for p in paths):
+        return Layout("flyway", "V<version>__ file names")
     # goose and dbmate require their marker in every file: a directory where only
     # some files have one is not theirs (nor is one with folders)
     if texts is not None and flat:

@@ -143,28 +143,32 @@ def _analyse_beside(helper: early.Child, jobs: list[AnalysisInput], keys: list[b
         mine_packed, got = b"", {}
     # the child's guess matched this command's files and settings (it sent nothing else)
     matched = bool(got) and set(got) <= set(keys)
-    extra: list[tuple[bytes, tuple[Any, ...]]] = []   # what neither process had done
+    # what neither process did (the item both left to the other where they met, or a
+    # file the child did not have): analysed here before the child is told to write
+    extra: list[tuple[bytes, tuple[Any, ...]]] = []
     for i, done in enumerate(out):
-        if done is not None:
-            continue
-        theirs = got.get(keys[i])
-        if theirs is not None:
-            try:
-                out[i] = from_plain(theirs)
-            except (TypeError, ValueError):  # not an analysis: never expected
-                theirs, matched = None, False
-        if theirs is None:  # the item both processes left to the other where they met
+        if done is None and keys[i] not in got:
             out[i] = analysis = analyse(jobs[i])
             extra.append((keys[i], to_plain(analysis)))
-    analyses = [a for a in out if a is not None]
     if matched:
-        # the child writes the whole cache while this process resolves and prints
+        # the child writes the whole cache while this process takes in its results,
+        # resolves and prints (told first: its writing is the longer of the two tails)
         if extra:
             mine_packed = marshal.dumps(pairs + extra)
         helper.save_to(str(cache.directory) if cache.directory is not None else None,
                        mine_packed)
-    else:
-        helper.wait()  # told nothing, it writes nothing: the cache is written here
+    for i, done in enumerate(out):
+        if done is None:
+            try:
+                out[i] = from_plain(got[keys[i]])
+            except (TypeError, ValueError):  # not an analysis: never expected
+                matched = False
+                out[i] = analyse(jobs[i])
+    analyses = [a for a in out if a is not None]
+    if not matched:
+        # told nothing, the child writes nothing (told, it wrote from its own memory,
+        # not from what crossed the pipe): the cache is written here, after it ends
+        helper.wait()
         for key, analysis in zip(keys, analyses, strict=True):
             cache.put(key, analysis)
         cache.save()
