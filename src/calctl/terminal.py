@@ -5,6 +5,7 @@ replayed output before the CLI (and Typer) is imported."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 # rich's own switches that colour output that is not a terminal
@@ -37,6 +38,11 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20),
                                          *range(0x7f, 0xa0))}
 
 
+_ANY_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def printable(text: str) -> str:
     """``text`` safe to show on a terminal: control characters spelled ``\\xNN``."""
+    if _ANY_CONTROL.search(text) is None:  # the common case, at C speed
+        return text
     return text.translate(_CONTROLS)

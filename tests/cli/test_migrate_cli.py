@@ -88,6 +88,22 @@ def test_human_output_prints_names_literally_with_and_without_colour(calctl: Any
     assert "filename order is unsafe" in coloured.stdout
 
 
+def test_a_file_name_s_escape_sequence_is_spelled_not_sent(calctl: Any,
+                                                           tmp_path: Path) -> None:
+    """A repository's file names reach the terminal: one holding ESC [2J (clear screen)
+    or a title-setting sequence is printed as text, coloured or not."""
+    d = _write(tmp_path / "m", {
+        "001_\x1b[2J\x1b]0;pwned\x07_orders.sql": "CREATE TABLE orders (id bigint, customer "
+                                                "bigint REFERENCES customers (id));\n",
+        "002_customers.sql": "CREATE TABLE customers (id bigint PRIMARY KEY);\n",
+    })
+    for env in ({}, {"FORCE_COLOR": "1"}):
+        shown = calctl("migrate", "order", str(d), env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert "001_\\x1b[2J\\x1b]0;pwned\\x07_orders.sql" in shown.stdout
+        assert "\x1b[2J" not in shown.stdout and "\x07" not in shown.stdout
+
+
 def test_github_and_sarif_formats(calctl: Any, project: Path) -> None:
     _write(project / "migrations", MISNUMBERED)
     gh = calctl("migrate", "order", "--check", "--format", "github", cwd=project)

@@ -9,7 +9,7 @@ rendering a 2,000-file result).
 
 from __future__ import annotations
 
-from calctl.terminal import plain_output, style_key
+from calctl.terminal import plain_output, printable, style_key
 
 Piece = tuple[str, str]   # (text, rich style; "" for none)
 Line = list[Piece]
@@ -19,8 +19,10 @@ __all__ = ["Line", "Piece", "plain_output", "render", "style_key"]
 
 def render(lines: list[Line]) -> str:
     """The lines as the stdout console prints them, ending with a newline."""
+    # file names and messages quote repository content: no escape sequence reaches the
+    # terminal raw
     if plain_output():
-        return "".join("".join(text for text, _ in line) + "\n" for line in lines)
+        return printable("".join("".join(text for text, _ in line) + "\n" for line in lines))
     from rich.text import Text
 
     from calctl.output import out_console
@@ -28,6 +30,7 @@ def render(lines: list[Line]) -> str:
     console = out_console()
     with console.capture() as captured:
         for line in lines:
-            console.print(Text.assemble(*((t, s) if s else t for t, s in line)),
+            console.print(Text.assemble(*((printable(t), s) if s else printable(t)
+                                          for t, s in line)),
                           highlight=False, emoji=False)
     return captured.get()

@@ -101,7 +101,9 @@ def _summary(run: GuardRun) -> None:
     healed = sum(1 for h in run.heal if h.get("outcome") == "verified")
     state = "healthy" if run.healthy else f"{unhealthy} unhealthy"
     tail = f", {healed} healed" if healed else ""
-    lines.append(f"guard: {len(run.checks)} check(s), {state}{tail} ({run.duration:.2f} s)")
+    count = len(run.checks)
+    checks = f"{count} check{'' if count == 1 else 's'}"
+    lines.append(f"guard: {checks}, {state}{tail} ({run.duration:.2f} s)")
     from calctl.terminal import printable
 
     # check errors quote log lines, HTTP replies and command output: no escape sequences
