@@ -27,7 +27,8 @@ COMMANDS = ("init", "config", "events", "history", "migrate", "patch", "report",
 # The root's options (cli.root): the ones that take a value, and the flags.
 # tests/test_argv.py checks both against the built commands, so a new global option
 # cannot be forgotten here.
-GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--database-url"})
+# (--database-url: the audit store's old name, refused with a sentence by cli.root)
+GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--store-url", "--database-url"})
 GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config"})
 
 # The options of `migrate order` and `migrate lint` (checked the same way).

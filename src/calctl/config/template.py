@@ -9,9 +9,9 @@ DEFAULT_CONFIG = '''\
 
 
 # state_dir = ".calctl"          # audit store, events, snapshots, journals, locks
-# database_url = "postgresql://calctl@db.example/calctl"   # shared audit store
+# store_url = "postgresql://calctl@db.example/calctl"   # shared audit store
 #                                 # (password from PGPASSWORD or ~/.pgpass; or set
-#                                 #  CALCTL_DATABASE_URL in the environment)
+#                                 #  CALCTL_STORE_URL in the environment)
 
 
 [migrate]
@@ -20,7 +20,9 @@ dir = "migrations"               # where the *.sql migrations live
 # known_objects = ["auth.users"] # objects created outside the directory
 # defines = { Namespace = "app" } # values for templated migrations
 database_url_env = "DATABASE_URL" # the application database, read from this variable
-# lock_timeout = 60
+# lock_timeout = 60              # seconds to wait for another `migrate apply`
+# ddl_lock_timeout = 5           # a file's lock_timeout: a busy table fails it fast
+# statement_timeout = 0          # a file's statement_timeout in seconds (0: none)
 # sort = "auto"                  # file order: auto (the tool's), natural, prisma, flyway …
 
 

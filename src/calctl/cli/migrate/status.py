@@ -45,7 +45,7 @@ def status(
     settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                            define=define, search_path=search_path,
                                            assume_exists=assume_exists, sort=sort)
-    url = resolve_url(database_url, settings.migrate)
+    url = resolve_url(database_url, settings.migrate, command="status")
     assert url is not None
     result = status_command(settings, source(settings, directory, order, plan), url,
                             adopt=adopt)
