@@ -104,15 +104,19 @@ def _finish(settings: Settings, source: Source, outcome: Outcome, units: list[Un
 def apply_command(settings: Settings, source: Source, url: str, options: ApplyOptions, *,
                   lock_timeout: float, progress: Progress | None = None) -> CommandResult:
     """Apply the pending files of ``source`` to the database at ``url``."""
+    from dataclasses import replace
+
     from calctl.migrate.locking import advisory_lock
+    from calctl.migrate.timeouts import Timeouts
     from calctl.postgres import connect, describe_target
 
     units = _units(settings, source)
     target = describe_target(url)
     if not options.tools:
-        from dataclasses import replace
-
         options = replace(options, tools=_tools(settings, source, units))
+    # every file waits at most this long for a busy table ([migrate] ddl_lock_timeout)
+    options = replace(options, timeouts=Timeouts(settings.migrate.ddl_lock_timeout,
+                                                 settings.migrate.statement_timeout))
     conn = connect(url, purpose="calctl migrate apply")
     try:
         with advisory_lock(conn, timeout=lock_timeout, target=target):

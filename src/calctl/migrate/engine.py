@@ -30,6 +30,7 @@ from calctl.migrate.failure import Failure
 from calctl.migrate.history import History, Row
 from calctl.migrate.statements import Statement, split, statement_at
 from calctl.migrate.target import changes_session
+from calctl.migrate.timeouts import Timeouts
 from calctl.migrate.transactions import runnable
 from calctl.migrate.units import Unit, find_unit
 from calctl.postgres import reset_session
@@ -52,6 +53,8 @@ class ApplyOptions:
     # calctl's own table exists (without it, only when that table does not)
     tools: tuple[str, ...] = ()
     adopt: bool = False
+    # lock_timeout / statement_timeout of each file (calctl.migrate.timeouts)
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
 
 @dataclass(frozen=True)
@@ -223,23 +226,30 @@ def _run_one(conn: psycopg.Connection[Any], history: History, unit: Unit,
             progress(unit, "failed")
         return refused
     index = 0
+    timeouts = options.timeouts
     try:
         if unit.transactional:
             with conn.transaction():
+                timeouts.set(conn, local=True)  # before the file's own SETs, which win
                 for index in range(len(statements)):
                     conn.execute(statements[index].text)
                 if not options.dry_run:
                     history.record_success(unit.path, unit.checksum, _ms(started),
                                            _normalised(unit.file.raw), True)
         else:
-            for index in range(len(statements)):
-                conn.execute(statements[index].text)
+            timeouts.set(conn, local=False)
+            try:
+                for index in range(len(statements)):
+                    conn.execute(statements[index].text)
+            finally:
+                timeouts.reset(conn)
             history.record_success(unit.path, unit.checksum, _ms(started),
                                    _normalised(unit.file.raw), False)
     except psycopg.Error as exc:
         if conn.broken or conn.closed:
             raise
-        failure = _sql_failure(unit, statements, index, exc)
+        failure = timeouts.explain(_sql_failure(unit, statements, index, exc),
+                                   statements[:index + 1])
         if options.record_failures and not options.dry_run:
             history.record_failure(unit.path, unit.checksum, failure.headline(),
                                    unit.transactional)
