@@ -35,6 +35,8 @@ GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-confi
 COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
                                    "--assume-exists", "--format", "--fail-on", "--sort"})
 COMMAND_FLAGS = frozenset({"--check", "--json"})
+# -q after the command name (every command has it: cli._quiet)
+QUIET_FLAGS = frozenset({"-q", "--quiet"})
 REPEATED = ("--glob", "--exclude", "--define", "--assume-exists")
 
 
@@ -102,7 +104,7 @@ def analysis_args(args: list[str]) -> dict[str, Any] | None:
         if arg.partition("=")[0] in COMMAND_VALUE_OPTIONS:
             if not _store(found, arg, rest):
                 return None
-        elif arg in COMMAND_FLAGS:
+        elif arg in COMMAND_FLAGS or arg in QUIET_FLAGS:
             continue
         elif arg.startswith("-") or directory is not None:
             return None  # --help, an unknown flag, a second directory: leave it to typer

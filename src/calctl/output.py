@@ -65,6 +65,12 @@ def set_quiet(quiet: bool) -> None:
     _quiet = quiet
 
 
+def quiet() -> bool:
+    """``-q/--quiet`` (before or after the command name): print nothing when there is
+    nothing to report; problems and errors still print."""
+    return _quiet
+
+
 def log(message: str, *, style: str | None = None) -> None:
     """A progress or status line for a person, on stderr, unless ``--quiet``."""
     if not _quiet:

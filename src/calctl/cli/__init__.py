@@ -173,6 +173,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         name = command_name(args)
         _register(name, subcommand_name(args, name))
         command = typer.main.get_command(app)
+        from calctl.cli._quiet import add_quiet
+
+        add_quiet(command)  # -q after the command name too
         imports_done()  # the console script paused the collector for the imports
         result = command.main(args=args, prog_name="calctl", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK

@@ -69,7 +69,7 @@ def history(
     json_: JsonOpt = False,
 ) -> None:
     """List recent bug reports and patch applications from the audit store."""
-    from calctl.output import out_console, print_json
+    from calctl.output import out_console, print_json, quiet
 
     store = app_context(ctx).store()
     reports = store.bug_reports(limit)
@@ -79,6 +79,8 @@ def history(
                     "patches": patches})
         return
     console = out_console()
+    if quiet() and not reports and not patches:
+        return  # -q: an empty trail is nothing to report
     console.print(f"bug reports ({len(reports)})", style="bold")
     for r in reports:
         where = f"{r['file_path']}:{r['line_number']}" if r["file_path"] else ""

@@ -237,7 +237,7 @@ def recover(ctx: typer.Context, json_: JsonOpt = False) -> None:
     Exit 0 when nothing is left in flight; 3 when a journal not sealed with your key
     (one a repository shipped, or another machine's) was found and left alone.
     """
-    from calctl.output import out_console, print_json
+    from calctl.output import out_console, print_json, quiet
     from calctl.patch.context import PatchEnv
     from calctl.patch.recover import recover as recover_core
 
@@ -247,7 +247,7 @@ def recover(ctx: typer.Context, json_: JsonOpt = False) -> None:
         print_json(result)
     else:
         console = out_console()
-        if not result.recovered and not result.skipped:
+        if not result.recovered and not result.skipped and not quiet():
             console.print("nothing to recover", markup=False)
         for item in result.recovered:
             console.print(f"{item.patch_id}: {item.action.replace('_', ' ')} — {item.detail}",
@@ -272,7 +272,7 @@ def list_(
     json_: JsonOpt = False,
 ) -> None:
     """Patches applied, verified, rolled back or refused, newest first."""
-    from calctl.output import out_console, print_json
+    from calctl.output import out_console, print_json, quiet
     from calctl.patch.context import PatchEnv
     from calctl.patch.history import list_patches
 
@@ -282,7 +282,7 @@ def list_(
         print_json(result)
         return
     console = out_console()
-    if not result.patches:
+    if not result.patches and not quiet():
         console.print("no patches yet", markup=False)
     for item in result.patches:
         files = ", ".join(item.files)

@@ -108,13 +108,13 @@ def _open_log(path: str) -> Any:
 
 
 def _render(outcome: ReportOutcome, *, as_json: bool, dry_run: bool) -> None:
-    from calctl.output import out_console, print_json, to_json
+    from calctl.output import out_console, print_json, quiet, to_json
 
     if outcome.healthy:
         if as_json:
             print_json({"kind": "diagnosis", "version": 1, "provider": "",
                         "summary": "nothing to report: every check is healthy"})
-        else:
+        elif not quiet():
             out_console().print("nothing to report: every check is healthy", markup=False)
         return
     report = outcome.report

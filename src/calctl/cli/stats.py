@@ -11,12 +11,14 @@ from calctl.cli._options import JsonOpt
 def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """How well the project heals: per provider and per check, from the audit store."""
     from calctl.guard.stats import heal_stats
-    from calctl.output import print_json
+    from calctl.output import print_json, quiet
 
     document = heal_stats(app_context(ctx).store())
     if wants_json(ctx, json_):
         print_json(document)
         return
+    if quiet() and not document.runs and not document.fixes_learned:
+        return  # -q: no heal run and nothing learned yet is nothing to report
     mttr = "-" if document.mean_time_to_repair is None else \
         f"{document.mean_time_to_repair:.1f} s"
     lines = [

@@ -37,6 +37,8 @@ def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bo
     machine = _problems_machine(plan.problems, path, fmt, plan.moves)
     if machine is not None:
         return machine
+    if _quiet() and plan.safe and not plan.problems and not plan.moves:
+        return ""  # -q: a safe order without a problem is nothing to report
     from calctl.cli._styled import render
 
     moved = plan.moves
@@ -79,6 +81,14 @@ def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bo
     return render(out)
 
 
+def _quiet() -> bool:
+    """``-q``: text output only when there is something to report (a document, an
+    annotation or SARIF file asked for is always written)."""
+    from calctl.output import quiet
+
+    return quiet()
+
+
 def _counts(problems: list[Problem]) -> str:
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
@@ -108,6 +118,8 @@ def render_lint(report: LintReport, path: Path, fmt: OutputFormat) -> str:
     machine = _problems_machine(report.problems, path, fmt)
     if machine is not None:
         return machine
+    if _quiet() and not report.problems:
+        return ""  # -q: no problem, nothing to report
     from calctl.cli._styled import render
 
     return render([*_problem_lines(report.problems),

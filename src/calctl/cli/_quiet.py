@@ -1,0 +1,46 @@
+"""``-q/--quiet`` after the command name too: ``calctl migrate apply -q`` as
+``calctl -q migrate apply``, for cron lines written either way.
+
+The root's option is the one Typer builds; every other command of the built tree gets
+the same flag here (a command that has its own, like ``guard once``, keeps it). Both set
+one switch (:func:`calctl.output.set_quiet`) and the global flag the settings read, before
+the command body runs: Click parses a command's options after its parents' callbacks and
+before calling it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+HELP = ("Print nothing when there is nothing to report (for cron); problems and errors "
+        "still print.")
+
+
+def _set(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        from calctl.cli._context import app_context
+        from calctl.output import set_quiet
+
+        app_context(ctx).flags["quiet"] = True  # type: ignore[arg-type]
+        set_quiet(True)
+    return value
+
+
+def add_quiet(command: click.Command) -> None:
+    """Give every command below ``command`` a ``-q/--quiet`` that sets the global one."""
+    from typer.core import TyperOption
+
+    todo: list[Any] = list(getattr(command, "commands", {}).values())
+    while todo:
+        current = todo.pop()
+        below = getattr(current, "commands", None)
+        if below:
+            todo.extend(below.values())
+            continue
+        if any("-q" in getattr(p, "opts", ()) for p in current.params):
+            continue
+        current.params.append(TyperOption(
+            param_decls=["--quiet", "-q"], is_flag=True, default=False, expose_value=False,
+            callback=_set, help=HELP))
