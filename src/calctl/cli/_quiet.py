@@ -12,23 +12,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
+import typer
 
 HELP = ("Print nothing when there is nothing to report (for cron); problems and errors "
         "still print.")
 
 
-def _set(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+def _set(ctx: typer.Context, _param: Any, value: bool) -> bool:
     if value:
         from calctl.cli._context import app_context
         from calctl.output import set_quiet
 
-        app_context(ctx).flags["quiet"] = True  # type: ignore[arg-type]
+        app_context(ctx).flags["quiet"] = True
         set_quiet(True)
     return value
 
 
-def add_quiet(command: click.Command) -> None:
+def add_quiet(command: Any) -> None:
     """Give every command below ``command`` a ``-q/--quiet`` that sets the global one."""
     from typer.core import TyperOption
 
