@@ -29,7 +29,8 @@ COMMANDS = ("init", "config", "events", "history", "migrate", "patch", "report",
 # cannot be forgotten here.
 # (--database-url: the audit store's old name, refused with a sentence by cli.root)
 GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--store-url", "--database-url"})
-GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config"})
+GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config",
+                          "--install-completion", "--show-completion"})
 
 # The options of `migrate order` and `migrate lint` (checked the same way).
 COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",

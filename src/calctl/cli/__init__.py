@@ -36,7 +36,7 @@ app = typer.Typer(
     help="Keeps a project healthy on its own: orders and applies SQL migrations, "
     "packages failures, applies verified fixes with rollback, and keeps an audit trail.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # Typer's --install-completion / --show-completion
     pretty_exceptions_enable=False,
 )
 
