@@ -111,7 +111,7 @@ def test_quiet_prints_nothing_when_healthy(calctl: Any,
     also = calctl("-q", "guard", "once", cwd=root)
     assert (also.returncode, also.stdout, also.stderr) == (0, "", "")
     loud = calctl("guard", "once", cwd=root)
-    assert loud.stdout.startswith("guard: 1 check(s), healthy")
+    assert loud.stdout.startswith("guard: 1 check, healthy")
     (root / "broken").touch()
     failing = calctl("guard", "once", "-q", cwd=root)
     assert failing.returncode == 1

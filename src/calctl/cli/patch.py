@@ -9,6 +9,7 @@ import typer
 
 from calctl.cli._context import app_context, wants_json
 from calctl.cli._options import DryRunOpt, ForceOpt, JsonOpt
+from calctl.output import plural
 
 if TYPE_CHECKING:
     from calctl.cli._context import AppContext
@@ -258,7 +259,7 @@ def recover(ctx: typer.Context, json_: JsonOpt = False) -> None:
     if result.skipped:
         from calctl.errors import ExitCode
 
-        _warn([f"left {len(result.skipped)} untrusted journal(s) alone: "
+        _warn([f"left {plural(len(result.skipped), 'untrusted journal')} alone: "
                + ", ".join(s.path for s in result.skipped)
                + "; calctl never acts on a journal it did not seal (remove them once you "
                "have checked the files they name)"])

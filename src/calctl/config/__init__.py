@@ -44,7 +44,7 @@ from calctl.config.sections import (
     ReportSettings,
 )
 from calctl.config.settings import Settings, check_protect, find_project, secret
-from calctl.config.template import DEFAULT_CONFIG
+from calctl.config.template import DEFAULT_CONFIG, default_config
 from calctl.config.values import check_range
 from calctl.redact import mask_dsn as mask_dsn  # re-exported: its old home
 
@@ -67,6 +67,7 @@ __all__ = [
     "Settings",
     "check_protect",
     "check_range",
+    "default_config",
     "find_project",
     "is_shared_scratch",
     "locate",

@@ -72,3 +72,15 @@ token_env = "GITHUB_TOKEN"
 # host = "127.0.0.1"
 # port = 5001
 '''
+
+
+def default_config(migrations_dir: str | None = None) -> str:
+    """:data:`DEFAULT_CONFIG`, with ``[migrate] dir`` set to ``migrations_dir`` (the
+    directory ``calctl init`` found) when given."""
+    if not migrations_dir or migrations_dir == "migrations":
+        return DEFAULT_CONFIG
+    import json
+
+    line = 'dir = "migrations"'
+    value = json.dumps(migrations_dir)  # a TOML basic string is a JSON string
+    return DEFAULT_CONFIG.replace(line, f"dir = {value}".ljust(len(line)), 1)

@@ -102,11 +102,13 @@ def _finish(settings: Settings, source: Source, outcome: Outcome, units: list[Un
 
 
 def apply_command(settings: Settings, source: Source, url: str, options: ApplyOptions, *,
-                  lock_timeout: float, progress: Progress | None = None) -> CommandResult:
-    """Apply the pending files of ``source`` to the database at ``url``."""
+                  lock_timeout: float, progress: Progress | None = None,
+                  waiting: Callable[[str], None] | None = None) -> CommandResult:
+    """Apply the pending files of ``source`` to the database at ``url``; ``waiting`` hears,
+    in words, whom it waits for when another applier holds the lock."""
     from dataclasses import replace
 
-    from calctl.migrate.locking import advisory_lock
+    from calctl.migrate.locking import Holder, advisory_lock, describe
     from calctl.migrate.timeouts import Timeouts
     from calctl.postgres import connect, describe_target
 
@@ -119,7 +121,12 @@ def apply_command(settings: Settings, source: Source, url: str, options: ApplyOp
                                                  settings.migrate.statement_timeout))
     conn = connect(url, purpose="calctl migrate apply")
     try:
-        with advisory_lock(conn, timeout=lock_timeout, target=target):
+        def wait_note(who: Holder | None) -> None:
+            if waiting is not None:
+                waiting(f"waiting up to {lock_timeout:g} s for the migration lock of {target}, "
+                        f"held by {describe(who)}")
+
+        with advisory_lock(conn, timeout=lock_timeout, target=target, waiting=wait_note):
             outcome = apply(conn, units, options, progress=progress)
     finally:
         conn.close()

@@ -33,6 +33,7 @@ from calctl.migrate.target import changes_session
 from calctl.migrate.timeouts import Timeouts
 from calctl.migrate.transactions import runnable
 from calctl.migrate.units import Unit, find_unit
+from calctl.output import plural
 from calctl.postgres import reset_session
 
 if TYPE_CHECKING:
@@ -347,7 +348,7 @@ def _changed_failure(changed: list[Unit], done: dict[str, Row]) -> Failure:
         path=first.path,
         message=f"{first.path} was changed after it was applied (recorded sha256 "
         f"{recorded[:12]}…, now {first.checksum[:12]}…)"
-        + (f"; {len(changed) - 1} more changed file(s)" if len(changed) > 1 else ""),
+        + (f"; {plural(len(changed) - 1, 'more changed file')}" if len(changed) > 1 else ""),
         hint="Restore the applied text and put the change in a new file, or accept the "
         "new text with --repair (it shows the difference first).",
         others=[u.path for u in changed[1:]],
@@ -360,7 +361,7 @@ def _out_of_order(early: list[Unit], last_path: str) -> Failure:
         kind="out-of-order",
         path=first.path,
         message=f"{first.path} is pending but comes before {last_path}, which is already "
-        "applied" + (f"; {len(early) - 1} more such file(s)" if len(early) > 1 else ""),
+        "applied" + (f"; {plural(len(early) - 1, 'more such file')}" if len(early) > 1 else ""),
         hint="Rename it to come after the applied files, or apply it anyway with "
         "--out-of-order.",
         others=[u.path for u in early[1:]],

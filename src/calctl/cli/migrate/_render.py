@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calctl.cli.migrate._common import OutputFormat
+from calctl.output import plural
 
 if TYPE_CHECKING:
     from calctl.cli._styled import Line
@@ -69,14 +70,15 @@ def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bo
     verdict: Line
     if plan.safe:
         verdict = [("filename order is safe", "green"),
-                   (f" ({len(plan.files)} files; {counts})", "")]
+                   (f" ({plural(len(plan.files), 'file')}; {counts})", "")]
     elif moved:
         where = "" if check else ", as listed above"
         verdict = [("filename order is unsafe", "red"),
                    (f": {len(moved)} of {len(plan.files)} files must move{where} ({counts})",
                     "")]
     else:
-        verdict = [("problems found", "red"), (f" ({len(plan.files)} files; {counts})", "")]
+        verdict = [("problems found", "red"),
+                   (f" ({plural(len(plan.files), 'file')}; {counts})", "")]
     out.append(verdict)
     return render(out)
 
@@ -92,8 +94,7 @@ def _quiet() -> bool:
 def _counts(problems: list[Problem]) -> str:
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
-    return (f"{errors} error{'s' if errors != 1 else ''}, "
-            f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
 
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -123,4 +124,4 @@ def render_lint(report: LintReport, path: Path, fmt: OutputFormat) -> str:
     from calctl.cli._styled import render
 
     return render([*_problem_lines(report.problems),
-                   [(f"{report.files} files checked: {_counts(report.problems)}", "")]])
+                   [(f"{plural(report.files, 'file')} checked: {_counts(report.problems)}", "")]])

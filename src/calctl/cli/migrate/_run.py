@@ -113,7 +113,7 @@ def render_run(ctx: typer.Context, json_: bool, result: CommandResult,
 
     from calctl.documents import MigrationRun
     from calctl.migrate.failure import REFUSED
-    from calctl.output import err_console, out_console, print_json, quiet
+    from calctl.output import err_console, out_console, plural, print_json, quiet
 
     if wants_json(ctx, json_):
         print_json(result.document)
@@ -143,7 +143,7 @@ def render_run(ctx: typer.Context, json_: bool, result: CommandResult,
             console.print(step.diff.rstrip("\n"), markup=False)
     if isinstance(document, MigrationRun) and document.adopted_from:
         adopted = sum(1 for s in steps if s.status == "adopted")
-        console.print(f"history read from {document.adopted_from}: {adopted} file(s) "
+        console.print(f"history read from {document.adopted_from}: {plural(adopted, 'file')} "
                       "recorded there now count as applied", markup=False)
     if isinstance(document, MigrationRun):
         done = sum(1 for s in steps if s.status in ("applied", "dry_run"))
@@ -152,10 +152,11 @@ def render_run(ctx: typer.Context, json_: bool, result: CommandResult,
         tail = f" (already applied: {document.already_applied})" if document.command == "apply" \
             else f" on {document.database}"
         if document.command == "apply" and done == 0 and not document.dry_run:
-            console.print(f"nothing to apply: {document.already_applied} file(s) already "
+            console.print(f"nothing to apply: {plural(document.already_applied, 'file')} already "
                           f"applied to {document.database}", markup=False)
         else:
-            console.print(f"{what} {done} file(s) in {document.duration_ms / 1000:.2f} s{tail}",
+            console.print(f"{what} {plural(done, 'file')} in {document.duration_ms / 1000:.2f} s"
+                          f"{tail}",
                           markup=False)
         return
     failure = result.failure
