@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "18"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "39cbc0c1b1e7c225"
+ANALYSER_SOURCES = "054b6c9380b7ceda"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
