@@ -18,7 +18,7 @@ TABLES = ("guardian_bug_reports", "guardian_patch_applications", "calctl_events"
 
 def settings_for(tmp_path: Path, database_url: str | None) -> Settings:
     (tmp_path / ".git").mkdir(exist_ok=True)
-    flags = {"database_url": database_url} if database_url else {}
+    flags = {"store_url": database_url} if database_url else {}
     return Settings.resolve(flags, cwd=tmp_path, env={})
 
 
