@@ -106,6 +106,7 @@ def test_quiet_and_loud_outputs_are_replayed_apart(calctl: Any, project: Path) -
     for _ in range(2):  # the second round replays both
         for scope in ("order", "lint"):
             assert calctl("migrate", scope, "-q", cwd=project).stdout == ""
+            assert calctl("migrate", "-q", scope, cwd=project).stdout == ""  # on the group
             loud = calctl("migrate", scope, cwd=project).stdout
             assert "0 errors, 0 warnings" in loud, loud
 

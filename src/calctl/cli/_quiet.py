@@ -34,11 +34,8 @@ def add_quiet(command: Any) -> None:
 
     todo: list[Any] = list(getattr(command, "commands", {}).values())
     while todo:
-        current = todo.pop()
-        below = getattr(current, "commands", None)
-        if below:
-            todo.extend(below.values())
-            continue
+        current = todo.pop()  # groups too: `calctl migrate -q apply`
+        todo.extend(getattr(current, "commands", {}).values())
         if any("-q" in getattr(p, "opts", ()) for p in current.params):
             continue
         current.params.append(TyperOption(
