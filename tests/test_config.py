@@ -90,7 +90,7 @@ def test_toml_syntax_error_names_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", [
     '[openai]\napi_key = "abc"\n',
     '[openai]\nmodel = "sk-abcdefghijklmnopqrstuvwxyz012345"\n',
-    'database_url = "postgresql://app:hunter2@db.example/app"\n',
+    'store_url = "postgresql://app:hunter2@db.example/app"\n',
     '[github]\ntoken = "ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"\n',
 ])
 def test_literal_secret_is_refused(tmp_path: Path, text: str) -> None:
@@ -154,13 +154,13 @@ def test_init_show_check(calctl, tmp_path: Path) -> None:
     check = calctl("config", "check", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
     shown = calctl("config", "show", "--json", cwd=tmp_path,
-                   env={"CALCTL_DATABASE_URL": "postgresql://u:topsecret@127.0.0.1:1/x"})
+                   env={"CALCTL_STORE_URL": "postgresql://u:topsecret@127.0.0.1:1/x"})
     doc = shown.json()
     assert doc["kind"] == "config"
     lines = (tmp_path / "calctl.toml").read_text().splitlines()
     line = lines.index('dir = "migrations"               # where the *.sql migrations live') + 1
     assert doc["settings"]["migrate.dir"]["source"].endswith(f"calctl.toml:{line}")
-    assert doc["settings"]["database_url"]["value"] == "postgresql://u:***@127.0.0.1:1/x"
+    assert doc["settings"]["store_url"]["value"] == "postgresql://u:***@127.0.0.1:1/x"
     assert "topsecret" not in shown.stdout
 
 

@@ -27,8 +27,10 @@ COMMANDS = ("init", "config", "events", "history", "migrate", "patch", "report",
 # The root's options (cli.root): the ones that take a value, and the flags.
 # tests/test_argv.py checks both against the built commands, so a new global option
 # cannot be forgotten here.
-GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--database-url"})
-GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config"})
+# (--database-url: the audit store's old name, refused with a sentence by cli.root)
+GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--store-url", "--database-url"})
+GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config",
+                          "--install-completion", "--show-completion"})
 
 # The options of `migrate order` and `migrate lint` (checked the same way).
 COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-path",
@@ -38,6 +40,8 @@ COMMAND_VALUE_OPTIONS = frozenset({"--glob", "--exclude", "--define", "--search-
                                    "--write-baseline", "--changed-since", "--pg-version",
                                    "--database-url"})
 COMMAND_FLAGS = frozenset({"--check", "--json", "--exit-zero", "--fix", "--diff", "--force"})
+# -q after the command name (every command has it: cli._quiet)
+QUIET_FLAGS = frozenset({"-q", "--quiet"})
 REPEATED = ("--glob", "--exclude", "--define", "--assume-exists", "--select",
             "--extend-select", "--ignore")
 
@@ -106,7 +110,7 @@ def analysis_args(args: list[str]) -> dict[str, Any] | None:
         if arg.partition("=")[0] in COMMAND_VALUE_OPTIONS:
             if not _store(found, arg, rest):
                 return None
-        elif arg in COMMAND_FLAGS:
+        elif arg in COMMAND_FLAGS or arg in QUIET_FLAGS:
             continue
         elif arg.startswith("-") or directory is not None:
             return None  # --help, an unknown flag, a second directory: leave it to typer

@@ -54,6 +54,12 @@ def print_ndjson(obj: Any) -> None:
     sys.stdout.flush()
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 file``, ``2 files`` (``words``: the plural when it is not ``word + "s"``):
+    never "1 files", nor "file" with "(s)" after it."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 _stderr: Console | None = None
 _stdout: Console | None = None
 _quiet = False
@@ -63,6 +69,12 @@ def set_quiet(quiet: bool) -> None:
     """With ``--quiet`` only errors reach stderr (see :func:`log`)."""
     global _quiet
     _quiet = quiet
+
+
+def quiet() -> bool:
+    """``-q/--quiet`` (before or after the command name): print nothing when there is
+    nothing to report; problems and errors still print."""
+    return _quiet
 
 
 def log(message: str, *, style: str | None = None) -> None:
@@ -81,11 +93,24 @@ def err_console() -> Console:
     return _stderr
 
 
+# The width of stdout when it is no terminal and COLUMNS is unset: a file or a pipe has no
+# edge, and rich's 80 columns cut tables (`config show | less`, `migrate rules > rules.txt`)
+PIPED_WIDTH = 1 << 14
+
+
 def out_console() -> Console:
     """The rich console on stdout, for human-readable results."""
     global _stdout
     if _stdout is None:
+        import os
+
         from rich.console import Console
 
-        _stdout = Console(highlight=False, soft_wrap=True)
+        width = None
+        if not os.environ.get("COLUMNS", "").isdigit():
+            try:
+                width = None if sys.stdout.isatty() else PIPED_WIDTH
+            except (AttributeError, ValueError):  # replaced or closed stdout
+                width = PIPED_WIDTH
+        _stdout = Console(highlight=False, soft_wrap=True, width=width)
     return _stdout

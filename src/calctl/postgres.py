@@ -25,7 +25,7 @@ def connect(url: str, *, purpose: str, connect_timeout: int = 10) -> psycopg.Con
     """
     import psycopg
 
-
+    check_scheme(url)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout,
                                application_name=f"{purpose} (pid {os.getpid()})")
@@ -38,6 +38,26 @@ def connect(url: str, *, purpose: str, connect_timeout: int = 10) -> psycopg.Con
                          f"{mask_dsn(str(exc))}", code="bad-database-url") from None
     prepare_session(conn)
     return conn
+
+
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def check_scheme(url: str) -> None:
+    """Refuse (exit 2, invalid input) the URL of another database system: libpq would read
+    ``mysql://…`` as a connection failure (exit 4), as if a PostgreSQL server were down.
+    A libpq ``key=value`` string (no scheme) passes."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() in _POSTGRES_SCHEMES:
+        return
+    from calctl.redact import mask_dsn
+
+    raise UsageError(
+        f"{mask_dsn(url)!r} is a {scheme} URL, and calctl works with PostgreSQL only "
+        "(postgresql:// or postgres://)",
+        hint="Pass the URL of a PostgreSQL database, e.g. postgresql://user@host:5432/app.",
+        code="bad-database-url",
+    )
 
 
 def prepare_session(conn: psycopg.Connection[Any]) -> None:
@@ -63,6 +83,7 @@ def connect_rows(url: str, *, connect_timeout: int = 10,
     import psycopg
     from psycopg.rows import dict_row
 
+    check_scheme(url)
     try:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout,
                                row_factory=dict_row)

@@ -22,7 +22,7 @@ from calctl.config import Settings
 from calctl.events.log import EventLog
 from calctl.store import open_store
 root, url, tag = Path(sys.argv[1]), sys.argv[2] or None, sys.argv[3]
-settings = Settings.resolve({"database_url": url} if url else {}, cwd=root, env={})
+settings = Settings.resolve({"store_url": url} if url else {}, cwd=root, env={})
 store = open_store(settings)
 log = EventLog(settings.state_dir / "events.jsonl", store)
 for i in range(1000):
@@ -37,7 +37,7 @@ def test_two_processes_append_1000_each(tmp_path: Path, backend: str,
     (tmp_path / ".git").mkdir()
     url = request.getfixturevalue("pg_url") if backend == "postgres" else ""
     # create the store first so both writers only append
-    settings = Settings.resolve({"database_url": url} if url else {}, cwd=tmp_path, env={})
+    settings = Settings.resolve({"store_url": url} if url else {}, cwd=tmp_path, env={})
     open_store(settings).close()
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), url, tag])
                for tag in ("a", "b")]

@@ -203,7 +203,7 @@ def test_state_in_a_postgresql_store(calctl: Any, guard_project: Callable[..., P
                                      pg_url: str) -> None:
     root = guard_project([{**TOGGLE, "fail_after": 2}])
     (root / "broken").touch()
-    store = ("--database-url", pg_url)
+    store = ("--store-url", pg_url)
     assert calctl(*store, "guard", "once", cwd=root).returncode == 0
     second = calctl(*store, "guard", "once", "--json", cwd=root)
     assert second.returncode == 1

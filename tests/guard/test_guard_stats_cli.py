@@ -18,7 +18,7 @@ def test_no_heals_yet_shows_zeros(calctl: Any, project: Path) -> None:
     assert (stats["runs"], stats["heal_rate"], stats["mean_time_to_repair"],
             stats["fixes_learned"], stats["level"]) == (0, 0.0, None, 0, 0)
     text = calctl("stats", cwd=project)
-    assert text.returncode == 0 and text.stdout.startswith("level 0: 0 fix(es) learned")
+    assert text.returncode == 0 and text.stdout.startswith("level 0: 0 fixes learned")
 
 
 def _heal_run(store: Any, n: int, check: str, provider: str, status: str,

@@ -124,9 +124,9 @@ def test_hosts_sharing_a_store_never_heal_one_project_twice(
     app, store = new_database(), new_database()
     # the shared store exists already (two first runs creating its schema at the same
     # moment is the store's own race, not what this test is about)
-    subprocess.run([*calctl_argv, "--database-url", store, "stats"], cwd=project,
+    subprocess.run([*calctl_argv, "--store-url", store, "stats"], cwd=project,
                    env=_env(app), check=True, capture_output=True)
-    procs = [subprocess.Popen([*calctl_argv, "--database-url", store, "--state-dir",
+    procs = [subprocess.Popen([*calctl_argv, "--store-url", store, "--state-dir",
                                str(tmp_path / f"state{n}"), "guard", "once", "--heal"],
                               cwd=project, env=_env(app), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for n in range(2)]

@@ -24,14 +24,14 @@ def test_seed_scenario_heals_with_rules_then_replays_from_memory(
     app1 = new_database()
 
     # the check fails on its own first: filename order is unsafe
-    plain = calctl("--database-url", store, "guard", "once", "--json", cwd=first,
+    plain = calctl("--store-url", store, "guard", "once", "--json", cwd=first,
                    env={"APP_DATABASE_URL": app1})
     assert plain.returncode == 1, plain.stderr
     finding = plain.json()["checks"][0]["finding"]
     assert finding["file"] == "migrations/011_add_admin_roles.sql"
     assert 'relation "users" does not exist' in finding["error"]
 
-    healed = calctl("--database-url", store, "guard", "once", "--heal", "--json", cwd=first,
+    healed = calctl("--store-url", store, "guard", "once", "--heal", "--json", cwd=first,
                     env={"APP_DATABASE_URL": app1})
     assert healed.returncode == 0, healed.stdout + healed.stderr
     run = healed.json()
@@ -72,7 +72,7 @@ def test_seed_scenario_heals_with_rules_then_replays_from_memory(
     # a second copy at another path, same fault, same store: healed from memory
     second = migrations_project(tmp_path / "elsewhere" / "second")
     app2 = new_database()
-    again = calctl("--database-url", store, "guard", "once", "--heal", "--json", cwd=second,
+    again = calctl("--store-url", store, "guard", "once", "--heal", "--json", cwd=second,
                    env={"APP_DATABASE_URL": app2})
     assert again.returncode == 0, again.stdout + again.stderr
     [replayed] = again.json()["heal"]
@@ -85,7 +85,7 @@ def test_seed_scenario_heals_with_rules_then_replays_from_memory(
              if e["type"] in ("report.diagnosed", "report.diagnosis_failed")]
     assert asked == ["memory"]  # rules was never called
 
-    stats = calctl("--database-url", store, "stats", "--json", cwd=second)
+    stats = calctl("--store-url", store, "stats", "--json", cwd=second)
     assert stats.returncode == 0, stats.stderr
     figures = stats.json()
     assert figures["runs"] == 2 and figures["verified"] == 2

@@ -67,7 +67,7 @@ def test_plan_document_order_succeeds(calctl: Any, misnumbered: Path,
     piped = calctl("migrate", "verify", "--plan", "-", "--database-url", pg_server_url,
                    cwd=misnumbered, env=cli_env(), input=json.dumps(plan))
     assert piped.returncode == 0, piped.stderr
-    assert "verified 2 file(s)" in piped.stdout
+    assert "verified 2 files" in piped.stdout
     assert _scratch_databases(pg_server_url) == []
 
 

@@ -322,13 +322,13 @@ def test_secret_anywhere_in_config_is_refused(calctl, tmp_path: Path, text: str,
 
 def test_config_show_masks_passwords_with_a_raw_at(calctl, tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    env = {"CALCTL_DATABASE_URL": "postgresql://u:p@ssPW@127.0.0.1:1/db",
+    env = {"CALCTL_STORE_URL": "postgresql://u:p@ssPW@127.0.0.1:1/db",
            "CALCTL_PATCH_VERIFY": "psql postgresql://u:p@ssPW@h/db",
            "CALCTL_MIGRATE_DATABASE_URL": "postgresql://u:p@ssPW@h/db"}
     shown = calctl("config", "show", "--json", cwd=tmp_path, env=env)
     assert shown.returncode == 0, shown.stderr
     settings = shown.json()["settings"]
-    assert settings["database_url"]["value"] == "postgresql://u:***@127.0.0.1:1/db"
+    assert settings["store_url"]["value"] == "postgresql://u:***@127.0.0.1:1/db"
     assert settings["patch.verify"]["value"] == ["psql postgresql://u:***@h/db"]
     assert "ssPW" not in shown.stdout
     table = calctl("config", "show", cwd=tmp_path, env=env)
@@ -358,8 +358,8 @@ def test_password_with_raw_at_leaks_nowhere(calctl, tmp_path: Path) -> None:
         assert result.returncode == ExitCode.EXTERNAL, result.stderr
         assert "127.0.0.1:1/db" in result.stderr
         outputs.append(result.stdout + result.stderr)
-    # the audit store itself (global --database-url)
-    store = calctl("--database-url", url, "--json", "patch", "list", cwd=project)
+    # the audit store itself (global --store-url)
+    store = calctl("--store-url", url, "--json", "patch", "list", cwd=project)
     assert store.returncode == ExitCode.EXTERNAL
     outputs.append(store.stdout + store.stderr)
     # a patch refused because that database is unreachable: recorded in events and store
@@ -465,8 +465,8 @@ def test_awkward_passwords_are_masked_in_errors_and_config_show(calctl, tmp_path
     failed = calctl("migrate", "status", "--json", "--database-url", url, cwd=tmp_path)
     assert failed.returncode == ExitCode.EXTERNAL, failed.stderr
     assert "127.0.0.1:1/db" in failed.stdout  # the target, named without the password
-    shown = calctl("--database-url", url, "config", "show", "--json", cwd=tmp_path)
-    assert shown.json()["settings"]["database_url"]["value"] == \
+    shown = calctl("--store-url", url, "config", "show", "--json", cwd=tmp_path)
+    assert shown.json()["settings"]["store_url"]["value"] == \
         "postgresql://u:***@127.0.0.1:1/db"
     for text in (failed.stdout, failed.stderr, shown.stdout, shown.stderr):
         assert "PWX" not in text and "'ss'" not in text, text
@@ -476,11 +476,11 @@ def test_urls_without_a_password_are_no_secret(calctl, tmp_path: Path) -> None:
     """An "@" in a path or query, or a user name alone, is not refused nor masked."""
     (tmp_path / ".git").mkdir()
     (tmp_path / "calctl.toml").write_text(
-        'database_url = "postgresql://calctl@db.example/calctl"\n'
+        'store_url = "postgresql://calctl@db.example/calctl"\n'
         '[guard]\nchecks = [{name = "api", type = "http", '
         'url = "http://127.0.0.1:8000/health?notify=ops@example.com"}]\n')
     shown = calctl("config", "show", "--json", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     settings = shown.json()["settings"]
-    assert settings["database_url"]["value"] == "postgresql://calctl@db.example/calctl"
+    assert settings["store_url"]["value"] == "postgresql://calctl@db.example/calctl"
     assert settings["guard.checks"]["value"][0]["url"].endswith("?notify=ops@example.com")

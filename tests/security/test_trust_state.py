@@ -379,7 +379,7 @@ def test_warns_when_git_tracks_statefiles_and_links(calctl: Any, git_repo: Path)
     _git(git_repo, "commit", "-q", "-m", "oops")
     for args in (("migrate", "order"), ("patch", "list"), ("patch", "recover")):
         result = calctl(*args, cwd=git_repo)
-        assert result.stderr.count("warning: git tracks 1 file(s)") == 1, (args, result.stderr)
+        assert result.stderr.count("warning: git tracks 1 file in") == 1, (args, result.stderr)
         assert f".calctl/journal/{PID}.json" in result.stderr
     # a command that does not use the state directory says nothing
     assert "git tracks" not in calctl("config", "show", cwd=git_repo).stderr
@@ -397,4 +397,4 @@ def test_warns_in_a_git_worktree_too(calctl: Any, git_repo: Path, tmp_path: Path
     (tree / ".calctl" / "calctl.db").unlink()  # the store makes its own; still tracked
     result = calctl("patch", "list", cwd=tree)
     assert result.returncode == 0, result.stderr
-    assert "warning: git tracks 1 file(s)" in result.stderr
+    assert "warning: git tracks 1 file in" in result.stderr

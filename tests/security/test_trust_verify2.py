@@ -218,12 +218,12 @@ def test_a_password_of_digits_and_a_slash_is_a_password(calctl: Any, tmp_path: P
         assert refused.json()["code"] == "config-secret"
         assert "Winter" not in refused.stdout + refused.stderr
     (root / "calctl.toml").unlink()
-    shown = calctl("config", "show", "--json", cwd=root, env={"CALCTL_DATABASE_URL": url})
-    assert shown.json()["settings"]["database_url"]["value"] == \
+    shown = calctl("config", "show", "--json", cwd=root, env={"CALCTL_STORE_URL": url})
+    assert shown.json()["settings"]["store_url"]["value"] == \
         "postgresql://app:***@127.0.0.1:1/app"
     failed = calctl("migrate", "status", "--json", "--database-url", url, cwd=root)
     assert failed.returncode in (EXIT_USAGE, EXIT_EXTERNAL), failed.stdout + failed.stderr
-    store = calctl("--database-url", url, "patch", "list", cwd=root)
+    store = calctl("--store-url", url, "patch", "list", cwd=root)
     assert store.returncode in (EXIT_USAGE, EXIT_EXTERNAL)
     for text in (shown.stdout, failed.stdout, failed.stderr, store.stdout, store.stderr):
         assert "Winter" not in text and "2024/" not in text, text
@@ -272,13 +272,13 @@ def test_a_password_with_a_space_leaks_nowhere(calctl: Any, tmp_path: Path, url:
     outputs = []
     for args in (("migrate", "status", "--json", "--database-url", url),
                  ("migrate", "apply", "--database-url", url),
-                 ("--database-url", url, "patch", "list"),
-                 ("--database-url", url, "--json", "patch", "list")):
+                 ("--store-url", url, "patch", "list"),
+                 ("--store-url", url, "--json", "patch", "list")):
         failed = calctl(*args, cwd=root)
         assert failed.returncode in (EXIT_USAGE, EXIT_EXTERNAL), failed.stdout + failed.stderr
         assert "Traceback" not in failed.stderr
         outputs.append(failed.stdout + failed.stderr)
-    shown = calctl("config", "show", "--json", cwd=root, env={"CALCTL_DATABASE_URL": url})
+    shown = calctl("config", "show", "--json", cwd=root, env={"CALCTL_STORE_URL": url})
     assert shown.returncode == 0, shown.stderr
     outputs.append(shown.stdout + shown.stderr)
     # a patch to the migrations asks that database which files are applied: the

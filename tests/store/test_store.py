@@ -18,7 +18,7 @@ TABLES = ("guardian_bug_reports", "guardian_patch_applications", "calctl_events"
 
 def settings_for(tmp_path: Path, database_url: str | None) -> Settings:
     (tmp_path / ".git").mkdir(exist_ok=True)
-    flags = {"database_url": database_url} if database_url else {}
+    flags = {"store_url": database_url} if database_url else {}
     return Settings.resolve(flags, cwd=tmp_path, env={})
 
 
@@ -107,7 +107,7 @@ def test_unreachable_database_names_host_port_and_masks_password(tmp_path: Path,
         open_store(settings_for(tmp_path, url))
     assert "127.0.0.1:1" in info.value.message
     assert "hunter2" not in info.value.message
-    result = calctl("--database-url", url, "history", cwd=tmp_path)
+    result = calctl("--store-url", url, "history", cwd=tmp_path)
     assert result.returncode == ExitCode.EXTERNAL
     assert "127.0.0.1:1" in result.stderr and "hunter2" not in result.stderr
     assert "Traceback" not in result.stderr

@@ -19,10 +19,11 @@ from calctl.argv import command_name, json_requested, subcommand_name, verbose_r
 from calctl.cli._context import AppContext
 from calctl.cli._options import (
     ConfigOpt,
-    DatabaseUrlOpt,
     JsonOpt,
+    OldDatabaseUrlOpt,
     QuietOpt,
     StateDirOpt,
+    StoreUrlOpt,
     TrustConfigOpt,
     VerboseOpt,
 )
@@ -35,7 +36,7 @@ app = typer.Typer(
     help="Keeps a project healthy on its own: orders and applies SQL migrations, "
     "packages failures, applies verified fixes with rollback, and keeps an audit trail.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # Typer's --install-completion / --show-completion
     pretty_exceptions_enable=False,
 )
 
@@ -51,7 +52,8 @@ def root(
     ctx: typer.Context,
     config: ConfigOpt = None,
     state_dir: StateDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
+    store_url: StoreUrlOpt = None,
+    database_url: OldDatabaseUrlOpt = None,
     json_: JsonOpt = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
@@ -61,11 +63,20 @@ def root(
     ),
 ) -> None:
     """Global options apply to every command."""
+    if database_url is not None:
+        from calctl.errors import UsageError
+
+        raise UsageError(
+            "calctl --database-url is no longer a global option: pass --store-url for the "
+            "audit store, or --database-url after `migrate apply` (status, verify) for the "
+            "database to migrate",
+            hint="For example: calctl --store-url $AUDIT_URL migrate apply --database-url "
+            "$APP_URL (CALCTL_STORE_URL sets the audit store too).", code="renamed-option")
     context = AppContext(
         flags={
             "config": str(config) if config else None,
             "state_dir": str(state_dir) if state_dir else None,
-            "database_url": database_url,
+            "store_url": store_url,
             "verbose": verbose,
             "quiet": quiet,
             "trust_config": trust_config or None,
@@ -162,6 +173,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         name = command_name(args)
         _register(name, subcommand_name(args, name))
         command = typer.main.get_command(app)
+        from calctl.cli._quiet import add_quiet
+
+        add_quiet(command)  # -q after the command name too
         imports_done()  # the console script paused the collector for the imports
         result = command.main(args=args, prog_name="calctl", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK

@@ -76,11 +76,11 @@ def warn_if_git_tracks(state_dir: Path) -> None:
     tracked = tracked_by_git(state_dir)
     if not tracked:
         return
-    from calctl.output import err_console
+    from calctl.output import err_console, plural
 
     shown = ", ".join(tracked[:3]) + (f" and {len(tracked) - 3} more" if len(tracked) > 3 else "")
     err_console().print(
-        f"calctl: warning: git tracks {len(tracked)} file(s) in the state directory "
+        f"calctl: warning: git tracks {plural(len(tracked), 'file')} in the state directory "
         f"{state_dir}: {shown}; calctl does not trust files a repository ships (it ignores "
         "their journals and caches). Stop tracking them: git rm -r --cached -- "
         f"{state_dir}", markup=False)

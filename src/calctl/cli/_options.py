@@ -24,11 +24,17 @@ StateDirOpt = Annotated[
     typer.Option("--state-dir", help="State directory (default: .calctl in the project root).",
                  show_default=False),
 ]
-DatabaseUrlOpt = Annotated[
+StoreUrlOpt = Annotated[
     str | None,
-    typer.Option("--database-url",
-                 help="PostgreSQL URL of the audit store (default: SQLite in the state dir).",
-                 show_default=False),
+    typer.Option("--store-url",
+                 help="PostgreSQL URL of the audit store (default: SQLite in the state dir; "
+                 "also CALCTL_STORE_URL). The database to migrate is `migrate apply "
+                 "--database-url`.", show_default=False),
+]
+# The audit store's old name: refused with a sentence naming both (cli.root), hidden from
+# --help; it stays an option so that its value is not taken for the command name.
+OldDatabaseUrlOpt = Annotated[
+    str | None, typer.Option("--database-url", hidden=True, show_default=False),
 ]
 TrustConfigOpt = Annotated[
     bool,
@@ -37,9 +43,13 @@ TrustConfigOpt = Annotated[
                  show_default=False),
 ]
 VerboseOpt = Annotated[
-    int, typer.Option("--verbose", "-v", count=True, help="More detail; -v shows tracebacks.")
+    int, typer.Option("--verbose", "-v", count=True, metavar="",
+                      help="More detail, a counter (-v, -vv): -v shows tracebacks and "
+                      "progress.", show_default=False)
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print nothing when there is nothing to report (for cron); "
+    "problems and errors still print. Also after the command name.")]
 
 # ---------------------------------------------------------------- migrations (issue 3)
 # Discovery flags every `migrate` command shares; `migrate_overrides` in cli/migrate.py

@@ -19,19 +19,23 @@ def init(
     force: ForceOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Write a commented calctl.toml and create the state directory."""
-    from calctl.config import CONFIG_FILENAME, DEFAULT_CONFIG, STATE_DIRNAME
+    """Write a commented calctl.toml and create the state directory; [migrate] dir is the
+    migration directory found in the project (db/migrations, prisma/migrations …)."""
+    from calctl.config import CONFIG_FILENAME, STATE_DIRNAME, default_config
     from calctl.errors import UsageError
-    from calctl.output import log, print_json
+    from calctl.output import log, plural, print_json
+    from calctl.sql.locate import find_migration_directory
     from calctl.state import StateDir
 
     target = directory.resolve() / CONFIG_FILENAME
     if target.exists() and not force:
         raise UsageError(f"{target} already exists", hint="Pass --force to overwrite it.",
                          code="exists")
+    found = find_migration_directory(directory) if directory.is_dir() else None
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        target.write_text(DEFAULT_CONFIG, encoding="utf-8")
+        target.write_text(default_config(found.directory if found else None),
+                          encoding="utf-8")
         target.chmod(0o644)
     except OSError as exc:
         from calctl.errors import StateError
@@ -42,9 +46,16 @@ def init(
                      else directory.resolve() / STATE_DIRNAME).ensure()
     if wants_json(ctx, json_):
         print_json({"kind": "init", "version": 1, "config_file": str(target),
-                    "state_dir": str(state.path)})
+                    "state_dir": str(state.path),
+                    "migrations_dir": found.directory if found else None,
+                    "migrations_order": found.order if found else None})
     else:
-        log(f"wrote {target}\ncreated {state.path}")
+        seen = "no migrations found; [migrate] dir = \"migrations\""
+        if found:
+            tool = f", {found.order} layout" if found.order != "natural" else ""
+            seen = (f"found {plural(found.files, 'migration')} in {found.directory}{tool}; "
+                    f"[migrate] dir = \"{found.directory}\"")
+        log(f"wrote {target} ({seen})\ncreated {state.path}")
 
 
 def _value(value: Any) -> Any:

@@ -9,6 +9,7 @@ import typer
 
 from calctl.cli._context import app_context, wants_json
 from calctl.cli._options import DryRunOpt, JsonOpt
+from calctl.output import plural
 
 if TYPE_CHECKING:
     from calctl.documents import GuardRun
@@ -101,9 +102,8 @@ def _summary(run: GuardRun) -> None:
     healed = sum(1 for h in run.heal if h.get("outcome") == "verified")
     state = "healthy" if run.healthy else f"{unhealthy} unhealthy"
     tail = f", {healed} healed" if healed else ""
-    count = len(run.checks)
-    checks = f"{count} check{'' if count == 1 else 's'}"
-    lines.append(f"guard: {checks}, {state}{tail} ({run.duration:.2f} s)")
+    lines.append(f"guard: {plural(len(run.checks), 'check')}, {state}{tail} "
+                 f"({run.duration:.2f} s)")
     from calctl.terminal import printable
 
     # check errors quote log lines, HTTP replies and command output: no escape sequences

@@ -15,7 +15,8 @@ def events(
     follow: Annotated[bool, typer.Option("--follow", "-f",
                                          help="Keep printing new events.")] = False,
     since: Annotated[str | None, typer.Option(
-        "--since", help="Only events at or after this ISO time (e.g. 2026-11-25T10:00).")] = None,
+        "--since", help="Only events at or after this ISO time (e.g. 2026-11-25T10:00), or "
+        "this long ago: 90s, 10m, 2h, 7d.")] = None,
     type_: Annotated[str | None, typer.Option(
         "--type", help="Only events whose type starts with this prefix (e.g. patch.).")] = None,
     json_: JsonOpt = False,
@@ -46,18 +47,30 @@ def events(
             show(event)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
 def _normalise_since(since: str | None) -> str | None:
+    """``--since`` as the UTC timestamp the log is compared with: an ISO date or time, or
+    a duration back from now (``10m``, as ``journalctl``/``docker logs`` take it)."""
     if not since:
         return None
-    from datetime import UTC, datetime
+    import re
+    from datetime import UTC, datetime, timedelta
 
     from calctl.errors import UsageError
 
+    ago = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", since)
     try:
-        parsed = datetime.fromisoformat(since)
-    except ValueError:
-        raise UsageError(f"--since {since!r} is not an ISO date or time",
-                         hint="Use e.g. 2026-11-25 or 2026-11-25T10:00:00Z.") from None
+        if ago:
+            back = timedelta(seconds=float(ago.group(1)) * _UNITS[ago.group(2)])
+            parsed = datetime.now(UTC) - back
+        else:
+            parsed = datetime.fromisoformat(since)
+    except (ValueError, OverflowError):
+        raise UsageError(f"--since {since!r} is neither an ISO date or time nor a duration",
+                         hint="Use e.g. 2026-11-25, 2026-11-25T10:00:00Z, or 90s, 10m, 2h, "
+                         "7d (that long ago).") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC).isoformat(timespec="microseconds")
@@ -69,7 +82,7 @@ def history(
     json_: JsonOpt = False,
 ) -> None:
     """List recent bug reports and patch applications from the audit store."""
-    from calctl.output import out_console, print_json
+    from calctl.output import out_console, print_json, quiet
 
     store = app_context(ctx).store()
     reports = store.bug_reports(limit)
@@ -79,6 +92,8 @@ def history(
                     "patches": patches})
         return
     console = out_console()
+    if quiet() and not reports and not patches:
+        return  # -q: an empty trail is nothing to report
     console.print(f"bug reports ({len(reports)})", style="bold")
     for r in reports:
         where = f"{r['file_path']}:{r['line_number']}" if r["file_path"] else ""

@@ -9,6 +9,7 @@ import typer
 
 from calctl.cli._context import app_context, wants_json
 from calctl.cli._options import DryRunOpt, ForceOpt, JsonOpt
+from calctl.output import plural
 
 if TYPE_CHECKING:
     from calctl.cli._context import AppContext
@@ -237,7 +238,7 @@ def recover(ctx: typer.Context, json_: JsonOpt = False) -> None:
     Exit 0 when nothing is left in flight; 3 when a journal not sealed with your key
     (one a repository shipped, or another machine's) was found and left alone.
     """
-    from calctl.output import out_console, print_json
+    from calctl.output import out_console, print_json, quiet
     from calctl.patch.context import PatchEnv
     from calctl.patch.recover import recover as recover_core
 
@@ -247,7 +248,7 @@ def recover(ctx: typer.Context, json_: JsonOpt = False) -> None:
         print_json(result)
     else:
         console = out_console()
-        if not result.recovered and not result.skipped:
+        if not result.recovered and not result.skipped and not quiet():
             console.print("nothing to recover", markup=False)
         for item in result.recovered:
             console.print(f"{item.patch_id}: {item.action.replace('_', ' ')} — {item.detail}",
@@ -258,7 +259,7 @@ def recover(ctx: typer.Context, json_: JsonOpt = False) -> None:
     if result.skipped:
         from calctl.errors import ExitCode
 
-        _warn([f"left {len(result.skipped)} untrusted journal(s) alone: "
+        _warn([f"left {plural(len(result.skipped), 'untrusted journal')} alone: "
                + ", ".join(s.path for s in result.skipped)
                + "; calctl never acts on a journal it did not seal (remove them once you "
                "have checked the files they name)"])
@@ -272,7 +273,7 @@ def list_(
     json_: JsonOpt = False,
 ) -> None:
     """Patches applied, verified, rolled back or refused, newest first."""
-    from calctl.output import out_console, print_json
+    from calctl.output import out_console, print_json, quiet
     from calctl.patch.context import PatchEnv
     from calctl.patch.history import list_patches
 
@@ -282,7 +283,7 @@ def list_(
         print_json(result)
         return
     console = out_console()
-    if not result.patches:
+    if not result.patches and not quiet():
         console.print("no patches yet", markup=False)
     for item in result.patches:
         files = ", ".join(item.files)

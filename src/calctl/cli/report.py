@@ -108,13 +108,13 @@ def _open_log(path: str) -> Any:
 
 
 def _render(outcome: ReportOutcome, *, as_json: bool, dry_run: bool) -> None:
-    from calctl.output import out_console, print_json, to_json
+    from calctl.output import out_console, plural, print_json, quiet, to_json
 
     if outcome.healthy:
         if as_json:
             print_json({"kind": "diagnosis", "version": 1, "provider": "",
                         "summary": "nothing to report: every check is healthy"})
-        else:
+        elif not quiet():
             out_console().print("nothing to report: every check is healthy", markup=False)
         return
     report = outcome.report
@@ -138,7 +138,7 @@ def _render(outcome: ReportOutcome, *, as_json: bool, dry_run: bool) -> None:
     say(f"report {report.report_id} {report.fingerprint}: {report.error_type or 'error'}"
         f": {report.error.splitlines()[0] if report.error else ''}{where}", style="bold")
     if report.redactions:
-        say(f"  redacted {report.redactions} secret(s): " + ", ".join(
+        say(f"  redacted {plural(report.redactions, 'secret')}: " + ", ".join(
             f"{k} {v}" for k, v in report.redactions_by_type.items()))
     if dry_run:
         if not outcome.outgoing:
@@ -164,7 +164,7 @@ def _render(outcome: ReportOutcome, *, as_json: bool, dry_run: bool) -> None:
         if diagnosis.explanation:
             say(diagnosis.explanation)
         if diagnosis.patch is not None:
-            say(f"patch: {len(diagnosis.patch.edits)} edit(s); apply it with "
+            say(f"patch: {plural(len(diagnosis.patch.edits), 'edit')}; apply it with "
                 "`calctl report … --json | calctl patch apply -`")
     for published in outcome.published:
         say(f"  published to {published.publisher}: {published.action} "

@@ -11,16 +11,18 @@ from calctl.cli._options import JsonOpt
 def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """How well the project heals: per provider and per check, from the audit store."""
     from calctl.guard.stats import heal_stats
-    from calctl.output import print_json
+    from calctl.output import plural, print_json, quiet
 
     document = heal_stats(app_context(ctx).store())
     if wants_json(ctx, json_):
         print_json(document)
         return
+    if quiet() and not document.runs and not document.fixes_learned:
+        return  # -q: no heal run and nothing learned yet is nothing to report
     mttr = "-" if document.mean_time_to_repair is None else \
         f"{document.mean_time_to_repair:.1f} s"
     lines = [
-        f"level {document.level}: {document.fixes_learned} fix(es) learned, "
+        f"level {document.level}: {plural(document.fixes_learned, 'fix', 'fixes')} learned, "
         f"{document.fixes_replayed} replayed from memory, {document.fixes_forgotten} "
         "forgotten (failed verification)",
         f"heal runs {document.runs}: {document.verified} verified, {document.failed} failed, "
@@ -32,7 +34,8 @@ def stats(ctx: typer.Context, json_: JsonOpt = False) -> None:
         for row in rows:
             row_mttr = "-" if row.mean_time_to_repair is None else \
                 f"{row.mean_time_to_repair:.1f} s"
-            lines.append(f"  {title} {row.name}: {row.runs} run(s), {row.verified} verified, "
+            lines.append(f"  {title} {row.name}: {plural(row.runs, 'run')}, "
+                         f"{row.verified} verified, "
                          f"rate {row.heal_rate:.0%}, repair {row_mttr}, "
                          f"{row.replayed} replayed")
     import sys

@@ -45,7 +45,7 @@ from calctl.config.sections import (
     ReportSettings,
 )
 from calctl.config.settings import Settings, check_globs, check_protect, find_project, secret
-from calctl.config.template import DEFAULT_CONFIG
+from calctl.config.template import DEFAULT_CONFIG, default_config
 from calctl.config.values import check_range, pg_major
 from calctl.redact import mask_dsn as mask_dsn  # re-exported: its old home
 
@@ -70,6 +70,7 @@ __all__ = [
     "check_globs",
     "check_protect",
     "check_range",
+    "default_config",
     "find_project",
     "is_shared_scratch",
     "locate",

@@ -10,7 +10,7 @@ import typing
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from calctl.config.sections import SECTIONS, TOP_LEVEL
+from calctl.config.sections import RENAMED, SECTIONS, TOP_LEVEL
 from calctl.config.values import coerce
 from calctl.errors import ConfigError
 from calctl.redact import has_credentials
@@ -187,10 +187,11 @@ def collect_file(
     for key, value in table.items():
         if key in SECTIONS:
             _collect_section(path, text, key, value, values, sources)
-        elif key in TOP_LEVEL:
+        elif key in TOP_LEVEL or key in RENAMED:
             where = _where(path, text, [], key)
-            values[key] = coerce(key, value, where, TOP_LEVEL[key])
-            sources[key] = where
+            new = RENAMED.get(key, key)
+            values[new] = coerce(new, value, where, TOP_LEVEL[new])
+            sources[new] = where + (f" ({key}, the old name of {new})" if new != key else "")
         else:
             raise ConfigError(
                 f"{_where(path, text, [], key)}: unknown setting {key}",
@@ -243,11 +244,14 @@ def _suggest(key: str, known: list[str]) -> str:
 def collect_env(
     env: typing.Mapping[str, str], values: dict[str, Any], sources: dict[str, str]
 ) -> None:
-    for key, kind in TOP_LEVEL.items():
+    # an old name first, so that the new one wins when both are set
+    for key, kind in [*((old, TOP_LEVEL[new]) for old, new in RENAMED.items()),
+                      *TOP_LEVEL.items()]:
         name = f"CALCTL_{key.upper()}"
         if env.get(name):
-            values[key] = coerce(key, env[name], f"environment variable {name}", kind)
-            sources[key] = f"env {name}"
+            new = RENAMED.get(key, key)
+            values[new] = coerce(new, env[name], f"environment variable {name}", kind)
+            sources[new] = f"env {name}"
     for section, cls in SECTIONS.items():
         for sub, kind in get_type_hints(cls).items():
             name = f"CALCTL_{section.upper().replace('.', '_')}_{sub.upper()}"

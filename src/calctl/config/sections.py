@@ -34,7 +34,11 @@ class MigrateSettings:
     known_objects: tuple[str, ...] = ()
     defines: dict[str, str] = field(default_factory=dict)
     database_url_env: str = "DATABASE_URL"
-    lock_timeout: float = 60.0
+    lock_timeout: float = 60.0  # seconds to wait for another applier's advisory lock
+    # PostgreSQL's lock_timeout and statement_timeout for each file apply runs, in seconds
+    # (0: not set; the server's own applies); a file's own SET comes after and wins
+    ddl_lock_timeout: float = 5.0
+    statement_timeout: float = 0.0
     database_url: str = ""
     # the order files run in: "auto" (the tool the directory belongs to) or one of
     # MIGRATE_SORTS (calctl.sql.layout says what each means)
@@ -173,8 +177,11 @@ def attribute(section: str) -> str:
 # Top-level keys of [tool.calctl] and their types.
 TOP_LEVEL: dict[str, Any] = {
     "state_dir": str,
-    "database_url": str,
+    "store_url": str,  # the audit store (the database to migrate is [migrate] database_url)
 }
+
+# Old names of top-level keys, still read (config file and CALCTL_<KEY>) as the new ones.
+RENAMED: dict[str, str] = {"database_url": "store_url"}
 
 
 
@@ -189,6 +196,8 @@ _DAY = 86_400.0
 BOUNDS: dict[str, tuple[float, float, bool]] = {
     "migrate.lock_timeout": (0, _DAY, True),  # 0: try once, do not wait
     "migrate.lint.pg_version": (9, 99, True),
+    "migrate.ddl_lock_timeout": (0, _DAY, True),  # 0: not set
+    "migrate.statement_timeout": (0, 7 * _DAY, True),  # 0: not set
     "patch.verify_timeout": (0, 7 * _DAY, False),
     "patch.lock_timeout": (0, _DAY, True),
     "patch.max_edit_bytes": (1, 2**40, True),

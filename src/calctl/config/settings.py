@@ -39,7 +39,7 @@ class Settings:
     root: Path
     config_file: Path | None
     state_dir: Path
-    database_url: str | None = None
+    store_url: str | None = None  # the audit store (--store-url, CALCTL_STORE_URL)
     verbose: int = 0
     quiet: bool = False
     migrate: MigrateSettings = field(default_factory=MigrateSettings)
@@ -101,9 +101,9 @@ class Settings:
             ("config_file", str(self.config_file) if self.config_file else None, "discovered"),
             ("state_dir", str(self.state_dir), self.sources.get("state_dir", "default")),
             (
-                "database_url",
-                mask_dsn(self.database_url) if self.database_url else None,
-                self.sources.get("database_url", "default"),
+                "store_url",
+                mask_dsn(self.store_url) if self.store_url else None,
+                self.sources.get("store_url", "default"),
             ),
         ]
         for section in SECTIONS:
@@ -218,7 +218,7 @@ def _resolve(flags: dict[str, Any], cwd: Path, env: typing.Mapping[str, str]) ->
         root=root,
         config_file=config_file,
         state_dir=state_dir,
-        database_url=values.get("database_url") or None,
+        store_url=values.get("store_url") or None,
         verbose=int(flags.get("verbose") or 0),
         quiet=bool(flags.get("quiet")),
         sources=sources,

@@ -9,9 +9,9 @@ DEFAULT_CONFIG = '''\
 
 
 # state_dir = ".calctl"          # audit store, events, snapshots, journals, locks
-# database_url = "postgresql://calctl@db.example/calctl"   # shared audit store
+# store_url = "postgresql://calctl@db.example/calctl"   # shared audit store
 #                                 # (password from PGPASSWORD or ~/.pgpass; or set
-#                                 #  CALCTL_DATABASE_URL in the environment)
+#                                 #  CALCTL_STORE_URL in the environment)
 
 
 [migrate]
@@ -20,7 +20,9 @@ dir = "migrations"               # where the *.sql migrations live
 # known_objects = ["auth.users"] # objects created outside the directory
 # defines = { Namespace = "app" } # values for templated migrations
 database_url_env = "DATABASE_URL" # the application database, read from this variable
-# lock_timeout = 60
+# lock_timeout = 60              # seconds to wait for another `migrate apply`
+# ddl_lock_timeout = 5           # a file's lock_timeout: a busy table fails it fast
+# statement_timeout = 0          # a file's statement_timeout in seconds (0: none)
 # sort = "auto"                  # file order: auto (the tool's), natural, prisma, flyway …
 
 # [migrate.lint]                 # which rules `migrate lint` reports (as ruff selects)
@@ -77,3 +79,15 @@ token_env = "GITHUB_TOKEN"
 # host = "127.0.0.1"
 # port = 5001
 '''
+
+
+def default_config(migrations_dir: str | None = None) -> str:
+    """:data:`DEFAULT_CONFIG`, with ``[migrate] dir`` set to ``migrations_dir`` (the
+    directory ``calctl init`` found) when given."""
+    if not migrations_dir or migrations_dir == "migrations":
+        return DEFAULT_CONFIG
+    import json
+
+    line = 'dir = "migrations"'
+    value = json.dumps(migrations_dir)  # a TOML basic string is a JSON string
+    return DEFAULT_CONFIG.replace(line, f"dir = {value}".ljust(len(line)), 1)

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+from calctl.output import plural
 from calctl.redact import mask_dsn
 
 TRIES = 3
@@ -61,6 +62,6 @@ class Notifier:
             thread.join(max(0.0, deadline - time.monotonic()))
         pending = sum(t.is_alive() for t in self.threads)
         if pending:
-            return [*self.failures, f"webhook {mask_dsn(self.url)}: {pending} notice(s) "
+            return [*self.failures, f"webhook {mask_dsn(self.url)}: {plural(pending, 'notice')} "
                     "still in flight were abandoned"]
         return list(self.failures)

@@ -31,6 +31,7 @@ from calctl.errors import CalctlError
 from calctl.heal import records, verification
 from calctl.heal.locks import healer_lock, project_key
 from calctl.heal.records import HealRun
+from calctl.output import plural
 
 if TYPE_CHECKING:
     from calctl.config import Settings
@@ -146,7 +147,8 @@ class _Healer:
         budget = self.settings.heal.budget_per_hour
         if spent >= budget:
             self.emit("heal.budget_exhausted", run, spent=spent, budget=budget)
-            return self._finish(run, "skipped", reason=f"heal budget spent: {spent} patch(es) "
+            return self._finish(run, "skipped", reason="heal budget spent: "
+                                f"{plural(spent, 'patch', 'patches')} "
                                 f"in the last hour, [heal] budget_per_hour = {budget}; "
                                 "reported only")
         return self._apply(run, patch, diagnosis, spec, target, checks)

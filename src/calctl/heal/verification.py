@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calctl.documents import Patch, VerifyRun
+from calctl.output import plural
 
 if TYPE_CHECKING:
     from calctl.config import Settings
@@ -100,7 +101,7 @@ def migrate_verify_run(settings: Settings, directory: Path, server_url: str | No
         return VerifyRun(label, int(result.exit_code), False, _since(start), text[:TAIL])
     steps = len(getattr(document, "steps", []) or [])
     return VerifyRun(label, 0, False, _since(start),
-                     f"{steps} file(s) applied in filename order on "
+                     f"{plural(steps, 'file')} applied in filename order on "
                      f"{getattr(document, 'database', 'a throwaway database')}")
 
 

@@ -102,20 +102,31 @@ def _finish(settings: Settings, source: Source, outcome: Outcome, units: list[Un
 
 
 def apply_command(settings: Settings, source: Source, url: str, options: ApplyOptions, *,
-                  lock_timeout: float, progress: Progress | None = None) -> CommandResult:
-    """Apply the pending files of ``source`` to the database at ``url``."""
-    from calctl.migrate.locking import advisory_lock
+                  lock_timeout: float, progress: Progress | None = None,
+                  waiting: Callable[[str], None] | None = None) -> CommandResult:
+    """Apply the pending files of ``source`` to the database at ``url``; ``waiting`` hears,
+    in words, whom it waits for when another applier holds the lock."""
+    from dataclasses import replace
+
+    from calctl.migrate.locking import Holder, advisory_lock, describe
+    from calctl.migrate.timeouts import Timeouts
     from calctl.postgres import connect, describe_target
 
     units = _units(settings, source)
     target = describe_target(url)
     if not options.tools:
-        from dataclasses import replace
-
         options = replace(options, tools=_tools(settings, source, units))
+    # every file waits at most this long for a busy table ([migrate] ddl_lock_timeout)
+    options = replace(options, timeouts=Timeouts(settings.migrate.ddl_lock_timeout,
+                                                 settings.migrate.statement_timeout))
     conn = connect(url, purpose="calctl migrate apply")
     try:
-        with advisory_lock(conn, timeout=lock_timeout, target=target):
+        def wait_note(who: Holder | None) -> None:
+            if waiting is not None:
+                waiting(f"waiting up to {lock_timeout:g} s for the migration lock of {target}, "
+                        f"held by {describe(who)}")
+
+        with advisory_lock(conn, timeout=lock_timeout, target=target, waiting=wait_note):
             outcome = apply(conn, units, options, progress=progress)
     finally:
         conn.close()

@@ -30,8 +30,10 @@ from calctl.migrate.failure import Failure
 from calctl.migrate.history import History, Row
 from calctl.migrate.statements import Statement, split, statement_at
 from calctl.migrate.target import changes_session
+from calctl.migrate.timeouts import Timeouts
 from calctl.migrate.transactions import runnable
 from calctl.migrate.units import Unit, find_unit
+from calctl.output import plural
 from calctl.postgres import reset_session
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ class ApplyOptions:
     # calctl's own table exists (without it, only when that table does not)
     tools: tuple[str, ...] = ()
     adopt: bool = False
+    # lock_timeout / statement_timeout of each file (calctl.migrate.timeouts)
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
 
 @dataclass(frozen=True)
@@ -223,23 +227,30 @@ def _run_one(conn: psycopg.Connection[Any], history: History, unit: Unit,
             progress(unit, "failed")
         return refused
     index = 0
+    timeouts = options.timeouts
     try:
         if unit.transactional:
             with conn.transaction():
+                timeouts.set(conn, local=True)  # before the file's own SETs, which win
                 for index in range(len(statements)):
                     conn.execute(statements[index].text)
                 if not options.dry_run:
                     history.record_success(unit.path, unit.checksum, _ms(started),
                                            _normalised(unit.file.raw), True)
         else:
-            for index in range(len(statements)):
-                conn.execute(statements[index].text)
+            timeouts.set(conn, local=False)
+            try:
+                for index in range(len(statements)):
+                    conn.execute(statements[index].text)
+            finally:
+                timeouts.reset(conn)
             history.record_success(unit.path, unit.checksum, _ms(started),
                                    _normalised(unit.file.raw), False)
     except psycopg.Error as exc:
         if conn.broken or conn.closed:
             raise
-        failure = _sql_failure(unit, statements, index, exc)
+        failure = timeouts.explain(_sql_failure(unit, statements, index, exc),
+                                   statements[:index + 1])
         if options.record_failures and not options.dry_run:
             history.record_failure(unit.path, unit.checksum, failure.headline(),
                                    unit.transactional)
@@ -337,7 +348,7 @@ def _changed_failure(changed: list[Unit], done: dict[str, Row]) -> Failure:
         path=first.path,
         message=f"{first.path} was changed after it was applied (recorded sha256 "
         f"{recorded[:12]}…, now {first.checksum[:12]}…)"
-        + (f"; {len(changed) - 1} more changed file(s)" if len(changed) > 1 else ""),
+        + (f"; {plural(len(changed) - 1, 'more changed file')}" if len(changed) > 1 else ""),
         hint="Restore the applied text and put the change in a new file, or accept the "
         "new text with --repair (it shows the difference first).",
         others=[u.path for u in changed[1:]],
@@ -350,7 +361,7 @@ def _out_of_order(early: list[Unit], last_path: str) -> Failure:
         kind="out-of-order",
         path=first.path,
         message=f"{first.path} is pending but comes before {last_path}, which is already "
-        "applied" + (f"; {len(early) - 1} more such file(s)" if len(early) > 1 else ""),
+        "applied" + (f"; {plural(len(early) - 1, 'more such file')}" if len(early) > 1 else ""),
         hint="Rename it to come after the applied files, or apply it anyway with "
         "--out-of-order.",
         others=[u.path for u in early[1:]],

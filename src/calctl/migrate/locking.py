@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,21 +52,36 @@ def holder(conn: psycopg.Connection[Any], key: int = LOCK_KEY) -> Holder | None:
                   busy.isoformat(timespec="seconds") if busy else "")
 
 
+def describe(who: Holder | None) -> str:
+    """The holder in words, for the waiting note and the LockedError."""
+    if who is None:
+        return "another applier (it has just let go; run again)"
+    return (f"pid {who.pid} ({who.application_name or 'no application_name'}, "
+            f"user {who.user}, from {who.client}, connected since {who.since}"
+            + (f", in a transaction since {who.busy_since}" if who.busy_since else "") + ")")
+
+
 @contextlib.contextmanager
 def advisory_lock(conn: psycopg.Connection[Any], *, timeout: float, target: str,
-                  key: int = LOCK_KEY) -> Iterator[None]:
+                  key: int = LOCK_KEY,
+                  waiting: Callable[[Holder | None], None] | None = None) -> Iterator[None]:
     """Hold the migration lock of ``conn``'s database; wait up to ``timeout`` seconds.
 
     Waiting uses the server's own ``lock_timeout`` so the waiter wakes the moment
-    the holder lets go. Giving up is a LockedError (exit 3) naming the holder.
+    the holder lets go; before it waits, ``waiting`` hears who holds the lock (a person
+    watching a deploy sees why nothing happens). Giving up is a LockedError (exit 3)
+    naming the holder.
     """
     import psycopg
 
-    if timeout <= 0:
-        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-        if not (got and got[0]):
-            raise _locked(conn, key, timeout, target)
+    got = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+    if got and got[0]:
+        pass
+    elif timeout <= 0:
+        raise _locked(conn, key, timeout, target)
     else:
+        if waiting is not None:
+            waiting(holder(conn, key))
         conn.execute(f"SET lock_timeout = '{max(1, int(timeout * 1000))}ms'")
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", (key,))
@@ -83,15 +98,9 @@ def advisory_lock(conn: psycopg.Connection[Any], *, timeout: float, target: str,
 
 
 def _locked(conn: psycopg.Connection[Any], key: int, timeout: float, target: str) -> LockedError:
-    who = holder(conn, key)
-    if who is None:
-        by = "another applier (it has just let go; run again)"
-    else:
-        by = (f"pid {who.pid} ({who.application_name or 'no application_name'}, "
-              f"user {who.user}, from {who.client}, connected since {who.since}"
-              + (f", in a transaction since {who.busy_since}" if who.busy_since else "") + ")")
     return LockedError(
-        f"migrations of {target} are locked by {by}; waited {timeout:g} s",
+        f"migrations of {target} are locked by {describe(holder(conn, key))}; "
+        f"waited {timeout:g} s",
         hint="Another `calctl migrate apply` is running; wait for it, raise --lock-timeout, "
         "or stop it (SELECT pg_terminate_backend(pid)).",
         code="migration-locked",

@@ -16,16 +16,20 @@ if TYPE_CHECKING:
 
 
 def resolve_url(flag: str | None, settings: MigrateSettings,
-                env: Mapping[str, str] | None = None, *, required: bool = True) -> str | None:
+                env: Mapping[str, str] | None = None, *, required: bool = True,
+                command: str = "apply") -> str | None:
     """The target URL: ``--database-url``, else ``$<database_url_env>``, else the setting."""
     environ = os.environ if env is None else env
     url = flag or environ.get(settings.database_url_env) or settings.database_url or None
     if url is None and required:
+        # two databases have URLs; say which one is missing (the audit store never is)
         raise UsageError(
-            "no database to migrate: pass --database-url or set "
-            f"{settings.database_url_env}",
+            f"no target database for `migrate {command}` (the database to migrate): pass "
+            f"--database-url after `migrate {command}`, set {settings.database_url_env}, or "
+            "set [migrate] database_url",
             hint=f"For example: export {settings.database_url_env}="
-            "postgresql://user@host:5432/app (the password from PGPASSWORD or ~/.pgpass).",
+            "postgresql://user@host:5432/app (the password from PGPASSWORD or ~/.pgpass). "
+            "--store-url (CALCTL_STORE_URL) names the audit store, a different database.",
             code="no-database-url",
         )
     return url

@@ -28,6 +28,7 @@ from calctl.documents import Edit, Patch, PatchResult, VerifyRun
 from calctl.errors import UsageError
 from calctl.ids import new_id
 from calctl.interrupts import HANDLED, Interrupted
+from calctl.output import plural
 from calctl.patch import diffs, snapshot, verify
 from calctl.patch.context import PatchEnv, app_database_url, confinement
 from calctl.patch.journal import Journal, in_flight_path
@@ -272,8 +273,8 @@ def _abandon(env: PatchEnv, journal: Journal, trail: Trail, patch_id: str, plan:
             exc.add_note(f"calctl: patch {patch_id} was NOT rolled back ({_message(failed)}); "
                          "run `calctl patch recover`")
             return exc
-        exc.add_note(f"calctl: patch {patch_id} {why}; rolled back, {len(restored)} "
-                     "file(s) restored")
+        exc.add_note(f"calctl: patch {patch_id} {why}; rolled back, "
+                     f"{plural(len(restored), 'file')} restored")
         # the files are back; the trail is best effort (it may be what failed)
         with contextlib.suppress(Exception):
             trail.update(patch_id, status="rolled_back", success=False, rolled_back=True,

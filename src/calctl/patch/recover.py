@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from calctl.documents import PatchRecovery, RecoveredPatch, SkippedJournal
+from calctl.output import plural
 from calctl.patch import journal as journal_mod
 from calctl.patch.atomic import remove_temp
 from calctl.patch.context import PatchEnv
@@ -77,7 +78,7 @@ def _recover_one(env: PatchEnv, trail: Trail, record: dict[str, Any]) -> Recover
         detail = "interrupted before any file was written"
     else:
         restored = undo(env, journal, f"recovered after a crash in phase {phase}")
-        detail = f"interrupted in phase {phase}; restored {len(restored)} file(s)"
+        detail = f"interrupted in phase {phase}; restored {plural(len(restored), 'file')}"
     _ensure_row(trail, record, "rolled_back")
     trail.update(patch_id, status="rolled_back", success=False, rolled_back=True,
                  error=f"interrupted in phase {phase}; rolled back by recover")

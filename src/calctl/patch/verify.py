@@ -27,6 +27,7 @@ from pathlib import Path
 from calctl import processes, trust
 from calctl.documents import VerifyRun
 from calctl.errors import UsageError
+from calctl.output import plural
 from calctl.redact import mask_dsn, mask_secrets
 from calctl.state import StateDir
 
@@ -86,8 +87,8 @@ def run_one(argv: list[str], *, cwd: Path, timeout: float,
     if done.timed_out:
         text += f"\n[calctl: killed after {timeout:g} s timeout, with everything it started]"
     elif done.leftovers:
-        text += (f"\n[calctl: the command exited; ended {done.leftovers} process(es) "
-                 "it left running]")
+        ended = plural(done.leftovers, "process", "processes")
+        text += f"\n[calctl: the command exited; ended {ended} it left running]"
     kept = tail(text)
     if done.dropped:
         kept = f"[… at least {done.dropped} bytes of output dropped …]\n{kept}"

@@ -270,7 +270,8 @@ def _output_flags(guess: dict[str, Any], args: list[str]) -> None:
     fmt = str(guess.get("--format", "text")).lower()
     guess["flags"] = ("json" if "--json" in args else fmt,
                       "--check" in args if guess["scope"] == "order"
-                      else guess.get("--fail-on", "error"))
+                      else guess.get("--fail-on", "error"),
+                      "-q" in args or "--quiet" in args)  # cli.migrate._common.cached_run
 
 
 def _work(guess: dict[str, Any], results: int, control: int, progress: Progress) -> None:

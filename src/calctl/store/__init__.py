@@ -15,16 +15,16 @@ __all__ = ["Store", "open_store"]
 def open_store(settings: Settings) -> Store:
     """Open (and migrate) the store the settings point at.
 
-    PostgreSQL when a database URL is set (``--database-url``, ``CALCTL_DATABASE_URL``),
+    PostgreSQL when a store URL is set (``--store-url``, ``CALCTL_STORE_URL``),
     else SQLite at ``<state dir>/calctl.db``.
     """
     from calctl.state import StateDir
 
     state = StateDir(settings.state_dir)
-    if settings.database_url:
+    if settings.store_url:
         from calctl.store.postgres import PostgresStore
 
-        store: Store = PostgresStore(settings.database_url)
+        store: Store = PostgresStore(settings.store_url)
     else:
         from calctl.store.sqlite import SqliteStore
 

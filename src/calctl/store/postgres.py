@@ -1,4 +1,4 @@
-"""PostgreSQL backend of the audit store (``--database-url`` / ``CALCTL_DATABASE_URL``).
+"""PostgreSQL backend of the audit store (``--store-url`` / ``CALCTL_STORE_URL``).
 
 Several hosts then share one audit trail; events are also sent with NOTIFY on
 channel ``calctl_events``.

@@ -60,8 +60,11 @@ def cached_run(scope: str, path: Path, settings: Settings, flags: tuple[object, 
 
     from calctl.cli._styled import style_key
     from calctl.errors import UsageError
+    from calctl.output import quiet
     from calctl.sql.commands import cached_output
 
+    # -q changes what is printed: part of the key (sql.early guesses it the same way)
+    flags = (*flags, quiet())
     try:
         text, code = cached_output(scope, path, settings, flags, produce,
                                    cache_dir=cache_dir, style=style_key(), replay=replay)

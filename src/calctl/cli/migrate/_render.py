@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calctl.cli.migrate._formats import OutputFormat
+from calctl.output import plural
 
 if TYPE_CHECKING:
     from calctl.cli._styled import Line
@@ -53,6 +54,8 @@ def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bo
                                 suite="calctl migrate order")
     if machine is not None:
         return machine
+    if _quiet() and plan.safe and not plan.problems and not plan.moves:
+        return ""  # -q: a safe order without a problem is nothing to report
     from calctl.cli._styled import render
 
     moved = plan.moves
@@ -83,23 +86,31 @@ def render_plan(plan: MigrationPlan, path: Path, fmt: OutputFormat, *, check: bo
     verdict: Line
     if plan.safe:
         verdict = [("filename order is safe", "green"),
-                   (f" ({len(plan.files)} files; {counts})", "")]
+                   (f" ({plural(len(plan.files), 'file')}; {counts})", "")]
     elif moved:
         where = "" if check else ", as listed above"
         verdict = [("filename order is unsafe", "red"),
                    (f": {len(moved)} of {len(plan.files)} files must move{where} ({counts})",
                     "")]
     else:
-        verdict = [("problems found", "red"), (f" ({len(plan.files)} files; {counts})", "")]
+        verdict = [("problems found", "red"),
+                   (f" ({plural(len(plan.files), 'file')}; {counts})", "")]
     out.append(verdict)
     return render(out)
+
+
+def _quiet() -> bool:
+    """``-q``: text output only when there is something to report (a document, an
+    annotation or SARIF file asked for is always written)."""
+    from calctl.output import quiet
+
+    return quiet()
 
 
 def _counts(problems: list[Problem]) -> str:
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
-    return (f"{errors} error{'s' if errors != 1 else ''}, "
-            f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
 
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -129,10 +140,13 @@ def render_lint(report: LintReport, path: Path, fmt: OutputFormat, *,
                                 suite="calctl migrate lint")
     if machine is not None:
         return machine
+    if _quiet() and not report.problems:
+        return ""  # -q: no problem, nothing to report
     from calctl.cli._styled import render
 
     return render([*_problem_lines(report.problems, path),
-                   [(f"{report.files} files checked: {_counts(report.problems)}", "")]])
+                   [(f"{plural(report.files, 'file')} checked: {_counts(report.problems)}",
+                     "")]])
 
 
 def render_problems(problems: list[Problem], path: Path, fmt: OutputFormat, *, scope: str,

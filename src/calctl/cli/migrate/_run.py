@@ -113,15 +113,21 @@ def render_run(ctx: typer.Context, json_: bool, result: CommandResult,
 
     from calctl.documents import MigrationRun
     from calctl.migrate.failure import REFUSED
-    from calctl.output import err_console, out_console, print_json
+    from calctl.output import err_console, out_console, plural, print_json, quiet
 
     if wants_json(ctx, json_):
         print_json(result.document)
         if result.exit_code:
             raise typer.Exit(result.exit_code)
         return
+    document = result.document
     console = out_console()
     steps = result.outcome.steps if result.outcome else []
+    if quiet() and isinstance(document, MigrationRun) and (
+            document.command == "verify"
+            or not any(s.status in ("applied", "dry_run", "repaired", "adopted")
+                       for s in steps)):
+        return  # -q: a verified directory, or nothing applied, is nothing to report
     for step in steps:
         if step.status == "failed":
             continue
@@ -135,10 +141,9 @@ def render_run(ctx: typer.Context, json_: bool, result: CommandResult,
             console.print(f"    {step.reason}", markup=False)
         if step.diff:
             console.print(step.diff.rstrip("\n"), markup=False)
-    document = result.document
     if isinstance(document, MigrationRun) and document.adopted_from:
         adopted = sum(1 for s in steps if s.status == "adopted")
-        console.print(f"history read from {document.adopted_from}: {adopted} file(s) "
+        console.print(f"history read from {document.adopted_from}: {plural(adopted, 'file')} "
                       "recorded there now count as applied", markup=False)
     if isinstance(document, MigrationRun):
         done = sum(1 for s in steps if s.status in ("applied", "dry_run"))
@@ -147,10 +152,11 @@ def render_run(ctx: typer.Context, json_: bool, result: CommandResult,
         tail = f" (already applied: {document.already_applied})" if document.command == "apply" \
             else f" on {document.database}"
         if document.command == "apply" and done == 0 and not document.dry_run:
-            console.print(f"nothing to apply: {document.already_applied} file(s) already "
+            console.print(f"nothing to apply: {plural(document.already_applied, 'file')} already "
                           f"applied to {document.database}", markup=False)
         else:
-            console.print(f"{what} {done} file(s) in {document.duration_ms / 1000:.2f} s{tail}",
+            console.print(f"{what} {plural(done, 'file')} in {document.duration_ms / 1000:.2f} s"
+                          f"{tail}",
                           markup=False)
         return
     failure = result.failure

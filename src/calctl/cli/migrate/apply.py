@@ -61,6 +61,7 @@ def apply(
     from calctl.migrate.commands import apply_command
     from calctl.migrate.engine import ApplyOptions
     from calctl.migrate.target import resolve_url
+    from calctl.output import log
 
     settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                            define=define, search_path=search_path,
@@ -78,7 +79,8 @@ def apply(
         settings, source(settings, directory, order, plan), url,
         ApplyOptions(dry_run=dry_run, to=to, repair=repair, out_of_order=out_of_order,
                      adopt=adopt),
-        lock_timeout=settings.migrate.lock_timeout, progress=progress(settings))
+        lock_timeout=settings.migrate.lock_timeout, progress=progress(settings),
+        waiting=lambda note: log(f"calctl: {note}"))
     if not dry_run:
         record(ctx, "apply", result)
     render_run(ctx, json_, result, settings)

@@ -40,12 +40,12 @@ def status(
     from calctl.documents import MigrationStatus
     from calctl.migrate.commands import status_command
     from calctl.migrate.target import resolve_url
-    from calctl.output import out_console, print_json
+    from calctl.output import out_console, print_json, quiet
 
     settings, directory = migrate_settings(ctx, directory, glob=glob, exclude=exclude,
                                            define=define, search_path=search_path,
                                            assume_exists=assume_exists, sort=sort)
-    url = resolve_url(database_url, settings.migrate)
+    url = resolve_url(database_url, settings.migrate, command="status")
     assert url is not None
     result = status_command(settings, source(settings, directory, order, plan), url,
                             adopt=adopt)
@@ -57,7 +57,9 @@ def status(
         console = out_console()
         styles = {"applied": "green", "pending": "yellow", "changed": "bold red",
                   "failed": "bold red", "missing-locally": "bold red"}
-        for row in document.files:
+        # -q: only the files that are not applied, and nothing when every one is
+        shown = [r for r in document.files if not (quiet() and r.state == "applied")]
+        for row in shown:
             when = row.applied_at[:19].replace("T", " ") if row.applied_at else ""
             console.print(f"[{styles[row.state]}]{row.state:<16}[/] {escape(row.path)}  "
                           f"[dim]{when}[/]", highlight=False)
@@ -72,7 +74,8 @@ def status(
             whose = (f"; history: {tool}'s {document.history_table}"
                      + (" and calctl_migrations" if document.history.startswith("calctl+")
                         else ""))
-        console.print(", ".join(f"{n} {state}" for state, n in counts.items()) + f" — "
-                      f"{document.database}{whose}", markup=False)
+        if shown or not quiet():
+            console.print(", ".join(f"{n} {state}" for state, n in counts.items()) + f" — "
+                          f"{document.database}{whose}", markup=False)
     if result.exit_code:
         raise typer.Exit(result.exit_code)

@@ -16,6 +16,7 @@ import re
 
 from calctl.config.checks import CheckSpec
 from calctl.guard.model import CheckContext, Outcome
+from calctl.output import plural
 
 READ_LIMIT = 16 << 20  # bytes read per run; a flood is read over several runs
 TAIL_BYTES = 256  # bytes before the offset that must still be there next run
@@ -81,7 +82,8 @@ def check_sync(spec: CheckSpec, ctx: CheckContext) -> Outcome:
     where = locate(traceback, ctx.root)
     error = where.error if is_traceback and where.error else \
         lines[first].strip()
-    return Outcome(False, f"{shown}: {len(matches)} new line(s) match: {error[:300]}",
+    verb = "matches" if len(matches) == 1 else "match"
+    return Outcome(False, f"{shown}: {plural(len(matches), 'new line')} {verb}: {error[:300]}",
                    file=where.file, line=where.line,
                    traceback=traceback[-8000:],
                    data={"log": shown, "matches": len(matches), "first_match": lines[first][:500],

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from calctl.config.checks import CheckSpec
 from calctl.guard.model import CheckContext, Outcome
+from calctl.output import plural
 
 if TYPE_CHECKING:
     from calctl.config import Settings
@@ -136,7 +137,7 @@ def _status_outcome(spec: CheckSpec, settings: Settings, directory: Path, url: s
                              "directory": prefix.rstrip("/")}, detail=detail)
     pending = [s.path for s in files if s.state == "pending"]
     if pending and spec.options["pending"] == "fail":
-        return Outcome(False, f"{len(pending)} migration(s) not applied to "
+        return Outcome(False, f"{plural(len(pending), 'migration')} not applied to "
                        f"{detail['database']}: {', '.join(pending[:5])}",
                        file=prefix + pending[0],
                        hint="Run `calctl migrate apply`, or set pending = \"warn\".",
