@@ -26,6 +26,13 @@ from calctl.sql.rules.cal010_opaque_sql import OpaqueSQL
 from calctl.sql.rules.cal011_require_concurrent_index_creation import (
     RequireConcurrentIndexCreation,
 )
+from calctl.sql.rules.cal012_require_concurrent_index_deletion import (
+    RequireConcurrentIndexDeletion,
+)
+from calctl.sql.rules.cal013_require_concurrent_reindex import RequireConcurrentReindex
+from calctl.sql.rules.cal014_require_concurrent_partition_detach import (
+    RequireConcurrentPartitionDetach,
+)
 
 RULES: tuple[type[Rule], ...] = (
     ForwardDependency,
@@ -39,6 +46,9 @@ RULES: tuple[type[Rule], ...] = (
     UnrenderedTemplate,
     OpaqueSQL,
     RequireConcurrentIndexCreation,
+    RequireConcurrentIndexDeletion,
+    RequireConcurrentReindex,
+    RequireConcurrentPartitionDetach,
 )
 
 

@@ -38,6 +38,22 @@ class Edit:
     text: str
 
 
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """``text`` with ``edits`` applied, each against the original offsets. Insertions at
+    one offset keep their order; overlapping replacements are a ValueError (two fixes
+    that disagree)."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))  # stable: keeps given order
+    pieces: list[str] = []
+    at = 0
+    for edit in ordered:
+        if edit.start < at or edit.end < edit.start or edit.end > len(text):
+            raise ValueError(f"edit [{edit.start}, {edit.end}) overlaps another or the text")
+        pieces += [text[at:edit.start], edit.text]
+        at = edit.end
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
 @dataclass(frozen=True)
 class Finding:
     line: int

@@ -1,0 +1,191 @@
+"""What several of squawk's rules read from a statement: ALTER TABLE's subcommands and
+where each is written, constraints, and whether a statement may wait on a lock.
+
+pglast's ``AlterTableCmd`` has no location; squawk points at the subcommand (the line
+of ``DROP NOT NULL`` in a multi-line ALTER TABLE), so :func:`cmd_locations` finds each
+one with PostgreSQL's scanner, run on the statement's text only when a rule fires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from calctl.sql.statements import Statement
+
+if TYPE_CHECKING:
+    from calctl.sql.rules.statement import FileScope
+
+Node = dict[str, Any]
+
+# Statements squawk's require-lock-timeout / require-statement-timeout pass over: they
+# take no lock worth waiting for (DML, session commands, grants). Every other statement
+# is DDL (ALTER/CREATE/DROP of anything, COMMENT, CLUSTER, LOCK, REFRESH, REINDEX,
+# TRUNCATE, VACUUM, LOAD, IMPORT FOREIGN SCHEMA…) and counts as "possibly slow".
+_NOT_SLOW = frozenset({
+    "SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "DoStmt",
+    "CallStmt", "CopyStmt", "VariableSetStmt", "VariableShowStmt", "TransactionStmt",
+    "ExplainStmt", "GrantStmt", "GrantRoleStmt", "ReassignOwnedStmt", "SecLabelStmt",
+    "CheckPointStmt", "DiscardStmt", "NotifyStmt", "ListenStmt", "UnlistenStmt",
+    "PrepareStmt", "ExecuteStmt", "DeallocateStmt", "DeclareCursorStmt", "FetchStmt",
+    "ClosePortalStmt", "ConstraintsSetStmt", "PLAssignStmt", "ReturnStmt",
+})
+
+
+def possibly_slow(stmt: Statement) -> bool:
+    """Whether squawk counts the statement as one that may wait on (or hold) a lock."""
+    kind, node = stmt.kind, stmt.node
+    if kind == "CreateStmt":
+        # a plain CREATE TABLE locks nothing that exists; a foreign key locks its target
+        return any(c.get("contype") == "CONSTR_FOREIGN" for c in table_constraints(node))
+    if kind == "SelectStmt":
+        return bool(node.get("intoClause"))      # SELECT … INTO creates a table
+    if kind == "VacuumStmt":
+        return bool(node.get("is_vacuumcmd"))    # ANALYZE alone is not
+    return kind not in _NOT_SLOW
+
+
+def table_constraints(create: Node) -> Iterator[Node]:
+    """The constraints of a CREATE TABLE: its table constraints and its columns'."""
+    for element in create.get("tableElts") or ():
+        if "Constraint" in element:
+            yield element["Constraint"]
+        elif "ColumnDef" in element:
+            for item in element["ColumnDef"].get("constraints") or ():
+                yield item.get("Constraint", {})
+
+
+def alter_cmds(stmt: Statement) -> list[Node]:
+    """The subcommands of an ALTER TABLE (``AlterTableCmd`` fields), in order."""
+    return [item.get("AlterTableCmd", {}) for item in stmt.node.get("cmds") or ()]
+
+
+def column_constraints(cmd: Node) -> list[Node]:
+    """The constraints of the column an ``ADD COLUMN`` subcommand adds."""
+    column = (cmd.get("def") or {}).get("ColumnDef") or {}
+    return [item.get("Constraint", {}) for item in column.get("constraints") or ()]
+
+
+def added_constraint(cmd: Node) -> Node | None:
+    """The constraint an ``ADD CONSTRAINT`` subcommand adds."""
+    if cmd.get("subtype") != "AT_AddConstraint":
+        return None
+    constraint: Node | None = (cmd.get("def") or {}).get("Constraint")
+    return constraint
+
+
+def type_name(column: Node) -> str:
+    """The last part of a ColumnDef's type name (``int4``, ``serial``…)."""
+    names = (column.get("typeName") or {}).get("names") or ()
+    return str(names[-1].get("String", {}).get("sval", "")) if names else ""
+
+
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+
+
+def _tokens(stmt: Statement) -> list[tuple[int, str]]:
+    from calctl.sql.extract.core import load_parser
+
+    # the statement parsed, so the scanner reads all of it
+    return [(t.start, t.name) for t in load_parser().scan(stmt.text)
+            if t.name not in _COMMENTS]
+
+
+def _location(stmt: Statement, char: int) -> int:
+    """A parser location (bytes from ``stmt.base``) of a character offset in its text."""
+    text = stmt.text
+    size = char if text.isascii() else len(text[:char].encode("utf-8"))
+    return stmt.start - stmt.base + size
+
+
+def cmd_locations(stmt: Statement) -> list[int | None]:
+    """Where each subcommand of an ALTER TABLE (or the one action of a RENAME/SET SCHEMA…
+    on a relation) starts, as parser locations; ``None`` where it cannot be told."""
+    cmds = stmt.node.get("cmds") or [None]
+    relation = stmt.node.get("relation") or {}
+    where = relation.get("location", -1)
+    tokens = _tokens(stmt)
+    if where < 0 or not tokens:
+        return [None] * len(cmds)
+    # skip the qualified name (ident . ident . ident) and an inheritance star
+    rel_char = _char_of(stmt, where)
+    i = next((k for k, (start, _) in enumerate(tokens) if start >= rel_char), len(tokens))
+    i += 1
+    while i + 1 < len(tokens) and tokens[i][1] == "ASCII_46":
+        i += 2
+    if i < len(tokens) and tokens[i][1] == "ASCII_42":
+        i += 1
+    starts: list[int] = []
+    depth = 0
+    expect = True
+    for start, name in tokens[i:]:
+        if expect:
+            starts.append(start)
+            expect = False
+        if name in ("ASCII_40", "ASCII_91"):
+            depth += 1
+        elif name in ("ASCII_41", "ASCII_93"):
+            depth -= 1
+        elif name == "ASCII_44" and depth == 0:
+            expect = True
+        elif name == "ASCII_59":
+            break
+    if len(starts) != len(cmds):
+        return [None] * len(cmds)
+    return [_location(stmt, start) for start in starts]
+
+
+def keyword_location(stmt: Statement, names: tuple[str, ...], after: int | None = None,
+                     ) -> int | None:
+    """The parser location of the first run of tokens ``names`` (scanner names such as
+    ``SET``, ``SCHEMA``) at or after the location ``after``."""
+    tokens = _tokens(stmt)
+    from_char = _char_of(stmt, after) if after is not None else 0
+    for k, (start, _) in enumerate(tokens):
+        if start >= from_char and tuple(n for _, n in tokens[k:k + len(names)]) == names:
+            return _location(stmt, start)
+    return None
+
+
+def _char_of(stmt: Statement, location: int) -> int:
+    """The character offset in the statement's text of a parser location."""
+    offset = stmt.base + location - stmt.start
+    data = stmt.source.data[stmt.start:stmt.start + max(offset, 0)]
+    return len(data.decode("utf-8", errors="ignore"))
+
+
+def object_names(node: Node) -> list[tuple[str, ...]]:
+    """The names a DROP statement lists, each as its parts."""
+    found = []
+    for item in node.get("objects") or ():
+        parts = item.get("List", {}).get("items") or ()
+        found.append(tuple(str(p.get("String", {}).get("sval", "")) for p in parts))
+    return found
+
+
+def index_is_new(scope: FileScope, names: tuple[str, ...], stmt: Statement) -> bool:
+    """Whether the index was created earlier in the file on a table new at ``stmt``."""
+    if not names:
+        return False
+    for earlier in scope.statements[:stmt.index]:
+        node = earlier.node
+        if earlier.kind != "IndexStmt" or node.get("idxname") != names[-1]:
+            continue
+        relation = node.get("relation") or {}
+        schema = relation.get("schemaname") or scope.default_schema
+        if len(names) > 1 and names[-2] != schema:
+            continue
+        return scope.is_new_table(relation, stmt)
+    return False
+
+
+def end_char(stmt: Statement) -> int | None:
+    """The character offset in the file's text just after the statement's last token
+    (before its semicolon, trailing blanks and comments)."""
+    tokens = [start for start, name in _tokens(stmt) if name != "ASCII_59"]
+    if not tokens:
+        return None
+    from calctl.sql.extract.core import load_parser
+
+    last = next(t for t in load_parser().scan(stmt.text) if t.start == tokens[-1])
+    return stmt.char() + int(last.end) + 1
