@@ -33,6 +33,7 @@ from calctl.sql.rules.cal013_require_concurrent_reindex import RequireConcurrent
 from calctl.sql.rules.cal014_require_concurrent_partition_detach import (
     RequireConcurrentPartitionDetach,
 )
+from calctl.sql.rules.cal015_constraint_missing_not_valid import ConstraintMissingNotValid
 
 RULES: tuple[type[Rule], ...] = (
     ForwardDependency,
@@ -49,6 +50,7 @@ RULES: tuple[type[Rule], ...] = (
     RequireConcurrentIndexDeletion,
     RequireConcurrentReindex,
     RequireConcurrentPartitionDetach,
+    ConstraintMissingNotValid,
 )
 
 

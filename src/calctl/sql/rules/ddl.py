@@ -91,48 +91,71 @@ def _tokens(stmt: Statement) -> list[tuple[int, str]]:
             if t.name not in _COMMENTS]
 
 
-def _location(stmt: Statement, char: int) -> int:
+def char_location(stmt: Statement, char: int) -> int:
     """A parser location (bytes from ``stmt.base``) of a character offset in its text."""
     text = stmt.text
     size = char if text.isascii() else len(text[:char].encode("utf-8"))
     return stmt.start - stmt.base + size
 
 
-def cmd_locations(stmt: Statement) -> list[int | None]:
-    """Where each subcommand of an ALTER TABLE (or the one action of a RENAME/SET SCHEMA…
-    on a relation) starts, as parser locations; ``None`` where it cannot be told."""
-    cmds = stmt.node.get("cmds") or [None]
+def cmd_spans(stmt: Statement) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+    """Where an ALTER TABLE's relation name and each of its subcommands (or the one
+    action of a RENAME/SET SCHEMA… of a relation) are written, as character ranges of
+    the statement's text (end: just after the last token); no subcommands when they
+    cannot be told apart."""
+    count = len(stmt.node.get("cmds") or [None])
     relation = stmt.node.get("relation") or {}
     where = relation.get("location", -1)
     tokens = _tokens(stmt)
     if where < 0 or not tokens:
-        return [None] * len(cmds)
-    # skip the qualified name (ident . ident . ident) and an inheritance star
+        return None, []
+    # the qualified name (ident . ident . ident) and an inheritance star
     rel_char = _char_of(stmt, where)
     i = next((k for k, (start, _) in enumerate(tokens) if start >= rel_char), len(tokens))
+    first = i
     i += 1
     while i + 1 < len(tokens) and tokens[i][1] == "ASCII_46":
         i += 2
+    name = (tokens[first][0], _token_end(stmt, tokens[i - 1][0])) if first < i <= len(
+        tokens) else None
     if i < len(tokens) and tokens[i][1] == "ASCII_42":
         i += 1
-    starts: list[int] = []
+    spans: list[list[int]] = []
     depth = 0
     expect = True
-    for start, name in tokens[i:]:
-        if expect:
-            starts.append(start)
-            expect = False
-        if name in ("ASCII_40", "ASCII_91"):
-            depth += 1
-        elif name in ("ASCII_41", "ASCII_93"):
-            depth -= 1
-        elif name == "ASCII_44" and depth == 0:
-            expect = True
-        elif name == "ASCII_59":
+    for start, kind in tokens[i:]:
+        if kind == "ASCII_59":
             break
-    if len(starts) != len(cmds):
-        return [None] * len(cmds)
-    return [_location(stmt, start) for start in starts]
+        if expect:
+            spans.append([start, start])
+            expect = False
+        if kind in ("ASCII_40", "ASCII_91"):
+            depth += 1
+        elif kind in ("ASCII_41", "ASCII_93"):
+            depth -= 1
+        elif kind == "ASCII_44" and depth == 0:
+            expect = True
+            continue
+        spans[-1][1] = start
+    if len(spans) != count:
+        return name, []
+    return name, [(a, _token_end(stmt, b)) for a, b in spans]
+
+
+def _token_end(stmt: Statement, start: int) -> int:
+    from calctl.sql.extract.core import load_parser
+
+    token = next(t for t in load_parser().scan(stmt.text) if t.start == start)
+    return int(token.end) + 1
+
+
+def cmd_locations(stmt: Statement) -> list[int | None]:
+    """Where each subcommand of an ALTER TABLE starts, as parser locations (``None``
+    where it cannot be told)."""
+    spans = cmd_spans(stmt)[1]
+    if not spans:
+        return [None] * len(stmt.node.get("cmds") or [None])
+    return [char_location(stmt, start) for start, _ in spans]
 
 
 def keyword_location(stmt: Statement, names: tuple[str, ...], after: int | None = None,
@@ -143,7 +166,7 @@ def keyword_location(stmt: Statement, names: tuple[str, ...], after: int | None 
     from_char = _char_of(stmt, after) if after is not None else 0
     for k, (start, _) in enumerate(tokens):
         if start >= from_char and tuple(n for _, n in tokens[k:k + len(names)]) == names:
-            return _location(stmt, start)
+            return char_location(stmt, start)
     return None
 
 
@@ -185,7 +208,32 @@ def end_char(stmt: Statement) -> int | None:
     tokens = [start for start, name in _tokens(stmt) if name != "ASCII_59"]
     if not tokens:
         return None
+    return stmt.char() + _token_end(stmt, tokens[-1])
+
+
+def transactions(scope: FileScope) -> list[int | None]:
+    """For each statement, which transaction it runs in (an id), ``None`` for its own:
+    the whole file's when calctl runs it in one, else each BEGIN … COMMIT block's."""
+    found: list[int | None] = []
+    block: int | None = 0 if scope.transaction else None
+    count = 0
+    for stmt in scope.statements:
+        kind = stmt.node.get("kind", "") if stmt.kind == "TransactionStmt" else ""
+        if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START") and not scope.transaction:
+            count += 1
+            block = count
+        found.append(block)
+        if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK") and not scope.transaction:
+            block = None
+    return found
+
+
+def quote_ident(name: str) -> str:
+    """``name`` as SQL writes it: bare when PostgreSQL reads it back unchanged."""
     from calctl.sql.extract.core import load_parser
 
-    last = next(t for t in load_parser().scan(stmt.text) if t.start == tokens[-1])
-    return stmt.char() + int(last.end) + 1
+    tokens = load_parser().scan(name) if name else ()
+    if (len(tokens) == 1 and tokens[0].name == "IDENT" and name == name.lower()
+            and tokens[0].end + 1 == len(name)):
+        return name
+    return '"' + name.replace('"', '""') + '"'
