@@ -232,7 +232,7 @@ def quote_ident(name: str) -> str:
     """``name`` as SQL writes it: bare when PostgreSQL reads it back unchanged."""
     from calctl.sql.extract.core import load_parser
 
-    tokens = load_parser().scan(name) if name else ()
+    tokens: list[Any] = list(load_parser().scan(name)) if name else []
     if (len(tokens) == 1 and tokens[0].name == "IDENT" and name == name.lower()
             and tokens[0].end + 1 == len(name)):
         return name

@@ -174,7 +174,8 @@ def _index(scope: FileScope) -> None:
         elif stmt.kind == "CreateTableAsStmt":
             into = node.get("into") or {}
             scope.created.setdefault(scope.relation(into.get("rel")), stmt.index)
-        elif stmt.kind == "VariableSetStmt" and node.get("name"):
+        elif (stmt.kind == "VariableSetStmt" and node.get("name")
+              and not str(node.get("kind", "")).startswith("VAR_RESET")):  # RESET undoes
             scope.settings.setdefault(str(node["name"]).lower(), stmt.index)
 
 
