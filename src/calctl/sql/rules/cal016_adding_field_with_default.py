@@ -24,6 +24,9 @@ _STABLE_CALLS = frozenset({
     "version",
 })
 
+# binary operators (``a + b``, ``a IS DISTINCT FROM b``): constant when both sides are
+_BINARY = frozenset({"AEXPR_OP", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT"})
+
 
 class AddingFieldWithDefault(StatementRule):
     """``ADD COLUMN`` whose default or generated value rewrites the table.
@@ -60,7 +63,7 @@ class AddingFieldWithDefault(StatementRule):
                     yield self._hit(stmt, constraint.get("location"), "A generated column")
                 elif kind == "CONSTR_DEFAULT":
                     expr = constraint.get("raw_expr") or {}
-                    if modern and _constant(expr, stmt, top=True):
+                    if modern and _constant(expr, stmt):
                         continue
                     yield self._hit(stmt, _location(expr, constraint),
                                     "A column with this default" if modern
@@ -81,12 +84,12 @@ def _location(expr: dict[str, Any], constraint: dict[str, Any]) -> int | None:
     return location if isinstance(location, int) else None
 
 
-def _constant(expr: dict[str, Any], stmt: Statement, top: bool = False) -> bool:
+def _constant(expr: dict[str, Any], stmt: Statement, top: bool = True) -> bool:
     """Whether squawk reads the default as constant (see the class docstring)."""
     if len(expr) != 1:
         return False
     kind, node = next(iter(expr.items()))
-    if top and _parenthesized(node, stmt):
+    if top and _parenthesized(expr, stmt):
         return False     # squawk reads "(10)" as an expression, not a literal
     if kind == "A_Const":
         # pglast folds "-1" into a constant; squawk reads a prefix operator
@@ -94,7 +97,7 @@ def _constant(expr: dict[str, Any], stmt: Statement, top: bool = False) -> bool:
     if kind in ("TypeCast", "CollateClause"):
         return _constant(node.get("arg") or {}, stmt)
     if kind == "A_Expr":
-        return bool(node.get("kind") == "AEXPR_OP" and "lexpr" in node and "rexpr" in node
+        return bool(node.get("kind") in _BINARY and "lexpr" in node and "rexpr" in node
                     and _constant(node["lexpr"], stmt) and _constant(node["rexpr"], stmt))
     if kind == "BoolExpr":
         return bool(node.get("boolop") != "NOT_EXPR") and all(
@@ -102,12 +105,12 @@ def _constant(expr: dict[str, Any], stmt: Statement, top: bool = False) -> bool:
     if kind == "NullTest":
         return _constant(node.get("arg") or {}, stmt)
     if kind == "A_ArrayExpr":
-        return all(_constant(e, stmt) for e in node.get("elements") or ())
+        return all(_constant(e, stmt, top=False) for e in node.get("elements") or ())
     if kind == "SQLValueFunction":
         return bool(node.get("op") == "SVFOP_CURRENT_TIMESTAMP" and node.get("typmod", -1) < 0)
     if kind == "FuncCall":
         names: list[Any] = node.get("funcname") or []
-        return bool(len(names) == 1 and not node.get("args") and not node.get("agg_star")
+        return bool(len(names) == 1 and not node.get("args")
                     and str(names[0].get("String", {}).get("sval", "")).lower()
                     in _STABLE_CALLS)
     return False
@@ -120,9 +123,23 @@ def _text_at(stmt: Statement, location: int) -> str:
     return stmt.source.data[at:at + 1].decode("utf-8", errors="ignore")
 
 
-def _parenthesized(node: dict[str, Any], stmt: Statement) -> bool:
-    location = node.get("location", -1)
-    if not isinstance(location, int) or location < 0:
+def _parenthesized(expr: dict[str, Any], stmt: Statement) -> bool:
+    """Whether the expression is written in parentheses (``(1 + 1)``, ``(10)::int``): the
+    character before its leftmost token is ``(``, and not the one of ``CAST(``."""
+    locations = [at for at in _locations(expr) if at >= 0]
+    if not locations:
         return False
-    before = stmt.source.data[stmt.start:stmt.base + location].rstrip()
+    before = stmt.source.data[stmt.start:stmt.base + min(locations)].rstrip()
     return before.endswith(b"(") and not before[:-1].rstrip().upper().endswith(b"CAST")
+
+
+def _locations(item: Any) -> Iterator[int]:
+    if isinstance(item, dict):
+        for key, value in item.items():
+            if key == "location" and isinstance(value, int):
+                yield value
+            else:
+                yield from _locations(value)
+    elif isinstance(item, list):
+        for value in item:
+            yield from _locations(value)

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from calctl.sql.rules.ddl import possibly_slow
+from calctl.sql.rules.ddl import (
+    added_constraint,
+    alter_cmds,
+    column_constraints,
+    possibly_slow,
+)
 from calctl.sql.rules.statement import Edit, FileScope, Finding, StatementRule
 from calctl.sql.statements import Statement
 
@@ -16,7 +21,7 @@ class RequireLockTimeout(StatementRule):
     at the top), so the migration fails fast and can be retried. Reported once per
     file, at the first statement that takes a lock (any DDL but a CREATE TABLE without
     foreign keys; not DML, SET, GRANT), as squawk does; calctl also passes over
-    statements on a table created in the same file (see CAL011). ``calctl migrate
+    statements that lock only a table created in the same file (see CAL011). ``calctl migrate
     apply`` sets a lock_timeout itself (``[migrate] ddl_lock_timeout``): a team that
     applies only with calctl can ignore this rule in ``[migrate.lint]``.
     """
@@ -56,6 +61,12 @@ def first_unguarded(scope: FileScope, parameter: str) -> Statement | None:
 
 
 def _on_new_table(stmt: Statement, scope: FileScope) -> bool:
-    if stmt.kind in ("AlterTableStmt", "IndexStmt"):
-        return scope.is_new_table(stmt.node.get("relation"), stmt)
-    return False
+    """Whether the statement only locks a table created earlier in the file (a foreign
+    key also locks the table it references: that one may be busy)."""
+    relation = stmt.node.get("relation")
+    if not isinstance(relation, dict) or not scope.is_new_table(relation, stmt):
+        return False
+    return stmt.kind != "AlterTableStmt" or not any(
+        c.get("contype") == "CONSTR_FOREIGN"
+        for cmd in alter_cmds(stmt)
+        for c in (added_constraint(cmd) or {}, *column_constraints(cmd)))
