@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from calctl.sql.rules.ddl import alter_cmds, cmd_locations
+from calctl.sql.rules.ddl import alter_cmds, option_locations
 from calctl.sql.rules.statement import FileScope, Finding, StatementRule
 from calctl.sql.statements import Statement
 
@@ -31,7 +31,7 @@ class ChangingColumnType(StatementRule):
         hits = [i for i, cmd in enumerate(cmds) if cmd.get("subtype") == "AT_AlterColumnType"]
         if not hits or scope.is_new_table(stmt.node.get("relation"), stmt):
             return
-        where = cmd_locations(stmt)
+        where = option_locations(stmt)
         for i in hits:
             yield self.finding(
                 stmt, f"Changing the type of column {cmds[i].get('name', '')} rewrites the "

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from calctl.sql.rules.ddl import added_constraint, alter_cmds, cmd_locations
+from calctl.sql.rules.ddl import added_constraint, alter_cmds, option_locations
 from calctl.sql.rules.statement import FileScope, Finding, StatementRule
 
 _ALL = "*"
@@ -54,7 +54,7 @@ class AddingNotNullableField(StatementRule):
                     done = covered.get(table, set())
                     if modern and (_ALL in done or cmd.get("name") in done):
                         continue
-                    where = where if where is not None else cmd_locations(stmt)
+                    where = where if where is not None else option_locations(stmt)
                     yield self.finding(
                         stmt, f"SET NOT NULL on {cmd.get('name', '')} scans the table while "
                               "reads and writes wait",

@@ -32,6 +32,9 @@ _NOT_SLOW = frozenset({
 })
 
 
+_CMDS = "\0cmds"  # not a field name pglast can write
+
+
 def possibly_slow(stmt: Statement) -> bool:
     """Whether squawk counts the statement as one that may wait on (or hold) a lock."""
     kind, node = stmt.kind, stmt.node
@@ -57,7 +60,12 @@ def table_constraints(create: Node) -> Iterator[Node]:
 
 def alter_cmds(stmt: Statement) -> list[Node]:
     """The subcommands of an ALTER TABLE (``AlterTableCmd`` fields), in order."""
-    return [item.get("AlterTableCmd", {}) for item in stmt.node.get("cmds") or ()]
+    node = stmt.node
+    # a dozen rules read every ALTER TABLE: unwrap its subcommands once, in the tree
+    cmds: list[Node] | None = node.get(_CMDS)
+    if cmds is None:
+        cmds = node[_CMDS] = [item.get("AlterTableCmd", {}) for item in node.get("cmds") or ()]
+    return cmds
 
 
 def column_constraints(cmd: Node) -> list[Node]:
@@ -83,11 +91,13 @@ def type_name(column: Node) -> str:
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 
 
-def _tokens(stmt: Statement) -> list[tuple[int, str]]:
+def _tokens(stmt: Statement) -> list[tuple[int, str, int]]:
+    """(start, scanner name, end) of the statement's tokens, comments left out; ends are
+    exclusive character offsets of its text."""
     from calctl.sql.extract.core import load_parser
 
     # the statement parsed, so the scanner reads all of it
-    return [(t.start, t.name) for t in load_parser().scan(stmt.text)
+    return [(t.start, t.name, t.end + 1) for t in load_parser().scan(stmt.text)
             if t.name not in _COMMENTS]
 
 
@@ -111,23 +121,24 @@ def cmd_spans(stmt: Statement) -> tuple[tuple[int, int] | None, list[tuple[int, 
         return None, []
     # the qualified name (ident . ident . ident) and an inheritance star
     rel_char = _char_of(stmt, where)
-    i = next((k for k, (start, _) in enumerate(tokens) if start >= rel_char), len(tokens))
+    i = next((k for k, token in enumerate(tokens) if token[0] >= rel_char), len(tokens))
+    if i == len(tokens):
+        return None, []
     first = i
     i += 1
     while i + 1 < len(tokens) and tokens[i][1] == "ASCII_46":
         i += 2
-    name = (tokens[first][0], _token_end(stmt, tokens[i - 1][0])) if first < i <= len(
-        tokens) else None
+    name = (tokens[first][0], tokens[i - 1][2])
     if i < len(tokens) and tokens[i][1] == "ASCII_42":
         i += 1
     spans: list[list[int]] = []
     depth = 0
     expect = True
-    for start, kind in tokens[i:]:
+    for start, kind, end in tokens[i:]:
         if kind == "ASCII_59":
             break
         if expect:
-            spans.append([start, start])
+            spans.append([start, end])
             expect = False
         if kind in ("ASCII_40", "ASCII_91"):
             depth += 1
@@ -136,17 +147,10 @@ def cmd_spans(stmt: Statement) -> tuple[tuple[int, int] | None, list[tuple[int, 
         elif kind == "ASCII_44" and depth == 0:
             expect = True
             continue
-        spans[-1][1] = start
+        spans[-1][1] = end
     if len(spans) != count:
         return name, []
-    return name, [(a, _token_end(stmt, b)) for a, b in spans]
-
-
-def _token_end(stmt: Statement, start: int) -> int:
-    from calctl.sql.extract.core import load_parser
-
-    token = next(t for t in load_parser().scan(stmt.text) if t.start == start)
-    return int(token.end) + 1
+    return name, [(a, b) for a, b in spans]
 
 
 def cmd_locations(stmt: Statement) -> list[int | None]:
@@ -158,14 +162,35 @@ def cmd_locations(stmt: Statement) -> list[int | None]:
     return [char_location(stmt, start) for start, _ in spans]
 
 
+def option_locations(stmt: Statement) -> list[int | None]:
+    """Where each subcommand's option is written, as parser locations: for
+    ``ALTER [COLUMN] name SET NOT NULL`` (``TYPE …``, ``DROP NOT NULL``…) its option, where
+    squawk points; for other subcommands their start."""
+    spans = cmd_spans(stmt)[1]
+    if not spans:
+        return [None] * len(stmt.node.get("cmds") or [None])
+    tokens = _tokens(stmt)
+    found: list[int | None] = []
+    for start, end in spans:
+        inside = [t for t in tokens if start <= t[0] < end]
+        at = start
+        if inside and inside[0][1] == "ALTER":
+            skip = 3 if len(inside) > 1 and inside[1][1] == "COLUMN" else 2
+            if len(inside) > skip:
+                at = inside[skip][0]
+        found.append(char_location(stmt, at))
+    return found
+
+
 def keyword_location(stmt: Statement, names: tuple[str, ...], after: int | None = None,
                      ) -> int | None:
     """The parser location of the first run of tokens ``names`` (scanner names such as
     ``SET``, ``SCHEMA``) at or after the location ``after``."""
     tokens = _tokens(stmt)
     from_char = _char_of(stmt, after) if after is not None else 0
-    for k, (start, _) in enumerate(tokens):
-        if start >= from_char and tuple(n for _, n in tokens[k:k + len(names)]) == names:
+    kinds = [kind for _, kind, _ in tokens]
+    for k, (start, _, _) in enumerate(tokens):
+        if start >= from_char and tuple(kinds[k:k + len(names)]) == names:
             return char_location(stmt, start)
     return None
 
@@ -205,10 +230,8 @@ def index_is_new(scope: FileScope, names: tuple[str, ...], stmt: Statement) -> b
 def end_char(stmt: Statement) -> int | None:
     """The character offset in the file's text just after the statement's last token
     (before its semicolon, trailing blanks and comments)."""
-    tokens = [start for start, name in _tokens(stmt) if name != "ASCII_59"]
-    if not tokens:
-        return None
-    return stmt.char() + _token_end(stmt, tokens[-1])
+    ends = [end for _, kind, end in _tokens(stmt) if kind != "ASCII_59"]
+    return stmt.char() + ends[-1] if ends else None
 
 
 def transactions(scope: FileScope) -> list[int | None]:

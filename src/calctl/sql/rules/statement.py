@@ -169,6 +169,8 @@ def _index(scope: FileScope) -> None:
     """Fill ``created`` and ``settings`` from the file's statements."""
     for stmt in scope.statements:
         node = stmt.node
+        if node.get("if_not_exists"):
+            continue  # CREATE … IF NOT EXISTS may find the table there, and busy
         if stmt.kind == "CreateStmt":
             scope.created.setdefault(scope.relation(node.get("relation")), stmt.index)
         elif stmt.kind == "CreateTableAsStmt":
