@@ -65,7 +65,7 @@ class AddingFieldWithDefault(StatementRule):
                     expr = constraint.get("raw_expr") or {}
                     if modern and _constant(expr, stmt):
                         continue
-                    yield self._hit(stmt, _location(expr, constraint),
+                    yield self._hit(stmt, _location(expr, constraint, stmt),
                                     "A column with this default" if modern
                                     else "A column with a default (before PostgreSQL 11)")
 
@@ -76,12 +76,21 @@ class AddingFieldWithDefault(StatementRule):
             "existing rows in batches.", location=location)
 
 
-def _location(expr: dict[str, Any], constraint: dict[str, Any]) -> int | None:
-    for node in expr.values():
-        if isinstance(node, dict) and isinstance(node.get("location"), int):
-            return int(node["location"])
-    location = constraint.get("location")
-    return location if isinstance(location, int) else None
+def _location(expr: dict[str, Any], constraint: dict[str, Any], stmt: Statement,
+              ) -> int | None:
+    """Where the default expression starts (its leftmost token, or the parenthesis
+    around it), where squawk points."""
+    locations = [at for at in _locations(expr) if at >= 0]
+    if not locations:
+        location = constraint.get("location")
+        return location if isinstance(location, int) else None
+    at = min(locations)
+    data = stmt.source.data
+    lower = stmt.start - stmt.base
+    i = at - 1
+    while i >= lower and data[stmt.base + i:stmt.base + i + 1] in (b" ", b"\t", b"\n", b"\r"):
+        i -= 1
+    return i if i >= lower and data[stmt.base + i:stmt.base + i + 1] == b"(" else at
 
 
 def _constant(expr: dict[str, Any], stmt: Statement, top: bool = True) -> bool:

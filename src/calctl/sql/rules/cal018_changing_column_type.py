@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from calctl.sql.rules.ddl import alter_cmds, option_locations
+from calctl.sql.rules.ddl import COLUMNS, alter_cmds, option_locations
 from calctl.sql.rules.statement import FileScope, Finding, StatementRule
 from calctl.sql.statements import Statement
 
@@ -27,7 +27,7 @@ class ChangingColumnType(StatementRule):
     example = "ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(12, 2);\n"
 
     def check_statement(self, stmt: Statement, scope: FileScope) -> Iterator[Finding]:
-        cmds = alter_cmds(stmt)
+        cmds = alter_cmds(stmt, COLUMNS)
         hits = [i for i, cmd in enumerate(cmds) if cmd.get("subtype") == "AT_AlterColumnType"]
         if not hits or scope.is_new_table(stmt.node.get("relation"), stmt):
             return

@@ -8,7 +8,7 @@ from calctl.sql.statements import Statement
 
 
 class RenamingColumn(StatementRule):
-    """``RENAME COLUMN`` of a table or view that already exists.
+    """``RENAME COLUMN`` of a table or view that already exists (or an attribute of a type).
 
     Problem: clients still running the old code read and write the old name and fail
     from the moment the rename commits.
@@ -26,12 +26,15 @@ class RenamingColumn(StatementRule):
 
     def check_statement(self, stmt: Statement, scope: FileScope) -> Iterator[Finding]:
         node = stmt.node
-        if node.get("renameType") != "OBJECT_COLUMN":
+        kind = node.get("renameType")
+        if kind not in ("OBJECT_COLUMN", "OBJECT_ATTRIBUTE"):
             return
         if scope.is_new_table(node.get("relation"), stmt):
             return
+        what = "column" if kind == "OBJECT_COLUMN" else "attribute"
         yield self.finding(
-            stmt, f"Renaming column {node.get('subname', '')} breaks clients that still use "
-                  "its old name", "Add the new column, backfill and switch clients over "
-                                  "before dropping the old one.",
+            stmt, f"Renaming {what} {node.get('subname', '')} breaks clients that still use "
+                  "its old name",
+            "Add the new column, backfill and switch clients over before dropping the old "
+            "one.",
             location=cmd_locations(stmt)[0])

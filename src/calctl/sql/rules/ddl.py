@@ -33,6 +33,10 @@ _NOT_SLOW = frozenset({
 
 
 _CMDS = "\0cmds"  # not a field name pglast can write
+TABLES = frozenset({"OBJECT_TABLE"})
+# what squawk also reads for the rules about breaking clients: a foreign table's and a
+# composite type's columns are read too, though no local rows are rewritten
+COLUMNS = frozenset({"OBJECT_TABLE", "OBJECT_FOREIGN_TABLE", "OBJECT_TYPE"})
 
 
 def possibly_slow(stmt: Statement) -> bool:
@@ -58,9 +62,13 @@ def table_constraints(create: Node) -> Iterator[Node]:
                 yield item.get("Constraint", {})
 
 
-def alter_cmds(stmt: Statement) -> list[Node]:
-    """The subcommands of an ALTER TABLE (``AlterTableCmd`` fields), in order."""
+def alter_cmds(stmt: Statement, objects: frozenset[str] = TABLES) -> list[Node]:
+    """The subcommands of an ALTER TABLE (``AlterTableCmd`` fields), in order; none when
+    the statement alters another kind of object than ``objects`` (ALTER VIEW, INDEX,
+    FOREIGN TABLE, TYPE … ALTER ATTRIBUTE share its tree)."""
     node = stmt.node
+    if node.get("objtype") not in objects:
+        return []
     # a dozen rules read every ALTER TABLE: unwrap its subcommands once, in the tree
     cmds: list[Node] | None = node.get(_CMDS)
     if cmds is None:
