@@ -11,13 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_squawk_parity import SQUAWK
 
 from calctl.sql.rules import RULES
 from calctl.sql.rules.ddl import index_is_new, object_names
 from calctl.sql.rules.statement import FileScope, StatementRule, _index
 from calctl.sql.statements import Statement, parse_statements
 from support import corpus
-from test_squawk_parity import SQUAWK
 
 MINE: list[type[StatementRule]] = [
     r for r in RULES if "CAL012" <= r.code <= "CAL029" and issubclass(r, StatementRule)]
