@@ -103,3 +103,38 @@ def test_no_transaction_marker_only_when_the_file_runs_in_one() -> None:
     outside = findings(rule, rule.example, transaction=False)[0].fix
     assert len(inside) == len(outside) + 1
     assert apply_edits(rule.example, outside) == "DROP INDEX CONCURRENTLY accounts_email;\n"
+
+
+def test_an_edit_two_fixes_share_is_applied_once() -> None:
+    marker = Edit(0, 0, "-- calctl: no-transaction\n")
+    text = "DROP INDEX a;\nDROP INDEX b;\n"
+    edits = [marker, Edit(10, 10, " CONCURRENTLY"), marker, Edit(24, 24, " CONCURRENTLY")]
+    assert apply_edits(text, edits) == ("-- calctl: no-transaction\n"
+                                        "DROP INDEX CONCURRENTLY a;\nDROP INDEX CONCURRENTLY b;\n")
+
+
+# files whose every finding of the rule carries a fix; applied together, they parse and
+# silence the rule (multi-line statements, comments, options, no final semicolon)
+VARIANTS = [
+    ("CAL012", "-- drop them\nDROP INDEX IF EXISTS a;\nDROP INDEX s.b -- old\n;\n"),
+    ("CAL013", "REINDEX (VERBOSE) INDEX i;\nreindex\n  table t"),
+    ("CAL014", "ALTER TABLE t\n  DETACH PARTITION t_2020 -- the oldest\n;\n"),
+    ("CAL015", "ALTER TABLE orders\n  ADD COLUMN note text,\n  ADD CONSTRAINT fk FOREIGN KEY "
+               "(c) REFERENCES customers (id)\n    ON DELETE CASCADE DEFERRABLE,\n"
+               "  ADD CONSTRAINT \"Positive\" CHECK (total > 0);\n-- done\n"),
+    ("CAL015", "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)"),
+    ("CAL025", "-- calctl: no-transaction\n\nCREATE INDEX CONCURRENTLY i ON t (a);\n"),
+    ("CAL026", "/* big */ ALTER TABLE t ADD COLUMN a int;"),
+]
+
+
+@pytest.mark.parametrize(("code", "sql"), VARIANTS, ids=[f"{c}-{i}" for i, (c, _) in
+                                                         enumerate(VARIANTS)])
+def test_fixes_of_harder_files(code: str, sql: str, tmp_path: Path) -> None:
+    rule = rule_by_code(code)
+    assert rule is not None and issubclass(rule, StatementRule)
+    found = findings(rule, sql)
+    assert found and all(f.fix for f in found)
+    fixed = apply_edits(sql, [e for f in found for e in f.fix])
+    load_parser().parse_sql_json(fixed)
+    assert code not in lint_codes(fixed, tmp_path), fixed

@@ -40,9 +40,11 @@ class Edit:
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """``text`` with ``edits`` applied, each against the original offsets. Insertions at
-    one offset keep their order; overlapping replacements are a ValueError (two fixes
-    that disagree)."""
-    ordered = sorted(edits, key=lambda e: (e.start, e.end))  # stable: keeps given order
+    one offset keep their order; an edit given twice (two fixes adding the same
+    ``-- calctl: no-transaction`` line) is applied once; overlapping replacements are a
+    ValueError (two fixes that disagree)."""
+    unique = list(dict.fromkeys(edits))
+    ordered = sorted(unique, key=lambda e: (e.start, e.end))  # stable: keeps given order
     pieces: list[str] = []
     at = 0
     for edit in ordered:
