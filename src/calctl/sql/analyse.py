@@ -37,11 +37,10 @@ from calctl.sql.observations import (
     UNRENDERED_TEMPLATE,
     Observation,
 )
-from calctl.sql.render import render
+from calctl.sql.render import PSQL_META, render
 
 Node = dict[str, Any]
 
-PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
 _SPACE = " \t\n\r\f\v"  # PostgreSQL's white space (scan.l)
 _EXPECTED = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 

@@ -17,6 +17,8 @@ _GO = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 _FLYWAY = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _KEY = re.compile(r'"([^"]+)"\s*$|\.([A-Za-z_][A-Za-z0-9_]*)\s*$')
 _CONTROL = re.compile(r"^(if|else|end|range|with|define|block|template|/\*)\b")
+# a psql meta-command line (\set, \i …): blanked before parsing, offsets kept
+PSQL_META = re.compile(r"^[ \t]*\\[^\n]*", re.M)
 
 
 def template_key(expression: str) -> str:

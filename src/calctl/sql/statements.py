@@ -86,8 +86,7 @@ class Statement:
 def parse_statements(text: str, defines: Mapping[str, str] | None = None,
                      ) -> tuple[Source, list[Statement]]:
     """The statements of a migration file's (up) text that PostgreSQL's parser accepts."""
-    from calctl.sql.analyse import PSQL_META
-    from calctl.sql.render import render
+    from calctl.sql.render import PSQL_META, render
 
     rendered = render(text, dict(defines or {}))[0] if "{" in text else text
     exact = rendered == text

@@ -33,6 +33,7 @@ class RequireLockTimeout(StatementRule):
     example = "ALTER TABLE accounts ADD COLUMN note text;\n"
     parameter = "lock_timeout"
     setting = "SET lock_timeout = '5s';\n"
+    risk = "may wait for a lock"
 
     def check_file(self, scope: FileScope) -> Iterator[Finding]:
         stmt = first_unguarded(scope, self.parameter)
@@ -41,7 +42,7 @@ class RequireLockTimeout(StatementRule):
         fix = (Edit(scope.statements[0].char(), scope.statements[0].char(), self.setting),
                ) if scope.source.exact else ()
         yield self.finding(
-            stmt, f"No SET {self.parameter} before this statement, which may wait for a lock",
+            stmt, f"No SET {self.parameter} before this statement, which {self.risk}",
             self.hint(), fix=fix, fix_title=f"Add `{self.setting.strip()}` at the top.")
 
     def hint(self) -> str:

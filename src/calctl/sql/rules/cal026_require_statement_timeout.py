@@ -21,6 +21,7 @@ class RequireStatementTimeout(RequireLockTimeout):
     example = "ALTER TABLE accounts ADD COLUMN note text;\n"
     parameter = "statement_timeout"
     setting = "SET statement_timeout = '5s';\n"
+    risk = "may run long while holding its locks"
 
     def hint(self) -> str:
         return ("Add SET statement_timeout = '5s'; (or what the migration needs) at the top "
