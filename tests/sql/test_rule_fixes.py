@@ -123,6 +123,8 @@ VARIANTS = [
                "(c) REFERENCES customers (id)\n    ON DELETE CASCADE DEFERRABLE,\n"
                "  ADD CONSTRAINT \"Positive\" CHECK (total > 0);\n-- done\n"),
     ("CAL015", "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)"),
+    ("CAL015", "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+               "ALTER TABLE t VALIDATE CONSTRAINT c;\n"),
     ("CAL025", "-- calctl: no-transaction\n\nCREATE INDEX CONCURRENTLY i ON t (a);\n"),
     ("CAL026", "/* big */ ALTER TABLE t ADD COLUMN a int;"),
 ]

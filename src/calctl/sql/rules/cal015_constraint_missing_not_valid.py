@@ -33,7 +33,7 @@ class ConstraintMissingNotValid(StatementRule):
     ``CONCURRENTLY`` and add the constraint ``USING INDEX``. Quiet for a table created
     in the same file (see CAL011). squawk flags a VALIDATE in the same transaction only
     inside BEGIN … COMMIT (or with ``--assume-in-transaction``); calctl knows when it
-    runs the whole file in one.
+    runs the whole file in one, and its fix then marks the file no-transaction.
     """
 
     code = "CAL015"
@@ -46,6 +46,11 @@ class ConstraintMissingNotValid(StatementRule):
 
     def check_file(self, scope: FileScope) -> Iterator[Finding]:
         blocks = transactions(scope)
+        # calctl's own transaction is what joins the two: leaving it is the fix (not
+        # for an explicit BEGIN … COMMIT, which the file would still run)
+        explicit = any(s.kind == "TransactionStmt" for s in scope.statements)
+        marker = (Edit(0, 0, "-- calctl: no-transaction\n"),) if (
+            scope.transaction and scope.source.exact and not explicit) else ()
         pending: dict[str, int] = {}    # constraint added NOT VALID → its transaction
         for stmt in scope.statements:
             if stmt.kind != "AlterTableStmt":
@@ -77,7 +82,9 @@ class ConstraintMissingNotValid(StatementRule):
                                   "is checked",
                             "Validate in a separate transaction: another file, or mark this "
                             "one `-- calctl: no-transaction`.",
-                            location=_at(stmt, spans, i))
+                            location=_at(stmt, spans, i), fix=marker,
+                            fix_title="Mark the file `-- calctl: no-transaction`." if marker
+                            else "")
 
     def _missing(self, stmt: Statement, scope: FileScope, i: int,
                  spans: list[tuple[int, int]]) -> Finding:
