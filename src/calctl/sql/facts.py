@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "19"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "940548f8218320e1"
+ANALYSER_SOURCES = "2e87f823973a0791"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

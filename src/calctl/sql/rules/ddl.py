@@ -90,12 +90,6 @@ def added_constraint(cmd: Node) -> Node | None:
     return constraint
 
 
-def type_name(column: Node) -> str:
-    """The last part of a ColumnDef's type name (``int4``, ``serial``…)."""
-    names = (column.get("typeName") or {}).get("names") or ()
-    return str(names[-1].get("String", {}).get("sval", "")) if names else ""
-
-
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 
 
