@@ -26,6 +26,30 @@ from calctl.sql.rules.cal010_opaque_sql import OpaqueSQL
 from calctl.sql.rules.cal011_require_concurrent_index_creation import (
     RequireConcurrentIndexCreation,
 )
+from calctl.sql.rules.cal012_require_concurrent_index_deletion import (
+    RequireConcurrentIndexDeletion,
+)
+from calctl.sql.rules.cal013_require_concurrent_reindex import RequireConcurrentReindex
+from calctl.sql.rules.cal014_require_concurrent_partition_detach import (
+    RequireConcurrentPartitionDetach,
+)
+from calctl.sql.rules.cal015_constraint_missing_not_valid import ConstraintMissingNotValid
+from calctl.sql.rules.cal016_adding_field_with_default import AddingFieldWithDefault
+from calctl.sql.rules.cal017_adding_foreign_key_constraint import AddingForeignKeyConstraint
+from calctl.sql.rules.cal018_changing_column_type import ChangingColumnType
+from calctl.sql.rules.cal019_adding_not_nullable_field import AddingNotNullableField
+from calctl.sql.rules.cal020_adding_required_field import AddingRequiredField
+from calctl.sql.rules.cal021_adding_serial_primary_key_field import (
+    AddingSerialPrimaryKeyField,
+)
+from calctl.sql.rules.cal022_renaming_column import RenamingColumn
+from calctl.sql.rules.cal023_renaming_table import RenamingTable
+from calctl.sql.rules.cal024_disallowed_unique_constraint import DisallowedUniqueConstraint
+from calctl.sql.rules.cal025_require_lock_timeout import RequireLockTimeout
+from calctl.sql.rules.cal026_require_statement_timeout import RequireStatementTimeout
+from calctl.sql.rules.cal027_ban_drop_not_null import BanDropNotNull
+from calctl.sql.rules.cal028_ban_set_schema import BanSetSchema
+from calctl.sql.rules.cal029_ban_truncate_cascade import BanTruncateCascade
 
 # squawk's rules, group B (CAL030–CAL050)
 from calctl.sql.rules.cal030_ban_drop_database import BanDropDatabase
@@ -64,6 +88,24 @@ RULES: tuple[type[Rule], ...] = (
     UnrenderedTemplate,
     OpaqueSQL,
     RequireConcurrentIndexCreation,
+    RequireConcurrentIndexDeletion,
+    RequireConcurrentReindex,
+    RequireConcurrentPartitionDetach,
+    ConstraintMissingNotValid,
+    AddingFieldWithDefault,
+    AddingForeignKeyConstraint,
+    ChangingColumnType,
+    AddingNotNullableField,
+    AddingRequiredField,
+    AddingSerialPrimaryKeyField,
+    RenamingColumn,
+    RenamingTable,
+    DisallowedUniqueConstraint,
+    RequireLockTimeout,
+    RequireStatementTimeout,
+    BanDropNotNull,
+    BanSetSchema,
+    BanTruncateCascade,
     # squawk's rules, group B
     BanDropDatabase,
     BanDropView,

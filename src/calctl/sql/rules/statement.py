@@ -39,19 +39,21 @@ class Edit:
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """``text`` with ``edits`` made (offsets in the original text; insertions at one point
-    in the order given). Overlapping edits are a ValueError: their result is a guess."""
-    ordered = sorted(enumerate(edits), key=lambda item: (item[1].start, item[1].end, item[0]))
-    out: list[str] = []
+    """``text`` with ``edits`` applied, each against the original offsets. Insertions at
+    one offset keep their order; an edit given twice (two fixes adding the same
+    ``-- calctl: no-transaction`` line) is applied once; overlapping replacements are a
+    ValueError (two fixes that disagree)."""
+    unique = list(dict.fromkeys(edits))
+    ordered = sorted(unique, key=lambda e: (e.start, e.end))  # stable: keeps given order
+    pieces: list[str] = []
     at = 0
-    for _, edit in ordered:
-        if not at <= edit.start <= edit.end <= len(text):
-            raise ValueError(f"edit {edit} overlaps another or leaves the text")
-        out.append(text[at:edit.start])
-        out.append(edit.text)
+    for edit in ordered:
+        if edit.start < at or edit.end < edit.start or edit.end > len(text):
+            raise ValueError(f"edit [{edit.start}, {edit.end}) overlaps another or the text")
+        pieces += [text[at:edit.start], edit.text]
         at = edit.end
-    out.append(text[at:])
-    return "".join(out)
+    pieces.append(text[at:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -170,12 +172,15 @@ def _index(scope: FileScope) -> None:
     """Fill ``created`` and ``settings`` from the file's statements."""
     for stmt in scope.statements:
         node = stmt.node
+        if node.get("if_not_exists"):
+            continue  # CREATE … IF NOT EXISTS may find the table there, and busy
         if stmt.kind == "CreateStmt":
             scope.created.setdefault(scope.relation(node.get("relation")), stmt.index)
         elif stmt.kind == "CreateTableAsStmt":
             into = node.get("into") or {}
             scope.created.setdefault(scope.relation(into.get("rel")), stmt.index)
-        elif stmt.kind == "VariableSetStmt" and node.get("name"):
+        elif (stmt.kind == "VariableSetStmt" and node.get("name")
+              and not str(node.get("kind", "")).startswith("VAR_RESET")):  # RESET undoes
             scope.settings.setdefault(str(node["name"]).lower(), stmt.index)
 
 
