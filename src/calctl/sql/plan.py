@@ -41,22 +41,70 @@ def order_analyses(directory: Path, files: list[MigrationFile],
                    analyses: list[FileAnalysis], settings: MigrateSettings,
                    finish: Callable[[], None] = lambda: None) -> DirectoryAnalysis:
     """Resolve names across ``files`` (filename order) and order them."""
-    from calctl.sql.graph import stable_order
     from calctl.sql.names import SOFT, resolve
 
     default_schema = (tuple(settings.search_path) or ("public",))[0]
     resolution = resolve(analyses, known=settings.known_objects, default_schema=default_schema)
-    ordering = stable_order(len(files),
-                            [(e.provider, e.user) for e in resolution.edges
-                             if e.kind not in SOFT],
-                            resolution.choices,
-                            [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
+    ordering = _ordered(len(files), resolution)
+    for _ in range(REBINDS):
+        if _identity(ordering.order):
+            break
+        # files moved: a use of an object several files define was bound by filename
+        # order, which is wrong here; bind again as if the files were in the plan's order
+        again, reordered = rebind(analyses, ordering.order, settings.known_objects,
+                                  default_schema)
+        if len(reordered.cycles) > len(ordering.cycles):
+            break
+        same = reordered.order == ordering.order
+        resolution, ordering = again, reordered
+        if same:
+            break
     if ordering.ignored:  # filename-order hints that gave way to real needs are no edges
         ignored = set(ordering.ignored)
         resolution.edges = [e for e in resolution.edges
                             if e.kind not in SOFT or (e.provider, e.user) not in ignored]
     return DirectoryAnalysis(directory, files, analyses, resolution, ordering, default_schema,
                              finish)
+
+
+REBINDS = 3
+
+
+def _ordered(count: int, resolution: Resolution) -> Ordering:
+    from calctl.sql.graph import stable_order
+    from calctl.sql.names import SOFT
+
+    return stable_order(count,
+                        [(e.provider, e.user) for e in resolution.edges if e.kind not in SOFT],
+                        resolution.choices,
+                        [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
+
+
+def _identity(order: list[int]) -> bool:
+    return all(i == n for i, n in enumerate(order))
+
+
+def rebind(analyses: list[FileAnalysis], order: list[int], known: Sequence[str],
+           default_schema: str) -> tuple[Resolution, Ordering]:
+    """Resolution and ordering with the files read in ``order`` instead of filename
+    order; positions are filename positions again, ``forward`` against filename order."""
+    from calctl.sql.graph import Ordering
+    from calctl.sql.names import Duplicate, Edge, Missing, Resolution, resolve
+
+    again = resolve([analyses[i] for i in order], known=known, default_schema=default_schema)
+    ordering = _ordered(len(order), again)
+    back = order
+    edges = [Edge(back[e.provider], back[e.user], e.object, e.line, e.column,
+                  back[e.provider] > back[e.user], e.kind, e.drop_line) for e in again.edges]
+    result = Resolution(
+        edges=edges,
+        missing=[Missing(back[m.user], *m[1:]) for m in again.missing],
+        duplicates=[Duplicate(back[d.file], back[d.other], *d[2:]) for d in again.duplicates],
+        choices=[(tuple(back[m] for m in members), back[user])
+                 for members, user in again.choices])
+    return result, Ordering([back[i] for i in ordering.order],
+                            [[back[i] for i in cycle] for cycle in ordering.cycles],
+                            [(back[a], back[b]) for a, b in ordering.ignored])
 
 
 def _silenced(problem: Problem, index: dict[str, FileAnalysis]) -> bool:

@@ -43,6 +43,7 @@ from calctl.sql.names.columns import (
     through_rename,
 )
 from calctl.sql.names.definitions import by_definition
+from calctl.sql.names.holders import surviving_definition
 from calctl.sql.names.model import Edge, Event, Missing, Resolution, object_label
 from calctl.sql.names.providers import (
     NEVER_MISSING,
@@ -152,6 +153,14 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
         return by_bare.get((kind, bare))
 
+    retyped_names: set[str] | None = None
+
+    def retyped_columns() -> set[str]:
+        nonlocal retyped_names
+        if retyped_names is None:
+            retyped_names = {f[NAMES][0] for _, f in retyped}
+        return retyped_names
+
     new_edge = tuple.__new__  # an Edge without its Python-level __new__ (thousands made)
     for pos, (refs, column_refs) in enumerate(per_file):
         for fact in refs:
@@ -206,6 +215,14 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if e[0] >= pos:
                     break
                 last, at = e, at_
+            if last is not None and last[2] != DROP and kind == "type" and not weak \
+                    and dropped and ("type", chosen) in dropped:
+                instead = surviving_definition(pos, fact, evs, at, analyses[pos], events,
+                                               retyped_columns())
+                if instead is not None:  # a column that outlives the definition's drop
+                    add_edge(Edge(instead[0], pos, label_of(fact[DISPLAY], chosen),
+                                  fact[LINE], fact[COLUMN], instead[0] > pos))
+                    continue
             if last is not None and last[2] != DROP:
                 # the common case: a use of an object an earlier file provides
                 label = label_of(fact[DISPLAY], chosen)
