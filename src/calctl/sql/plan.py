@@ -46,11 +46,10 @@ def order_analyses(directory: Path, files: list[MigrationFile],
     default_schema = (tuple(settings.search_path) or ("public",))[0]
     resolution = resolve(analyses, known=settings.known_objects, default_schema=default_schema)
     ordering = _ordered(len(files), resolution)
-    for _ in range(REBINDS):
-        if _identity(ordering.order):
-            break
-        # files moved: a use of an object several files define was bound by filename
-        # order, which is wrong here; bind again as if the files were in the plan's order
+    for _ in range(REBINDS if ordering.cycles else 0):
+        # a cycle: some use of an object several files define was bound by filename order
+        # to the wrong definition (a history numbered at random); bind again as if the
+        # files were in the plan's order, as long as that leaves no more cycles
         again, reordered = rebind(analyses, ordering.order, settings.known_objects,
                                   default_schema)
         if len(reordered.cycles) > len(ordering.cycles):
@@ -78,10 +77,6 @@ def _ordered(count: int, resolution: Resolution) -> Ordering:
                         [(e.provider, e.user) for e in resolution.edges if e.kind not in SOFT],
                         resolution.choices,
                         [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
-
-
-def _identity(order: list[int]) -> bool:
-    return all(i == n for i, n in enumerate(order))
 
 
 def rebind(analyses: list[FileAnalysis], order: list[int], known: Sequence[str],
