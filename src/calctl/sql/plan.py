@@ -46,18 +46,24 @@ def order_analyses(directory: Path, files: list[MigrationFile],
     default_schema = (tuple(settings.search_path) or ("public",))[0]
     resolution = resolve(analyses, known=settings.known_objects, default_schema=default_schema)
     ordering = _ordered(len(files), resolution)
+    avoid: set[tuple[int, int, str]] = set()
+    current = resolution, ordering
     for _ in range(REBINDS if ordering.cycles else 0):
         # a cycle: some use of an object several files define was bound by filename order
         # to the wrong definition (a history numbered at random); bind again as if the
-        # files were in the plan's order, as long as that leaves no more cycles
-        again, reordered = rebind(analyses, ordering.order, settings.known_objects,
-                                  default_schema)
-        if len(reordered.cycles) > len(ordering.cycles):
+        # files were in the plan's order, each use on a cycle to another definition when
+        # there is one; the result with the fewest cycles is kept
+        avoid |= _on_cycles(*current)
+        again = rebind(analyses, current[1].order, settings.known_objects, default_schema,
+                       avoid)
+        import os, sys
+        if os.environ.get("TRIGDBG"):
+            print("rebind", len(current[1].cycles), "->", len(again[1].cycles), len(avoid), file=sys.stderr)
+        if len(again[1].cycles) < len(ordering.cycles):
+            resolution, ordering = again
+        if not again[1].cycles or again[1].order == current[1].order:
             break
-        same = reordered.order == ordering.order
-        resolution, ordering = again, reordered
-        if same:
-            break
+        current = again
     if ordering.ignored:  # filename-order hints that gave way to real needs are no edges
         ignored = set(ordering.ignored)
         resolution.edges = [e for e in resolution.edges
@@ -66,7 +72,7 @@ def order_analyses(directory: Path, files: list[MigrationFile],
                              finish)
 
 
-REBINDS = 3
+REBINDS = 5
 
 
 def _ordered(count: int, resolution: Resolution) -> Ordering:
@@ -79,14 +85,24 @@ def _ordered(count: int, resolution: Resolution) -> Ordering:
                         [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
 
 
+def _on_cycles(resolution: Resolution, ordering: Ordering) -> set[tuple[int, int, str]]:
+    """(provider, user, object) of the uses on the reported cycles."""
+    steps = {(a, b) for cycle in ordering.cycles for a, b in itertools.pairwise(cycle)}
+    return {(e.provider, e.user, e.object) for e in resolution.edges
+            if e.kind in ("uses", "drops") and (e.provider, e.user) in steps}
+
+
 def rebind(analyses: list[FileAnalysis], order: list[int], known: Sequence[str],
-           default_schema: str) -> tuple[Resolution, Ordering]:
+           default_schema: str,
+           avoid: set[tuple[int, int, str]]) -> tuple[Resolution, Ordering]:
     """Resolution and ordering with the files read in ``order`` instead of filename
     order; positions are filename positions again, ``forward`` against filename order."""
     from calctl.sql.graph import Ordering
     from calctl.sql.names import Duplicate, Edge, Missing, Resolution, resolve
 
-    again = resolve([analyses[i] for i in order], known=known, default_schema=default_schema)
+    at = {old: new for new, old in enumerate(order)}
+    again = resolve([analyses[i] for i in order], known=known, default_schema=default_schema,
+                    avoid={(at[a], at[b], what) for a, b, what in avoid})
     ordering = _ordered(len(order), again)
     back = order
     edges = [Edge(back[e.provider], back[e.user], e.object, e.line, e.column,

@@ -16,7 +16,7 @@ by these. Files with no such evidence keep resolution's edges.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from calctl.sql.facts import ACTION, CREATE, DISPLAY, DROP, GUARDED, KIND, NAMES, OPEN, FileAnalysis
 from calctl.sql.names.model import Edge, Event, object_label
@@ -134,3 +134,21 @@ def by_definition(analyses: Sequence[FileAnalysis],
             kept.append(edge)
     return kept
 
+
+
+def other_definition(evs: list[Event], at: int, pos: int, label: str,
+                     avoid: Collection[tuple[int, int, str]]) -> int | None:
+    """Another definition for a use at ``pos`` that resolution bound to ``evs[at]`` and
+    must not (the binding closed a cycle): the nearest earlier definition by another
+    file, else the first later one; None when there is none (the binding stays)."""
+    files = {evs[at][0]}
+    for i in range(at - 1, -1, -1):
+        e = evs[i]
+        if e[2] != DROP and e[0] not in files and e[0] != pos \
+                and (e[0], pos, label) not in avoid:
+            return i
+    for i in range(at + 1, len(evs)):
+        e = evs[i]
+        if e[2] != DROP and e[0] > pos:
+            return i
+    return None

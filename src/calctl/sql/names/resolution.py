@@ -11,7 +11,7 @@ extensions resolve to the file that creates the extension.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from calctl.sql.extensions import extension_of
 from calctl.sql.facts import (
@@ -42,7 +42,7 @@ from calctl.sql.names.columns import (
     readded_columns,
     through_rename,
 )
-from calctl.sql.names.definitions import by_definition
+from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
 from calctl.sql.names.model import Edge, Event, Missing, Resolution, object_label
 from calctl.sql.names.providers import (
@@ -58,8 +58,12 @@ from calctl.sql.names.providers import (
 
 
 def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
-            default_schema: str = "public") -> Resolution:
-    """Edges between files (positions are indexes into ``analyses``, filename order)."""
+            default_schema: str = "public",
+            avoid: Collection[tuple[int, int, str]] = ()) -> Resolution:
+    """Edges between files (positions are indexes into ``analyses``, filename order).
+
+    ``avoid``: (provider, user, object) bindings to make another way when the object has
+    another definition (see :func:`calctl.sql.names.definitions.other_definition`)."""
     events: dict[tuple[str, str], list[Event]] = {}
     extensions: dict[str, list[tuple[int, int]]] = {}
     # one pass over what each file provides, drops and renames: the events of each
@@ -215,6 +219,11 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if e[0] >= pos:
                     break
                 last, at = e, at_
+            if avoid and last is not None and last[2] != DROP \
+                    and (last[0], pos, label_of(fact[DISPLAY], chosen)) in avoid:
+                other = other_definition(evs, at, pos, label_of(fact[DISPLAY], chosen), avoid)
+                if other is not None:
+                    last, at = (evs[other], other) if evs[other][0] < pos else (None, -1)
             if last is not None and last[2] != DROP and kind == "type" and not weak \
                     and dropped and ("type", chosen) in dropped:
                 instead = surviving_definition(pos, fact, evs, at, analyses[pos], events,
@@ -237,9 +246,14 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     use = users[(kind, chosen, last[0])] = (evs, [])
                 use[1].append((pos, label, fact))
                 # a later DROP/RENAME of the object must stay after this use
-                for e in evs:
-                    if e[0] > pos and e[2] == DROP:
-                        add_edge(Edge(pos, e[0], label, e[1], 1, False, "drops"))
+                # (after a binding avoid moved to an earlier definition, that drop may
+                # sort before this file)
+                for e in evs[at + 1:]:
+                    if e[0] != pos and e[2] == DROP:
+                        if avoid and ((last[0], e[0], label) in avoid
+                                      or (pos, e[0], label) in avoid):
+                            continue  # that file drops another definition (see avoid)
+                        add_edge(Edge(pos, e[0], label, e[1], 1, pos > e[0], "drops"))
                         break
                 continue
             if last is None and kind == "column" and through_rename(
@@ -292,7 +306,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         for dropping in droppers:
             drop_line = next(e[1] for e in object_events if e[0] == dropping and e[2] == DROP)
             for user, label, fact in uses:
-                if user != dropping:
+                if user != dropping and (not avoid or (user, dropping, label) not in avoid):
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
