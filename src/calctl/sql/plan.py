@@ -56,9 +56,11 @@ def order_analyses(directory: Path, files: list[MigrationFile],
         avoid |= _on_cycles(*current)
         again = rebind(analyses, current[1].order, settings.known_objects, default_schema,
                        avoid)
-        import os, sys
+        import os
+        import sys
         if os.environ.get("TRIGDBG"):
-            print("rebind", len(current[1].cycles), "->", len(again[1].cycles), len(avoid), file=sys.stderr)
+            print("rebind", len(current[1].cycles), "->", len(again[1].cycles), len(avoid),
+                  [(a, b, w) for a, b, w in _on_cycles(*again)], file=sys.stderr)
         if len(again[1].cycles) < len(ordering.cycles):
             resolution, ordering = again
         if not again[1].cycles or again[1].order == current[1].order:
@@ -86,10 +88,20 @@ def _ordered(count: int, resolution: Resolution) -> Ordering:
 
 
 def _on_cycles(resolution: Resolution, ordering: Ordering) -> set[tuple[int, int, str]]:
-    """(provider, user, object) of the uses on the reported cycles."""
+    """(provider, user, object) of the uses and drops on the reported cycles; for a drop
+    (a file that must run before the file dropping the object), also (definition,
+    dropping file, object): the dropping file drops another definition than the one the
+    file uses, and every use of that one is free of it."""
     steps = {(a, b) for cycle in ordering.cycles for a, b in itertools.pairwise(cycle)}
-    return {(e.provider, e.user, e.object) for e in resolution.edges
-            if e.kind in ("uses", "drops") and (e.provider, e.user) in steps}
+    out = {(e.provider, e.user, e.object) for e in resolution.edges
+           if e.kind in ("uses", "drops") and (e.provider, e.user) in steps}
+    drops = {(e.provider, e.object): e.user for e in resolution.edges
+             if e.kind == "drops" and (e.provider, e.user) in steps}
+    if drops:
+        out.update((e.provider, drops[(e.user, e.object)], e.object)
+                   for e in resolution.edges
+                   if e.kind == "uses" and (e.user, e.object) in drops)
+    return out
 
 
 def rebind(analyses: list[FileAnalysis], order: list[int], known: Sequence[str],

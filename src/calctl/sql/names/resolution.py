@@ -224,8 +224,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 other = other_definition(evs, at, pos, label_of(fact[DISPLAY], chosen), avoid)
                 if other is not None:
                     last, at = (evs[other], other) if evs[other][0] < pos else (None, -1)
-            if last is not None and last[2] != DROP and kind == "type" and not weak \
-                    and dropped and ("type", chosen) in dropped:
+            if last is not None and last[2] != DROP and not weak and dropped \
+                    and (kind, chosen) in dropped and kind in ("type", "relation"):
                 instead = surviving_definition(pos, fact, evs, at, analyses[pos], events,
                                                retyped_columns())
                 if instead is not None:  # a column that outlives the definition's drop
