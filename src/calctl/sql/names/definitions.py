@@ -16,7 +16,7 @@ by these. Files with no such evidence keep resolution's edges.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Sequence
+from collections.abc import Container, Sequence
 
 from calctl.sql.facts import ACTION, CREATE, DISPLAY, DROP, GUARDED, KIND, NAMES, OPEN, FileAnalysis
 from calctl.sql.names.model import Edge, Event, object_label
@@ -136,19 +136,18 @@ def by_definition(analyses: Sequence[FileAnalysis],
 
 
 
-def other_definition(evs: list[Event], at: int, pos: int, label: str,
-                     avoid: Collection[tuple[int, int, str]]) -> int | None:
+def other_definition(evs: list[Event], at: int, pos: int,
+                     banned: Container[int]) -> int | None:
     """Another definition for a use at ``pos`` that resolution bound to ``evs[at]`` and
-    must not (the binding closed a cycle): the nearest earlier definition by another
-    file, else the first later one; None when there is none (the binding stays)."""
-    files = {evs[at][0]}
+    must not (the binding closed a cycle, or the definition has the label the use adds):
+    the nearest earlier definition by another file whose file is not ``banned``, else
+    the first later one; None when there is none (the binding stays)."""
     for i in range(at - 1, -1, -1):
         e = evs[i]
-        if e[2] != DROP and e[0] not in files and e[0] != pos \
-                and (e[0], pos, label) not in avoid:
+        if e[2] != DROP and e[0] != evs[at][0] and e[0] != pos and e[0] not in banned:
             return i
     for i in range(at + 1, len(evs)):
         e = evs[i]
-        if e[2] != DROP and e[0] > pos:
+        if e[2] != DROP and e[0] > pos and e[0] not in banned:
             return i
     return None

@@ -44,6 +44,7 @@ from calctl.sql.names.columns import (
 )
 from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
+from calctl.sql.names.labels import label_conflicts, label_edges
 from calctl.sql.names.model import Edge, Event, Missing, Resolution, object_label
 from calctl.sql.names.providers import (
     NEVER_MISSING,
@@ -75,6 +76,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     dropped: set[tuple[str, str]] = set()
     indexes: list[Fact] = []  # indexes that belong to a constraint
     linked: list[tuple[int, Fact]] = []  # drops of constraints, renames
+    enum_labels: list[tuple[int, int, Fact]] = []  # enum labels made or added
     for pos, analysis in enumerate(analyses):
         refs, column_refs, changes = analysis.summary or summarise(analysis.facts)
         per_file.append((refs, column_refs))
@@ -83,6 +85,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if action == ALTER:
                 retyped.append((pos, fact))
             elif action in PROVIDING:
+                if fact[KIND] == "label":  # (enum labels: see label_edges)
+                    enum_labels.append((pos, fact[LINE], fact))
+                    continue
                 provided = (fact[KIND], fact[NAMES][0])
                 bucket = events.get(provided)
                 if bucket is None:
@@ -113,6 +118,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 
     if indexes and linked:
         constraint_indexes(events, indexes, linked)
+    # (definition, file adding a label it already has, type): a binding to make otherwise
+    has_label = label_conflicts(enum_labels, events) if enum_labels else set()
     # tables dropped or renamed away (unguarded): their columns go with them
     rebuilt = {name for kind, name in dropped if kind == "relation"}
     rebound: set[tuple[int, int]] = set()  # (adding file, dropping file): see below
@@ -219,11 +226,14 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if e[0] >= pos:
                     break
                 last, at = e, at_
-            if avoid and last is not None and last[2] != DROP \
-                    and (last[0], pos, label_of(fact[DISPLAY], chosen)) in avoid:
-                other = other_definition(evs, at, pos, label_of(fact[DISPLAY], chosen), avoid)
-                if other is not None:
-                    last, at = (evs[other], other) if evs[other][0] < pos else (None, -1)
+            if (avoid or has_label) and last is not None and last[2] != DROP:
+                label = label_of(fact[DISPLAY], chosen)
+                banned = {e[0] for e in evs if (e[0], pos, label) in avoid
+                          or (e[0], pos, chosen) in has_label}
+                if last[0] in banned:
+                    other = other_definition(evs, at, pos, banned)
+                    if other is not None:
+                        last, at = (evs[other], other) if evs[other][0] < pos else (None, -1)
             if last is not None and last[2] != DROP and not weak and dropped \
                     and (kind, chosen) in dropped and kind in ("type", "relation"):
                 instead = surviving_definition(pos, fact, evs, at, analyses[pos], events,
@@ -311,6 +321,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                                   user > dropping, "drops", drop_line))
 
     dependents_of(analyses, events, dropped, retyped, add_edge, default_schema, rebound)
+    if enum_labels:
+        label_edges(enum_labels, events, add_edge, default_schema)
     wrong = readded_columns(events, dropped, add_edge, default_schema)
     if wrong:  # the drop used the table's own column, not the one added after it
         result.edges = edges = [e for e in edges
