@@ -56,14 +56,9 @@ def order_analyses(directory: Path, files: list[MigrationFile],
         avoid |= _on_cycles(*current)
         again = rebind(analyses, current[1].order, settings.known_objects, default_schema,
                        avoid)
-        import os
-        import sys
-        if os.environ.get("TRIGDBG"):
-            print("rebind", len(current[1].cycles), "->", len(again[1].cycles), len(avoid),
-                  [(a, b, w) for a, b, w in _on_cycles(*again)], file=sys.stderr)
-        if len(again[1].cycles) < len(ordering.cycles):
+        if len(again[1].cycles) <= len(ordering.cycles):
             resolution, ordering = again
-        if not again[1].cycles or again[1].order == current[1].order:
+        if again[1].order == current[1].order:
             break
         current = again
     if ordering.ignored:  # filename-order hints that gave way to real needs are no edges
@@ -74,7 +69,7 @@ def order_analyses(directory: Path, files: list[MigrationFile],
                              finish)
 
 
-REBINDS = 5
+REBINDS = 8
 
 
 def _ordered(count: int, resolution: Resolution) -> Ordering:

@@ -272,6 +272,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if kind == "constraint" and not closed_table(chosen, pos, events):
                 weak = True  # its table's constraints are not all known here
             at = next((i for i, e in enumerate(evs) if e[0] > pos and e[2] != DROP), -1)
+            if avoid and at >= 0 and (evs[at][0], pos, label_of(fact[DISPLAY], chosen)) in avoid:
+                label = label_of(fact[DISPLAY], chosen)  # (a later definition on a cycle)
+                at = next((i for i, e in enumerate(evs) if e[0] > pos and e[2] != DROP
+                           and (e[0], pos, label) not in avoid), at)
             later = evs[at] if at >= 0 else None
             if later is not None:
                 if not weak:
