@@ -86,14 +86,16 @@ def _on_cycles(resolution: Resolution, ordering: Ordering) -> set[tuple[int, int
     """(provider, user, object) of the uses and drops on the reported cycles; for a drop
     (a file that must run before the file dropping the object), also (definition,
     dropping file, object): the dropping file drops another definition than the one the
-    file uses, and every use of that one is free of it."""
+    file uses, and every use of that one is free of it (marked ``DROPS_OF``)."""
+    from calctl.sql.names.model import DROPS_OF
+
     steps = {(a, b) for cycle in ordering.cycles for a, b in itertools.pairwise(cycle)}
     out = {(e.provider, e.user, e.object) for e in resolution.edges
            if e.kind in ("uses", "drops") and (e.provider, e.user) in steps}
     drops = {(e.provider, e.object): e.user for e in resolution.edges
              if e.kind == "drops" and (e.provider, e.user) in steps}
     if drops:
-        out.update((e.provider, drops[(e.user, e.object)], e.object)
+        out.update((e.provider, drops[(e.user, e.object)], DROPS_OF + e.object)
                    for e in resolution.edges
                    if e.kind == "uses" and (e.user, e.object) in drops)
     return out

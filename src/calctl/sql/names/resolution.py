@@ -45,7 +45,7 @@ from calctl.sql.names.columns import (
 from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
 from calctl.sql.names.labels import label_conflicts, label_edges
-from calctl.sql.names.model import Edge, Event, Missing, Resolution, object_label
+from calctl.sql.names.model import DROPS_OF, Edge, Event, Missing, Resolution, object_label
 from calctl.sql.names.providers import (
     NEVER_MISSING,
     alternatives,
@@ -260,7 +260,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 # sort before this file)
                 for e in evs[at + 1:]:
                     if e[0] != pos and e[2] == DROP:
-                        if avoid and ((last[0], e[0], label) in avoid
+                        if avoid and ((last[0], e[0], DROPS_OF + label) in avoid
                                       or (pos, e[0], label) in avoid):
                             continue  # that file drops another definition (see avoid)
                         add_edge(Edge(pos, e[0], label, e[1], 1, pos > e[0], "drops"))
