@@ -48,18 +48,22 @@ def order_analyses(directory: Path, files: list[MigrationFile],
     ordering = _ordered(len(files), resolution)
     avoid: set[tuple[int, int, str]] = set()
     current = resolution, ordering
+    seen: set[tuple[int, ...]] = set()
     for _ in range(REBINDS if ordering.cycles else 0):
         # a cycle: some use of an object several files define was bound by filename order
         # to the wrong definition (a history numbered at random); bind again as if the
         # files were in the plan's order, each use on a cycle to another definition when
-        # there is one; the result with the fewest cycles is kept
+        # there is one; the latest result with the fewest cycles is kept (a fixpoint, or
+        # the order seen before: two bindings of a file may each place it for the other)
         avoid |= _on_cycles(*current)
         again = rebind(analyses, current[1].order, settings.known_objects, default_schema,
                        avoid)
         if len(again[1].cycles) <= len(ordering.cycles):
             resolution, ordering = again
-        if again[1].order == current[1].order:
-            break
+        seen_before = tuple(again[1].order) in seen
+        if seen_before or again[1].order == current[1].order:
+            break  # a fixpoint, or back to an order seen before
+        seen.add(tuple(again[1].order))
         current = again
     if ordering.ignored:  # filename-order hints that gave way to real needs are no edges
         ignored = set(ordering.ignored)
