@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "19"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "aeeb7e255ec995ee"
+ANALYSER_SOURCES = "7a1eadcdc3f432b3"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
