@@ -116,3 +116,22 @@ def test_a_cycle_from_filename_binding_is_bound_again_in_plan_order(
     deps = {x.path for f in plan.files if f.path == "2_user.sql" for x in f.depends_on}
     assert deps == {"1_a.sql", "4_drop.sql", "5_b_again.sql"}
     assert pg_apply(pg_url, d, order) == []
+
+
+def test_a_column_added_to_a_table_defined_twice_follows_its_users_definition(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """A table created, dropped and created again, told apart by its columns: a file
+    that means the second definition (it uses `new_only`) and uses `version`, which one
+    other file adds, says that file adds it to the second definition too — not to the
+    first one, which the drop takes away with it."""
+    d = _directory(tmp_path, {
+        "1_j.sql": "CREATE TABLE j (id int, old_only int);\n",
+        "2_version.sql": "ALTER TABLE j ADD COLUMN version int;\n",
+        "3_use.sql": "UPDATE j SET new_only = 1, version = 2;\n",
+        "4_drop.sql": "UPDATE j SET old_only = 0;\nDROP TABLE j;\n",
+        "5_j.sql": "CREATE TABLE j (id int, new_only int);\n",
+    })
+    plan, order = _plan(d)
+    assert not plan.safe
+    assert order == ["1_j.sql", "4_drop.sql", "5_j.sql", "2_version.sql", "3_use.sql"]
+    assert pg_apply(pg_url, d, order) == []
