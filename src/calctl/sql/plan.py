@@ -41,22 +41,94 @@ def order_analyses(directory: Path, files: list[MigrationFile],
                    analyses: list[FileAnalysis], settings: MigrateSettings,
                    finish: Callable[[], None] = lambda: None) -> DirectoryAnalysis:
     """Resolve names across ``files`` (filename order) and order them."""
-    from calctl.sql.graph import stable_order
     from calctl.sql.names import SOFT, resolve
 
     default_schema = (tuple(settings.search_path) or ("public",))[0]
     resolution = resolve(analyses, known=settings.known_objects, default_schema=default_schema)
-    ordering = stable_order(len(files),
-                            [(e.provider, e.user) for e in resolution.edges
-                             if e.kind not in SOFT],
-                            resolution.choices,
-                            [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
+    ordering = _ordered(len(files), resolution)
+    avoid: set[tuple[int, int, str]] = set()
+    current = resolution, ordering
+    seen: set[tuple[int, ...]] = set()
+    for _ in range(REBINDS if ordering.cycles else 0):
+        # a cycle: some use of an object several files define was bound by filename order
+        # to the wrong definition (a history numbered at random); bind again as if the
+        # files were in the plan's order, each use on a cycle to another definition when
+        # there is one; the latest result with the fewest cycles is kept (a fixpoint, or
+        # the order seen before: two bindings of a file may each place it for the other)
+        avoid |= _on_cycles(*current)
+        again = rebind(analyses, current[1].order, settings.known_objects, default_schema,
+                       avoid)
+        if len(again[1].cycles) <= len(ordering.cycles):
+            resolution, ordering = again
+        seen_before = tuple(again[1].order) in seen
+        if seen_before or again[1].order == current[1].order:
+            break  # a fixpoint, or back to an order seen before
+        seen.add(tuple(again[1].order))
+        current = again
     if ordering.ignored:  # filename-order hints that gave way to real needs are no edges
         ignored = set(ordering.ignored)
         resolution.edges = [e for e in resolution.edges
                             if e.kind not in SOFT or (e.provider, e.user) not in ignored]
     return DirectoryAnalysis(directory, files, analyses, resolution, ordering, default_schema,
                              finish)
+
+
+REBINDS = 8
+
+
+def _ordered(count: int, resolution: Resolution) -> Ordering:
+    from calctl.sql.graph import stable_order
+    from calctl.sql.names import SOFT
+
+    return stable_order(count,
+                        [(e.provider, e.user) for e in resolution.edges if e.kind not in SOFT],
+                        resolution.choices,
+                        [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
+
+
+def _on_cycles(resolution: Resolution, ordering: Ordering) -> set[tuple[int, int, str]]:
+    """(provider, user, object) of the uses and drops on the reported cycles; for a drop
+    (a file that must run before the file dropping the object), also (definition,
+    dropping file, object): the dropping file drops another definition than the one the
+    file uses, and every use of that one is free of it (marked ``DROPS_OF``)."""
+    from calctl.sql.names.model import DROPS_OF
+
+    steps = {(a, b) for cycle in ordering.cycles for a, b in itertools.pairwise(cycle)}
+    out = {(e.provider, e.user, e.object) for e in resolution.edges
+           if e.kind in ("uses", "drops") and (e.provider, e.user) in steps}
+    drops = {(e.provider, e.object): e.user for e in resolution.edges
+             if e.kind == "drops" and (e.provider, e.user) in steps}
+    if drops:
+        out.update((e.provider, drops[(e.user, e.object)], DROPS_OF + e.object)
+                   for e in resolution.edges
+                   if e.kind == "uses" and (e.user, e.object) in drops)
+    return out
+
+
+def rebind(analyses: list[FileAnalysis], order: list[int], known: Sequence[str],
+           default_schema: str,
+           avoid: set[tuple[int, int, str]]) -> tuple[Resolution, Ordering]:
+    """Resolution and ordering with the files read in ``order`` instead of filename
+    order; positions are filename positions again, ``forward`` against filename order."""
+    from calctl.sql.graph import Ordering
+    from calctl.sql.names import Duplicate, Edge, Missing, Resolution, resolve
+
+    at = {old: new for new, old in enumerate(order)}
+    again = resolve([analyses[i] for i in order], known=known, default_schema=default_schema,
+                    avoid={(at[a], at[b], what) for a, b, what in avoid})
+    ordering = _ordered(len(order), again)
+    back = order
+    edges = [Edge(back[e.provider], back[e.user], e.object, e.line, e.column,
+                  back[e.provider] > back[e.user], e.kind, e.drop_line) for e in again.edges]
+    result = Resolution(
+        edges=edges,
+        missing=[Missing(back[m.user], *m[1:]) for m in again.missing],
+        duplicates=[Duplicate(back[d.file], back[d.other], *d[2:]) for d in again.duplicates],
+        choices=[(tuple(back[m] for m in members), back[user])
+                 for members, user in again.choices])
+    return result, Ordering([back[i] for i in ordering.order],
+                            [[back[i] for i in cycle] for cycle in ordering.cycles],
+                            [(back[a], back[b]) for a, b in ordering.ignored])
 
 
 def _silenced(problem: Problem, index: dict[str, FileAnalysis],

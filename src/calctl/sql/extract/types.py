@@ -17,7 +17,14 @@ class Types(Functions):
             self.ref_type((elt.get("ColumnDef") or {}).get("typeName"))
 
     def st_CreateEnumStmt(self, st: Node) -> None:
-        self.add(CREATE, "type", (self.create_name(strs(st.get("typeName"))),), st, "enum")
+        name = self.create_name(strs(st.get("typeName")))
+        self.add(CREATE, "type", (name,), st, "enum")
+        # its labels: which definition of a type dropped and made again a later
+        # ``ADD VALUE`` belongs to (calctl.sql.names.labels)
+        for item in st.get("vals") or []:
+            label = (item.get("String") or {}).get("sval")
+            if label is not None:
+                self.add(CREATE, "label", (f"{name}.{label}",), st, "enum label")
 
     def st_CreateRangeStmt(self, st: Node) -> None:
         self.add(CREATE, "type", (self.create_name(strs(st.get("typeName"))),), st, "type")
@@ -34,6 +41,8 @@ class Types(Functions):
         self.add(REF, "type", names, st, "enum")
         self.add(ALTER, "type", names, st, "enum")
         if st.get("newVal") and not st.get("oldVal"):
+            self.add(CREATE, "label", tuple(f"{n}.{st['newVal']}" for n in names), st,
+                     "enum label", guarded=bool(st.get("skipIfNewValExists")))
             line = self.fallback_line
             self.enum_values.append((self._stmt_end, st["newVal"], line))
 

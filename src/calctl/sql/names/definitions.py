@@ -16,7 +16,7 @@ by these. Files with no such evidence keep resolution's edges.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from calctl.sql.facts import ACTION, CREATE, DISPLAY, DROP, GUARDED, KIND, NAMES, OPEN, FileAnalysis
 from calctl.sql.names.model import Edge, Event, object_label
@@ -69,6 +69,19 @@ def by_definition(analyses: Sequence[FileAnalysis],
             owner[name] = (table, next(iter(providers)))
     if not owner:
         return edges
+    # columns one other file adds to such a table (``ADD COLUMN``): identity → (table,
+    # file); a file that means one definition and uses such a column says the adding
+    # file means that definition too
+    added: dict[str, tuple[str, int]] = {}
+    for (kind, name), evs in events.items():
+        if kind == "column" and name not in owner:
+            table = name.rpartition(".")[0]
+            files = tables.get(table)
+            providers = {e[0] for e in evs if e[2] != DROP}
+            if files is not None and len(providers) == 1 \
+                    and next(iter(providers)) not in files:
+                added[name] = (table, next(iter(providers)))
+    uses_added: list[tuple[int, str, int]] = []  # (file, table, adding file)
     # which definition each file means: (table, file) → definition's file (None: both)
     means: dict[tuple[str, int], int | None] = {}
     for table, files in tables.items():
@@ -77,6 +90,10 @@ def by_definition(analyses: Sequence[FileAnalysis],
     for pos, analysis in enumerate(analyses):
         for fact in analysis.facts:
             if fact[KIND] in _MEMBERS:
+                if added and fact[NAMES][0] in added:
+                    table, adder = added[fact[NAMES][0]]
+                    if adder != pos:
+                        uses_added.append((pos, table, adder))
                 found = owner.get(fact[NAMES][0])
                 if found is not None:
                     key = (found[0], pos)
@@ -84,7 +101,14 @@ def by_definition(analyses: Sequence[FileAnalysis],
                         means[key] = None  # evidence for two definitions: undecided
                     else:
                         means[key] = found[1]
-    added: list[Edge] = []
+    for pos, table, adder in uses_added:
+        meant = means.get((table, pos))
+        key = (table, adder)
+        if meant is not None and (key not in means or means[key] == meant):
+            means[key] = meant
+        elif meant is not None:
+            means[key] = None
+    added_edges: list[Edge] = []
     replaced: set[tuple[str, int, int]] = set()  # (table, file, file) decided here
     for table, files in tables.items():
         meaning = {pos: p for (t, pos), p in means.items() if t == table and p is not None}
@@ -99,19 +123,19 @@ def by_definition(analyses: Sequence[FileAnalysis],
         ordered = [p for p in files if p in dropper] + live
         for a, b in itertools.pairwise(ordered):
             at, line = dropper[a]
-            added.append(Edge(at, b, label, line, 1, at > b, "uses"))
+            added_edges.append(Edge(at, b, label, line, 1, at > b, "uses"))
         for pos, p in meaning.items():
             if pos != p:
-                added.append(Edge(p, pos, label, 1, 1, p > pos))
+                added_edges.append(Edge(p, pos, label, 1, 1, p > pos))
             gone = dropper.get(p)
             if gone is not None and gone[0] != pos:
-                added.append(Edge(pos, gone[0], label, gone[1], 1, pos > gone[0], "drops",
+                added_edges.append(Edge(pos, gone[0], label, gone[1], 1, pos > gone[0], "drops",
                                   gone[1]))
         for pos in meaning:
             for other in meaning:
                 if meaning[pos] != meaning[other]:
                     replaced.add((table, pos, other))
-    if not added:
+    if not added_edges:
         return edges
     prefix = default_schema + "."
 
@@ -128,9 +152,26 @@ def by_definition(analyses: Sequence[FileAnalysis],
     kept = [edge for edge in edges
             if not replaced or (about(edge), edge.provider, edge.user) not in replaced]
     seen = {(edge.provider, edge.user, edge.object) for edge in kept}
-    for edge in added:
+    for edge in added_edges:
         if (edge.provider, edge.user, edge.object) not in seen:
             seen.add((edge.provider, edge.user, edge.object))
             kept.append(edge)
     return kept
 
+
+
+def other_definition(evs: list[Event], at: int, pos: int,
+                     banned: Container[int]) -> int | None:
+    """Another definition for a use at ``pos`` that resolution bound to ``evs[at]`` and
+    must not (the binding closed a cycle, or the definition has the label the use adds):
+    the nearest earlier definition by another file whose file is not ``banned``, else
+    the first later one; None when there is none (the binding stays)."""
+    for i in range(at - 1, -1, -1):
+        e = evs[i]
+        if e[2] != DROP and e[0] != evs[at][0] and e[0] != pos and e[0] not in banned:
+            return i
+    for i in range(at + 1, len(evs)):
+        e = evs[i]
+        if e[2] != DROP and e[0] > pos and e[0] not in banned:
+            return i
+    return None

@@ -36,6 +36,11 @@ SOFT = frozenset({"redefines", "keeps"})
 
 
 
+# In resolve()'s ``avoid``: (definition, dropping file, DROPS_OF + object) says that file
+# drops another definition of the object, so uses of this one need not run before it
+DROPS_OF = "\0drops "
+
+
 class Missing(NamedTuple):
     user: int
     object: str

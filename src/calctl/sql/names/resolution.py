@@ -11,7 +11,7 @@ extensions resolve to the file that creates the extension.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from calctl.sql.extensions import extension_of
 from calctl.sql.facts import (
@@ -42,8 +42,10 @@ from calctl.sql.names.columns import (
     readded_columns,
     through_rename,
 )
-from calctl.sql.names.definitions import by_definition
-from calctl.sql.names.model import Edge, Event, Missing, Resolution, object_label
+from calctl.sql.names.definitions import by_definition, other_definition
+from calctl.sql.names.holders import surviving_definition
+from calctl.sql.names.labels import label_conflicts, label_edges
+from calctl.sql.names.model import DROPS_OF, Edge, Event, Missing, Resolution, object_label
 from calctl.sql.names.providers import (
     NEVER_MISSING,
     alternatives,
@@ -57,8 +59,12 @@ from calctl.sql.names.providers import (
 
 
 def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
-            default_schema: str = "public") -> Resolution:
-    """Edges between files (positions are indexes into ``analyses``, filename order)."""
+            default_schema: str = "public",
+            avoid: Collection[tuple[int, int, str]] = ()) -> Resolution:
+    """Edges between files (positions are indexes into ``analyses``, filename order).
+
+    ``avoid``: (provider, user, object) bindings to make another way when the object has
+    another definition (see :func:`calctl.sql.names.definitions.other_definition`)."""
     events: dict[tuple[str, str], list[Event]] = {}
     extensions: dict[str, list[tuple[int, int]]] = {}
     # one pass over what each file provides, drops and renames: the events of each
@@ -70,6 +76,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     dropped: set[tuple[str, str]] = set()
     indexes: list[Fact] = []  # indexes that belong to a constraint
     linked: list[tuple[int, Fact]] = []  # drops of constraints, renames
+    enum_labels: list[tuple[int, int, Fact]] = []  # enum labels made or added
     for pos, analysis in enumerate(analyses):
         refs, column_refs, changes = analysis.summary or summarise(analysis.facts)
         per_file.append((refs, column_refs))
@@ -78,6 +85,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if action == ALTER:
                 retyped.append((pos, fact))
             elif action in PROVIDING:
+                if fact[KIND] == "label":  # (enum labels: see label_edges)
+                    enum_labels.append((pos, fact[LINE], fact))
+                    continue
                 provided = (fact[KIND], fact[NAMES][0])
                 bucket = events.get(provided)
                 if bucket is None:
@@ -108,6 +118,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 
     if indexes and linked:
         constraint_indexes(events, indexes, linked)
+    # (definition, file adding a label it already has, type): a binding to make otherwise
+    has_label = label_conflicts(enum_labels, events) if enum_labels else set()
     # tables dropped or renamed away (unguarded): their columns go with them
     rebuilt = {name for kind, name in dropped if kind == "relation"}
     rebound: set[tuple[int, int]] = set()  # (adding file, dropping file): see below
@@ -151,6 +163,14 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if kind_ != "column" and "." in identity and any(e[2] != DROP for e in evs_):
                     by_bare.setdefault((kind_, identity.split(".", 1)[1]), identity)
         return by_bare.get((kind, bare))
+
+    retyped_names: set[str] | None = None
+
+    def retyped_columns() -> set[str]:
+        nonlocal retyped_names
+        if retyped_names is None:
+            retyped_names = {f[NAMES][0] for _, f in retyped}
+        return retyped_names
 
     new_edge = tuple.__new__  # an Edge without its Python-level __new__ (thousands made)
     for pos, (refs, column_refs) in enumerate(per_file):
@@ -206,6 +226,22 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if e[0] >= pos:
                     break
                 last, at = e, at_
+            if (avoid or has_label) and last is not None and last[2] != DROP:
+                label = label_of(fact[DISPLAY], chosen)
+                banned = {e[0] for e in evs if (e[0], pos, label) in avoid
+                          or (e[0], pos, chosen) in has_label}
+                if last[0] in banned:
+                    other = other_definition(evs, at, pos, banned)
+                    if other is not None:
+                        last, at = (evs[other], other) if evs[other][0] < pos else (None, -1)
+            if last is not None and last[2] != DROP and not weak and dropped \
+                    and (kind, chosen) in dropped and kind in ("type", "relation"):
+                instead = surviving_definition(pos, fact, evs, at, analyses[pos], events,
+                                               retyped_columns())
+                if instead is not None:  # a column that outlives the definition's drop
+                    add_edge(Edge(instead[0], pos, label_of(fact[DISPLAY], chosen),
+                                  fact[LINE], fact[COLUMN], instead[0] > pos))
+                    continue
             if last is not None and last[2] != DROP:
                 # the common case: a use of an object an earlier file provides
                 label = label_of(fact[DISPLAY], chosen)
@@ -220,9 +256,14 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     use = users[(kind, chosen, last[0])] = (evs, [])
                 use[1].append((pos, label, fact))
                 # a later DROP/RENAME of the object must stay after this use
-                for e in evs:
-                    if e[0] > pos and e[2] == DROP:
-                        add_edge(Edge(pos, e[0], label, e[1], 1, False, "drops"))
+                # (after a binding avoid moved to an earlier definition, that drop may
+                # sort before this file)
+                for e in evs[at + 1:]:
+                    if e[0] != pos and e[2] == DROP:
+                        if avoid and ((last[0], e[0], DROPS_OF + label) in avoid
+                                      or (pos, e[0], label) in avoid):
+                            continue  # that file drops another definition (see avoid)
+                        add_edge(Edge(pos, e[0], label, e[1], 1, pos > e[0], "drops"))
                         break
                 continue
             if last is None and kind == "column" and through_rename(
@@ -231,6 +272,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if kind == "constraint" and not closed_table(chosen, pos, events):
                 weak = True  # its table's constraints are not all known here
             at = next((i for i, e in enumerate(evs) if e[0] > pos and e[2] != DROP), -1)
+            if avoid and at >= 0 and (evs[at][0], pos, label_of(fact[DISPLAY], chosen)) in avoid:
+                label = label_of(fact[DISPLAY], chosen)  # (a later definition on a cycle)
+                at = next((i for i, e in enumerate(evs) if e[0] > pos and e[2] != DROP
+                           and (e[0], pos, label) not in avoid), at)
             later = evs[at] if at >= 0 else None
             if later is not None:
                 if not weak:
@@ -275,11 +320,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         for dropping in droppers:
             drop_line = next(e[1] for e in object_events if e[0] == dropping and e[2] == DROP)
             for user, label, fact in uses:
-                if user != dropping:
+                if user != dropping and (not avoid or (user, dropping, label) not in avoid):
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
     dependents_of(analyses, events, dropped, retyped, add_edge, default_schema, rebound)
+    if enum_labels:
+        label_edges(enum_labels, events, add_edge, default_schema)
     wrong = readded_columns(events, dropped, add_edge, default_schema)
     if wrong:  # the drop used the table's own column, not the one added after it
         result.edges = edges = [e for e in edges

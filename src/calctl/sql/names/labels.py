@@ -1,0 +1,92 @@
+"""Enum labels: which definition of a type an ``ALTER TYPE … ADD VALUE`` belongs to.
+
+A history that rebuilds an enum (Prisma: ``CREATE TYPE "t_new" AS ENUM (…)``, the columns
+moved over with ``ALTER … TYPE "t_new" USING …``, ``DROP TYPE "t"``, ``ALTER TYPE "t_new"
+RENAME TO "t"``, or ``DROP TYPE`` and ``CREATE TYPE`` again) has several definitions of
+one type, each with its own labels. ``ADD VALUE 'v'`` fails ("enum label already exists")
+on a definition that has ``v``; so a file adding ``v`` (plainly, not ``IF NOT EXISTS``)
+runs before each definition listing ``v``, unless the type is dropped (or renamed away)
+between that definition and the adding file. A history whose filename order applies
+already has them so (the ``ADD VALUE`` would fail otherwise): these edges only keep that
+order, and place the files of a misordered history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from calctl.sql.facts import DROP, GUARDED, NAMES, RENAME, Fact
+from calctl.sql.names.model import Edge, Event, object_label
+
+Label = tuple[int, int, Fact]  # (position, line, fact)
+
+
+def _adders(labels: Sequence[Label], events: dict[tuple[str, str], list[Event]]) -> tuple[
+        dict[tuple[str, int], list[tuple[int, set[str]]]], list[tuple[str, str, int, int]]]:
+    """The labels each CREATE TYPE lists ((type, position) → (line, labels) per
+    definition) and the plain ``ADD VALUE`` s ((type, label, position, line))."""
+    listed: dict[tuple[str, int], list[tuple[int, set[str]]]] = {}
+    adders: list[tuple[str, str, int, int]] = []
+    for pos, line, fact in labels:
+        typ, _, label = fact[NAMES][0].rpartition(".")
+        created = [e for e in events.get(("type", typ)) or ()
+                   if e[0] == pos and e[1] == line and e[2] != DROP]
+        if created:
+            entry = listed.setdefault((typ, pos), [])
+            if entry and entry[-1][0] == line:
+                entry[-1][1].add(label)
+            else:
+                entry.append((line, {label}))
+        elif not fact[GUARDED]:
+            adders.append((typ, label, pos, line))
+    return listed, adders
+
+
+def label_conflicts(labels: Sequence[Label],
+                    events: dict[tuple[str, str], list[Event]]) -> set[tuple[int, int, str]]:
+    """(definition's file, adding file, type) of each definition that already has the
+    label a file adds: that file's ``ADD VALUE`` cannot be on that definition."""
+    listed, adders = _adders(labels, events)
+    out: set[tuple[int, int, str]] = set()
+    for typ, label, pos, _ in adders:
+        for e in events.get(("type", typ)) or ():
+            if e[2] != DROP and e[0] != pos and label in _labels_of(e, typ, listed, events):
+                out.add((e[0], pos, typ))
+    return out
+
+
+def label_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[Event]],
+                add_edge: Callable[[Edge], None], default_schema: str) -> None:
+    """Edges from each file adding a label to the definitions of its type that have it."""
+    listed, adders = _adders(labels, events)
+    for typ, label, pos, line in adders:
+        evs = events.get(("type", typ)) or []
+        what = object_label("enum label", f"{typ}.{label}", default_schema)
+        for e in evs:
+            if e[2] == DROP or e[0] == pos or label not in _labels_of(e, typ, listed, events):
+                continue
+            if (e[0], e[1]) < (pos, line) and any(
+                    (e[0], e[1]) < (d[0], d[1]) < (pos, line) for d in evs if d[2] == DROP):
+                continue  # gone before the label is added again
+            add_edge(Edge(pos, e[0], what, e[1], 1, pos > e[0], "keeps", e[1]))
+
+
+def _labels_of(event: Event, typ: str, listed: dict[tuple[str, int], list[tuple[int, set[str]]]],
+               events: dict[tuple[str, str], list[Event]]) -> set[str]:
+    """The labels a definition of ``typ`` has when it is made: those its CREATE TYPE
+    lists, or, for a type renamed into the name, those of the type renamed (made in the
+    same file)."""
+    pos, line = event[0], event[1]
+    if event[2] == RENAME:
+        old = event[3][NAMES][0]
+        made = [(e[1]) for e in events.get(("type", old)) or ()
+                if e[0] == pos and e[1] < line and e[2] != DROP and e[2] != RENAME]
+        if not made:
+            return set()
+        typ, line = old, made[-1]
+    for at, labels in listed.get((typ, pos)) or ():
+        if at == line:
+            return labels
+    return set()
+
+
