@@ -85,3 +85,33 @@ def test_each_squawk_twin_has_an_example_that_fires(rule: type, tmp_path: Path) 
     (root / "001_example.sql").write_text(rule.example, encoding="utf-8")
     found = lint_directory(root, MigrateSettings(), cache_dir=tmp_path / "cache").problems
     assert rule.code in {p.code for p in found}
+
+
+def test_order_and_observation_rules_are_loaded_by_every_analysis() -> None:
+    from calctl.sql.rules import EAGER
+
+    assert all(cls in EAGER for cls in RULES
+               if cls.scope == "order" or issubclass(cls, ObservationRule))
+    assert list(RULES[:len(EAGER)]) == list(EAGER)
+
+
+def test_migrate_order_never_imports_the_lint_only_rules(tmp_path: Path) -> None:
+    """squawk's ~40 rules cost tens of milliseconds to import: `migrate order` and the
+    analysing processes do without them."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "migrations"
+    root.mkdir()
+    (root / "001_t.sql").write_text("CREATE TABLE t (id bigint);\nCREATE INDEX i ON t (id);\n")
+    code = ("import sys; from pathlib import Path; from calctl.config import MigrateSettings;"
+            "from calctl.sql.runtime import build_plan;"
+            f"build_plan(Path({str(root)!r}), MigrateSettings());"
+            "import json; print(json.dumps(sorted(m for m in sys.modules"
+            " if m.startswith('calctl.sql.rules.cal'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={"CALCTL_SERIAL": "1", "PATH": "/usr/bin:/bin"})
+    import json
+
+    loaded = json.loads(done.stdout)
+    assert loaded and all(int(m.rsplit(".cal", 1)[1][:3]) <= 10 for m in loaded)

@@ -155,22 +155,23 @@ def problems_of(result: DirectoryAnalysis, scope: str,
     """Every problem of the rules in ``scope``, ignore comments applied, in file order.
     ``context``: more :class:`~calctl.sql.rules.RuleContext` fields (``pg_version``…)."""
     from calctl.sql.directives import SQUAWK_ALL, SQUAWK_PREFIX
-    from calctl.sql.rules import RULES, RuleContext, rules_for
-    from calctl.sql.rules.statement import StatementRule, check_statements
+    from calctl.sql.rules import RuleContext, rules_for
 
     ctx = RuleContext(result.files, result.analyses, result.resolution, result.ordering,
                       result.default_schema, **(context or {}))
     index = {f.path: a for f, a in zip(result.files, result.analyses, strict=True)}
     position = {f.path: i for i, f in enumerate(result.files)}
-    rules = rules_for(scope)
-    # the statement rules parse each file once for all of them
-    statement_rules = [r for r in rules if isinstance(r, StatementRule)]
-    found = [p for rule in rules if not isinstance(rule, StatementRule)
-             for p in rule.check(ctx)]
-    found.extend(check_statements(ctx, statement_rules))
+    ran = rules = rules_for(scope)
+    found: list[Problem] = []
+    if scope == "lint":  # the statement rules parse each file once for all of them
+        from calctl.sql.rules.statement import StatementRule, check_statements
+
+        found.extend(check_statements(ctx, [r for r in rules if isinstance(r, StatementRule)]))
+        rules = [r for r in rules if not isinstance(r, StatementRule)]
+    found[:0] = [p for rule in rules for p in rule.check(ctx)]
     # a bare `-- squawk-ignore-file` silences every rule that has a squawk twin
-    squawk = {cls.code: (*(SQUAWK_PREFIX + n for n in cls.squawk), SQUAWK_ALL)
-              for cls in RULES if cls.squawk}
+    squawk = {rule.code: (*(SQUAWK_PREFIX + n for n in rule.squawk), SQUAWK_ALL)
+              for rule in ran if rule.squawk}
     problems = [p for p in found if not _silenced(p, index, squawk)]
     problems.sort(key=lambda p: (position.get(p.path, -1), p.line or 0, p.code))
     return problems
