@@ -83,6 +83,9 @@ _LINT_ONLY = (
     "cal048_ban_alter_domain_with_add_constraint:BanAlterDomainWithAddConstraint",
     "cal049_require_enum_value_ordering:RequireEnumValueOrdering",
     "cal050_identifier_too_long:IdentifierTooLong",
+    "cal051_ban_alter_identity:BanAlterIdentity",
+    "cal052_ban_drop_generated_expression:BanDropGeneratedExpression",
+    "cal053_renaming_object:RenamingObject",
 )
 
 _all: tuple[type[Rule], ...] | None = None
