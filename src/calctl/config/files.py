@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 import typing
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -47,6 +46,8 @@ def read_config(path: Path) -> tuple[dict[str, Any], str, os.stat_result]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: config file is not valid UTF-8") from exc
+    import tomllib  # here: most runs read no config file (tomllib and datetime: ~1 ms)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

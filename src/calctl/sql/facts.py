@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "21"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "c9e7d4ca9830b8d8"
+ANALYSER_SOURCES = "86617675e9c52fd8"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
