@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import typing
+from inspect import get_annotations  # (loaded already: dataclasses imports it)
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -254,7 +255,7 @@ def collect_env(
         # annotation (an eval each: ~80 per run, in both processes of a forked analysis);
         # the types only of the settings the environment sets
         names = dict.fromkeys(sub for base in reversed(cls.__mro__)
-                              for sub in base.__dict__.get("__annotations__", {}))
+                              for sub in get_annotations(base))
         for sub in names:
             name = f"CALCTL_{section.upper().replace('.', '_')}_{sub.upper()}"
             if name in env and env[name] != "":
