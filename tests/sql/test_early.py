@@ -274,3 +274,20 @@ def test_calctl_serial_starts_no_early_child(tmp_path: Path,
     monkeypatch.setenv("CALCTL_SERIAL", "1")
     early.start(["migrate", "order", str(_corpus(tmp_path / "m", 3))])
     assert early.claim() is None
+
+
+def test_a_named_state_directory_without_a_parse_cache_is_cold(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The analyser is imported before the fork only when the run is plainly cold; a
+    wrong answer costs time, never output (the child imports what it lacks)."""
+    monkeypatch.delenv("CALCTL_STATE_DIR", raising=False)
+    state = tmp_path / "state"
+    assert not early._cold({})  # no state directory named: resolved by the child only
+    assert early._cold({"--state-dir": str(state)})  # not there yet
+    (state / "cache").mkdir(parents=True)
+    (state / "cache" / "migrate-results.sealed").write_bytes(b"")
+    assert early._cold({"--state-dir": str(state)})  # results but no analysis shard
+    shard_paths(state / "cache")[3].write_bytes(b"")
+    assert not early._cold({"--state-dir": str(state)})
+    monkeypatch.setenv("CALCTL_STATE_DIR", str(tmp_path / "fresh"))
+    assert early._cold({})

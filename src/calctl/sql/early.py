@@ -197,6 +197,10 @@ def start(args: list[str]) -> None:
         return
     _output_flags(guess, args)
     _preload()
+    if _cold(guess):
+        # both processes will analyse: import the analyser once, before the fork,
+        # instead of in each (~16 ms of CPU in the child on a cold run)
+        import calctl.sql.analyse  # noqa: F401
     try:
         results_read, results_write = os.pipe()
     except OSError:
@@ -239,6 +243,20 @@ def _preload() -> None:
     import calctl.sql.flags
     import calctl.state
     import calctl.terminal  # noqa: F401
+
+
+def _cold(guess: dict[str, Any]) -> bool:
+    """Whether the run is plainly cold: the state directory named by ``--state-dir`` or
+    CALCTL_STATE_DIR holds no parse cache shard (an unnamed one is not resolved here:
+    that is the child's work, and the analyser is then imported where it is needed)."""
+    state = guess.get("--state-dir") or os.environ.get("CALCTL_STATE_DIR")
+    if not state:
+        return False
+    try:
+        names = os.listdir(os.path.join(state, "cache"))
+    except OSError:
+        return True  # no cache directory yet (or none readable): nothing to reuse
+    return not any(name.startswith("migrate-analysis-") for name in names)
 
 
 def _widen(fd: int) -> None:
