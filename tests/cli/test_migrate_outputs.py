@@ -20,7 +20,9 @@ FORMATS = ("text", "github", "sarif", "gitlab", "junit")
 
 
 def _project(root: Path, files: dict[str, str | bytes]) -> Path:
-    write(root / "calctl.toml", '[migrate]\ndir = "db/migrations"\n')
+    # the outputs are the subject: the rules calctl had when these cases were written
+    write(root / "calctl.toml", '[migrate]\ndir = "db/migrations"\n[migrate.lint]\n'
+                                'select = ["CAL00", "CAL010", "CAL011"]\n')
     for name, body in files.items():
         write(root / "db" / "migrations" / name, body)
     return root
@@ -101,16 +103,18 @@ def test_a_directory_outside_the_working_directory_is_named_absolutely(
     elsewhere.mkdir()
     directory = root / "db" / "migrations"
     full = (directory / "V3__accounts.sql").as_posix()
-    text = calctl("migrate", "lint", str(directory), cwd=elsewhere)
+    only = ("--select", "CAL003")  # no project config from here: the rule on the command line
+    text = calctl("migrate", "lint", str(directory), *only, cwd=elsewhere)
     assert _where("text", text.stdout) == [f"{full}:5:49"]
-    sarif = calctl("migrate", "lint", str(directory), "--format", "sarif", cwd=elsewhere)
+    sarif = calctl("migrate", "lint", str(directory), "--format", "sarif", *only,
+                   cwd=elsewhere)
     log = json.loads(sarif.stdout)
     assert_valid_sarif(log)
     location = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     # %SRCROOT% is the checkout: a file outside it is a file: URI of its own
     assert location["artifactLocation"] == {"uri": (directory / "V3__accounts.sql").as_uri()}
     # the same directory named relatively from its parent: relative again
-    near = calctl("migrate", "lint", "repo/db/migrations", cwd=tmp_path)
+    near = calctl("migrate", "lint", "repo/db/migrations", *only, cwd=tmp_path)
     assert _where("text", near.stdout) == ["repo/db/migrations/V3__accounts.sql:5:49"]
 
 
