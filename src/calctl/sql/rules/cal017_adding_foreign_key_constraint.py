@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from calctl.sql.rules.ddl import added_constraint, alter_cmds, column_constraints
+from calctl.sql.rules.ddl import added_constraints
 from calctl.sql.rules.statement import FileScope, Finding, StatementRule
 from calctl.sql.statements import Statement
 
@@ -30,14 +30,11 @@ class AddingForeignKeyConstraint(StatementRule):
     def check_statement(self, stmt: Statement, scope: FileScope) -> Iterator[Finding]:
         if scope.is_new_table(stmt.node.get("relation"), stmt):
             return
-        for cmd in alter_cmds(stmt):
-            found = [added_constraint(cmd)] if cmd.get("subtype") == "AT_AddConstraint" else (
-                column_constraints(cmd) if cmd.get("subtype") == "AT_AddColumn" else [])
-            for constraint in found:
-                if (constraint and constraint.get("contype") == "CONSTR_FOREIGN"
-                        and not constraint.get("skip_validation")):
-                    yield self.finding(
-                        stmt, "Adding a foreign key checks every row while writes to both "
-                              "tables wait",
-                        "Add it NOT VALID, then VALIDATE CONSTRAINT in a separate "
-                        "transaction.", location=constraint.get("location"))
+        for constraint in added_constraints(stmt):
+            if (constraint.get("contype") == "CONSTR_FOREIGN"
+                    and not constraint.get("skip_validation")):
+                yield self.finding(
+                    stmt, "Adding a foreign key checks every row while writes to both "
+                          "tables wait",
+                    "Add it NOT VALID, then VALIDATE CONSTRAINT in a separate "
+                    "transaction.", location=constraint.get("location"))

@@ -90,6 +90,18 @@ def added_constraint(cmd: Node) -> Node | None:
     return constraint
 
 
+def added_constraints(stmt: Statement) -> Iterator[Node]:
+    """Every constraint an ``ALTER TABLE`` adds: by ``ADD CONSTRAINT``, or with a column
+    ``ADD COLUMN`` adds."""
+    for cmd in alter_cmds(stmt):
+        if cmd.get("subtype") == "AT_AddConstraint":
+            constraint = added_constraint(cmd)
+            if constraint:
+                yield constraint
+        elif cmd.get("subtype") == "AT_AddColumn":
+            yield from (c for c in column_constraints(cmd) if c)
+
+
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 
 
