@@ -152,3 +152,21 @@ def assert_valid_sarif(log: Any) -> None:
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
               for e in validator.iter_errors(log)]
     assert not errors, errors
+
+
+def migration_dir(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A migration directory ``tmp_path/m`` holding ``files`` (name → SQL)."""
+    d = tmp_path / "m"
+    d.mkdir()
+    for name, text in files.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return d
+
+
+def plan_of(d: Path) -> tuple[Any, list[str]]:
+    """``migrate order``'s plan of ``d`` (no cache) and its files in execution order."""
+    from calctl.config import MigrateSettings
+    from calctl.sql.runtime import build_plan
+
+    plan, files = build_plan(d, MigrateSettings(), cache_dir=None)
+    return plan, [f.path for f in files]

@@ -7,30 +7,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from calctl.config import MigrateSettings
 from calctl.sql.analyse import analyse
 from calctl.sql.facts import AnalysisInput
-from calctl.sql.runtime import build_plan
-
-
-def _directory(tmp_path: Path, files: dict[str, str]) -> Path:
-    d = tmp_path / "m"
-    d.mkdir()
-    for name, text in files.items():
-        (d / name).write_text(text, encoding="utf-8")
-    return d
-
-
-def _plan(d: Path) -> tuple[Any, list[str]]:
-    plan, files = build_plan(d, MigrateSettings(), cache_dir=None)
-    return plan, [f.path for f in files]
+from support import migration_dir, plan_of
 
 
 def test_columns_come_with_a_renamed_table(tmp_path: Path, pg_url: str,
                                            pg_apply: Callable[..., Any]) -> None:
     """Item 2: `person.admin` after `user_ RENAME TO person` is user_'s column, not the
     one a later file adds again after this file drops it."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_a.sql": "CREATE TABLE user_ (id int, admin bool);\n",
         "2_b.sql": "ALTER TABLE user_ RENAME TO person;\n"
                    "UPDATE person SET admin = true;\n"
@@ -39,7 +25,7 @@ def test_columns_come_with_a_renamed_table(tmp_path: Path, pg_url: str,
         "4_d.sql": "ALTER TABLE person RENAME TO human;\nUPDATE human SET id = 1;\n"
                    "CREATE INDEX human_id ON human (id);\n",
     })
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     assert plan.safe and plan.problems == []
     assert all(f.moved_from is None for f in plan.files)
     deps = {(x.path, x.object) for f in plan.files if f.path == "2_b.sql" for x in f.depends_on}
@@ -61,14 +47,14 @@ def test_unguarded_do_block_uses_are_hard(tmp_path: Path, pg_url: str,
                "EXCEPTION WHEN undefined_table THEN NULL; END $$;\n"
                "DO $$ BEGIN CASE WHEN false THEN UPDATE auth.other SET a = 3; ELSE NULL;\n"
                "  END CASE; END $$;\n")
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_do.sql": do,
         "2_guarded.sql": guarded,
         "3_auth.sql": "CREATE SCHEMA auth;\nCREATE TABLE auth.users (id int);\n"
                       "CREATE TABLE auth.execution (a int);\n",
         "4_other.sql": "CREATE TABLE auth.other (a int);\n",
     })
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     assert not plan.safe
     forward = [p for p in plan.problems if p.code == "CAL001"]
     assert {p.path for p in forward} == {"1_do.sql"}
@@ -80,13 +66,13 @@ def test_unguarded_do_block_uses_are_hard(tmp_path: Path, pg_url: str,
 def test_column_dropped_and_added_again(tmp_path: Path, pg_url: str,
                                         pg_apply: Callable[..., Any]) -> None:
     """Item 4, across files: when the dropping file moves, the re-adding one follows."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_a.sql": "CREATE TABLE t (s int);\n",
         "2_b.sql": "ALTER TABLE t DROP COLUMN s;\nALTER TABLE u ADD COLUMN x int;\n",
         "3_c.sql": "ALTER TABLE t ADD COLUMN s text;\n",
         "4_d.sql": "CREATE TABLE u (id int);\n",
     })
-    _, order = _plan(d)
+    _, order = plan_of(d)
     assert order.index("3_c.sql") > order.index("2_b.sql") > order.index("4_d.sql")
     assert pg_apply(pg_url, d, order) == []
 
@@ -94,12 +80,12 @@ def test_column_dropped_and_added_again(tmp_path: Path, pg_url: str,
 def test_column_dropped_and_added_in_one_file_still_needs_it(
         tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
     """Item 4, within a file: `DROP COLUMN c; ADD COLUMN c` needs c from an earlier file."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_a.sql": "CREATE TABLE t (id int);\n",
         "3_c.sql": "ALTER TABLE t DROP COLUMN c;\nALTER TABLE t ADD COLUMN c text;\n",
         "4_b.sql": "ALTER TABLE t ADD COLUMN c int;\n",
     })
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     (problem,) = [p for p in plan.problems if p.code == "CAL001"]
     assert problem.path == "3_c.sql" and "4_b.sql" in problem.message
     assert order == ["1_a.sql", "4_b.sql", "3_c.sql"]
@@ -109,7 +95,7 @@ def test_column_dropped_and_added_in_one_file_still_needs_it(
 def test_drop_type_after_the_drops_of_its_tables(tmp_path: Path, pg_url: str,
                                                  pg_apply: Callable[..., Any]) -> None:
     """Item 5: the file dropping a table made with a type moves; the type's drop follows."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_a.sql": "CREATE TYPE mood AS ENUM ('a');\n",
         "2_b.sql": "CREATE TABLE t (m mood);\nCREATE TABLE k (id int);\n"
                    "ALTER TABLE k ADD COLUMN m mood;\n",
@@ -117,7 +103,7 @@ def test_drop_type_after_the_drops_of_its_tables(tmp_path: Path, pg_url: str,
         "4_d.sql": "DROP TYPE mood;\n",
         "5_e.sql": "CREATE TABLE z (id int);\n",
     })
-    _, order = _plan(d)
+    _, order = plan_of(d)
     assert order.index("4_d.sql") > order.index("3_c.sql") > order.index("5_e.sql")
     assert pg_apply(pg_url, d, order) == []
 
@@ -126,7 +112,7 @@ def test_alter_column_type_stays_outside_the_life_of_a_view(
         tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
     """Item 5: ALTER COLUMN … TYPE before the view over the column is created, or after it
     is dropped, even when the files around it move."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_a.sql": "CREATE TABLE t (c int);\n",
         "2_b.sql": "ALTER TABLE t ALTER COLUMN c TYPE bigint;\nALTER TABLE z ADD COLUMN q int;\n",
         "3_c.sql": "CREATE VIEW v AS SELECT c FROM t;\n",
@@ -134,7 +120,7 @@ def test_alter_column_type_stays_outside_the_life_of_a_view(
         "5_e.sql": "ALTER TABLE t ALTER COLUMN c TYPE text;\n",
         "6_f.sql": "CREATE TABLE z (id int);\nCREATE TABLE z2 (id int);\n",
     })
-    _, order = _plan(d)
+    _, order = plan_of(d)
     assert order.index("3_c.sql") > order.index("2_b.sql") > order.index("6_f.sql")
     assert order.index("5_e.sql") > order.index("4_d.sql")
     assert pg_apply(pg_url, d, order) == []
@@ -142,12 +128,12 @@ def test_alter_column_type_stays_outside_the_life_of_a_view(
 
 def test_added_and_dropped_in_one_file_then_used_does_not_crash(tmp_path: Path) -> None:
     """Item 9: this exact input was exit 70 (StopIteration in names.resolve)."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "0.sql": "CREATE TABLE t (a int);\n",
         "1.sql": "ALTER TABLE t ADD COLUMN c int; ALTER TABLE t DROP COLUMN c;\n",
         "2.sql": "CREATE INDEX i ON t (c);\n",
     })
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     assert order == ["0.sql", "1.sql", "2.sql"]
     (missing,) = [p for p in plan.problems if p.code == "CAL003"]
     assert missing.path == "2.sql" and '"t.c"' in missing.message
@@ -170,12 +156,12 @@ def test_column_added_again_runs_after_its_drop_whatever_the_names(
     """A table made once with `s`, one file dropping `s`, one adding it again: the adding
     file needs `s` gone, even when it sorts first (a scrambled history: "column already
     exists" before)."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_readd.sql": "ALTER TABLE t ADD COLUMN s text;\n",
         "2_drop.sql": "ALTER TABLE t DROP COLUMN s;\n",
         "3_table.sql": "CREATE TABLE t (id int, s int);\n",
     })
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     assert order == ["3_table.sql", "2_drop.sql", "1_readd.sql"]
     assert not plan.safe
     assert pg_apply(pg_url, d, order) == []
@@ -186,14 +172,14 @@ def test_column_added_before_its_table_is_rebuilt_follows_the_rebuild(
     """A file adds a column to a table a later-numbered file rebuilds (drop, rename a new
     table into the name) and a third file uses the column: the adding file belongs after
     the rebuild (its uses of the table are the new table's), and `--check` names it."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_t.sql": "CREATE TABLE t (id int);\n",
         "2_add.sql": "ALTER TABLE t ADD COLUMN scope text;\n",
         "3_rebuild.sql": "CREATE TABLE t_new (id int);\nINSERT INTO t_new SELECT id FROM t;\n"
                          "DROP TABLE t;\nALTER TABLE t_new RENAME TO t;\n",
         "4_use.sql": "CREATE INDEX t_scope ON t (scope);\n",
     })
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     (problem,) = [p for p in plan.problems if p.code == "CAL001"]
     assert problem.path == "2_add.sql" and "3_rebuild.sql" in problem.message
     assert order == ["1_t.sql", "3_rebuild.sql", "2_add.sql", "4_use.sql"]
@@ -202,7 +188,7 @@ def test_column_added_before_its_table_is_rebuilt_follows_the_rebuild(
     (d / "3_rebuild.sql").write_text(
         "CREATE TABLE t_new (id int, scope text);\nINSERT INTO t_new SELECT id, scope FROM t;\n"
         "DROP TABLE t;\nALTER TABLE t_new RENAME TO t;\n", encoding="utf-8")
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     assert plan.safe and order == sorted(order)
 
 
@@ -211,14 +197,14 @@ def test_foreign_key_to_a_column_redefined_in_place_follows_the_redefinition(
     """A file drops `id` and adds it again with another type (Prisma's way); a foreign
     key of another table over `id`, never dropped, sorting between the table and that
     file: it belongs after it ("foreign key constraint … cannot be implemented")."""
-    d = _directory(tmp_path, {
+    d = migration_dir(tmp_path, {
         "1_a.sql": "CREATE TABLE a (id text PRIMARY KEY);\n",
         "2_fk.sql": "CREATE TABLE b (a_id uuid);\n"
                     "ALTER TABLE b ADD CONSTRAINT b_a_fkey FOREIGN KEY (a_id) REFERENCES a (id);\n",
         "3_retype.sql": "ALTER TABLE a DROP CONSTRAINT a_pkey, DROP COLUMN id,\n"
                         "  ADD COLUMN id uuid NOT NULL, ADD CONSTRAINT a_pkey PRIMARY KEY (id);\n",
     })
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     (problem,) = [p for p in plan.problems if p.code == "CAL001"]
     assert problem.path == "2_fk.sql" and "3_retype.sql" in problem.message
     assert order == ["1_a.sql", "3_retype.sql", "2_fk.sql"]
@@ -229,7 +215,7 @@ def test_foreign_key_to_a_column_redefined_in_place_follows_the_redefinition(
         "ALTER TABLE a DROP CONSTRAINT a_pkey, DROP COLUMN id,\n"
         "  ADD COLUMN id uuid NOT NULL, ADD CONSTRAINT a_pkey PRIMARY KEY (id);\n",
         encoding="utf-8")
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     assert plan.safe and order == sorted(order)
 
 
@@ -247,7 +233,7 @@ _TWICE = {  # a table created, dropped by a redesign, and created again with oth
 
 def _numbered(root: Path, names: Sequence[str]) -> Path:
     root.mkdir()
-    return _directory(root, {f"{i}_{k}.sql": _TWICE[k] for i, k in enumerate(names, 1)})
+    return migration_dir(root, {f"{i}_{k}.sql": _TWICE[k] for i, k in enumerate(names, 1)})
 
 
 def test_a_table_created_twice_is_told_apart_by_its_columns(
@@ -261,13 +247,13 @@ def test_a_table_created_twice_is_told_apart_by_its_columns(
     working = ["first", "drop", "second", "use"]
     for n, names in enumerate(itertools.permutations(working)):
         d = _numbered(tmp_path / str(n), names)
-        _, order = _plan(d)
+        _, order = plan_of(d)
         assert [p.split("_", 1)[1][:-4] for p in order] == working, names
     d = _numbered(tmp_path / "pg", ["use", "second", "drop", "first"])
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     assert not plan.safe  # every one of them is misnumbered
     assert pg_apply(pg_url, d, order) == []
     # in the working order, nothing moves and nothing is reported
     d = _numbered(tmp_path / "intact", working)
-    plan, order = _plan(d)
+    plan, order = plan_of(d)
     assert plan.safe and plan.problems == [] and order == sorted(order)
