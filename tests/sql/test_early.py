@@ -101,8 +101,9 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     progress.child_takes(front)  # as if the child had taken the front half …
 
     def every_other(results: int, control: int) -> None:  # … and sent every other one
-        sent = [(keys[i], to_plain(analyse(AnalysisInput.of(files[i].text, files[i].path))))
-                for i in order[:front + 1:2]]
+        sent = early.Packed()
+        for i in order[:front + 1:2]:
+            sent.add(keys[i], to_plain(analyse(AnalysisInput.of(files[i].text, files[i].path))))
         early.send_and_save(sent, results, control)
 
     early._child = _fake_child(every_other, progress)
@@ -204,7 +205,7 @@ def test_the_parent_that_did_everything_does_not_wait_for_a_slow_child(tmp_path:
 
     def slow(results: int, control: int) -> None:
         time.sleep(30)  # never marks anything: the parent walks the whole list
-        early.send_and_save([], results, control)
+        early.send_and_save(early.Packed(), results, control)
 
     child = early._child = _fake_child(slow, early.Progress())
     started = time.monotonic()
@@ -235,7 +236,7 @@ def test_cancel_stops_a_claimed_child_the_command_never_waited_for() -> None:
 
 
 _CHILD = """
-import marshal, os, sys
+import os, sys
 from calctl.sql import early
 guess = early.parse(sys.argv[1:])
 early._output_flags(guess, sys.argv[1:])
@@ -244,7 +245,7 @@ control_r, control_w = os.pipe()
 os.close(control_w)  # the parent says nothing: the child ends after sending
 early._widen(results_w)
 early._work(guess, results_w, control_r, early.Progress())
-print(len(marshal.loads(os.read(results_r, 1 << 20))),
+print(len(early.unpacked(early.receive(results_r))),
       "calctl.sql.analyse" in sys.modules, "calctl.sql.cache" in sys.modules)
 """
 
@@ -291,3 +292,72 @@ def test_a_named_state_directory_without_a_parse_cache_is_cold(
     assert not early._cold({"--state-dir": str(state)})
     monkeypatch.setenv("CALCTL_STATE_DIR", str(tmp_path / "fresh"))
     assert early._cold({})
+
+
+def _settings_as_guessed(state: Path, directory: Path) -> tuple[Any, Path]:
+    from calctl.config import Settings
+    from calctl.sql.flags import with_migrate_flags
+
+    settings, found = with_migrate_flags(Settings.resolve({"state_dir": str(state)}), directory)
+    return settings.migrate, found
+
+
+def test_the_parent_takes_the_files_the_child_found_in_the_same_directory(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """What the child read and hashed before analysing is what discovery gives here."""
+    from calctl.sql.cache import file_keys
+    from calctl.sql.discovery import discover_layout
+
+    d = _corpus(tmp_path / "m", PARALLEL_THRESHOLD + 5)
+    monkeypatch.chdir(tmp_path)
+    early.start(["--state-dir", str(tmp_path / "state"), "migrate", "order", str(d)])
+    migrate, directory = _settings_as_guessed(tmp_path / "state", d)
+    try:
+        found = early.discovered(directory, migrate)
+        assert found is not None
+        files, layout = discover_layout(directory)
+        assert found == (files, layout, file_keys(files, migrate))
+        assert [type(f).__name__ for f in found[0][:1]] == ["MigrationFile"]
+        assert early.discovered(directory, migrate) is None  # sent once
+    finally:
+        early.cancel()
+
+
+@pytest.mark.parametrize("guess", [["--search-path", "app"], ["--glob", "00*.sql"], ["other"]])
+def test_the_parent_discovers_itself_when_the_child_guessed_otherwise(
+        tmp_path: Path, monkeypatch: Any, guess: list[str]) -> None:
+    d = _corpus(tmp_path / "m", PARALLEL_THRESHOLD + 5)
+    _corpus(tmp_path / "other", PARALLEL_THRESHOLD + 5, table="x")
+    monkeypatch.chdir(tmp_path)
+    where = [] if guess == ["other"] else [str(d)]
+    early.start(["--state-dir", str(tmp_path / "state"), "migrate", "order", *where, *guess])
+    migrate, directory = _settings_as_guessed(tmp_path / "state", d)
+    try:
+        assert early._child is not None
+        assert early.discovered(directory, migrate) is None
+    finally:
+        early.cancel()
+
+
+def test_a_child_that_found_too_few_files_shares_nothing(tmp_path: Path,
+                                                         monkeypatch: Any) -> None:
+    d = _corpus(tmp_path / "m", 3)
+    monkeypatch.chdir(tmp_path)
+    early.start(["--state-dir", str(tmp_path / "state"), "migrate", "order", str(d)])
+    migrate, directory = _settings_as_guessed(tmp_path / "state", d)
+    try:
+        assert early.discovered(directory, migrate) is None
+    finally:
+        early.cancel()
+
+
+def test_pairs_packed_as_they_come_arrive_whole_and_in_order() -> None:
+    packed = early.Packed()
+    sent = [(bytes([i % 256, i // 256]), (i, ("a", "b"), ())) for i in range(150)]
+    for key, plain in sent[:140]:
+        packed.add(key, plain)
+    assert early.unpacked(packed.packed()) == sent[:140]  # two whole chunks and a part
+    for key, plain in sent[140:]:  # (the parent adds what neither process did)
+        packed.add(key, plain)
+    assert early.unpacked(packed.packed()) == sent
+    assert early.unpacked(early.Packed().packed()) == []

@@ -59,13 +59,18 @@ def cached_output(scope: str, path: Path, settings: Settings, flags: tuple[Any, 
     as ``migrate lint --write-baseline``).
     """
     from calctl import lifecycle
+    from calctl.sql import early
     from calctl.sql.cache import file_keys, load_output, output_key, store_output
     from calctl.sql.discovery import discover_layout
 
     migrate = settings.migrate
-    files, layout = discover_layout(path, globs=migrate.glob, exclude=migrate.exclude,
-                                    sort=migrate.sort)
-    keys = file_keys(files, migrate)
+    found = early.discovered(path, migrate)  # by the early child, when it looked here
+    if found is not None:
+        files, layout, keys = found
+    else:
+        files, layout = discover_layout(path, globs=migrate.glob, exclude=migrate.exclude,
+                                        sort=migrate.sort)
+        keys = file_keys(files, migrate)
     cache = cache_dir(settings)
     # the same key the early child computes: it ends at once when this output is cached
     key = output_key(scope, path, files, keys, migrate, flags, style, layout.order)
