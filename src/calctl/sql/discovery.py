@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from calctl.config import is_shared_scratch
 from calctl.errors import UsageError
-from calctl.sql.layout import Layout, detect, natural_key, sort_key
+from calctl.sql.layout import Layout, detect, natural_already, natural_key, sort_key
 
 __all__ = ["Layout", "MigrationFile", "discover", "discover_layout", "migration_key",
            "natural_key", "up_section"]
@@ -299,8 +299,10 @@ def discover_layout(directory: Path, *, globs: Sequence[str] = (),
         return files, Layout("natural", "")
     layout = detect(str(directory), [f.path for f in files],
                     [f.raw for f in files] if read else None, sort)
-    key = sort_key(layout.order)
-    files.sort(key=lambda f: key(f.path))
+    # (read sorted as strings: in natural order, usually nothing moves)
+    if layout.order != "natural" or not natural_already([f.path for f in files]):
+        key = sort_key(layout.order)
+        files.sort(key=lambda f: key(f.path))
     return files, layout
 
 

@@ -353,12 +353,23 @@ def start(args: list[str]) -> None:
         try:
             for fd in (results_read, control_write, found_read):
                 os.close(fd)
+            _detach_output()
             _work(guess, results_write, control_read, progress, found_write)
         finally:
             os._exit(0)
     for fd in (results_write, control_read, found_write):
         os.close(fd)
     _child = Child(pid, results_read, control_write, progress, found_read)
+
+
+def _detach_output() -> None:
+    """In the child: standard input and output become /dev/null. It never prints, and a
+    pipeline (``calctl migrate order --json | jq``), a terminal or a test reading the
+    command's output sees its end when the parent ends, not when the child has ended."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 def _preload() -> None:

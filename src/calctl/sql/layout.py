@@ -38,6 +38,7 @@ markers (a substring test first).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -153,6 +154,39 @@ def natural_key(path: str) -> tuple[int | str, ...]:
     parts: list[int | str] = list(_DIGITS.split(path))
     parts[1::2] = map(int, parts[1::2])
     return tuple(parts)
+
+
+def natural_already(paths: Sequence[str]) -> bool:
+    """Whether ``paths``, sorted as strings, are in natural order already: sorting them by
+    :func:`natural_key` (stable) would move nothing. Usually true (zero-padded numbers),
+    and ~3× cheaper to find out than the keys: each neighbour pair is compared by its first
+    differing character, and only a pair that differs inside digit runs of unequal length
+    (``2_`` / ``10_``) or between a digit and another character needs the keys."""
+    for a, b in itertools.pairwise(paths):
+        shorter = min(len(a), len(b))
+        i = 0
+        while i < shorter and a[i] == b[i]:
+            i += 1
+        if i == shorter:
+            continue  # a prefix of the other: ahead in both orders (or tied)
+        x, y = a[i], b[i]  # (isdecimal: what the key's \d matches)
+        if x.isdecimal() and y.isdecimal():
+            # in the digit run both share the start of: as long in both, it compares as
+            # text does (a common prefix, then x < y)
+            if _run_end(a, i) == _run_end(b, i):
+                continue
+        elif not (x.isdecimal() or y.isdecimal()):
+            # in text in both (a digit run before it is the same in both): as text
+            continue
+        if natural_key(a) > natural_key(b):
+            return False
+    return True
+
+
+def _run_end(text: str, i: int) -> int:
+    while i < len(text) and text[i].isdecimal():
+        i += 1
+    return i
 
 
 def _bytes(text: str) -> bytes:
