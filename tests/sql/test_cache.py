@@ -99,3 +99,26 @@ def test_entries_a_run_found_are_saved_before_older_ones(tmp_path: Path) -> None
     saved = ParseCache(tmp_path).stored()
     assert list(saved)[:2] == [keys[2], bytes([7, 5]) + bytes(14)]  # this run's first
     assert set(saved) == {*keys, bytes([7, 5]) + bytes(14)}
+
+
+def test_a_shard_of_plain_analyses_is_the_shard_of_the_analyses() -> None:
+    """The early child writes what crossed the pipe (plain) without rebuilding it: the
+    file must be byte for byte what the analyses themselves give, and read back as them."""
+    import orjson
+
+    from calctl.sql.analyse import analyse
+    from calctl.sql.cache import decode_shard, encode_shard
+    from calctl.sql.facts import to_plain
+
+    texts = ["CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE INDEX a_i ON a (id);\n",
+             "", "-- nothing\n", "ALTER TABLE a ADD COLUMN b text; -- calctl: ignore CAL001\n",
+             "CREATE VIEW v AS SELECT id FROM a;\nDROP TABLE IF EXISTS z;\n", "SELEC broken;\n"]
+    items = [(bytes([i]) * 16, analyse(AnalysisInput.of(t, f"{i}.sql")))
+             for i, t in enumerate(texts)]
+    whole = orjson.dumps(encode_shard(items))
+    plain = [(key, to_plain(analysis)) for key, analysis in items]
+    mixed = [(key, to_plain(analysis) if n % 2 else analysis)
+             for n, (key, analysis) in enumerate(items)]
+    assert orjson.dumps(encode_shard(plain)) == whole
+    assert orjson.dumps(encode_shard(mixed)) == whole
+    assert decode_shard(orjson.loads(whole)) == dict(items)

@@ -37,6 +37,7 @@ from calctl.sql.facts import (
     Note,
     Span,
     as_fact,
+    to_plain,
 )
 
 try:  # hashlib.blake2b itself, without hashlib loading OpenSSL first (~5 ms)
@@ -205,23 +206,6 @@ def _indexes(value: Any, length: int | None, bound: int) -> list[int]:
     return value  # type: ignore[no-any-return]
 
 
-def _summaries(analyses: Sequence[FileAnalysis], facts: list[Any],
-               ) -> tuple[list[Any], list[int]]:
-    """Each analysis's ``summary`` as the lengths of its three parts (None for none),
-    and the parts' facts as positions in the shard's ``facts``. summarise() picks facts
-    out of the file's own as the same objects (marshal keeps shared references), so
-    positions are found by identity, once for the whole shard; else by value."""
-    counts = [None if a.summary is None else list(map(len, a.summary)) for a in analyses]
-    picked = list(chain.from_iterable(chain.from_iterable(
-        a.summary for a in analyses if a.summary is not None)))
-    where = dict(zip(map(id, facts), range(len(facts)), strict=True))
-    try:
-        return counts, _lookup(where, map(id, picked))
-    except KeyError:
-        # by value: an equal fact of another file of the shard is the same fact
-        return counts, _lookup(dict(zip(facts, range(len(facts)), strict=True)), picked)
-
-
 def _numbered(values: Iterable[Any]) -> dict[Any, int]:
     """Each distinct value → its position in first-seen order."""
     distinct = dict.fromkeys(values)
@@ -268,42 +252,56 @@ if (tuple(_FACT_COLUMNS) != Fact._fields
                       "update its tables and FORMAT")
 
 
-def encode_shard(items: Sequence[tuple[bytes, FileAnalysis]]) -> dict[str, Any]:
-    """The JSON body of a shard holding ``items``: (key, analysis)."""
-    analyses = [a for _, a in items]
-    facts = list(chain.from_iterable(a.facts for a in analyses))
-    cols = dict(zip(Fact._fields, zip(*facts, strict=True) if facts else [()] * 9,
-                    strict=True))
+def encode_shard(items: Sequence[tuple[bytes, Any]]) -> dict[str, Any]:
+    """The JSON body of a shard holding ``items``: (key, analysis), each analysis a
+    :class:`FileAnalysis` or already in the plain form of :func:`to_plain` (what crossed
+    the pipe from the other process, whose facts are columns already: writing those
+    needs no Fact built)."""
+    plains = [a if type(a) is tuple else to_plain(a) for _, a in items]
+    # a plain analysis: its fields in FileAnalysis order; its facts as 9 columns (none
+    # for a file without facts), its summary as positions in its own facts
+    file_facts = [p[_FACTS] for p in plains]
+    counts = [len(f[0]) if f else 0 for f in file_facts]
+    cols = {name: list(chain.from_iterable(f[i] for f in file_facts if f))
+            for i, name in enumerate(Fact._fields)}
     strings = _numbered(chain.from_iterable(
         cols[name] for name, how in _FACT_COLUMNS.items() if how == "string"))
     names = _numbered(chain.from_iterable(
         cols[name] for name, how in _FACT_COLUMNS.items() if how == "names"))
-    spans = list(chain.from_iterable(a.spans for a in analyses))
+    spans = list(chain.from_iterable(p[_SPANS] for p in plains))
     span_cols: list[Sequence[Any]] = list(zip(*spans, strict=True)) if spans else [()] * 3
-    summary_counts, summary_facts = _summaries(analyses, facts)
+    summaries = [p[_SUMMARY] for p in plains]
+    starts = accumulate(counts, initial=0)  # where each file's facts begin in the shard
     body: dict[str, Any] = {
         "keys": [key.hex() for key, _ in items],
         "strings": list(strings),
         "names": list(names),
-        "fact_counts": [len(a.facts) for a in analyses],
+        "fact_counts": counts,
     }
     for name, how in _FACT_COLUMNS.items():
         table = strings if how == "string" else names if how == "names" else None
         body[_RENAMED.get(name, name)] = (cols[name] if table is None
                                           else _lookup(table, cols[name]))
     body.update({
-        "notes": [[i, *note] for i, a in enumerate(analyses) for note in a.notes],
-        "span_counts": [len(a.spans) for a in analyses],
-        "span_first": span_cols[0],
-        "span_last": span_cols[1],
+        "notes": [[i, *note] for i, p in enumerate(plains) for note in p[_NOTES]],
+        "span_counts": [len(p[_SPANS]) for p in plains],
+        "span_first": list(span_cols[0]),
+        "span_last": list(span_cols[1]),
         "span_ignores": [[i, ignores] for i, ignores in enumerate(span_cols[2]) if ignores],
-        "file_ignores": [a.file_ignores for a in analyses],
-        "summary_counts": summary_counts,
-        "summary_facts": summary_facts,
+        "file_ignores": [p[_FILE_IGNORES] for p in plains],
+        # each summary's parts: their lengths, and their facts as positions in the shard
+        "summary_counts": [None if s is None else list(map(len, s)) for s in summaries],
+        "summary_facts": [start + at for start, s in zip(starts, summaries, strict=False)
+                          if s is not None for at in chain.from_iterable(s)],
     })
     for name in _FILE_COLUMNS:
-        body[name] = [getattr(a, name) for a in analyses]
+        at = FileAnalysis._fields.index(name)
+        body[name] = [p[at] for p in plains]
     return body
+
+
+_FACTS, _NOTES, _SPANS, _FILE_IGNORES, _SUMMARY = map(
+    FileAnalysis._fields.index, ("facts", "notes", "spans", "file_ignores", "summary"))
 
 
 def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
@@ -440,7 +438,9 @@ class ParseCache:
         """Every entry that decodes (for tests and tools; a run looks up by key)."""
         return {k: v for shard in range(SHARDS) for k, v in self._entries(shard).items()}
 
-    def put(self, key: bytes, analysis: FileAnalysis) -> None:
+    def put(self, key: bytes, analysis: FileAnalysis | tuple[Any, ...]) -> None:
+        """Add an analysis — or its plain form (:func:`calctl.sql.facts.to_plain`), which is
+        written as is — to be saved."""
         shard = shard_of(key)
         self.used[shard][key] = analysis
         self.added.add(shard)
@@ -454,7 +454,7 @@ class ParseCache:
             write_sealed(self.paths[shard], ANALYSIS_KIND,
                          encode_shard(list(self._kept(shard))))
 
-    def _kept(self, shard: int) -> Iterator[tuple[bytes, FileAnalysis]]:
+    def _kept(self, shard: int) -> Iterator[tuple[bytes, Any]]:
         limit = MAX_ENTRIES // SHARDS
         older = self._entries(shard) if self._keys[shard] else {}
         seen: set[bytes] = set()

@@ -201,11 +201,11 @@ def _fork_share(share: list[AnalysisInput], keys: list[bytes], cache: ParseCache
             from calctl.sql.facts import to_plain
 
             os.close(read_end)
-            done = list(map(analyse, share))
+            plains = [to_plain(analyse(job)) for job in share]
             with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(marshal.dumps(list(map(to_plain, done))))
-            for key, analysis in zip(keys, done, strict=True):
-                cache.put(key, analysis)
+                pipe.write(marshal.dumps(plains))
+            for key, plain in zip(keys, plains, strict=True):
+                cache.put(key, plain)  # (written as is)
             cache.save(shards)
             status = 0
         finally:
