@@ -236,7 +236,7 @@ def test_cancel_stops_a_claimed_child_the_command_never_waited_for() -> None:
 
 
 _CHILD = """
-import os, sys
+import marshal, os, sys
 from calctl.sql import early
 guess = early.parse(sys.argv[1:])
 early._output_flags(guess, sys.argv[1:])
@@ -245,7 +245,10 @@ control_r, control_w = os.pipe()
 os.close(control_w)  # the parent says nothing: the child ends after sending
 early._widen(results_w)
 early._work(guess, results_w, control_r, early.Progress())
-print(len(early.unpacked(early.receive(results_r))),
+sent = 0
+while frame := early.receive(results_r):
+    sent += len(marshal.loads(frame))
+print(sent,
       "calctl.sql.analyse" in sys.modules, "calctl.sql.cache" in sys.modules)
 """
 
@@ -361,3 +364,54 @@ def test_pairs_packed_as_they_come_arrive_whole_and_in_order() -> None:
         packed.add(key, plain)
     assert early.unpacked(packed.packed()) == sent
     assert early.unpacked(early.Packed().packed()) == []
+
+
+def _plain_pairs(count: int) -> list[tuple[bytes, Any]]:
+    from calctl.sql.facts import to_plain
+
+    return [(bytes([i]) * 16, to_plain(analyse(AnalysisInput.of(
+        f"CREATE TABLE t{i} (id bigint PRIMARY KEY);\n", f"{i}.sql")))) for i in range(count)]
+
+
+def test_results_are_taken_in_as_they_arrive_and_collected_whole() -> None:
+    import time
+
+    from calctl.sql.facts import from_plain
+
+    pairs = _plain_pairs(150)
+
+    def streams(results: int, control: int) -> None:
+        sending = early.Packed(stream=results)
+        for key, plain in pairs[:130]:
+            sending.add(key, plain)  # two chunks go now …
+        time.sleep(1)
+        for key, plain in pairs[130:]:
+            sending.add(key, plain)
+        early.send_and_save(sending, results, control)  # … the rest and the end later
+
+    child = _fake_child(streams, early.Progress())
+    try:
+        deadline = time.monotonic() + 20
+        while len(child._got) < 2 * early.Packed.CHUNK and time.monotonic() < deadline:
+            child.take()  # never waits
+            time.sleep(0.01)
+        assert len(child._got) == 2 * early.Packed.CHUNK
+        assert child.collect() == {key: from_plain(plain) for key, plain in pairs}
+    finally:
+        child.wait()
+
+
+def test_a_child_that_ends_in_the_middle_of_its_results_sent_nothing() -> None:
+    pairs = _plain_pairs(70)
+
+    def dies(results: int, control: int) -> None:
+        sending = early.Packed(stream=results)
+        for key, plain in pairs:
+            sending.add(key, plain)  # one chunk sent, then half a message, and it ends
+        os.write(results, (1 << 20).to_bytes(8, "little") + b"partial")
+
+    child = _fake_child(dies, early.Progress())
+    try:
+        assert child.collect() == {}
+    finally:
+        child.wait()

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from calctl.config import MigrateSettings
     from calctl.sql.cache import ParseCache
     from calctl.sql.discovery import MigrationFile
+    from calctl.sql.facts import FileAnalysis
     from calctl.sql.layout import Layout
 
 # Below this many files to parse, a second process costs more than it saves (the
@@ -111,14 +112,18 @@ class Progress:
 class Packed:
     """(cache key, plain analysis) pairs for the other process, marshalled as they come: a
     chunk every :attr:`CHUNK` pairs, so that the work is done while the other process
-    still analyses, not after the two have met (~15 ms per 1,000 files, at the end)."""
+    still analyses, not after the two have met (~15 ms per 1,000 files, at the end).
+    With ``stream`` (a pipe), each chunk is sent as soon as it is made (:func:`send`);
+    :meth:`finish` sends the rest and an empty message, the end."""
 
     CHUNK = 64
 
-    def __init__(self) -> None:
+    def __init__(self, stream: int = -1) -> None:
         self.pairs: list[tuple[bytes, Any]] = []
         self._chunks: list[bytes] = []
         self._done = 0  # pairs already in a chunk
+        self._sent = 0  # chunks already sent
+        self._stream = stream
 
     def add(self, key: bytes, plain: Any) -> None:
         self.pairs.append((key, plain))
@@ -132,12 +137,25 @@ class Packed:
         self._chunk()
         return marshal.dumps(self._chunks)
 
+    def finish(self, fd: int) -> None:
+        """Send on ``fd`` every chunk not sent yet, then the end."""
+        self._chunk()
+        self._send(fd)
+        send(fd, b"")
+
     def _chunk(self) -> None:
         import marshal
 
         if self._done < len(self.pairs):
             self._chunks.append(marshal.dumps(self.pairs[self._done:]))
             self._done = len(self.pairs)
+            if self._stream >= 0:
+                self._send(self._stream)
+
+    def _send(self, fd: int) -> None:
+        for chunk in self._chunks[self._sent:]:
+            send(fd, chunk)
+        self._sent = len(self._chunks)
 
 
 def unpacked(data: bytes) -> list[tuple[bytes, Any]]:
@@ -164,6 +182,12 @@ class Child:
         self.found = found  # the pipe the child's discovery arrives on (-1: read, or none)
         self.reaped = False
         self.told = False  # sent a cache directory: it is writing the cache
+        # the results as they arrive (take, collect)
+        self._buffer = bytearray()
+        self._got: dict[bytes, FileAnalysis] = {}
+        self._ended = False  # its last message arrived (or it ended first)
+        self._bad = False  # a message that is not analyses, or it ended first
+        self._nonblocking = False
 
     def discovery(self) -> tuple[Any, ...] | None:
         """What the child found before analysing (:func:`share`), once; None when it sent
@@ -187,13 +211,62 @@ class Child:
         if found >= 0:
             os.close(found)
 
-    def collect(self) -> dict[bytes, Any]:
-        """Wait for the child's results: cache key → plain analysis ({} if it failed).
-        The pipe stays open: the child says on it when it has written the cache."""
+    def take(self) -> None:
+        """Take in, without waiting, the results that have arrived: decoded here while this
+        process still analyses, not after the two have met (~30 ms per 1,000 files)."""
+        if self._ended or self.results < 0:
+            return
+        if not self._nonblocking:
+            os.set_blocking(self.results, False)
+            self._nonblocking = True
         try:
-            return dict(unpacked(receive(self.results)))
-        except (EOFError, ValueError, TypeError, OSError):
-            return {}
+            data = os.read(self.results, 1 << 20)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        self._arrived(data)
+
+    def collect(self) -> dict[bytes, FileAnalysis]:
+        """Wait for the rest of the child's results: cache key → analysis ({} if it
+        failed). The pipe stays open: the child says on it when it has written the cache."""
+        if self.results >= 0 and self._nonblocking:
+            os.set_blocking(self.results, True)
+            self._nonblocking = False
+        while not self._ended:
+            try:
+                data = os.read(self.results, 1 << 20) if self.results >= 0 else b""
+            except OSError:
+                data = b""
+            self._arrived(data)
+        return {} if self._bad else self._got
+
+    def _arrived(self, data: bytes) -> None:
+        """Decode the whole messages received so far (:meth:`Packed.finish` ends them with
+        an empty one); no data: the child ended before that."""
+        import marshal
+
+        from calctl.sql.facts import from_plain
+
+        if not data:
+            self._ended = self._bad = True
+            return
+        buffer = self._buffer
+        buffer += data
+        while not self._ended and len(buffer) >= 8:
+            size = int.from_bytes(buffer[:8], "little")
+            if len(buffer) < 8 + size:
+                break
+            chunk = bytes(buffer[8:8 + size])
+            del buffer[:8 + size]
+            if not size:
+                self._ended = True
+                break
+            try:
+                for key, plain in marshal.loads(chunk):
+                    self._got[key] = from_plain(plain)
+            except (EOFError, ValueError, TypeError):  # not analyses: never expected
+                self._bad = True
 
     def save_to(self, cache_dir: str | None, mine: bytes = b"") -> None:
         """Let the child write the parse cache at ``cache_dir`` — its own analyses and
@@ -224,8 +297,10 @@ class Child:
         self.reaped = True
         results, self.results = self.results, -1
         if results >= 0:
-            with contextlib.suppress(OSError):
-                os.read(results, 1)  # its word that the cache is written, or EOF: it ended
+            if not self._buffer:  # (the word may have come with its last results)
+                with contextlib.suppress(OSError):
+                    os.set_blocking(results, True)
+                    os.read(results, 1)  # its word that the cache is written, or EOF: ended
             os.close(results)
         ended = os.WNOHANG if self.told and lifecycle.ending_without_teardown() else 0
         with contextlib.suppress(ChildProcessError):
@@ -447,7 +522,7 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress,
     from calctl.state import StateDir
     from calctl.terminal import style_key
 
-    pairs = Packed()
+    pairs = Packed(stream=results)  # each chunk sent as it is made
     known: ParseCache | None = None
     try:
         overrides = migrate_overrides(glob=guess["--glob"], exclude=guess["--exclude"],
@@ -486,8 +561,8 @@ def _work(guess: dict[str, Any], results: int, control: int, progress: Progress,
                     break
                 analysis = analyse(inputs[todo[t]])
                 pairs.add(keys[todo[t]], to_plain(analysis))
-    except Exception:
-        pairs = Packed()
+    except Exception:  # (what it analysed and sent stands; the parent does the rest)
+        pass
     _closed(found)
     send_and_save(pairs, results, control, known)
 
@@ -510,7 +585,7 @@ def send_and_save(pairs: Packed, results: int, control: int,
 
     from calctl.sql.cache import ParseCache
 
-    send(results, pairs.packed())
+    pairs.finish(results)
     with os.fdopen(control, "rb") as pipe:
         told = pipe.read()
     where, sep, theirs = told.partition(b"\0")
@@ -539,10 +614,18 @@ def send(fd: int, data: bytes) -> None:
 
 
 def receive(fd: int) -> bytes:
-    """What :func:`send` wrote on ``fd`` (EOFError when the writer ended first)."""
-    with open(fd, "rb", closefd=False) as pipe:
-        size = pipe.read(8)
-        data = pipe.read(int.from_bytes(size, "little")) if len(size) == 8 else b""
-    if len(size) != 8 or len(data) != int.from_bytes(size, "little"):
-        raise EOFError("the early child ended before sending its results")
-    return data
+    """What :func:`send` wrote on ``fd``, and nothing after it (EOFError when the writer
+    ended first)."""
+    size = int.from_bytes(_exactly(fd, 8), "little")
+    return _exactly(fd, size)
+
+
+def _exactly(fd: int, size: int) -> bytes:
+    parts: list[bytes] = []
+    while size:
+        part = os.read(fd, min(size, 1 << 20))
+        if not part:
+            raise EOFError("the early child ended before sending its message")
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)

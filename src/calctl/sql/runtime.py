@@ -120,7 +120,7 @@ def _analyse_beside(helper: early.Child, jobs: list[AnalysisInput], keys: list[b
     from calctl import lifecycle
     from calctl.sql.analyse import analyse
     from calctl.sql.early import Packed, common_order
-    from calctl.sql.facts import from_plain, to_plain
+    from calctl.sql.facts import to_plain
 
     order = common_order(keys)
     progress = helper.progress
@@ -134,6 +134,7 @@ def _analyse_beside(helper: early.Child, jobs: list[AnalysisInput], keys: list[b
         i = order[item]
         out[i] = analysis = analyse(jobs[i])
         mine.add(keys[i], to_plain(analysis))
+        helper.take()  # the child's results that have arrived, decoded meanwhile
     if met:
         mine.packed()  # before waiting: the child may still be working
         got = helper.collect()
@@ -149,22 +150,17 @@ def _analyse_beside(helper: early.Child, jobs: list[AnalysisInput], keys: list[b
             out[i] = analysis = analyse(jobs[i])
             mine.add(keys[i], to_plain(analysis))
     if matched:
-        # the child writes the whole cache while this process takes in its results,
-        # resolves and prints (told first: its writing is the longer of the two tails)
+        # the child writes the whole cache while this process resolves and prints
         helper.save_to(str(cache.directory) if cache.directory is not None else None,
                        mine.packed())
     for i, done in enumerate(out):
         if done is None:
-            try:
-                out[i] = from_plain(got[keys[i]])
-            except (TypeError, ValueError):  # not an analysis: never expected
-                matched = False
-                out[i] = analyse(jobs[i])
+            out[i] = got[keys[i]]
     analyses = [a for a in out if a is not None]
-    lifecycle.hold((got, mine))  # the plain copies: freeing them on return costs ~9 ms
+    lifecycle.hold(mine)  # the plain copies: freeing them on return costs ~9 ms
     if not matched:
-        # told nothing, the child writes nothing (told, it wrote from its own memory,
-        # not from what crossed the pipe): the cache is written here, after it ends
+        # told nothing, the child writes nothing: the cache is written here, after it
+        # ends
         helper.wait()
         for key, analysis in zip(keys, analyses, strict=True):
             cache.put(key, analysis)
