@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calctl.sql.layout import natural_already, natural_key
@@ -11,6 +11,7 @@ from calctl.sql.layout import natural_already, natural_key
 _NAME_CHARS = "0123456789_a/.-Z\u0663\u00b2"  # with an Arabic-Indic digit and a superscript
 
 
+@settings(max_examples=500)
 @given(st.lists(st.text(_NAME_CHARS, min_size=1, max_size=8), max_size=12, unique=True))
 def test_natural_already_is_true_only_when_the_natural_sort_moves_nothing(
         names: list[str]) -> None:
@@ -28,6 +29,7 @@ def test_natural_already_is_true_only_when_the_natural_sort_moves_nothing(
     (["V1__a.sql", "V1_1__b.sql", "V2__c.sql"], False),  # "_1" before "__"
     (["a9.sql", "a10.sql"], True),  # (already natural: not sorted as strings)
     (["a.sql", "a1.sql", "a_b.sql"], False),  # a digit sorts before the dot here
+    (["4", "\u0663"], False),  # an Arabic-Indic 3: after "4" as text, before it as a number
 ])
 def test_natural_already_on_usual_names(paths: list[str], already: bool) -> None:
     assert natural_already(paths) is already

@@ -172,8 +172,9 @@ def natural_already(paths: Sequence[str]) -> bool:
         x, y = a[i], b[i]  # (isdecimal: what the key's \d matches)
         if x.isdecimal() and y.isdecimal():
             # in the digit run both share the start of: as long in both, it compares as
-            # text does (a common prefix, then x < y)
-            if _run_end(a, i) == _run_end(b, i):
+            # text does (a common prefix, then x < y) — when x and y are ASCII digits,
+            # whose code points are in the order of their values ("4" < "٣", 4 > 3)
+            if x <= "9" and y <= "9" and _run_end(a, i) == _run_end(b, i):
                 continue
         elif not (x.isdecimal() or y.isdecimal()):
             # in text in both (a digit run before it is the same in both): as text
