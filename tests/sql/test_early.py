@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from calctl.config import MigrateSettings
-from calctl.sql import early
+from calctl.sql import early, pipes
 from calctl.sql.analyse import analyse
 from calctl.sql.cache import ParseCache, shard_paths
 from calctl.sql.early import PARALLEL_THRESHOLD
@@ -101,7 +101,7 @@ def test_files_neither_process_took_are_analysed_and_all_are_cached(tmp_path: Pa
     progress.child_takes(front)  # as if the child had taken the front half …
 
     def every_other(results: int, control: int) -> None:  # … and sent every other one
-        sent = early.Packed()
+        sent = pipes.Packed()
         for i in order[:front + 1:2]:
             sent.add(keys[i], to_plain(analyse(AnalysisInput.of(files[i].text, files[i].path))))
         early.send_and_save(sent, results, control)
@@ -205,7 +205,7 @@ def test_the_parent_that_did_everything_does_not_wait_for_a_slow_child(tmp_path:
 
     def slow(results: int, control: int) -> None:
         time.sleep(30)  # never marks anything: the parent walks the whole list
-        early.send_and_save(early.Packed(), results, control)
+        early.send_and_save(pipes.Packed(), results, control)
 
     child = early._child = _fake_child(slow, early.Progress())
     started = time.monotonic()
@@ -237,7 +237,7 @@ def test_cancel_stops_a_claimed_child_the_command_never_waited_for() -> None:
 
 _CHILD = """
 import marshal, os, sys
-from calctl.sql import early
+from calctl.sql import early, pipes
 guess = early.parse(sys.argv[1:])
 early._output_flags(guess, sys.argv[1:])
 results_r, results_w = os.pipe()
@@ -246,7 +246,7 @@ os.close(control_w)  # the parent says nothing: the child ends after sending
 early._widen(results_w)
 early._work(guess, results_w, control_r, early.Progress())
 sent = 0
-while frame := early.receive(results_r):
+while frame := pipes.receive(results_r):
     sent += len(marshal.loads(frame))
 print(sent,
       "calctl.sql.analyse" in sys.modules, "calctl.sql.cache" in sys.modules)
@@ -355,15 +355,15 @@ def test_a_child_that_found_too_few_files_shares_nothing(tmp_path: Path,
 
 
 def test_pairs_packed_as_they_come_arrive_whole_and_in_order() -> None:
-    packed = early.Packed()
+    packed = pipes.Packed()
     sent = [(bytes([i % 256, i // 256]), (i, ("a", "b"), ())) for i in range(150)]
     for key, plain in sent[:140]:
         packed.add(key, plain)
-    assert early.unpacked(packed.packed()) == sent[:140]  # two whole chunks and a part
+    assert pipes.unpacked(packed.packed()) == sent[:140]  # two whole chunks and a part
     for key, plain in sent[140:]:  # (the parent adds what neither process did)
         packed.add(key, plain)
-    assert early.unpacked(packed.packed()) == sent
-    assert early.unpacked(early.Packed().packed()) == []
+    assert pipes.unpacked(packed.packed()) == sent
+    assert pipes.unpacked(pipes.Packed().packed()) == []
 
 
 def _plain_pairs(count: int) -> list[tuple[bytes, Any]]:
@@ -381,7 +381,7 @@ def test_results_are_taken_in_as_they_arrive_and_collected_whole() -> None:
     pairs = _plain_pairs(150)
 
     def streams(results: int, control: int) -> None:
-        sending = early.Packed(stream=results)
+        sending = pipes.Packed(stream=results)
         for key, plain in pairs[:130]:
             sending.add(key, plain)  # two chunks go now …
         time.sleep(1)
@@ -392,10 +392,10 @@ def test_results_are_taken_in_as_they_arrive_and_collected_whole() -> None:
     child = _fake_child(streams, early.Progress())
     try:
         deadline = time.monotonic() + 20
-        while len(child._got) < 2 * early.Packed.CHUNK and time.monotonic() < deadline:
+        while len(child._got) < 2 * pipes.Packed.CHUNK and time.monotonic() < deadline:
             child.take()  # never waits
             time.sleep(0.01)
-        assert len(child._got) == 2 * early.Packed.CHUNK
+        assert len(child._got) == 2 * pipes.Packed.CHUNK
         assert child.collect() == {key: from_plain(plain) for key, plain in pairs}
     finally:
         child.wait()
@@ -405,7 +405,7 @@ def test_a_child_that_ends_in_the_middle_of_its_results_sent_nothing() -> None:
     pairs = _plain_pairs(70)
 
     def dies(results: int, control: int) -> None:
-        sending = early.Packed(stream=results)
+        sending = pipes.Packed(stream=results)
         for key, plain in pairs:
             sending.add(key, plain)  # one chunk sent, then half a message, and it ends
         os.write(results, (1 << 20).to_bytes(8, "little") + b"partial")

@@ -28,7 +28,7 @@ at once when that is cached (a warm run needs no analysis); it dies with the com
 when the command never needs it (a replayed output, an error); ``CALCTL_SERIAL=1``
 starts none.
 
-Three pipes join the processes, each message length-prefixed (:func:`send`):
+Three pipes join the processes, each message length-prefixed (:mod:`calctl.sql.pipes`):
 
 * *found* (child → parent, once, before the child analyses): the files it read, their
   layout and cache keys, with the directory and settings it guessed
@@ -36,18 +36,22 @@ Three pipes join the processes, each message length-prefixed (:func:`send`):
   again when it resolves the same directory and settings (:func:`discovered`); else
   it discovers them itself.
 * *results* (child → parent): its (key, analysis) pairs, marshalled in chunks while it
-  analyses (:class:`Packed`); later one byte once the parse cache is written, so the
-  parent does not wait for the child's end (the system freeing its memory, ~30 ms).
+  analyses (:class:`~calctl.sql.pipes.Packed`); later one byte once the parse cache is
+  written, so the parent does not wait for the child's end (the system freeing its
+  memory, ~30 ms).
 * *control* (parent → child): the cache directory and the parent's own pairs, or
   nothing (write nothing).
 
-This module is imported before everything else, so it imports nothing beyond
-``os`` until it has forked (not even ``typing``: ~12 ms before the child could start).
+This module is imported before everything else, so it imports nothing beyond ``os``
+(and :mod:`calctl.sql.pipes`, which imports only ``os``) until it has forked (not even
+``typing``: ~12 ms before the child could start).
 """
 
 from __future__ import annotations
 
 import os
+
+from calctl.sql.pipes import Packed, receive, send, unpacked
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -107,66 +111,6 @@ class Progress:
         """Mark ``item`` taken by the parent; False when the child had it already."""
         self._slots[1] = item
         return self._slots[0] <= item
-
-
-class Packed:
-    """(cache key, plain analysis) pairs for the other process, marshalled as they come: a
-    chunk every :attr:`CHUNK` pairs, so that the work is done while the other process
-    still analyses, not after the two have met (~15 ms per 1,000 files, at the end).
-    With ``stream`` (a pipe), each chunk is sent as soon as it is made (:func:`send`);
-    :meth:`finish` sends the rest and an empty message, the end."""
-
-    CHUNK = 64
-
-    def __init__(self, stream: int = -1) -> None:
-        self.pairs: list[tuple[bytes, Any]] = []
-        self._chunks: list[bytes] = []
-        self._done = 0  # pairs already in a chunk
-        self._sent = 0  # chunks already sent
-        self._stream = stream
-
-    def add(self, key: bytes, plain: Any) -> None:
-        self.pairs.append((key, plain))
-        if len(self.pairs) - self._done >= self.CHUNK:
-            self._chunk()
-
-    def packed(self) -> bytes:
-        """Every pair so far, as one message (:func:`unpacked` reads it)."""
-        import marshal
-
-        self._chunk()
-        return marshal.dumps(self._chunks)
-
-    def finish(self, fd: int) -> None:
-        """Send on ``fd`` every chunk not sent yet, then the end."""
-        self._chunk()
-        self._send(fd)
-        send(fd, b"")
-
-    def _chunk(self) -> None:
-        import marshal
-
-        if self._done < len(self.pairs):
-            self._chunks.append(marshal.dumps(self.pairs[self._done:]))
-            self._done = len(self.pairs)
-            if self._stream >= 0:
-                self._send(self._stream)
-
-    def _send(self, fd: int) -> None:
-        for chunk in self._chunks[self._sent:]:
-            send(fd, chunk)
-        self._sent = len(self._chunks)
-
-
-def unpacked(data: bytes) -> list[tuple[bytes, Any]]:
-    """The pairs of :meth:`Packed.packed` (ValueError, EOFError or TypeError when ``data``
-    is not such a message)."""
-    import marshal
-
-    pairs: list[tuple[bytes, Any]] = []
-    for chunk in marshal.loads(data):
-        pairs.extend(marshal.loads(chunk))
-    return pairs
 
 
 class Child:
@@ -604,28 +548,3 @@ def send_and_save(pairs: Packed, results: int, control: int,
         os.write(results, b"\1")  # the cache is written: the parent need not wait for our end
     finally:
         os.close(results)
-
-
-def send(fd: int, data: bytes) -> None:
-    """Write ``data`` whole on a pipe, its length first (the pipe stays open after it)."""
-    view = memoryview(len(data).to_bytes(8, "little") + data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def receive(fd: int) -> bytes:
-    """What :func:`send` wrote on ``fd``, and nothing after it (EOFError when the writer
-    ended first)."""
-    size = int.from_bytes(_exactly(fd, 8), "little")
-    return _exactly(fd, size)
-
-
-def _exactly(fd: int, size: int) -> bytes:
-    parts: list[bytes] = []
-    while size:
-        part = os.read(fd, min(size, 1 << 20))
-        if not part:
-            raise EOFError("the early child ended before sending its message")
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)

@@ -119,8 +119,9 @@ def _analyse_beside(helper: early.Child, jobs: list[AnalysisInput], keys: list[b
     analysed here."""
     from calctl import lifecycle
     from calctl.sql.analyse import analyse
-    from calctl.sql.early import Packed, common_order
+    from calctl.sql.early import common_order
     from calctl.sql.facts import to_plain
+    from calctl.sql.pipes import Packed
 
     order = common_order(keys)
     progress = helper.progress
