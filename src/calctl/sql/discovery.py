@@ -16,12 +16,13 @@ import fnmatch
 import os
 import re
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
 from calctl.config import is_shared_scratch
 from calctl.errors import UsageError
-from calctl.sql.layout import Layout, detect, natural_already, natural_key, sort_key
+from calctl.sql.layout import Layout, detect, natural_key, sort_in_order
 
 __all__ = ["Layout", "MigrationFile", "discover", "discover_layout", "migration_key",
            "natural_key", "up_section"]
@@ -299,10 +300,7 @@ def discover_layout(directory: Path, *, globs: Sequence[str] = (),
         return files, Layout("natural", "")
     layout = detect(str(directory), [f.path for f in files],
                     [f.raw for f in files] if read else None, sort)
-    # (read sorted as strings: in natural order, usually nothing moves)
-    if layout.order != "natural" or not natural_already([f.path for f in files]):
-        key = sort_key(layout.order)
-        files.sort(key=lambda f: key(f.path))
+    sort_in_order(files, layout.order, attrgetter("path"))  # (read sorted as strings)
     return files, layout
 
 

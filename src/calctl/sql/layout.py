@@ -42,10 +42,12 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from calctl.config import MIGRATE_SORTS as SORTS
 from calctl.errors import UsageError
+
+T = TypeVar("T")
 
 ORDERS = SORTS[1:]
 
@@ -259,3 +261,12 @@ KEYS: dict[str, Callable[[str], Any]] = {
 def sort_key(order: str) -> Callable[[str], Any]:
     """The key that sorts relative paths in ``order``."""
     return KEYS[order]
+
+
+def sort_in_order(items: list[T], order: str, path: Callable[[T], str]) -> None:
+    """Sort ``items``, already sorted by ``path`` as strings, in ``order`` (stable). The
+    natural order is checked first (:func:`natural_already`): usually nothing moves."""
+    if order == "natural" and natural_already(list(map(path, items))):
+        return
+    key = KEYS[order]
+    items.sort(key=lambda item: key(path(item)))
