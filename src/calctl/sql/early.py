@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import os
 
-from calctl.sql.pipes import Packed, receive, send, unpacked
+from calctl.sql.pipes import Packed, messages, receive, send, unpacked
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -195,15 +195,9 @@ class Child:
         if not data:
             self._ended = self._bad = True
             return
-        buffer = self._buffer
-        buffer += data
-        while not self._ended and len(buffer) >= 8:
-            size = int.from_bytes(buffer[:8], "little")
-            if len(buffer) < 8 + size:
-                break
-            chunk = bytes(buffer[8:8 + size])
-            del buffer[:8 + size]
-            if not size:
+        self._buffer += data
+        for chunk in messages(self._buffer):
+            if not chunk:
                 self._ended = True
                 break
             try:

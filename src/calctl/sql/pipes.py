@@ -12,6 +12,7 @@ import os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 
@@ -87,6 +88,18 @@ def receive(fd: int) -> bytes:
     ended first)."""
     size = int.from_bytes(_exactly(fd, 8), "little")
     return _exactly(fd, size)
+
+
+def messages(buffer: bytearray) -> Iterator[bytes]:
+    """The whole messages :func:`send` wrote at the start of ``buffer`` (bytes read so far
+    without waiting), each taken out of it as it is yielded; a partial one stays."""
+    while len(buffer) >= 8:
+        size = int.from_bytes(buffer[:8], "little")
+        if len(buffer) < 8 + size:
+            return
+        message = bytes(buffer[8:8 + size])
+        del buffer[:8 + size]
+        yield message
 
 
 def _exactly(fd: int, size: int) -> bytes:
