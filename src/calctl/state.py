@@ -153,6 +153,8 @@ def _check_own_directory(path: Path) -> None:
 
 @dataclass(frozen=True)
 class LockHolder:
+    """Who holds a state-directory lock: its pid, since when, and what for."""
+
     pid: int
     since: str
     purpose: str

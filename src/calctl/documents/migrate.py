@@ -24,6 +24,8 @@ class Problem(Record):
 
 @dataclass(frozen=True)
 class Dependency(Record):
+    """An object a plan file uses, and the file (and line) that provides it."""
+
     path: str
     object: str
     line: int | None = None
@@ -31,6 +33,8 @@ class Dependency(Record):
 
 @dataclass(frozen=True)
 class PlanFile(Record):
+    """One file of a plan: its place, where it came from, and what it needs."""
+
     path: str
     position: int
     moved_from: int | None = None
@@ -54,6 +58,8 @@ class Move(Record):
 
 @dataclass(frozen=True)
 class MigrationPlan(Document):
+    """What ``migrate order`` prints: the files in a dependency-safe order."""
+
     KIND: ClassVar[str] = "migration-plan"
 
     directory: str
@@ -125,6 +131,8 @@ class MigrationState(Record):
 
 @dataclass(frozen=True)
 class MigrationStatus(Document):
+    """What ``migrate status`` prints: the state of each migration against a database."""
+
     KIND: ClassVar[str] = "migration-status"
 
     directory: str

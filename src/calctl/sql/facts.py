@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "24"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "ea6ff1e780dd3235"
+ANALYSER_SOURCES = "a298afb08965cbdc"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

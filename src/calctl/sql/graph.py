@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Ordering:
+    """An execution order of files and the cycles that kept it from being safe."""
+
     order: list[int]               # positions (filename order) in execution order
     cycles: list[list[int]]        # each a closed path of positions: a → b → … → a
     # soft edges left out because they lay on a cycle (see stable_order)

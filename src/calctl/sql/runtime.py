@@ -281,7 +281,6 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
     """
     from calctl import lifecycle
     from calctl.sql.cache import store_result
-    from calctl.sql.plan import plan_from, problems_of
 
     files, keys, rkey, cached, order = _stored("order", directory, settings, cache_dir, files,
                                                keys)
@@ -291,6 +290,8 @@ def build_plan(directory: Path, settings: MigrateSettings, *,
         # directory's: a miss
         if {f.path for f in cached.files} == by_path.keys():
             return cached, [by_path[f.path] for f in cached.files]
+    from calctl.sql.plan import plan_from, problems_of  # (before the analysis: see plan)
+
     with lifecycle.paused_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys, wait=False)
@@ -316,12 +317,13 @@ def lint_directory(directory: Path, settings: MigrateSettings, *,
     ``unapplied``); it is part of the cached result's key."""
     from calctl import lifecycle
     from calctl.sql.cache import store_result
-    from calctl.sql.plan import problems_of
 
     files, keys, rkey, cached, _ = _stored("lint", directory, settings, cache_dir, files, keys,
                                           repr(sorted(context.items())) if context else "")
     if isinstance(cached, LintReport):
         return cached
+    from calctl.sql.plan import problems_of  # (before the analysis: see plan)
+
     with lifecycle.paused_gc():
         result = analyse_directory(directory, settings, cache_dir=cache_dir, files=files,
                                    keys=keys, wait=False)

@@ -61,6 +61,8 @@ class Duplicate(NamedTuple):
 
 @dataclass
 class Resolution:
+    """What name resolution found: edges between files, missing objects, duplicates."""
+
     edges: list[Edge] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
