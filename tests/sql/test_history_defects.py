@@ -219,6 +219,30 @@ def test_foreign_key_to_a_column_redefined_in_place_follows_the_redefinition(
     assert plan.safe and order == sorted(order)
 
 
+def test_a_redefinition_numbered_before_the_key_it_must_follow_gives_way(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Numbered at random (hatchet's history scrambled): the file that drops and adds
+    `a.id` again sorts before the file that creates `a`, `b` and the foreign key over
+    `a.id`. The key keeping filename order after the redefinition is only a hint: the
+    redefinition needs the tables, so the creating file runs first, with no cycle."""
+    d = migration_dir(tmp_path, {
+        "1_retype.sql": "ALTER TABLE b DROP CONSTRAINT b_a_fkey;\n"
+                        "ALTER TABLE a DROP CONSTRAINT a_pkey, DROP COLUMN id,\n"
+                        "  ADD COLUMN id uuid NOT NULL, ADD CONSTRAINT a_pkey PRIMARY KEY (id);\n"
+                        "ALTER TABLE b DROP COLUMN a_id, ADD COLUMN a_id uuid;\n"
+                        "ALTER TABLE b ADD CONSTRAINT b_a_fkey FOREIGN KEY (a_id) "
+                        "REFERENCES a (id);\n",
+        "2_init.sql": "CREATE TABLE a (id text PRIMARY KEY);\n"
+                      "CREATE TABLE b (a_id text);\n"
+                      "ALTER TABLE b ADD CONSTRAINT b_a_fkey FOREIGN KEY (a_id) "
+                      "REFERENCES a (id);\n",
+    })
+    plan, order = plan_of(d)
+    assert order == ["2_init.sql", "1_retype.sql"]
+    assert not [p for p in plan.problems if p.code == "CAL002"]
+    assert pg_apply(pg_url, d, order) == []
+
+
 _TWICE = {  # a table created, dropped by a redesign, and created again with other columns
     "first": 'CREATE TABLE "Alias" (id text PRIMARY KEY, "versionId" text, alias text);\n'
              'ALTER TABLE "Alias" ADD CONSTRAINT "Alias_versionId_fkey"\n'

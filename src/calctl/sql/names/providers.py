@@ -279,6 +279,11 @@ def dependents_of(analyses: Sequence[FileAnalysis],
                     for at in redefiners:
                         if at != pos and any(not is_released(h, pos, at, events)
                                              for h in holders):
+                            # made after the redefinition in filename order, the edge only
+                            # keeps that order (see is_released): a hint that gives way
+                            # when it closes a cycle, as when the file making the
+                            # holder also creates the column
+                            how, at_line = ("uses", 0) if at > pos else ("keeps", fact[LINE])
                             add_edge(Edge(at, pos, object_label("column", name, default_schema),
-                                          fact[LINE], fact[COLUMN], at > pos))
+                                          fact[LINE], fact[COLUMN], at > pos, how, at_line))
                             rebound.add((pos, at))
