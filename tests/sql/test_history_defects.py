@@ -243,6 +243,21 @@ def test_a_redefinition_numbered_before_the_key_it_must_follow_gives_way(
     assert pg_apply(pg_url, d, order) == []
 
 
+def test_a_cycle_keeps_its_place_and_the_files_after_it_stay_put(tmp_path: Path) -> None:
+    """Two files that need each other (a cycle, reported) between files that need
+    neither: the cycle is broken where it stands, not after every file that could go
+    first — which moved the cycle's files and everything needing them after the rest
+    (an injected hatchet history moved 89 files for a cycle of two)."""
+    files = {"1_base.sql": "CREATE TABLE base (id int);\n",
+             "2_x.sql": "CREATE TABLE x (id int);\nCREATE VIEW vy AS SELECT id FROM y;\n",
+             "3_y.sql": "CREATE TABLE y (id int);\nCREATE VIEW vx AS SELECT id FROM x;\n",
+             "4_uses_x.sql": "CREATE VIEW wx AS SELECT id FROM x;\n"}
+    files.update({f"{n}_t{n}.sql": f"CREATE TABLE t{n} (id int);\n" for n in range(5, 9)})
+    plan, order = plan_of(migration_dir(tmp_path, files))
+    assert order == sorted(files, key=lambda name: int(name.split("_")[0]))
+    assert [p.code for p in plan.problems if p.severity == "error"].count("CAL002") == 1
+
+
 _TWICE = {  # a table created, dropped by a redesign, and created again with other columns
     "first": 'CREATE TABLE "Alias" (id text PRIMARY KEY, "versionId" text, alias text);\n'
              'ALTER TABLE "Alias" ADD CONSTRAINT "Alias_versionId_fkey"\n'

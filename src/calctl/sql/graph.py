@@ -33,7 +33,7 @@ class Ordering:
 
 def stable_order(count: int, edges: Iterable[tuple[int, int]],
                  choices: Iterable[tuple[tuple[int, ...], int]] = (),
-                 soft: Iterable[tuple[int, int]] = ()) -> Ordering:
+                 soft: Iterable[tuple[int, int]] = (), *, early: bool = False) -> Ordering:
     """Order ``count`` nodes; an edge (a, b) means a must run before b; a choice
     (members, b) that one of ``members`` must (members[0] is the one a cycle names).
 
@@ -44,8 +44,8 @@ def stable_order(count: int, edges: Iterable[tuple[int, int]],
     choices = list(choices)
     soft = list(soft)
     if not soft:
-        return _order(count, hard, choices)
-    first = _order(count, [*hard, *soft], choices)
+        return _order(count, hard, choices, early=early)
+    first = _order(count, [*hard, *soft], choices, early=early)
     if not first.cycles:
         return first
     needs: dict[int, list[int]] = {n: [] for n in range(count)}
@@ -55,13 +55,16 @@ def stable_order(count: int, edges: Iterable[tuple[int, int]],
         needs[user].extend(members)
     component = _components(list(range(count)), needs)
     kept = [(a, b) for a, b in soft if component[a] != component[b]]
-    ordering = _order(count, [*hard, *kept], choices)
+    ordering = _order(count, [*hard, *kept], choices, early=early)
     ordering.ignored.extend((a, b) for a, b in soft if component[a] == component[b])
     return ordering
 
 
 def _order(count: int, edges: Iterable[tuple[int, int]],
-           choices: Iterable[tuple[tuple[int, ...], int]]) -> Ordering:
+           choices: Iterable[tuple[tuple[int, ...], int]], *, early: bool = False) -> Ordering:
+    """Kahn's order, the earliest file in filename order first. ``early``: break each
+    cycle where it stands (:class:`_Stuck`), not once nothing else can be placed."""
+    edges, choices = list(edges), list(choices)
     succ: list[list[int]] = [[] for _ in range(count)]
     preds: list[set[int]] = [set() for _ in range(count)]
     for a, b in edges:
@@ -90,8 +93,9 @@ def _order(count: int, edges: Iterable[tuple[int, int]],
     placed = [False] * count
     order: list[int] = []
     cycles: list[list[int]] = []
+    stuck = _Stuck(count, preds, chosen) if early else None
     while len(order) < count:
-        if not heap:
+        if not heap or (stuck is not None and stuck.before(heap[0], placed, waiting)):
             start, unmet = _break(count, placed, preds, chosen, met)
             for need in unmet:
                 cycle = _cycle_through(need, start, placed, succ, chosen, met, choice_of)
@@ -104,6 +108,8 @@ def _order(count: int, edges: Iterable[tuple[int, int]],
             continue
         placed[node] = True
         order.append(node)
+        if stuck is not None:
+            stuck.placed(node)
         for nxt in succ[node]:
             waiting[nxt] -= 1
             if waiting[nxt] <= 0 and not placed[nxt]:
@@ -111,11 +117,81 @@ def _order(count: int, edges: Iterable[tuple[int, int]],
         for c in choice_of.get(node, ()):
             if not met[c]:
                 met[c] = True
+                if stuck is not None:
+                    stuck.met(c)
                 user = chosen[c][1]
                 waiting[user] -= 1
                 if waiting[user] <= 0 and not placed[user]:
                     heapq.heappush(heap, user)
     return Ordering(order, cycles)
+
+
+class _Stuck:
+    """The cycles of a graph, and when each is the earliest thing left to place: once
+    nothing outside it is still needed by it, none of its files can be placed, and its
+    earliest unplaced file sorts before every file that can."""
+
+    def __init__(self, count: int, preds: list[set[int]],
+                 chosen: list[tuple[tuple[int, ...], int]]) -> None:
+        needs = {n: list(preds[n]) for n in range(count)}
+        for members, user in chosen:
+            needs[user].extend(members)
+        component = _components(list(range(count)), needs) if count else {}
+        members_of: dict[int, list[int]] = {}
+        for n in range(count):
+            members_of.setdefault(component[n], []).append(n)
+        self.parts = [sorted(m) for m in members_of.values() if len(m) > 1]
+        self.outside: list[int] = []  # what each part still waits for outside itself
+        self.needed_by: dict[int, list[int]] = {}  # node → parts waiting for it
+        self.choice_of: dict[int, list[int]] = {}  # choice → parts waiting for it
+        self.ready: list[tuple[int, int]] = []  # (earliest unplaced member, part): a heap
+        self.first = [0] * len(self.parts)
+        for i, part in enumerate(self.parts):
+            inside = set(part)
+            external = {p for n in part for p in preds[n] if p not in inside}
+            for p in external:
+                self.needed_by.setdefault(p, []).append(i)
+            waits = len(external)
+            for c, (members, user) in enumerate(chosen):
+                if user in inside and inside.isdisjoint(members):
+                    self.choice_of.setdefault(c, []).append(i)
+                    waits += 1
+            self.outside.append(waits)
+            if not waits:
+                heapq.heappush(self.ready, (part[0], i))
+
+    def placed(self, node: int) -> None:
+        for i in self.needed_by.get(node, ()):
+            self._release(i)
+
+    def met(self, choice: int) -> None:
+        for i in self.choice_of.get(choice, ()):
+            self._release(i)
+
+    def _release(self, part: int) -> None:
+        self.outside[part] -= 1
+        if not self.outside[part]:
+            heapq.heappush(self.ready, (self.parts[part][self.first[part]], part))
+
+    def before(self, candidate: int, placed: list[bool], waiting: list[int]) -> bool:
+        """Whether a cycle should be broken before ``candidate`` is placed."""
+        while self.ready:
+            first, part = self.ready[0]
+            members = self.parts[part]
+            at = self.first[part]
+            while at < len(members) and placed[members[at]]:
+                at += 1
+            self.first[part] = at
+            if at == len(members):
+                heapq.heappop(self.ready)
+                continue
+            if members[at] != first:
+                heapq.heapreplace(self.ready, (members[at], part))
+                continue
+            if first > candidate:
+                return False
+            return not any(waiting[m] <= 0 and not placed[m] for m in members)
+        return False
 
 
 def _needs(node: int, placed: list[bool], preds: list[set[int]],

@@ -53,25 +53,17 @@ def order_analyses(directory: Path, files: list[MigrationFile],
     default_schema = (tuple(settings.search_path) or ("public",))[0]
     resolution = resolve(analyses, known=settings.known_objects, default_schema=default_schema)
     ordering = _ordered(len(files), resolution)
-    avoid: set[tuple[int, int, str]] = set()
-    current = resolution, ordering
-    seen: set[tuple[int, ...]] = set()
-    for _ in range(REBINDS if ordering.cycles else 0):
-        # a cycle: some use of an object several files define was bound by filename order
-        # to the wrong definition (a history numbered at random); bind again as if the
-        # files were in the plan's order, each use on a cycle to another definition when
-        # there is one; the latest result with the fewest cycles is kept (a fixpoint, or
-        # the order seen before: two bindings of a file may each place it for the other)
-        avoid |= _on_cycles(*current)
-        again = rebind(analyses, current[1].order, settings.known_objects, default_schema,
-                       avoid)
-        if len(again[1].cycles) <= len(ordering.cycles):
-            resolution, ordering = again
-        seen_before = tuple(again[1].order) in seen
-        if seen_before or again[1].order == current[1].order:
-            break  # a fixpoint, or back to an order seen before
-        seen.add(tuple(again[1].order))
-        current = again
+    if ordering.cycles:
+        # a cycle can be broken once nothing else can be placed, or where it stands
+        # (graph.stable_order's ``early``); the rebinding that follows reads the files in
+        # that order, so each way leads to its own plan: the one with the fewest cycles,
+        # then the fewest files out of filename order, is kept (ties: the first way)
+        tried = [_rebound(analyses, resolution, first, settings.known_objects,
+                          default_schema, early)
+                 for early, first in ((False, ordering),
+                                      (True, _ordered(len(files), resolution, early=True)))]
+        resolution, ordering = min(tried, key=lambda t: (len(t[1].cycles),
+                                                         _out_of_order(t[1].order)))
     if ordering.ignored:  # filename-order hints that gave way to real needs are no edges
         ignored = set(ordering.ignored)
         resolution.edges = [e for e in resolution.edges
@@ -80,14 +72,45 @@ def order_analyses(directory: Path, files: list[MigrationFile],
                              finish)
 
 
+def _rebound(analyses: list[FileAnalysis], resolution: Resolution, ordering: Ordering,
+             known: Sequence[str], default_schema: str,
+             early: bool) -> tuple[Resolution, Ordering]:
+    """From an order with cycles: some use of an object several files define was bound
+    by filename order to the wrong definition (a history numbered at random); bind again
+    as if the files were in the plan's order, each use on a cycle to another definition
+    when there is one; the latest result with the fewest cycles is kept (a fixpoint, or
+    the order seen before: two bindings of a file may each place it for the other)."""
+    avoid: set[tuple[int, int, str]] = set()
+    current = best = resolution, ordering
+    seen: set[tuple[int, ...]] = set()
+    for _ in range(REBINDS):
+        avoid |= _on_cycles(*current)
+        again = rebind(analyses, current[1].order, known, default_schema, avoid, early)
+        if len(again[1].cycles) <= len(best[1].cycles):
+            best = again
+        seen_before = tuple(again[1].order) in seen
+        if seen_before or again[1].order == current[1].order:
+            break  # a fixpoint, or back to an order seen before
+        seen.add(tuple(again[1].order))
+        current = again
+    return best
+
+
+def _out_of_order(order: list[int]) -> int:
+    """How many files run after a file their name sorts after (those a plan moves)."""
+    return sum(old < high for old, high in zip(order[1:], itertools.accumulate(order, max),
+                                                strict=False))
+
+
 REBINDS = 8
 
 
-def _ordered(count: int, resolution: Resolution) -> Ordering:
+def _ordered(count: int, resolution: Resolution, early: bool = False) -> Ordering:
     return stable_order(count,
                         [(e.provider, e.user) for e in resolution.edges if e.kind not in SOFT],
                         resolution.choices,
-                        [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT])
+                        [(e.provider, e.user) for e in resolution.edges if e.kind in SOFT],
+                        early=early)
 
 
 def _on_cycles(resolution: Resolution, ordering: Ordering) -> set[tuple[int, int, str]]:
@@ -109,13 +132,14 @@ def _on_cycles(resolution: Resolution, ordering: Ordering) -> set[tuple[int, int
 
 def rebind(analyses: list[FileAnalysis], order: list[int], known: Sequence[str],
            default_schema: str,
-           avoid: set[tuple[int, int, str]]) -> tuple[Resolution, Ordering]:
+           avoid: set[tuple[int, int, str]],
+           early: bool = False) -> tuple[Resolution, Ordering]:
     """Resolution and ordering with the files read in ``order`` instead of filename
     order; positions are filename positions again, ``forward`` against filename order."""
     at = {old: new for new, old in enumerate(order)}
     again = resolve([analyses[i] for i in order], known=known, default_schema=default_schema,
                     avoid={(at[a], at[b], what) for a, b, what in avoid})
-    ordering = _ordered(len(order), again)
+    ordering = _ordered(len(order), again, early)
     back = order
     edges = [Edge(back[e.provider], back[e.user], e.object, e.line, e.column,
                   back[e.provider] > back[e.user], e.kind, e.drop_line) for e in again.edges]
