@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "25"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "6ed076f98ec2334f"
+ANALYSER_SOURCES = "713d9ff9d3c1904d"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -48,12 +48,7 @@ def stable_order(count: int, edges: Iterable[tuple[int, int]],
     first = _order(count, [*hard, *soft], choices, early=early)
     if not first.cycles:
         return first
-    needs: dict[int, list[int]] = {n: [] for n in range(count)}
-    for a, b in [*hard, *soft]:
-        needs[b].append(a)
-    for members, user in choices:
-        needs[user].extend(members)
-    component = _components(list(range(count)), needs)
+    component = _parts(count, [*hard, *soft], choices)
     kept = [(a, b) for a, b in soft if component[a] != component[b]]
     ordering = _order(count, [*hard, *kept], choices, early=early)
     ordering.ignored.extend((a, b) for a, b in soft if component[a] == component[b])
@@ -64,7 +59,6 @@ def _order(count: int, edges: Iterable[tuple[int, int]],
            choices: Iterable[tuple[tuple[int, ...], int]], *, early: bool = False) -> Ordering:
     """Kahn's order, the earliest file in filename order first. ``early``: break each
     cycle where it stands (:class:`_Stuck`), not once nothing else can be placed."""
-    edges, choices = list(edges), list(choices)
     succ: list[list[int]] = [[] for _ in range(count)]
     preds: list[set[int]] = [set() for _ in range(count)]
     for a, b in edges:
@@ -133,10 +127,7 @@ class _Stuck:
 
     def __init__(self, count: int, preds: list[set[int]],
                  chosen: list[tuple[tuple[int, ...], int]]) -> None:
-        needs = {n: list(preds[n]) for n in range(count)}
-        for members, user in chosen:
-            needs[user].extend(members)
-        component = _components(list(range(count)), needs) if count else {}
+        component = _parts(count, [(p, n) for n in range(count) for p in preds[n]], chosen)
         members_of: dict[int, list[int]] = {}
         for n in range(count):
             members_of.setdefault(component[n], []).append(n)
@@ -146,14 +137,17 @@ class _Stuck:
         self.choice_of: dict[int, list[int]] = {}  # choice → parts waiting for it
         self.ready: list[tuple[int, int]] = []  # (earliest unplaced member, part): a heap
         self.first = [0] * len(self.parts)
+        choices_of_user: dict[int, list[int]] = {}
+        for c, (_, user) in enumerate(chosen):
+            choices_of_user.setdefault(user, []).append(c)
         for i, part in enumerate(self.parts):
             inside = set(part)
             external = {p for n in part for p in preds[n] if p not in inside}
             for p in external:
                 self.needed_by.setdefault(p, []).append(i)
             waits = len(external)
-            for c, (members, user) in enumerate(chosen):
-                if user in inside and inside.isdisjoint(members):
+            for c in (c for n in part for c in choices_of_user.get(n, ())):
+                if inside.isdisjoint(chosen[c][0]):
                     self.choice_of.setdefault(c, []).append(i)
                     waits += 1
             self.outside.append(waits)
@@ -224,6 +218,18 @@ def _break(count: int, placed: list[bool], preds: list[set[int]],
     for c in by_user.get(best, ()):
         unmet.append(chosen[c][0][0])
     return best, unmet
+
+
+def _parts(count: int, edges: list[tuple[int, int]],
+           choices: list[tuple[tuple[int, ...], int]]) -> dict[int, int]:
+    """Strongly connected parts of the whole graph, a choice counting as a need of every
+    member: node → component id."""
+    needs: dict[int, list[int]] = {n: [] for n in range(count)}
+    for a, b in edges:
+        needs[b].append(a)
+    for members, user in choices:
+        needs[user].extend(members)
+    return _components(list(range(count)), needs)
 
 
 def _components(nodes: list[int], needs: dict[int, list[int]]) -> dict[int, int]:

@@ -230,8 +230,7 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
     # only for the reasons of files that move
     providers: dict[int, list[tuple[int, str, int]]] = {}
     order = result.ordering.order
-    if any(old < high for old, high in zip(order[1:], itertools.accumulate(order, max),
-                                           strict=False)):
+    if _out_of_order(order):
         for e in result.resolution.edges:
             provider = _chosen(choices, e.provider, e.user, new_position) \
                 if choices and e.kind == "uses" else e.provider
