@@ -281,7 +281,10 @@ def after(user_unit: str, moved_unit: str) -> str:
 def hard_first_users(directory: Path) -> dict[str, str]:
     """{creator: the first file that needs, when it runs, something the creator makes}
     (uses inside function bodies and guarded DO-block statements are left out: moving
-    a creator after those changes nothing PostgreSQL checks)."""
+    a creator after those changes nothing PostgreSQL checks; so is a file that only
+    defines again what an earlier file created, ``CREATE OR REPLACE FUNCTION``: moved
+    after a user, that user runs with the earlier definition, which PostgreSQL accepts,
+    and the history looks like an intact one where the redefinition came later)."""
     from calctl.config import MigrateSettings
     from calctl.sql.facts import REF
     from calctl.sql.runtime import analyse_directory
@@ -289,11 +292,14 @@ def hard_first_users(directory: Path) -> dict[str, str]:
     result = analyse_directory(directory, MigrateSettings(), cache_dir=None)
     paths = [f.path for f in result.files]
     hard_lines = [{f.line for f in a.facts if f.action == REF} for a in result.analyses]
+    redefinitions = {(edge.user, edge.object) for edge in result.resolution.edges
+                     if edge.kind == "redefines"}
     first: dict[str, str] = {}
     for edge in result.resolution.edges:
         if edge.kind != "uses" or edge.forward or edge.provider >= edge.user:
             continue
-        if edge.line not in hard_lines[edge.user]:
+        if (edge.line not in hard_lines[edge.user]
+                or (edge.provider, edge.object) in redefinitions):
             continue
         provider, user = paths[edge.provider], paths[edge.user]
         known = first.get(provider)
