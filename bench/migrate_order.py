@@ -8,27 +8,32 @@ tables, indexes, SQL functions, views), then times, as whole processes:
 * calctl 1 edit — one file changed: the rest comes from the parse cache
 * squawk       — `squawk FILE…` (PyPI squawk-cli, a Rust PostgreSQL linter)
 
-and the cold time for 10,000 files against 2,000. Each figure is the median of
+and the cold time for 10,000 files against 2,000; then the 2,000-file measures again
+beside a busy process (one more process spinning on a core: a CI runner's neighbour,
+a build). Each figure is the median of
 ``--repeat`` runs (default 3), wall time (until the command has ended and its output is
 complete) and CPU time (user + system of the command and of every process it started,
 counted once they have all ended: the bench adopts what outlives the command). Targets:
 cold ≤ 1.0× squawk, warm ≤ 0.5× squawk, 10,000 files ≤ 5.5× the 2,000-file time, all
 on wall time.
 
-    python bench/migrate_order.py [--files 2000] [--large 10000] [--repeat 3]
+    python bench/migrate_order.py [--files 2000] [--large 10000] [--repeat 3] [--no-busy]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -82,6 +87,44 @@ def adopt_orphans() -> None:
                  "would not be counted")
 
 
+class Busy:
+    """A process spinning on one core, started paused, run while :meth:`on`.
+
+    Started through a launcher that exits at once, so the spinner is not this
+    process's child: its CPU is never counted among the commands' (``RUSAGE_CHILDREN``),
+    and waiting for what a command left running never waits for it. Must be made
+    before :func:`adopt_orphans` (as the subreaper, the orphan would be this process's
+    own again)."""
+
+    def __init__(self) -> None:
+        # it spins while this process lives (checked every few ms), should this one be
+        # killed before it could end the spinner
+        spin = (f"import os\nwhile True:\n    for _ in range(100_000): pass\n"
+                f"    os.kill({os.getpid()}, 0)")
+        launcher = ("import subprocess, sys\n"
+                    f"p = subprocess.Popen([sys.executable, '-c', {spin!r}],"
+                    " start_new_session=True, stdin=subprocess.DEVNULL,"
+                    " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+                    "print(p.pid)")
+        out = subprocess.run([sys.executable, "-c", launcher], capture_output=True,
+                             text=True, check=True).stdout
+        self.pid = int(out)
+        os.kill(self.pid, signal.SIGSTOP)
+
+    @contextlib.contextmanager
+    def on(self) -> Iterator[None]:
+        os.kill(self.pid, signal.SIGCONT)
+        time.sleep(0.2)  # spinning before the first measure
+        try:
+            yield
+        finally:
+            os.kill(self.pid, signal.SIGSTOP)
+
+    def end(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
 def run(command: list[str]) -> tuple[float, float]:
     """Wall time until the command ends (its output complete), and the CPU time (user +
     system) of it and of every process it started, counted when all have ended."""
@@ -118,7 +161,8 @@ def squawk_command() -> list[str]:
     return [found]
 
 
-def measure(directory: Path, work: Path, repeat: int) -> dict[str, tuple[float, float]]:
+def measure(directory: Path, work: Path, repeat: int, label: str = ""
+            ) -> dict[str, tuple[float, float]]:
     """Median (wall, CPU) of each run kind over ``repeat`` rounds."""
     files = sorted(str(p) for p in directory.glob("*.sql"))
     runs: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": [], "edited": [],
@@ -126,7 +170,7 @@ def measure(directory: Path, work: Path, repeat: int) -> dict[str, tuple[float, 
     middle = Path(files[len(files) // 2])
     original = middle.read_text(encoding="utf-8")
     for n in range(repeat):
-        state = work / f"state-{directory.name}-{n}"
+        state = work / f"state-{directory.name}{label}-{n}"
         order = [*calctl_command(), "--state-dir", str(state), "migrate", "order",
                  str(directory), "--check"]
         runs["cold"].append(run(order))
@@ -147,16 +191,27 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--large", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-busy", action="store_true",
+                        help="skip the measures beside a busy process")
     args = parser.parse_args()
+    busy = None if args.no_busy else Busy()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # ends the spinner too
     adopt_orphans()
-    with tempfile.TemporaryDirectory(prefix="calctl-bench-") as tmp:
-        work = Path(tmp)
-        use_own_key(work)
-        small, large = work / f"m{args.files}", work / f"m{args.large}"
-        generate(small, args.files)
-        generate(large, args.large)
-        a = measure(small, work, args.repeat)
-        b = measure(large, work, max(1, args.repeat // 2))
+    try:
+        with tempfile.TemporaryDirectory(prefix="calctl-bench-") as tmp:
+            work = Path(tmp)
+            use_own_key(work)
+            small, large = work / f"m{args.files}", work / f"m{args.large}"
+            generate(small, args.files)
+            generate(large, args.large)
+            a = measure(small, work, args.repeat)
+            b = measure(large, work, max(1, args.repeat // 2))
+            if busy is not None:
+                with busy.on():
+                    c = measure(small, work, args.repeat, "-busy")
+    finally:
+        if busy is not None:
+            busy.end()
     n, big = args.files, args.large
     rows = [
         (f"calctl cold, {n} files", a["cold"], a["squawk"], "≤ 1.0× squawk (wall)"),
@@ -168,6 +223,12 @@ def main() -> None:
         (f"calctl 1 edit, {big} files", b["edited"], b["squawk"], "vs squawk"),
         (f"squawk, {big} files", b["squawk"], b["squawk"], ""),
     ]
+    if busy is not None:
+        rows += [
+            (f"busy: calctl cold, {n} files", c["cold"], c["squawk"], "≤ 1.0× squawk (wall)"),
+            (f"busy: calctl warm, {n} files", c["warm"], c["squawk"], "≤ 0.5× squawk (wall)"),
+            (f"busy: squawk, {n} files", c["squawk"], c["squawk"], ""),
+        ]
     print(f"{'measure':<30} {'wall s':>7} {'ratio':>7} {'CPU s':>7} {'ratio':>7}  target")
     for name, (wall, cpu), (base_wall, base_cpu), target in rows:
         print(f"{name:<30} {wall:>7.3f} {wall / base_wall:>6.2f}× {cpu:>7.3f} "
