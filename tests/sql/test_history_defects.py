@@ -243,6 +243,48 @@ def test_a_redefinition_numbered_before_the_key_it_must_follow_gives_way(
     assert pg_apply(pg_url, d, order) == []
 
 
+def _versions(schema: str) -> dict[str, str]:
+    """Each version drops the one before by its arguments (graphile-worker's way)."""
+    def job(arguments: str) -> str:
+        return (f"CREATE FUNCTION {schema}.add_job({arguments}) RETURNS int LANGUAGE sql\n"
+                "AS $$ SELECT 1 $$;\n")
+
+    return {
+        "1_init.sql": f"CREATE SCHEMA {schema};\n" + job("a text, b integer"),
+        "2_v2.sql": f"DROP FUNCTION {schema}.add_job(text, int);\n"
+                    + job("a text, b int, c timestamptz"),
+        "3_v3.sql": f"DROP FUNCTION {schema}.add_job(text, int4, timestamp with time zone);\n"
+                    + job("a text, b int, c timestamptz, d text[] DEFAULT NULL, OUT id int"),
+        "4_v4.sql": f"DROP FUNCTION {schema}.add_job(text, integer, timestamptz, text[]);\n"
+                    + job("a text"),
+    }
+
+
+def test_a_function_dropped_by_its_arguments_needs_that_version(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """`DROP FUNCTION f(text, int)` needs the file that created f with those arguments,
+    not any definition of f: the version renamed to sort after the next one is named and
+    moved back (the name alone was satisfied by the first version, so the plan ran the
+    next file's drop before the version it drops existed)."""
+    (tmp_path / "intact").mkdir()
+    (tmp_path / "injected").mkdir()
+    files = _versions("jobs_intact")
+    intact = migration_dir(tmp_path / "intact", files)
+    plan, order = plan_of(intact)
+    assert plan.safe and plan.problems == [] and order == sorted(files)
+    assert pg_apply(pg_url, intact, order) == []
+    files = _versions("jobs")
+    files["3_v3_zz_2_v2.sql"] = files.pop("2_v2.sql")
+    injected = migration_dir(tmp_path / "injected", files)
+    plan, order = plan_of(injected)
+    forward = [p for p in plan.problems if p.code == "CAL001"]
+    assert [p.path for p in forward] == ["3_v3.sql"]
+    assert "3_v3_zz_2_v2.sql" in forward[0].message
+    assert "jobs.add_job(text,int4,timestamptz)" in forward[0].message
+    assert order == ["1_init.sql", "3_v3_zz_2_v2.sql", "3_v3.sql", "4_v4.sql"]
+    assert pg_apply(pg_url, injected, order) == []
+
+
 def test_a_cycle_keeps_its_place_and_the_files_after_it_stay_put(tmp_path: Path) -> None:
     """Two files that need each other (a cycle, reported) between files that need
     neither: the cycle is broken where it stands, not after every file that could go

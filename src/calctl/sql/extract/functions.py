@@ -7,6 +7,24 @@ from calctl.sql.extract.plpgsql import Bodies
 from calctl.sql.facts import CREATE, REPLACE
 from calctl.sql.observations import FOREIGN_LANGUAGE, Observation
 
+# parameter modes that are not part of a function's signature
+OUTPUTS = frozenset({"FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"})
+
+
+def signature(types: list[Node | None]) -> str | None:
+    """A function's input argument types as PostgreSQL identifies an overload, ``int4,text[]``
+    (the parser writes keyword types as their catalog names: ``integer`` → ``int4``);
+    None when a type is not plainly named (``%TYPE``)."""
+    written = []
+    for tn in types:
+        if not tn or tn.get("pct_type"):
+            return None
+        names = strs(tn.get("names"))
+        if not names:
+            return None
+        written.append(names[-1] + "[]" * len(tn.get("arrayBounds") or ()))
+    return ",".join(written)
+
 
 class Functions(Bodies):
     """CREATE FUNCTION, DO, triggers."""
@@ -15,7 +33,13 @@ class Functions(Bodies):
         parts = strs(st.get("funcname"))
         display = "procedure" if st.get("is_procedure") else "function"
         action = REPLACE if st.get("replace") else CREATE
-        self.add(action, "function", (self.create_name(parts),), st, display)
+        identity = self.create_name(parts)
+        self.add(action, "function", (identity,), st, display)
+        arguments = [fp.get("argType") for param in st.get("parameters") or []
+                     if (fp := param.get("FunctionParameter") or {}).get("mode") not in OUTPUTS]
+        overload = signature(arguments)
+        if identity and overload is not None:
+            self.add(action, "overload", (f"{identity}({overload})",), st, display)
         params = {parts[-1]} if parts else set()
         for param in st.get("parameters") or []:
             fp = param.get("FunctionParameter") or {}

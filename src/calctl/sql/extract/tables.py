@@ -18,6 +18,7 @@ from calctl.sql.extract.core import (
     strs,
     sval,
 )
+from calctl.sql.extract.functions import OUTPUTS, signature
 from calctl.sql.facts import ALTER, CREATE, DROP, REF, RENAME, REPLACE
 
 
@@ -253,11 +254,36 @@ class Tables(Constraints):
             kind, names, display = self.object_names(rtype, obj)
             if not kind or not names:
                 continue
+            if kind == "function" and self.drop_overload(obj.get("ObjectWithArgs") or {},
+                                                         names, st, display, guarded):
+                # what it needs is that overload; the name may have others, made before
+                # or after in any order
+                self.add(DROP, kind, names, st, display, guarded=True)
+                continue
             if not guarded:
                 self.add(REF, kind, names, obj.get("TypeName") or st, display)
             self.add(DROP, kind, names, obj.get("TypeName") or st, display, guarded=guarded)
             if rtype in ("OBJECT_TABLE", "OBJECT_SCHEMA"):  # with IF EXISTS too
                 self.destructive(st, f"DROP {display.upper()} {names[0]}")
+
+    def drop_overload(self, owa: Node, names: tuple[str, ...], st: Node, display: str,
+                      guarded: bool) -> bool:
+        """``DROP FUNCTION f(int4, text)`` needs that overload: the file that created it,
+        not any definition of ``f`` (a history that changes a function's arguments drops
+        each version by its signature)."""
+        if owa.get("args_unspecified"):
+            return False
+        arguments = [(param.get("FunctionParameter") or {}).get("argType")
+                     for param in owa.get("objfuncargs") or ()
+                     if (param.get("FunctionParameter") or {}).get("mode") not in OUTPUTS]
+        overload = signature(arguments)
+        if overload is None:
+            return False
+        overloads = tuple(f"{name}({overload})" for name in names)
+        if not guarded:
+            self.add(REF, "overload", overloads, st, display)
+        self.add(DROP, "overload", overloads, st, display, guarded=guarded)
+        return True
 
     def object_names(self, objtype: str, obj: Node) -> tuple[str, tuple[str, ...], str]:
         """(kind, candidate identities, display) for a DROP/COMMENT/GRANT object node."""
