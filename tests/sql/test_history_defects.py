@@ -285,6 +285,27 @@ def test_a_function_dropped_by_its_arguments_needs_that_version(
     assert pg_apply(pg_url, injected, order) == []
 
 
+def test_an_enum_label_read_through_a_cast_comes_after_the_file_adding_it(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """`'aborting'::job_status` in an index predicate (procrastinate's history) needs the
+    file whose `ALTER TYPE … ADD VALUE 'aborting'` adds it; a cast to a type that is no
+    enum, or of a label the type was made with, needs nothing more."""
+    d = migration_dir(tmp_path, {
+        "1_jobs.sql": "CREATE TYPE job_status AS ENUM ('todo', 'doing');\n"
+                      "CREATE TABLE jobs (id int, status job_status, note text);\n",
+        "2_index.sql": "CREATE INDEX jobs_live ON jobs (id)\n"
+                       "  WHERE status IN ('doing'::job_status, 'aborting'::job_status);\n"
+                       "UPDATE jobs SET note = 'x'::text WHERE status = 'todo'::job_status;\n",
+        "3_states.sql": "ALTER TYPE job_status ADD VALUE 'aborting';\n",
+    })
+    plan, order = plan_of(d)
+    forward = [p for p in plan.problems if p.code == "CAL001"]
+    assert [(p.path, p.line) for p in forward] == [("2_index.sql", 2)]
+    assert 'enum label "job_status.aborting"' in forward[0].message
+    assert order == ["1_jobs.sql", "3_states.sql", "2_index.sql"]
+    assert pg_apply(pg_url, d, order) == []
+
+
 def test_a_cycle_keeps_its_place_and_the_files_after_it_stay_put(tmp_path: Path) -> None:
     """Two files that need each other (a cycle, reported) between files that need
     neither: the cycle is broken where it stands, not after every file that could go

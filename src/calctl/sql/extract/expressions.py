@@ -97,8 +97,15 @@ class Expressions(Base):
         literal = sval(arg) if isinstance(arg, dict) else None
         if literal and tnames and tnames[-1] == "regclass":
             self.ref_relation_text(literal, tc)
-        else:
-            self.walk(arg, scope, outputs)
+            return
+        if literal is not None and tnames:
+            # 'doing'::job_status: PostgreSQL reads the label now, so it must exist (a
+            # type that is no enum has no labels: the use binds to nothing)
+            types = self.ref_names(tnames, "type")
+            if types:
+                self.add(REF, "label", tuple(f"{t}.{literal}" for t in types), tc,
+                         "enum label")
+        self.walk(arg, scope, outputs)
 
     def ref_relation_text(self, text: str, node: Node) -> None:
         parts = tuple(p.strip('"') if p.startswith('"') else p.lower()

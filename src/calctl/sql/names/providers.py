@@ -108,7 +108,7 @@ def find_duplicates(repeated: list[tuple[tuple[str, str], list[Event]]],
 
 # uses of these kinds with no provider are never reported missing: a column may come
 # from a table read elsewhere; a constraint from a name PostgreSQL chose
-NEVER_MISSING = frozenset({"column", "constraint", "overload"})
+NEVER_MISSING = frozenset({"column", "constraint", "overload", "label"})
 
 
 

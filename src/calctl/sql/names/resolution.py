@@ -118,6 +118,12 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 
     if indexes and linked:
         constraint_indexes(events, indexes, linked)
+    # enum labels, for the uses of a label (a cast of a literal to the type); kept apart
+    # from the other objects' events, which the label rules read by type (labels.py)
+    label_events: dict[tuple[str, str], list[Event]] = {}
+    for pos, line, fact in enum_labels:
+        label_events.setdefault(("label", fact[NAMES][0]), []).append(
+            (pos, line, fact[ACTION], fact))
     # (definition, file adding a label it already has, type): a binding to make otherwise
     has_label = label_conflicts(enum_labels, events) if enum_labels else set()
     # tables dropped or renamed away (unguarded): their columns go with them
@@ -177,7 +183,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         for fact in refs:
             kind = fact[KIND]
             names = fact[NAMES]
-            chosen, evs = choose_provider(fact, events)
+            chosen, evs = choose_provider(fact, events if kind != "label" else label_events)
             if evs is not None and len(evs) == 1 and chosen is not None:
                 only = evs[0]
                 if only[0] < pos and only[2] != DROP:
