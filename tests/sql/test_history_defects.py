@@ -285,6 +285,22 @@ def test_a_function_dropped_by_its_arguments_needs_that_version(
     assert pg_apply(pg_url, injected, order) == []
 
 
+def test_a_drop_by_arguments_of_an_overload_no_file_makes_needs_the_name(
+        tmp_path: Path) -> None:
+    """An aggregate, or a function whose arguments are `%TYPE`, has no overload the
+    analysis can name: dropping it by its arguments needs the name, as before."""
+    for n, make in enumerate(["CREATE AGGREGATE a(int) (sfunc = int4pl, stype = int);\n",
+                              "CREATE TABLE t (id int);\nCREATE FUNCTION a(x t.id%TYPE) "
+                              "RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"]):
+        kind = "AGGREGATE" if n == 0 else "FUNCTION"
+        (tmp_path / str(n)).mkdir()
+        d = migration_dir(tmp_path / str(n), {"1_drop.sql": f"DROP {kind} a(int);\n",
+                                              "2_make.sql": make})
+        plan, order = plan_of(d)
+        assert [p.path for p in plan.problems if p.code == "CAL001"] == ["1_drop.sql"]
+        assert order == ["2_make.sql", "1_drop.sql"]
+
+
 def test_an_enum_label_read_through_a_cast_comes_after_the_file_adding_it(
         tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
     """`'aborting'::job_status` in an index predicate (procrastinate's history) needs the

@@ -184,6 +184,14 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             kind = fact[KIND]
             names = fact[NAMES]
             chosen, evs = choose_provider(fact, events if kind != "label" else label_events)
+            if evs is None and kind == "overload":
+                # an overload no file makes (made outside the directory, by a statement
+                # that names no argument types, or spelled otherwise): the drop needs the
+                # function by name, as it did before overloads were known
+                fact = fact._replace(kind="function",
+                                     names=tuple(n.partition("(")[0] for n in names))
+                kind, names = "function", fact[NAMES]
+                chosen, evs = choose_provider(fact, events)
             if evs is not None and len(evs) == 1 and chosen is not None:
                 only = evs[0]
                 if only[0] < pos and only[2] != DROP:
