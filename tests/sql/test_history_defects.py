@@ -255,7 +255,7 @@ def _versions(schema: str) -> dict[str, str]:
                     + job("a text, b int, c timestamptz"),
         "3_v3.sql": f"DROP FUNCTION {schema}.add_job(text, int4, timestamp with time zone);\n"
                     + job("a text, b int, c timestamptz, d text[] DEFAULT NULL, OUT id int"),
-        "4_v4.sql": f"DROP FUNCTION {schema}.add_job(text, integer, timestamptz, text[]);\n"
+        "4_v4.sql": f"DROP FUNCTION {schema}.add_job(text, integer, timestamptz, text[][]);\n"
                     + job("a text"),
     }
 
@@ -282,6 +282,9 @@ def test_a_function_dropped_by_its_arguments_needs_that_version(
     assert "3_v3_zz_2_v2.sql" in forward[0].message
     assert "jobs.add_job(text,int4,timestamptz)" in forward[0].message
     assert order == ["1_init.sql", "3_v3_zz_2_v2.sql", "3_v3.sql", "4_v4.sql"]
+    # (4_v4 drops `text[][]`, the same argument type as `text[]`: its own version)
+    deps = {(x.path, x.object) for f in plan.files if f.path == "4_v4.sql" for x in f.depends_on}
+    assert ("3_v3.sql", 'function "jobs.add_job(text,int4,timestamptz,text[])"') in deps
     assert pg_apply(pg_url, injected, order) == []
 
 

@@ -22,7 +22,8 @@ def signature(types: list[Node | None]) -> str | None:
         names = strs(tn.get("names"))
         if not names:
             return None
-        written.append(names[-1] + "[]" * len(tn.get("arrayBounds") or ()))
+        # (an array type has no dimensions in a signature: int[][] is int[])
+        written.append(names[-1] + "[]" if tn.get("arrayBounds") else names[-1])
     return ",".join(written)
 
 
