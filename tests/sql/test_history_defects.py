@@ -304,6 +304,48 @@ def test_a_drop_by_arguments_of_an_overload_no_file_makes_needs_the_name(
         assert order == ["2_make.sql", "1_drop.sql"]
 
 
+_FN = "RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+_UNKNOWN_OVERLOADS = {  # a definition whose overload the analysis cannot name comes first
+    "renamed": {"1.sql": f"CREATE FUNCTION f(x int) {_FN}",
+                "2.sql": "ALTER FUNCTION f(int) RENAME TO g;\n",
+                "3.sql": "DROP FUNCTION g(int);\n",
+                "4.sql": f"CREATE FUNCTION g(x int) {_FN}"},
+    "type_of_a_column": {"1.sql": f"CREATE TABLE t (id int);\nCREATE FUNCTION f(x t.id%TYPE) {_FN}",
+                         "2.sql": "DROP FUNCTION f(int);\n",
+                         "3.sql": f"CREATE FUNCTION f(x int) {_FN}"},
+}
+_UNKNOWN_LABELS = {  # the label comes another way than CREATE TYPE … AS ENUM or ADD VALUE
+    "renamed_value": {"1.sql": "CREATE TYPE s AS ENUM ('old');\n",
+                      "2.sql": "ALTER TYPE s RENAME VALUE 'old' TO 'new';\n",
+                      "3.sql": "SELECT 'new'::s;\n",
+                      "4.sql": "ALTER TYPE s ADD VALUE IF NOT EXISTS 'new';\n"},
+    "renamed_type": {"1.sql": "CREATE TYPE s_new AS ENUM ('x');\nALTER TYPE s_new RENAME TO s;\n",
+                     "2.sql": "SELECT 'x'::s;\n",
+                     "3.sql": "DROP TYPE s;\nCREATE TYPE s AS ENUM ('x', 'y');\n"},
+    "domain": {"1.sql": "CREATE DOMAIN s AS text;\n",
+               "2.sql": "SELECT 'x'::s;\n",
+               "3.sql": "DROP DOMAIN s;\nCREATE TYPE s AS ENUM ('x');\n"},
+}
+
+
+def test_what_the_analysis_cannot_name_raises_no_alarm(tmp_path: Path) -> None:
+    """A drop by arguments after a definition whose overload is unknown (renamed into
+    the name, `%TYPE` arguments), and a cast to a type whose labels came another way
+    (RENAME VALUE, a renamed type, a domain): histories PostgreSQL applies in filename
+    order. The use binds by name (overloads) or to nothing (labels), never forward."""
+    for name, files in {**_UNKNOWN_OVERLOADS, **_UNKNOWN_LABELS}.items():
+        (tmp_path / name).mkdir()
+        d = migration_dir(tmp_path / name, files)
+        plan, order = plan_of(d)
+        assert plan.safe, (name, [p.message for p in plan.problems])
+        assert order == sorted(files), name
+    first = dict(_UNKNOWN_OVERLOADS["type_of_a_column"])
+    first["0.sql"] = "DROP FUNCTION f(int);\n" + first.pop("3.sql")  # before its %TYPE one
+    (tmp_path / "first").mkdir()
+    plan, order = plan_of(migration_dir(tmp_path / "first", first))
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["0.sql"]
+
+
 def test_an_enum_label_read_through_a_cast_comes_after_the_file_adding_it(
         tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
     """`'aborting'::job_status` in an index predicate (procrastinate's history) needs the

@@ -45,6 +45,11 @@ class Types(Functions):
                      "enum label", guarded=bool(st.get("skipIfNewValExists")))
             line = self.fallback_line
             self.enum_values.append((self._stmt_end, st["newVal"], line))
+        elif st.get("newVal"):
+            # RENAME VALUE: the new label exists from here on, and the rename fails where
+            # the type has it already, as ADD VALUE does (calctl.sql.names.labels)
+            self.add(CREATE, "label", tuple(f"{n}.{st['newVal']}" for n in names), st,
+                     "enum label")
 
     def st_AlterDomainStmt(self, st: Node) -> None:
         names = self.ref_names(strs(st.get("typeName")), "type")

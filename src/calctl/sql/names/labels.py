@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from calctl.sql.facts import DROP, GUARDED, NAMES, RENAME, Fact
+from calctl.sql.facts import DISPLAY, DROP, GUARDED, NAMES, RENAME, Fact
 from calctl.sql.names.model import Edge, Event, object_label
 
 Label = tuple[int, int, Fact]  # (position, line, fact)
@@ -90,3 +90,17 @@ def _labels_of(event: Event, typ: str, listed: dict[tuple[str, int], list[tuple[
     return set()
 
 
+
+
+def labels_known(fact: Fact, evs: Sequence[Event], pos: int,
+                 events: dict[tuple[str, str], list[Event]]) -> bool:
+    """Whether a use of the label ``fact`` names (a cast, at file ``pos``) may bind to a
+    label a later file makes: when one is made before it, or when every definition of
+    its type before it is an enum whose labels the analysis knows (``CREATE TYPE … AS
+    ENUM``). A type renamed into the name, a domain, or anything else made before leaves
+    the labels unknown: the use binds to nothing rather than blame a later file."""
+    if any(e[0] < pos for e in evs):
+        return True
+    typ = fact[NAMES][0].rpartition(".")[0]
+    return all(e[2] == DROP or (e[2] != RENAME and e[3][DISPLAY] == "enum")
+               for e in events.get(("type", typ)) or () if e[0] < pos)

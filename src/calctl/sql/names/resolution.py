@@ -44,8 +44,9 @@ from calctl.sql.names.columns import (
 )
 from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
-from calctl.sql.names.labels import label_conflicts, label_edges
+from calctl.sql.names.labels import label_conflicts, label_edges, labels_known
 from calctl.sql.names.model import DROPS_OF, Edge, Event, Missing, Resolution, object_label
+from calctl.sql.names.overloads import by_name, unknown_overloads
 from calctl.sql.names.providers import (
     NEVER_MISSING,
     alternatives,
@@ -179,19 +180,23 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         return retyped_names
 
     new_edge = tuple.__new__  # an Edge without its Python-level __new__ (thousands made)
+    unknown: set[str] | None = None  # functions with an overload not known (made once)
     for pos, (refs, column_refs) in enumerate(per_file):
         for fact in refs:
             kind = fact[KIND]
             names = fact[NAMES]
             chosen, evs = choose_provider(fact, events if kind != "label" else label_events)
-            if evs is None and kind == "overload":
-                # an overload no file makes (made outside the directory, by a statement
-                # that names no argument types, or spelled otherwise): the drop needs the
-                # function by name, as it did before overloads were known
-                fact = fact._replace(kind="function",
-                                     names=tuple(n.partition("(")[0] for n in names))
-                kind, names = "function", fact[NAMES]
-                chosen, evs = choose_provider(fact, events)
+            if kind == "overload":
+                if unknown is None:
+                    unknown = unknown_overloads(events)
+                if by_name(names, evs, pos, unknown):  # (see overloads.py)
+                    fact = fact._replace(kind="function",
+                                         names=tuple(n.partition("(")[0] for n in names))
+                    kind, names = "function", fact[NAMES]
+                    chosen, evs = choose_provider(fact, events)
+            elif kind == "label" and evs is not None and not labels_known(fact, evs, pos,
+                                                                          events):
+                continue  # (see labels.py)
             if evs is not None and len(evs) == 1 and chosen is not None:
                 only = evs[0]
                 if only[0] < pos and only[2] != DROP:
