@@ -304,6 +304,28 @@ def test_a_drop_by_arguments_of_an_overload_no_file_makes_needs_the_name(
         assert order == ["2_make.sql", "1_drop.sql"]
 
 
+def test_a_function_is_dropped_after_the_trigger_that_runs_it(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """graphile-worker, scrambled: `DROP FUNCTION f()` ran before the file dropping the
+    trigger that executes f ("other objects depend on it"). The drop keeps its filename
+    order after the trigger's drop, also when that file moves for another need."""
+    d = migration_dir(tmp_path, {
+        "1_jobs.sql": "CREATE TABLE jobs (id int);\n"
+                      "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql\n"
+                      "AS $$ BEGIN RETURN NEW; END $$;\n"
+                      "CREATE TRIGGER jobs_bump AFTER INSERT ON jobs\n"
+                      "  FOR EACH ROW EXECUTE FUNCTION bump();\n",
+        "2_rework.sql": "DROP TRIGGER jobs_bump ON jobs;\n"
+                        "ALTER TABLE jobs ADD COLUMN queue int REFERENCES queues (id);\n",
+        "3_tidy.sql": "DROP FUNCTION bump();\n",
+        "4_queues.sql": "CREATE TABLE queues (id int PRIMARY KEY);\n",
+    })
+    plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["2_rework.sql"]
+    assert order == ["1_jobs.sql", "4_queues.sql", "2_rework.sql", "3_tidy.sql"]
+    assert pg_apply(pg_url, d, order) == []
+
+
 _FN = "RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
 _UNKNOWN_OVERLOADS = {  # a definition whose overload the analysis cannot name comes first
     "renamed": {"1.sql": f"CREATE FUNCTION f(x int) {_FN}",

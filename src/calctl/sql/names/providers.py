@@ -211,6 +211,9 @@ def constraint_indexes(events: dict[tuple[str, str], list[Event]], indexes: list
 
 
 
+DEPENDED_ON = frozenset({"type", "function", "column"})
+
+
 def dependents_of(analyses: Sequence[FileAnalysis],
                 events: dict[tuple[str, str], list[Event]], dropped: set[tuple[str, str]],
                 retyped: list[tuple[int, Fact]], add_edge: Callable[[Edge], None],
@@ -218,7 +221,8 @@ def dependents_of(analyses: Sequence[FileAnalysis],
     """Objects PostgreSQL keeps others from changing while something depends on them:
 
     * ``DROP TYPE`` runs after the drops of the tables (and columns) made with the
-      type (else "other objects depend on it");
+      type, and ``DROP FUNCTION`` after the drops of the triggers (and tables, columns,
+      views) made with the function (else "other objects depend on it");
     * ``ALTER COLUMN … TYPE`` runs before the views over the column are created, or
       after they are dropped (else "cannot alter type of a column used by a view");
     * a foreign key (or view) over a column that a file drops and adds again is made
@@ -229,32 +233,39 @@ def dependents_of(analyses: Sequence[FileAnalysis],
     The first two only keep the filename order of such pairs (edges from earlier to
     later files); the third is a forward dependency only where filename order fails.
     """
-    type_drops: dict[str, list[Event]] = {}
+    # (kind, name) of a type or function → its DROPs (a function's by arguments, IF
+    # EXISTS or not: the dependents stop the drop all the same)
+    object_drops: dict[tuple[str, str], list[Event]] = {}
     for kind, name in dropped:
         if kind == "type":
             real = [e for e in events[(kind, name)] if e[3][ACTION] == DROP]
             if real:
-                type_drops[name] = real
+                object_drops[(kind, name)] = real
+    for (kind, name), evs in events.items():
+        if kind == "function":
+            real = [e for e in evs if e[3][ACTION] == DROP]
+            if real:
+                object_drops[(kind, name)] = real
     columns = {fact[NAMES][0] for _, fact in retyped}
     redefined = redefined_columns(events, dropped)
-    if not type_drops and not columns and not redefined:
+    if not object_drops and not columns and not redefined:
         return
-    label = {name: object_label("type", name, default_schema) for name in type_drops}
-    # one pass over every file's uses of those types and columns
+    label = {key: object_label(key[0], key[1], default_schema) for key in object_drops}
+    # one pass over every file's uses of those types, functions and columns
     for pos, analysis in enumerate(analyses):
         spans: list[Span] | None = None
         for fact in analysis.facts:
-            if fact[ACTION] != REF or fact[KIND] not in ("type", "column"):
+            if fact[ACTION] != REF or fact[KIND] not in DEPENDED_ON:
                 continue
             name = fact[NAMES][0]
-            if fact[KIND] == "type":
-                drops = type_drops.get(name)
+            if fact[KIND] != "column":
+                drops = object_drops.get((fact[KIND], name))
                 if drops is None:
                     continue
                 spans = spans if spans is not None else list(analysis.spans)
                 for kind, made, _, _ in made_with(analysis, spans, fact[LINE]):
-                    if kind == "column":
-                        candidates = [("column", made), ("relation", made.rsplit(".", 1)[0])]
+                    if kind in ("column", "trigger"):
+                        candidates = [(kind, made), ("relation", made.rsplit(".", 1)[0])]
                     elif kind == "relation":
                         candidates = [("relation", made)]
                     else:
@@ -263,8 +274,8 @@ def dependents_of(analyses: Sequence[FileAnalysis],
                         gone = first_drop(events, candidates, (pos, fact[LINE]),
                                            (drop[0], drop[1]))
                         if gone is not None and gone < drop[0]:
-                            add_edge(Edge(gone, drop[0], label[name], drop[1], 1, False,
-                                          "keeps", drop[1]))
+                            add_edge(Edge(gone, drop[0], label[(fact[KIND], name)], drop[1],
+                                          1, False, "keeps", drop[1]))
             else:
                 if name in columns:
                     spans = spans if spans is not None else list(analysis.spans)
