@@ -335,6 +335,19 @@ _UNKNOWN_OVERLOADS = {  # a definition whose overload the analysis cannot name c
     "type_of_a_column": {"1.sql": f"CREATE TABLE t (id int);\nCREATE FUNCTION f(x t.id%TYPE) {_FN}",
                          "2.sql": "DROP FUNCTION f(int);\n",
                          "3.sql": f"CREATE FUNCTION f(x int) {_FN}"},
+    "argument_type_renamed": {"1.sql": "CREATE TYPE s1 AS ENUM ('x');\n"
+                                       f"CREATE FUNCTION f(a s1) {_FN}",
+                              "2.sql": "ALTER TYPE s1 RENAME TO s2;\n",
+                              "3.sql": "DROP FUNCTION f(s2);\n",
+                              "4.sql": f"CREATE FUNCTION f(a s2) {_FN}"},
+    "procedure_out_argument": {
+        "1.sql": "CREATE PROCEDURE p(a int, OUT b int) LANGUAGE plpgsql\n"
+                 "AS $$ BEGIN b := a; END $$;\n",
+        "2.sql": "DROP PROCEDURE p(int, int);\n",
+        "3.sql": "CREATE PROCEDURE p(a int, b int) LANGUAGE plpgsql AS $$ BEGIN END $$;\n"},
+    "array_type_by_its_name": {"1.sql": f"CREATE FUNCTION f(a int[]) {_FN}",
+                               "2.sql": "DROP FUNCTION f(_int4);\n",
+                               "3.sql": f"CREATE FUNCTION f(a _int4) {_FN}"},
 }
 _UNKNOWN_LABELS = {  # the label comes another way than CREATE TYPE … AS ENUM or ADD VALUE
     "renamed_value": {"1.sql": "CREATE TYPE s AS ENUM ('old');\n",
@@ -347,6 +360,15 @@ _UNKNOWN_LABELS = {  # the label comes another way than CREATE TYPE … AS ENUM 
     "domain": {"1.sql": "CREATE DOMAIN s AS text;\n",
                "2.sql": "SELECT 'x'::s;\n",
                "3.sql": "DROP DOMAIN s;\nCREATE TYPE s AS ENUM ('x');\n"},
+    "dotted_label_of_a_renamed_type": {
+        "1.sql": "CREATE TYPE ev0 AS ENUM ('user.created');\n",
+        "2.sql": "ALTER TYPE ev0 RENAME TO ev;\n",
+        "3.sql": "CREATE VIEW v AS SELECT 'user.created'::ev AS e;\n",
+        "4.sql": "DROP VIEW v;\nDROP TYPE ev;\nCREATE TYPE ev AS ENUM ('user.created');\n"},
+    "added_by_execute": {"1.sql": "CREATE TYPE st AS ENUM ('a');\n",
+                         "2.sql": "DO $$ BEGIN EXECUTE 'ALTER TYPE st ADD VALUE ''b'''; END $$;\n",
+                         "3.sql": "CREATE VIEW v AS SELECT 'b'::st AS e;\n",
+                         "4.sql": "ALTER TYPE st ADD VALUE IF NOT EXISTS 'b';\n"},
 }
 
 
@@ -361,6 +383,14 @@ def test_what_the_analysis_cannot_name_raises_no_alarm(tmp_path: Path) -> None:
         plan, order = plan_of(d)
         assert plan.safe, (name, [p.message for p in plan.problems])
         assert order == sorted(files), name
+    for how in ("ALTER FUNCTION f(int) RENAME TO g", "DROP FUNCTION f"):
+        # gone by name since it was made: the drop by arguments needs the later version
+        files = {"1.sql": f"CREATE FUNCTION f(a int) {_FN}", "2.sql": f"{how};\n",
+                 "3.sql": "DROP FUNCTION f(int);\n", "4.sql": f"CREATE FUNCTION f(a int) {_FN}"}
+        (tmp_path / how).mkdir()
+        plan, order = plan_of(migration_dir(tmp_path / how, files))
+        assert [p.path for p in plan.problems if p.code == "CAL001"] == ["3.sql"], how
+        assert order == ["1.sql", "2.sql", "4.sql", "3.sql"], how
     first = dict(_UNKNOWN_OVERLOADS["type_of_a_column"])
     first["0.sql"] = "DROP FUNCTION f(int);\n" + first.pop("3.sql")  # before its %TYPE one
     (tmp_path / "first").mkdir()

@@ -14,13 +14,13 @@ OUTPUTS = frozenset({"FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"})
 def signature(types: list[Node | None]) -> str | None:
     """A function's input argument types as PostgreSQL identifies an overload, ``int4,text[]``
     (the parser writes keyword types as their catalog names: ``integer`` → ``int4``);
-    None when a type is not plainly named (``%TYPE``)."""
+    None when a type is not plainly named (``%TYPE``, ``_int4`` for ``int4[]``)."""
     written = []
     for tn in types:
         if not tn or tn.get("pct_type"):
             return None
         names = strs(tn.get("names"))
-        if not names:
+        if not names or names[-1].startswith("_"):
             return None
         # (an array type has no dimensions in a signature: int[][] is int[])
         written.append(names[-1] + "[]" if tn.get("arrayBounds") else names[-1])
@@ -39,7 +39,8 @@ class Functions(Bodies):
         arguments = [fp.get("argType") for param in st.get("parameters") or []
                      if (fp := param.get("FunctionParameter") or {}).get("mode") not in OUTPUTS]
         overload = signature(arguments)
-        if identity and overload is not None:
+        if identity and overload is not None and display == "function":
+            # (a procedure's OUT arguments are part of its signature: not followed)
             self.add(action, "overload", (f"{identity}({overload})",), st, display)
         params = {parts[-1]} if parts else set()
         for param in st.get("parameters") or []:

@@ -254,8 +254,8 @@ class Tables(Constraints):
             kind, names, display = self.object_names(rtype, obj)
             if not kind or not names:
                 continue
-            if kind == "function" and self.drop_overload(obj.get("ObjectWithArgs") or {},
-                                                         names, st, display, guarded):
+            if rtype == "OBJECT_FUNCTION" and self.drop_overload(
+                    obj.get("ObjectWithArgs") or {}, names, st, display, guarded):
                 # what it needs is that overload; the name may have others, made before
                 # or after in any order
                 self.add(DROP, kind, names, st, display, guarded=True)

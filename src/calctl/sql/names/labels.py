@@ -28,7 +28,7 @@ def _adders(labels: Sequence[Label], events: dict[tuple[str, str], list[Event]])
     listed: dict[tuple[str, int], list[tuple[int, set[str]]]] = {}
     adders: list[tuple[str, str, int, int]] = []
     for pos, line, fact in labels:
-        typ, _, label = fact[NAMES][0].rpartition(".")
+        typ, label = split_label(fact[NAMES][0])
         created = [e for e in events.get(("type", typ)) or ()
                    if e[0] == pos and e[1] == line and e[2] != DROP]
         if created:
@@ -97,10 +97,22 @@ def labels_known(fact: Fact, evs: Sequence[Event], pos: int,
     """Whether a use of the label ``fact`` names (a cast, at file ``pos``) may bind to a
     label a later file makes: when one is made before it, or when every definition of
     its type before it is an enum whose labels the analysis knows (``CREATE TYPE … AS
-    ENUM``). A type renamed into the name, a domain, or anything else made before leaves
-    the labels unknown: the use binds to nothing rather than blame a later file."""
+    ENUM``) and the later file adds it plainly. A type renamed into the name, a domain,
+    anything else made before, or a later ``ADD VALUE IF NOT EXISTS`` (the label may come
+    another way, ``EXECUTE`` in a DO block) leave it unknown: the use binds to nothing
+    rather than blame a later file."""
     if any(e[0] < pos for e in evs):
         return True
-    typ = fact[NAMES][0].rpartition(".")[0]
+    later = [e for e in evs if e[0] > pos]
+    if later and later[0][3][GUARDED]:
+        return False  # ADD VALUE IF NOT EXISTS: the label may come another way before
+    typ, _ = split_label(fact[NAMES][0])
     return all(e[2] == DROP or (e[2] != RENAME and e[3][DISPLAY] == "enum")
                for e in events.get(("type", typ)) or () if e[0] < pos)
+
+
+def split_label(identity: str) -> tuple[str, str]:
+    """``schema.type.label`` → (``schema.type``, ``label``); a label may hold dots."""
+    schema, _, rest = identity.partition(".")
+    typ, _, label = rest.partition(".")
+    return f"{schema}.{typ}", label

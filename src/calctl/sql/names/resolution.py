@@ -46,7 +46,7 @@ from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
 from calctl.sql.names.labels import label_conflicts, label_edges, labels_known
 from calctl.sql.names.model import DROPS_OF, Edge, Event, Missing, Resolution, object_label
-from calctl.sql.names.overloads import by_name, unknown_overloads
+from calctl.sql.names.overloads import Overloads
 from calctl.sql.names.providers import (
     NEVER_MISSING,
     alternatives,
@@ -180,16 +180,16 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         return retyped_names
 
     new_edge = tuple.__new__  # an Edge without its Python-level __new__ (thousands made)
-    unknown: set[str] | None = None  # functions with an overload not known (made once)
+    overloads: Overloads | None = None  # made at the first use of an overload
     for pos, (refs, column_refs) in enumerate(per_file):
         for fact in refs:
             kind = fact[KIND]
             names = fact[NAMES]
             chosen, evs = choose_provider(fact, events if kind != "label" else label_events)
             if kind == "overload":
-                if unknown is None:
-                    unknown = unknown_overloads(events)
-                if by_name(names, evs, pos, unknown):  # (see overloads.py)
+                if overloads is None:
+                    overloads = Overloads.of(events)
+                if overloads.by_name(chosen, evs, pos, events):  # (see overloads.py)
                     fact = fact._replace(kind="function",
                                          names=tuple(n.partition("(")[0] for n in names))
                     kind, names = "function", fact[NAMES]
