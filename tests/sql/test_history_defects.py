@@ -324,6 +324,19 @@ def test_a_function_is_dropped_after_the_trigger_that_runs_it(
     assert [p.path for p in plan.problems if p.code == "CAL001"] == ["2_rework.sql"]
     assert order == ["1_jobs.sql", "4_queues.sql", "2_rework.sql", "3_tidy.sql"]
     assert pg_apply(pg_url, d, order) == []
+    # the trigger is dropped under the name its table has since (review's repro)
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    r = migration_dir(renamed, {
+        "1_jobs.sql": (d / "1_jobs.sql").read_text().replace("jobs", "tasks"),
+        "2_rework.sql": "ALTER TABLE tasks RENAME TO work;\nDROP TRIGGER tasks_bump ON work;\n"
+                        "ALTER TABLE work ADD COLUMN queue int REFERENCES lanes (id);\n",
+        "3_tidy.sql": "DROP FUNCTION bump();\n",
+        "4_lanes.sql": "CREATE TABLE lanes (id int PRIMARY KEY);\n",
+    })
+    plan, order = plan_of(r)
+    assert order == ["1_jobs.sql", "4_lanes.sql", "2_rework.sql", "3_tidy.sql"]
+    assert pg_apply(pg_url, r, order) == []
 
 
 _FN = "RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"

@@ -16,6 +16,7 @@ from calctl.sql.facts import (
     KIND,
     LINE,
     NAMES,
+    NEW,
     OPEN,
     PROVIDING,
     RENAME,
@@ -86,6 +87,29 @@ def made_with(analysis: FileAnalysis, spans: list[Span],
     return [(f[KIND], f[NAMES][0], f[LINE], f[DISPLAY]) for f in analysis.facts
             if f[ACTION] in PROVIDING and span.first <= f[LINE] <= span.last]
 
+
+
+def renamed_along(events: dict[tuple[str, str], list[Event]],
+                  candidates: list[tuple[str, str]], after: tuple[int, int],
+                  ) -> list[tuple[str, str]]:
+    """``candidates`` (a table, and a trigger or column of it) also under the names the
+    table takes after ``after``: a trigger made on ``t`` is dropped as ``u``'s after
+    ``ALTER TABLE t RENAME TO u``."""
+    out = list(candidates)
+    tables = [(name, after) for kind, name in candidates if kind == "relation"]
+    while tables:
+        table, since = tables.pop()
+        for e in events.get(("relation", table)) or ():
+            fact = e[3]
+            if (e[0], e[1]) > since and fact[ACTION] == RENAME and fact[NEW]:
+                new = fact[NEW]
+                if ("relation", new) in out:
+                    continue
+                out.append(("relation", new))
+                out += [(kind, new + name[len(table):]) for kind, name in candidates
+                        if kind != "relation" and name.startswith(table + ".")]
+                tables.append((new, (e[0], e[1])))
+    return out
 
 
 def first_drop(events: dict[tuple[str, str], list[Event]],

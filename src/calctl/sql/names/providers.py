@@ -34,6 +34,7 @@ from calctl.sql.names.columns import (
     is_released,
     made_with,
     redefined_columns,
+    renamed_along,
     view_and_retype,
 )
 from calctl.sql.names.model import Duplicate, Edge, Event, insert_event, object_label
@@ -270,6 +271,7 @@ def dependents_of(analyses: Sequence[FileAnalysis],
                         candidates = [("relation", made)]
                     else:
                         continue
+                    candidates = renamed_along(events, candidates, (pos, fact[LINE]))
                     for drop in drops:
                         gone = first_drop(events, candidates, (pos, fact[LINE]),
                                            (drop[0], drop[1]))
