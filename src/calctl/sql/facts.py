@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "33"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "20a61f29c8909471"
+ANALYSER_SOURCES = "76fed353597e3d65"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

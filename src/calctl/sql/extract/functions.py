@@ -11,12 +11,17 @@ from calctl.sql.observations import FOREIGN_LANGUAGE, Observation
 OUTPUTS = frozenset({"FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"})
 
 
-def signature(types: list[Node | None]) -> str | None:
-    """A function's input argument types as PostgreSQL identifies an overload, ``int4,text[]``
-    (the parser writes keyword types as their catalog names: ``integer`` → ``int4``);
-    None when a type is not plainly named (``%TYPE``, ``_int4`` for ``int4[]``)."""
+def signature(parameters: list[Node]) -> str | None:
+    """The input argument types of ``FunctionParameter`` nodes as PostgreSQL identifies
+    an overload, ``int4,text[]`` (the parser writes keyword types as their catalog names:
+    ``integer`` → ``int4``); None when a type is not plainly named (``%TYPE``, ``_int4``
+    for ``int4[]``)."""
     written = []
-    for tn in types:
+    for param in parameters:
+        fp = param.get("FunctionParameter") or {}
+        if fp.get("mode") in OUTPUTS:
+            continue
+        tn = fp.get("argType")
         if not tn or tn.get("pct_type"):
             return None
         names = strs(tn.get("names"))
@@ -36,9 +41,7 @@ class Functions(Bodies):
         action = REPLACE if st.get("replace") else CREATE
         identity = self.create_name(parts)
         self.add(action, "function", (identity,), st, display)
-        arguments = [fp.get("argType") for param in st.get("parameters") or []
-                     if (fp := param.get("FunctionParameter") or {}).get("mode") not in OUTPUTS]
-        overload = signature(arguments)
+        overload = signature(st.get("parameters") or [])
         if identity and overload is not None and display == "function":
             # (a procedure's OUT arguments are part of its signature: not followed)
             self.add(action, "overload", (f"{identity}({overload})",), st, display)

@@ -18,7 +18,7 @@ from calctl.sql.extract.core import (
     strs,
     sval,
 )
-from calctl.sql.extract.functions import OUTPUTS, signature
+from calctl.sql.extract.functions import signature
 from calctl.sql.facts import ALTER, CREATE, DROP, REF, RENAME, REPLACE
 
 
@@ -273,10 +273,7 @@ class Tables(Constraints):
         each version by its signature)."""
         if owa.get("args_unspecified"):
             return False
-        arguments = [(param.get("FunctionParameter") or {}).get("argType")
-                     for param in owa.get("objfuncargs") or ()
-                     if (param.get("FunctionParameter") or {}).get("mode") not in OUTPUTS]
-        overload = signature(arguments)
+        overload = signature(owa.get("objfuncargs") or [])
         if overload is None:
             return False
         overloads = tuple(f"{name}({overload})" for name in names)

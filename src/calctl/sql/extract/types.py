@@ -40,16 +40,14 @@ class Types(Functions):
         names = self.ref_names(strs(st.get("typeName")), "type")
         self.add(REF, "type", names, st, "enum")
         self.add(ALTER, "type", names, st, "enum")
-        if st.get("newVal") and not st.get("oldVal"):
+        if st.get("newVal"):
+            # ADD VALUE, or RENAME VALUE (oldVal): the new label exists from here on, and
+            # either fails where the type has it already (calctl.sql.names.labels)
+            renamed = bool(st.get("oldVal"))
             self.add(CREATE, "label", tuple(f"{n}.{st['newVal']}" for n in names), st,
-                     "enum label", guarded=bool(st.get("skipIfNewValExists")))
-            line = self.fallback_line
-            self.enum_values.append((self._stmt_end, st["newVal"], line))
-        elif st.get("newVal"):
-            # RENAME VALUE: the new label exists from here on, and the rename fails where
-            # the type has it already, as ADD VALUE does (calctl.sql.names.labels)
-            self.add(CREATE, "label", tuple(f"{n}.{st['newVal']}" for n in names), st,
-                     "enum label")
+                     "enum label", guarded=not renamed and bool(st.get("skipIfNewValExists")))
+            if not renamed:
+                self.enum_values.append((self._stmt_end, st["newVal"], self.fallback_line))
 
     def st_AlterDomainStmt(self, st: Node) -> None:
         names = self.ref_names(strs(st.get("typeName")), "type")

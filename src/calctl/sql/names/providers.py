@@ -234,17 +234,12 @@ def dependents_of(analyses: Sequence[FileAnalysis],
     The first two only keep the filename order of such pairs (edges from earlier to
     later files); the third is a forward dependency only where filename order fails.
     """
-    # (kind, name) of a type or function → its DROPs (a function's by arguments, IF
+    # (kind, name) of a type or function → its DROPs (``dropped`` holds them all, IF
     # EXISTS or not: the dependents stop the drop all the same)
     object_drops: dict[tuple[str, str], list[Event]] = {}
     for kind, name in dropped:
-        if kind == "type":
+        if kind in ("type", "function"):
             real = [e for e in events[(kind, name)] if e[3][ACTION] == DROP]
-            if real:
-                object_drops[(kind, name)] = real
-    for (kind, name), evs in events.items():
-        if kind == "function":
-            real = [e for e in evs if e[3][ACTION] == DROP]
             if real:
                 object_drops[(kind, name)] = real
     columns = {fact[NAMES][0] for _, fact in retyped}

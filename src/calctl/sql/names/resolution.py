@@ -73,7 +73,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     per_file: list[tuple[tuple[Fact, ...], tuple[Fact, ...]]] = []
     retyped: list[tuple[int, Fact]] = []  # ALTER COLUMN … TYPE
     # what drops and renames touched, for the rules that look at few objects: (kind,
-    # identity) of unguarded DROP/RENAME-away events of relations, columns and types
+    # identity) of unguarded DROP/RENAME-away events, and of every DROP of a type or
+    # function (IF EXISTS or by arguments: what depends on it stops the drop all the same)
     dropped: set[tuple[str, str]] = set()
     indexes: list[Fact] = []  # indexes that belong to a constraint
     linked: list[tuple[int, Fact]] = []  # drops of constraints, renames
@@ -104,7 +105,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             elif action == DROP:
                 for name in fact[NAMES]:
                     events.setdefault((fact[KIND], name), []).append((pos, fact[LINE], DROP, fact))
-                if not fact[GUARDED] or fact[KIND] == "type":  # (DROP TYPE IF EXISTS: too)
+                if not fact[GUARDED] or fact[KIND] in ("type", "function"):
                     dropped.update((fact[KIND], name) for name in fact[NAMES])
                 if fact[KIND] == "constraint":
                     linked.append((pos, fact))
