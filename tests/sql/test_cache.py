@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from calctl.config import MigrateSettings
 from calctl.sql.cache import ParseCache, shard_paths
 from calctl.sql.facts import AnalysisInput, FileAnalysis
@@ -59,7 +61,8 @@ def test_unreadable_cache_is_ignored(tmp_path: Path) -> None:
     assert len(_entries(cache)) == 1  # the shard of the new entry was rewritten
 
 
-def test_parallel_analysis_matches_serial_and_fills_every_shard(tmp_path: Path) -> None:
+def test_parallel_analysis_matches_serial_and_fills_every_shard(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from calctl.sql.analyse import analyse
     from calctl.sql.early import PARALLEL_THRESHOLD
 
@@ -72,6 +75,7 @@ def test_parallel_analysis_matches_serial_and_fills_every_shard(tmp_path: Path) 
             f"CREATE TABLE t{i} (\n  id int PRIMARY KEY{ref}\n);\n"
             f"CREATE VIEW v{i} AS SELECT id FROM t{i};\n")
     cache = tmp_path / "cache"
+    monkeypatch.setenv("CALCTL_SERIAL", "0")  # forked shards even on a busy machine
     result = analyse_directory(d, MigrateSettings(), cache_dir=cache)
     expected = [analyse(AnalysisInput.of(f.text, f.path)) for f in result.files]
     assert result.analyses == expected

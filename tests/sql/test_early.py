@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from calctl.sql.runtime import analyse_directory
 @pytest.fixture(autouse=True)
 def _parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests are about the early child and the forked shards themselves: they run
-    them even in CI's CALCTL_SERIAL=1 pass (a test that wants serial sets it again)."""
-    monkeypatch.delenv("CALCTL_SERIAL", raising=False)
+    them even in CI's CALCTL_SERIAL=1 pass, and on a busy machine (a test that wants
+    serial sets it again)."""
+    monkeypatch.setenv("CALCTL_SERIAL", "0")
 
 
 def _corpus(directory: Path, count: int, table: str = "t") -> Path:
@@ -267,7 +269,7 @@ def test_the_child_ends_at_once_when_the_output_is_cached(tmp_path: Path, cached
         subprocess.run([str(Path(sys.executable).parent / "calctl"), *args],
                        capture_output=True, check=True)
     done = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True,
-                          text=True, check=True, env={**os.environ, "CALCTL_SERIAL": ""})
+                          text=True, check=True, env={**os.environ, "CALCTL_SERIAL": "0"})
     sent, analyser, _ = done.stdout.split()
     assert (sent, analyser) == (("0", "False") if cached
                                 else (str(PARALLEL_THRESHOLD + 10), "True"))
@@ -278,6 +280,27 @@ def test_calctl_serial_starts_no_early_child(tmp_path: Path,
     monkeypatch.setenv("CALCTL_SERIAL", "1")
     early.start(["migrate", "order", str(_corpus(tmp_path / "m", 3))])
     assert early.claim() is None
+
+
+def test_no_second_process_while_every_cpu_is_busy(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside processes that keep every usable CPU running, the analysis runs in one
+    process (a second would only time-slice with them); CALCTL_SERIAL=0 forks anyway."""
+    cpus = early.usable_cpus()
+    monkeypatch.setenv("CALCTL_SERIAL", "0")
+    assert early.parallel_cpus() == cpus
+    monkeypatch.delenv("CALCTL_SERIAL")
+    spin = "import time\nend = time.monotonic() + 60\nwhile time.monotonic() < end: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(cpus)]
+    try:
+        time.sleep(0.5)  # every spinner started and running
+        assert early.parallel_cpus() == 1
+        early.start(["migrate", "order", str(_corpus(tmp_path / "m", PARALLEL_THRESHOLD))])
+        assert early.claim() is None
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
 
 
 def test_a_named_state_directory_without_a_parse_cache_is_cold(

@@ -1,7 +1,7 @@
 """How a directory's analysis runs: the parse cache, and every way of running what it lacks.
 
 :func:`analyse_files` is the one door: given the inputs the cache lacks, it analyses them
-in this process (``CALCTL_SERIAL=1``, or few files, or one core), beside the early child
+in this process (``CALCTL_SERIAL=1``, few files, or no idle core), beside the early child
 the console script forked before the command line was parsed (:mod:`calctl.sql.early`),
 or in processes forked here, one per core, each writing its own cache shards. Whatever
 the strategy, the result is the same list of :class:`FileAnalysis` in input order, and
@@ -33,11 +33,6 @@ if TYPE_CHECKING:
 Finish = Callable[[], None]
 
 
-def serial() -> bool:
-    """``CALCTL_SERIAL=1``: analyse in this process only (no early child, no forks)."""
-    return os.environ.get("CALCTL_SERIAL", "") not in ("", "0")
-
-
 def _no_children() -> None:
     return None
 
@@ -67,10 +62,10 @@ def _analyse_many(jobs: list[AnalysisInput], keys: list[bytes], cache: ParseCach
     a pipe — no pool to start, nothing pickled, no idle parent)."""
     from calctl.sql.analyse import analyse
     from calctl.sql.cache import SHARDS, shard_of
-    from calctl.sql.early import usable_cpus
+    from calctl.sql.early import parallel_cpus
 
-    workers = min(usable_cpus(), SHARDS)
-    if len(jobs) < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork") or serial():
+    workers = min(parallel_cpus(), SHARDS)
+    if len(jobs) < PARALLEL_THRESHOLD or workers < 2 or not hasattr(os, "fork"):
         done = list(map(analyse, jobs))
         for key, analysis in zip(keys, done, strict=True):
             cache.put(key, analysis)
