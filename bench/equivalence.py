@@ -59,7 +59,8 @@ def analysis_record(text: str, path: str, search_path: tuple[str, ...],
         "transaction": result.transaction,
         "statements": result.statements,
         "summary": None if summary is None else {
-            name: [fact(f) for f in part]
+            # (positions in the facts since 34; the facts themselves before)
+            name: [fact(result.facts[f] if isinstance(f, int) else f) for f in part]
             for name, part in zip(SUMMARY_FIELDS, summary, strict=True)},
     }
 

@@ -234,6 +234,9 @@ SHARD_DAMAGE: list[tuple[str, Any]] = [
     ("summary_facts", lambda b: [10 ** 6] * len(b["summary_facts"])),
     ("summary_facts", lambda b: ["a"] * len(b["summary_facts"])),
     ("summary_facts", lambda b: None),
+    ("summary_facts", lambda b: [-1] * len(b["summary_facts"])),
+    # a position in the shard's facts, beyond the file's own (positions count per file)
+    ("summary_facts", lambda b: [max(b["fact_counts"])] * len(b["summary_facts"])),
     ("fact_counts", lambda b: {"a": 1}),
 ]
 

@@ -126,3 +126,24 @@ def test_a_shard_of_plain_analyses_is_the_shard_of_the_analyses() -> None:
     assert orjson.dumps(encode_shard(plain)) == whole
     assert orjson.dumps(encode_shard(mixed)) == whole
     assert decode_shard(orjson.loads(whole)) == dict(items)
+
+
+def test_a_summary_position_beyond_its_files_facts_is_a_bad_entry() -> None:
+    """A summary holds positions in its own file's facts: one that would pick another
+    file's fact of the shard (a sealed shard of another version, or our own bug) makes
+    the shard unreadable, never a resolution that indexes past a file's facts."""
+    import orjson
+
+    from calctl.sql.analyse import analyse
+    from calctl.sql.cache import BadEntry, decode_shard, encode_shard
+
+    texts = ["CREATE VIEW v AS SELECT id FROM a;\n",
+             "CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE INDEX a_i ON a (id);\n"]
+    items = [(bytes([i]) * 16, analyse(AnalysisInput.of(t, f"{i}.sql")))
+             for i, t in enumerate(texts)]
+    body = orjson.loads(orjson.dumps(encode_shard(items)))  # as read from the file
+    first = len(items[0][1].facts)
+    assert decode_shard(body) == dict(items)
+    body["summary_facts"] = [first] * len(body["summary_facts"])  # the second file's first
+    with pytest.raises(BadEntry, match="facts the file does not have"):
+        decode_shard(body)

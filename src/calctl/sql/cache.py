@@ -37,7 +37,6 @@ from calctl.sql.facts import (
     Note,
     Span,
     as_fact,
-    to_plain,
 )
 
 try:  # hashlib.blake2b itself, without hashlib loading OpenSSL first (~5 ms)
@@ -55,7 +54,7 @@ except ImportError:  # pragma: no cover - orjson ships wheels for every supporte
     orjson = None  # type: ignore[assignment]  # the caches are then off
 
 PURPOSE = "cache"           # the trust.seal purpose of every file here
-FORMAT = 2                  # bump when the layout below changes
+FORMAT = 3                  # bump when the layout below changes
 MAX_FILE = 256 << 20        # larger is not ours: a miss, never read into memory
 CACHE_PREFIX = "migrate-analysis"
 SUFFIX = ".sealed"
@@ -254,24 +253,25 @@ if (tuple(_FACT_COLUMNS) != Fact._fields
 
 def encode_shard(items: Sequence[tuple[bytes, Any]]) -> dict[str, Any]:
     """The JSON body of a shard holding ``items``: (key, analysis), each analysis a
-    :class:`FileAnalysis` or already in the plain form of :func:`to_plain` (what crossed
-    the pipe from the other process, whose facts are columns already: writing those
-    needs no Fact built)."""
-    plains = [a if type(a) is tuple else to_plain(a) for _, a in items]
-    # a plain analysis: its fields in FileAnalysis order; its facts as 9 columns (none
-    # for a file without facts), its summary as positions in its own facts
-    file_facts = [p[_FACTS] for p in plains]
-    counts = [len(f[0]) if f else 0 for f in file_facts]
-    cols = {name: list(chain.from_iterable(f[i] for f in file_facts if f))
-            for i, name in enumerate(Fact._fields)}
+    :class:`FileAnalysis` or already in the plain form of
+    :func:`~calctl.sql.facts.to_plain` (what crossed the pipe from the other process).
+    The two forms differ only in the facts (rows or columns): every other field is read
+    from either alike, and the shard's facts become columns in one transposition."""
+    analyses = [a for _, a in items]
+    # each file's facts as rows (a plain analysis carries them as 9 columns, or none)
+    rows = [a[_FACTS] if type(a) is not tuple
+            else tuple(zip(*a[_FACTS], strict=True)) if a[_FACTS] else () for a in analyses]
+    counts = list(map(len, rows))
+    every = list(chain.from_iterable(rows))
+    cols = dict(zip(Fact._fields, zip(*every, strict=True) if every
+                    else [()] * len(Fact._fields), strict=True))
     strings = _numbered(chain.from_iterable(
         cols[name] for name, how in _FACT_COLUMNS.items() if how == "string"))
     names = _numbered(chain.from_iterable(
         cols[name] for name, how in _FACT_COLUMNS.items() if how == "names"))
-    spans = list(chain.from_iterable(p[_SPANS] for p in plains))
+    spans = list(chain.from_iterable(a[_SPANS] for a in analyses))
     span_cols: list[Sequence[Any]] = list(zip(*spans, strict=True)) if spans else [()] * 3
-    summaries = [p[_SUMMARY] for p in plains]
-    starts = accumulate(counts, initial=0)  # where each file's facts begin in the shard
+    summaries = [a[_SUMMARY] for a in analyses]
     body: dict[str, Any] = {
         "keys": [key.hex() for key, _ in items],
         "strings": list(strings),
@@ -280,23 +280,23 @@ def encode_shard(items: Sequence[tuple[bytes, Any]]) -> dict[str, Any]:
     }
     for name, how in _FACT_COLUMNS.items():
         table = strings if how == "string" else names if how == "names" else None
-        body[_RENAMED.get(name, name)] = (cols[name] if table is None
+        body[_RENAMED.get(name, name)] = (list(cols[name]) if table is None
                                           else _lookup(table, cols[name]))
     body.update({
-        "notes": [[i, *note] for i, p in enumerate(plains) for note in p[_NOTES]],
-        "span_counts": [len(p[_SPANS]) for p in plains],
+        "notes": [[i, *note] for i, a in enumerate(analyses) for note in a[_NOTES]],
+        "span_counts": [len(a[_SPANS]) for a in analyses],
         "span_first": list(span_cols[0]),
         "span_last": list(span_cols[1]),
         "span_ignores": [[i, ignores] for i, ignores in enumerate(span_cols[2]) if ignores],
-        "file_ignores": [p[_FILE_IGNORES] for p in plains],
-        # each summary's parts: their lengths, and their facts as positions in the shard
+        "file_ignores": [a[_FILE_IGNORES] for a in analyses],
+        # each summary's parts: their lengths, and their facts as positions in the file's
         "summary_counts": [None if s is None else list(map(len, s)) for s in summaries],
-        "summary_facts": [start + at for start, s in zip(starts, summaries, strict=False)
-                          if s is not None for at in chain.from_iterable(s)],
+        "summary_facts": list(chain.from_iterable(chain.from_iterable(
+            s for s in summaries if s is not None))),
     })
     for name in _FILE_COLUMNS:
         at = FileAnalysis._fields.index(name)
-        body[name] = [p[at] for p in plains]
+        body[name] = [a[at] for a in analyses]
     return body
 
 
@@ -354,10 +354,9 @@ def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
     if any(len(c) != 3 for c in parts):
         raise BadEntry("a summary of the wrong shape")
     lengths = _indexes(list(chain.from_iterable(parts)), None, total + 1)
-    picked = _lookup(facts, _typed(body["summary_facts"], _ANY, sum(lengths)))
-    grouped = iter(_slices(picked, lengths))
-    summaries = [None if c is None else (next(grouped), next(grouped), next(grouped))
-                 for c in summary_counts]
+    grouped = iter(_slices(_indexes(body["summary_facts"], sum(lengths), total), lengths))
+    summaries = [None if c is None else _summary(grouped, count)
+                 for c, count in zip(summary_counts, counts, strict=True)]
     fields: dict[str, Iterable[Any]] = {
         "facts": _slices(facts, counts), "notes": map(tuple, notes),
         "spans": _slices(spans, span_counts), "file_ignores": map(tuple, file_ignores),
@@ -366,6 +365,16 @@ def decode_shard(body: dict[str, Any]) -> dict[bytes, FileAnalysis]:
            for name, types in _FILE_COLUMNS.items()}}
     return dict(zip(keys, map(FileAnalysis, *(fields[name] for name in FileAnalysis._fields)),
                     strict=True))
+
+
+def _summary(grouped: Iterator[tuple[int, ...]], count: int,
+             ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """A file's summary: its next three parts, each a position in the file's ``count``
+    facts."""
+    parts = next(grouped), next(grouped), next(grouped)
+    if any(part and max(part) >= count for part in parts):
+        raise BadEntry("a summary of facts the file does not have")
+    return parts
 
 
 class ParseCache:

@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "33"
+ANALYSER_VERSION = "34"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "76fed353597e3d65"
+ANALYSER_SOURCES = "a1af7d7392c14670"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -107,8 +107,8 @@ class Span(NamedTuple):
     ignores: tuple[str, ...] = ()
 
 
-# What name resolution needs of one file (see summarise)
-Summary = tuple[tuple[Fact, ...], tuple[Fact, ...], tuple[Fact, ...]]
+# What name resolution needs of one file (see summarise): positions in its facts
+Summary = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
 
 class FileAnalysis(NamedTuple):
@@ -124,7 +124,8 @@ class FileAnalysis(NamedTuple):
 
 def summarise(facts: Sequence[Fact]) -> Summary:
     """The part of name resolution that needs only this file, done where the file is
-    analysed (in parallel) instead of in the serial resolution of the whole directory:
+    analysed (in parallel) instead of in the serial resolution of the whole directory;
+    each part as positions in ``facts`` (what the pipe and the cache carry as they are):
 
     * references to objects the file does not provide itself: the distinct (kind,
       candidates) references, first occurrence, plain or weak;
@@ -141,12 +142,12 @@ def summarise(facts: Sequence[Fact]) -> Summary:
     # object from an earlier file
     provided: dict[str, dict[str, int]] = {}
     renamed: dict[str, dict[str, int]] = {}
-    changes: list[Fact] = []
-    uses: list[Fact] = []
-    for fact in facts:
+    changes: list[int] = []
+    uses: list[int] = []
+    for at, fact in enumerate(facts):
         action = fact.action
         if action in using:
-            uses.append(fact)
+            uses.append(at)
         elif action in providing:
             kind = fact.kind
             if kind in provided:
@@ -155,12 +156,12 @@ def summarise(facts: Sequence[Fact]) -> Summary:
                 provided[kind] = {fact.names[0]: fact.line}
             if fact.new:  # an index that is also its constraint
                 provided.setdefault("constraint", {}).setdefault(fact.new, fact.line)
-            changes.append(fact)
+            changes.append(at)
         elif action == rename:
             renamed.setdefault(fact.kind, {}).setdefault(fact.new, fact.line)
-            changes.append(fact)
+            changes.append(at)
         elif action == drop or (action == ALTER and fact.kind == "column"):
-            changes.append(fact)
+            changes.append(at)
     own = provided
     if renamed:
         own = {kind: dict(idents) for kind, idents in provided.items()}
@@ -171,11 +172,12 @@ def summarise(facts: Sequence[Fact]) -> Summary:
                     mine[ident] = line
     own_relations = own.get("relation")
     provided_columns = provided.get("column")
-    refs: list[Fact] = []
-    columns: list[Fact] = []
+    refs: list[int] = []
+    columns: list[int] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     seen_columns: set[tuple[str, ...]] = set()
-    for fact in uses:
+    for at in uses:
+        fact = facts[at]
         kind = fact.kind
         names = fact.names
         key = (kind, names)
@@ -185,11 +187,11 @@ def summarise(facts: Sequence[Fact]) -> Summary:
             if not ((lines is not None and _before(lines, names, fact.line))
                     or (kind == "type" and own_relations is not None
                         and _before(own_relations, names, fact.line))):
-                refs.append(fact)
+                refs.append(at)
         if kind == "column" and fact.action == ref and names not in seen_columns:
             seen_columns.add(names)
             if provided_columns is None or provided_columns.keys().isdisjoint(names):
-                columns.append(fact)
+                columns.append(at)
     return tuple(refs), tuple(columns), tuple(changes)
 
 
@@ -254,8 +256,8 @@ def _settings_digest(rest: tuple[Any, ...]) -> bytes:
 # NamedTuples. Every field of FileAnalysis is carried in _fields order; those holding
 # NamedTuples have a codec here (plain → value, value → plain), so a new field crosses
 # without anyone listing it, and a new NamedTuple-valued field fails loudly in marshal.
-# Facts travel as columns (one zip each way, C only); the summary as positions in the
-# file's facts, which it is picked from (so the facts stay shared, as in the cache).
+# Facts travel as columns (one zip each way, C only); the summary is positions in the
+# file's facts already.
 
 
 def _facts_plain(facts: tuple[Fact, ...]) -> tuple[Any, ...]:
@@ -283,20 +285,8 @@ def to_plain(analysis: FileAnalysis) -> tuple[Any, ...]:
     """The analysis as nested plain tuples, for marshal through a pipe to the process
     that forked this one. Never for a file: what is read back from disk goes through
     :func:`calctl.sql.cache.decode_shard`, which checks every field."""
-    plain = [codec[0](value) if (codec := _PIPE.get(name)) else value
-             for name, value in zip(FileAnalysis._fields, analysis, strict=True)]
-    summary = analysis.summary
-    if summary is not None:
-        facts = analysis.facts
-        by_id = dict(zip(map(id, facts), range(len(facts)), strict=True))
-        try:
-            plain[_SUMMARY] = tuple(tuple(map(by_id.__getitem__, map(id, part)))
-                                    for part in summary)
-        except KeyError:  # not picked from the facts themselves: an equal fact will do
-            by_value = dict(zip(facts, range(len(facts)), strict=True))
-            plain[_SUMMARY] = tuple(tuple(map(by_value.__getitem__, part))
-                                    for part in summary)
-    return tuple(plain)
+    return tuple([codec[0](value) if (codec := _PIPE.get(name)) else value
+                  for name, value in zip(FileAnalysis._fields, analysis, strict=True)])
 
 
 def from_plain(data: tuple[Any, ...]) -> FileAnalysis:
@@ -304,14 +294,5 @@ def from_plain(data: tuple[Any, ...]) -> FileAnalysis:
     process's own memory: a wrong shape raises TypeError or ValueError)."""
     if len(data) != len(FileAnalysis._fields):
         raise ValueError("an analysis of another shape")
-    values = [codec[1](value) if (codec := _PIPE.get(name)) else value
-              for name, value in zip(FileAnalysis._fields, data, strict=True)]
-    summary = values[_SUMMARY]
-    if summary is not None:
-        facts = values[_FACTS]
-        values[_SUMMARY] = tuple(tuple(map(facts.__getitem__, part)) for part in summary)
-    return FileAnalysis(*values)
-
-
-_FACTS = FileAnalysis._fields.index("facts")
-_SUMMARY = FileAnalysis._fields.index("summary")
+    return FileAnalysis(*[codec[1](value) if (codec := _PIPE.get(name)) else value
+                          for name, value in zip(FileAnalysis._fields, data, strict=True)])

@@ -80,7 +80,11 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     linked: list[tuple[int, Fact]] = []  # drops of constraints, renames
     enum_labels: list[tuple[int, int, Fact]] = []  # enum labels made or added
     for pos, analysis in enumerate(analyses):
-        refs, column_refs, changes = analysis.summary or summarise(analysis.facts)
+        facts = analysis.facts
+        fact_at = facts.__getitem__  # the summary holds positions in the file's facts
+        ref_at, column_at, change_at = analysis.summary or summarise(facts)
+        refs, column_refs = tuple(map(fact_at, ref_at)), tuple(map(fact_at, column_at))
+        changes = map(fact_at, change_at)
         per_file.append((refs, column_refs))
         for fact in changes:
             action = fact[ACTION]
