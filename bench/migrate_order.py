@@ -149,6 +149,19 @@ def run(command: list[str]) -> tuple[float, float]:
     return elapsed, cpu() - before
 
 
+def compile_calctl() -> None:
+    """Write the bytecode of calctl's modules, as installing a wheel does: from a source
+    checkout, with PYTHONDONTWRITEBYTECODE set (as in some containers), every run would
+    otherwise compile each module edited since its last .pyc — not calctl's own time."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("calctl")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            compileall.compile_dir(location, quiet=1)
+
+
 def calctl_command() -> list[str]:
     script = Path(sys.executable).parent / "calctl"
     return [str(script)] if script.exists() else [sys.executable, "-m", "calctl"]
@@ -194,6 +207,7 @@ def main() -> None:
     parser.add_argument("--no-busy", action="store_true",
                         help="skip the measures beside a busy process")
     args = parser.parse_args()
+    compile_calctl()
     busy = None if args.no_busy else Busy()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # ends the spinner too
     adopt_orphans()
