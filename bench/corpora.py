@@ -292,20 +292,26 @@ def hard_first_users(directory: Path) -> dict[str, str]:
     result = analyse_directory(directory, MigrateSettings(), cache_dir=None)
     paths = [f.path for f in result.files]
     hard_lines = [{f.line for f in a.facts if f.action == REF} for a in result.analyses]
-    redefinitions = {(edge.user, edge.object) for edge in result.resolution.edges
-                     if edge.kind == "redefines"}
+    # (a function redefined by its arguments is the function its callers name)
+    redefinitions = {(edge.user, _without_arguments(edge.object))
+                     for edge in result.resolution.edges if edge.kind == "redefines"}
     first: dict[str, str] = {}
     for edge in result.resolution.edges:
         if edge.kind != "uses" or edge.forward or edge.provider >= edge.user:
             continue
         if (edge.line not in hard_lines[edge.user]
-                or (edge.provider, edge.object) in redefinitions):
+                or (edge.provider, _without_arguments(edge.object)) in redefinitions):
             continue
         provider, user = paths[edge.provider], paths[edge.user]
         known = first.get(provider)
         if known is None or paths.index(user) < paths.index(known):
             first[provider] = user
     return first
+
+
+def _without_arguments(label: str) -> str:
+    """'function "f(int4,text)"' → 'function "f"'; any other label as it is."""
+    return re.sub(r'\((?:[^()"]|\([^()"]*\))*\)"$', '"', label)
 
 
 def inject(directory: Path, plan: dict[str, Any], seed: int,

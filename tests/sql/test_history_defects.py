@@ -485,3 +485,35 @@ def test_a_table_created_twice_is_told_apart_by_its_columns(
     d = _numbered(tmp_path / "intact", working)
     plan, order = plan_of(d)
     assert plan.safe and plan.problems == [] and order == sorted(order)
+
+
+def test_the_plain_create_of_a_function_comes_before_its_replacements(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """procrastinate, scrambled: `CREATE OR REPLACE f(int)` sorted before the plain
+    `CREATE FUNCTION f(int)`, and the plain one then failed ("already exists with same
+    argument types"). The plain definition comes first; other overloads of the name
+    need no order against it; a drop between them keeps the filename order."""
+    make = "CREATE FUNCTION {}(x {}) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+    replace = make.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    (tmp_path / "scrambled").mkdir()
+    (tmp_path / "again").mkdir()
+    d = migration_dir(tmp_path / "scrambled", {
+        "1_fix.sql": replace.format("retry", "int"),
+        "2_other.sql": make.format("retry", "text"),
+        "3_make.sql": make.format("retry", "int"),
+    })
+    plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["1_fix.sql"]
+    assert "3_make.sql" in plan.problems[0].message
+    assert order == ["2_other.sql", "3_make.sql", "1_fix.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    # replaced, dropped, made plainly again: that history runs in filename order
+    again = migration_dir(tmp_path / "again", {
+        "1_first.sql": replace.format("retry", "int"),
+        "2_drop.sql": "DROP FUNCTION IF EXISTS retry(int);\n",
+        "3_make.sql": make.format("retry", "int"),
+        "4_fix.sql": replace.format("retry", "int"),
+    })
+    plan, order = plan_of(again)
+    assert plan.safe and plan.problems == [] and order == sorted(order)
+    assert pg_apply(pg_url, again, order) == []

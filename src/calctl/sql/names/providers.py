@@ -43,7 +43,17 @@ from calctl.sql.names.model import Duplicate, Edge, Event, insert_event, object_
 def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                      add_edge: Callable[[Edge], None],
                      default_schema: str) -> None:
-    """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order."""
+    """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order.
+
+    Two exceptions. A function whose every definition is also known by its arguments
+    is ordered per overload only (two overloads are two objects: ``f(int)`` and
+    ``f(text)`` need no order). And an overload with one plain ``CREATE FUNCTION``
+    and other ``CREATE OR REPLACE`` definitions: the plain one comes first — after
+    another it fails ("already exists with same argument types") — unless a drop
+    sorts between them (see :func:`_plain_first`)."""
+    by_arguments = {(e[0], e[1], name.partition("(")[0])
+                    for (kind, name), evs in repeated if kind == "overload"
+                    for e in evs if e[2] != DROP}
     for (kind, name), evs in repeated:
         # a drop (or rename away) and the next definition in a later file: the new
         # definition must not run while the old one still exists ("column already
@@ -65,6 +75,9 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                 dropped = None
         if kind in ("column", "constraint"):
             continue  # (a constraint added again after its drop: recreations)
+        if kind == "function" and all((e[0], e[1], name) in by_arguments
+                                      for e in evs if e[2] != DROP):
+            continue
         files: list[tuple[int, int, Fact]] = []
         for e in evs:
             if e[2] == DROP or (e[2] == CREATE and (e[3][GUARDED] or e[3][NEW])):
@@ -75,11 +88,29 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                 continue
             if not files or files[-1][0] != e[0]:
                 files.append((e[0], e[1], e[3]))
+        plain = [f for f in files if f[2][ACTION] == CREATE] if kind == "overload" else []
+        if len(plain) == 1 and _plain_first(plain[0], files, evs):
+            first = plain[0][0]
+            files.remove(plain[0])
+            for b, line, fact in files:
+                if b != first:  # needs the plain definition made: a use of it
+                    add_edge(Edge(first, b, object_label(fact[DISPLAY], name, default_schema),
+                                  line, 1, first > b, "uses"))
         for (a, _, _), (b, line, fact) in itertools.pairwise(files):
             if a < b:
                 add_edge(Edge(a, b, object_label(fact[DISPLAY], name, default_schema), line, 1,
                               False, "redefines"))
 
+
+
+def _plain_first(plain: tuple[int, int, Fact], files: list[tuple[int, int, Fact]],
+                 evs: list[Event]) -> bool:
+    """Whether the one plain ``CREATE`` of an overload must come before its other
+    definitions: no drop or rename of it sorts between an earlier definition and it
+    (``CREATE OR REPLACE f; DROP f; CREATE f`` is a history that runs as it is)."""
+    at = plain[:2]
+    gone = [e[:2] for e in evs if e[2] in (DROP, RENAME)]
+    return not any(f[:2] < g <= at for f in files if f[:2] < at for g in gone)
 
 
 def find_duplicates(repeated: list[tuple[tuple[str, str], list[Event]]],
