@@ -491,29 +491,82 @@ def test_the_plain_create_of_a_function_comes_before_its_replacements(
         tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
     """procrastinate, scrambled: `CREATE OR REPLACE f(int)` sorted before the plain
     `CREATE FUNCTION f(int)`, and the plain one then failed ("already exists with same
-    argument types"). The plain definition comes first; other overloads of the name
-    need no order against it; a drop between them keeps the filename order."""
+    argument types"). In a misordered history (here: a view before its table) the plain
+    definition comes first; other overloads of the name need no order against it."""
     make = "CREATE FUNCTION {}(x {}) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
     replace = make.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
-    (tmp_path / "scrambled").mkdir()
-    (tmp_path / "again").mkdir()
-    d = migration_dir(tmp_path / "scrambled", {
+    d = migration_dir(tmp_path, {
+        "0_view.sql": "CREATE VIEW v AS SELECT id FROM t;\n",
         "1_fix.sql": replace.format("retry", "int"),
         "2_other.sql": make.format("retry", "text"),
         "3_make.sql": make.format("retry", "int"),
+        "4_table.sql": "CREATE TABLE t (id int);\n",
     })
     plan, order = plan_of(d)
-    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["1_fix.sql"]
-    assert "3_make.sql" in plan.problems[0].message
-    assert order == ["2_other.sql", "3_make.sql", "1_fix.sql"]
+    forward = {p.path: p.message for p in plan.problems if p.code == "CAL001"}
+    assert set(forward) == {"0_view.sql", "1_fix.sql"}
+    assert "3_make.sql" in forward["1_fix.sql"]
+    assert order.index("3_make.sql") < order.index("1_fix.sql")
     assert pg_apply(pg_url, d, order) == []
-    # replaced, dropped, made plainly again: that history runs in filename order
-    again = migration_dir(tmp_path / "again", {
-        "1_first.sql": replace.format("retry", "int"),
-        "2_drop.sql": "DROP FUNCTION IF EXISTS retry(int);\n",
-        "3_make.sql": make.format("retry", "int"),
-        "4_fix.sql": replace.format("retry", "int"),
+
+
+# (R: CREATE OR REPLACE f(int), P: the plain CREATE) what may remove f between them
+_GONE_BETWEEN = [
+    "DROP FUNCTION f;\n", "DROP FUNCTION IF EXISTS public.f;\n", "DROP ROUTINE f(int);\n",
+    "ALTER FUNCTION f(int) RENAME TO f_old;\n",
+    "CREATE SCHEMA archive;\nALTER FUNCTION f(int) SET SCHEMA archive;\n",
+]
+
+
+def test_a_replacement_before_the_plain_create_is_no_alarm_when_something_removes_it(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """The review's histories: `R; <removal>; P` runs in filename order, so --check
+    passes (the plain-first order is only looked for in a misordered history); with a
+    table misordered too, a removal the analysis sees keeps R and P in filename order,
+    and the plan applies."""
+    import psycopg
+
+    def empty() -> str:  # the test's database, as new
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS archive CASCADE")
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+        return pg_url
+
+    make = "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+    replace = make.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    for n, removal in enumerate(_GONE_BETWEEN):
+        files = {"1_a.sql": replace, "2_b.sql": removal, "3_c.sql": make,
+                 "5_use.sql": "CREATE VIEW w AS SELECT f(1) AS a;\n"}
+        (tmp_path / f"intact{n}").mkdir()
+        d = migration_dir(tmp_path / f"intact{n}", files)
+        plan, order = plan_of(d)
+        assert plan.safe and plan.problems == [] and order == sorted(order), removal
+        assert pg_apply(empty(), d, order) == [], removal
+        (tmp_path / f"misordered{n}").mkdir()
+        d = migration_dir(tmp_path / f"misordered{n}", {
+            **files, "0_v.sql": "CREATE VIEW v AS SELECT * FROM t;\n",
+            "4_t.sql": "CREATE TABLE t (id int);\n"})
+        plan, order = plan_of(d)
+        assert [p.path for p in plan.problems if p.code == "CAL001"] == ["0_v.sql"], removal
+        assert pg_apply(empty(), d, order) == [], removal
+
+
+def test_a_function_is_dropped_after_the_default_that_calls_it_is_dropped(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """`DROP FUNCTION f()` fails while a column's default calls f ("other objects depend
+    on it"): it keeps its filename order after the file that drops (or replaces) that
+    default, also when that file moves for another need."""
+    d = migration_dir(tmp_path, {
+        "1_make.sql": "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+                      "CREATE TABLE t (id int, c int DEFAULT f(), d int DEFAULT f());\n",
+        "2_nodefault.sql": "ALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n"
+                           "ALTER TABLE t ALTER COLUMN d SET DEFAULT 0;\n"
+                           "ALTER TABLE t ADD COLUMN r int REFERENCES later (id);\n",
+        "3_drop.sql": "DROP FUNCTION f();\n",
+        "4_later.sql": "CREATE TABLE later (id int PRIMARY KEY);\n",
     })
-    plan, order = plan_of(again)
-    assert plan.safe and plan.problems == [] and order == sorted(order)
-    assert pg_apply(pg_url, again, order) == []
+    plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["2_nodefault.sql"]
+    assert order == ["1_make.sql", "4_later.sql", "2_nodefault.sql", "3_drop.sql"]
+    assert pg_apply(pg_url, d, order) == []

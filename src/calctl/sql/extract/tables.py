@@ -183,8 +183,12 @@ class Tables(Constraints):
             self.ref_type(cd.get("typeName"))
             if cd.get("raw_default"):
                 self.walk(cd["raw_default"], scope_of(scope, scope))
-        elif sub == "AT_ColumnDefault" and cmd.get("def"):
-            self.walk(cmd["def"], scope_of(scope, scope))
+        elif sub == "AT_ColumnDefault":
+            if name:  # DROP or SET DEFAULT: what the old default used is free to go
+                self.add(DROP, "default", tuple(f"{t}.{name}" for t in table), rv,
+                         "default", guarded=True)
+            if cmd.get("def"):
+                self.walk(cmd["def"], scope_of(scope, scope))
         elif sub in ("AT_AddInherit", "AT_DropInherit") and cmd.get("def"):
             self.walk(cmd["def"])
 
@@ -242,6 +246,14 @@ class Tables(Constraints):
                 self.ref_relation(rv)
             self.add(RENAME, "relation", names, rv, REL_DISPLAY[st["objectType"]],
                      guarded=guarded, new=f"{st.get('newschema', '')}.{rv.get('relname', '')}")
+        elif st.get("objectType") in FUNC_DISPLAY:  # like RENAME TO: the name is gone
+            owa = (st.get("object") or {}).get("ObjectWithArgs") or {}
+            names = self.ref_names(strs(owa.get("objname")), "function")
+            if names:
+                name = names[0].rsplit(".", 1)[-1]
+                self.add(REF, "function", names, st, "function")
+                self.add(RENAME, "function", names, st, "function",
+                         new=f"{st.get('newschema', '')}.{name}")
         else:
             self.walk(st)
 

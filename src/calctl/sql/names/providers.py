@@ -42,15 +42,20 @@ from calctl.sql.names.model import Duplicate, Edge, Event, insert_event, object_
 
 def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                      add_edge: Callable[[Edge], None],
-                     default_schema: str) -> None:
+                     default_schema: str, *,
+                     gone: dict[str, list[tuple[int, int]]] | None = None) -> None:
     """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order.
 
     Two exceptions. A function whose every definition is also known by its arguments
     is ordered per overload only (two overloads are two objects: ``f(int)`` and
-    ``f(text)`` need no order). And an overload with one plain ``CREATE FUNCTION``
-    and other ``CREATE OR REPLACE`` definitions: the plain one comes first — after
-    another it fails ("already exists with same argument types") — unless a drop
-    sorts between them (see :func:`_plain_first`)."""
+    ``f(text)`` need no order). And, only in a history whose filename order is wrong
+    already (``gone`` is given: some file needs another that sorts after it), an overload
+    with one plain ``CREATE FUNCTION`` and other ``CREATE OR REPLACE`` definitions:
+    the plain one comes first — after another it fails ("already exists with same
+    argument types") — when nothing that could remove it sorts between them (its
+    drops, and ``gone``: :func:`gone_by_name`; see :func:`_plain_first`). An intact history
+    is never misordered, so this adds no alarm there, where a function may go in ways
+    the analysis does not see (``DROP TYPE … CASCADE``, ``DROP OWNED``, ``EXECUTE``)."""
     by_arguments = {(e[0], e[1], name.partition("(")[0])
                     for (kind, name), evs in repeated if kind == "overload"
                     for e in evs if e[2] != DROP}
@@ -88,8 +93,10 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                 continue
             if not files or files[-1][0] != e[0]:
                 files.append((e[0], e[1], e[3]))
-        plain = [f for f in files if f[2][ACTION] == CREATE] if kind == "overload" else []
-        if len(plain) == 1 and _plain_first(plain[0], files, evs):
+        plain = ([f for f in files if f[2][ACTION] == CREATE]
+                 if gone is not None and kind == "overload" else [])
+        if (len(plain) == 1 and gone is not None
+                and _plain_first(plain[0], files, evs, gone.get(name.partition("(")[0], []))):
             first = plain[0][0]
             files.remove(plain[0])
             for b, line, fact in files:
@@ -103,14 +110,35 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
 
 
 
+def gone_by_name(events: dict[tuple[str, str], list[Event]],
+                 ) -> dict[str, list[tuple[int, int]]]:
+    """Function name → where a statement drops or renames it by name alone (``DROP
+    FUNCTION f``, ``DROP ROUTINE f``, ``SET SCHEMA``) or drops its schema: every overload
+    may go there. (A drop by arguments also drops the name, guarded, at its overload's
+    place: that one is the overload's own event.)"""
+    by_arguments = {(e[0], e[1]) for (kind, _), evs in events.items() if kind == "overload"
+                    for e in evs if e[2] in (DROP, RENAME)}
+    schemas = {name: [e[:2] for e in evs if e[2] == DROP]
+               for (kind, name), evs in events.items() if kind == "schema"}
+    gone: dict[str, list[tuple[int, int]]] = {}
+    for (kind, name), evs in events.items():
+        if kind == "function":
+            at = [e[:2] for e in evs if e[2] in (DROP, RENAME) and e[:2] not in by_arguments]
+            at += schemas.get(name.partition(".")[0], ())
+            if at:
+                gone[name] = at
+    return gone
+
+
 def _plain_first(plain: tuple[int, int, Fact], files: list[tuple[int, int, Fact]],
-                 evs: list[Event]) -> bool:
+                 evs: list[Event], gone: list[tuple[int, int]]) -> bool:
     """Whether the one plain ``CREATE`` of an overload must come before its other
-    definitions: no drop or rename of it sorts between an earlier definition and it
-    (``CREATE OR REPLACE f; DROP f; CREATE f`` is a history that runs as it is)."""
+    definitions: nothing that removes it (its own drop or rename, or ``gone``: the
+    function's by name) sorts between an earlier definition and it (``CREATE OR REPLACE
+    f; DROP f; CREATE f`` is a history that runs as it is)."""
     at = plain[:2]
-    gone = [e[:2] for e in evs if e[2] in (DROP, RENAME)]
-    return not any(f[:2] < g <= at for f in files if f[:2] < at for g in gone)
+    removed = [e[:2] for e in evs if e[2] in (DROP, RENAME)] + gone
+    return not any(f[:2] < g <= at for f in files if f[:2] < at for g in removed)
 
 
 def find_duplicates(repeated: list[tuple[tuple[str, str], list[Event]]],
@@ -293,6 +321,8 @@ def dependents_of(analyses: Sequence[FileAnalysis],
                 for kind, made, _, _ in made_with(analysis, spans, fact[LINE]):
                     if kind in ("column", "trigger"):
                         candidates = [(kind, made), ("relation", made.rsplit(".", 1)[0])]
+                        if kind == "column":  # (the use is its default: DROP DEFAULT)
+                            candidates.append(("default", made))
                     elif kind == "relation":
                         candidates = [("relation", made)]
                     else:

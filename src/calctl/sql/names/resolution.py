@@ -55,6 +55,7 @@ from calctl.sql.names.providers import (
     constraint_indexes,
     dependents_of,
     find_duplicates,
+    gone_by_name,
     recreations,
 )
 
@@ -360,7 +361,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                                 or (e.provider, e.user) not in rebound]
     # only objects with more than one event can be redefined or created twice
     repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
-    chain_providers(repeated, add_edge, default_schema)
+    # (in a history filename order already fails, see chain_providers)
+    misordered = any(edge.forward for edge in edges)
+    chain_providers(repeated, add_edge, default_schema,
+                    gone=gone_by_name(events) if misordered else None)
     recreations(repeated, events, add_edge, default_schema)
     result.duplicates.extend(find_duplicates(repeated, default_schema))
     result.edges = by_definition(analyses, events, result.edges, default_schema)
