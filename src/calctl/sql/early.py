@@ -86,7 +86,7 @@ def parallel_cpus() -> int:
     cache refills) for no gain — measured beside a spinning process, one process used
     ~25 % less CPU and wall time than two. So, like ``make -l``, the analysis forks
     only onto CPUs that are idle: the system's runnable tasks are /proc/loadavg's fourth
-    field (this process among them). ``CALCTL_SERIAL=1`` always runs one process,
+    field (this process among them), counted against the machine's CPUs. ``CALCTL_SERIAL=1`` always runs one process,
     ``CALCTL_SERIAL=0`` every usable CPU whatever the load (the tests of the parallel
     path); a system without /proc/loadavg counts every usable CPU as idle."""
     mode = os.environ.get("CALCTL_SERIAL", "")
@@ -100,9 +100,9 @@ def parallel_cpus() -> int:
             running = int(loadavg.read().split()[3].split(b"/")[0])
     except (OSError, ValueError, IndexError):
         return cpus
-    # the count is system-wide: on CPUs this process may not use, other tasks say nothing
-    others = running - 1 if cpus >= (os.cpu_count() or 1) else 0
-    return max(1, min(cpus, cpus - others))
+    # the count is system-wide: the machine's idle CPUs bound the usable ones
+    idle = max(os.cpu_count() or cpus, cpus) - (running - 1)
+    return max(1, min(cpus, idle))
 
 
 def common_order(keys: list[bytes]) -> list[int]:
