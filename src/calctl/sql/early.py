@@ -86,9 +86,10 @@ def parallel_cpus() -> int:
     cache refills) for no gain — measured beside a spinning process, one process used
     ~25 % less CPU and wall time than two. So, like ``make -l``, the analysis forks
     only onto CPUs that are idle: the system's runnable tasks are /proc/loadavg's fourth
-    field (this process among them), counted against the machine's CPUs. ``CALCTL_SERIAL=1`` always runs one process,
-    ``CALCTL_SERIAL=0`` every usable CPU whatever the load (the tests of the parallel
-    path); a system without /proc/loadavg counts every usable CPU as idle."""
+    field (this process among them), counted against the machine's CPUs.
+    ``CALCTL_SERIAL=1`` always runs one process, ``CALCTL_SERIAL=0`` every usable CPU
+    whatever the load (the tests of the parallel path); a system without /proc/loadavg
+    counts every usable CPU as idle."""
     mode = os.environ.get("CALCTL_SERIAL", "")
     if mode not in ("", "0"):
         return 1

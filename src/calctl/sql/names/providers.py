@@ -53,9 +53,10 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
     with one plain ``CREATE FUNCTION`` and other ``CREATE OR REPLACE`` definitions:
     the plain one comes first — after another it fails ("already exists with same
     argument types") — when nothing that could remove it sorts between them (its
-    drops, and ``gone``: :func:`gone_by_name`; see :func:`_plain_first`). An intact history
-    is never misordered, so this adds no alarm there, where a function may go in ways
-    the analysis does not see (``DROP TYPE … CASCADE``, ``DROP OWNED``, ``EXECUTE``)."""
+    drops, and ``gone``: :func:`gone_by_name`; see :func:`_plain_first`). An intact
+    history is never misordered, so this adds no alarm there, where a function may go
+    in ways the analysis does not see (``DROP TYPE … CASCADE``, ``DROP OWNED``,
+    ``EXECUTE``)."""
     by_arguments = {(e[0], e[1], name.partition("(")[0])
                     for (kind, name), evs in repeated if kind == "overload"
                     for e in evs if e[2] != DROP}
@@ -93,9 +94,8 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                 continue
             if not files or files[-1][0] != e[0]:
                 files.append((e[0], e[1], e[3]))
-        plain = ([f for f in files if f[2][ACTION] == CREATE]
-                 if gone is not None and kind == "overload" else [])
-        if (len(plain) == 1 and gone is not None
+        plain = [f for f in files if f[2][ACTION] == CREATE] if kind == "overload" else []
+        if (gone is not None and len(plain) == 1
                 and _plain_first(plain[0], files, evs, gone.get(name.partition("(")[0], []))):
             first = plain[0][0]
             files.remove(plain[0])
