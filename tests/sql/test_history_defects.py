@@ -304,12 +304,26 @@ def test_a_drop_by_arguments_of_an_overload_no_file_makes_needs_the_name(
         assert order == ["2_make.sql", "1_drop.sql"]
 
 
+def _released_in_a_moving_file(tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any],
+                               files: dict[str, str]) -> Path:
+    """Four files: 1 makes a function and something that depends on it, 2 releases that
+    dependent and needs a table from 4, 3 drops the function. 2 moves after 4, and the
+    drop keeps its filename order after 2: the plan is 1, 4, 2, 3, and it applies."""
+    d = migration_dir(tmp_path, files)
+    first, release, drop, table = sorted(files)
+    plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == [release]
+    assert order == [first, table, release, drop]
+    assert pg_apply(pg_url, d, order) == []
+    return d
+
+
 def test_a_function_is_dropped_after_the_trigger_that_runs_it(
         tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
     """graphile-worker, scrambled: `DROP FUNCTION f()` ran before the file dropping the
     trigger that executes f ("other objects depend on it"). The drop keeps its filename
     order after the trigger's drop, also when that file moves for another need."""
-    d = migration_dir(tmp_path, {
+    d = _released_in_a_moving_file(tmp_path, pg_url, pg_apply, {
         "1_jobs.sql": "CREATE TABLE jobs (id int);\n"
                       "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql\n"
                       "AS $$ BEGIN RETURN NEW; END $$;\n"
@@ -320,10 +334,6 @@ def test_a_function_is_dropped_after_the_trigger_that_runs_it(
         "3_tidy.sql": "DROP FUNCTION bump();\n",
         "4_queues.sql": "CREATE TABLE queues (id int PRIMARY KEY);\n",
     })
-    plan, order = plan_of(d)
-    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["2_rework.sql"]
-    assert order == ["1_jobs.sql", "4_queues.sql", "2_rework.sql", "3_tidy.sql"]
-    assert pg_apply(pg_url, d, order) == []
     # the trigger is dropped under the name its table has since (review's repro)
     renamed = tmp_path / "renamed"
     renamed.mkdir()
@@ -334,7 +344,7 @@ def test_a_function_is_dropped_after_the_trigger_that_runs_it(
         "3_tidy.sql": "DROP FUNCTION bump();\n",
         "4_lanes.sql": "CREATE TABLE lanes (id int PRIMARY KEY);\n",
     })
-    plan, order = plan_of(r)
+    _, order = plan_of(r)
     assert order == ["1_jobs.sql", "4_lanes.sql", "2_rework.sql", "3_tidy.sql"]
     assert pg_apply(pg_url, r, order) == []
 
@@ -557,7 +567,7 @@ def test_a_function_is_dropped_after_the_default_that_calls_it_is_dropped(
     """`DROP FUNCTION f()` fails while a column's default calls f ("other objects depend
     on it"): it keeps its filename order after the file that drops (or replaces) that
     default, also when that file moves for another need."""
-    d = migration_dir(tmp_path, {
+    _released_in_a_moving_file(tmp_path, pg_url, pg_apply, {
         "1_make.sql": "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
                       "CREATE TABLE t (id int, c int DEFAULT f(), d int DEFAULT f());\n",
         "2_nodefault.sql": "ALTER TABLE t ALTER COLUMN c DROP DEFAULT;\n"
@@ -566,7 +576,3 @@ def test_a_function_is_dropped_after_the_default_that_calls_it_is_dropped(
         "3_drop.sql": "DROP FUNCTION f();\n",
         "4_later.sql": "CREATE TABLE later (id int PRIMARY KEY);\n",
     })
-    plan, order = plan_of(d)
-    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["2_nodefault.sql"]
-    assert order == ["1_make.sql", "4_later.sql", "2_nodefault.sql", "3_drop.sql"]
-    assert pg_apply(pg_url, d, order) == []

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "36"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "6cfc83216def67cc"
+ANALYSER_SOURCES = "a687de7c81fadc83"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

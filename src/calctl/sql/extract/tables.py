@@ -224,12 +224,7 @@ class Tables(Constraints):
                 self.add(REF, "type", names, st, "type")
                 self.add(RENAME, "type", names, st, "type", new=f"{schema}.{newname}")
         elif rtype in FUNC_DISPLAY:
-            owa = (st.get("object") or {}).get("ObjectWithArgs") or {}
-            names = self.ref_names(strs(owa.get("objname")), "function")
-            if names:
-                schema = names[0].rsplit(".", 1)[0]
-                self.add(REF, "function", names, st, "function")
-                self.add(RENAME, "function", names, st, "function", new=f"{schema}.{newname}")
+            self.move_function(st, None, newname)
         elif rtype == "OBJECT_SCHEMA":
             old = st.get("subname", "")
             self.add(REF, "schema", (old,), st, "schema")
@@ -247,15 +242,21 @@ class Tables(Constraints):
             self.add(RENAME, "relation", names, rv, REL_DISPLAY[st["objectType"]],
                      guarded=guarded, new=f"{st.get('newschema', '')}.{rv.get('relname', '')}")
         elif st.get("objectType") in FUNC_DISPLAY:  # like RENAME TO: the name is gone
-            owa = (st.get("object") or {}).get("ObjectWithArgs") or {}
-            names = self.ref_names(strs(owa.get("objname")), "function")
-            if names:
-                name = names[0].rsplit(".", 1)[-1]
-                self.add(REF, "function", names, st, "function")
-                self.add(RENAME, "function", names, st, "function",
-                         new=f"{st.get('newschema', '')}.{name}")
+            self.move_function(st, st.get("newschema", ""), None)
         else:
             self.walk(st)
+
+    def move_function(self, st: Node, schema: str | None, name: str | None) -> None:
+        """``ALTER FUNCTION f(…) RENAME TO name`` or ``SET SCHEMA schema`` (None: the
+        function's own): a use of the function, and a rename of it."""
+        owa = (st.get("object") or {}).get("ObjectWithArgs") or {}
+        names = self.ref_names(strs(owa.get("objname")), "function")
+        if names:
+            old_schema, _, old_name = names[0].rpartition(".")
+            self.add(REF, "function", names, st, "function")
+            self.add(RENAME, "function", names, st, "function",
+                     new=f"{old_schema if schema is None else schema}."
+                         f"{old_name if name is None else name}")
 
     def st_DropStmt(self, st: Node) -> None:
         rtype = st.get("removeType", "")
