@@ -576,3 +576,66 @@ def test_a_function_is_dropped_after_the_default_that_calls_it_is_dropped(
         "3_drop.sql": "DROP FUNCTION f();\n",
         "4_later.sql": "CREATE TABLE later (id int PRIMARY KEY);\n",
     })
+
+
+def _fresh(directory: Path) -> Path:
+    directory.mkdir()
+    return directory
+
+
+def test_a_function_is_dropped_after_the_table_of_its_trigger_is_rebuilt(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """graphile-worker, scrambled: the file dropping `bump()` sorted before the file that
+    renames the trigger's table away and drops it ("other objects depend on it"). In a
+    misordered history (here also a view before its table) the drop follows the file
+    that frees the function; an intact history keeps its order and raises no alarm."""
+    files = {
+        "0_view.sql": "CREATE VIEW v AS SELECT id FROM t;\n",
+        "1_jobs.sql": "CREATE TABLE jobs (id int);\n"
+                      "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql\n"
+                      "AS $$ BEGIN RETURN NEW; END $$;\n"
+                      "CREATE TRIGGER jobs_bump AFTER INSERT ON jobs\n"
+                      "  FOR EACH ROW EXECUTE FUNCTION bump();\n",
+        "2_tidy.sql": "DROP FUNCTION bump();\n",
+        "3_rebuild.sql": "ALTER TABLE jobs RENAME TO jobs_legacy;\n"
+                         "CREATE TABLE jobs (id bigint);\n"
+                         "INSERT INTO jobs SELECT id FROM jobs_legacy;\n"
+                         "DROP TABLE jobs_legacy;\n",
+        "4_table.sql": "CREATE TABLE t (id int);\n",
+    }
+    d = migration_dir(_fresh(tmp_path / "mixed"), files)
+    _, order = plan_of(d)
+    assert order.index("3_rebuild.sql") < order.index("2_tidy.sql")
+    assert pg_apply(pg_url, d, order) == []
+    intact = {"1_jobs.sql": files["1_jobs.sql"], "2_rebuild.sql": files["3_rebuild.sql"],
+              "3_tidy.sql": files["2_tidy.sql"]}
+    plan, order = plan_of(migration_dir(_fresh(tmp_path / "intact"), intact))
+    assert plan.safe and plan.problems == [] and order == sorted(intact)
+
+
+def test_a_column_added_to_the_table_a_later_file_rebuilds_runs_before_the_rebuild(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """graphile-worker, scrambled: the file adding `revision` sorted after the file that
+    renames `jobs` to `jobs_legacy`, makes `jobs` again with `revision` and copies
+    `legacy.revision` over. On the new table the ADD COLUMN fails ("already exists"):
+    it altered the old one, so it runs before the rebuild."""
+    files = {
+        "0_view.sql": "CREATE VIEW v AS SELECT id FROM t;\n",
+        "1_jobs.sql": "CREATE TABLE jobs (id int);\n",
+        "2_rebuild.sql": "ALTER TABLE jobs RENAME TO jobs_legacy;\n"
+                         "CREATE TABLE jobs (id int, revision int);\n"
+                         "INSERT INTO jobs SELECT legacy.id, legacy.revision\n"
+                         "  FROM jobs_legacy legacy;\n"
+                         "DROP TABLE jobs_legacy;\n",
+        "3_revision.sql": "ALTER TABLE jobs ADD COLUMN revision int DEFAULT 0 NOT NULL;\n",
+        "4_table.sql": "CREATE TABLE t (id int);\n",
+    }
+    d = migration_dir(_fresh(tmp_path / "mixed"), files)
+    plan, order = plan_of(d)
+    assert order.index("3_revision.sql") < order.index("2_rebuild.sql")
+    assert not plan.safe
+    assert pg_apply(pg_url, d, order) == []
+    intact = {"1_jobs.sql": files["1_jobs.sql"], "2_revision.sql": files["3_revision.sql"],
+              "3_rebuild.sql": files["2_rebuild.sql"]}
+    plan, order = plan_of(migration_dir(_fresh(tmp_path / "intact"), intact))
+    assert plan.safe and plan.problems == [] and order == sorted(intact)

@@ -138,7 +138,7 @@ def rebind(analyses: list[FileAnalysis], order: list[int], known: Sequence[str],
     order; positions are filename positions again, ``forward`` against filename order."""
     at = {old: new for new, old in enumerate(order)}
     again = resolve([analyses[i] for i in order], known=known, default_schema=default_schema,
-                    avoid={(at[a], at[b], what) for a, b, what in avoid})
+                    avoid={(at[a], at[b], what) for a, b, what in avoid}, misordered=True)
     ordering = _ordered(len(order), again, early)
     back = order
     edges = [Edge(back[e.provider], back[e.user], e.object, e.line, e.column,

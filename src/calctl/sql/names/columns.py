@@ -316,3 +316,38 @@ def _unprovided_column(pos: int, fact: Fact, events: dict[tuple[str, str], list[
             "No migration adds this column; add it (ALTER TABLE … ADD COLUMN) in an "
             "earlier file, or fix the name."))
         break
+
+
+
+def added_to_old_table(repeated: list[tuple[tuple[str, str], list[Event]]],
+                        events: dict[tuple[str, str], list[Event]],
+                        add_edge: Callable[[Edge], None], default_schema: str) -> None:
+    """``ADD COLUMN c`` sorting after a file that renames (or drops) table ``t`` away
+    and makes ``t`` again with ``c``: on the new table it would fail ("column already
+    exists"), so the adding file altered the old table and runs before that file (a
+    forward dependency). Only in a history whose filename order fails already (the
+    caller's business) and only for unguarded definitions: filename order never has
+    such a pair in a history that applies."""
+    for (kind, column), evs in repeated:
+        if kind != "column":
+            continue
+        table = column.rpartition(".")[0]
+        tables = events.get(("relation", table)) or []
+        for made, added in itertools.pairwise(evs):
+            if (made[2] == DROP or added[2] == DROP or made[0] == added[0]
+                    or made[3][GUARDED] or added[3][GUARDED]):
+                continue
+            # the last event of the table up to the column's first definition: its
+            # CREATE, right after its removal (a rename away or a drop)
+            at = max((i for i, e in enumerate(tables) if (e[0], e[1]) <= (made[0], made[1])),
+                     default=-1)
+            if at < 1 or tables[at][2] != CREATE or tables[at - 1][2] != DROP:
+                continue
+            if any((made[0], made[1]) < (e[0], e[1]) < (added[0], added[1])
+                   for e in tables[at + 1:]):
+                continue  # made again in between: the column is added to that table
+            removed = tables[at - 1][0]
+            if removed != added[0]:
+                add_edge(Edge(added[0], removed, object_label("table", table, default_schema),
+                              tables[at - 1][1], 1, added[0] > removed, "drops",
+                              tables[at - 1][1]))

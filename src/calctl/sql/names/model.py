@@ -24,7 +24,8 @@ class Edge(NamedTuple):
     # uses: ``user`` uses what ``provider`` creates; drops: ``provider`` uses what
     # ``user`` later drops or renames (so ``provider`` must run first); redefines (a
     # definition after an earlier one, or after its drop); keeps (an order PostgreSQL
-    # needs between a dependent object and a change of what it depends on)
+    # needs between a dependent object and a change of what it depends on); frees
+    # (``provider`` removes what was made with an object ``user`` drops)
     kind: str = "uses"
     drop_line: int = 0  # drops: the line of the DROP/RENAME in file ``user``
 

@@ -272,12 +272,26 @@ def constraint_indexes(events: dict[tuple[str, str], list[Event]], indexes: list
 
 
 DEPENDED_ON = frozenset({"type", "function", "column"})
+END = (1 << 62, 0)  # after every statement of every file
+
+
+def tied_to(made: list[tuple[str, str, int, str]], line: int) -> set[str]:
+    """What a use at ``line`` of the statement that makes ``made`` is made with, when
+    that is clear: the one column defined on that line (a table is not made with the
+    type of one of its columns: dropping the column frees the type), else what is not
+    a table nor a column (a trigger, a view, an index)."""
+    columns = [m[1] for m in made if m[0] == "column"]
+    if columns:
+        here = [m[1] for m in made if m[0] == "column" and m[2] == line]
+        return set(here) if len(here) == 1 else set()
+    return {m[1] for m in made if m[0] != "column" and m[3] != "table"}
 
 
 def dependents_of(analyses: Sequence[FileAnalysis],
                 events: dict[tuple[str, str], list[Event]], dropped: set[tuple[str, str]],
                 retyped: list[tuple[int, Fact]], add_edge: Callable[[Edge], None],
-                default_schema: str, rebound: set[tuple[int, int]]) -> None:
+                default_schema: str, rebound: set[tuple[int, int]],
+                misordered: bool = False) -> None:
     """Objects PostgreSQL keeps others from changing while something depends on them:
 
     * ``DROP TYPE`` runs after the drops of the tables (and columns) made with the
@@ -291,7 +305,10 @@ def dependents_of(analyses: Sequence[FileAnalysis],
       before the drop is taken back (``rebound``).
 
     The first two only keep the filename order of such pairs (edges from earlier to
-    later files); the third is a forward dependency only where filename order fails.
+    later files), except in a ``misordered`` history (filename order fails already):
+    there a type or function dropped while something made with it before is only
+    removed by a later file needs that file first; the third is a forward dependency
+    only where filename order fails.
     """
     # (kind, name) of a type or function → its DROPs (``dropped`` holds them all, IF
     # EXISTS or not: the dependents stop the drop all the same)
@@ -318,7 +335,9 @@ def dependents_of(analyses: Sequence[FileAnalysis],
                 if drops is None:
                     continue
                 spans = spans if spans is not None else list(analysis.spans)
-                for kind, made, _, _ in made_with(analysis, spans, fact[LINE]):
+                made_here = made_with(analysis, spans, fact[LINE])
+                tied = tied_to(made_here, fact[LINE]) if misordered else ()
+                for kind, made, _, _ in made_here:
                     if kind in ("column", "trigger"):
                         candidates = [(kind, made), ("relation", made.rsplit(".", 1)[0])]
                         if kind == "column":  # (the use is its default: DROP DEFAULT)
@@ -331,7 +350,15 @@ def dependents_of(analyses: Sequence[FileAnalysis],
                     for drop in drops:
                         gone = first_drop(events, candidates, (pos, fact[LINE]),
                                            (drop[0], drop[1]))
-                        if gone is not None and gone < drop[0]:
+                        if gone is None and made in tied and (pos, fact[LINE]) < drop[:2]:
+                            # still there at the drop in filename order: in a history
+                            # already misordered, its removal sorting after the drop
+                            # belongs before it (a forward dependency)
+                            gone = first_drop(events, candidates, (drop[0], drop[1]), END)
+                            if gone is not None and gone != drop[0]:
+                                add_edge(Edge(gone, drop[0], label[(fact[KIND], name)],
+                                              drop[1], 1, True, "frees", drop[1]))
+                        elif gone is not None and gone < drop[0]:
                             add_edge(Edge(gone, drop[0], label[(fact[KIND], name)], drop[1],
                                           1, False, "keeps", drop[1]))
             else:

@@ -36,6 +36,7 @@ from calctl.sql.facts import (
     summarise,
 )
 from calctl.sql.names.columns import (
+    added_to_old_table,
     bind_columns,
     choose_provider,
     lost_with_table,
@@ -62,11 +63,15 @@ from calctl.sql.names.providers import (
 
 def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             default_schema: str = "public",
-            avoid: Collection[tuple[int, int, str]] = ()) -> Resolution:
+            avoid: Collection[tuple[int, int, str]] = (),
+            misordered: bool | None = None) -> Resolution:
     """Edges between files (positions are indexes into ``analyses``, filename order).
 
     ``avoid``: (provider, user, object) bindings to make another way when the object has
-    another definition (see :func:`calctl.sql.names.definitions.other_definition`)."""
+    another definition (see :func:`calctl.sql.names.definitions.other_definition`).
+    ``misordered``: whether filename order fails (some use needs a file sorting after
+    it); by default, whether it does for ``analyses``' order (a rebinding reads the
+    files in another order, but the history is the one filename order gave)."""
     events: dict[tuple[str, str], list[Event]] = {}
     extensions: dict[str, list[tuple[int, int]]] = {}
     # one pass over what each file provides, drops and renames: the events of each
@@ -349,7 +354,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
-    dependents_of(analyses, events, dropped, retyped, add_edge, default_schema, rebound)
+    dependents_of(analyses, events, dropped, retyped, add_edge, default_schema, rebound,
+                  misordered if misordered is not None else any(e.forward for e in edges))
     if enum_labels:
         label_edges(enum_labels, events, add_edge, default_schema)
     wrong = readded_columns(events, dropped, add_edge, default_schema)
@@ -362,7 +368,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     # only objects with more than one event can be redefined or created twice
     repeated = [(kind, evs) for kind, evs in events.items() if len(evs) > 1]
     # (in a history filename order already fails, see chain_providers)
-    misordered = any(edge.forward for edge in edges)
+    if misordered is None:
+        misordered = any(edge.forward for edge in edges)
+    if misordered:
+        added_to_old_table(repeated, events, add_edge, default_schema)
     chain_providers(repeated, add_edge, default_schema,
                     gone=gone_by_name(events) if misordered else None)
     recreations(repeated, events, add_edge, default_schema)
