@@ -442,6 +442,39 @@ def test_an_enum_label_read_through_a_cast_comes_after_the_file_adding_it(
     assert pg_apply(pg_url, d, order) == []
 
 
+def test_an_enum_label_compared_with_a_column_comes_after_the_file_adding_it(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """procrastinate, scrambled: `UPDATE … WHERE status = 'aborting'` ran before the
+    file adding the label ("invalid input value for enum"). A literal compared with an
+    enum column (`=`, `<>`, `IN (…)`) or assigned to it (`SET status = …`) is read as a
+    label of the column's type; with a text column, or a label the type was made with,
+    it needs nothing more."""
+    d = migration_dir(tmp_path, {
+        "1_jobs.sql": "CREATE TYPE job_status AS ENUM ('todo', 'doing');\n"
+                      "CREATE TABLE jobs (id int, status job_status, note text);\n",
+        "2_flag.sql": "UPDATE jobs SET note = 'stop' WHERE note <> 'aborting'\n"
+                      "  AND status IN ('todo', 'doing');\n"
+                      "UPDATE jobs SET note = 'x' WHERE status = 'aborting';\n"
+                      "UPDATE jobs SET status = 'stopped', note = 'y';\n",
+        "3_states.sql": "ALTER TYPE job_status ADD VALUE 'aborting';\n"
+                        "ALTER TYPE job_status ADD VALUE 'stopped';\n",
+    })
+    plan, order = plan_of(d)
+    forward = [p for p in plan.problems if p.code == "CAL001"]
+    assert [(p.path, p.line) for p in forward] == [("2_flag.sql", 3)]
+    assert "(and 1 more use of what it creates)" in forward[0].message
+    assert 'enum label "job_status.aborting"' in forward[0].message
+    assert order == ["1_jobs.sql", "3_states.sql", "2_flag.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    intact = migration_dir(_fresh(tmp_path / "intact"), {
+        "1_jobs.sql": (d / "1_jobs.sql").read_text(),
+        "2_states.sql": (d / "3_states.sql").read_text(),
+        "3_flag.sql": (d / "2_flag.sql").read_text(),
+    })
+    plan, order = plan_of(intact)
+    assert plan.safe and plan.problems == [] and order == sorted(order)
+
+
 def test_a_cycle_keeps_its_place_and_the_files_after_it_stay_put(tmp_path: Path) -> None:
     """Two files that need each other (a cycle, reported) between files that need
     neither: the cycle is broken where it stands, not after every file that could go

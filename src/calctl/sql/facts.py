@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "37"
+ANALYSER_VERSION = "38"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "f4a4929f45f06d3b"
+ANALYSER_SOURCES = "b7d2254404d5eea9"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -42,6 +42,8 @@ WEAK = "weak"          # needed only later (function bodies) or guarded (DO bloc
 PROVIDING = frozenset({CREATE, REPLACE})
 USING = frozenset({REF, WEAK})
 UNQUALIFIED = "*"
+# in the names of a ``compared`` fact (a column compared with a literal): column US literal
+COMPARED = "\x1f"
 
 
 class Fact(NamedTuple):

@@ -134,9 +134,13 @@ class Queries(Expressions):
                         if name:
                             self.ref_columns(table, [name], rv)
             elif kind == "UpdateStmt":
-                cols = [(t.get("ResTarget") or {}).get("name", "")
-                        for t in st.get("targetList") or []]
-                self.ref_columns(table, cols, rv)
+                for t in st.get("targetList") or []:
+                    target = t.get("ResTarget") or {}
+                    before = len(self.facts)
+                    self.ref_columns(table, (target.get("name", ""),), rv)
+                    value = target.get("val")
+                    if value and "A_Const" in value and len(self.facts) > before:
+                        self.compared(before, value, target)  # SET status = 'aborting'
                 for item in st.get("fromClause") or []:
                     self.from_item(item, scope)
                 visible = scope if len(scope) == 1 else None

@@ -18,7 +18,7 @@ from calctl.sql.extract.core import (
     strs,
     sval,
 )
-from calctl.sql.facts import REF
+from calctl.sql.facts import COMPARED, REF
 
 
 class Expressions(Base):
@@ -79,7 +79,10 @@ class Expressions(Base):
         if "lexpr" in expr:
             value = expr["lexpr"]
             if "ColumnRef" in value:
+                before = len(self.facts)
                 self.column_ref(value["ColumnRef"], scope, outputs)
+                if len(self.facts) > before and "rexpr" in expr:
+                    self.compared(before, expr["rexpr"], expr)
             elif value:
                 self.walk(value, scope, outputs)
         if "rexpr" in expr:
@@ -88,6 +91,27 @@ class Expressions(Base):
                 self.column_ref(value["ColumnRef"], scope, outputs)
             elif value:
                 self.walk(value, scope, outputs)
+
+    def compared(self, since: int, other: Node, expr: Node) -> None:
+        """``status = 'aborting'``, ``status IN ('todo', 'aborting')``: the column (its
+        facts from ``since`` on) compared with string literals. PostgreSQL reads each
+        literal as a value of the column's type now: for an enum column, a label that must
+        exist. The analysis does not know the type here; the fact (kind ``compared``,
+        each name ``column`` + US + literal) becomes a use of the label in resolution
+        (``names.labels.compared_label``), where the column's definition is known."""
+        if "A_Const" in other:
+            literals = [sval(other)]
+        elif "List" in other:
+            literals = [sval(item) for item in other["List"].get("items") or ()
+                        if "A_Const" in item]
+        else:
+            return
+        columns = [name for fact in self.facts[since:] if fact[1] == "column"
+                   for name in fact[2]]
+        for literal in literals:
+            if literal:
+                self.add(REF, "compared", tuple(f"{c}{COMPARED}{literal}" for c in columns),
+                         expr, "enum label")
 
     def type_cast(self, tc: Node, scope: Scope | None,
                   outputs: frozenset[str]) -> None:

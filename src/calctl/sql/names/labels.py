@@ -15,7 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from calctl.sql.facts import DISPLAY, DROP, GUARDED, NAMES, RENAME, Fact
+from calctl.sql.facts import (
+    ACTION,
+    COLUMN,
+    COMPARED,
+    DISPLAY,
+    DROP,
+    GUARDED,
+    KIND,
+    LINE,
+    NAMES,
+    RENAME,
+    USING,
+    Fact,
+    FileAnalysis,
+)
 from calctl.sql.names.model import Edge, Event, object_label
 
 Label = tuple[int, int, Fact]  # (position, line, fact)
@@ -116,3 +130,54 @@ def split_label(identity: str) -> tuple[str, str]:
     schema, _, rest = identity.partition(".")
     typ, _, label = rest.partition(".")
     return f"{schema}.{typ}", label
+
+
+
+def compared_label(fact: Fact, pos: int, analyses: Sequence[FileAnalysis],
+                   events: dict[tuple[str, str], list[Event]],
+                   retyped: Sequence[tuple[int, Fact]]) -> Fact | None:
+    """A column compared with a literal at file ``pos`` (``status = 'aborting'``, a
+    ``compared`` fact): a use of that label of the column's type when the type its
+    definition names (or its last ``ALTER COLUMN … TYPE`` before the file) is an enum
+    made in this directory; else None (a text column, a type unknown here)."""
+    labels = []
+    for name in fact[NAMES]:
+        column, _, literal = name.partition(COMPARED)
+        where = _typed_at(column, pos, events, retyped)
+        if where is None:
+            continue
+        typ = _type_named(analyses[where[0]].facts, where[1], column)
+        enum = next((t for t in typ if any(e[3][DISPLAY] == "enum"
+                                           for e in events.get(("type", t)) or ())), None)
+        if enum is not None:
+            labels.append(f"{enum}.{literal}")
+    return fact._replace(kind="label", names=tuple(labels)) if labels else None
+
+
+def _type_named(facts: Sequence[Fact], line: int, column: str) -> tuple[str, ...]:
+    """The candidates of the type the definition of ``column`` on ``line`` names: the
+    first type used after the column's fact on that line, when no other column comes
+    between them (``id int, status job_status`` on one line: ``int`` makes no fact)."""
+    here = sorted((f for f in facts if f[LINE] == line), key=lambda f: f[COLUMN])
+    after = False
+    for f in here:
+        if f[KIND] == "column" and f[ACTION] != DROP:
+            if after:
+                return ()
+            after = f[NAMES][0] == column
+        elif after and f[KIND] == "type" and f[ACTION] in USING:
+            return f[NAMES]
+    return ()
+
+
+def _typed_at(column: str, pos: int, events: dict[tuple[str, str], list[Event]],
+              retyped: Sequence[tuple[int, Fact]]) -> tuple[int, int] | None:
+    """(file, line) of the statement that gave ``column`` the type it has at file
+    ``pos``: its last definition or type change up to that file, else its first
+    definition after it."""
+    made = [(e[0], e[1]) for e in events.get(("column", column)) or () if e[2] != DROP]
+    made += [(at, f[LINE]) for at, f in retyped if f[NAMES][0] == column]
+    before = [m for m in made if m[0] <= pos]
+    if before:
+        return max(before)
+    return min(made, default=None)

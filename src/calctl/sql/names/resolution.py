@@ -45,7 +45,12 @@ from calctl.sql.names.columns import (
 )
 from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
-from calctl.sql.names.labels import label_conflicts, label_edges, labels_known
+from calctl.sql.names.labels import (
+    compared_label,
+    label_conflicts,
+    label_edges,
+    labels_known,
+)
 from calctl.sql.names.model import DROPS_OF, Edge, Event, Missing, Resolution, object_label
 from calctl.sql.names.overloads import Overloads
 from calctl.sql.names.providers import (
@@ -195,6 +200,11 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     for pos, (refs, column_refs) in enumerate(per_file):
         for fact in refs:
             kind = fact[KIND]
+            if kind == "compared":  # (a column compared with a literal: see labels.py)
+                found = compared_label(fact, pos, analyses, events, retyped)
+                if found is None:
+                    continue
+                fact, kind = found, "label"
             names = fact[NAMES]
             chosen, evs = choose_provider(fact, events if kind != "label" else label_events)
             if kind == "overload":
