@@ -637,8 +637,10 @@ def test_a_function_is_dropped_after_the_table_of_its_trigger_is_rebuilt(
         "4_table.sql": "CREATE TABLE t (id int);\n",
     }
     d = migration_dir(_fresh(tmp_path / "mixed"), files)
-    _, order = plan_of(d)
+    plan, order = plan_of(d)
     assert order.index("3_rebuild.sql") < order.index("2_tidy.sql")
+    reason = next(f.reason for f in plan.files if f.path == "2_tidy.sql")
+    assert reason == 'needs function "bump" freed (line 1) from 3_rebuild.sql'
     assert pg_apply(pg_url, d, order) == []
     intact = {"1_jobs.sql": files["1_jobs.sql"], "2_rebuild.sql": files["3_rebuild.sql"],
               "3_tidy.sql": files["2_tidy.sql"]}

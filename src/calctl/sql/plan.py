@@ -235,7 +235,7 @@ def plan_from(result: DirectoryAnalysis, problems: Sequence[Problem]) -> Migrati
             provider = _chosen(choices, e.provider, e.user, new_position) \
                 if choices and e.kind == "uses" else e.provider
             providers.setdefault(e.user, []).append(
-                (provider, e.object if e.kind == "uses" else "", e.line))
+                (provider, e.object + NAMED[e.kind] if e.kind in NAMED else "", e.line))
     plan_files: list[PlanFile] = []
     moves: list[Move] = []
     highest = -1
@@ -296,6 +296,11 @@ def _reason(result: DirectoryAnalysis, old: int, new: int, forward: dict[int, li
     if last > old:
         return f"needs {_what(providers, old, last)} from {files[last].path}"
     return f"needs {files[last].path}, which moved"
+
+
+# the edges whose object a move's reason names: what the file uses, or what it drops
+# once another file has removed what was made with it (frees)
+NAMED = {"uses": "", "frees": " freed"}
 
 
 def _what(providers: dict[int, list[tuple[int, str, int]]], user: int, provider: int) -> str:
