@@ -192,6 +192,26 @@ def test_column_added_before_its_table_is_rebuilt_follows_the_rebuild(
     assert plan.safe and order == sorted(order)
 
 
+def test_a_use_of_a_column_the_table_was_made_with_runs_before_the_rebuild(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """graphile-worker, scrambled: a file using `jobs.queue`, which `jobs` was created
+    with, sorted after the file that rebuilds `jobs` without it. The use is the one out
+    of place (the file creating the table cannot follow its rebuild, which the analysis
+    used to ask for, in a cycle): it runs before the rebuild, and `--check` names it."""
+    d = migration_dir(tmp_path, {
+        "1_jobs.sql": "CREATE TABLE jobs (id int, queue text);\n",
+        "2_rebuild.sql": "ALTER TABLE jobs RENAME TO jobs_legacy;\n"
+                         "CREATE TABLE jobs (id int);\nDROP TABLE jobs_legacy;\n",
+        "3_use.sql": "CREATE INDEX jobs_queue ON jobs (queue);\n",
+    })
+    plan, order = plan_of(d)
+    (problem,) = [p for p in plan.problems if p.code in ("CAL001", "CAL002")]
+    assert problem.code == "CAL001" and problem.path == "2_rebuild.sql"
+    assert "3_use.sql" in problem.message
+    assert order == ["1_jobs.sql", "3_use.sql", "2_rebuild.sql"]
+    assert pg_apply(pg_url, d, order) == []
+
+
 def test_foreign_key_to_a_column_redefined_in_place_follows_the_redefinition(
         tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
     """A file drops `id` and adds it again with another type (Prisma's way); a foreign

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "38"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "a04301951053218f"
+ANALYSER_SOURCES = "9b0ba48a2ec8edfe"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

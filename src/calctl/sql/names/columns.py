@@ -186,10 +186,11 @@ def readded_columns(events: dict[tuple[str, str], list[Event]],
 
 
 
-def lost_with_table(pos: int, provider: Event, column: str, rebuilt: set[str],
+def lost_with_table(pos: int, line: int, provider: Event, column: str, rebuilt: set[str],
                      events: dict[tuple[str, str], list[Event]],
                      add_edge: Callable[[Edge], None], default_schema: str,
-                     rebound: set[tuple[int, int]]) -> None:
+                     rebound: set[tuple[int, int]],
+                     misbound: set[tuple[int, int, str]]) -> None:
     """A column used in file ``pos``, added by ``provider`` to a table that a file
     between them drops (or renames away) and defines again without the column: in
     filename order the column is gone when it is used, so the file that added it
@@ -198,7 +199,10 @@ def lost_with_table(pos: int, provider: Event, column: str, rebuilt: set[str],
     whose new definition does not list all its columns (``LIKE``, ``AS``, dynamic
     SQL) is given the benefit of the doubt. The adding file's uses of the table then
     belong to the new definition: (adding file, dropping file) goes into ``rebound``,
-    whose "drops" edges are taken back."""
+    whose "drops" edges are taken back. When the column came with the table itself
+    (its ``CREATE TABLE``), the use at ``line`` is the one out of place: it runs before
+    the file that dropped the table, and its use of the table is the old table's (the
+    edge from the new definition goes into ``misbound``, to be taken back)."""
     table = column.rpartition(".")[0]
     if table not in rebuilt:
         return
@@ -223,6 +227,15 @@ def lost_with_table(pos: int, provider: Event, column: str, rebuilt: set[str],
     elif any(e[0] == again[0] and e[2] != DROP
              for e in events.get(("column", column)) or ()):
         return  # defined again with the column
+    if any(e[0] == provider[0] and e[2] != DROP and e[1] <= start[1] for e in evs):
+        # made with the table: that file cannot follow a rebuild of the table; the use
+        # met the old table, so it runs before the rebuild (a forward dependency too)
+        dropper = evs[gone]
+        label = object_label(again[3][DISPLAY], table, default_schema)
+        add_edge(Edge(pos, dropper[0], label, line, 1, pos > dropper[0], "drops",
+                      dropper[1]))
+        misbound.add((again[0], pos, label))
+        return
     add_edge(Edge(again[0], provider[0], object_label(again[3][DISPLAY], table, default_schema),
                   provider[1], 1, True))
     rebound.add((provider[0], evs[gone][0]))

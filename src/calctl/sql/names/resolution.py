@@ -146,6 +146,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     # tables dropped or renamed away (unguarded): their columns go with them
     rebuilt = {name for kind, name in dropped if kind == "relation"}
     rebound: set[tuple[int, int]] = set()  # (adding file, dropping file): see below
+    misbound: set[tuple[int, int, str]] = set()  # uses of a rebuilt table: see below
     known_set = {k.lower() for k in known}
     labels: dict[tuple[str, str], str] = {}
     result = Resolution()
@@ -226,8 +227,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     add_edge(new_edge(Edge, (only[0], pos, label_of(fact[DISPLAY], chosen),
                                              fact[LINE], fact[COLUMN], False, "uses", 0)))
                     if rebuilt and kind == "column" and fact[ACTION] == REF:
-                        lost_with_table(pos, only, chosen, rebuilt, events, add_edge,
-                                         default_schema, rebound)
+                        lost_with_table(pos, fact[LINE], only, chosen, rebuilt, events, add_edge,
+                                         default_schema, rebound, misbound)
                     continue
             weak = fact[ACTION] == WEAK
             if evs is None and fact[NEW] == UNQUALIFIED and kind != "column":
@@ -287,8 +288,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 label = label_of(fact[DISPLAY], chosen)
                 add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
                 if rebuilt and kind == "column" and not weak:
-                    lost_with_table(pos, last, chosen, rebuilt, events, add_edge,
-                                     default_schema, rebound)
+                    lost_with_table(pos, fact[LINE], last, chosen, rebuilt, events, add_edge,
+                                     default_schema, rebound, misbound)
                 if last[2] == CREATE and last[3][GUARDED]:
                     result.choices.append((alternatives(evs, at), pos))
                 use = users.get((kind, chosen, last[0]))
@@ -368,8 +369,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                   misordered if misordered is not None else any(e.forward for e in edges))
     if enum_labels:
         label_edges(enum_labels, events, add_edge, default_schema)
-    wrong = readded_columns(events, dropped, add_edge, default_schema)
-    if wrong:  # the drop used the table's own column, not the one added after it
+    wrong = readded_columns(events, dropped, add_edge, default_schema) | misbound
+    if wrong:  # the drop used the table's own column, not the one added after it; a
+        # use of a rebuilt table's column is the old table's (misbound)
         result.edges = edges = [e for e in edges
                                 if (e.provider, e.user, e.object) not in wrong]
     if rebound:  # the adding file runs after the rebuild, not before its drop
