@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from calctl.sql.analyse import analyse
 from calctl.sql.facts import AnalysisInput
 from support import migration_dir, plan_of
@@ -190,6 +192,38 @@ def test_column_added_before_its_table_is_rebuilt_follows_the_rebuild(
         "DROP TABLE t;\nALTER TABLE t_new RENAME TO t;\n", encoding="utf-8")
     plan, order = plan_of(d)
     assert plan.safe and order == sorted(order)
+
+
+_REBUILT = {"1_init.sql": "CREATE TABLE t (id int, a int);\nCREATE TABLE u (id int, a int);\n",
+            "2_rebuild.sql": "DROP TABLE t;\nCREATE TABLE t (id int);\n"}
+# histories that apply in filename order after a table is rebuilt without `a` (the
+# review's repros; each raised an alarm before, most since long before this rule)
+_AFTER_A_REBUILD = {
+    "a from the other side of a join": {
+        "3_use.sql": "CREATE VIEW v AS SELECT a FROM t JOIN u USING (id);\n"},
+    "dropped if it exists": {"3_use.sql": "ALTER TABLE t DROP COLUMN IF EXISTS a;\n"},
+    "in a guarded DO block": {
+        "3_use.sql": "DO $$ BEGIN\nIF EXISTS (SELECT 1 FROM information_schema.columns\n"
+                     "  WHERE table_name = 't' AND column_name = 'a') THEN\n"
+                     "  UPDATE t SET a = 1;\nEND IF;\nEND $$;\n"},
+    "renamed in": {"2_rebuild.sql": "DROP TABLE t;\nCREATE TABLE t (id int, a_new int);\n",
+                   "3_rn.sql": "ALTER TABLE t RENAME COLUMN a_new TO a;\n",
+                   "4_use.sql": "CREATE VIEW v AS SELECT a FROM t;\n"},
+    "rebuilt again with it": {
+        "3_rebuild2.sql": "CREATE TABLE t2 (id int, a int);\nDROP TABLE t;\n"
+                          "ALTER TABLE t2 RENAME TO t;\n",
+        "4_use.sql": "CREATE VIEW v AS SELECT a FROM t;\n"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_AFTER_A_REBUILD))
+def test_a_column_the_rebuild_lost_raises_no_alarm_where_postgres_applies_the_history(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], name: str) -> None:
+    files = {**_REBUILT, **_AFTER_A_REBUILD[name]}
+    d = migration_dir(tmp_path, files)
+    assert pg_apply(pg_url, d, sorted(files)) == []
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(files)
 
 
 def test_a_use_of_a_column_the_table_was_made_with_runs_before_the_rebuild(
@@ -495,6 +529,36 @@ def test_an_enum_label_compared_with_a_column_comes_after_the_file_adding_it(
     assert plan.safe and plan.problems == [] and order == sorted(order)
 
 
+# histories that apply in filename order, where a literal beside an enum column is no
+# label of its type (the review's repros)
+_NO_LABEL_USE = {
+    "concatenated": {  # `||` reads the literal as text
+        "1_init.sql": "CREATE TYPE st AS ENUM ('a', 'b');\n"
+                      "CREATE TABLE t (id int, status st, note text);\n",
+        "2_q.sql": "UPDATE t SET note = status || 'c';\n",
+        "3_add.sql": "ALTER TYPE st ADD VALUE 'c';\n",
+    },
+    "type renamed, its name reused": {
+        "1_init.sql": "CREATE TYPE st AS ENUM ('a', 'b');\n"
+                      "CREATE TABLE t (id int, status st);\n",
+        "2_rename.sql": "ALTER TYPE st RENAME TO job_state;\n"
+                        "ALTER TYPE job_state ADD VALUE 'c';\n",
+        "3_use.sql": "UPDATE t SET status = 'c' WHERE status = 'a';\n",
+        "4_new_st.sql": "CREATE TYPE st AS ENUM ('c', 'd');\n",
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NO_LABEL_USE))
+def test_a_literal_beside_an_enum_column_is_no_label_when_postgres_reads_another_type(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], name: str) -> None:
+    files = _NO_LABEL_USE[name]
+    d = migration_dir(tmp_path, files)
+    assert pg_apply(pg_url, d, sorted(files)) == []
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(files)
+
+
 def test_a_cycle_keeps_its_place_and_the_files_after_it_stay_put(tmp_path: Path) -> None:
     """Two files that need each other (a cycle, reported) between files that need
     neither: the cycle is broken where it stands, not after every file that could go
@@ -666,6 +730,31 @@ def test_a_function_is_dropped_after_the_table_of_its_trigger_is_rebuilt(
               "3_tidy.sql": files["2_tidy.sql"]}
     plan, order = plan_of(migration_dir(_fresh(tmp_path / "intact"), intact))
     assert plan.safe and plan.problems == [] and order == sorted(intact)
+
+
+def test_a_drop_cascade_needs_no_file_freeing_it(tmp_path: Path) -> None:
+    """`DROP FUNCTION bump() CASCADE` takes the trigger with it: a later `DROP TRIGGER IF
+    EXISTS` of that trigger is no removal the drop waits for (the review's repro, where
+    it closed a cycle with a real use). Only the view before its table moves."""
+    d = migration_dir(tmp_path, {
+        "0_view.sql": "CREATE VIEW v AS SELECT id FROM t;\n",
+        "1_jobs.sql": "CREATE TABLE jobs (id int);\n"
+                      "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql\n"
+                      "AS $$ BEGIN RETURN NEW; END $$;\n"
+                      "CREATE TRIGGER jobs_bump AFTER INSERT ON jobs\n"
+                      "  FOR EACH ROW EXECUTE FUNCTION bump();\n",
+        "2_tidy.sql": "DROP FUNCTION bump() CASCADE;\n"
+                      "CREATE FUNCTION bump2() RETURNS trigger LANGUAGE plpgsql\n"
+                      "AS $$ BEGIN RETURN NEW; END $$;\n"
+                      "CREATE TRIGGER jobs_bump2 AFTER INSERT ON jobs\n"
+                      "  FOR EACH ROW EXECUTE FUNCTION bump2();\n",
+        "3_rebuild.sql": "DROP TRIGGER IF EXISTS jobs_bump ON jobs;\n"
+                         "DROP TRIGGER jobs_bump2 ON jobs;\n",
+        "4_table.sql": "CREATE TABLE t (id int);\n",
+    })
+    plan, order = plan_of(d)
+    assert [(p.code, p.path) for p in plan.problems] == [("CAL001", "0_view.sql")]
+    assert order == ["1_jobs.sql", "2_tidy.sql", "3_rebuild.sql", "4_table.sql", "0_view.sql"]
 
 
 def test_a_column_added_to_the_table_a_later_file_rebuilds_runs_before_the_rebuild(

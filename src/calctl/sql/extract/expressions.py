@@ -81,7 +81,7 @@ class Expressions(Base):
             if "ColumnRef" in value:
                 before = len(self.facts)
                 self.column_ref(value["ColumnRef"], scope, outputs)
-                if len(self.facts) > before and "rexpr" in expr:
+                if len(self.facts) > before and "rexpr" in expr and compares(expr):
                     self.compared(before, expr["rexpr"], expr)
             elif value:
                 self.walk(value, scope, outputs)
@@ -95,9 +95,10 @@ class Expressions(Base):
     def compared(self, since: int, other: Node, expr: Node) -> None:
         """``status = 'aborting'``, ``status IN ('todo', 'aborting')``: the column (its
         facts from ``since`` on) compared with string literals. PostgreSQL reads each
-        literal as a value of the column's type now: for an enum column, a label that must
-        exist. The analysis does not know the type here; the fact (kind ``compared``,
-        each name ``column`` + US + literal) becomes a use of the label in resolution
+        literal as a value of the column's type now (in a comparison: ``status || 'x'``
+        reads text): for an enum column, a label that must exist. The analysis does not
+        know the type here; the fact (kind ``compared``, each name ``column`` + US +
+        literal) becomes a use of the label in resolution
         (``names.labels.compared_label``), where the column's definition is known."""
         if "A_Const" in other:
             literals = [sval(other)]
@@ -194,3 +195,20 @@ class Expressions(Base):
             table = scope.get(names[0])
             if table:
                 self.ref_columns(table, (names[1],), cr)
+
+
+# the operators of a comparison: PostgreSQL reads a literal beside a column as a value
+# of the column's type (``||`` and the rest may read it as another type, text)
+COMPARISONS = frozenset({"=", "<>", "!=", "<", ">", "<=", ">="})
+
+
+def compares(expr: Node) -> bool:
+    """Whether an ``A_Expr`` compares its two sides (``=``, ``<``, ``IN``, ``IS DISTINCT
+    FROM``…)."""
+    kind = expr.get("kind")
+    if kind in ("AEXPR_IN", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT"):
+        return True
+    if kind != "AEXPR_OP":
+        return False
+    name = expr.get("name") or []
+    return len(name) == 1 and (sval(name[0]) or "") in COMPARISONS

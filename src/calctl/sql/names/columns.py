@@ -114,12 +114,14 @@ def renamed_along(events: dict[tuple[str, str], list[Event]],
 
 def first_drop(events: dict[tuple[str, str], list[Event]],
                 candidates: list[tuple[str, str]], after: tuple[int, int],
-                before: tuple[int, int]) -> int | None:
-    """The file of the first real DROP of one of ``candidates`` between two points."""
+                before: tuple[int, int], plain: bool = False) -> int | None:
+    """The file of the first real DROP of one of ``candidates`` between two points
+    (``plain``: not ``IF EXISTS``, a drop that cannot be a no-op)."""
     found: int | None = None
     for key in candidates:
         for e in events.get(key) or ():
-            if after < (e[0], e[1]) < before and e[3][ACTION] == DROP:
+            if (after < (e[0], e[1]) < before and e[3][ACTION] == DROP
+                    and not (plain and e[3][GUARDED])):
                 found = e[0] if found is None else min(found, e[0])
                 break
     return found
@@ -212,7 +214,8 @@ def lost_with_table(pos: int, line: int, provider: Event, column: str, rebuilt: 
                  and e[2] == DROP and not e[3][GUARDED]), None)
     if gone is None or evs[gone][0] == provider[0]:
         return
-    again = next((e for e in evs[gone + 1:] if e[0] < pos and e[2] != DROP), None)
+    # the table as the use meets it: its last definition before the use
+    again = next((e for e in reversed(evs[gone + 1:]) if e[0] < pos and e[2] != DROP), None)
     if again is None or again[0] == provider[0] or again[3][OPEN]:
         return
     name = column.rpartition(".")[2]

@@ -18,7 +18,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Container, Sequence
 
-from calctl.sql.facts import ACTION, CREATE, DISPLAY, DROP, GUARDED, KIND, NAMES, OPEN, FileAnalysis
+from calctl.sql.facts import (
+    ACTION,
+    CREATE,
+    DISPLAY,
+    DROP,
+    GUARDED,
+    KIND,
+    NAMES,
+    OPEN,
+    WEAK,
+    FileAnalysis,
+)
 from calctl.sql.names.model import Edge, Event, object_label
 
 _MEMBERS = ("column", "constraint")
@@ -89,7 +100,9 @@ def by_definition(analyses: Sequence[FileAnalysis],
             means[(table, p)] = p
     for pos, analysis in enumerate(analyses):
         for fact in analysis.facts:
-            if fact[KIND] in _MEMBERS:
+            # (a guarded or weak statement, DROP COLUMN IF EXISTS or one in a DO block
+            # under IF, may meet either definition: no evidence)
+            if fact[KIND] in _MEMBERS and not fact[GUARDED] and fact[ACTION] != WEAK:
                 if added and fact[NAMES][0] in added:
                     table, adder = added[fact[NAMES][0]]
                     if adder != pos:
@@ -114,9 +127,20 @@ def by_definition(analyses: Sequence[FileAnalysis],
         meaning = {pos: p for (t, pos), p in means.items() if t == table and p is not None}
         label = object_label("table", table, default_schema)
         dropper: dict[int, tuple[int, int]] = {}
-        for e in events[("relation", table)]:
+        evs = events[("relation", table)]
+        for i, e in enumerate(evs):
             if e[2] == DROP and e[3][ACTION] == DROP and e[0] in meaning:
-                dropper.setdefault(meaning[e[0]], (e[0], e[1]))
+                dropped = meaning[e[0]]
+                if dropped == e[0]:
+                    # a file that makes a definition and drops the table before it (DROP
+                    # TABLE t; CREATE TABLE t …) drops the one made before, not its own
+                    before = [d[0] for d in evs[:i] if d[2] == CREATE and d[0] != e[0]]
+                    if not any(d[0] == e[0] and d[2] == CREATE for d in evs[i + 1:]):
+                        before = [dropped]  # (its own, made earlier in the file)
+                    if not before:
+                        continue
+                    dropped = before[-1]
+                dropper.setdefault(dropped, (e[0], e[1]))
         live = [p for p in files if p not in dropper]
         if len(live) != 1:
             continue  # which definition comes last is not known

@@ -149,7 +149,10 @@ def compared_label(fact: Fact, pos: int, analyses: Sequence[FileAnalysis],
         typ = _type_named(analyses[where[0]].facts, where[1], column)
         enum = next((t for t in typ if any(e[3][DISPLAY] == "enum"
                                            for e in events.get(("type", t)) or ())), None)
-        if enum is not None:
+        if enum is not None and not any(
+                where < (e[0], e[1]) and e[0] < pos and e[2] == DROP
+                for e in events.get(("type", enum)) or ()):
+            # (a type renamed away or dropped since: the name may be another type's now)
             labels.append(f"{enum}.{literal}")
     return fact._replace(kind="label", names=tuple(labels)) if labels else None
 

@@ -353,8 +353,10 @@ def dependents_of(analyses: Sequence[FileAnalysis],
                         if gone is None and made in tied and (pos, fact[LINE]) < drop[:2]:
                             # still there at the drop in filename order: in a history
                             # already misordered, its removal sorting after the drop
-                            # belongs before it (a forward dependency)
-                            gone = first_drop(events, candidates, (drop[0], drop[1]), END)
+                            # belongs before it (a forward dependency); only a plain
+                            # removal (after DROP … CASCADE, an IF EXISTS one is a no-op)
+                            gone = first_drop(events, candidates, (drop[0], drop[1]), END,
+                                              plain=True)
                             if gone is not None and gone != drop[0]:
                                 add_edge(Edge(gone, drop[0], label[(fact[KIND], name)],
                                               drop[1], 1, True, "frees", drop[1]))
