@@ -358,6 +358,14 @@ def test_a_drop_by_arguments_of_an_overload_no_file_makes_needs_the_name(
         assert order == ["2_make.sql", "1_drop.sql"]
 
 
+# a table, a trigger function and the trigger on the table that runs it
+_JOBS_WITH_TRIGGER = ("CREATE TABLE jobs (id int);\n"
+                      "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql\n"
+                      "AS $$ BEGIN RETURN NEW; END $$;\n"
+                      "CREATE TRIGGER jobs_bump AFTER INSERT ON jobs\n"
+                      "  FOR EACH ROW EXECUTE FUNCTION bump();\n")
+
+
 def _released_in_a_moving_file(tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any],
                                files: dict[str, str]) -> Path:
     """Four files: 1 makes a function and something that depends on it, 2 releases that
@@ -377,12 +385,8 @@ def test_a_function_is_dropped_after_the_trigger_that_runs_it(
     """graphile-worker, scrambled: `DROP FUNCTION f()` ran before the file dropping the
     trigger that executes f ("other objects depend on it"). The drop keeps its filename
     order after the trigger's drop, also when that file moves for another need."""
-    d = _released_in_a_moving_file(tmp_path, pg_url, pg_apply, {
-        "1_jobs.sql": "CREATE TABLE jobs (id int);\n"
-                      "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql\n"
-                      "AS $$ BEGIN RETURN NEW; END $$;\n"
-                      "CREATE TRIGGER jobs_bump AFTER INSERT ON jobs\n"
-                      "  FOR EACH ROW EXECUTE FUNCTION bump();\n",
+    _released_in_a_moving_file(tmp_path, pg_url, pg_apply, {
+        "1_jobs.sql": _JOBS_WITH_TRIGGER,
         "2_rework.sql": "DROP TRIGGER jobs_bump ON jobs;\n"
                         "ALTER TABLE jobs ADD COLUMN queue int REFERENCES queues (id);\n",
         "3_tidy.sql": "DROP FUNCTION bump();\n",
@@ -392,7 +396,7 @@ def test_a_function_is_dropped_after_the_trigger_that_runs_it(
     renamed = tmp_path / "renamed"
     renamed.mkdir()
     r = migration_dir(renamed, {
-        "1_jobs.sql": (d / "1_jobs.sql").read_text().replace("jobs", "tasks"),
+        "1_jobs.sql": _JOBS_WITH_TRIGGER.replace("jobs", "tasks"),
         "2_rework.sql": "ALTER TABLE tasks RENAME TO work;\nDROP TRIGGER tasks_bump ON work;\n"
                         "ALTER TABLE work ADD COLUMN queue int REFERENCES lanes (id);\n",
         "3_tidy.sql": "DROP FUNCTION bump();\n",
@@ -708,11 +712,7 @@ def test_a_function_is_dropped_after_the_table_of_its_trigger_is_rebuilt(
     that frees the function; an intact history keeps its order and raises no alarm."""
     files = {
         "0_view.sql": "CREATE VIEW v AS SELECT id FROM t;\n",
-        "1_jobs.sql": "CREATE TABLE jobs (id int);\n"
-                      "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql\n"
-                      "AS $$ BEGIN RETURN NEW; END $$;\n"
-                      "CREATE TRIGGER jobs_bump AFTER INSERT ON jobs\n"
-                      "  FOR EACH ROW EXECUTE FUNCTION bump();\n",
+        "1_jobs.sql": _JOBS_WITH_TRIGGER,
         "2_tidy.sql": "DROP FUNCTION bump();\n",
         "3_rebuild.sql": "ALTER TABLE jobs RENAME TO jobs_legacy;\n"
                          "CREATE TABLE jobs (id bigint);\n"
@@ -738,11 +738,7 @@ def test_a_drop_cascade_needs_no_file_freeing_it(tmp_path: Path) -> None:
     it closed a cycle with a real use). Only the view before its table moves."""
     d = migration_dir(tmp_path, {
         "0_view.sql": "CREATE VIEW v AS SELECT id FROM t;\n",
-        "1_jobs.sql": "CREATE TABLE jobs (id int);\n"
-                      "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql\n"
-                      "AS $$ BEGIN RETURN NEW; END $$;\n"
-                      "CREATE TRIGGER jobs_bump AFTER INSERT ON jobs\n"
-                      "  FOR EACH ROW EXECUTE FUNCTION bump();\n",
+        "1_jobs.sql": _JOBS_WITH_TRIGGER,
         "2_tidy.sql": "DROP FUNCTION bump() CASCADE;\n"
                       "CREATE FUNCTION bump2() RETURNS trigger LANGUAGE plpgsql\n"
                       "AS $$ BEGIN RETURN NEW; END $$;\n"

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "39"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "8c947ea6eb1811ea"
+ANALYSER_SOURCES = "2267f8ce0fb6964f"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

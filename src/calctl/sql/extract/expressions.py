@@ -18,7 +18,7 @@ from calctl.sql.extract.core import (
     strs,
     sval,
 )
-from calctl.sql.facts import COMPARED, REF
+from calctl.sql.facts import COMPARED, KIND, NAMES, REF
 
 
 class Expressions(Base):
@@ -107,8 +107,8 @@ class Expressions(Base):
                         if "A_Const" in item]
         else:
             return
-        columns = [name for fact in self.facts[since:] if fact[1] == "column"
-                   for name in fact[2]]
+        columns = [name for fact in self.facts[since:] if fact[KIND] == "column"
+                   for name in fact[NAMES]]
         for literal in literals:
             if literal:
                 self.add(REF, "compared", tuple(f"{c}{COMPARED}{literal}" for c in columns),

@@ -131,15 +131,14 @@ def by_definition(analyses: Sequence[FileAnalysis],
         for i, e in enumerate(evs):
             if e[2] == DROP and e[3][ACTION] == DROP and e[0] in meaning:
                 dropped = meaning[e[0]]
-                if dropped == e[0]:
-                    # a file that makes a definition and drops the table before it (DROP
-                    # TABLE t; CREATE TABLE t …) drops the one made before, not its own
-                    before = [d[0] for d in evs[:i] if d[2] == CREATE and d[0] != e[0]]
-                    if not any(d[0] == e[0] and d[2] == CREATE for d in evs[i + 1:]):
-                        before = [dropped]  # (its own, made earlier in the file)
-                    if not before:
+                if dropped == e[0] and any(d[0] == e[0] and d[2] == CREATE
+                                           for d in evs[i + 1:]):
+                    # DROP TABLE t; CREATE TABLE t … in one file: the drop is the
+                    # definition's made before, not the file's own
+                    earlier = [d[0] for d in evs[:i] if d[2] == CREATE and d[0] != e[0]]
+                    if not earlier:
                         continue
-                    dropped = before[-1]
+                    dropped = earlier[-1]
                 dropper.setdefault(dropped, (e[0], e[1]))
         live = [p for p in files if p not in dropper]
         if len(live) != 1:
