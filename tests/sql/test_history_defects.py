@@ -533,6 +533,58 @@ def test_an_enum_label_compared_with_a_column_comes_after_the_file_adding_it(
     assert plan.safe and plan.problems == [] and order == sorted(order)
 
 
+def test_a_column_retyped_over_two_lines_has_the_type_of_the_second(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """procrastinate, scrambled: the column's type came from `ALTER COLUMN status` with
+    `TYPE job_status` on the next line, where it was not looked for: the compared label
+    needed nothing, and the file ran before the one adding it."""
+    d = migration_dir(tmp_path, {
+        "1_jobs.sql": "CREATE TYPE job_status AS ENUM ('todo');\n"
+                      "CREATE TABLE jobs (id int, status text);\n",
+        "2_retype.sql": "ALTER TABLE jobs ALTER COLUMN status\n"
+                        "  TYPE job_status USING status::job_status;\n",
+        "3_flag.sql": "UPDATE jobs SET id = 1 WHERE status = 'aborting';\n",
+        "4_states.sql": "ALTER TYPE job_status ADD VALUE 'aborting';\n",
+    })
+    plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["3_flag.sql"]
+    assert order == ["1_jobs.sql", "2_retype.sql", "4_states.sql", "3_flag.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    # trigger.dev: a use before its own file's retype has the type from before; an
+    # intact history, with no alarm (the label is the old type's, not the new one's)
+    intact = migration_dir(_fresh(tmp_path / "intact"), {
+        "1_jobs.sql": "CREATE TYPE st AS ENUM ('a', 'b');\nCREATE TABLE j (s st);\n",
+        "2_swap.sql": "UPDATE j SET s = 'b' WHERE s = 'a';\n"
+                      "CREATE TYPE st2 AS ENUM ('b');\n"
+                      "ALTER TABLE j ALTER COLUMN s TYPE st2 USING s::text::st2;\n",
+        "3_more.sql": "ALTER TYPE st2 ADD VALUE 'a';\n",
+    })
+    plan, order = plan_of(intact)
+    assert plan.safe and plan.problems == [] and order == sorted(order)
+    assert pg_apply(pg_url, intact, order) == []
+
+
+def test_a_label_of_an_enum_prisma_remade_comes_after_the_file_adding_it(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """trigger.dev, injected: Prisma drops a label by making the enum again under a new
+    name and renaming it into the old one; a label cast to it (`'C'::"T"`) that a later
+    file adds was then unknown, so the file using it was not flagged and ran first."""
+    d = migration_dir(tmp_path, {
+        "1_init.sql": "CREATE TYPE \"T\" AS ENUM ('A', 'B');\nCREATE TABLE c (t \"T\"[]);\n",
+        "2_swap.sql": "CREATE TYPE \"T_new\" AS ENUM ('A');\n"
+                      "ALTER TABLE c ALTER COLUMN t TYPE \"T_new\"[] "
+                      "USING (t::text::\"T_new\"[]);\n"
+                      "ALTER TYPE \"T\" RENAME TO \"T_old\";\n"
+                      "ALTER TYPE \"T_new\" RENAME TO \"T\";\nDROP TYPE \"T_old\";\n",
+        "3_use.sql": "UPDATE c SET t = array_replace(t, 'A'::\"T\", 'C'::\"T\");\n",
+        "4_add.sql": "ALTER TYPE \"T\" ADD VALUE 'C';\n",
+    })
+    plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["3_use.sql"]
+    assert order == ["1_init.sql", "2_swap.sql", "4_add.sql", "3_use.sql"]
+    assert pg_apply(pg_url, d, order) == []
+
+
 # histories that apply in filename order, where a literal beside an enum column is no
 # label of its type (the review's repros)
 _NO_LABEL_USE = {
@@ -779,3 +831,59 @@ def test_a_column_added_to_the_table_a_later_file_rebuilds_runs_before_the_rebui
               "3_rebuild.sql": files["2_rebuild.sql"]}
     plan, order = plan_of(migration_dir(_fresh(tmp_path / "intact"), intact))
     assert plan.safe and plan.problems == [] and order == sorted(intact)
+
+
+_TRIGGER = ("CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW "
+            "EXECUTE FUNCTION touch();\n")
+
+
+def test_the_plain_create_of_a_trigger_comes_before_a_file_making_it_again(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """procrastinate, scrambled: `DROP TRIGGER IF EXISTS trg; CREATE TRIGGER trg` sorted
+    before the plain `CREATE TRIGGER trg`, which then failed ("already exists"). A
+    definition its own file first removes runs in any state; the one plain definition
+    comes first (in a misordered history: here a view before its table)."""
+    d = migration_dir(tmp_path, {
+        "0_view.sql": "CREATE VIEW v AS SELECT id FROM u;\n",
+        "1_base.sql": "CREATE TABLE t (id int);\nCREATE FUNCTION touch() RETURNS trigger "
+                      "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n",
+        "2_again.sql": "DROP TRIGGER IF EXISTS trg ON t;\n" + _TRIGGER,
+        "3_first.sql": _TRIGGER,
+        "4_table.sql": "CREATE TABLE u (id int);\n",
+    })
+    plan, order = plan_of(d)
+    forward = {p.path: p.message for p in plan.problems if p.code == "CAL001"}
+    assert set(forward) == {"0_view.sql", "2_again.sql"}
+    assert 'trigger "t.trg"' in forward["2_again.sql"]
+    assert order.index("3_first.sql") < order.index("2_again.sql")
+    assert pg_apply(pg_url, d, order) == []
+
+
+# A: f(int); X: drops f by name alone and makes it again; B: a second overload beside
+# it; C: drops f(int) by its arguments. After B and before C, X's drop meets two
+# overloads, which PostgreSQL refuses ("function name "f" is not unique")
+_OVERLOADS = {
+    "0_a.sql": "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n",
+    "1_b.sql": "CREATE FUNCTION f(a int, b int) RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;\n",
+    "2_x.sql": "DROP FUNCTION IF EXISTS f;\n"
+               "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT 3 $$;\n",
+    "3_c.sql": "DROP FUNCTION f(int);\n",
+}
+
+
+def test_a_drop_by_name_runs_where_one_overload_exists(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """procrastinate, scrambled: `DROP FUNCTION IF EXISTS f` (no arguments) placed after
+    the file adding a second overload and before the file dropping the first. In a
+    misordered history (here also a view before its table) the plan replays the
+    overloads and moves the drop out of that window: before the second overload's file.
+    A history in filename order is all the analysis has: it keeps it, with no alarm."""
+    plan, order = plan_of(migration_dir(_fresh(tmp_path / "as-numbered"), _OVERLOADS))
+    assert plan.safe and order == sorted(order)
+    d = migration_dir(_fresh(tmp_path / "misordered"), {
+        **_OVERLOADS, "0_view.sql": "CREATE VIEW v AS SELECT id FROM u;\n",
+        "5_table.sql": "CREATE TABLE u (id int);\n"})
+    plan, order = plan_of(d)
+    assert order.index("2_x.sql") < order.index("1_b.sql")
+    assert pg_apply(pg_url, d, order) == []
+

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from calctl.sql.directives import SQUAWK_ALL, SQUAWK_PREFIX
 from calctl.sql.graph import Ordering, stable_order
 from calctl.sql.names import SOFT, Duplicate, Edge, Missing, Resolution, resolve
 from calctl.sql.names.model import DROPS_OF
+from calctl.sql.overload_count import separate
 from calctl.sql.rules import RuleContext, rules_for
 
 if TYPE_CHECKING:
@@ -68,6 +69,10 @@ def order_analyses(directory: Path, files: list[MigrationFile],
         ignored = set(ordering.ignored)
         resolution.edges = [e for e in resolution.edges
                             if e.kind not in SOFT or (e.provider, e.user) not in ignored]
+    if any(e.forward for e in resolution.edges):  # (a misordered history: see the module)
+        order, resolution.edges = separate(ordering.order, analyses, resolution.edges,
+                                           resolution.choices)
+        ordering = replace(ordering, order=order)
     return DirectoryAnalysis(directory, files, analyses, resolution, ordering, default_schema,
                              finish)
 

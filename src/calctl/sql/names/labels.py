@@ -107,22 +107,41 @@ def _labels_of(event: Event, typ: str, listed: dict[tuple[str, int], list[tuple[
 
 
 def labels_known(fact: Fact, evs: Sequence[Event], pos: int,
-                 events: dict[tuple[str, str], list[Event]]) -> bool:
+                 events: dict[tuple[str, str], list[Event]],
+                 label_events: dict[tuple[str, str], list[Event]]) -> bool:
     """Whether a use of the label ``fact`` names (a cast, at file ``pos``) may bind to a
     label a later file makes: when one is made before it, or when every definition of
     its type before it is an enum whose labels the analysis knows (``CREATE TYPE … AS
-    ENUM``) and the later file adds it plainly. A type renamed into the name, a domain,
-    anything else made before, or a later ``ADD VALUE IF NOT EXISTS`` (the label may come
-    another way, ``EXECUTE`` in a DO block) leave it unknown: the use binds to nothing
-    rather than blame a later file."""
+    ENUM``, or one renamed into the name from such an enum made in the same file) and the
+    later file adds it plainly. Another type renamed into the name, a domain, anything
+    else made before, or a later ``ADD VALUE IF NOT EXISTS`` (the label may come another
+    way, ``EXECUTE`` in a DO block) leave it unknown: the use binds to nothing rather
+    than blame a later file."""
     if any(e[0] < pos for e in evs):
         return True
     later = [e for e in evs if e[0] > pos]
     if later and later[0][3][GUARDED]:
         return False  # ADD VALUE IF NOT EXISTS: the label may come another way before
-    typ, _ = split_label(fact[NAMES][0])
-    return all(e[2] == DROP or (e[2] != RENAME and e[3][DISPLAY] == "enum")
+    typ, label = split_label(fact[NAMES][0])
+    return all(e[2] == DROP or (e[3][DISPLAY] == "enum" if e[2] != RENAME
+                                else _renamed_enum_without(label, e, events, label_events))
                for e in events.get(("type", typ)) or () if e[0] < pos)
+
+
+def _renamed_enum_without(label: str, event: Event,
+                          events: dict[tuple[str, str], list[Event]],
+                          label_events: dict[tuple[str, str], list[Event]]) -> bool:
+    """Whether the type a rename brings into the name is an enum its file made before
+    without ``label`` (Prisma drops a label so: ``CREATE TYPE t_new AS ENUM (…)``,
+    ``ALTER COLUMN … TYPE t_new``, ``ALTER TYPE t RENAME TO t_old``, ``ALTER TYPE t_new
+    RENAME TO t``): its labels are the ones that CREATE lists, and one it lists is no
+    later file's to give."""
+    pos, line, old = event[0], event[1], event[3][NAMES][0]
+    made = [e for e in events.get(("type", old)) or ()
+            if e[0] == pos and e[1] < line and e[2] != DROP]
+    return (bool(made) and made[-1][2] != RENAME and made[-1][3][DISPLAY] == "enum"
+            and not any(e[0] == pos and e[1] <= line
+                        for e in label_events.get(("label", f"{old}.{label}")) or ()))
 
 
 def split_label(identity: str) -> tuple[str, str]:
@@ -138,19 +157,19 @@ def compared_label(fact: Fact, pos: int, analyses: Sequence[FileAnalysis],
                    retyped: Sequence[tuple[int, Fact]]) -> Fact | None:
     """A column compared with a literal at file ``pos`` (``status = 'aborting'``, a
     ``compared`` fact): a use of that label of the column's type when the type its
-    definition names (or its last ``ALTER COLUMN … TYPE`` before the file) is an enum
+    definition names (or its last ``ALTER COLUMN … TYPE`` before the use) is an enum
     made in this directory; else None (a text column, a type unknown here)."""
     labels = []
     for name in fact[NAMES]:
         column, _, literal = name.partition(COMPARED)
-        where = _typed_at(column, pos, events, retyped)
+        where = _typed_at(column, (pos, fact[LINE]), events, retyped)
         if where is None:
             continue
         typ = _type_named(analyses[where[0]].facts, where[1], column)
         enum = next((t for t in typ if any(e[3][DISPLAY] == "enum"
                                            for e in events.get(("type", t)) or ())), None)
         if enum is not None and not any(
-                where < (e[0], e[1]) and e[0] < pos and e[2] == DROP
+                where < (e[0], e[1]) < (pos, fact[LINE]) and e[2] == DROP
                 for e in events.get(("type", enum)) or ()):
             # (a type renamed away or dropped since: the name may be another type's now)
             labels.append(f"{enum}.{literal}")
@@ -160,27 +179,33 @@ def compared_label(fact: Fact, pos: int, analyses: Sequence[FileAnalysis],
 def _type_named(facts: Sequence[Fact], line: int, column: str) -> tuple[str, ...]:
     """The candidates of the type the definition of ``column`` on ``line`` names: the
     first type used after the column's fact on that line, when no other column comes
-    between them (``id int, status job_status`` on one line: ``int`` makes no fact)."""
-    here = sorted((f for f in facts if f[LINE] == line), key=lambda f: f[COLUMN])
+    between them (``id int, status job_status`` on one line: ``int`` makes no fact) —
+    or, when nothing follows it on that line, the first fact of the next lines if it is
+    a type (``ALTER COLUMN status\n  TYPE job_status``)."""
+    here = sorted((f for f in facts if f[LINE] >= line), key=lambda f: (f[LINE], f[COLUMN]))
     after = False
     for f in here:
+        if after and f[LINE] > line:  # nothing else after it on its line
+            return f[NAMES] if f[KIND] == "type" and f[ACTION] in USING else ()
+        if f[LINE] > line:
+            return ()
         if f[KIND] == "column" and f[ACTION] != DROP:
-            if after:
+            if f[NAMES][0] != column and after:
                 return ()
-            after = f[NAMES][0] == column
+            after = after or f[NAMES][0] == column
         elif after and f[KIND] == "type" and f[ACTION] in USING:
             return f[NAMES]
     return ()
 
 
-def _typed_at(column: str, pos: int, events: dict[tuple[str, str], list[Event]],
+def _typed_at(column: str, at: tuple[int, int], events: dict[tuple[str, str], list[Event]],
               retyped: Sequence[tuple[int, Fact]]) -> tuple[int, int] | None:
-    """(file, line) of the statement that gave ``column`` the type it has at file
-    ``pos``: its last definition or type change up to that file, else its first
+    """(file, line) of the statement that gave ``column`` the type it has at ``at``
+    (file, line): its last definition or type change before that, else its first
     definition after it."""
     made = [(e[0], e[1]) for e in events.get(("column", column)) or () if e[2] != DROP]
-    made += [(at, f[LINE]) for at, f in retyped if f[NAMES][0] == column]
-    before = [m for m in made if m[0] <= pos]
+    made += [(pos, f[LINE]) for pos, f in retyped if f[NAMES][0] == column]
+    before = [m for m in made if m < at]
     if before:
         return max(before)
     return min(made, default=None)

@@ -49,10 +49,12 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
     Two exceptions. A function whose every definition is also known by its arguments
     is ordered per overload only (two overloads are two objects: ``f(int)`` and
     ``f(text)`` need no order). And, only in a history whose filename order is wrong
-    already (``gone`` is given: some file needs another that sorts after it), an overload
-    with one plain ``CREATE FUNCTION`` and other ``CREATE OR REPLACE`` definitions:
-    the plain one comes first — after another it fails ("already exists with same
-    argument types") — when nothing that could remove it sorts between them (its
+    already (``gone`` is given: some file needs another that sorts after it), an object
+    with one plain ``CREATE`` among its definitions (an overload, a trigger, a table…;
+    not a function by name, whose overloads are each made plainly), the others being
+    ``CREATE OR REPLACE`` or made again after their own file removed it (``DROP … IF
+    EXISTS x; CREATE x``, :func:`_remade`): the plain one comes first — after another it
+    fails ("already exists") — when nothing that could remove it sorts between them (its
     drops, and ``gone``: :func:`gone_by_name`; see :func:`_plain_first`). An intact
     history is never misordered, so this adds no alarm there, where a function may go
     in ways the analysis does not see (``DROP TYPE … CASCADE``, ``DROP OWNED``,
@@ -94,9 +96,13 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                 continue
             if not files or files[-1][0] != e[0]:
                 files.append((e[0], e[1], e[3]))
-        plain = [f for f in files if f[2][ACTION] == CREATE] if kind == "overload" else []
-        if (gone is not None and len(plain) == 1
-                and _plain_first(plain[0], files, evs, gone.get(name.partition("(")[0], []))):
+        plain: list[tuple[int, int, Fact]] = []
+        removals: list[tuple[int, int]] = []
+        if gone is not None and kind != "function":
+            removals = gone.get(name.partition("(")[0], []) if kind == "overload" else []
+            plain = [f for f in files
+                     if f[2][ACTION] == CREATE and not _remade(f, evs, removals)]
+        if len(plain) == 1 and _plain_first(plain[0], files, evs, removals):
             first = plain[0][0]
             files.remove(plain[0])
             for b, line, fact in files:
@@ -130,9 +136,18 @@ def gone_by_name(events: dict[tuple[str, str], list[Event]],
     return gone
 
 
+def _remade(definition: tuple[int, int, Fact], evs: list[Event],
+            gone: list[tuple[int, int]]) -> bool:
+    """Whether the file of a plain ``CREATE`` removes the object first (``DROP … IF
+    EXISTS x; CREATE x``): a definition that runs whatever came before it."""
+    pos, line = definition[0], definition[1]
+    return (any(e[0] == pos and e[1] < line and e[2] == DROP for e in evs)
+            or any(g[0] == pos and g[1] < line for g in gone))
+
+
 def _plain_first(plain: tuple[int, int, Fact], files: list[tuple[int, int, Fact]],
                  evs: list[Event], gone: list[tuple[int, int]]) -> bool:
-    """Whether the one plain ``CREATE`` of an overload must come before its other
+    """Whether the one plain ``CREATE`` of an object must come before its other
     definitions: nothing that removes it (its own drop or rename, or ``gone``: the
     function's by name) sorts between an earlier definition and it (``CREATE OR REPLACE
     f; DROP f; CREATE f`` is a history that runs as it is)."""

@@ -216,8 +216,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                                          names=tuple(n.partition("(")[0] for n in names))
                     kind, names = "function", fact[NAMES]
                     chosen, evs = choose_provider(fact, events)
-            elif kind == "label" and evs is not None and not labels_known(fact, evs, pos,
-                                                                          events):
+            elif kind == "label" and evs is not None and not labels_known(
+                    fact, evs, pos, events, label_events):
                 continue  # (see labels.py)
             if evs is not None and len(evs) == 1 and chosen is not None:
                 only = evs[0]
