@@ -585,6 +585,24 @@ def test_a_label_of_an_enum_prisma_remade_comes_after_the_file_adding_it(
     assert pg_apply(pg_url, d, order) == []
 
 
+def test_a_column_retyped_to_a_builtin_type_names_no_enum(tmp_path: Path) -> None:
+    """The review's Prisma history: `SET DATA TYPE TEXT` names no type the analysis sees;
+    the next statement's `ALTER TYPE "Status"` is not the column's type, and the literal
+    compared with the (now text) column is no label: filename order, no alarm."""
+    d = migration_dir(tmp_path, {
+        "1_init.sql": "CREATE TYPE \"Status\" AS ENUM ('ACTIVE');\n"
+                      "CREATE TYPE \"Kind\" AS ENUM ('EMAIL');\n"
+                      "CREATE TABLE \"Job\" (id int, \"kind\" \"Kind\");\n",
+        "2_kind_text.sql": "ALTER TABLE \"Job\" ALTER COLUMN \"kind\" SET DATA TYPE TEXT;\n"
+                           "ALTER TYPE \"Status\" ADD VALUE 'PAUSED';\n",
+        "3_backfill.sql": "UPDATE \"Job\" SET \"kind\" = 'SMS' "
+                          "WHERE \"kind\" = 'TEXT_MESSAGE';\n",
+        "4_status.sql": "ALTER TYPE \"Status\" ADD VALUE 'TEXT_MESSAGE';\n",
+    })
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(order)
+
+
 # histories that apply in filename order, where a literal beside an enum column is no
 # label of its type (the review's repros)
 _NO_LABEL_USE = {
@@ -833,32 +851,6 @@ def test_a_column_added_to_the_table_a_later_file_rebuilds_runs_before_the_rebui
     assert plan.safe and plan.problems == [] and order == sorted(intact)
 
 
-_TRIGGER = ("CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW "
-            "EXECUTE FUNCTION touch();\n")
-
-
-def test_the_plain_create_of_a_trigger_comes_before_a_file_making_it_again(
-        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
-    """procrastinate, scrambled: `DROP TRIGGER IF EXISTS trg; CREATE TRIGGER trg` sorted
-    before the plain `CREATE TRIGGER trg`, which then failed ("already exists"). A
-    definition its own file first removes runs in any state; the one plain definition
-    comes first (in a misordered history: here a view before its table)."""
-    d = migration_dir(tmp_path, {
-        "0_view.sql": "CREATE VIEW v AS SELECT id FROM u;\n",
-        "1_base.sql": "CREATE TABLE t (id int);\nCREATE FUNCTION touch() RETURNS trigger "
-                      "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n",
-        "2_again.sql": "DROP TRIGGER IF EXISTS trg ON t;\n" + _TRIGGER,
-        "3_first.sql": _TRIGGER,
-        "4_table.sql": "CREATE TABLE u (id int);\n",
-    })
-    plan, order = plan_of(d)
-    forward = {p.path: p.message for p in plan.problems if p.code == "CAL001"}
-    assert set(forward) == {"0_view.sql", "2_again.sql"}
-    assert 'trigger "t.trg"' in forward["2_again.sql"]
-    assert order.index("3_first.sql") < order.index("2_again.sql")
-    assert pg_apply(pg_url, d, order) == []
-
-
 # A: f(int); X: drops f by name alone and makes it again; B: a second overload beside
 # it; C: drops f(int) by its arguments. After B and before C, X's drop meets two
 # overloads, which PostgreSQL refuses ("function name "f" is not unique")
@@ -885,5 +877,39 @@ def test_a_drop_by_name_runs_where_one_overload_exists(
         "5_table.sql": "CREATE TABLE u (id int);\n"})
     plan, order = plan_of(d)
     assert order.index("2_x.sql") < order.index("1_b.sql")
+    assert pg_apply(pg_url, d, order) == []
+
+
+_MISORDERED = {"0_view.sql": "CREATE VIEW w AS SELECT id FROM u;\n",
+               "9_table.sql": "CREATE TABLE u (id int);\n"}
+_SQL_FN = "RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+
+
+@pytest.mark.parametrize("files", [
+    {  # DROP ROUTINE names its overload: it is no drop by name
+        "1_p.sql": "CREATE FUNCTION f(a int) " + _SQL_FN,
+        "2_p2.sql": "CREATE FUNCTION f(a int, b int) " + _SQL_FN,
+        "3_drop.sql": "DROP ROUTINE f(int);\n"},
+    {  # a schema dropped with its functions: the replay leaves them alone
+        "1_app.sql": "CREATE SCHEMA app;\nCREATE FUNCTION app.f(a int) " + _SQL_FN,
+        "2_reset.sql": "DROP SCHEMA IF EXISTS app CASCADE;\nCREATE SCHEMA app;\n",
+        "3_f2.sql": "CREATE FUNCTION app.f(a int, b int) " + _SQL_FN,
+        "4_drop.sql": "DROP FUNCTION app.f;\n"},
+], ids=["drop-routine", "schema-dropped"])
+def test_the_overload_replay_moves_nothing_it_cannot_follow(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any],
+        files: dict[str, str]) -> None:
+    """The review's histories: each applies in filename order, and misordered elsewhere
+    (a view before its table) the plan keeps those files in that order."""
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS app CASCADE")
+        conn.execute("DROP FUNCTION IF EXISTS f(int, int)")
+        conn.execute("DROP FUNCTION IF EXISTS f(int)")
+    d = migration_dir(tmp_path, {**files, **_MISORDERED})
+    plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["0_view.sql"]
+    assert [p for p in order if p not in _MISORDERED] == sorted(files)
     assert pg_apply(pg_url, d, order) == []
 

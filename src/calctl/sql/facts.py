@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "40"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "0853964e99f4cc0d"
+ANALYSER_SOURCES = "c4066a566dfd69be"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -10,13 +10,15 @@ first and later drops the first by its arguments has a window where a by-name dr
 fails, and a plan of a history numbered at random can put one there. So, once a plan is
 made, :func:`separate` replays the overloads of the functions where that can happen,
 file by file in plan order, and moves a file meeting such a clash: after the next file
-dropping one of the overloads it meets (or that file before it), else before the file
-that made one of them (or that file after it) — the first of these that leaves no more
-clashes than before, and only when the moving file passes no file that needs it where it
-is, or that it needs (a use when it runs, an idempotent creator a use counts on; a use
-in a function body holds nothing). Only in a history whose filename order already
-fails (see :func:`calctl.sql.names.providers.chain_providers` for why not in an intact
-one).
+dropping one of the overloads it meets (or that file before it), or before a file that
+made one of them (or that file after it) — of these, the move leaving the fewest clashes
+(the likeliest, in that order, among equals), never more than before, a bounded number
+of times; and only when the moving file passes no file that needs it where it is, or
+that it needs (a use when it runs, an idempotent creator a use counts on; a use in a
+function body and a soft edge hold nothing). Functions whose schema some file drops are
+left alone (their overloads go where the replay cannot follow). Only in a history whose
+filename order already fails (see :func:`calctl.sql.names.providers.chain_providers`
+for why not in an intact one).
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ from calctl.sql.facts import (
     PROVIDING,
     REF,
     RENAME,
+    WEAK,
     FileAnalysis,
 )
 from calctl.sql.names.model import SOFT, Edge
+
+ROUNDS = 64  # moves tried at most: each replays the whole plan
 
 # (line, overload made or dropped — "" for a drop by name —, function name, action)
 _Event = tuple[int, str, str, str]
@@ -43,8 +48,8 @@ _Event = tuple[int, str, str, str]
 
 def separate(order: list[int], analyses: Sequence[FileAnalysis], edges: list[Edge],
              choices: Iterable[tuple[tuple[int, ...], int]]) -> tuple[list[int], list[Edge]]:
-    """``order`` (positions in execution order) with by-name drops moved out of the
-    windows where two overloads of their function exist (see the module's docstring),
+    """``order`` (positions in execution order) with the files meeting an overload
+    clash moved out of it (see the module's docstring),
     and ``edges`` without those the new order breaks: what a file needs when it runs
     holds it in place; a use in a function body (or a guarded statement) does not, nor
     does a soft edge, and either is no edge any more when a move puts it backwards."""
@@ -57,7 +62,7 @@ def separate(order: list[int], analyses: Sequence[FileAnalysis], edges: list[Edg
         lines = hard_lines.get(file)
         if lines is None:
             lines = hard_lines[file] = {f[LINE] for f in analyses[file].facts
-                                        if f[ACTION] == REF}
+                                        if f[ACTION] != WEAK}
         return line in lines
 
     # (a drop's edge comes from a use in file ``provider``, at ``line``)
@@ -69,7 +74,7 @@ def separate(order: list[int], analyses: Sequence[FileAnalysis], edges: list[Edg
     seen = {tuple(order)}
     best = (len(clashes), order)
     start = order
-    for _ in range(4 * len(events)):  # a bound: a move may leave as many clashes
+    for _ in range(min(4 * len(events), ROUNDS)):  # a move may leave as many clashes
         fresh = []
         for at, name, alive in clashes:  # the first clash some move eases
             dropped = next((i for i in range(at + 1, len(order))
@@ -97,7 +102,7 @@ def separate(order: list[int], analyses: Sequence[FileAnalysis], edges: list[Edg
         return start, edges
     index = {pos: i for i, pos in enumerate(best[1])}
     return best[1], [e for e in edges if index[e.provider] < index[e.user]
-                     or (e not in weak and e.kind not in SOFT)]
+                     or (e.kind not in SOFT and e not in weak)]
 
 
 def _events(analyses: Sequence[FileAnalysis]) -> dict[int, list[_Event]]:
@@ -111,7 +116,10 @@ def _events(analyses: Sequence[FileAnalysis]) -> dict[int, list[_Event]]:
     signatures: dict[str, set[str]] = {}
     makers: dict[str, set[int]] = {}
     plain: set[str] = set()
+    dropped_schemas: set[str] = set()
     for pos, analysis in enumerate(analyses):
+        dropped_schemas.update(f[NAMES][0] for f in analysis.facts
+                               if f[KIND] == "schema" and f[ACTION] == DROP)
         exact = {f[LINE] for f in analysis.facts if f[KIND] == "overload" and f[ACTION] == DROP}
         found: list[_Event] = []
         for f in analysis.facts:
@@ -133,6 +141,8 @@ def _events(analyses: Sequence[FileAnalysis]) -> dict[int, list[_Event]]:
             per_file[pos] = sorted(found, key=lambda e: (e[0], e[3] != REF))
     wanted = {name for name in by_name if len(signatures.get(name, ())) > 1}
     wanted.update(o.partition("(")[0] for o in plain if len(makers[o]) > 1)
+    # (a dropped schema takes its functions with it: the replay leaves those alone)
+    wanted = {n for n in wanted if n.partition(".")[0] not in dropped_schemas}
     out: dict[int, list[_Event]] = {}
     for pos, found in per_file.items():
         kept = [e for e in found if e[2] in wanted and (e[3] != REF or e[1] in makers)]

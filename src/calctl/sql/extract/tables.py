@@ -267,7 +267,7 @@ class Tables(Constraints):
             kind, names, display = self.object_names(rtype, obj)
             if not kind or not names:
                 continue
-            if rtype == "OBJECT_FUNCTION" and self.drop_overload(
+            if rtype in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and self.drop_overload(
                     obj.get("ObjectWithArgs") or {}, names, st, display, guarded):
                 # what it needs is that overload; the name may have others, made before
                 # or after in any order

@@ -165,7 +165,7 @@ def compared_label(fact: Fact, pos: int, analyses: Sequence[FileAnalysis],
         where = _typed_at(column, (pos, fact[LINE]), events, retyped)
         if where is None:
             continue
-        typ = _type_named(analyses[where[0]].facts, where[1], column)
+        typ = _type_named(analyses[where[0]], where[1], column)
         enum = next((t for t in typ if any(e[3][DISPLAY] == "enum"
                                            for e in events.get(("type", t)) or ())), None)
         if enum is not None and not any(
@@ -176,25 +176,27 @@ def compared_label(fact: Fact, pos: int, analyses: Sequence[FileAnalysis],
     return fact._replace(kind="label", names=tuple(labels)) if labels else None
 
 
-def _type_named(facts: Sequence[Fact], line: int, column: str) -> tuple[str, ...]:
+def _type_named(analysis: FileAnalysis, line: int, column: str) -> tuple[str, ...]:
     """The candidates of the type the definition of ``column`` on ``line`` names: the
-    first type used after the column's fact on that line, when no other column comes
-    between them (``id int, status job_status`` on one line: ``int`` makes no fact) —
-    or, when nothing follows it on that line, the first fact of the next lines if it is
-    a type (``ALTER COLUMN status\n  TYPE job_status``)."""
-    here = sorted((f for f in facts if f[LINE] >= line), key=lambda f: (f[LINE], f[COLUMN]))
-    after = False
+    first type used after the column's fact in its statement, when no other mention of
+    a column comes between them (``id int, status job_status``: ``int`` makes no fact;
+    ``ALTER COLUMN status\n  TYPE job_status`` over two lines; ``TYPE text USING
+    status::text`` names none)."""
+    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
+    last = span.last if span is not None else line
+    here = sorted((f for f in analysis.facts if line <= f[LINE] <= last),
+                  key=lambda f: (f[LINE], f[COLUMN]))
+    at: tuple[int, int] | None = None  # where the column is defined (a retype: twice)
     for f in here:
-        if after and f[LINE] > line:  # nothing else after it on its line
-            return f[NAMES] if f[KIND] == "type" and f[ACTION] in USING else ()
-        if f[LINE] > line:
-            return ()
-        if f[KIND] == "column" and f[ACTION] != DROP:
-            if f[NAMES][0] != column and after:
+        if at is None:
+            if (f[LINE] == line and f[KIND] == "column" and f[ACTION] != DROP
+                    and f[NAMES][0] == column):
+                at = (f[LINE], f[COLUMN])
+        elif (f[LINE], f[COLUMN]) != at:
+            if f[KIND] == "column":
                 return ()
-            after = after or f[NAMES][0] == column
-        elif after and f[KIND] == "type" and f[ACTION] in USING:
-            return f[NAMES]
+            if f[KIND] == "type" and f[ACTION] in USING:
+                return f[NAMES]
     return ()
 
 

@@ -49,13 +49,14 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
     Two exceptions. A function whose every definition is also known by its arguments
     is ordered per overload only (two overloads are two objects: ``f(int)`` and
     ``f(text)`` need no order). And, only in a history whose filename order is wrong
-    already (``gone`` is given: some file needs another that sorts after it), an object
-    with one plain ``CREATE`` among its definitions (an overload, a trigger, a table…;
-    not a function by name, whose overloads are each made plainly), the others being
-    ``CREATE OR REPLACE`` or made again after their own file removed it (``DROP … IF
-    EXISTS x; CREATE x``, :func:`_remade`): the plain one comes first — after another it
-    fails ("already exists") — when nothing that could remove it sorts between them (its
-    drops, and ``gone``: :func:`gone_by_name`; see :func:`_plain_first`). An intact
+    already (``gone`` is given: some file needs another that sorts after it), an overload
+    with one plain ``CREATE FUNCTION`` among its definitions, the others being ``CREATE
+    OR REPLACE`` or made again after their own file removed it (``DROP FUNCTION IF
+    EXISTS f; CREATE FUNCTION f``, :func:`_remade`): the plain one comes first — after
+    another it fails ("already exists with same argument types") — when nothing that
+    could remove it sorts between them (its drops, and ``gone``: :func:`gone_by_name`;
+    see :func:`_plain_first`). (Not other kinds: a table, a view, an index or a trigger
+    also goes with a ``DROP TABLE``/``DROP SCHEMA … CASCADE`` the rule cannot see.) An intact
     history is never misordered, so this adds no alarm there, where a function may go
     in ways the analysis does not see (``DROP TYPE … CASCADE``, ``DROP OWNED``,
     ``EXECUTE``)."""
@@ -98,8 +99,8 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                 files.append((e[0], e[1], e[3]))
         plain: list[tuple[int, int, Fact]] = []
         removals: list[tuple[int, int]] = []
-        if gone is not None and kind != "function":
-            removals = gone.get(name.partition("(")[0], []) if kind == "overload" else []
+        if gone is not None and kind == "overload":
+            removals = gone.get(name.partition("(")[0], [])
             plain = [f for f in files
                      if f[2][ACTION] == CREATE and not _remade(f, evs, removals)]
         if len(plain) == 1 and _plain_first(plain[0], files, evs, removals):
@@ -147,7 +148,7 @@ def _remade(definition: tuple[int, int, Fact], evs: list[Event],
 
 def _plain_first(plain: tuple[int, int, Fact], files: list[tuple[int, int, Fact]],
                  evs: list[Event], gone: list[tuple[int, int]]) -> bool:
-    """Whether the one plain ``CREATE`` of an object must come before its other
+    """Whether the one plain ``CREATE`` of an overload must come before its other
     definitions: nothing that removes it (its own drop or rename, or ``gone``: the
     function's by name) sorts between an earlier definition and it (``CREATE OR REPLACE
     f; DROP f; CREATE f`` is a history that runs as it is)."""
