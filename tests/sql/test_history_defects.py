@@ -913,3 +913,27 @@ def test_the_overload_replay_moves_nothing_it_cannot_follow(
     assert [p for p in order if p not in _MISORDERED] == sorted(files)
     assert pg_apply(pg_url, d, order) == []
 
+
+
+def test_uses_after_a_rebuild_bind_to_it_when_the_first_table_sorts_late(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """The protocol's injection (hatchet, trigger.dev at other seeds): the file making
+    `t` sorts after the file that rebuilds `t` (`CREATE t_new; DROP t; RENAME`). The
+    later files were read as using the misnamed file's `t`, so they waited for the
+    rebuild's drop and ran on the old table (no `b`: the index failed); they use the
+    rebuilt one and run after it."""
+    files = {
+        "1_other.sql": "CREATE TABLE other (id int);\n",
+        "2_rebuild.sql": "CREATE TABLE t_new (a int, b int);\n"
+                         "INSERT INTO t_new (a) SELECT a FROM t;\n"
+                         "DROP TABLE t;\nALTER TABLE t_new RENAME TO t;\n",
+        "2_rebuild_zz_t.sql": "CREATE TABLE t (a int);\n",
+        "3_add.sql": "ALTER TABLE t ADD COLUMN c int;\nCREATE INDEX t_b ON t (b);\n",
+        "4_use.sql": "UPDATE t SET c = 1 WHERE b = 2;\n",
+    }
+    d = migration_dir(tmp_path, files)
+    plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["2_rebuild.sql"]
+    assert order == ["1_other.sql", "2_rebuild_zz_t.sql", "2_rebuild.sql", "3_add.sql",
+                     "4_use.sql"]
+    assert pg_apply(pg_url, d, order) == []

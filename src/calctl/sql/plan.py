@@ -54,6 +54,9 @@ def order_analyses(directory: Path, files: list[MigrationFile],
     default_schema = (tuple(settings.search_path) or ("public",))[0]
     resolution = resolve(analyses, known=settings.known_objects, default_schema=default_schema)
     ordering = _ordered(len(files), resolution)
+    if not ordering.cycles and any(e.forward for e in resolution.edges):
+        resolution, ordering = _creators_in_place(analyses, resolution, ordering,
+                                                  settings.known_objects, default_schema)
     if ordering.cycles:
         # a cycle can be broken once nothing else can be placed, or where it stands
         # (graph.stable_order's ``early``); the rebinding that follows reads the files in
@@ -99,6 +102,30 @@ def _rebound(analyses: list[FileAnalysis], resolution: Resolution, ordering: Ord
         seen.add(tuple(again[1].order))
         current = again
     return best
+
+
+def _creators_in_place(analyses: list[FileAnalysis], resolution: Resolution,
+                       ordering: Ordering, known: Sequence[str],
+                       default_schema: str) -> tuple[Resolution, Ordering]:
+    """A use binds by filename order, so in a misordered history a use sorting after a
+    rebuild of its object (``CREATE t_new; DROP t; RENAME t_new TO t``) binds to the
+    definition of a creator that sorts after it too, where the plan runs that creator
+    before the rebuild: the use is then read as needing the old table, waits for the
+    rebuild's drop (a ``drops`` edge against filename order) and runs on a table that
+    is about to go. Read the files again in the order the plan gives without those
+    edges, where the creator runs before the rebuild and the use after it; kept unless
+    that makes a cycle (a history numbered at random has them: see :func:`_rebound`)."""
+    kept = [e for e in resolution.edges if not (e.forward and e.kind == "drops")]
+    if len(kept) == len(resolution.edges):
+        return resolution, ordering
+    reading = stable_order(len(analyses),
+                           [(e.provider, e.user) for e in kept if e.kind not in SOFT],
+                           resolution.choices,
+                           [(e.provider, e.user) for e in kept if e.kind in SOFT]).order
+    if reading == ordering.order:
+        return resolution, ordering
+    again = rebind(analyses, reading, known, default_schema, set())
+    return (resolution, ordering) if again[1].cycles else again
 
 
 def _out_of_order(order: list[int]) -> int:
