@@ -937,3 +937,44 @@ def test_uses_after_a_rebuild_bind_to_it_when_the_first_table_sorts_late(
     assert order == ["1_other.sql", "2_rebuild_zz_t.sql", "2_rebuild.sql", "3_add.sql",
                      "4_use.sql"]
     assert pg_apply(pg_url, d, order) == []
+
+
+@pytest.mark.parametrize("dropping", [
+    "DROP TRIGGER IF EXISTS t_audit ON t;\nDROP FUNCTION IF EXISTS audit();\n",
+    "ALTER TABLE t DROP COLUMN IF EXISTS legacy;\n",
+], ids=["trigger", "column"])
+def test_a_guarded_drop_runs_after_a_creator_that_sorts_too_late(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], dropping: str) -> None:
+    """The protocol's injection (hatchet at seed 9, harbor at seeds 1, 2, 8–10): the file
+    making `audit()` and its trigger (or adding `legacy` IF NOT EXISTS) sorts after the
+    file dropping them IF EXISTS, and the plan ran it just before its first user: the
+    drop did nothing, and the history ended with objects it had dropped. It runs before
+    the drop; a use after the drop keeps filename order (the object made again)."""
+    files = {
+        "1_t.sql": "CREATE TABLE t (id int, legacy int);\n",
+        "2_drop.sql": dropping,
+        "3_user.sql": "INSERT INTO u (id) VALUES (1);\n",
+        "3_user_zz_make.sql": "CREATE TABLE u (id int);\n"
+                              "ALTER TABLE t ADD COLUMN IF NOT EXISTS legacy int;\n"
+                              "CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql\n"
+                              "  AS $$ BEGIN RETURN NEW; END $$;\n"
+                              "CREATE TRIGGER t_audit AFTER INSERT ON t\n"
+                              "  FOR EACH ROW EXECUTE FUNCTION audit();\n",
+    }
+    d = migration_dir(tmp_path, files)
+    plan, order = plan_of(d)
+    assert order == ["1_t.sql", "3_user_zz_make.sql", "2_drop.sql", "3_user.sql"]
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["3_user.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        left = conn.execute("SELECT count(*) FROM pg_proc WHERE proname = 'audit'").fetchone()
+        column = conn.execute("SELECT count(*) FROM information_schema.columns "
+                              "WHERE table_name = 't' AND column_name = 'legacy'").fetchone()
+    assert (left, column) == (((0,), (1,)) if "TRIGGER" in dropping else ((1,), (0,)))
+    # the object used after the drop: made again on purpose, filename order kept
+    again = {**files, "2_drop_then_use.sql": "INSERT INTO t (legacy) VALUES (1);\n"} \
+        if "COLUMN" in dropping else {**files, "2_drop_then_use.sql": "SELECT audit();\n"}
+    plan, order = plan_of(migration_dir(_fresh(tmp_path / "again"), again))
+    assert order.index("2_drop.sql") < order.index("3_user_zz_make.sql")

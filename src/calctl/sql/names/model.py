@@ -25,7 +25,8 @@ class Edge(NamedTuple):
     # ``user`` later drops or renames (so ``provider`` must run first); redefines (a
     # definition after an earlier one, or after its drop); keeps (an order PostgreSQL
     # needs between a dependent object and a change of what it depends on); frees
-    # (``provider`` removes what was made with an object ``user`` drops)
+    # (``provider`` removes what was made with an object ``user`` drops); precedes
+    # (``provider`` makes what ``user``'s guarded drop removes, see late_creators)
     kind: str = "uses"
     drop_line: int = 0  # drops: the line of the DROP/RENAME in file ``user``
 
@@ -33,7 +34,7 @@ class Edge(NamedTuple):
 
 # Edge kinds that only keep an order filename order suggests (they give way to the
 # others in a cycle, see calctl.sql.graph.stable_order)
-SOFT = frozenset({"redefines", "keeps"})
+SOFT = frozenset({"redefines", "keeps", "precedes"})
 
 
 

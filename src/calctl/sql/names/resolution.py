@@ -51,6 +51,7 @@ from calctl.sql.names.labels import (
     label_edges,
     labels_known,
 )
+from calctl.sql.names.late_creators import drops_before_late_creators
 from calctl.sql.names.model import DROPS_OF, Edge, Event, Missing, Resolution, object_label
 from calctl.sql.names.overloads import Overloads
 from calctl.sql.names.providers import (
@@ -365,6 +366,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
+    preceding: set[tuple[int, int]] = set()  # (creator, dropping file): see late_creators
+    if misordered if misordered is not None else any(e.forward for e in edges):
+        preceding = drops_before_late_creators(events, users, edges, add_edge, default_schema)
     dependents_of(analyses, events, dropped, retyped, add_edge, default_schema, rebound,
                   misordered if misordered is not None else any(e.forward for e in edges))
     if enum_labels:
@@ -387,6 +391,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     chain_providers(repeated, add_edge, default_schema,
                     gone=gone_by_name(events) if misordered else None)
     recreations(repeated, events, add_edge, default_schema)
+    if preceding:  # the drop no longer follows the definition filename order put after it
+        result.edges = edges = [e for e in edges if e.kind != "redefines"
+                                or (e.user, e.provider) not in preceding]
     result.duplicates.extend(find_duplicates(repeated, default_schema))
     result.edges = by_definition(analyses, events, result.edges, default_schema)
     return result
