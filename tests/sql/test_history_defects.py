@@ -978,3 +978,24 @@ def test_a_guarded_drop_runs_after_a_creator_that_sorts_too_late(
         if "COLUMN" in dropping else {**files, "2_drop_then_use.sql": "SELECT audit();\n"}
     plan, order = plan_of(migration_dir(_fresh(tmp_path / "again"), again))
     assert order.index("2_drop.sql") < order.index("3_user_zz_make.sql")
+
+
+def test_a_table_read_in_a_trigger_body_is_still_needed_by_create_trigger_on_it(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """matrix-synapse, scrambled: the trigger function's body reads `locks` (a use needed
+    only later), then `CREATE TRIGGER … ON locks` needs it when it runs. The file kept
+    only its first use of the table, the weak one, so it was not flagged and ran before
+    the file creating the table."""
+    d = migration_dir(tmp_path, {
+        "1_trigger.sql": "CREATE FUNCTION unlock() RETURNS trigger LANGUAGE plpgsql\n"
+                         "  AS $$ BEGIN DELETE FROM locks WHERE id = OLD.id; "
+                         "RETURN OLD; END $$;\n"
+                         "DROP TRIGGER IF EXISTS unlock_t ON locks;\n"
+                         "CREATE TRIGGER unlock_t AFTER DELETE ON locks\n"
+                         "  FOR EACH ROW EXECUTE PROCEDURE unlock();\n",
+        "2_locks.sql": "CREATE TABLE IF NOT EXISTS locks (id int);\n",
+    })
+    plan, order = plan_of(d)
+    assert [(p.path, p.code, p.line) for p in plan.problems] == [("1_trigger.sql", "CAL001", 4)]
+    assert order == ["2_locks.sql", "1_trigger.sql"]
+    assert pg_apply(pg_url, d, order) == []

@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "42"
+ANALYSER_VERSION = "43"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "25ea696a64831ad8"
+ANALYSER_SOURCES = "7b4b26564e8aa8b0"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -130,7 +130,7 @@ def summarise(facts: Sequence[Fact]) -> Summary:
     each part as positions in ``facts`` (what the pipe and the cache carry as they are):
 
     * references to objects the file does not provide itself: the distinct (kind,
-      candidates) references, first occurrence, plain or weak;
+      candidates) references, the first plain occurrence, else the first weak one;
     * plain column references no statement of the file provides, distinct by
       candidates, first occurrence;
     * the facts that provide, drop or rename something, or change a column's type, in
@@ -176,20 +176,29 @@ def summarise(facts: Sequence[Fact]) -> Summary:
     provided_columns = provided.get("column")
     refs: list[int] = []
     columns: list[int] = []
-    seen: set[tuple[str, tuple[str, ...]]] = set()
+    # (kind, candidates) → where in ``refs`` its reference is, if a weak one: a plain use
+    # later in the file takes its place (a trigger function's body reads its table, then
+    # `CREATE TRIGGER … ON` that table needs it when it runs)
+    seen: dict[tuple[str, tuple[str, ...]], int] = {}
     seen_columns: set[tuple[str, ...]] = set()
     for at in uses:
         fact = facts[at]
         kind = fact.kind
         names = fact.names
         key = (kind, names)
-        if key not in seen:
-            seen.add(key)
+        weak_at = seen.get(key)
+        if weak_at is None or (weak_at >= 0 and fact.action == ref):
+            seen[key] = -1
             lines = own.get(kind)
             if not ((lines is not None and _before(lines, names, fact.line))
                     or (kind == "type" and own_relations is not None
                         and _before(own_relations, names, fact.line))):
-                refs.append(at)
+                if weak_at is not None:
+                    refs[weak_at] = at
+                else:
+                    if fact.action != ref:
+                        seen[key] = len(refs)
+                    refs.append(at)
         if kind == "column" and fact.action == ref and names not in seen_columns:
             seen_columns.add(names)
             if provided_columns is None or provided_columns.keys().isdisjoint(names):
