@@ -999,3 +999,32 @@ def test_a_table_read_in_a_trigger_body_is_still_needed_by_create_trigger_on_it(
     assert [(p.path, p.code, p.line) for p in plan.problems] == [("1_trigger.sql", "CAL001", 4)]
     assert order == ["2_locks.sql", "1_trigger.sql"]
     assert pg_apply(pg_url, d, order) == []
+
+
+@pytest.mark.parametrize(("dropping", "making"), [
+    ("DROP FUNCTION IF EXISTS audit();\n",
+     "CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql\n"
+     "  AS $$ BEGIN RETURN NEW; END $$;\n"
+     "CREATE TRIGGER t_audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION audit();\n"),
+    ("ALTER TABLE t DROP COLUMN IF EXISTS c;\n",
+     "ALTER TABLE t ADD COLUMN c int;\nCREATE VIEW tv AS SELECT c FROM t;\n"),
+    ("DROP TABLE IF EXISTS p;\n",
+     "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE w (id int REFERENCES p);\n"),
+    ("DROP TYPE IF EXISTS mood;\n",
+     "CREATE TYPE mood AS ENUM ('a');\nCREATE TABLE w (id int, m mood);\n"),
+], ids=["trigger-runs-it", "view-over-it", "key-to-it", "column-of-it"])
+def test_a_guarded_drop_stays_before_a_creator_whose_objects_depend_on_what_it_drops(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], dropping: str,
+        making: str) -> None:
+    """The review's histories: the late creator also makes something that depends on the
+    object (and the dropping file leaves it alone); before the drop, the drop fails
+    ("other objects depend on it"), so the pair keeps filename order."""
+    d = migration_dir(tmp_path, {
+        "1_t.sql": "CREATE TABLE t (id int);\n",
+        "2_drop.sql": dropping,
+        "3_user.sql": "INSERT INTO u (id) VALUES (1);\n",
+        "3_user_zz_make.sql": "CREATE TABLE u (id int);\n" + making,
+    })
+    plan, order = plan_of(d)
+    assert order == ["1_t.sql", "2_drop.sql", "3_user_zz_make.sql", "3_user.sql"]
+    assert pg_apply(pg_url, d, order) == []

@@ -5,10 +5,11 @@ drops it with ``IF EXISTS`` (``DROP TRIGGER IF EXISTS t``, ``DROP COLUMN IF EXIS
 filename order makes that drop a no-op and keeps the object, while the history as
 written dropped it. When the creator must run earlier anyway (it sorts after a file
 that needs it) and nothing after the drop uses what it creates there, the creator is
-placed before the drop: the drop then removes the object, as it was written to. A use
-of one of those objects by another file sorting after the drop says the opposite (the
-file makes them again on purpose, after the drop): that pair of files keeps filename
-order.
+placed before the drop: the drop then removes the object, as it was written to. That
+pair of files keeps filename order when another file uses the object as the creator
+makes it after the drop (made again on purpose) or at all when it runs, or when the
+creator makes something with it that the dropping file leaves in place (a trigger
+running the function, a view over the column: the drop would fail).
 
 A soft edge (``precedes``): it gives way in a cycle, and only a creator that moves
 anyway has one, so an intact history (nothing moves) is never changed by it.
@@ -17,16 +18,30 @@ anyway has one, so an intact history (nothing moves) is never changed by it.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-from calctl.sql.facts import ACTION, CREATE, DISPLAY, DROP, GUARDED, Fact
+from calctl.sql.facts import (
+    ACTION,
+    CREATE,
+    DISPLAY,
+    DROP,
+    GUARDED,
+    KIND,
+    LINE,
+    NAMES,
+    REF,
+    Fact,
+    FileAnalysis,
+)
+from calctl.sql.names.columns import made_with
 from calctl.sql.names.model import Edge, Event, object_label
 
 # (kind, identity, definition's file) → the files whose use binds to that definition
 Uses = dict[tuple[str, str, int], tuple[list[Event], list[tuple[int, str, Fact]]]]
 
 
-def drops_before_late_creators(events: dict[tuple[str, str], list[Event]], uses: Uses,
+def drops_before_late_creators(analyses: Sequence[FileAnalysis],
+                               events: dict[tuple[str, str], list[Event]], uses: Uses,
                                edges: Iterable[Edge], add_edge: Callable[[Edge], None],
                                default_schema: str) -> set[tuple[int, int]]:
     """Add ``creator → dropping file`` for each guarded drop whose object's next event
@@ -48,8 +63,13 @@ def drops_before_late_creators(events: dict[tuple[str, str], list[Event]], uses:
                     and not after[3][GUARDED]:
                 continue  # made while it still exists: "already exists"
             bound = uses.get((kind, name, creator), ((), []))[1]
-            if any(dropper < user != creator for user, _, _ in bound):
-                vetoed.add((creator, dropper))  # used after the drop: made again on purpose
+            if any(user != creator and (user > dropper or use[ACTION] == REF)
+                   for user, _, use in bound) \
+                    or _made_with_it(analyses[creator], kind, name, after[1],
+                                     analyses[dropper]):
+                # used after the drop (made again on purpose), or something made with it
+                # would outlive the drop and make it fail
+                vetoed.add((creator, dropper))
             pairs.setdefault((creator, dropper), Edge(
                 creator, dropper, object_label(fact[DISPLAY], name, default_schema), line, 1,
                 True, "precedes", line))
@@ -57,3 +77,20 @@ def drops_before_late_creators(events: dict[tuple[str, str], list[Event]], uses:
         if pair not in vetoed:
             add_edge(edge)
     return set(pairs) - vetoed
+
+
+def _made_with_it(creator: FileAnalysis, kind: str, name: str, since: int,
+                  dropping: FileAnalysis) -> bool:
+    """Whether the creator's file uses the object, once made, in a statement making
+    something the dropping file does not drop too (a trigger running the function, a
+    view over the column, a key to the table, a column of the type): with the creator
+    first, the guarded drop would fail ("other objects depend on it")."""
+    # a function's uses name it without its arguments
+    kind, name = ("function", name.partition("(")[0]) if kind == "overload" else (kind, name)
+    dropped = {(f[KIND], n) for f in dropping.facts if f[ACTION] == DROP for n in f[NAMES]}
+    spans = list(creator.spans)
+    return any(made not in dropped
+               for fact in creator.facts
+               if fact[ACTION] == REF and fact[KIND] == kind and fact[LINE] >= since
+               and name in fact[NAMES]
+               for made in ((k, n) for k, n, _, _ in made_with(creator, spans, fact[LINE])))

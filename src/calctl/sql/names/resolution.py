@@ -368,7 +368,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 
     preceding: set[tuple[int, int]] = set()  # (creator, dropping file): see late_creators
     if misordered if misordered is not None else any(e.forward for e in edges):
-        preceding = drops_before_late_creators(events, users, edges, add_edge, default_schema)
+        preceding = drops_before_late_creators(analyses, events, users, edges, add_edge,
+                                               default_schema)
     dependents_of(analyses, events, dropped, retyped, add_edge, default_schema, rebound,
                   misordered if misordered is not None else any(e.forward for e in edges))
     if enum_labels:
