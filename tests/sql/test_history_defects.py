@@ -1026,5 +1026,6 @@ def test_a_guarded_drop_stays_before_a_creator_whose_objects_depend_on_what_it_d
         "3_user_zz_make.sql": "CREATE TABLE u (id int);\n" + making,
     })
     plan, order = plan_of(d)
+    assert [p.path for p in plan.problems if p.code == "CAL001"] == ["3_user.sql"]
     assert order == ["1_t.sql", "2_drop.sql", "3_user_zz_make.sql", "3_user.sql"]
     assert pg_apply(pg_url, d, order) == []
