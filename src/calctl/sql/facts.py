@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "44"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "c2ad7108c5cbfa15"
+ANALYSER_SOURCES = "095b627f35fabfcc"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -193,11 +193,10 @@ def summarise(facts: Sequence[Fact]) -> Summary:
             if not ((lines is not None and _before(lines, names, fact.line))
                     or (kind == "type" and own_relations is not None
                         and _before(own_relations, names, fact.line))):
-                if weak_at is not None:
+                if weak_at is not None:  # (the plain use takes the weak one's place)
                     refs[weak_at] = at
                 else:
-                    if fact.action != ref:
-                        seen[key] = len(refs)
+                    seen[key] = -1 if fact.action == ref else len(refs)
                     refs.append(at)
         if kind == "column" and fact.action == ref and names not in seen_columns:
             seen_columns.add(names)

@@ -118,10 +118,7 @@ def _creators_in_place(analyses: list[FileAnalysis], resolution: Resolution,
     kept = [e for e in resolution.edges if not (e.forward and e.kind == "drops")]
     if len(kept) == len(resolution.edges):
         return resolution, ordering
-    reading = stable_order(len(analyses),
-                           [(e.provider, e.user) for e in kept if e.kind not in SOFT],
-                           resolution.choices,
-                           [(e.provider, e.user) for e in kept if e.kind in SOFT]).order
+    reading = _ordered(len(analyses), replace(resolution, edges=kept)).order
     if reading == ordering.order:
         return resolution, ordering
     again = rebind(analyses, reading, known, default_schema, set())

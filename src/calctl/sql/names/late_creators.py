@@ -30,14 +30,10 @@ from calctl.sql.facts import (
     LINE,
     NAMES,
     REF,
-    Fact,
     FileAnalysis,
 )
 from calctl.sql.names.columns import made_with
-from calctl.sql.names.model import Edge, Event, object_label
-
-# (kind, identity, definition's file) → the files whose use binds to that definition
-Uses = dict[tuple[str, str, int], tuple[list[Event], list[tuple[int, str, Fact]]]]
+from calctl.sql.names.model import Edge, Event, Uses, object_label
 
 
 def drops_before_late_creators(analyses: Sequence[FileAnalysis],

@@ -76,6 +76,9 @@ class Resolution:
 
 # (position, line, action, fact)
 Event = tuple[int, int, str, Fact]
+# (kind, identity, definition's file) → the events of the object and the uses (file,
+# label, fact) that bound to that definition
+Uses = dict[tuple[str, str, int], tuple[list[Event], list[tuple[int, str, Fact]]]]
 
 
 

@@ -52,7 +52,15 @@ from calctl.sql.names.labels import (
     labels_known,
 )
 from calctl.sql.names.late_creators import drops_before_late_creators
-from calctl.sql.names.model import DROPS_OF, Edge, Event, Missing, Resolution, object_label
+from calctl.sql.names.model import (
+    DROPS_OF,
+    Edge,
+    Event,
+    Missing,
+    Resolution,
+    Uses,
+    object_label,
+)
 from calctl.sql.names.overloads import Overloads
 from calctl.sql.names.providers import (
     NEVER_MISSING,
@@ -177,7 +185,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
 
     unknown_extension = any(extension_of_name(e) for e in extensions)
     # (kind, identity, provider position) → the files whose use resolved to that definition
-    users: dict[tuple[str, str, int], tuple[list[Event], list[tuple[int, str, Fact]]]] = {}
+    users: Uses = {}
     by_bare: dict[tuple[str, str], str] | None = None  # built when first needed
 
     def elsewhere_of(kind: str, bare: str) -> str | None:
@@ -366,12 +374,14 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     add_edge(Edge(user, dropping, label, fact[LINE], fact[COLUMN],
                                   user > dropping, "drops", drop_line))
 
+    # (filename order fails here already; the edges added below do not change that)
+    misordered_so_far = misordered if misordered is not None else any(e.forward for e in edges)
     preceding: set[tuple[int, int]] = set()  # (creator, dropping file): see late_creators
-    if misordered if misordered is not None else any(e.forward for e in edges):
+    if misordered_so_far:
         preceding = drops_before_late_creators(analyses, events, users, edges, add_edge,
                                                default_schema)
     dependents_of(analyses, events, dropped, retyped, add_edge, default_schema, rebound,
-                  misordered if misordered is not None else any(e.forward for e in edges))
+                  misordered_so_far)
     if enum_labels:
         label_edges(enum_labels, events, add_edge, default_schema)
     wrong = readded_columns(events, dropped, add_edge, default_schema) | misbound
