@@ -170,3 +170,41 @@ def test_first_runs_at_once_on_an_empty_postgres_store_both_succeed(pg_url: str,
     with open_store(settings_for(tmp_path, pg_url)) as store:
         names = [r["name"] for r in store.query("SELECT name FROM calctl_schema_history")]
     assert names == sorted(p.name for p in schema_dir().glob("*.sql"))
+
+
+def test_hosts_recording_one_new_check_at_once_count_every_failure(pg_url: str,
+                                                                   tmp_path: Path) -> None:
+    """Hosts sharing a PostgreSQL store run the same check at once: each run's failure is
+    counted once, and none fails on the state row the other made first."""
+    import threading
+
+    from calctl.guard import state
+
+    hosts, rounds = 4, 5
+    errors: list[BaseException] = []
+    start = threading.Barrier(hosts)
+
+    def host(i: int) -> None:
+        root = tmp_path / f"host{i}"
+        root.mkdir()
+        with open_store(settings_for(root, pg_url)) as store:
+            for round_ in range(rounds):
+                start.wait()
+                try:
+                    state.record(store, f"api{round_}", ok=False, fail_after=hosts,
+                                 duration=0.01, error="timeout", finding=None, cursor=None)
+                except BaseException as exc:  # reported below
+                    errors.append(exc)
+
+    threads = [threading.Thread(target=host, args=(i,)) for i in range(hosts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with open_store(settings_for(tmp_path, pg_url)) as store:
+        for round_ in range(rounds):
+            row = store.check_state(f"api{round_}")
+            assert row is not None
+            assert (row["consecutive_failures"], row["unhealthy"]) == (hosts, 1)
+            assert row["changed_at"] is not None

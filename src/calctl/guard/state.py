@@ -43,33 +43,25 @@ def record(store: Store, name: str, *, ok: bool, fail_after: int, duration: floa
     """Record one run of check ``name``; what its health is now and whether it changed."""
     now = now_iso()
     with store.transaction():
-        rows = store.query("SELECT consecutive_failures, unhealthy, cursor FROM"
-                           " calctl_check_state WHERE check_name = ?", (name,))
-        before = rows[0] if rows else None
-        failures = 0 if ok else (int(before["consecutive_failures"]) if before else 0) + 1
-        was = bool(before["unhealthy"]) if before else False
+        before = store.claim_check_state(name)  # a new row: 0 failures, healthy, no cursor
+        failures = 0 if ok else int(before["consecutive_failures"]) + 1
+        was = bool(before["unhealthy"])
         unhealthy = failures >= fail_after
         transition: Transition = "failed" if unhealthy and not was else \
             "recovered" if was and ok else ""
         if transition == "" and was and not ok:
             unhealthy = True  # still unhealthy; a raised fail_after does not hide it
         status = "ok" if ok else ("unhealthy" if unhealthy else "failing")
-        keep = cursor if cursor is not None else (before["cursor"] if before else None)
-        if before is None:
-            store.execute(
-                "INSERT INTO calctl_check_state (check_name, consecutive_failures, last_status,"
-                " last_error, last_run_at, last_ok_at, unhealthy, changed_at, cursor)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, failures, status, error or None, now, now if ok else None,
-                 int(unhealthy), now, keep))
-        else:
-            store.execute(
-                "UPDATE calctl_check_state SET consecutive_failures = ?, last_status = ?,"
-                " last_error = ?, last_run_at = ?, last_ok_at = COALESCE(?, last_ok_at),"
-                " unhealthy = ?, changed_at = CASE WHEN ? = 1 THEN ? ELSE changed_at END,"
-                " cursor = ? WHERE check_name = ?",
-                (failures, status, error or None, now, now if ok else None, int(unhealthy),
-                 int(bool(transition)), now, keep, name))
+        keep = cursor if cursor is not None else before["cursor"]
+        # changed_at: since when the check is in its current health (its first run counts)
+        store.execute(
+            "UPDATE calctl_check_state SET consecutive_failures = ?, last_status = ?,"
+            " last_error = ?, last_run_at = ?, last_ok_at = COALESCE(?, last_ok_at),"
+            " unhealthy = ?,"
+            " changed_at = CASE WHEN ? = 1 OR changed_at IS NULL THEN ? ELSE changed_at END,"
+            " cursor = ? WHERE check_name = ?",
+            (failures, status, error or None, now, now if ok else None, int(unhealthy),
+             int(bool(transition)), now, keep, name))
         store.execute(
             "INSERT INTO calctl_check_results (id, check_name, status, duration_ms, error,"
             " finding, ran_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

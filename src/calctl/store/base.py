@@ -61,6 +61,9 @@ class Store(ABC):
     """Audit trail: bug reports, patch applications, events, checks, heal runs, fixes."""
 
     backend: str = ""
+    # Appended to a SELECT inside a transaction, keeps the rows read locked until it ends
+    # (SQLite's BEGIN IMMEDIATE already holds the whole database).
+    row_lock: str = ""
 
     # ------------------------------------------------------------ primitives
 
@@ -242,27 +245,30 @@ class Store(ABC):
         rows = self.query("SELECT * FROM calctl_check_state WHERE check_name = ?", (name,))
         return rows[0] if rows else None
 
+    def claim_check_state(self, name: str) -> dict[str, Any]:
+        """Check ``name``'s state row, made if missing, locked until the transaction ends.
+
+        Two hosts sharing a store may run the same check at once: making the row first and
+        reading it locked means neither inserts it twice nor loses the other's count."""
+        self.execute("INSERT INTO calctl_check_state (check_name) VALUES (?)"
+                     " ON CONFLICT (check_name) DO NOTHING", (name,))
+        return self.query("SELECT * FROM calctl_check_state WHERE check_name = ?"
+                          + self.row_lock, (name,))[0]
+
     def record_check(self, name: str, *, ok: bool, duration_ms: int, error: str | None,
                      finding: dict[str, Any] | None = None) -> int:
         """Record one check run; returns the consecutive failure count after it."""
         now = now_iso()
         with self.transaction():
-            state = self.check_state(name)
-            failures = 0 if ok else (int(state["consecutive_failures"]) if state else 0) + 1
+            state = self.claim_check_state(name)
+            failures = 0 if ok else int(state["consecutive_failures"]) + 1
             status = "ok" if ok else "failed"
-            if state is None:
-                self.execute(
-                    "INSERT INTO calctl_check_state (check_name, consecutive_failures,"
-                    " last_status, last_error, last_run_at, last_ok_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, failures, status, error, now, now if ok else None),
-                )
-            else:
-                self.execute(
-                    "UPDATE calctl_check_state SET consecutive_failures = ?, last_status = ?,"
-                    " last_error = ?, last_run_at = ?, last_ok_at = COALESCE(?, last_ok_at)"
-                    " WHERE check_name = ?",
-                    (failures, status, error, now, now if ok else None, name),
-                )
+            self.execute(
+                "UPDATE calctl_check_state SET consecutive_failures = ?, last_status = ?,"
+                " last_error = ?, last_run_at = ?, last_ok_at = COALESCE(?, last_ok_at)"
+                " WHERE check_name = ?",
+                (failures, status, error, now, now if ok else None, name),
+            )
             self.execute(
                 "INSERT INTO calctl_check_results (id, check_name, status, duration_ms, error,"
                 " finding, ran_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -28,6 +28,7 @@ def _placeholders(sql: str) -> str:
 
 class PostgresStore(Store):
     backend = "postgres"
+    row_lock = " FOR UPDATE"
 
     def __init__(self, url: str) -> None:
         self.url = url
