@@ -1029,3 +1029,65 @@ def test_a_guarded_drop_stays_before_a_creator_whose_objects_depend_on_what_it_d
     assert [p.path for p in plan.problems if p.code == "CAL001"] == ["3_user.sql"]
     assert order == ["1_t.sql", "2_drop.sql", "3_user_zz_make.sql", "3_user.sql"]
     assert pg_apply(pg_url, d, order) == []
+
+
+def test_a_column_read_under_the_name_a_rebuild_gave_its_table_needs_the_file_adding_it(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """graphile-worker's rebuild: `ALTER TABLE jobs RENAME TO jobs_legacy`, then `INSERT …
+    SELECT legacy.revision FROM jobs_legacy legacy`. No file adds `revision` to
+    `jobs_legacy`; the column came with the rename, so the rebuilding file needs the file
+    that added it to `jobs`. It was missed, and a rebuild numbered before that file ran
+    first ("column legacy.revision does not exist")."""
+    rebuild = ("ALTER TABLE jobs RENAME TO jobs_legacy;\n"
+               "CREATE TABLE jobs (id int, revision int);\n"
+               "INSERT INTO jobs (id, revision)\n"
+               "  SELECT legacy.id, legacy.revision FROM jobs_legacy legacy;\n"
+               "DROP TABLE jobs_legacy;\n")
+    d = migration_dir(tmp_path, {
+        "1_jobs.sql": "CREATE TABLE jobs (id int);\n",
+        # (moves for its own need: the rebuild must follow it)
+        "2_revision.sql": "ALTER TABLE jobs ADD COLUMN revision int;\n"
+                          "CREATE INDEX jobs_revision ON jobs (revision) WHERE id > 0;\n"
+                          "INSERT INTO flags VALUES (1);\n",
+        "3_rebuild.sql": rebuild,
+        "4_flags.sql": "CREATE TABLE flags (id int);\n",
+    })
+    plan, order = plan_of(d)
+    assert [(p.path, p.code) for p in plan.problems] == [("2_revision.sql", "CAL001")]
+    assert order == ["1_jobs.sql", "4_flags.sql", "2_revision.sql", "3_rebuild.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    rebuilding = next(f for f in plan.files if f.path == "3_rebuild.sql")
+    assert ("2_revision.sql", 'column "jobs_legacy.revision"') in [
+        (n.path, n.object) for n in rebuilding.depends_on]
+
+
+def test_alter_type_attribute_needs_the_composite_type_not_a_table(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """`ALTER TYPE spec ALTER ATTRIBUTE …` (parsed as an ALTER TABLE of the composite type)
+    was read as a use of a *table* `spec` that no file makes, so its file could run
+    before the `CREATE TYPE spec AS (…)` it needs (graphile-worker, injected)."""
+    d = migration_dir(tmp_path, {
+        "1_alter.sql": "ALTER TYPE spec ALTER ATTRIBUTE priority TYPE smallint;\n",
+        "2_spec.sql": "CREATE TYPE spec AS (name text, priority int);\n",
+    })
+    plan, order = plan_of(d)
+    assert [(p.path, p.code) for p in plan.problems] == [("1_alter.sql", "CAL001")]
+    assert "type" in plan.problems[0].message
+    assert order == ["2_spec.sql", "1_alter.sql"]
+    assert pg_apply(pg_url, d, order) == []
+
+
+def test_an_index_dropped_by_the_name_postgres_gave_it_needs_its_creator(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """`CREATE INDEX ON jobs (priority, run_at)` makes `jobs_priority_run_at_idx`; a later
+    `DROP INDEX jobs_priority_run_at_idx` was "an index no migration creates", so nothing
+    kept it after its creator."""
+    d = migration_dir(tmp_path, {
+        "1_drop.sql": "DROP INDEX jobs_priority_run_at_idx;\n",
+        "2_jobs.sql": "CREATE TABLE jobs (priority int, run_at timestamptz);\n"
+                      "CREATE INDEX ON jobs (priority, run_at);\n",
+    })
+    plan, order = plan_of(d)
+    assert [(p.path, p.code) for p in plan.problems] == [("1_drop.sql", "CAL001")]
+    assert order == ["2_jobs.sql", "1_drop.sql"]
+    assert pg_apply(pg_url, d, order) == []

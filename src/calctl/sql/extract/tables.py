@@ -105,6 +105,8 @@ class Tables(Constraints):
             parts = [schema, st["idxname"]] if schema else [st["idxname"]]
             self.add(CREATE, "relation", (self.create_name(parts),), rv, "index",
                      guarded=bool(st.get("if_not_exists")))
+        elif table:
+            self.unnamed_index(table[0], st)
         scope: Scope = {rv.get("relname", ""): table or None}
         for param in st.get("indexParams") or []:
             elem = param.get("IndexElem") or {}
@@ -121,8 +123,32 @@ class Tables(Constraints):
         if st.get("concurrent"):
             self.non_transactional(st, "CREATE INDEX CONCURRENTLY")
 
+    def unnamed_index(self, table: str, st: Node) -> None:
+        """``CREATE INDEX ON t (a, lower(b)) INCLUDE (c)`` makes ``t_a_lower_c_idx`` in the
+        table's schema, which a later file may drop or rename by that name. Guarded,
+        like IF NOT EXISTS: PostgreSQL picks another name (``…_idx1``) when that one is
+        taken, so the fact may only order, never fail."""
+        columns = []
+        for param in (st.get("indexParams") or []) + (st.get("indexIncludingParams") or []):
+            elem = param.get("IndexElem") or {}
+            expr = elem.get("expr") or {}
+            name = elem.get("name") or ("expr" if "A_Expr" in expr else "")
+            if "FuncCall" in expr:
+                name = (strs(expr["FuncCall"].get("funcname")) or ("",))[-1]
+            if not name:
+                return  # PostgreSQL's name for other expressions is not modelled
+            columns.append(name)
+        schema, _, relname = table.rpartition(".")
+        name = f"{relname}_{'_'.join(columns)}_idx"
+        if columns and len(name.encode()) <= 63:  # a longer one is truncated: not modelled
+            self.add(CREATE, "relation", (f"{schema}.{name}",), st.get("relation") or {},
+                     "index", guarded=True)
+
     def st_AlterTableStmt(self, st: Node) -> None:
         rv = st.get("relation") or {}
+        if st.get("objtype") == "OBJECT_TYPE":
+            self.alter_composite_type(rv, st)
+            return
         display = REL_DISPLAY.get(st.get("objtype", ""), "table")
         guarded = bool(st.get("missing_ok"))
         table = self.ref_relation(rv, display, guarded=guarded)
@@ -134,6 +160,21 @@ class Tables(Constraints):
         scope: Scope = {rv.get("relname", ""): table}
         for cmd in st.get("cmds") or []:
             self.alter_cmd(table, rv, cmd.get("AlterTableCmd") or {}, scope, guarded)
+
+    def alter_composite_type(self, rv: Node, st: Node) -> None:
+        """``ALTER TYPE t ADD|DROP|ALTER ATTRIBUTE …``, which PostgreSQL parses as an ALTER
+        TABLE of the composite type: it needs the type (not a table of that name) and the
+        types its attributes take; attributes are not tracked like columns."""
+        names = self.ref_names(self.rel_parts(rv), "type")
+        if not names:
+            return
+        guarded = bool(st.get("missing_ok"))
+        if not guarded:
+            self.add(REF, "type", names, rv, "type")
+        self.add(ALTER, "type", names, rv, "type", guarded=guarded)
+        for item in st.get("cmds") or []:
+            cd = ((item.get("AlterTableCmd") or {}).get("def") or {}).get("ColumnDef") or {}
+            self.ref_type(cd.get("typeName"))
 
     def alter_cmd(self, table: tuple[str, ...], rv: Node, cmd: Node,
                   scope: Scope, guarded: bool) -> None:

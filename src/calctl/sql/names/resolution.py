@@ -250,6 +250,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     chosen, evs = elsewhere, events[(kind, elsewhere)]
                     weak = True
             if evs is None:
+                if kind == "column" and not weak and any(
+                        through_rename(pos, fact, name, events, add_edge,
+                                       label_of(fact[DISPLAY], name)) for name in names):
+                    continue  # (no file makes the column under the table's new name)
                 if weak or kind in NEVER_MISSING or is_known(names[0]):
                     continue  # columns without a provider: see bind_columns
                 bare = names[0].rsplit(".", 1)[-1]
