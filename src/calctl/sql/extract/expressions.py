@@ -171,7 +171,7 @@ class Expressions(Base):
                 return  # alias.*
             alias = qualifier["String"].get("sval", "")
             col = column["String"].get("sval", "")
-            if alias in self.params:
+            if alias in self.params or col in SYSTEM_COLUMNS:
                 return
             table = scope.get(alias)
             if table:
@@ -185,6 +185,8 @@ class Expressions(Base):
             return  # contains * or something else
         if names[0] in self.params:
             return  # a function parameter ($1 by name, or function_name.param)
+        if names[-1] in SYSTEM_COLUMNS:
+            return
         if len(names) == 1:
             if names[0] in outputs:
                 return
@@ -195,6 +197,10 @@ class Expressions(Base):
             table = scope.get(names[0])
             if table:
                 self.ref_columns(table, (names[1],), cr)
+
+
+# every table has these; no migration makes them
+SYSTEM_COLUMNS = frozenset({"ctid", "xmin", "xmax", "cmin", "cmax", "tableoid"})
 
 
 # the operators of a comparison: PostgreSQL reads a literal beside a column as a value

@@ -57,6 +57,10 @@ class Bodies(Queries):
         queries: list[tuple[int, str, bool]] = []
         dynamic = _collect_plpgsql(tree, queries)
         saved = self.body_state()
+        saved_params = self.params
+        # a bare name the block declares is its variable, not a column: with PostgreSQL's
+        # default plpgsql.variable_conflict = error, a query where it could be both fails
+        self.params = saved_params | _variables(tree)
         self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
         outer = self.weak or weak
         try:
@@ -77,8 +81,24 @@ class Bodies(Queries):
                         self.statement(key, value)
         finally:
             self.restore(saved)
+            self.params = saved_params
         if is_do and dynamic:
             self.observations.append(Observation(DYNAMIC_SQL, self.fallback_line))
+
+
+_DATUMS = ("PLpgSQL_var", "PLpgSQL_rec", "PLpgSQL_row")
+
+
+def _variables(tree: Any) -> frozenset[str]:
+    """The names a PL/pgSQL body declares: its variables, records and parameters."""
+    names: set[str] = set()
+    for function in tree if isinstance(tree, list) else ():
+        for datum in (function.get("PLpgSQL_function") or {}).get("datums") or ():
+            for kind in _DATUMS:
+                name = (datum.get(kind) or {}).get("refname")
+                if isinstance(name, str) and name:
+                    names.add(name)
+    return frozenset(names)
 
 
 # Statements whose parts other than these keys may not run: the branches of IF and

@@ -251,21 +251,30 @@ def through_rename(pos: int, fact: Fact, chosen: str,
     """A column of a table that got its name from ``ALTER TABLE old RENAME TO new``
     before this use: the column came with the table, so the use binds to the column of
     the old name as it was at the rename (through a chain of renames). True when it did
-    (an edge to the file that made the column, unless it is this file)."""
+    (an edge to the file that made the column, unless it is this file). The same holds
+    for the table's other members named ``table.name``: triggers and constraints."""
+    kind = fact[KIND]
     table, _, column = chosen.rpartition(".")
     at_pos, at_line = pos, fact[LINE]
-    for _ in range(16):  # a chain of renames; a loop of them ends here too
+    for hop in range(16):  # a chain of renames; a loop of them ends here too
         into = None
-        for e in events.get(("relation", table)) or ():
+        table_events = events.get(("relation", table)) or ()
+        for e in table_events:
             if e[0] > at_pos or (e[0] == at_pos and e[1] > at_line):
                 break
             into = e
+        if into is None and hop == 0 and table_events:
+            # the table gets this name only in a later file: a misordered use, which
+            # needs that rename (and below, the member as it was then)
+            into = table_events[0]
+            if into[2] == RENAME:
+                add_edge(Edge(into[0], pos, label, fact[LINE], fact[COLUMN], True))
         if into is None or into[2] != RENAME:
             return False
         at_pos, at_line = into[0], into[1]
         for old in into[3][NAMES]:
             last = None
-            for e in events.get(("column", f"{old}.{column}")) or ():
+            for e in events.get((kind, f"{old}.{column}")) or ():
                 if e[0] > at_pos or (e[0] == at_pos and e[1] > at_line):
                     break
                 last = e
@@ -273,7 +282,7 @@ def through_rename(pos: int, fact: Fact, chosen: str,
                 if last[2] == DROP:
                     return False
                 if last[0] != pos:
-                    add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
+                    add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], last[0] > pos))
                 return True
         table = into[3][NAMES][0]
     return False

@@ -74,6 +74,9 @@ from calctl.sql.names.providers import (
     recreations,
 )
 
+# the kinds named ``table.name``, which come with a table a rename gives a new name
+MEMBERS = frozenset({"column", "trigger", "constraint"})
+
 
 def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             default_schema: str = "public",
@@ -250,10 +253,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     chosen, evs = elsewhere, events[(kind, elsewhere)]
                     weak = True
             if evs is None:
-                if kind == "column" and not weak and any(
+                if kind in MEMBERS and not weak and any(
                         through_rename(pos, fact, name, events, add_edge,
                                        label_of(fact[DISPLAY], name)) for name in names):
-                    continue  # (no file makes the column under the table's new name)
+                    continue  # (no file makes the member under the table's new name)
                 if weak or kind in NEVER_MISSING or is_known(names[0]):
                     continue  # columns without a provider: see bind_columns
                 bare = names[0].rsplit(".", 1)[-1]
@@ -312,15 +315,18 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 # a later DROP/RENAME of the object must stay after this use
                 # (after a binding avoid moved to an earlier definition, that drop may
                 # sort before this file)
-                for e in evs[at + 1:]:
+                for i, e in enumerate(evs[at + 1:], at + 1):
                     if e[0] != pos and e[2] == DROP:
+                        if kind == "function" and e[3][GUARDED] and i + 1 < len(evs) \
+                                and evs[i + 1][0] == e[0] and evs[i + 1][2] != DROP:
+                            continue  # one version replaced by the next: the name stays
                         if avoid and ((last[0], e[0], DROPS_OF + label) in avoid
                                       or (pos, e[0], label) in avoid):
                             continue  # that file drops another definition (see avoid)
                         add_edge(Edge(pos, e[0], label, e[1], 1, pos > e[0], "drops"))
                         break
                 continue
-            if last is None and kind == "column" and through_rename(
+            if last is None and kind in MEMBERS and through_rename(
                     pos, fact, chosen, events, add_edge, label_of(fact[DISPLAY], chosen)):
                 continue
             if kind == "constraint" and not closed_table(chosen, pos, events):
