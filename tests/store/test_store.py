@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -143,30 +143,41 @@ def test_missing_database_is_external_error(pg_server_url: str, tmp_path: Path) 
     assert "no_such_database" in error.value.message
 
 
+def _at_once(count: int, work: Callable[[int], None]) -> list[BaseException]:
+    """Run ``work(0)`` … ``work(count - 1)`` in threads; what they raised."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:  # returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
 def test_first_runs_at_once_on_an_empty_postgres_store_both_succeed(pg_url: str,
                                                                      tmp_path: Path) -> None:
     """Two cron jobs starting together on a new PostgreSQL store: the one that waits for
     the schema lock finds the schema applied (neither fails on the history table)."""
     import threading
 
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
+    start = threading.Barrier(4, timeout=30)  # (a failed run breaks it, not hangs)
 
     def first_run(i: int) -> None:
         root = tmp_path / f"run{i}"
         root.mkdir()
         start.wait()
-        try:
-            open_store(settings_for(root, pg_url)).close()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        open_store(settings_for(root, pg_url)).close()
 
-    threads = [threading.Thread(target=first_run, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    assert _at_once(4, first_run) == []
     with open_store(settings_for(tmp_path, pg_url)) as store:
         names = [r["name"] for r in store.query("SELECT name FROM calctl_schema_history")]
     assert names == sorted(p.name for p in schema_dir().glob("*.sql"))
@@ -181,8 +192,7 @@ def test_hosts_recording_one_new_check_at_once_count_every_failure(pg_url: str,
     from calctl.guard import state
 
     hosts, rounds = 4, 5
-    errors: list[BaseException] = []
-    start = threading.Barrier(hosts)
+    start = threading.Barrier(hosts, timeout=30)  # (a failed run breaks it, not hangs)
 
     def host(i: int) -> None:
         root = tmp_path / f"host{i}"
@@ -190,18 +200,10 @@ def test_hosts_recording_one_new_check_at_once_count_every_failure(pg_url: str,
         with open_store(settings_for(root, pg_url)) as store:
             for round_ in range(rounds):
                 start.wait()
-                try:
-                    state.record(store, f"api{round_}", ok=False, fail_after=hosts,
-                                 duration=0.01, error="timeout", finding=None, cursor=None)
-                except BaseException as exc:  # reported below
-                    errors.append(exc)
+                state.record(store, f"api{round_}", ok=False, fail_after=hosts,
+                             duration=0.01, error="timeout", finding=None, cursor=None)
 
-    threads = [threading.Thread(target=host, args=(i,)) for i in range(hosts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    assert _at_once(hosts, host) == []
     with open_store(settings_for(tmp_path, pg_url)) as store:
         for round_ in range(rounds):
             row = store.check_state(f"api{round_}")
