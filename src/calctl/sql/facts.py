@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "46"
+ANALYSER_VERSION = "47"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "c6b5c61c221c74b7"
+ANALYSER_SOURCES = "adf68fc7ba0e7b8f"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -62,7 +62,8 @@ class Fact(NamedTuple):
     new: str = ""            # RENAME target identity; for references UNQUALIFIED when the
                              # name carried no schema; for a constraint's index, the
                              # constraint (one fact provides both)
-    open: bool = False       # a relation whose columns are not all listed
+    open: bool = False       # a relation whose columns are not all listed; an index
+    #                          whose name PostgreSQL chose (CREATE INDEX ON t …), a guess
 
 
 # a plain 9-tuple as a Fact without the Python-level __new__ (the tuple is trusted: ours)

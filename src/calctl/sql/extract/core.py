@@ -201,6 +201,9 @@ class Base:
         self.weak = False       # references are WEAK (DO blocks, function bodies)
         self.ctes: list[set[str]] = []
         self.params: frozenset[str] = frozenset()  # parameter names inside a function body
+        # a PL/pgSQL body's scalar variables: a bare name, never a qualifier (``v.col``
+        # with a scalar ``v`` is a table's column)
+        self.variables: frozenset[str] = frozenset()
         self.check_bodies = True  # SET check_function_bodies = off makes SQL bodies weak
 
     def where(self, node: Node | None) -> tuple[int, int]:

@@ -188,7 +188,7 @@ class Expressions(Base):
         if names[-1] in SYSTEM_COLUMNS:
             return
         if len(names) == 1:
-            if names[0] in outputs:
+            if names[0] in outputs or names[0] in self.variables:
                 return
             table = single_table(scope)
             if table:

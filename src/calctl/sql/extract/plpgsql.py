@@ -57,10 +57,12 @@ class Bodies(Queries):
         queries: list[tuple[int, str, bool]] = []
         dynamic = _collect_plpgsql(tree, queries)
         saved = self.body_state()
-        saved_params = self.params
-        # a bare name the block declares is its variable, not a column: with PostgreSQL's
+        saved_params, saved_variables = self.params, self.variables
+        # a bare name the body declares is its variable, not a column: with PostgreSQL's
         # default plpgsql.variable_conflict = error, a query where it could be both fails
-        self.params = saved_params | _variables(tree)
+        records, variables = _declared(tree)
+        self.params = saved_params | records
+        self.variables = saved_variables | variables
         self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
         outer = self.weak or weak
         try:
@@ -81,24 +83,44 @@ class Bodies(Queries):
                         self.statement(key, value)
         finally:
             self.restore(saved)
-            self.params = saved_params
+            self.params, self.variables = saved_params, saved_variables
         if is_do and dynamic:
             self.observations.append(Observation(DYNAMIC_SQL, self.fallback_line))
 
 
-_DATUMS = ("PLpgSQL_var", "PLpgSQL_rec", "PLpgSQL_row")
-
-
-def _variables(tree: Any) -> frozenset[str]:
-    """The names a PL/pgSQL body declares: its variables, records and parameters."""
-    names: set[str] = set()
+def _declared(tree: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """The records (and rows) and the scalar variables a PL/pgSQL body declares, with
+    its parameters. The parser does not say which block declares what, so a body with a
+    nested block declares nothing here: a name one inner block declares may be a column
+    in the outer one."""
+    records: set[str] = set()
+    variables: set[str] = set()
     for function in tree if isinstance(tree, list) else ():
-        for datum in (function.get("PLpgSQL_function") or {}).get("datums") or ():
-            for kind in _DATUMS:
+        body = function.get("PLpgSQL_function") or {}
+        if _nested_block((body.get("action") or {}).get("PLpgSQL_stmt_block")):
+            return frozenset(), frozenset()
+        for datum in body.get("datums") or ():
+            for kind, into in (("PLpgSQL_var", variables), ("PLpgSQL_rec", records),
+                               ("PLpgSQL_row", records)):
                 name = (datum.get(kind) or {}).get("refname")
                 if isinstance(name, str) and name:
-                    names.add(name)
-    return frozenset(names)
+                    into.add(name)
+    return frozenset(records), frozenset(variables)
+
+
+def _nested_block(node: Any) -> bool:
+    """Whether a block holds another block (``DECLARE … BEGIN … END`` inside it)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key == "PLpgSQL_stmt_block":
+                    return True
+                stack.append(value)
+    return False
 
 
 # Statements whose parts other than these keys may not run: the branches of IF and

@@ -126,23 +126,26 @@ class Tables(Constraints):
     def unnamed_index(self, table: str, st: Node) -> None:
         """``CREATE INDEX ON t (a, lower(b)) INCLUDE (c)`` makes ``t_a_lower_c_idx`` in the
         table's schema, which a later file may drop or rename by that name. Guarded,
-        like IF NOT EXISTS: PostgreSQL picks another name (``…_idx1``) when that one is
-        taken, so the fact may only order, never fail."""
-        columns = []
+        like IF NOT EXISTS, and *open* (a guess): PostgreSQL picks another name
+        (``…_idx1``) when that one is taken, so the fact only orders a later use after
+        it; a use before it stays unbound (names.resolve), never an alarm."""
+        columns: list[str] = []
         for param in (st.get("indexParams") or []) + (st.get("indexIncludingParams") or []):
             elem = param.get("IndexElem") or {}
             expr = elem.get("expr") or {}
-            name = elem.get("name") or ("expr" if "A_Expr" in expr else "")
+            name = elem.get("name") or ""
             if "FuncCall" in expr:
                 name = (strs(expr["FuncCall"].get("funcname")) or ("",))[-1]
-            if not name:
-                return  # PostgreSQL's name for other expressions is not modelled
+            elif (expr.get("A_Expr") or {}).get("kind") == "AEXPR_OP":
+                name = "expr"
+            if not name or name in columns:
+                return  # other expressions, and repeated names (…_a1_…): not modelled
             columns.append(name)
         schema, _, relname = table.rpartition(".")
         name = f"{relname}_{'_'.join(columns)}_idx"
         if columns and len(name.encode()) <= 63:  # a longer one is truncated: not modelled
             self.add(CREATE, "relation", (f"{schema}.{name}",), st.get("relation") or {},
-                     "index", guarded=True)
+                     "index", guarded=True, open_=True)
 
     def st_AlterTableStmt(self, st: Node) -> None:
         rv = st.get("relation") or {}

@@ -26,6 +26,7 @@ from calctl.sql.facts import (
     LINE,
     NAMES,
     NEW,
+    OPEN,
     PROVIDING,
     REF,
     RENAME,
@@ -76,6 +77,12 @@ from calctl.sql.names.providers import (
 
 # the kinds named ``table.name``, which come with a table a rename gives a new name
 MEMBERS = frozenset({"column", "trigger", "constraint"})
+
+
+def _defines(e: Event) -> bool:
+    """Whether a later event may provide an object to a use before it: not a drop, nor a
+    guessed name (an unnamed index's, which binds only a use after it)."""
+    return e[2] != DROP and not (e[3][OPEN] and e[3][DISPLAY] == "index")
 
 
 def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
@@ -318,8 +325,12 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 for i, e in enumerate(evs[at + 1:], at + 1):
                     if e[0] != pos and e[2] == DROP:
                         if kind == "function" and e[3][GUARDED] and i + 1 < len(evs) \
-                                and evs[i + 1][0] == e[0] and evs[i + 1][2] != DROP:
-                            continue  # one version replaced by the next: the name stays
+                                and evs[i + 1][0] == e[0] and evs[i + 1][2] != DROP \
+                                and (weak or any(x[0] == pos and x[1] == fact[LINE]
+                                                 and x[2] == DROP for x in evs)):
+                            # one version replaced by the next: the name stays, and this
+                            # use needs no version (it drops the name, or runs later)
+                            continue
                         if avoid and ((last[0], e[0], DROPS_OF + label) in avoid
                                       or (pos, e[0], label) in avoid):
                             continue  # that file drops another definition (see avoid)
@@ -331,10 +342,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 continue
             if kind == "constraint" and not closed_table(chosen, pos, events):
                 weak = True  # its table's constraints are not all known here
-            at = next((i for i, e in enumerate(evs) if e[0] > pos and e[2] != DROP), -1)
+            at = next((i for i, e in enumerate(evs) if e[0] > pos and _defines(e)), -1)
             if avoid and at >= 0 and (evs[at][0], pos, label_of(fact[DISPLAY], chosen)) in avoid:
                 label = label_of(fact[DISPLAY], chosen)  # (a later definition on a cycle)
-                at = next((i for i, e in enumerate(evs) if e[0] > pos and e[2] != DROP
+                at = next((i for i, e in enumerate(evs) if e[0] > pos and _defines(e)
                            and (e[0], pos, label) not in avoid), at)
             later = evs[at] if at >= 0 else None
             if later is not None:
