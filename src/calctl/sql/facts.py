@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "47"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "adf68fc7ba0e7b8f"
+ANALYSER_SOURCES = "63e366ce9d089b59"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -20,7 +20,7 @@ from calctl.sql.facts import CREATE, DROP, REF, RENAME
 _LABEL = {"CONSTR_PRIMARY": "pkey", "CONSTR_UNIQUE": "key", "CONSTR_EXCLUSION": "excl",
           "CONSTR_FOREIGN": "fkey", "CONSTR_CHECK": "check"}
 _INDEXED = frozenset({"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"})
-_MAX_NAME = 63  # NAMEDATALEN - 1: a longer default is truncated, which is not modelled
+MAX_NAME = 63  # NAMEDATALEN - 1: a longer default is truncated, which is not modelled
 
 
 def default_name(table: str, contype: str, columns: Sequence[str]) -> str:
@@ -33,7 +33,7 @@ def default_name(table: str, contype: str, columns: Sequence[str]) -> str:
         name = f"{table}_{label}"
     else:
         name = f"{table}_{'_'.join(columns)}_{label}"
-    return name if len(name.encode()) <= _MAX_NAME else ""
+    return name if len(name.encode()) <= MAX_NAME else ""
 
 
 def _column_refs(node: object) -> Iterator[str]:

@@ -55,16 +55,20 @@ class Bodies(Queries):
             return
         first_line = self.lines.line(offset) if offset >= 0 else self.fallback_line
         queries: list[tuple[int, str, bool]] = []
-        dynamic = _collect_plpgsql(tree, queries)
+        dynamic, blocks = _collect_plpgsql(tree, queries)
         saved = self.body_state()
         saved_params, saved_variables = self.params, self.variables
-        # a bare name the body declares is its variable, not a column: with PostgreSQL's
-        # default plpgsql.variable_conflict = error, a query where it could be both fails
-        records, variables = _declared(tree)
-        self.params = saved_params | records
-        self.variables = saved_variables | variables
-        self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
         outer = self.weak or weak
+        if not outer and blocks == 1:  # (weak queries read no columns: see column_ref)
+            # a bare name the body declares is its variable, not a column: with
+            # PostgreSQL's default plpgsql.variable_conflict = error, a query where it
+            # could be both fails. The parser does not say which block declares what,
+            # so a body with a nested block declares nothing here: a name an inner
+            # block declares may be a column in the outer one.
+            records, variables = _declared(tree)
+            self.params = saved_params | records
+            self.variables = saved_variables | variables
+        self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
         try:
             for lineno, query, guarded in queries:
                 self.weak = outer or guarded
@@ -90,16 +94,11 @@ class Bodies(Queries):
 
 def _declared(tree: Any) -> tuple[frozenset[str], frozenset[str]]:
     """The records (and rows) and the scalar variables a PL/pgSQL body declares, with
-    its parameters. The parser does not say which block declares what, so a body with a
-    nested block declares nothing here: a name one inner block declares may be a column
-    in the outer one."""
+    its parameters."""
     records: set[str] = set()
     variables: set[str] = set()
     for function in tree if isinstance(tree, list) else ():
-        body = function.get("PLpgSQL_function") or {}
-        if _nested_block((body.get("action") or {}).get("PLpgSQL_stmt_block")):
-            return frozenset(), frozenset()
-        for datum in body.get("datums") or ():
+        for datum in (function.get("PLpgSQL_function") or {}).get("datums") or ():
             for kind, into in (("PLpgSQL_var", variables), ("PLpgSQL_rec", records),
                                ("PLpgSQL_row", records)):
                 name = (datum.get(kind) or {}).get("refname")
@@ -108,32 +107,19 @@ def _declared(tree: Any) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(records), frozenset(variables)
 
 
-def _nested_block(node: Any) -> bool:
-    """Whether a block holds another block (``DECLARE … BEGIN … END`` inside it)."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                if key == "PLpgSQL_stmt_block":
-                    return True
-                stack.append(value)
-    return False
-
-
 # Statements whose parts other than these keys may not run: the branches of IF and
 # CASE (their conditions always run)
 _BRANCHING = {"PLpgSQL_stmt_if": "cond", "PLpgSQL_stmt_case": "t_expr"}
 
 
-def _collect_plpgsql(tree: Any, out: list[tuple[int, str, bool]]) -> bool:
-    """SQL texts inside a PL/pgSQL tree as (line, query, guarded); True when it has
-    EXECUTE. A query is *guarded* when it may not run, or may fail without failing the
-    block: in a branch of IF or CASE, in a block with an EXCEPTION handler (or the
-    handler itself), or part of an EXECUTE. The others run whenever the body does."""
+def _collect_plpgsql(tree: Any, out: list[tuple[int, str, bool]]) -> tuple[bool, int]:
+    """SQL texts inside a PL/pgSQL tree as (line, query, guarded); whether it has
+    EXECUTE, and how many blocks (``BEGIN … END``) it holds. A query is *guarded* when
+    it may not run, or may fail without failing the block: in a branch of IF or CASE,
+    in a block with an EXCEPTION handler (or the handler itself), or part of an EXECUTE.
+    The others run whenever the body does."""
     dynamic = False
+    blocks = 0
     stack: list[tuple[Any, int, bool]] = [(tree, 1, False)]
     while stack:
         node, lineno, guarded = stack.pop()
@@ -154,10 +140,11 @@ def _collect_plpgsql(tree: Any, out: list[tuple[int, str, bool]]) -> bool:
                     if isinstance(inner, (dict, list)):
                         stack.append((inner, lineno, guarded or part != keep))
                 continue
-            if key == "PLpgSQL_stmt_block" and isinstance(value, dict) and value.get(
-                    "exceptions"):
-                stack.append((value, lineno, True))
-                continue
+            if key == "PLpgSQL_stmt_block":
+                blocks += 1
+                if isinstance(value, dict) and value.get("exceptions"):
+                    stack.append((value, lineno, True))
+                    continue
             if key == "PLpgSQL_expr" and isinstance(value, dict):
                 query = value.get("query", "")
                 mode = value.get("parseMode", 0)
@@ -176,4 +163,4 @@ def _collect_plpgsql(tree: Any, out: list[tuple[int, str, bool]]) -> bool:
                 continue
             if isinstance(value, (dict, list)):
                 stack.append((value, lineno, guarded))
-    return dynamic
+    return dynamic, blocks

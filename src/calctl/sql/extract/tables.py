@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from calctl.sql.extract.constraints import Constraints
+from calctl.sql.extract.constraints import MAX_NAME, Constraints
 from calctl.sql.extract.core import (
     BUILTIN_SCHEMAS,
     FUNC_DISPLAY,
@@ -143,7 +143,7 @@ class Tables(Constraints):
             columns.append(name)
         schema, _, relname = table.rpartition(".")
         name = f"{relname}_{'_'.join(columns)}_idx"
-        if columns and len(name.encode()) <= 63:  # a longer one is truncated: not modelled
+        if columns and len(name.encode()) <= MAX_NAME:  # (longer: truncated, not modelled)
             self.add(CREATE, "relation", (f"{schema}.{name}",), st.get("relation") or {},
                      "index", guarded=True, open_=True)
 
@@ -169,12 +169,8 @@ class Tables(Constraints):
         TABLE of the composite type: it needs the type (not a table of that name) and the
         types its attributes take; attributes are not tracked like columns."""
         names = self.ref_names(self.rel_parts(rv), "type")
-        if not names:
-            return
-        guarded = bool(st.get("missing_ok"))
-        if not guarded:
-            self.add(REF, "type", names, rv, "type")
-        self.add(ALTER, "type", names, rv, "type", guarded=guarded)
+        self.add(REF, "type", names, rv, "type")  # (ALTER TYPE has no IF EXISTS)
+        self.add(ALTER, "type", names, rv, "type")
         for item in st.get("cmds") or []:
             cd = ((item.get("AlterTableCmd") or {}).get("def") or {}).get("ColumnDef") or {}
             self.ref_type(cd.get("typeName"))

@@ -85,6 +85,18 @@ def _defines(e: Event) -> bool:
     return e[2] != DROP and not (e[3][OPEN] and e[3][DISPLAY] == "index")
 
 
+def _version_replaced(evs: list[Event], i: int) -> bool:
+    """Whether ``evs[i]`` drops a function's name only beside one version's drop (``DROP
+    FUNCTION IF EXISTS f(int)``: guarded) and its file defines the name again next."""
+    return evs[i][3][GUARDED] and i + 1 < len(evs) and evs[i + 1][0] == evs[i][0] \
+        and evs[i + 1][2] != DROP
+
+
+def _drops_here(evs: list[Event], pos: int, line: int) -> bool:
+    """Whether file ``pos`` drops the object on ``line`` (a use that is a drop by name)."""
+    return any(e[0] == pos and e[1] == line and e[2] == DROP for e in evs)
+
+
 def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             default_schema: str = "public",
             avoid: Collection[tuple[int, int, str]] = (),
@@ -324,13 +336,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 # sort before this file)
                 for i, e in enumerate(evs[at + 1:], at + 1):
                     if e[0] != pos and e[2] == DROP:
-                        if kind == "function" and e[3][GUARDED] and i + 1 < len(evs) \
-                                and evs[i + 1][0] == e[0] and evs[i + 1][2] != DROP \
-                                and (weak or any(x[0] == pos and x[1] == fact[LINE]
-                                                 and x[2] == DROP for x in evs)):
-                            # one version replaced by the next: the name stays, and this
-                            # use needs no version (it drops the name, or runs later)
-                            continue
+                        if kind == "function" and _version_replaced(evs, i) and (
+                                weak or _drops_here(evs, pos, fact[LINE])):
+                            continue  # the name stays, and this use needs no version
                         if avoid and ((last[0], e[0], DROPS_OF + label) in avoid
                                       or (pos, e[0], label) in avoid):
                             continue  # that file drops another definition (see avoid)
