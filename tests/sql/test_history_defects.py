@@ -1224,3 +1224,42 @@ def test_a_function_version_replaced_by_the_next_does_not_hold_back_its_users(
     plan, order = plan_of(d)
     assert order == ["1_f.sql", "4_t.sql", "2_use.sql", "3_replace.sql"]
     assert pg_apply(pg_url, d, order) == []
+
+
+_READDED = {
+    "table": "CREATE TABLE run (id int, env int);\n"
+             "CREATE UNIQUE INDEX run_env_key ON run (env);\n",
+    "add": "ALTER TABLE run ADD COLUMN done timestamptz, ADD COLUMN output text NOT NULL;\n",
+    "optional": "ALTER TABLE run ALTER COLUMN output DROP NOT NULL;\n",
+    "drop": "ALTER TABLE run DROP COLUMN done, DROP COLUMN output;\n"
+            "DROP INDEX run_env_key;\n",
+    "again": "ALTER TABLE run ADD COLUMN done timestamptz;\n"
+             "CREATE UNIQUE INDEX run_env_key ON run (env);\n",
+}
+
+
+def test_a_column_added_again_after_its_drop_is_told_apart_from_its_first_adder(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled trigger.dev, seeds 5 and 7): `TaskRun.completedAt` and `output`
+    were added by one file, dropped by another, and one of them added again by a third;
+    the index the table was made with was dropped and made again too. Whatever the
+    names, the plan keeps the file adding both columns before the drop (it removes both)
+    and the file adding one again after it; before, a name sorting the second adder
+    first ran it before the drop: "column "completedAt" … already exists"."""
+    import itertools
+
+    working = ["table", "add", "optional", "drop", "again"]
+    for n, names in enumerate(itertools.permutations(working)):
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {f"{i}_{k}.sql": _READDED[k] for i, k in enumerate(names, 1)})
+        _, order = plan_of(d)
+        assert [p.split("_", 1)[1][:-4] for p in order] == working, names
+        if names == ("again", "drop", "optional", "add", "table"):
+            assert pg_apply(pg_url, d, order) == []
+    # in the working order nothing moves and nothing is reported
+    (tmp_path / "intact").mkdir()
+    d = migration_dir(tmp_path / "intact",
+                      {f"{i}_{k}.sql": _READDED[k] for i, k in enumerate(working, 1)})
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(order)

@@ -44,6 +44,7 @@ from calctl.sql.names.columns import (
     readded_columns,
     through_rename,
 )
+from calctl.sql.names.created_twice import creators_after_drops
 from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
 from calctl.sql.names.labels import (
@@ -430,6 +431,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         added_to_old_table(repeated, events, add_edge, default_schema)
     chain_providers(repeated, add_edge, default_schema,
                     gone=gone_by_name(events) if misordered else None)
+    if repeated:  # (see created_twice)
+        wrong, readded = creators_after_drops(analyses, events, repeated, rebuilt, edges,
+                                              default_schema)
+        if wrong:
+            result.edges = edges = [e for e in edges
+                                    if (e.provider, e.user, e.object) not in wrong]
+        edges.extend(readded)  # (not add_edge: an edge removed above may come back)
     recreations(repeated, events, add_edge, default_schema)
     if preceding:  # the drop no longer follows the definition filename order put after it
         result.edges = edges = [e for e in edges if e.kind != "redefines"
