@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "48"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "41f86bdf9e1c4694"
+ANALYSER_SOURCES = "d126dc6a50bc2a9c"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

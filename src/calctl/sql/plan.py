@@ -87,20 +87,31 @@ def _rebound(analyses: list[FileAnalysis], resolution: Resolution, ordering: Ord
     by filename order to the wrong definition (a history numbered at random); bind again
     as if the files were in the plan's order, each use on a cycle to another definition
     when there is one; the latest result with the fewest cycles is kept (a fixpoint, or
-    the order seen before: two bindings of a file may each place it for the other)."""
-    avoid: set[tuple[int, int, str]] = set()
+    the order seen before: two bindings of a file may each place it for the other).
+
+    The bindings to avoid add up, so one that sat on a cycle only because of another's
+    mistake stays banned once that mistake is mended, and the search can settle with the
+    right binding banned; so when cycles are left, it starts once more from the best
+    order with no binding banned (graphile-worker, where every file redefines the same
+    functions: 79 → 100 % of files applied at one seed, no other history changed)."""
     current = best = resolution, ordering
-    seen: set[tuple[int, ...]] = set()
-    for _ in range(REBINDS):
-        avoid |= _on_cycles(*current)
-        again = rebind(analyses, current[1].order, known, default_schema, avoid, early)
-        if len(again[1].cycles) <= len(best[1].cycles):
-            best = again
-        seen_before = tuple(again[1].order) in seen
-        if seen_before or again[1].order == current[1].order:
-            break  # a fixpoint, or back to an order seen before
-        seen.add(tuple(again[1].order))
-        current = again
+    for attempt in range(SEARCHES):
+        if attempt:
+            if not best[1].cycles:
+                break
+            current = best
+        avoid: set[tuple[int, int, str]] = set()
+        seen: set[tuple[int, ...]] = set()
+        for _ in range(REBINDS):
+            avoid |= _on_cycles(*current)
+            again = rebind(analyses, current[1].order, known, default_schema, avoid, early)
+            if len(again[1].cycles) <= len(best[1].cycles):
+                best = again
+            seen_before = tuple(again[1].order) in seen
+            if seen_before or again[1].order == current[1].order:
+                break  # a fixpoint, or back to an order seen before
+            seen.add(tuple(again[1].order))
+            current = again
     return best
 
 
@@ -132,6 +143,7 @@ def _out_of_order(order: list[int]) -> int:
 
 
 REBINDS = 8
+SEARCHES = 2  # (see _rebound)
 
 
 def _ordered(count: int, resolution: Resolution, early: bool = False) -> Ordering:
