@@ -1263,3 +1263,47 @@ def test_a_column_added_again_after_its_drop_is_told_apart_from_its_first_adder(
                       {f"{i}_{k}.sql": _READDED[k] for i, k in enumerate(working, 1)})
     plan, order = plan_of(d)
     assert plan.safe and plan.problems == [] and order == sorted(order)
+
+
+_REMADE = {
+    "job": "CREATE TABLE inst (id int, version_id int);\n"
+           "CREATE TABLE version (id int PRIMARY KEY, job int);\n"
+           "ALTER TABLE inst ADD CONSTRAINT inst_version_fkey\n"
+           "    FOREIGN KEY (version_id) REFERENCES version (id);\n",
+    "simplify": "ALTER TABLE inst DROP CONSTRAINT inst_version_fkey;\n"
+                "ALTER TABLE inst DROP COLUMN version_id;\n"
+                "DROP TABLE version;\n",
+    "redesign": "CREATE TABLE version (id int PRIMARY KEY, job int, endpoint text);\n"
+                "DROP TABLE inst;\n",
+    "trigger": "CREATE TABLE dyn (id int, version_id int REFERENCES version (id));\n",
+    "remove": "DROP TABLE IF EXISTS dyn CASCADE;\n"
+              "DROP TABLE IF EXISTS version CASCADE;\n",
+}
+
+
+def test_a_table_made_dropped_and_made_again_is_told_apart_from_its_first_definition(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled trigger.dev, seed 8: 91 %): `JobVersion` was made, dropped
+    with the file's other tables, made again by a redesign, and dropped for good (IF
+    EXISTS … CASCADE); a file adding a foreign key to it says nothing of which definition
+    it means. Whatever the names, the first drop runs between the two definitions (it
+    needs what only the first definition's file made), and the foreign key meets the
+    second definition: the first drop does not remove it, so PostgreSQL would refuse that
+    drop ("cannot drop table … because other objects depend on it"). Before, the names
+    bound every use to the definition sorting nearest."""
+    import itertools
+
+    working = ["job", "simplify", "redesign", "trigger", "remove"]
+    for n, names in enumerate(itertools.permutations(working)):
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {f"{i}_{k}.sql": _REMADE[k] for i, k in enumerate(names, 1)})
+        _, order = plan_of(d)
+        assert [p.split("_", 1)[1][:-4] for p in order] == working, names
+        if names == ("remove", "trigger", "redesign", "simplify", "job"):
+            assert pg_apply(pg_url, d, order) == []
+    (tmp_path / "intact").mkdir()
+    d = migration_dir(tmp_path / "intact",
+                      {f"{i}_{k}.sql": _REMADE[k] for i, k in enumerate(working, 1)})
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(order)

@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "48"
+ANALYSER_VERSION = "49"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "d126dc6a50bc2a9c"
+ANALYSER_SOURCES = "7b82db6a053ae33b"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -1,4 +1,4 @@
-"""A column or an index created twice with one drop: one creator comes after the drop.
+"""A column, index or table created twice with one drop: one creator comes after it.
 
 A history that drops a column (or an index) and adds it again later has two plain
 creators of one name and one drop. In a misordered history (a scrambled or renumbered
@@ -19,8 +19,17 @@ creator is told by everything else, in this order:
 
 The drop then needs that creator, and the other creator runs after the drop.
 
-Only for a table made once, that no file drops or renames: a table dropped and made
-again takes its columns and indexes with it, unseen by these events. Otherwise two plain
+A table itself is read the same way: made, dropped and made again (three events), or
+also dropped again (four: then the second drop is the one the later definition must run
+before, told by the other needs, else reading order). For a table the second reason
+counts every object the creator makes and the drop removes, and the edges about its
+columns and constraints are left out of the first (names bound them too); which
+definition each drop removes goes to :func:`calctl.sql.names.definitions.by_definition`,
+which places the table's other users by it.
+
+For a column or an index, only on a table made once, that no file drops or renames: a
+table dropped and made again takes its columns and indexes with it, unseen by these
+events. Otherwise two plain
 creators with no drop between fail whatever else the history does, so the rule holds in
 a history whose names look right too (one misnumbered file that moves no use). The
 edge from the drop to the creator made again is soft (``redefines``, as
@@ -55,20 +64,40 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
                          repeated: list[tuple[tuple[str, str], list[Event]]],
                          rebuilt: Collection[str],
                          edges: list[Edge],
-                         default_schema: str) -> tuple[set[tuple[int, int, str]], list[Edge]]:
+                         default_schema: str) -> tuple[set[tuple[int, int, str]], list[Edge],
+                                                       dict[tuple[str, int], tuple[int, int]]]:
     """The edges (provider, user, object) to remove: those that bound the drop, and the
     needs of the uses that waited for it, to the creator made again, and those ordering
-    the object's creators by their names; and the edges to add: the drop's need of the
-    creator it removes, and the other creator's wait for the drop (see the module)."""
-    found: list[tuple[Event, Event, Event, str, str]] = []  # (creator, creator, drop, …)
+    the object's creators by their names; the edges to add: the drop's need of the
+    creator it removes, and the other creator's wait for the drop (see the module); and
+    for a table, which definition the drop removes: (table, dropping file) → (creating
+    file, its place among the table's definitions), for
+    :func:`calctl.sql.names.definitions.by_definition`."""
+    # (creator, creator, drop, members' prefix, label, the table when it is the object,
+    # the table's second drop when it has one)
+    found: list[tuple[Event, Event, Event, str, str, str, Event | None]] = []
     for (kind, name), evs in repeated:
-        if len(evs) != 3 or not (kind == "column" or (
-                kind == "relation" and evs[0][3][DISPLAY] == "index")):
+        display = evs[0][3][DISPLAY]
+        if len(evs) not in (3, 4) or not (kind == "column" or (
+                kind == "relation" and display in ("index", "table"))):
             continue
         creators = [e for e in evs if e[2] == CREATE and not e[3][GUARDED] and not e[3][OPEN]]
         drops = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP and not e[3][GUARDED]]
-        if len(creators) != 2 or len(drops) != 1 \
+        if display == "table" and len(evs) == 4 and len(creators) == 2 \
+                and len({e[0] for e in evs}) == 4 and all(e[3][DISPLAY] == "table" for e in evs):
+            # (the last drop may be guarded: it drops the table all the same)
+            gone = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP]
+            if len(gone) == 2:
+                found.append((creators[0], creators[1], gone[0], "",
+                              object_label("table", name, default_schema), name, gone[1]))
+            continue
+        if len(evs) != 3 or len(creators) != 2 or len(drops) != 1 \
                 or len({creators[0][0], creators[1][0], drops[0][0]}) != 3:
+            continue
+        if display == "table":
+            if all(e[3][DISPLAY] == "table" for e in evs):
+                found.append((creators[0], creators[1], drops[0], "",
+                              object_label("table", name, default_schema), name, None))
             continue
         if kind == "column":
             table: str | None = name.rpartition(".")[0]
@@ -79,13 +108,20 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
         made = events.get(("relation", table or ""), ())
         if table is None or table in rebuilt or sum(e[2] != DROP for e in made) != 1:
             continue  # (a table made twice may have lost its columns unseen)
-        found.append((creators[0], creators[1], drops[0], table,
-                      object_label(creators[0][3][DISPLAY], name, default_schema)))
+        found.append((creators[0], creators[1], drops[0], table + ".",
+                      object_label(creators[0][3][DISPLAY], name, default_schema), "", None))
     wrong: set[tuple[int, int, str]] = set()
     added: list[Edge] = []
+    removes: dict[tuple[str, int], tuple[int, int]] = {}
     if not found:
-        return wrong, added
-    unsure = {label for *_, label in found}  # (their edges are what is decided here)
+        return wrong, added, removes
+    unsure = {f[4] for f in found}  # (their edges are what is decided here)
+    tables = {f[5] + "." for f in found if f[5]}
+    if tables:  # a table's columns and constraints were bound by the names alone too
+        unsure.update(object_label(evs[0][3][DISPLAY], name, default_schema)
+                      for (kind, name), evs in events.items()
+                      if kind in ("column", "constraint")
+                      and name[:name.rfind(".") + 1] in tables)
     after: dict[int, list[int]] = {}
     bound: dict[str, list[Edge]] = {}
     for edge in edges:
@@ -93,8 +129,21 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
             bound.setdefault(edge.object, []).append(edge)
         elif edge.kind not in SOFT:
             after.setdefault(edge.provider, []).append(edge.user)
-    for first, second, drop, table, label in found:
+    for first, second, drop, members, label, table, last in found:
         pair = (first, second)
+        if last is not None:  # made, dropped, made again, dropped again: see _twice
+            twice = _twice(after, analyses, first, second, drop, last)
+            removes.update({(table, d[0]): (c[0], i) for i, (c, d) in enumerate(twice)})
+            files = {first[0], second[0], drop[0], last[0]}
+            wrong.update((e.provider, e.user, label) for e in bound.get(label, ())
+                         if e.provider in files and e.user in files)
+            (early, removal), (late, _) = twice
+            added.append(Edge(early[0], removal[0], label, removal[1], 1,
+                              early[0] > removal[0]))
+            added.append(Edge(removal[0], late[0], label, late[1], 1, removal[0] > late[0],
+                              "redefines"))
+            added.extend(Edge(c[0], d[0], label, d[1], 1, c[0] > d[0]) for c, d in twice[1:])
+            continue
         before = [_reaches(after, c[0], drop[0]) for c in pair]
         later = [_reaches(after, drop[0], c[0]) for c in pair]
         if (before[0] and before[1]) or (later[0] and later[1]):
@@ -104,9 +153,11 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
         elif before[1] or later[0] or _reaches(after, second[0], first[0]):
             kept = 1
         else:  # nothing else tells: the columns the drop removes with it
-            counts = [_dropped_with(analyses[c[0]], analyses[drop[0]], table) for c in pair]
+            counts = [_dropped_with(analyses[c[0]], analyses[drop[0]], members) for c in pair]
             kept = 1 if counts[1] > counts[0] else 0
         keep, again = pair[kept], pair[1 - kept]
+        if table:
+            removes[(table, drop[0])] = (keep[0], 0)
         # the drop's need of the creator made again, and the needs of that creator's users
         # that the drop waited for, were bound by the names' order
         wrong.add((again[0], drop[0], label))
@@ -117,17 +168,41 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
         added.append(Edge(keep[0], drop[0], label, drop[1], 1, keep[0] > drop[0]))
         added.append(Edge(drop[0], again[0], label, again[1], 1, drop[0] > again[0],
                           "redefines"))
-    return wrong, added
+    return wrong, added, removes
 
 
-def _dropped_with(creator: FileAnalysis, dropper: FileAnalysis, table: str) -> int:
-    """How many of the columns ``creator`` adds to ``table`` ``dropper`` drops: the drop
-    undoes the file it removes most of."""
-    prefix = table + "."
-    made = {f[NAMES][0] for f in creator.facts
-            if f[KIND] == "column" and f[ACTION] == CREATE and f[NAMES][0].startswith(prefix)}
-    gone = {f[NAMES][0] for f in dropper.facts
-            if f[KIND] == "column" and f[ACTION] == DROP and f[NAMES][0].startswith(prefix)}
+def _twice(after: dict[int, list[int]], analyses: Sequence[FileAnalysis], first: Event,
+           second: Event, drop: Event, last: Event) -> list[tuple[Event, Event]]:
+    """The two (definition, its drop) of a table made, dropped, made again and dropped
+    again, in the order they ran. The definitions are told apart as one creator and
+    one drop are (the module), by the other needs between the two definitions, then the
+    objects the drops remove with them, then reading order; the drops by the other
+    needs between the later definition and them: the one it must run before is the
+    second."""
+    made = [first, second]
+    drops = [drop, last]
+    if _reaches(after, second[0], first[0]):
+        made.reverse()
+    elif not _reaches(after, first[0], second[0]):
+        counts = [max(_dropped_with(analyses[c[0]], analyses[d[0]], "") for d in drops)
+                  for c in made]
+        if counts[1] > counts[0]:
+            made.reverse()
+    after_second = [_reaches(after, made[1][0], d[0]) for d in drops]
+    before_second = [_reaches(after, d[0], made[1][0]) for d in drops]
+    if after_second == [True, False] or before_second == [False, True]:
+        drops.reverse()
+    return list(zip(made, drops, strict=True))
+
+
+def _dropped_with(creator: FileAnalysis, dropper: FileAnalysis, members: str) -> int:
+    """How many of the objects ``creator`` makes, of those whose name starts with
+    ``members`` (a table's columns; every object for a table itself), ``dropper``
+    drops: the drop undoes the file it removes most of."""
+    made = {(f[KIND], f[NAMES][0]) for f in creator.facts
+            if f[ACTION] == CREATE and f[NAMES][0].startswith(members)}
+    gone = {(f[KIND], name) for f in dropper.facts if f[ACTION] == DROP
+            for name in f[NAMES] if name.startswith(members)}
     return len(made & gone)
 
 

@@ -10,13 +10,18 @@ definition's creator and before the file that drops that definition; the files t
 definitions run before the definition that is never dropped (the live one), and dropped
 definitions keep their filename order. The edges resolution made between files that
 mean different definitions (about the table, its columns and constraints) are replaced
-by these. Files with no such evidence keep resolution's edges.
+by these. Which definition a file dropping the table removes may also come from
+:mod:`calctl.sql.names.created_twice` (the other needs of the files), and then every
+definition may be dropped, in the order it tells. A file making a foreign key (or a
+view) over such a table that the drop of an earlier definition would have to remove
+first ("cannot drop table … because other objects depend on it"), and does not, means
+the later one. Files with no such evidence keep resolution's edges.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping, Sequence
 
 from calctl.sql.facts import (
     ACTION,
@@ -25,11 +30,15 @@ from calctl.sql.facts import (
     DROP,
     GUARDED,
     KIND,
+    LINE,
     NAMES,
     OPEN,
+    REF,
     WEAK,
     FileAnalysis,
+    Span,
 )
+from calctl.sql.names.columns import holders_of, made_with
 from calctl.sql.names.model import Edge, Event, object_label
 
 _MEMBERS = ("column", "constraint")
@@ -54,9 +63,14 @@ def _definitions(evs: list[Event]) -> list[int] | None:
 
 def by_definition(analyses: Sequence[FileAnalysis],
                   events: dict[tuple[str, str], list[Event]], edges: list[Edge],
-                  default_schema: str) -> list[Edge]:
+                  default_schema: str,
+                  removes: Mapping[tuple[str, int], tuple[int, int]] | None = None
+                  ) -> list[Edge]:
     """``edges`` with those between files meaning different definitions of a table
-    replaced (see the module's documentation)."""
+    replaced (see the module's documentation). ``removes`` tells, for a file dropping a
+    table, the definition it removes when its own statements do not, and that
+    definition's place among the table's (from
+    :func:`calctl.sql.names.created_twice.creators_after_drops`)."""
     tables: dict[str, list[int]] = {}
     for (kind, name), evs in events.items():
         if kind == "relation" and len(evs) > 2:
@@ -98,10 +112,25 @@ def by_definition(analyses: Sequence[FileAnalysis],
     for table, files in tables.items():
         for p in files:
             means[(table, p)] = p
+    places: dict[str, dict[int, int]] = {}  # table → {definition: place}
+    for (table, pos), (p, place) in (removes or {}).items():
+        if table in tables:
+            means.setdefault((table, pos), p)
+            places.setdefault(table, {})[p] = place
+    # (file, table, holder): a foreign key (or view) a file makes over a column of such
+    # a table, which keeps a plain DROP TABLE from removing the definition it meets
+    holding: list[tuple[int, str, tuple[tuple[str, str], ...]]] = []
     for pos, analysis in enumerate(analyses):
+        spans: list[Span] | None = None
         for fact in analysis.facts:
             # (a guarded or weak statement, DROP COLUMN IF EXISTS or one in a DO block
             # under IF, may meet either definition: no evidence)
+            if fact[KIND] == "column" and fact[ACTION] == REF and not fact[GUARDED] \
+                    and fact[NAMES][0].rpartition(".")[0] in tables:
+                spans = spans if spans is not None else list(analysis.spans)
+                holding.extend((pos, fact[NAMES][0].rpartition(".")[0], holder)
+                               for holder in holders_of(fact[NAMES][0], made_with(
+                                   analysis, spans, fact[LINE])))
             if fact[KIND] in _MEMBERS and not fact[GUARDED] and fact[ACTION] != WEAK:
                 if added and fact[NAMES][0] in added:
                     table, adder = added[fact[NAMES][0]]
@@ -141,9 +170,28 @@ def by_definition(analyses: Sequence[FileAnalysis],
                     dropped = earlier[-1]
                 dropper.setdefault(dropped, (e[0], e[1]))
         live = [p for p in files if p not in dropper]
-        if len(live) != 1:
+        rank = places.get(table, {})
+        if not live and set(rank) == set(files):  # each dropped, in a known order
+            ordered = sorted(files, key=rank.__getitem__)
+        elif len(live) == 1:
+            ordered = [p for p in files if p in dropper] + live
+        else:
             continue  # which definition comes last is not known
-        ordered = [p for p in files if p in dropper] + live
+        for pos, holder in ((pos, h) for pos, t, h in holding if t == table):
+            if pos not in meaning and pos not in files:
+                # a definition dropped before the next is made, while what the file
+                # makes over it is not dropped before, is not the one it means ("other
+                # objects depend on it"). Dropped before: by the file dropping the
+                # definition, or plainly by one that does not drop a later definition
+                # (a cleanup's DROP … IF EXISTS may come any time after; the last
+                # definition's drop may cascade)
+                possible = [p for i, p in enumerate(ordered) if p == ordered[-1] or any(
+                    e[2] == DROP and (e[0] == dropper[p][0] or (
+                        not e[3][GUARDED] and e[0] not in later))
+                    for later in [{dropper[q][0] for q in ordered[i + 1:] if q in dropper}]
+                    for key in holder for e in events.get(key) or ())]
+                if len(possible) == 1:
+                    meaning[pos] = possible[0]
         for a, b in itertools.pairwise(ordered):
             at, line = dropper[a]
             added_edges.append(Edge(at, b, label, line, 1, at > b, "uses"))

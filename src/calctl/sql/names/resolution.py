@@ -431,8 +431,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         added_to_old_table(repeated, events, add_edge, default_schema)
     chain_providers(repeated, add_edge, default_schema,
                     gone=gone_by_name(events) if misordered else None)
+    removes: dict[tuple[str, int], tuple[int, int]] = {}  # see created_twice
     if repeated:  # (see created_twice)
-        wrong, readded = creators_after_drops(analyses, events, repeated, rebuilt, edges,
+        wrong, readded, removes = creators_after_drops(analyses, events, repeated, rebuilt, edges,
                                               default_schema)
         if wrong:
             result.edges = edges = [e for e in edges
@@ -443,7 +444,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         result.edges = edges = [e for e in edges if e.kind != "redefines"
                                 or (e.user, e.provider) not in preceding]
     result.duplicates.extend(find_duplicates(repeated, default_schema))
-    result.edges = by_definition(analyses, events, result.edges, default_schema)
+    result.edges = by_definition(analyses, events, result.edges, default_schema, removes)
     return result
 
 
