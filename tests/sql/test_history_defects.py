@@ -1246,21 +1246,27 @@ def test_a_column_added_again_after_its_drop_is_told_apart_from_its_first_adder(
     names, the plan keeps the file adding both columns before the drop (it removes both)
     and the file adding one again after it; before, a name sorting the second adder
     first ran it before the drop: "column "completedAt" … already exists"."""
+    _every_order_gives(tmp_path, _READDED, ["table", "add", "optional", "drop", "again"],
+                       lambda d, order: pg_apply(pg_url, d, order))
+
+
+def _every_order_gives(tmp_path: Path, files: dict[str, str], working: list[str],
+                       apply: Callable[[Path, list[str]], list[Any]]) -> None:
+    """Every naming of ``files`` plans ``working``'s order; the reversed naming's plan
+    applies on PostgreSQL; named in the working order, nothing moves or is reported."""
     import itertools
 
-    working = ["table", "add", "optional", "drop", "again"]
     for n, names in enumerate(itertools.permutations(working)):
         root = tmp_path / str(n)
         root.mkdir()
-        d = migration_dir(root, {f"{i}_{k}.sql": _READDED[k] for i, k in enumerate(names, 1)})
+        d = migration_dir(root, {f"{i}_{k}.sql": files[k] for i, k in enumerate(names, 1)})
         _, order = plan_of(d)
         assert [p.split("_", 1)[1][:-4] for p in order] == working, names
-        if names == ("again", "drop", "optional", "add", "table"):
-            assert pg_apply(pg_url, d, order) == []
-    # in the working order nothing moves and nothing is reported
+        if list(names) == working[::-1]:
+            assert apply(d, order) == []
     (tmp_path / "intact").mkdir()
     d = migration_dir(tmp_path / "intact",
-                      {f"{i}_{k}.sql": _READDED[k] for i, k in enumerate(working, 1)})
+                      {f"{i}_{k}.sql": files[k] for i, k in enumerate(working, 1)})
     plan, order = plan_of(d)
     assert plan.safe and plan.problems == [] and order == sorted(order)
 
@@ -1291,19 +1297,5 @@ def test_a_table_made_dropped_and_made_again_is_told_apart_from_its_first_defini
     second definition: the first drop does not remove it, so PostgreSQL would refuse that
     drop ("cannot drop table … because other objects depend on it"). Before, the names
     bound every use to the definition sorting nearest."""
-    import itertools
-
-    working = ["job", "simplify", "redesign", "trigger", "remove"]
-    for n, names in enumerate(itertools.permutations(working)):
-        root = tmp_path / str(n)
-        root.mkdir()
-        d = migration_dir(root, {f"{i}_{k}.sql": _REMADE[k] for i, k in enumerate(names, 1)})
-        _, order = plan_of(d)
-        assert [p.split("_", 1)[1][:-4] for p in order] == working, names
-        if names == ("remove", "trigger", "redesign", "simplify", "job"):
-            assert pg_apply(pg_url, d, order) == []
-    (tmp_path / "intact").mkdir()
-    d = migration_dir(tmp_path / "intact",
-                      {f"{i}_{k}.sql": _REMADE[k] for i, k in enumerate(working, 1)})
-    plan, order = plan_of(d)
-    assert plan.safe and plan.problems == [] and order == sorted(order)
+    _every_order_gives(tmp_path, _REMADE, ["job", "simplify", "redesign", "trigger", "remove"],
+                       lambda d, order: pg_apply(pg_url, d, order))
