@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "49"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "7b82db6a053ae33b"
+ANALYSER_SOURCES = "eae6cc8a39b7b47c"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -177,8 +177,9 @@ def _twice(after: dict[int, list[int]], analyses: Sequence[FileAnalysis], first:
     again, in the order they ran. The definitions are told apart as one creator and
     one drop are (the module), by the other needs between the two definitions, then the
     objects the drops remove with them, then reading order; the drops by the other
-    needs between the later definition and them: the one it must run before is the
-    second."""
+    needs between the later definition and them (the one it must run before is the
+    second), then by a guard (a ``DROP … IF EXISTS`` beside a plain drop is the cleanup
+    after both), then reading order."""
     made = [first, second]
     drops = [drop, last]
     if _reaches(after, second[0], first[0]):
@@ -190,8 +191,11 @@ def _twice(after: dict[int, list[int]], analyses: Sequence[FileAnalysis], first:
             made.reverse()
     after_second = [_reaches(after, made[1][0], d[0]) for d in drops]
     before_second = [_reaches(after, d[0], made[1][0]) for d in drops]
+    guarded = [d[3][GUARDED] for d in drops]
     if after_second == [True, False] or before_second == [False, True]:
         drops.reverse()
+    elif after_second == before_second and guarded == [True, False]:
+        drops.reverse()  # a cleanup's DROP … IF EXISTS is the last drop, not the first
     return list(zip(made, drops, strict=True))
 
 
