@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "49"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "eae6cc8a39b7b47c"
+ANALYSER_SOURCES = "a6105e0d7d63c2c2"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -82,22 +82,16 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
                 kind == "relation" and display in ("index", "table"))):
             continue
         creators = [e for e in evs if e[2] == CREATE and not e[3][GUARDED] and not e[3][OPEN]]
-        drops = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP and not e[3][GUARDED]]
-        if display == "table" and len(evs) == 4 and len(creators) == 2 \
-                and len({e[0] for e in evs}) == 4 and all(e[3][DISPLAY] == "table" for e in evs):
-            # (the last drop may be guarded: it drops the table all the same)
-            gone = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP]
-            if len(gone) == 2:
-                found.append((creators[0], creators[1], gone[0], "",
-                              object_label("table", name, default_schema), name, gone[1]))
+        if display == "table":
+            table_drops = _table_drops(evs, creators)
+            if table_drops is not None:
+                found.append((creators[0], creators[1], table_drops[0], "",
+                              object_label("table", name, default_schema), name,
+                              table_drops[1]))
             continue
+        drops = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP and not e[3][GUARDED]]
         if len(evs) != 3 or len(creators) != 2 or len(drops) != 1 \
                 or len({creators[0][0], creators[1][0], drops[0][0]}) != 3:
-            continue
-        if display == "table":
-            if all(e[3][DISPLAY] == "table" for e in evs):
-                found.append((creators[0], creators[1], drops[0], "",
-                              object_label("table", name, default_schema), name, None))
             continue
         if kind == "column":
             table: str | None = name.rpartition(".")[0]
@@ -169,6 +163,23 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
         added.append(Edge(drop[0], again[0], label, again[1], 1, drop[0] > again[0],
                           "redefines"))
     return wrong, added, removes
+
+
+def _table_drops(evs: list[Event], creators: list[Event]
+                 ) -> tuple[Event, Event | None] | None:
+    """The drops of a table with two plain definitions, each event in its own file: the
+    one drop of a table made, dropped and made again (unguarded), or both of one also
+    dropped again (the last may be guarded: it drops the table all the same); else
+    None."""
+    if len(creators) != 2 or len({e[0] for e in evs}) != len(evs) \
+            or any(e[3][DISPLAY] != "table" for e in evs):
+        return None
+    drops = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP]
+    if len(evs) == 4 and len(drops) == 2:
+        return drops[0], drops[1]
+    if len(evs) == 3 and len(drops) == 1 and not drops[0][3][GUARDED]:
+        return drops[0], None
+    return None
 
 
 def _twice(after: dict[int, list[int]], analyses: Sequence[FileAnalysis], first: Event,

@@ -180,16 +180,11 @@ def by_definition(analyses: Sequence[FileAnalysis],
         for pos, holder in ((pos, h) for pos, t, h in holding if t == table):
             if pos not in meaning and pos not in files:
                 # a definition dropped before the next is made, while what the file
-                # makes over it is not dropped before, is not the one it means ("other
-                # objects depend on it"). Dropped before: by the file dropping the
-                # definition, or plainly by one that does not drop a later definition
-                # (a cleanup's DROP … IF EXISTS may come any time after; the last
-                # definition's drop may cascade)
-                possible = [p for i, p in enumerate(ordered) if p == ordered[-1] or any(
-                    e[2] == DROP and (e[0] == dropper[p][0] or (
-                        not e[3][GUARDED] and e[0] not in later))
-                    for later in [{dropper[q][0] for q in ordered[i + 1:] if q in dropper}]
-                    for key in holder for e in events.get(key) or ())]
+                # makes over it is still there, is not the one it means ("other objects
+                # depend on it"); the last definition's drop may cascade
+                possible = [p for i, p in enumerate(ordered) if p == ordered[-1]
+                            or _released(holder, dropper[p][0], ordered[i + 1:], dropper,
+                                         events)]
                 if len(possible) == 1:
                     meaning[pos] = possible[0]
         for a, b in itertools.pairwise(ordered):
@@ -229,6 +224,18 @@ def by_definition(analyses: Sequence[FileAnalysis],
             kept.append(edge)
     return kept
 
+
+
+def _released(holder: tuple[tuple[str, str], ...], dropping: int, later: list[int],
+              dropper: dict[int, tuple[int, int]],
+              events: dict[tuple[str, str], list[Event]]) -> bool:
+    """Whether a foreign key or view (``holder``: the events keys whose drop removes it)
+    may be gone before file ``dropping`` drops a definition: that file drops it, or a
+    plain drop does in a file that drops none of the ``later`` definitions (a cleanup's
+    DROP … IF EXISTS, or the drop of a later definition, may come any time after)."""
+    after = {dropper[q][0] for q in later if q in dropper}
+    return any(e[2] == DROP and (e[0] == dropping or (not e[3][GUARDED] and e[0] not in after))
+               for key in holder for e in events.get(key) or ())
 
 
 def other_definition(evs: list[Event], at: int, pos: int,

@@ -433,8 +433,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     gone=gone_by_name(events) if misordered else None)
     removes: dict[tuple[str, int], tuple[int, int]] = {}  # see created_twice
     if repeated:  # (see created_twice)
-        wrong, readded, removes = creators_after_drops(analyses, events, repeated, rebuilt, edges,
-                                              default_schema)
+        wrong, readded, removes = creators_after_drops(analyses, events, repeated, rebuilt,
+                                                       edges, default_schema)
         if wrong:
             result.edges = edges = [e for e in edges
                                     if (e.provider, e.user, e.object) not in wrong]
