@@ -1299,3 +1299,25 @@ def test_a_table_made_dropped_and_made_again_is_told_apart_from_its_first_defini
     bound every use to the definition sorting nearest."""
     _every_order_gives(tmp_path, _REMADE, ["job", "simplify", "redesign", "trigger", "remove"],
                        lambda d, order: pg_apply(pg_url, d, order))
+
+
+def test_a_guarded_drop_of_a_remade_table_is_its_last_drop_whatever_its_name(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12, from a review of the rule above: of a remade table's two drops, nothing
+    but its guard tells a cleanup's `DROP TABLE IF EXISTS … CASCADE` from the plain drop
+    between the definitions. Named first, it was taken for the first drop, the plain drop
+    was paired with the second definition, and the file dropping the foreign key lost
+    its need of the file adding it ("constraint … does not exist")."""
+    d = migration_dir(tmp_path, {
+        "03799807_m.sql": "ALTER TABLE child DROP CONSTRAINT child_parent_fk;\n",
+        "14474750_m.sql": "DROP TABLE IF EXISTS parent CASCADE;\n",
+        "17483013_m.sql": "CREATE TABLE parent (id int PRIMARY KEY, name text);\n"
+                          "CREATE TABLE child (id int PRIMARY KEY, parent_id int);\n",
+        "26500855_m.sql": "CREATE TABLE parent (id int PRIMARY KEY, title text);\n",
+        "39044784_m.sql": "ALTER TABLE child ADD CONSTRAINT child_parent_fk\n"
+                          "    FOREIGN KEY (parent_id) REFERENCES parent (id);\n",
+        "49460406_m.sql": "DROP TABLE parent;\n",
+    })
+    _, order = plan_of(d)
+    assert order.index("49460406_m.sql") < order.index("14474750_m.sql")
+    assert pg_apply(pg_url, d, order) == []
