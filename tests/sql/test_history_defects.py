@@ -1321,3 +1321,26 @@ def test_a_guarded_drop_of_a_remade_table_is_its_last_drop_whatever_its_name(
     _, order = plan_of(d)
     assert order.index("49460406_m.sql") < order.index("14474750_m.sql")
     assert pg_apply(pg_url, d, order) == []
+
+
+def test_a_drop_cascade_of_a_remade_table_or_type_raises_no_alarm(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """`DROP TABLE parent CASCADE` removes the foreign key over `parent` with it (and
+    `DROP TYPE mood CASCADE` the column of that type), so the holder made before the drop
+    means the first definition, not the one made after it: filename order applies, and
+    `--check` must pass (the review's repro: a false alarm before)."""
+    d = migration_dir(tmp_path, {
+        "1_make.sql": "CREATE TABLE parent (id int PRIMARY KEY);\n"
+                      "CREATE TABLE child (id int PRIMARY KEY, parent_id int);\n"
+                      "CREATE TYPE mood AS ENUM ('ok');\n",
+        "2_hold.sql": "ALTER TABLE child ADD CONSTRAINT child_parent_fk\n"
+                      "  FOREIGN KEY (parent_id) REFERENCES parent (id);\n"
+                      "ALTER TABLE child ADD COLUMN feeling mood;\n",
+        "3_drop.sql": "DROP TABLE parent CASCADE;\nDROP TYPE mood CASCADE;\n",
+        "4_again.sql": "CREATE TABLE parent (id int PRIMARY KEY);\n"
+                       "CREATE TYPE mood AS ENUM ('ok', 'sad');\n",
+    })
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == []
+    assert order == ["1_make.sql", "2_hold.sql", "3_drop.sql", "4_again.sql"]
+    assert pg_apply(pg_url, d, order) == []

@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "49"
+ANALYSER_VERSION = "50"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "a6105e0d7d63c2c2"
+ANALYSER_SOURCES = "379b723bba4aec33"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -63,7 +63,8 @@ class Fact(NamedTuple):
                              # name carried no schema; for a constraint's index, the
                              # constraint (one fact provides both)
     open: bool = False       # a relation whose columns are not all listed; an index
-    #                          whose name PostgreSQL chose (CREATE INDEX ON t …), a guess
+    #                          whose name PostgreSQL chose (CREATE INDEX ON t …), a guess;
+    #                          a DROP … CASCADE (what depends on the object goes with it)
 
 
 # a plain 9-tuple as a Fact without the Python-level __new__ (the tuple is trusted: ours)

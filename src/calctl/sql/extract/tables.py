@@ -315,7 +315,8 @@ class Tables(Constraints):
                 continue
             if not guarded:
                 self.add(REF, kind, names, obj.get("TypeName") or st, display)
-            self.add(DROP, kind, names, obj.get("TypeName") or st, display, guarded=guarded)
+            self.add(DROP, kind, names, obj.get("TypeName") or st, display, guarded=guarded,
+                     open_=st.get("behavior") == "DROP_CASCADE")
             if rtype in ("OBJECT_TABLE", "OBJECT_SCHEMA"):  # with IF EXISTS too
                 self.destructive(st, f"DROP {display.upper()} {names[0]}")
 

@@ -15,7 +15,8 @@ by these. Which definition a file dropping the table removes may also come from
 definition may be dropped, in the order it tells. A file making a foreign key (or a
 view) over such a table that the drop of an earlier definition would have to remove
 first ("cannot drop table … because other objects depend on it"), and does not, means
-the later one. Files with no such evidence keep resolution's edges.
+the later one — unless that drop is ``DROP TABLE … CASCADE``, which removes them. Files
+with no such evidence keep resolution's edges.
 """
 
 from __future__ import annotations
@@ -181,8 +182,10 @@ def by_definition(analyses: Sequence[FileAnalysis],
             if pos not in meaning and pos not in files:
                 # a definition dropped before the next is made, while what the file
                 # makes over it is still there, is not the one it means ("other objects
-                # depend on it"); the last definition's drop may cascade
+                # depend on it"); the last definition's drop, or one with CASCADE, may
+                # remove it
                 possible = [p for i, p in enumerate(ordered) if p == ordered[-1]
+                            or _cascades(evs, dropper[p])
                             or _released(holder, dropper[p][0], ordered[i + 1:], dropper,
                                          events)]
                 if len(possible) == 1:
@@ -224,6 +227,12 @@ def by_definition(analyses: Sequence[FileAnalysis],
             kept.append(edge)
     return kept
 
+
+
+def _cascades(evs: list[Event], drop: tuple[int, int]) -> bool:
+    """Whether the drop at ``drop`` (file, line) is ``DROP TABLE … CASCADE``: it removes
+    the foreign keys and views over the table with it."""
+    return any((e[0], e[1]) == drop and e[2] == DROP and e[3][OPEN] for e in evs)
 
 
 def _released(holder: tuple[tuple[str, str], ...], dropping: int, later: list[int],

@@ -9,12 +9,23 @@ definition of ``t``: it is of the definition made after that drop.
 Filename order says which definition comes first; where it binds such a holder to one
 that is dropped later, the holder belongs to the next one instead. In a history whose
 filename order applies this never happens (the drop would fail), so it only changes
-plans of misordered histories.
+plans of misordered histories. ``DROP … CASCADE`` removes the holders with it: after
+one, a holder may be of either definition, and filename order stands.
 """
 
 from __future__ import annotations
 
-from calctl.sql.facts import ACTION, DROP, KIND, LINE, NAMES, PROVIDING, Fact, FileAnalysis
+from calctl.sql.facts import (
+    ACTION,
+    DROP,
+    KIND,
+    LINE,
+    NAMES,
+    OPEN,
+    PROVIDING,
+    Fact,
+    FileAnalysis,
+)
 from calctl.sql.names.model import Event
 
 
@@ -28,8 +39,8 @@ def surviving_definition(pos: int, fact: Fact, evs: list[Event], at: int,
     end. None to keep it."""
     drop = next((i for i in range(at + 1, len(evs))
                  if evs[i][2] == DROP and evs[i][3][ACTION] == DROP), None)
-    if drop is None or evs[drop][0] == pos:
-        return None
+    if drop is None or evs[drop][0] == pos or evs[drop][3][OPEN]:
+        return None  # (DROP … CASCADE removes the holder with it)
     after = next((e for e in evs[drop + 1:] if e[2] != DROP), None)
     if after is None or after[0] == pos:
         return None
