@@ -1,28 +1,43 @@
 """Which definition of a table created twice a file means, told by its columns.
 
-A history that drops a table and creates it again (a schema redesign) has two plain
-``CREATE TABLE`` definitions of one name. Resolution against filename order binds every
-use to the nearest earlier one — wrong when the names say nothing (a scrambled or
-renumbered history). The columns and constraints each definition's own file makes are
-evidence: one that no other file provides belongs to that definition alone, so a file
-that uses, alters or drops it means that definition. Such a file runs after the
-definition's creator and before the file that drops that definition; the files that drop
-definitions run before the definition that is never dropped (the live one), and dropped
-definitions keep their filename order. The edges resolution made between files that
-mean different definitions (about the table, its columns and constraints) are replaced
-by these. Which definition a file dropping the table removes may also come from
-:mod:`calctl.sql.names.created_twice` (the other needs of the files), and then every
-definition may be dropped, in the order it tells. A file making a foreign key (or a
-view) over such a table that the drop of an earlier definition would have to remove
-first ("cannot drop table … because other objects depend on it"), and does not, means
-the later one — unless that drop is ``DROP TABLE … CASCADE``, which removes them. Files
-with no such evidence keep resolution's edges.
+A history that drops a table and creates it again (a schema redesign), or renames it
+away and makes the name again (``ALTER TABLE jobs RENAME TO jobs_legacy; CREATE TABLE
+jobs …``; the last definition may be a view), has several definitions of one name.
+Resolution against filename order binds every use to the nearest earlier one — wrong
+when the names say nothing (a scrambled or renumbered history). The columns and
+constraints each definition's own file makes are evidence: one that no other file
+provides belongs to that definition alone, so a file that uses, alters or drops it
+means that definition. Such a file runs after the definition's creator and before the
+file that removes that definition.
+
+Which definition each removal (``DROP TABLE`` or ``RENAME TO``) removes: the one its
+file's own statements mean; in a file that removes the table and makes it again, one
+made by another file; else one made by a file it need not run before. Each definition
+is removed once, so a removal told that way is no other file's (:func:`_removals`).
+"Need not run before" reads the other needs between the files, only those about
+objects one file makes and at most one removes: the others (the remade tables' own
+among them) are guesses of the names' order. The definitions then follow each other
+(:func:`_chain`): a file that removes one and makes the next links them, runs of linked
+definitions are placed by those needs, else in reading order, and the one never removed
+(the live one) comes last. Which definition a file dropping the table removes may also
+come from :mod:`calctl.sql.names.created_twice` (the other needs of the files), and then
+every definition may be dropped, in the order it tells.
+
+A file using the table with no such evidence means the only definition those needs let
+it run beside: made by a file it need not precede, removed by one that need not precede
+it. A file making a foreign key (or a view) over the table that the removal of an
+earlier definition would have to remove first ("cannot drop table … because other
+objects depend on it"), and does not, means the later one — unless that drop is ``DROP
+TABLE … CASCADE``, which removes them. The edges resolution made between files that
+mean different definitions (about the table, its columns, constraints and row type), and
+between the files making and removing definitions, are replaced by these. Files with no
+such evidence keep resolution's edges.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 
 from calctl.sql.facts import (
     ACTION,
@@ -35,29 +50,34 @@ from calctl.sql.facts import (
     NAMES,
     OPEN,
     REF,
+    RENAME,
     WEAK,
     FileAnalysis,
     Span,
 )
 from calctl.sql.names.columns import holders_of, made_with
-from calctl.sql.names.model import Edge, Event, object_label
+from calctl.sql.names.model import SOFT, Edge, Event, object_label
 
 _MEMBERS = ("column", "constraint")
+# what removes a definition: DROP TABLE, or ALTER TABLE … RENAME TO (the name is free
+# for the next one)
+_GONE = (DROP, RENAME)
 
 
 def _definitions(evs: list[Event]) -> list[int] | None:
-    """The files of a table's plain definitions, when there are several and some file
-    really drops the table; else None."""
+    """The files of a table's plain definitions (a view made over the name after the
+    table was renamed away counts as one), when there are several and some file really
+    drops the table or renames it away; else None."""
     files: list[int] = []
     for e in evs:
         fact = e[3]
-        if e[2] == CREATE and fact[DISPLAY] == "table" and not fact[OPEN] \
-                and not fact[GUARDED]:
+        if e[2] == CREATE and not fact[GUARDED] and (
+                (fact[DISPLAY] == "table" and not fact[OPEN]) or fact[DISPLAY] == "view"):
             if e[0] not in files:
                 files.append(e[0])
         elif e[2] != DROP:
-            return None  # renamed into the name, replaced, a view…: not told apart here
-    if len(files) < 2 or not any(e[2] == DROP and e[3][ACTION] == DROP for e in evs):
+            return None  # renamed into the name, replaced…: not told apart here
+    if len(files) < 2 or not any(e[2] == DROP and e[3][ACTION] in _GONE for e in evs):
         return None
     return files
 
@@ -93,8 +113,6 @@ def by_definition(analyses: Sequence[FileAnalysis],
         if len(providers) == 1 and next(iter(providers)) in files \
                 and all(e[2] == CREATE for e in evs if e[2] != DROP):
             owner[name] = (table, next(iter(providers)))
-    if not owner:
-        return edges
     # columns one other file adds to such a table (``ADD COLUMN``): identity → (table,
     # file); a file that means one definition and uses such a column says the adding
     # file means that definition too
@@ -121,9 +139,18 @@ def by_definition(analyses: Sequence[FileAnalysis],
     # (file, table, holder): a foreign key (or view) a file makes over a column of such
     # a table, which keeps a plain DROP TABLE from removing the definition it meets
     holding: list[tuple[int, str, tuple[tuple[str, str], ...]]] = []
+    # table → the files using it (not guarded), its row type or its members
+    users: dict[str, set[int]] = {}
     for pos, analysis in enumerate(analyses):
         spans: list[Span] | None = None
         for fact in analysis.facts:
+            if not fact[GUARDED] and fact[ACTION] != WEAK:
+                kind = fact[KIND]
+                name = fact[NAMES][0]
+                table = name if kind in ("relation", "type") else (
+                    name.rpartition(".")[0] if kind in _MEMBERS else "")
+                if table in tables:
+                    users.setdefault(table, set()).add(pos)
             # (a guarded or weak statement, DROP COLUMN IF EXISTS or one in a DO block
             # under IF, may meet either definition: no evidence)
             if fact[KIND] == "column" and fact[ACTION] == REF and not fact[GUARDED] \
@@ -151,33 +178,40 @@ def by_definition(analyses: Sequence[FileAnalysis],
             means[key] = meant
         elif meant is not None:
             means[key] = None
+    prefix = default_schema + "."
+
+    def about(edge: Edge) -> str | None:
+        name = edge.object.partition(" ")[2].strip('"')
+        for candidate in (name, prefix + name):
+            table = candidate
+            while table:
+                if table in tables:
+                    return table
+                table = table.rpartition(".")[0]
+        return None
+
+    # the order the other needs give: those about objects one file makes and at most
+    # one removes (the others, the remade tables' own among them, are guesses)
+    sure = {object_label(evs[0][3][DISPLAY], name, default_schema)
+            for (kind, name), evs in events.items()
+            if sum(e[2] != DROP for e in evs) == 1 and sum(e[2] == DROP for e in evs) <= 1}
+    reach = _Reach(edge for edge in edges if edge.kind not in SOFT and edge.object in sure
+                   and about(edge) is None)
     added_edges: list[Edge] = []
     replaced: set[tuple[str, int, int]] = set()  # (table, file, file) decided here
     for table, files in tables.items():
         meaning = {pos: p for (t, pos), p in means.items() if t == table and p is not None}
         label = object_label("table", table, default_schema)
-        dropper: dict[int, tuple[int, int]] = {}
         evs = events[("relation", table)]
-        for i, e in enumerate(evs):
-            if e[2] == DROP and e[3][ACTION] == DROP and e[0] in meaning:
-                dropped = meaning[e[0]]
-                if dropped == e[0] and any(d[0] == e[0] and d[2] == CREATE
-                                           for d in evs[i + 1:]):
-                    # DROP TABLE t; CREATE TABLE t … in one file: the drop is the
-                    # definition's made before, not the file's own
-                    earlier = [d[0] for d in evs[:i] if d[2] == CREATE and d[0] != e[0]]
-                    if not earlier:
-                        continue
-                    dropped = earlier[-1]
-                dropper.setdefault(dropped, (e[0], e[1]))
+        dropper = _removals(files, evs, meaning, reach)
         live = [p for p in files if p not in dropper]
         rank = places.get(table, {})
         if not live and set(rank) == set(files):  # each dropped, in a known order
             ordered = sorted(files, key=rank.__getitem__)
-        elif len(live) == 1:
-            ordered = [p for p in files if p in dropper] + live
         else:
-            continue  # which definition comes last is not known
+            ordered = _chain(files, dropper, live, reach)
+            if not ordered:
+                continue  # which definition comes last is not known
         for pos, holder in ((pos, h) for pos, t, h in holding if t == table):
             if pos not in meaning and pos not in files:
                 # a definition dropped before the next is made, while what the file
@@ -190,9 +224,28 @@ def by_definition(analyses: Sequence[FileAnalysis],
                                          events)]
                 if len(possible) == 1:
                     meaning[pos] = possible[0]
+        removers = {at for at, _ in dropper.values()}
+        for pos in sorted(users.get(table, ())):
+            if pos not in meaning and pos not in files and pos not in removers:
+                # the only definition the other needs let the file run beside: made by
+                # a file it need not precede, removed by one that need not precede it
+                possible = [p for p in ordered if not reach(pos, p)
+                            and (p not in dropper or not reach(dropper[p][0], pos))]
+                if len(possible) == 1:
+                    meaning[pos] = possible[0]
         for a, b in itertools.pairwise(ordered):
             at, line = dropper[a]
-            added_edges.append(Edge(at, b, label, line, 1, at > b, "uses"))
+            if at != a:  # the removal needs what it removes
+                added_edges.append(Edge(a, at, label, line, 1, a > at))
+            if at != b:  # (not the file that removes one and makes the next)
+                added_edges.append(Edge(at, b, label, line, 1, at > b, "uses"))
+        for p, (at, _) in dropper.items():
+            if at not in files:
+                meaning.setdefault(at, p)
+        # the chain tells the order of the files making and removing definitions: what
+        # resolution guessed between them goes
+        chained = set(files) | removers
+        replaced.update((table, pos, other) for pos in chained for other in chained)
         for pos, p in meaning.items():
             if pos != p:
                 added_edges.append(Edge(p, pos, label, 1, 1, p > pos))
@@ -206,18 +259,6 @@ def by_definition(analyses: Sequence[FileAnalysis],
                     replaced.add((table, pos, other))
     if not added_edges:
         return edges
-    prefix = default_schema + "."
-
-    def about(edge: Edge) -> str | None:
-        name = edge.object.partition(" ")[2].strip('"')
-        for candidate in (name, prefix + name):
-            table = candidate
-            while table:
-                if table in tables:
-                    return table
-                table = table.rpartition(".")[0]
-        return None
-
     kept = [edge for edge in edges
             if not replaced or (about(edge), edge.provider, edge.user) not in replaced]
     seen = {(edge.provider, edge.user, edge.object) for edge in kept}
@@ -233,6 +274,99 @@ def _cascades(evs: list[Event], drop: tuple[int, int]) -> bool:
     """Whether the drop at ``drop`` (file, line) is ``DROP TABLE … CASCADE``: it removes
     the foreign keys and views over the table with it."""
     return any((e[0], e[1]) == drop and e[2] == DROP and e[3][OPEN] for e in evs)
+
+
+class _Reach:
+    """Whether one file must run before another by a chain of edges (searched once from
+    each file asked about)."""
+
+    def __init__(self, edges: Iterable[Edge]) -> None:
+        self.after: dict[int, set[int]] = {}
+        for edge in edges:
+            self.after.setdefault(edge.provider, set()).add(edge.user)
+        self.reached: dict[int, set[int]] = {}
+
+    def __call__(self, a: int, b: int) -> bool:
+        seen = self.reached.get(a)
+        if seen is None:
+            seen = set()
+            todo = [a]
+            while todo:
+                for n in self.after.get(todo.pop(), ()):
+                    if n not in seen:
+                        seen.add(n)
+                        todo.append(n)
+            self.reached[a] = seen
+        return b in seen
+
+
+def _removals(files: list[int], evs: list[Event], meaning: Mapping[int, int],
+              reach: _Reach) -> dict[int, tuple[int, int]]:
+    """Which definition each file dropping the table (or renaming it away) removes:
+    definition → (file, line). A file removes the one its own statements mean; one it
+    made itself before; else one it need not run before — and each definition is
+    removed once, so a removal told elsewhere is no other file's."""
+    options: dict[int, tuple[int, set[int]]] = {}  # file → (line, what it may remove)
+    for i, e in enumerate(evs):
+        pos = e[0]
+        if e[2] != DROP or e[3][ACTION] not in _GONE or pos in options:
+            continue
+        if pos in files and any(d[0] == pos and d[2] == CREATE for d in evs[:i]):
+            may = {pos}  # CREATE TABLE t …; DROP TABLE t: its own
+        elif meaning.get(pos, pos) != pos:
+            may = {meaning[pos]}
+        else:  # (DROP TABLE t; CREATE TABLE t … in one file: one made before)
+            may = {p for p in files if p != pos and not reach(pos, p)}
+        options[pos] = (e[1], may)
+    told: set[int] = set()
+    while True:
+        now = {next(iter(may)) for _, may in options.values() if len(may) == 1}
+        if now == told:
+            break
+        told = now
+        for _, may in options.values():
+            if len(may) > 1:
+                may -= told
+    dropper: dict[int, tuple[int, int]] = {}
+    for pos, (line, may) in options.items():
+        if len(may) == 1:
+            dropper.setdefault(next(iter(may)), (pos, line))
+    return dropper
+
+
+def _chain(files: list[int], dropper: Mapping[int, tuple[int, int]], live: list[int],
+           reach: _Reach) -> list[int]:
+    """The definitions in the order they existed, or [] when that is not known: a file
+    that removes one and makes the next links them; runs of linked definitions follow
+    each other as the other needs say (else in reading order), the run ending with the
+    one ``live`` definition last. With none live, one run must hold them all."""
+    if len(live) > 1:
+        return []
+    following = {p: dropper[p][0] for p in files
+                 if p in dropper and dropper[p][0] in files and dropper[p][0] != p}
+    runs: list[list[int]] = []
+    for p in files:
+        if p in following.values():
+            continue
+        run = [p]
+        while run[-1] in following and following[run[-1]] not in run:
+            run.append(following[run[-1]])
+        runs.append(run)
+    if sum(len(run) for run in runs) != len(files) or (not live and len(runs) > 1):
+        return []  # (a loop, or runs with no last one)
+    final = next(run for run in runs if not live or run[-1] == live[0])
+    rest = [run for run in runs if run is not final]
+
+    def needed_before(run: list[int], other: list[int]) -> bool:
+        return any(reach(x, other[0]) for p in run for x in (p, dropper[p][0]))
+
+    ordered: list[int] = []
+    while rest:
+        first = next((run for run in rest if not any(
+            needed_before(other, run) for other in rest if other is not run)), rest[0])
+        rest.remove(first)
+        ordered.extend(first)
+    return ordered + final
 
 
 def _released(holder: tuple[tuple[str, str], ...], dropping: int, later: list[int],

@@ -69,7 +69,8 @@ class Resolution:
     missing: list[Missing] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     # (files, user): a use that any of these files meets (idempotent creators of one
-    # object, ``CREATE … IF NOT EXISTS``); files[0] is its edge's provider
+    # object, ``CREATE … IF NOT EXISTS``: files[0] is its edge's provider; the other
+    # versions of a function a file drops by name and defines again: no edge)
     choices: list[tuple[tuple[int, ...], int]] = field(default_factory=list)
 
 

@@ -93,6 +93,27 @@ def _version_replaced(evs: list[Event], i: int) -> bool:
         and evs[i + 1][2] != DROP
 
 
+def _new_version(evs: list[Event], pos: int, line: int) -> bool:
+    """Whether file ``pos`` drops the function by name on ``line`` and defines it again
+    after: a new version (histories that change a function drop and define it in file
+    after file). The drop needs some version before it, any of them — binding it to the
+    one whose file sorts nearest made later versions, or the files they need, wait for
+    each other in a history numbered at random (graphile-worker), so it is a choice
+    among the function's other definers, with no "uses" edge and no wait for the next
+    version's drop."""
+    return _drops_here(evs, pos, line) and any(
+        e[0] == pos and e[1] > line and e[2] != DROP for e in evs)
+
+
+def _definers(evs: list[Event], first: int, pos: int) -> tuple[int, ...]:
+    """``first``, then every other file defining the object, but ``pos``."""
+    out = [first]
+    for e in evs:
+        if e[2] != DROP and e[0] != pos and e[0] not in out:
+            out.append(e[0])
+    return tuple(out)
+
+
 def _drops_here(evs: list[Event], pos: int, line: int) -> bool:
     """Whether file ``pos`` drops the object on ``line`` (a use that is a drop by name)."""
     return any(e[0] == pos and e[1] == line and e[2] == DROP for e in evs)
@@ -322,6 +343,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if last is not None and last[2] != DROP:
                 # the common case: a use of an object an earlier file provides
                 label = label_of(fact[DISPLAY], chosen)
+                if kind == "function" and _new_version(evs, pos, fact[LINE]):
+                    result.choices.append((_definers(evs, last[0], pos), pos))
+                    continue
                 add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], False))
                 if rebuilt and kind == "column" and not weak:
                     lost_with_table(pos, fact[LINE], last, chosen, rebuilt, events, add_edge,
