@@ -1405,3 +1405,57 @@ def test_a_function_dropped_and_defined_again_needs_any_earlier_version(
         assert keys.index("b") < keys.index("c"), names
         if names == tuple(reversed(_VERSIONS)):
             assert pg_apply(pg_url, d, order) == []
+
+
+_ADDED_BEFORE_REMAKE = {
+    "make": "CREATE TABLE jobs (id int PRIMARY KEY);\n",
+    "add": "ALTER TABLE jobs ADD COLUMN locked_at timestamptz;\n",
+    "remake": "ALTER TABLE jobs RENAME TO jobs_old;\n"
+              "CREATE TABLE jobs (id int PRIMARY KEY, locked_at timestamptz);\n"
+              "DROP TABLE jobs_old;\n",
+}
+
+
+def test_a_column_added_to_a_remade_table_means_the_definition_made_without_it(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled graphile-worker): `ADD COLUMN locked_at` cannot mean the
+    definition made with `locked_at` ("column … already exists"), nor a view; with one
+    definition left, the file means it and runs before the file remaking the table.
+    Before, a name sorting the remake first bound the addition to the new table."""
+    _every_order_gives(tmp_path, _ADDED_BEFORE_REMAKE, ["make", "add", "remake"],
+                       lambda d, order: pg_apply(pg_url, d, order))
+
+
+_RETIRED = {
+    "a": "CREATE TABLE t (id int);\n"
+         "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';\n",
+    "b": "CREATE OR REPLACE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x + 1';\n",
+    "c": "DROP FUNCTION f(int);\n"
+         "CREATE FUNCTION f(x int, y int) RETURNS int LANGUAGE sql AS 'SELECT x + y';\n",
+    "d": "DROP FUNCTION f;\n"
+         "CREATE FUNCTION f(x int, y int) RETURNS int LANGUAGE sql AS 'SELECT x * y';\n",
+    "e": "CREATE VIEW v AS SELECT id FROM t;\n",
+}
+
+
+def test_a_replacement_of_a_retired_function_version_runs_before_its_drop(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled graphile-worker, seeds 6 and 8): `f(int)` is made, replaced
+    (CREATE OR REPLACE), then dropped by its arguments in the file making `f(int, int)`.
+    Run after that drop, the replacement makes `f(int)` again beside the new version,
+    and the next `DROP FUNCTION f` fails ("function name "f" is not unique"). In a
+    history the names already misorder (`e` is named first), the replacement runs
+    before the drop whatever the names."""
+    import itertools
+
+    for n, names in enumerate(itertools.permutations("abcd")):
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {"0_e.sql": _RETIRED["e"],
+                                 **{f"{i}_{k}.sql": _RETIRED[k]
+                                    for i, k in enumerate(names, 1)}})
+        _, order = plan_of(d)
+        keys = [p.split("_", 1)[1][:-4] for p in order]
+        assert keys.index("b") < keys.index("c") < keys.index("d"), names
+        if names == ("d", "c", "b", "a"):
+            assert pg_apply(pg_url, d, order) == []

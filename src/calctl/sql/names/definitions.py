@@ -7,8 +7,9 @@ Resolution against filename order binds every use to the nearest earlier one —
 when the names say nothing (a scrambled or renumbered history). The columns and
 constraints each definition's own file makes are evidence: one that no other file
 provides belongs to that definition alone, so a file that uses, alters or drops it
-means that definition. Such a file runs after the definition's creator and before the
-file that removes that definition.
+means that definition; so does a file adding a column (``ADD COLUMN``) when one table
+definition was made without it (:func:`_adders`). Such a file runs after the
+definition's creator and before the file that removes that definition.
 
 Which definition each removal (``DROP TABLE`` or ``RENAME TO``) removes: the one its
 file's own statements mean; in a file that removes the table and makes it again, one
@@ -25,13 +26,14 @@ every definition may be dropped, in the order it tells.
 
 A file using the table with no such evidence means the only definition those needs let
 it run beside: made by a file it need not precede, removed by one that need not precede
-it. A file making a foreign key (or a view) over the table that the removal of an
-earlier definition would have to remove first ("cannot drop table … because other
-objects depend on it"), and does not, means the later one — unless that drop is ``DROP
-TABLE … CASCADE``, which removes them. The edges resolution made between files that
-mean different definitions (about the table, its columns, constraints and row type), and
-between the files making and removing definitions, are replaced by these. Files with no
-such evidence keep resolution's edges.
+it — those needs growing with each file placed so, and with the chain. A file making a
+foreign key (or a view) over the table that the removal of an earlier definition would
+have to remove first ("cannot drop table … because other objects depend on it"), and
+does not, means the later one — unless that drop is ``DROP TABLE … CASCADE``, which
+removes them. The edges resolution made between files that mean different definitions
+(about the table, its columns, constraints and row type), and between the files making
+and removing definitions, are replaced by these. Files with no such evidence keep
+resolution's edges.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
     for table, files in tables.items():
         for p in files:
             means[(table, p)] = p
+    _adders(events, tables, means)
     places: dict[str, dict[int, int]] = {}  # table → {definition: place}
     for (table, pos), (p, place) in (removes or {}).items():
         if table in tables:
@@ -225,14 +228,28 @@ def by_definition(analyses: Sequence[FileAnalysis],
                 if len(possible) == 1:
                     meaning[pos] = possible[0]
         removers = {at for at, _ in dropper.values()}
-        for pos in sorted(users.get(table, ())):
-            if pos not in meaning and pos not in files and pos not in removers:
-                # the only definition the other needs let the file run beside: made by
-                # a file it need not precede, removed by one that need not precede it
+        for a, b in itertools.pairwise(ordered):
+            reach.add(a, dropper[a][0])
+            reach.add(dropper[a][0], b)
+        for pos, p in meaning.items():
+            reach.settle(pos, p, dropper)
+        undecided = [pos for pos in sorted(users.get(table, ()))
+                     if pos not in meaning and pos not in files and pos not in removers]
+        while undecided:
+            # the only definition the other needs let the file run beside: made by a
+            # file it need not precede, removed by one that need not precede it (each
+            # file placed so tells more of the others)
+            told = []
+            for pos in undecided:
                 possible = [p for p in ordered if not reach(pos, p)
                             and (p not in dropper or not reach(dropper[p][0], pos))]
                 if len(possible) == 1:
                     meaning[pos] = possible[0]
+                    reach.settle(pos, possible[0], dropper)
+                    told.append(pos)
+            if not told:
+                break
+            undecided = [pos for pos in undecided if pos not in told]
         for a, b in itertools.pairwise(ordered):
             at, line = dropper[a]
             if at != a:  # the removal needs what it removes
@@ -276,6 +293,30 @@ def _cascades(evs: list[Event], drop: tuple[int, int]) -> bool:
     return any((e[0], e[1]) == drop and e[2] == DROP and e[3][OPEN] for e in evs)
 
 
+def _adders(events: dict[tuple[str, str], list[Event]], tables: Mapping[str, list[int]],
+            means: dict[tuple[str, int], int | None]) -> None:
+    """A file adding a column (``ADD COLUMN``) to such a table does not mean a definition
+    made with that column ("column … already exists"), nor a view: when one definition
+    is left, it means that one (in ``means``)."""
+    views = {table: {e[0] for e in events[("relation", table)]
+                     if e[2] == CREATE and e[3][DISPLAY] == "view"} for table in tables}
+    for (kind, name), evs in events.items():
+        if kind != "column":
+            continue
+        table = name.rpartition(".")[0]
+        files = tables.get(table)
+        if files is None:
+            continue
+        made = {e[0] for e in evs if e[2] == CREATE and e[0] in files}
+        lacking = [p for p in files if p not in made and p not in views[table]]
+        if not made or len(lacking) != 1:
+            continue
+        for e in evs:
+            if e[2] == CREATE and e[0] not in files and not e[3][GUARDED]:
+                key = (table, e[0])
+                means[key] = lacking[0] if means.get(key, lacking[0]) == lacking[0] else None
+
+
 class _Reach:
     """Whether one file must run before another by a chain of edges (searched once from
     each file asked about)."""
@@ -285,6 +326,20 @@ class _Reach:
         for edge in edges:
             self.after.setdefault(edge.provider, set()).add(edge.user)
         self.reached: dict[int, set[int]] = {}
+
+    def add(self, a: int, b: int) -> None:
+        """``a`` runs before ``b`` (a need told since)."""
+        if a != b and b not in self.after.setdefault(a, set()):
+            self.after[a].add(b)
+            self.reached.clear()
+
+    def settle(self, pos: int, p: int, dropper: Mapping[int, tuple[int, int]]) -> None:
+        """File ``pos`` means the definition file ``p`` made: after it, and before the
+        file removing it."""
+        self.add(p, pos)
+        gone = dropper.get(p)
+        if gone is not None:
+            self.add(pos, gone[0])
 
     def __call__(self, a: int, b: int) -> bool:
         seen = self.reached.get(a)

@@ -21,6 +21,7 @@ from calctl.sql.facts import (
     OPEN,
     REF,
     RENAME,
+    REPLACE,
     Fact,
     FileAnalysis,
     Span,
@@ -46,23 +47,26 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                      gone: dict[str, list[tuple[int, int]]] | None = None) -> None:
     """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order.
 
-    Two exceptions. A function whose every definition is also known by its arguments
-    is ordered per overload only (two overloads are two objects: ``f(int)`` and
-    ``f(text)`` need no order). And, only in a history whose filename order is wrong
-    already (``gone`` is given: some file needs another that sorts after it), an overload
-    with one plain ``CREATE FUNCTION`` among its definitions, the others being ``CREATE
-    OR REPLACE`` or made again after their own file removed it (``DROP FUNCTION IF
-    EXISTS f; CREATE FUNCTION f``, :func:`_remade`): the plain one comes first — after
-    another it fails ("already exists with same argument types") — when nothing that
-    could remove it sorts between them (its drops, and ``gone``: :func:`gone_by_name`;
-    see :func:`_plain_first`). (Not other kinds: a table, a view, an index or a trigger
-    also goes with a ``DROP TABLE``/``DROP SCHEMA … CASCADE`` the rule cannot see.) An intact
-    history is never misordered, so this adds no alarm there, where a function may go
-    in ways the analysis does not see (``DROP TYPE … CASCADE``, ``DROP OWNED``,
-    ``EXECUTE``)."""
+    Two exceptions. A function whose every definition is also known by its arguments is
+    ordered per overload only (two overloads are two objects: ``f(int)`` and ``f(text)``
+    need no order). And, only in a history whose filename order is wrong already
+    (``gone`` is given: some file needs another that sorts after it), an overload with
+    one plain ``CREATE FUNCTION`` among its definitions, the others being ``CREATE OR
+    REPLACE`` or made again after their own file removed it (``DROP FUNCTION IF EXISTS
+    f; CREATE FUNCTION f``, :func:`_remade`): the plain one comes first — after another
+    it fails ("already exists with same argument types") — when nothing that could
+    remove it sorts between them (its drops, and ``gone``: :func:`gone_by_name`; see
+    :func:`_plain_first`); and the ``CREATE OR REPLACE`` definitions of such an overload
+    run before its one plain drop by arguments when that drop's file makes another
+    version of the function (:func:`_retired`). (Not other kinds: a table, a view, an
+    index or a trigger also goes with a ``DROP TABLE``/``DROP SCHEMA … CASCADE`` the
+    rule cannot see.) An intact history is never misordered, so this adds no alarm
+    there, where a function may go in ways the analysis does not see (``DROP TYPE …
+    CASCADE``, ``DROP OWNED``, ``EXECUTE``)."""
     by_arguments = {(e[0], e[1], name.partition("(")[0])
                     for (kind, name), evs in repeated if kind == "overload"
                     for e in evs if e[2] != DROP}
+    functions = {name: evs for (kind, name), evs in repeated if kind == "function"}
     for (kind, name), evs in repeated:
         # a drop (or rename away) and the next definition in a later file: the new
         # definition must not run while the old one still exists ("column already
@@ -110,10 +114,34 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                 if b != first:  # needs the plain definition made: a use of it
                     add_edge(Edge(first, b, object_label(fact[DISPLAY], name, default_schema),
                                   line, 1, first > b, "uses"))
+        retired = _retired(name, evs, functions) if len(plain) == 1 else None
+        if retired is not None:
+            for b, line, fact in files:
+                if fact[ACTION] == REPLACE and b != retired[0]:
+                    # replaced after its drop, the old version would stay beside the new
+                    # one ("function name … is not unique" at the next drop by name)
+                    add_edge(Edge(b, retired[0], object_label(fact[DISPLAY], name,
+                                                              default_schema),
+                                  line, 1, b > retired[0], "drops", retired[1]))
         for (a, _, _), (b, line, fact) in itertools.pairwise(files):
             if a < b:
                 add_edge(Edge(a, b, object_label(fact[DISPLAY], name, default_schema), line, 1,
                               False, "redefines"))
+
+
+def _retired(overload: str, evs: list[Event],
+             functions: dict[str, list[Event]]) -> tuple[int, int] | None:
+    """(file, line) of the one plain drop of an overload (``DROP FUNCTION f(int)``) that
+    its file follows with another version of the function (``CREATE FUNCTION f(int,
+    text)``): the overload is retired there, so its ``CREATE OR REPLACE`` definitions
+    belong before it. None when there is no such single drop."""
+    drops = [e for e in evs if e[2] == DROP and not e[3][GUARDED]]
+    if len(drops) != 1:
+        return None
+    at, line = drops[0][:2]
+    again = functions.get(overload.partition("(")[0], ())
+    return (at, line) if any(e[0] == at and e[1] > line and e[2] != DROP
+                             for e in again) else None
 
 
 
