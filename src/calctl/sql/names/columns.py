@@ -269,6 +269,16 @@ def through_rename(pos: int, fact: Fact, chosen: str,
             into = table_events[0]
             if into[2] == RENAME:
                 add_edge(Edge(into[0], pos, label, fact[LINE], fact[COLUMN], True))
+        elif into is not None and hop == 0 and into[2] == DROP and into[0] != pos:
+            # dropped before this use in reading order, and made only by a rename: a
+            # misordered use, which runs between the two
+            made = [e for e in table_events if e[2] != DROP]
+            if len(made) == 1 and made[0][2] == RENAME and made[0][0] != pos:
+                add_edge(Edge(made[0][0], pos, label, fact[LINE], fact[COLUMN],
+                              made[0][0] > pos))
+                add_edge(Edge(pos, into[0], label, into[1], 1, pos > into[0], "drops",
+                              into[1]))
+                into = made[0]
         if into is None or into[2] != RENAME:
             return False
         at_pos, at_line = into[0], into[1]

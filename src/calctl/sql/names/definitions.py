@@ -104,12 +104,17 @@ def by_definition(analyses: Sequence[FileAnalysis],
         return edges
     # the members each definition's file alone provides: identity → (table, file)
     owner: dict[str, tuple[str, int]] = {}
+    # (a view over the name may show any column of any table: no member is one
+    # definition's alone)
+    viewed = {table for table in tables
+              if any(e[2] == CREATE and e[3][DISPLAY] == "view"
+                     for e in events[("relation", table)])}
     for (kind, name), evs in events.items():
         if kind not in _MEMBERS:
             continue
         table = name.rpartition(".")[0]
         files = tables.get(table)
-        if files is None:
+        if files is None or table in viewed:
             continue
         providers = {e[0] for e in evs if e[2] != DROP}
         if len(providers) == 1 and next(iter(providers)) in files \
@@ -124,7 +129,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
             table = name.rpartition(".")[0]
             files = tables.get(table)
             providers = {e[0] for e in evs if e[2] != DROP}
-            if files is not None and len(providers) == 1 \
+            if files is not None and table not in viewed and len(providers) == 1 \
                     and next(iter(providers)) not in files:
                 added[name] = (table, next(iter(providers)))
     uses_added: list[tuple[int, str, int]] = []  # (file, table, adding file)
@@ -144,6 +149,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
     holding: list[tuple[int, str, tuple[tuple[str, str], ...]]] = []
     # table → the files using it (not guarded), its row type or its members
     users: dict[str, set[int]] = {}
+    renamed: list[tuple[int, str]] = []  # (file, table) of the other tables' members used
     for pos, analysis in enumerate(analyses):
         spans: list[Span] | None = None
         for fact in analysis.facts:
@@ -154,6 +160,8 @@ def by_definition(analyses: Sequence[FileAnalysis],
                     name.rpartition(".")[0] if kind in _MEMBERS else "")
                 if table in tables:
                     users.setdefault(table, set()).add(pos)
+                elif kind in ("trigger", "constraint") or (kind == "column" and table):
+                    renamed.append((pos, name.rpartition(".")[0]))
             # (a guarded or weak statement, DROP COLUMN IF EXISTS or one in a DO block
             # under IF, may meet either definition: no evidence)
             if fact[KIND] == "column" and fact[ACTION] == REF and not fact[GUARDED] \
@@ -200,6 +208,12 @@ def by_definition(analyses: Sequence[FileAnalysis],
             if sum(e[2] != DROP for e in evs) == 1 and sum(e[2] == DROP for e in evs) <= 1}
     reach = _Reach(edge for edge in edges if edge.kind not in SOFT and edge.object in sure
                    and about(edge) is None)
+    # a member of a table that only a rename makes (``DROP TRIGGER t ON jobs_old``) is
+    # used after that rename, though no event of the member's own name says so
+    for pos, table in renamed:
+        made = [e for e in events.get(("relation", table)) or () if e[2] != DROP]
+        if len(made) == 1 and made[0][2] == RENAME and made[0][0] != pos:
+            reach.add(made[0][0], pos)
     added_edges: list[Edge] = []
     replaced: set[tuple[str, int, int]] = set()  # (table, file, file) decided here
     for table, files in tables.items():

@@ -105,6 +105,15 @@ def _new_version(evs: list[Event], pos: int, line: int) -> bool:
         e[0] == pos and e[1] > line and e[2] != DROP for e in evs)
 
 
+def _first_version(evs: list[Event], pos: int, at: int) -> int:
+    """For a new version's drop that no version sorts before: the function's one
+    definition made without dropping it first in its file (its first version, which
+    every version's drop follows), else ``at`` (the first later definition)."""
+    first = [i for i, e in enumerate(evs) if e[2] != DROP and e[0] != pos
+             and not any(d[0] == e[0] and d[1] <= e[1] and d[2] == DROP for d in evs)]
+    return first[0] if len(first) == 1 else at
+
+
 def _definers(evs: list[Event], first: int, pos: int) -> tuple[int, ...]:
     """``first``, then every other file defining the object, but ``pos``."""
     out = [first]
@@ -376,6 +385,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if kind == "constraint" and not closed_table(chosen, pos, events):
                 weak = True  # its table's constraints are not all known here
             at = next((i for i, e in enumerate(evs) if e[0] > pos and _defines(e)), -1)
+            if at >= 0 and kind == "function" and _new_version(evs, pos, fact[LINE]):
+                at = _first_version(evs, pos, at)
             if avoid and at >= 0 and (evs[at][0], pos, label_of(fact[DISPLAY], chosen)) in avoid:
                 label = label_of(fact[DISPLAY], chosen)  # (a later definition on a cycle)
                 at = next((i for i, e in enumerate(evs) if e[0] > pos and _defines(e)
