@@ -64,6 +64,8 @@ _MEMBERS = ("column", "constraint")
 # what removes a definition: DROP TABLE, or ALTER TABLE … RENAME TO (the name is free
 # for the next one)
 _GONE = (DROP, RENAME)
+_ROWS = frozenset({"relation", "type"})  # a table, and its row type
+_READ = _ROWS | {"column", "constraint", "trigger"}
 
 
 def _definitions(evs: list[Event]) -> list[int] | None:
@@ -149,19 +151,26 @@ def by_definition(analyses: Sequence[FileAnalysis],
     holding: list[tuple[int, str, tuple[tuple[str, str], ...]]] = []
     # table → the files using it (not guarded), its row type or its members
     users: dict[str, set[int]] = {}
-    renamed: list[tuple[int, str]] = []  # (file, table) of the other tables' members used
+    # a table only a rename makes (``jobs_old``) → the renaming file; (renaming file,
+    # file) for each use of such a table's member (``DROP TRIGGER t ON jobs_old``): it
+    # runs after the rename, though no event of the member's own name says so
+    renamed_by = {name: made[0][0] for (kind, name), evs in events.items()
+                  if kind == "relation"
+                  and len(made := [e for e in evs if e[2] != DROP]) == 1
+                  and made[0][2] == RENAME}
+    renamed: list[tuple[int, int]] = []
     for pos, analysis in enumerate(analyses):
         spans: list[Span] | None = None
         for fact in analysis.facts:
-            if not fact[GUARDED] and fact[ACTION] != WEAK:
-                kind = fact[KIND]
+            kind = fact[KIND]
+            if kind in _READ and not fact[GUARDED] and fact[ACTION] != WEAK:
                 name = fact[NAMES][0]
-                table = name if kind in ("relation", "type") else (
-                    name.rpartition(".")[0] if kind in _MEMBERS else "")
+                table = name if kind in _ROWS else name.rpartition(".")[0]
                 if table in tables:
-                    users.setdefault(table, set()).add(pos)
-                elif kind in ("trigger", "constraint") or (kind == "column" and table):
-                    renamed.append((pos, name.rpartition(".")[0]))
+                    if kind != "trigger":
+                        users.setdefault(table, set()).add(pos)
+                elif kind not in _ROWS and renamed_by.get(table, pos) != pos:
+                    renamed.append((renamed_by[table], pos))
             # (a guarded or weak statement, DROP COLUMN IF EXISTS or one in a DO block
             # under IF, may meet either definition: no evidence)
             if fact[KIND] == "column" and fact[ACTION] == REF and not fact[GUARDED] \
@@ -190,15 +199,21 @@ def by_definition(analyses: Sequence[FileAnalysis],
         elif meant is not None:
             means[key] = None
     prefix = default_schema + "."
+    abouts: dict[str, str | None] = {}  # (edges share their objects)
 
     def about(edge: Edge) -> str | None:
+        found = abouts.get(edge.object, "")
+        if found != "":
+            return found
         name = edge.object.partition(" ")[2].strip('"')
         for candidate in (name, prefix + name):
             table = candidate
             while table:
                 if table in tables:
+                    abouts[edge.object] = table
                     return table
                 table = table.rpartition(".")[0]
+        abouts[edge.object] = None
         return None
 
     # the order the other needs give: those about objects one file makes and at most
@@ -208,12 +223,8 @@ def by_definition(analyses: Sequence[FileAnalysis],
             if sum(e[2] != DROP for e in evs) == 1 and sum(e[2] == DROP for e in evs) <= 1}
     reach = _Reach(edge for edge in edges if edge.kind not in SOFT and edge.object in sure
                    and about(edge) is None)
-    # a member of a table that only a rename makes (``DROP TRIGGER t ON jobs_old``) is
-    # used after that rename, though no event of the member's own name says so
-    for pos, table in renamed:
-        made = [e for e in events.get(("relation", table)) or () if e[2] != DROP]
-        if len(made) == 1 and made[0][2] == RENAME and made[0][0] != pos:
-            reach.add(made[0][0], pos)
+    for renaming, pos in renamed:
+        reach.add(renaming, pos)
     added_edges: list[Edge] = []
     replaced: set[tuple[str, int, int]] = set()  # (table, file, file) decided here
     for table, files in tables.items():
