@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "53"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "6bdf87230332a3a7"
+ANALYSER_SOURCES = "7cd94cbb526520be"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

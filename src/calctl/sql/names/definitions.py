@@ -220,7 +220,8 @@ def by_definition(analyses: Sequence[FileAnalysis],
     # one removes (the others, the remade tables' own among them, are guesses)
     sure = {object_label(evs[0][3][DISPLAY], name, default_schema)
             for (kind, name), evs in events.items()
-            if sum(e[2] != DROP for e in evs) == 1 and sum(e[2] == DROP for e in evs) <= 1}
+            if (evs[0][2] != DROP if len(evs) == 1
+                else len(evs) == 2 and (evs[0][2] == DROP) != (evs[1][2] == DROP))}
     reach = _Reach(edge for edge in edges if edge.kind not in SOFT and edge.object in sure
                    and about(edge) is None)
     for renaming, pos in renamed:
