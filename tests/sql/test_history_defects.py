@@ -1542,3 +1542,36 @@ def test_the_review_s_scrambled_namings_of_remade_tables_and_versions_apply(
     d = migration_dir(tmp_path, files)
     _, order = plan_of(d)
     assert pg_apply(pg_url, d, order) == []
+
+
+_TRIGGER_MADE_BEFORE_RENAME = {  # named as the review's scrambled run named them
+    "28466927_m.sql": "CREATE TABLE events (id serial PRIMARY KEY, kind text, body text);\n",
+    "78587997_m.sql": "CREATE FUNCTION events_notify() RETURNS trigger LANGUAGE plpgsql\n"
+                      "  AS $$BEGIN PERFORM pg_notify('ev', NEW.kind); RETURN NEW; END$$;\n"
+                      "CREATE TRIGGER events_n AFTER INSERT ON events\n"
+                      "  FOR EACH ROW EXECUTE FUNCTION events_notify();\n",
+    "51665813_m.sql": "ALTER TABLE events RENAME TO events_archive;\n"
+                      "ALTER INDEX events_pkey RENAME TO events_archive_pkey;\n"
+                      "CREATE TABLE events (id bigserial PRIMARY KEY, kind text NOT NULL,\n"
+                      "  payload jsonb);\n",
+    "87312254_m.sql": "DROP TRIGGER events_n ON events_archive;\n"
+                      "DROP FUNCTION events_notify;\n"
+                      "CREATE FUNCTION events_notify() RETURNS trigger LANGUAGE plpgsql\n"
+                      "  AS $$BEGIN PERFORM pg_notify('ev2', NEW.kind); RETURN NEW; END$$;\n"
+                      "CREATE TRIGGER events_n AFTER INSERT ON events\n"
+                      "  FOR EACH ROW EXECUTE FUNCTION events_notify();\n",
+    "19447465_m.sql": "CREATE VIEW recent_events AS SELECT id, kind, payload FROM events;\n",
+    "43249234_m.sql": "DROP TABLE events_archive;\n",
+}
+
+
+def test_a_trigger_dropped_under_a_renamed_table_s_name_was_made_before_the_rename(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12, from the review: `DROP TRIGGER events_n ON events_archive` means the
+    trigger one other file made on `events` before `events` was renamed away, so that
+    file runs before the rename; before, the names bound its `CREATE TRIGGER … ON
+    events` to the table made after the rename, and the drop found no trigger."""
+    d = migration_dir(tmp_path, _TRIGGER_MADE_BEFORE_RENAME)
+    _, order = plan_of(d)
+    assert order.index("78587997_m.sql") < order.index("51665813_m.sql")
+    assert pg_apply(pg_url, d, order) == []

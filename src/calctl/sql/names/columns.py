@@ -293,7 +293,19 @@ def through_rename(pos: int, fact: Fact, chosen: str,
                     return False
                 if last[0] != pos:
                     add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], last[0] > pos))
+                if hop == 0 and last[0] != at_pos:  # (it came with the table)
+                    add_edge(Edge(last[0], at_pos, label, at_line, 1, last[0] > at_pos))
                 return True
+        makers = {e[0] for old in into[3][NAMES] for e in events.get((kind, f"{old}.{column}"))
+                or () if e[2] != DROP and e[0] not in (pos, at_pos)}
+        if hop == 0 and len(makers) == 1:
+            # no file makes the member before the rename in reading order, and one other
+            # file makes it under the old name: a misordered history, where that file
+            # runs before the rename (the member came with the table)
+            maker = makers.pop()
+            add_edge(Edge(maker, at_pos, label, at_line, 1, maker > at_pos))
+            add_edge(Edge(maker, pos, label, fact[LINE], fact[COLUMN], maker > pos))
+            return True
         table = into[3][NAMES][0]
     return False
 
