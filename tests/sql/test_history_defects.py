@@ -1575,3 +1575,74 @@ def test_a_trigger_dropped_under_a_renamed_table_s_name_was_made_before_the_rena
     _, order = plan_of(d)
     assert order.index("78587997_m.sql") < order.index("51665813_m.sql")
     assert pg_apply(pg_url, d, order) == []
+
+
+_INDEX_OF_FIRST_TABLE = {  # graphile-worker: an index swapped on the first `jobs`
+    "make": "CREATE TABLE jobs (id int PRIMARY KEY, run_at timestamptz);\n"
+            "CREATE INDEX ON jobs (run_at);\n",
+    "swap": "CREATE INDEX jobs_run_at_id ON jobs (run_at, id);\n"
+            "DROP INDEX jobs_run_at_idx;\n",
+    "remake": "ALTER TABLE jobs RENAME TO jobs_old;\n"
+              "CREATE TABLE jobs (id int PRIMARY KEY, run_at timestamptz, task text);\n"
+              "DROP TABLE jobs_old;\n",
+}
+
+
+def test_an_index_made_on_one_definition_of_a_remade_table_tells_its_users(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled graphile-worker, seed 1): the index PostgreSQL named
+    `jobs_run_at_idx` is made on the first `jobs` only, so the file dropping it means
+    that definition: after its file, before the file renaming it away (where a view
+    made over the name later shows the same columns under the same names, the index
+    still tells: a view has none). Before, the names bound the file to the later
+    definition ("index "jobs_run_at_idx" does not exist")."""
+    import itertools
+
+    for n, names in enumerate(itertools.permutations(["make", "swap", "remake"])):
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {f"{i}_{k}.sql": _INDEX_OF_FIRST_TABLE[k]
+                                 for i, k in enumerate(names, 1)})
+        _, order = plan_of(d)
+        keys = [p.split("_", 1)[1][:-4] for p in order]
+        assert keys.index("make") < keys.index("swap") < keys.index("remake"), names
+        if names == ("remake", "swap", "make"):
+            assert pg_apply(pg_url, d, order) == []
+
+
+_VERSION_CHAIN = {
+    "a": "CREATE TABLE t (id int);\n"
+         "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';\n",
+    "b": "DROP FUNCTION f(int);\n"
+         "CREATE FUNCTION f(x int, y int) RETURNS int LANGUAGE sql AS 'SELECT x + y';\n",
+    "c": "DROP FUNCTION f(int, int);\n"
+         "CREATE FUNCTION f(x int, y int, z int) RETURNS int LANGUAGE sql\n"
+         "  AS 'SELECT x + y + z';\n",
+    "d": "DROP FUNCTION f;\n"
+         "CREATE FUNCTION f(x int, y int, z int, w int) RETURNS int LANGUAGE sql\n"
+         "  AS 'SELECT x * y * z * w';\n",
+    "e": "CREATE VIEW v AS SELECT id FROM t;\n",
+}
+
+
+def test_a_drop_by_name_runs_after_the_versions_dropped_by_their_arguments(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled graphile-worker, seeds 1 and 5): `f(int)` is made, dropped by
+    its arguments where `f(int, int)` is made, and so on; `DROP FUNCTION f` removes
+    whichever version exists, so it cannot run between a version's file and the drop
+    naming that version's arguments ("function f(integer, integer) does not exist"),
+    nor before the first version: it runs after the last file of that chain. In a
+    history the names already misorder (`e` named first), whatever the names."""
+    import itertools
+
+    for n, names in enumerate(itertools.permutations("abcd")):
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {"0_e.sql": _VERSION_CHAIN["e"],
+                                 **{f"{i}_{k}.sql": _VERSION_CHAIN[k]
+                                    for i, k in enumerate(names, 1)}})
+        _, order = plan_of(d)
+        keys = [p.split("_", 1)[1][:-4] for p in order]
+        assert keys.index("a") < keys.index("b") < keys.index("c") < keys.index("d"), names
+        if names == ("d", "c", "b", "a"):
+            assert pg_apply(pg_url, d, order) == []

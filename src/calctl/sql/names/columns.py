@@ -247,13 +247,16 @@ def lost_with_table(pos: int, line: int, provider: Event, column: str, rebuilt: 
 
 def through_rename(pos: int, fact: Fact, chosen: str,
                     events: dict[tuple[str, str], list[Event]],
-                    add_edge: Callable[[Edge], None], label: str) -> bool:
+                    add_edge: Callable[[Edge], None], label_of: Callable[[str], str]) -> bool:
     """A column of a table that got its name from ``ALTER TABLE old RENAME TO new``
     before this use: the column came with the table, so the use binds to the column of
     the old name as it was at the rename (through a chain of renames). True when it did
     (an edge to the file that made the column, unless it is this file). The same holds
-    for the table's other members named ``table.name``: triggers and constraints."""
+    for the table's other members named ``table.name``: triggers and constraints.
+    ``label_of`` names a member for an edge: the use's edges carry the name it reads,
+    the renaming file's the name the member had there."""
     kind = fact[KIND]
+    label = label_of(chosen)
     table, _, column = chosen.rpartition(".")
     at_pos, at_line = pos, fact[LINE]
     for hop in range(16):  # a chain of renames; a loop of them ends here too
@@ -294,16 +297,18 @@ def through_rename(pos: int, fact: Fact, chosen: str,
                 if last[0] != pos:
                     add_edge(Edge(last[0], pos, label, fact[LINE], fact[COLUMN], last[0] > pos))
                 if hop == 0 and last[0] != at_pos:  # (it came with the table)
-                    add_edge(Edge(last[0], at_pos, label, at_line, 1, last[0] > at_pos))
+                    add_edge(Edge(last[0], at_pos, label_of(f"{old}.{column}"), at_line, 1,
+                                  last[0] > at_pos))
                 return True
-        makers = {e[0] for old in into[3][NAMES] for e in events.get((kind, f"{old}.{column}"))
-                or () if e[2] != DROP and e[0] not in (pos, at_pos)}
+        makers = {e[0]: f"{old}.{column}" for old in into[3][NAMES]
+                  for e in events.get((kind, f"{old}.{column}")) or ()
+                  if e[2] != DROP and e[0] not in (pos, at_pos)}
         if hop == 0 and len(makers) == 1:
             # no file makes the member before the rename in reading order, and one other
             # file makes it under the old name: a misordered history, where that file
             # runs before the rename (the member came with the table)
-            maker = makers.pop()
-            add_edge(Edge(maker, at_pos, label, at_line, 1, maker > at_pos))
+            maker, old_name = makers.popitem()
+            add_edge(Edge(maker, at_pos, label_of(old_name), at_line, 1, maker > at_pos))
             add_edge(Edge(maker, pos, label, fact[LINE], fact[COLUMN], maker > pos))
             return True
         table = into[3][NAMES][0]

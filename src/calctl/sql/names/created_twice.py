@@ -44,19 +44,16 @@ from collections.abc import Collection, Sequence
 
 from calctl.sql.facts import (
     ACTION,
-    COLUMN,
     CREATE,
     DISPLAY,
     DROP,
     GUARDED,
     KIND,
-    LINE,
     NAMES,
     OPEN,
-    REF,
     FileAnalysis,
 )
-from calctl.sql.names.model import SOFT, Edge, Event, object_label
+from calctl.sql.names.model import SOFT, Edge, Event, Reach, object_label, table_of_index
 
 
 def creators_after_drops(analyses: Sequence[FileAnalysis],
@@ -96,8 +93,8 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
         if kind == "column":
             table: str | None = name.rpartition(".")[0]
         else:
-            table = _table_of_index(analyses, creators[0])
-            if table != _table_of_index(analyses, creators[1]):
+            table = table_of_index(analyses, creators[0])
+            if table != table_of_index(analyses, creators[1]):
                 continue
         made = events.get(("relation", table or ""), ())
         if table is None or table in rebuilt or sum(e[2] != DROP for e in made) != 1:
@@ -116,17 +113,16 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
                       for (kind, name), evs in events.items()
                       if kind in ("column", "constraint")
                       and name[:name.rfind(".") + 1] in tables)
-    after: dict[int, list[int]] = {}
     bound: dict[str, list[Edge]] = {}
     for edge in edges:
         if edge.object in unsure:
             bound.setdefault(edge.object, []).append(edge)
-        elif edge.kind not in SOFT:
-            after.setdefault(edge.provider, []).append(edge.user)
+    reach = Reach(edge for edge in edges if edge.object not in unsure
+                  and edge.kind not in SOFT)
     for first, second, drop, members, label, table, last in found:
         pair = (first, second)
         if last is not None:  # made, dropped, made again, dropped again: see _twice
-            twice = _twice(after, analyses, first, second, drop, last)
+            twice = _twice(reach, analyses, first, second, drop, last)
             removes.update({(table, d[0]): (c[0], i) for i, (c, d) in enumerate(twice)})
             files = {first[0], second[0], drop[0], last[0]}
             wrong.update((e.provider, e.user, label) for e in bound.get(label, ())
@@ -138,13 +134,13 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
                               "redefines"))
             added.extend(Edge(c[0], d[0], label, d[1], 1, c[0] > d[0]) for c, d in twice[1:])
             continue
-        before = [_reaches(after, c[0], drop[0]) for c in pair]
-        later = [_reaches(after, drop[0], c[0]) for c in pair]
+        before = [reach(c[0], drop[0]) for c in pair]
+        later = [reach(drop[0], c[0]) for c in pair]
         if (before[0] and before[1]) or (later[0] and later[1]):
             continue  # the other needs contradict each other: left to the cycle report
-        if before[0] or later[1] or _reaches(after, first[0], second[0]):
+        if before[0] or later[1] or reach(first[0], second[0]):
             kept = 0
-        elif before[1] or later[0] or _reaches(after, second[0], first[0]):
+        elif before[1] or later[0] or reach(second[0], first[0]):
             kept = 1
         else:  # nothing else tells: the columns the drop removes with it
             counts = [_dropped_with(analyses[c[0]], analyses[drop[0]], members) for c in pair]
@@ -182,7 +178,7 @@ def _table_drops(evs: list[Event], creators: list[Event]
     return None
 
 
-def _twice(after: dict[int, list[int]], analyses: Sequence[FileAnalysis], first: Event,
+def _twice(reach: Reach, analyses: Sequence[FileAnalysis], first: Event,
            second: Event, drop: Event, last: Event) -> list[tuple[Event, Event]]:
     """The two (definition, its drop) of a table made, dropped, made again and dropped
     again, in the order they ran. The definitions are told apart as one creator and
@@ -193,15 +189,15 @@ def _twice(after: dict[int, list[int]], analyses: Sequence[FileAnalysis], first:
     after both), then reading order."""
     made = [first, second]
     drops = [drop, last]
-    if _reaches(after, second[0], first[0]):
+    if reach(second[0], first[0]):
         made.reverse()
-    elif not _reaches(after, first[0], second[0]):
+    elif not reach(first[0], second[0]):
         counts = [max(_dropped_with(analyses[c[0]], analyses[d[0]], "") for d in drops)
                   for c in made]
         if counts[1] > counts[0]:
             made.reverse()
-    after_second = [_reaches(after, made[1][0], d[0]) for d in drops]
-    before_second = [_reaches(after, d[0], made[1][0]) for d in drops]
+    after_second = [reach(made[1][0], d[0]) for d in drops]
+    before_second = [reach(d[0], made[1][0]) for d in drops]
     guarded = [d[3][GUARDED] for d in drops]
     if after_second == [True, False] or before_second == [False, True]:
         drops.reverse()
@@ -219,28 +215,3 @@ def _dropped_with(creator: FileAnalysis, dropper: FileAnalysis, members: str) ->
     gone = {(f[KIND], name) for f in dropper.facts if f[ACTION] == DROP
             for name in f[NAMES] if name.startswith(members)}
     return len(made & gone)
-
-
-def _reaches(after: dict[int, list[int]], start: int, goal: int) -> bool:
-    """Whether a path of hard edges leads from file ``start`` to file ``goal``."""
-    seen = {start}
-    todo = [start]
-    while todo:
-        for nxt in after.get(todo.pop(), ()):
-            if nxt == goal:
-                return True
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return False
-
-
-def _table_of_index(analyses: Sequence[FileAnalysis], created: Event) -> str | None:
-    """The table a ``CREATE INDEX`` names: the table read at the index's own place."""
-    fact = created[3]
-    for other in analyses[created[0]].facts:
-        if other[LINE] == fact[LINE] and other[COLUMN] == fact[COLUMN] \
-                and other[ACTION] == REF and other[KIND] == "relation" \
-                and other[DISPLAY] == "table":
-            return other[NAMES][0]
-    return None

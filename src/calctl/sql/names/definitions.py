@@ -9,7 +9,10 @@ constraints each definition's own file makes are evidence: one that no other fil
 provides belongs to that definition alone, so a file that uses, alters or drops it
 means that definition; so does a file adding a column (``ADD COLUMN``) when one table
 definition was made without it (:func:`_adders`). Such a file runs after the
-definition's creator and before the file that removes that definition.
+definition's creator and before the file that removes that definition. A table one of
+whose definitions is a view has no member owned by one definition: a view over the
+freed name shows the old table's columns under the same names, so a column is no
+evidence there.
 
 Which definition each removal (``DROP TABLE`` or ``RENAME TO``) removes: the one its
 file's own statements mean; in a file that removes the table and makes it again, one
@@ -39,7 +42,7 @@ resolution's edges.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 
 from calctl.sql.facts import (
     ACTION,
@@ -58,9 +61,10 @@ from calctl.sql.facts import (
     Span,
 )
 from calctl.sql.names.columns import holders_of, made_with
-from calctl.sql.names.model import SOFT, Edge, Event, object_label
+from calctl.sql.names.model import SOFT, Edge, Event, Reach, object_label, table_of_index
 
 _MEMBERS = ("column", "constraint")
+_OWNED = (*_MEMBERS, "relation")  # (the relations owned are indexes)
 # what removes a definition: DROP TABLE, or ALTER TABLE … RENAME TO (the name is free
 # for the next one)
 _GONE = (DROP, RENAME)
@@ -122,6 +126,19 @@ def by_definition(analyses: Sequence[FileAnalysis],
         if len(providers) == 1 and next(iter(providers)) in files \
                 and all(e[2] == CREATE for e in evs if e[2] != DROP):
             owner[name] = (table, next(iter(providers)))
+    # an index one file makes on the definition it makes is that definition's (a view
+    # has none, so this holds for a table a view later shows too): a file dropping or
+    # renaming it means that definition
+    for (kind, name), evs in events.items():
+        made = [e for e in evs if e[2] != DROP] if kind == "relation" else []
+        if len(made) != 1 or made[0][2] != CREATE or made[0][3][DISPLAY] != "index":
+            continue
+        table = table_of_index(analyses, made[0]) or ""
+        pos, line = made[0][0], made[0][1]
+        if table in tables and pos in tables[table] and any(
+                e[0] == pos and e[2] == CREATE and e[1] <= line
+                for e in events[("relation", table)]):
+            owner[name] = (table, pos)
     # columns one other file adds to such a table (``ADD COLUMN``): identity → (table,
     # file); a file that means one definition and uses such a column says the adding
     # file means that definition too
@@ -179,7 +196,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
                 holding.extend((pos, fact[NAMES][0].rpartition(".")[0], holder)
                                for holder in holders_of(fact[NAMES][0], made_with(
                                    analysis, spans, fact[LINE])))
-            if fact[KIND] in _MEMBERS and not fact[GUARDED] and fact[ACTION] != WEAK:
+            if fact[KIND] in _OWNED and not fact[GUARDED] and fact[ACTION] != WEAK:
                 if added and fact[NAMES][0] in added:
                     table, adder = added[fact[NAMES][0]]
                     if adder != pos:
@@ -222,7 +239,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
             for (kind, name), evs in events.items()
             if (evs[0][2] != DROP if len(evs) == 1
                 else len(evs) == 2 and (evs[0][2] == DROP) != (evs[1][2] == DROP))}
-    reach = _Reach(edge for edge in edges if edge.kind not in SOFT and edge.object in sure
+    reach = Reach(edge for edge in edges if edge.kind not in SOFT and edge.object in sure
                    and about(edge) is None)
     for renaming, pos in renamed:
         reach.add(renaming, pos)
@@ -258,7 +275,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
             reach.add(a, dropper[a][0])
             reach.add(dropper[a][0], b)
         for pos, p in meaning.items():
-            reach.settle(pos, p, dropper)
+            _settle(reach, pos, p, dropper)
         undecided = [pos for pos in sorted(users.get(table, ()))
                      if pos not in meaning and pos not in files and pos not in removers]
         while undecided:
@@ -271,7 +288,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
                             and (p not in dropper or not reach(dropper[p][0], pos))]
                 if len(possible) == 1:
                     meaning[pos] = possible[0]
-                    reach.settle(pos, possible[0], dropper)
+                    _settle(reach, pos, possible[0], dropper)
                     told.append(pos)
             if not told:
                 break
@@ -343,46 +360,18 @@ def _adders(events: dict[tuple[str, str], list[Event]], tables: Mapping[str, lis
                 means[key] = lacking[0] if means.get(key, lacking[0]) == lacking[0] else None
 
 
-class _Reach:
-    """Whether one file must run before another by a chain of edges (searched once from
-    each file asked about)."""
-
-    def __init__(self, edges: Iterable[Edge]) -> None:
-        self.after: dict[int, set[int]] = {}
-        for edge in edges:
-            self.after.setdefault(edge.provider, set()).add(edge.user)
-        self.reached: dict[int, set[int]] = {}
-
-    def add(self, a: int, b: int) -> None:
-        """``a`` runs before ``b`` (a need told since)."""
-        if a != b and b not in self.after.setdefault(a, set()):
-            self.after[a].add(b)
-            self.reached.clear()
-
-    def settle(self, pos: int, p: int, dropper: Mapping[int, tuple[int, int]]) -> None:
-        """File ``pos`` means the definition file ``p`` made: after it, and before the
-        file removing it."""
-        self.add(p, pos)
-        gone = dropper.get(p)
-        if gone is not None:
-            self.add(pos, gone[0])
-
-    def __call__(self, a: int, b: int) -> bool:
-        seen = self.reached.get(a)
-        if seen is None:
-            seen = set()
-            todo = [a]
-            while todo:
-                for n in self.after.get(todo.pop(), ()):
-                    if n not in seen:
-                        seen.add(n)
-                        todo.append(n)
-            self.reached[a] = seen
-        return b in seen
+def _settle(reach: Reach, pos: int, p: int,
+            dropper: Mapping[int, tuple[int, int]]) -> None:
+    """File ``pos`` means the definition file ``p`` made: after it, and before the file
+    removing it."""
+    reach.add(p, pos)
+    gone = dropper.get(p)
+    if gone is not None:
+        reach.add(pos, gone[0])
 
 
 def _removals(files: list[int], evs: list[Event], meaning: Mapping[int, int],
-              reach: _Reach) -> dict[int, tuple[int, int]]:
+              reach: Reach) -> dict[int, tuple[int, int]]:
     """Which definition each file dropping the table (or renaming it away) removes:
     definition → (file, line). A file removes the one its own statements mean; one it
     made itself before; else one it need not run before — and each definition is
@@ -416,7 +405,7 @@ def _removals(files: list[int], evs: list[Event], meaning: Mapping[int, int],
 
 
 def _chain(files: list[int], dropper: Mapping[int, tuple[int, int]], live: list[int],
-           reach: _Reach) -> list[int]:
+           reach: Reach) -> list[int]:
     """The definitions in the order they existed, or [] when that is not known: a file
     that removes one and makes the next links them; runs of linked definitions follow
     each other as the other needs say (else in reading order), the run ending with the

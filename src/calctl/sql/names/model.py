@@ -4,11 +4,20 @@ creators, and the events (position, line, action, fact) it reasons over."""
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from calctl.sql.facts import (
+    ACTION,
+    COLUMN,
+    DISPLAY,
+    KIND,
+    LINE,
+    NAMES,
+    REF,
     Fact,
+    FileAnalysis,
 )
 
 
@@ -93,3 +102,44 @@ def object_label(display: str, identity: str, default_schema: str) -> str:
 def insert_event(events: dict[tuple[str, str], list[Event]], key: tuple[str, str],
             event: Event) -> None:
     bisect.insort(events.setdefault(key, []), event, key=lambda e: (e[0], e[1]))
+
+
+class Reach:
+    """Whether one file must run before another by a chain of edges ``provider → user``
+    (searched once from each file asked about, again only after a need is added)."""
+
+    def __init__(self, edges: Iterable[Edge]) -> None:
+        self.after: dict[int, set[int]] = {}
+        for edge in edges:
+            self.after.setdefault(edge.provider, set()).add(edge.user)
+        self.reached: dict[int, set[int]] = {}
+
+    def add(self, a: int, b: int) -> None:
+        """``a`` runs before ``b`` (a need told since)."""
+        if a != b and b not in self.after.setdefault(a, set()):
+            self.after[a].add(b)
+            self.reached.clear()
+
+    def __call__(self, a: int, b: int) -> bool:
+        seen = self.reached.get(a)
+        if seen is None:
+            seen = set()
+            todo = [a]
+            while todo:
+                for n in self.after.get(todo.pop(), ()):
+                    if n not in seen:
+                        seen.add(n)
+                        todo.append(n)
+            self.reached[a] = seen
+        return b in seen
+
+
+def table_of_index(analyses: Sequence[FileAnalysis], created: Event) -> str | None:
+    """The table a ``CREATE INDEX`` names: the table read at the index's own place."""
+    fact = created[3]
+    for other in analyses[created[0]].facts:
+        if other[LINE] == fact[LINE] and other[COLUMN] == fact[COLUMN] \
+                and other[ACTION] == REF and other[KIND] == "relation" \
+                and other[DISPLAY] == "table":
+            return other[NAMES][0]
+    return None

@@ -12,6 +12,7 @@ extensions resolve to the file that creates the extension.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import partial
 
 from calctl.sql.extensions import extension_of
 from calctl.sql.facts import (
@@ -75,6 +76,7 @@ from calctl.sql.names.providers import (
     gone_by_name,
     recreations,
 )
+from calctl.sql.names.versions import after_versions
 
 # the kinds named ``table.name``, which come with a table a rename gives a new name
 MEMBERS = frozenset({"column", "trigger", "constraint"})
@@ -305,7 +307,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             if evs is None:
                 if kind in MEMBERS and not weak and any(
                         through_rename(pos, fact, name, events, add_edge,
-                                       label_of(fact[DISPLAY], name)) for name in names):
+                                       partial(label_of, fact[DISPLAY])) for name in names):
                     continue  # (no file makes the member under the table's new name)
                 if weak or kind in NEVER_MISSING or is_known(names[0]):
                     continue  # columns without a provider: see bind_columns
@@ -380,7 +382,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                         break
                 continue
             if last is None and kind in MEMBERS and through_rename(
-                    pos, fact, chosen, events, add_edge, label_of(fact[DISPLAY], chosen)):
+                    pos, fact, chosen, events, add_edge, partial(label_of, fact[DISPLAY])):
                 continue
             if kind == "constraint" and not closed_table(chosen, pos, events):
                 weak = True  # its table's constraints are not all known here
@@ -466,6 +468,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         added_to_old_table(repeated, events, add_edge, default_schema)
     chain_providers(repeated, add_edge, default_schema,
                     gone=gone_by_name(events) if misordered else None)
+    if misordered:
+        after_versions(events, add_edge, default_schema)
     removes: dict[tuple[str, int], tuple[int, int]] = {}  # see created_twice
     if repeated:  # (see created_twice)
         wrong, readded, removes = creators_after_drops(analyses, events, repeated, rebuilt,
