@@ -1646,3 +1646,101 @@ def test_a_drop_by_name_runs_after_the_versions_dropped_by_their_arguments(
         assert keys.index("a") < keys.index("b") < keys.index("c") < keys.index("d"), names
         if names == ("d", "c", "b", "a"):
             assert pg_apply(pg_url, d, order) == []
+
+
+_WRITES_BEFORE_VIEW = {  # graphile-worker: `jobs` becomes a view over a join
+    "make": "CREATE TABLE tasks (id int PRIMARY KEY, name text);\n"
+            "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int);\n",
+    "bump": "CREATE FUNCTION bump(job int) RETURNS SETOF jobs LANGUAGE sql\n"
+            "  AS $$UPDATE jobs SET attempts = attempts + 1 WHERE id = job RETURNING *$$;\n",
+    "private": "ALTER TABLE jobs RENAME TO _private_jobs;\n",
+    "view": "CREATE VIEW jobs AS SELECT j.id, t.name, j.attempts\n"
+            "  FROM _private_jobs j JOIN tasks t ON t.id = j.task_id;\n",
+}
+
+
+def test_a_file_writing_a_remade_table_does_not_mean_a_view_over_a_join(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled graphile-worker, seeds 1 and 5): a SQL function is checked
+    when it is made, and one updating `jobs` cannot mean the view over a join made on
+    the name at the end ("cannot update view "jobs""): among the definitions the other
+    needs leave, a file writing the table's rows means a table (an `INSTEAD OF` trigger
+    on the name would make the view writable, and the rule off). Before, a naming
+    putting the function after the view bound it to the view."""
+    import itertools
+
+    for n, names in enumerate(itertools.permutations(_WRITES_BEFORE_VIEW)):
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {f"{i}_{k}.sql": _WRITES_BEFORE_VIEW[k]
+                                 for i, k in enumerate(names, 1)})
+        _, order = plan_of(d)
+        keys = [p.split("_", 1)[1][:-4] for p in order]
+        assert keys.index("make") < keys.index("bump") < keys.index("private"), names
+        if names == ("view", "private", "bump", "make"):
+            assert pg_apply(pg_url, d, order) == []
+
+
+def test_a_file_writing_a_table_made_twice_before_a_view_means_one_of_the_tables(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled graphile-worker, seed 5): as above, with `jobs` made twice
+    before the view; nothing tells which table the function writes, and either would
+    do, but not the view: where the names bound it to the view, it now means the last
+    table the other needs leave. (The file renaming `jobs` to `_private_jobs` removes
+    the second table: the view reads `locked_at` through that rename, a column only the
+    second table's file made.)"""
+    import itertools
+
+    files = {**_WRITES_BEFORE_VIEW,
+             "remake": "ALTER TABLE jobs RENAME TO jobs_old;\n"
+                       "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int,\n"
+                       "  locked_at timestamptz);\n"
+                       "DROP TABLE jobs_old;\n",
+             "view": "CREATE VIEW jobs AS SELECT j.id, t.name, j.attempts, j.locked_at\n"
+                     "  FROM _private_jobs j JOIN tasks t ON t.id = j.task_id;\n"}
+    # (named last after the view, the function is bound to the view by the names)
+    for n, first in enumerate(itertools.permutations(["make", "remake", "private"])):
+        names = (*first, "view", "bump")
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {f"{i}_{k}.sql": files[k] for i, k in enumerate(names, 1)})
+        _, order = plan_of(d)
+        keys = [p.split("_", 1)[1][:-4] for p in order]
+        assert keys.index("make") < keys.index("bump") < keys.index("private"), names
+        if names == ("private", "remake", "make", "view", "bump"):
+            assert pg_apply(pg_url, d, order) == []
+
+
+_REPLACED_BEFORE_RENAME = {  # graphile-worker: add_jobs() returns `jobs` rows, then not
+    "make": "CREATE TABLE jobs (id int PRIMARY KEY, n int);\n"
+            "CREATE FUNCTION take() RETURNS SETOF jobs LANGUAGE plpgsql\n"
+            "  AS $$BEGIN RETURN QUERY SELECT * FROM jobs; END$$;\n",
+    "tweak": "CREATE OR REPLACE FUNCTION take() RETURNS SETOF jobs LANGUAGE plpgsql\n"
+             "  AS $$BEGIN RETURN QUERY SELECT * FROM jobs LIMIT 10; END$$;\n",
+    "private": "ALTER TABLE jobs RENAME TO _private_jobs;\n"
+               "DROP FUNCTION take;\n"
+               "CREATE FUNCTION take() RETURNS SETOF _private_jobs LANGUAGE plpgsql\n"
+               "  AS $$BEGIN RETURN QUERY SELECT * FROM _private_jobs; END$$;\n",
+    "view": "CREATE VIEW jobs AS SELECT id, n FROM _private_jobs;\n",
+}
+
+
+def test_a_replaced_function_returns_rows_of_the_table_its_first_definition_named(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (scrambled graphile-worker, seeds 3, 11 and 12): `CREATE OR REPLACE
+    FUNCTION take() RETURNS SETOF jobs` cannot change the return type, so it replaces
+    the one plain definition naming `jobs` rows (made with the first `jobs`), not the
+    one returning `_private_jobs` made after the rename ("cannot change return type of
+    existing function"): it means the table that definition meant, whatever the names."""
+    import itertools
+
+    for n, names in enumerate(itertools.permutations(_REPLACED_BEFORE_RENAME)):
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {f"{i}_{k}.sql": _REPLACED_BEFORE_RENAME[k]
+                                 for i, k in enumerate(names, 1)})
+        _, order = plan_of(d)
+        keys = [p.split("_", 1)[1][:-4] for p in order]
+        assert keys.index("make") < keys.index("tweak") < keys.index("private"), names
+        if names == ("view", "private", "tweak", "make"):
+            assert pg_apply(pg_url, d, order) == []

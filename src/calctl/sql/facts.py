@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "55"
+ANALYSER_VERSION = "56"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "52ca0513c24d123b"
+ANALYSER_SOURCES = "aa68ddff6c711c86"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -64,7 +64,10 @@ class Fact(NamedTuple):
                              # constraint (one fact provides both)
     open: bool = False       # a relation whose columns are not all listed; an index
     #                          whose name PostgreSQL chose (CREATE INDEX ON t …), a guess;
-    #                          a DROP … CASCADE (what depends on the object goes with it)
+    #                          a DROP … CASCADE (what depends on the object goes with it);
+    #                          on a reference, the table an INSERT, UPDATE, DELETE or
+    #                          MERGE writes; an INSTEAD OF trigger (it makes a view
+    #                          writable)
 
 
 # a plain 9-tuple as a Fact without the Python-level __new__ (the tuple is trusted: ours)

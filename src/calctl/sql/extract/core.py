@@ -289,8 +289,8 @@ class Base:
             action = WEAK
         self.facts.append((action, "column", (name,), line, col, "column", guarded, "", False))
 
-    def ref_relation(self, rv: Node, display: str = "table", *, guarded: bool = False) -> \
-            tuple[str, ...]:
+    def ref_relation(self, rv: Node, display: str = "table", *, guarded: bool = False,
+                     written: bool = False) -> tuple[str, ...]:
         if "schemaname" in rv or "catalogname" in rv:
             parts = self.rel_parts(rv)
         else:  # rel_parts() of the usual unqualified name, inlined
@@ -301,7 +301,7 @@ class Base:
         names = REF_NAMES.get((self.path, parts, "relation")) or self.ref_names(parts,
                                                                                   "relation")
         if names and not guarded:
-            self.add(REF, "relation", names, rv, display)
+            self.add(REF, "relation", names, rv, display, open_=written)
         return names
 
     def ref_columns(self, table: tuple[str, ...], columns: Iterable[str], node: Node,

@@ -117,7 +117,7 @@ class Queries(Expressions):
         pushed = self.with_clause(st.get("withClause"))
         try:
             rv = st.get("relation") or {}
-            table = self.ref_relation(rv)
+            table = self.ref_relation(rv, written=True)
             alias = str((rv.get("alias") or {}).get("aliasname") or rv.get("relname") or "")
             scope: Scope = {alias: table or None}
             if kind == "InsertStmt":

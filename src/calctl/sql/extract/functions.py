@@ -121,9 +121,9 @@ class Functions(Bodies):
         rv = st.get("relation") or {}
         table = self.ref_relation(rv)
         action = REPLACE if st.get("replace") else CREATE
-        if table:
+        if table:  # (TRIGGER_TYPE_INSTEAD is 64: an INSTEAD OF trigger, on a view)
             self.add(action, "trigger", (f"{table[0]}.{st.get('trigname', '')}",), rv,
-                     "trigger")
+                     "trigger", open_=st.get("timing", 0) & 64 != 0)
         self.ref_function(strs(st.get("funcname")), rv)
         if st.get("whenClause"):
             self.walk(st["whenClause"], None)

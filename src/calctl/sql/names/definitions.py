@@ -56,6 +56,7 @@ from calctl.sql.facts import (
     OPEN,
     REF,
     RENAME,
+    REPLACE,
     WEAK,
     FileAnalysis,
     Span,
@@ -176,6 +177,16 @@ def by_definition(analyses: Sequence[FileAnalysis],
                   and len(made := [e for e in evs if e[2] != DROP]) == 1
                   and made[0][2] == RENAME}
     renamed: list[tuple[int, int]] = []
+    # such a table renamed from one with several definitions, by a file making none:
+    # name → (renaming file, old name); a column of it that one definition's file alone
+    # made tells the definition that file renames away
+    freed = {name: (e[0], e[3][NAMES][0]) for (kind, name), evs in events.items()
+             if kind == "relation" and name in renamed_by
+             and (e := next(e for e in evs if e[2] == RENAME))[3][NAMES][0] in tables
+             and e[0] not in tables[e[3][NAMES][0]]}
+    typed: list[tuple[int, str, int]] = []  # (file, table, line): its row type named
+    # (table, file): a file whose statements write the table's rows (INSERT, UPDATE…)
+    writers: set[tuple[str, int]] = set()
     for pos, analysis in enumerate(analyses):
         spans: list[Span] | None = None
         for fact in analysis.facts:
@@ -186,8 +197,15 @@ def by_definition(analyses: Sequence[FileAnalysis],
                 if table in tables:
                     if kind != "trigger":
                         users.setdefault(table, set()).add(pos)
-                elif kind not in _ROWS and renamed_by.get(table, pos) != pos:
-                    renamed.append((renamed_by[table], pos))
+                    if kind == "type" and fact[ACTION] == REF:
+                        typed.append((pos, table, fact[LINE]))
+                    if kind == "relation" and fact[ACTION] == REF and fact[OPEN]:
+                        writers.add((table, pos))
+                else:
+                    if kind not in _ROWS and renamed_by.get(table, pos) != pos:
+                        renamed.append((renamed_by[table], pos))
+                    if kind == "column" and table in freed:
+                        _renames_away(freed[table], name, events, tables, means)
             # (a guarded or weak statement, DROP COLUMN IF EXISTS or one in a DO block
             # under IF, may meet either definition: no evidence)
             if fact[KIND] == "column" and fact[ACTION] == REF and not fact[GUARDED] \
@@ -208,6 +226,8 @@ def by_definition(analyses: Sequence[FileAnalysis],
                         means[key] = None  # evidence for two definitions: undecided
                     else:
                         means[key] = found[1]
+    if typed:
+        _replaced_rows(analyses, events, tables, typed, means)
     for pos, table, adder in uses_added:
         meant = means.get((table, pos))
         key = (table, adder)
@@ -276,6 +296,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
             reach.add(dropper[a][0], b)
         for pos, p in meaning.items():
             _settle(reach, pos, p, dropper)
+        read_only = _read_only(analyses, events, table, files) if writers else set()
         undecided = [pos for pos in sorted(users.get(table, ()))
                      if pos not in meaning and pos not in files and pos not in removers]
         while undecided:
@@ -285,7 +306,8 @@ def by_definition(analyses: Sequence[FileAnalysis],
             told = []
             for pos in undecided:
                 possible = [p for p in ordered if not reach(pos, p)
-                            and (p not in dropper or not reach(dropper[p][0], pos))]
+                            and (p not in dropper or not reach(dropper[p][0], pos))
+                            and ((table, pos) not in writers or p not in read_only)]
                 if len(possible) == 1:
                     meaning[pos] = possible[0]
                     _settle(reach, pos, possible[0], dropper)
@@ -293,6 +315,24 @@ def by_definition(analyses: Sequence[FileAnalysis],
             if not told:
                 break
             undecided = [pos for pos in undecided if pos not in told]
+        # a file writing the table that the needs above leave undecided, and the names
+        # bound (by the table's name or row type) to a view it cannot write (a join):
+        # the last table left (any would do, as far as anything here tells; the view
+        # would not)
+        rows = {label, object_label("type", table, default_schema)}
+        bound: dict[int, set[int]] = {}
+        left = {pos for pos in undecided if (table, pos) in writers} if read_only else set()
+        for edge in edges if left else ():
+            if edge.user in left and edge.provider in files and edge.kind == "uses" \
+                    and edge.object in rows:
+                bound.setdefault(edge.user, set()).add(edge.provider)
+        for pos, got in sorted(bound.items()):
+            possible = [p for p in ordered if not reach(pos, p)
+                        and (p not in dropper or not reach(dropper[p][0], pos))
+                        and p not in read_only]
+            if got <= read_only and possible:
+                meaning[pos] = possible[-1]
+                _settle(reach, pos, possible[-1], dropper)
         for a, b in itertools.pairwise(ordered):
             at, line = dropper[a]
             if at != a:  # the removal needs what it removes
@@ -328,6 +368,94 @@ def by_definition(analyses: Sequence[FileAnalysis],
             kept.append(edge)
     return kept
 
+
+
+def _replaced_rows(analyses: Sequence[FileAnalysis],
+                   events: dict[tuple[str, str], list[Event]],
+                   tables: Mapping[str, list[int]], typed: list[tuple[int, str, int]],
+                   means: dict[tuple[str, int], int | None]) -> None:
+    """``CREATE OR REPLACE FUNCTION`` keeps the function's return type ("cannot change
+    return type of existing function"): a replacement naming a remade table's row type
+    in its signature, where one plain ``CREATE FUNCTION`` of that overload alone names
+    it too, means the definition that file means (in ``means``) — unless a file drops
+    the function without making that overload again (``DROP TABLE … CASCADE`` or a
+    drop of its own may end the function, and a replacement then makes it anew)."""
+    for pos, table, line in typed:
+        if any(e[3][OPEN] for e in events[("relation", table)] if e[2] == DROP):
+            continue
+        made = _signature(analyses[pos], line, REPLACE)
+        if made is None:
+            continue
+        evs = events.get(("overload", made)) or []
+        plain = {e[0] for e in evs if e[3][ACTION] == CREATE}
+        name = made.partition("(")[0]
+        if any(e[2] == DROP and e[0] not in plain
+               for e in events.get(("function", name)) or ()):
+            continue
+        naming = [x for x in plain if x != pos and any(
+            table in _types_at(analyses[x], e[1]) for e in evs if e[0] == x)]
+        if len(naming) == 1:
+            meant = means.get((table, naming[0]))
+            key = (table, pos)
+            if meant is not None and means.get(key, meant) == meant:
+                means[key] = meant
+            elif meant is not None:
+                means[key] = None
+
+
+def _signature(analysis: FileAnalysis, line: int, action: str) -> str | None:
+    """The overload a statement holding ``line`` defines with ``action``, if any."""
+    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
+    if span is None:
+        return None
+    return next((f[NAMES][0] for f in analysis.facts if f[KIND] == "overload"
+                 and f[ACTION] == action and span.first <= f[LINE] <= span.last), None)
+
+
+def _types_at(analysis: FileAnalysis, line: int) -> set[str]:
+    """The types the statement starting at ``line`` needs when it runs."""
+    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
+    if span is None:
+        return set()
+    return {f[NAMES][0] for f in analysis.facts if f[KIND] == "type" and f[ACTION] == REF
+            and span.first <= f[LINE] <= span.last}
+
+
+def _renames_away(freed: tuple[int, str], column: str,
+                  events: dict[tuple[str, str], list[Event]],
+                  tables: Mapping[str, list[int]],
+                  means: dict[tuple[str, int], int | None]) -> None:
+    """A use of ``column`` of a table a file made by renaming another away (``freed``:
+    that file, the old name): when one definition's file alone made the column under
+    the old name, the renaming file removes that definition (in ``means``)."""
+    renaming, old = freed
+    member = f"{old}.{column.rpartition('.')[2]}"
+    made = {e[0] for e in events.get(("column", member)) or () if e[2] != DROP}
+    if len(made) == 1 and (p := next(iter(made))) in tables[old]:
+        key = (old, renaming)
+        means[key] = p if means.get(key, p) == p else None
+
+
+def _read_only(analyses: Sequence[FileAnalysis],
+               events: dict[tuple[str, str], list[Event]], table: str,
+               files: list[int]) -> set[int]:
+    """The files of ``files`` whose definition of ``table`` is a view over several
+    relations (a join: PostgreSQL cannot write its rows, "cannot update view"), when no
+    file makes an ``INSTEAD OF`` trigger on the name (which makes any view writable)."""
+    prefix = table + "."
+    if any(kind == "trigger" and name.startswith(prefix) and any(e[3][OPEN] for e in evs)
+           for (kind, name), evs in events.items()):
+        return set()
+    out = set()
+    for e in events[("relation", table)]:
+        if e[0] in files and e[2] == CREATE and e[3][DISPLAY] == "view":
+            span = next((s for s in analyses[e[0]].spans if s.first <= e[1] <= s.last), None)
+            read = {f[NAMES][0] for f in analyses[e[0]].facts
+                    if span is not None and span.first <= f[LINE] <= span.last
+                    and f[KIND] == "relation" and f[ACTION] == REF and f[NAMES][0] != table}
+            if len(read) > 1:
+                out.add(e[0])
+    return out
 
 
 def _cascades(evs: list[Event], drop: tuple[int, int]) -> bool:
@@ -377,6 +505,8 @@ def _removals(files: list[int], evs: list[Event], meaning: Mapping[int, int],
     made itself before; else one it need not run before — and each definition is
     removed once, so a removal told elsewhere is no other file's."""
     options: dict[int, tuple[int, set[int]]] = {}  # file → (line, what it may remove)
+    for pos, p in meaning.items():
+        reach.add(p, pos)  # (a file meaning a definition runs after the file making it)
     for i, e in enumerate(evs):
         pos = e[0]
         if e[2] != DROP or e[3][ACTION] not in _GONE or pos in options:
