@@ -1711,6 +1711,161 @@ def test_a_file_writing_a_table_made_twice_before_a_view_means_one_of_the_tables
             assert pg_apply(pg_url, d, order) == []
 
 
+@pytest.mark.parametrize("files", [
+    {  # a view with a subquery in its select list: writable
+        "1_a.sql": "CREATE TABLE tasks (id int PRIMARY KEY, name text);\n"
+                   "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int);\n",
+        "2_b.sql": "ALTER TABLE jobs RENAME TO _private_jobs;\n"
+                   "CREATE VIEW jobs AS SELECT j.id, j.task_id, j.attempts,\n"
+                   "  (SELECT t.name FROM tasks t WHERE t.id = j.task_id) AS task_name\n"
+                   "  FROM _private_jobs j;\n",
+        "3_c.sql": "INSERT INTO jobs (id, task_id, attempts) VALUES (1, 1, 0);\n",
+    },
+    {  # a view filtering with EXISTS: writable
+        "1_a.sql": "CREATE TABLE tasks (id int PRIMARY KEY, name text);\n"
+                   "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int);\n",
+        "2_b.sql": "ALTER TABLE jobs RENAME TO _private_jobs;\n",
+        "3_c.sql": "CREATE VIEW jobs AS SELECT j.id, j.task_id, j.attempts\n"
+                   "  FROM _private_jobs j WHERE EXISTS (SELECT 1 FROM tasks t\n"
+                   "  WHERE t.id = j.task_id);\n",
+        "4_d.sql": "CREATE FUNCTION bump(job int) RETURNS SETOF jobs LANGUAGE sql\n"
+                   "  AS $$UPDATE jobs SET attempts = attempts + 1 WHERE id = job\n"
+                   "  RETURNING *$$;\n",
+    },
+    {  # a join view given a DO INSTEAD rule: writable
+        "1_a.sql": "CREATE TABLE tasks (id int PRIMARY KEY, name text);\n"
+                   "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int);\n",
+        "2_b.sql": "ALTER TABLE jobs RENAME TO _private_jobs;\n",
+        "3_c.sql": "CREATE VIEW jobs AS SELECT j.id, t.name, j.attempts\n"
+                   "  FROM _private_jobs j JOIN tasks t ON t.id = j.task_id;\n"
+                   "CREATE RULE jobs_upd AS ON UPDATE TO jobs DO INSTEAD\n"
+                   "  UPDATE _private_jobs SET attempts = NEW.attempts WHERE id = OLD.id;\n",
+        "4_d.sql": "UPDATE jobs SET attempts = attempts + 1;\n",
+    },
+    {  # a SQL function with a polymorphic argument: its body is not checked when made
+        "1_a.sql": "CREATE TABLE tasks (id int PRIMARY KEY, name text);\n"
+                   "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int);\n",
+        "2_b.sql": "ALTER TABLE jobs RENAME TO _private_jobs;\n",
+        "3_c.sql": "CREATE VIEW jobs AS SELECT j.id, t.name, j.attempts\n"
+                   "  FROM _private_jobs j JOIN tasks t ON t.id = j.task_id;\n",
+        "4_d.sql": "CREATE FUNCTION bump(x anyelement) RETURNS void LANGUAGE sql\n"
+                   "  AS $$UPDATE jobs SET attempts = attempts + 1$$;\n",
+    },
+])
+def test_a_write_through_a_view_postgres_can_write_raises_no_alarm(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any],
+        files: dict[str, str]) -> None:
+    """Issue 12, from a review of the rule above: a view with a subquery (in its select
+    list or its WHERE) is still writable, so is a join view with a `DO INSTEAD` rule,
+    and a SQL function taking a polymorphic argument is only parsed when it is made.
+    Each history applies in filename order and `--check` passes (in the first draft,
+    any view reading two relations counted as not writable, and each was an alarm)."""
+    d = migration_dir(tmp_path, files)
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(order)
+    assert pg_apply(pg_url, d, order) == []
+
+
+_FREED_BY_A_RENAME = {  # graphile-worker: `jobs` made, remade, renamed away, a view
+    "make": "CREATE TABLE tasks (id int PRIMARY KEY, name text);\n"
+            "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int);\n",
+    "remake": "ALTER TABLE jobs RENAME TO jobs_old;\n"
+              "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int,\n"
+              "  locked_at timestamptz);\n"
+              "DROP TABLE jobs_old;\n",
+    "private": "ALTER TABLE jobs RENAME TO _private_jobs;\n",
+    "view": "CREATE VIEW jobs AS SELECT j.id, t.name, j.attempts, j.locked_at\n"
+            "  FROM _private_jobs j JOIN tasks t ON t.id = j.task_id;\n",
+}
+
+
+def test_a_column_read_through_a_rename_tells_which_definition_the_rename_removes(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (from the rules for graphile-worker): `ALTER TABLE jobs RENAME TO
+    _private_jobs` in a file making no definition, and a view reading
+    `_private_jobs.locked_at`, a column only the second `jobs` was made with: that file
+    renames the second table away, so it runs after the file remaking `jobs`. Before,
+    nothing told which definition the rename removed, and a naming putting it first
+    ran it before the remake ("relation "jobs" does not exist")."""
+    _every_order_gives(tmp_path, _FREED_BY_A_RENAME, ["make", "remake", "private", "view"],
+                       lambda d, order: pg_apply(pg_url, d, order))
+
+
+@pytest.mark.parametrize("files", [
+    {  # the index kept on the renamed table, dropped before that table is
+        "1_a.sql": "CREATE TABLE jobs (id int PRIMARY KEY, n int);\n"
+                   "CREATE INDEX jobs_n ON jobs (n);\n",
+        "2_b.sql": "ALTER TABLE jobs RENAME TO jobs_old;\n"
+                   "CREATE TABLE jobs (id int PRIMARY KEY, n int, m int);\n",
+        "3_c.sql": "DROP INDEX jobs_n;\n",
+        "4_d.sql": "INSERT INTO jobs SELECT id, n, 0 FROM jobs_old;\nDROP TABLE jobs_old;\n",
+    },
+    {  # the same with the name PostgreSQL gave the index
+        "1_a.sql": "CREATE TABLE jobs (id int PRIMARY KEY, n int);\n"
+                   "CREATE INDEX ON jobs (n);\n",
+        "2_b.sql": "ALTER TABLE jobs RENAME TO jobs_old;\n"
+                   "CREATE TABLE jobs (id int PRIMARY KEY, n int, m int);\n",
+        "3_c.sql": "DROP INDEX jobs_n_idx;\n",
+        "4_d.sql": "DROP TABLE jobs_old;\n",
+    },
+    {  # renamed away for good, a view made over the name
+        "1_a.sql": "CREATE TABLE tasks (id int PRIMARY KEY, name text);\n"
+                   "CREATE TABLE jobs (id int PRIMARY KEY, task_id int, attempts int);\n"
+                   "CREATE INDEX jobs_task ON jobs (task_id);\n",
+        "2_b.sql": "ALTER TABLE jobs RENAME TO _private_jobs;\n"
+                   "CREATE VIEW jobs AS SELECT j.id, t.name, j.attempts\n"
+                   "  FROM _private_jobs j JOIN tasks t ON t.id = j.task_id;\n",
+        "3_c.sql": "DROP INDEX jobs_task;\n"
+                   "CREATE INDEX private_jobs_task ON _private_jobs (task_id);\n",
+    },
+    {  # a function taking the first table's rows: another overload after the rename
+        "1_a.sql": "CREATE TABLE jobs (id int PRIMARY KEY);\n"
+                   "CREATE FUNCTION f(j jobs) RETURNS int LANGUAGE sql AS $$SELECT j.id$$;\n",
+        "2_b.sql": "ALTER TABLE jobs RENAME TO jobs_old;\n"
+                   "CREATE TABLE jobs (id int PRIMARY KEY, n int);\n",
+        "3_c.sql": "CREATE OR REPLACE FUNCTION f(j jobs) RETURNS int LANGUAGE sql\n"
+                   "  AS $$SELECT j.id + j.n$$;\n",
+    },
+])
+def test_an_index_or_a_row_type_kept_through_a_rename_raises_no_alarm(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any],
+        files: dict[str, str]) -> None:
+    """Issue 12, from a review of the rules above: an index goes with its table when
+    the table is renamed away, so a file dropping it after the rename (before the
+    renamed table's drop) means no definition of the old name; and a function taking a
+    table's rows as an argument is another overload once the name means another table.
+    Each history applies in filename order; before the mend, `--check` wanted the file
+    moved (and the index history reported a cycle)."""
+    d = migration_dir(tmp_path, files)
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(order)
+    assert pg_apply(pg_url, d, order) == []
+
+
+_BEFORE_THE_VERSIONS = {
+    "a": "DROP FUNCTION IF EXISTS f;\n"
+         "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$SELECT 1$$;\n",
+    "b": "DROP FUNCTION f;\n",
+    "c": "CREATE FUNCTION f(a int, b int) RETURNS int LANGUAGE sql AS $$SELECT 1$$;\n",
+    "d": "DROP FUNCTION f(int, int);\n"
+         "CREATE FUNCTION f(a int, b int, c int) RETURNS int LANGUAGE sql AS $$SELECT 1$$;\n",
+}
+
+
+@pytest.mark.parametrize("names", ["abdc", "badc", "bacd"])
+def test_a_drop_by_name_before_a_repeatable_first_version_stays_there(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], names: str) -> None:
+    """Issue 12, from the review: `DROP FUNCTION IF EXISTS f; CREATE FUNCTION f(int)`
+    is a first version too (the drop only makes the file repeatable), so `f(int, int)`
+    is not the one first version and `DROP FUNCTION f` is not put after the versions
+    chained from it ("function name "f" is not unique"); these namings applied before
+    the chain rule, and do again."""
+    d = migration_dir(tmp_path, {f"{i}_{k}.sql": _BEFORE_THE_VERSIONS[k]
+                                 for i, k in enumerate(names, 1)})
+    _, order = plan_of(d)
+    assert pg_apply(pg_url, d, order) == []
+
+
 _REPLACED_BEFORE_RENAME = {  # graphile-worker: add_jobs() returns `jobs` rows, then not
     "make": "CREATE TABLE jobs (id int PRIMARY KEY, n int);\n"
             "CREATE FUNCTION take() RETURNS SETOF jobs LANGUAGE plpgsql\n"

@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "56"
+ANALYSER_VERSION = "57"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "aa68ddff6c711c86"
+ANALYSER_SOURCES = "9bc1ec852979828a"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -42,6 +42,11 @@ WEAK = "weak"          # needed only later (function bodies) or guarded (DO bloc
 PROVIDING = frozenset({CREATE, REPLACE})
 USING = frozenset({REF, WEAK})
 UNQUALIFIED = "*"
+# A weak fact of this kind says how a relation takes writes: made here as a view
+# PostgreSQL cannot write (a join, a set operation, DISTINCT, GROUP BY, LIMIT…: "cannot
+# update view"), or, with ``open``, given a DO INSTEAD rule or an INSTEAD OF trigger
+# (which make any view writable). It names nothing to provide.
+WRITES = "writes"
 # in the names of a ``compared`` fact (a column compared with a literal): column US literal
 COMPARED = "\x1f"
 
@@ -66,8 +71,7 @@ class Fact(NamedTuple):
     #                          whose name PostgreSQL chose (CREATE INDEX ON t …), a guess;
     #                          a DROP … CASCADE (what depends on the object goes with it);
     #                          on a reference, the table an INSERT, UPDATE, DELETE or
-    #                          MERGE writes; an INSTEAD OF trigger (it makes a view
-    #                          writable)
+    #                          MERGE writes; on a WRITES fact, writes are routed (see WRITES)
 
 
 # a plain 9-tuple as a Fact without the Python-level __new__ (the tuple is trusted: ours)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from calctl.sql.extract.core import DOLLAR, Node, strs, sval
 from calctl.sql.extract.plpgsql import Bodies
-from calctl.sql.facts import CREATE, REPLACE
+from calctl.sql.facts import CREATE, REPLACE, WEAK, WRITES
 from calctl.sql.observations import FOREIGN_LANGUAGE, Observation
 
 # parameter modes that are not part of a function's signature
@@ -81,7 +81,7 @@ class Functions(Bodies):
         source = sval(items[0]) or ""
         offset = self.body_offset(body)
         if language == "sql":
-            self.sub_sql(source, offset, weak=not self.check_bodies)
+            self.sub_sql(source, offset, weak=not self.check_bodies or _polymorphic(st))
         elif language == "plpgsql" and self.stmt_text():
             self.plpgsql(self.stmt_text(), offset, source, weak=True)
 
@@ -121,9 +121,11 @@ class Functions(Bodies):
         rv = st.get("relation") or {}
         table = self.ref_relation(rv)
         action = REPLACE if st.get("replace") else CREATE
-        if table:  # (TRIGGER_TYPE_INSTEAD is 64: an INSTEAD OF trigger, on a view)
+        if table:
             self.add(action, "trigger", (f"{table[0]}.{st.get('trigname', '')}",), rv,
-                     "trigger", open_=st.get("timing", 0) & 64 != 0)
+                     "trigger")
+            if st.get("timing", 0) & 64:  # (TRIGGER_TYPE_INSTEAD: INSTEAD OF, on a view)
+                self.add(WEAK, WRITES, table, rv, "view", open_=True)
         self.ref_function(strs(st.get("funcname")), rv)
         if st.get("whenClause"):
             self.walk(st["whenClause"], None)
@@ -131,3 +133,21 @@ class Functions(Bodies):
 
     def st_CreateEventTrigStmt(self, st: Node) -> None:
         self.ref_function(strs(st.get("funcname")), st)
+
+
+# pseudo-types of polymorphic arguments: a SQL function taking one is parsed, not checked,
+# when it is made (its body's objects are needed only when it runs)
+_POLYMORPHIC = frozenset({"anyelement", "anyarray", "anynonarray", "anyenum", "anyrange",
+                          "anymultirange", "anycompatible", "anycompatiblearray",
+                          "anycompatiblenonarray", "anycompatiblerange",
+                          "anycompatiblemultirange"})
+
+
+def _polymorphic(st: Node) -> bool:
+    """Whether a ``CREATE FUNCTION`` takes an argument of a polymorphic type."""
+    for param in st.get("parameters") or []:
+        names = strs(((param.get("FunctionParameter") or {}).get("argType") or {})
+                     .get("names"))
+        if names and names[-1] in _POLYMORPHIC:
+            return True
+    return False

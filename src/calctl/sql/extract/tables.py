@@ -19,7 +19,7 @@ from calctl.sql.extract.core import (
     sval,
 )
 from calctl.sql.extract.functions import signature
-from calctl.sql.facts import ALTER, CREATE, DROP, REF, RENAME, REPLACE
+from calctl.sql.facts import ALTER, CREATE, DROP, REF, RENAME, REPLACE, WEAK, WRITES
 
 
 class Tables(Constraints):
@@ -89,9 +89,11 @@ class Tables(Constraints):
     def st_ViewStmt(self, st: Node) -> None:
         rv = st.get("view") or {}
         action = REPLACE if st.get("replace") else CREATE
-        self.add(action, "relation", (self.create_name(self.rel_parts(rv)),), rv, "view",
-                 open_=True)
+        name = self.create_name(self.rel_parts(rv))
+        self.add(action, "relation", (name,), rv, "view", open_=True)
         query = st.get("query")
+        if _unwritable((query or {}).get("SelectStmt")):
+            self.add(WEAK, WRITES, (name,), rv, "view")
         if query and "SelectStmt" in query:  # what walk() does with it, two calls fewer
             self.select(query["SelectStmt"], None)
         else:
@@ -457,7 +459,24 @@ class Tables(Constraints):
 
     def st_RuleStmt(self, st: Node) -> None:
         if st.get("relation"):
-            self.ref_relation(st["relation"])
+            names = self.ref_relation(st["relation"])
+            if st.get("instead") and names:
+                self.add(WEAK, WRITES, names, st["relation"], "view", open_=True)
+
+
+def _unwritable(select: Node | None) -> bool:
+    """Whether a view over this query is one PostgreSQL surely cannot write: not one
+    relation in its FROM list, a set operation, DISTINCT, GROUP BY, HAVING, LIMIT,
+    OFFSET or WITH (aggregates and window functions in the select list also make it so;
+    not looked for: a view missed is only a view assumed writable)."""
+    if not select:
+        return False
+    if select.get("op", "SETOP_NONE") != "SETOP_NONE":
+        return True
+    items = select.get("fromClause") or []
+    return len(items) != 1 or "RangeVar" not in items[0] or any(
+        select.get(key) for key in ("distinctClause", "groupClause", "havingClause",
+                                    "limitCount", "limitOffset", "withClause"))
 
 
 def _drop_column(name: str) -> bytes:

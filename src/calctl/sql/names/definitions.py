@@ -12,7 +12,13 @@ definition was made without it (:func:`_adders`). Such a file runs after the
 definition's creator and before the file that removes that definition. A table one of
 whose definitions is a view has no member owned by one definition: a view over the
 freed name shows the old table's columns under the same names, so a column is no
-evidence there.
+evidence there. An index one file makes on the definition it makes is evidence even
+then (a view has none) — where that definition's removal drops it: renamed away and
+kept, the table takes its indexes along (:func:`_kept_index`). A ``CREATE OR REPLACE
+FUNCTION`` returning the table's rows means what the one plain definition of that
+overload naming those rows means (the return type cannot change:
+:func:`_replaced_rows`); a column read through a rename made by a file making no
+definition tells which definition that file renames away (:func:`_renames_away`).
 
 Which definition each removal (``DROP TABLE`` or ``RENAME TO``) removes: the one its
 file's own statements mean; in a file that removes the table and makes it again, one
@@ -29,7 +35,8 @@ every definition may be dropped, in the order it tells.
 
 A file using the table with no such evidence means the only definition those needs let
 it run beside: made by a file it need not precede, removed by one that need not precede
-it — those needs growing with each file placed so, and with the chain. A file making a
+it — those needs growing with each file placed so, and with the chain; for a file
+writing the table's rows, not a view PostgreSQL cannot write (:func:`_read_only`). A file making a
 foreign key (or a view) over the table that the removal of an earlier definition would
 have to remove first ("cannot drop table … because other objects depend on it"), and
 does not, means the later one — unless that drop is ``DROP TABLE … CASCADE``, which
@@ -53,11 +60,13 @@ from calctl.sql.facts import (
     KIND,
     LINE,
     NAMES,
+    NEW,
     OPEN,
     REF,
     RENAME,
     REPLACE,
     WEAK,
+    WRITES,
     FileAnalysis,
     Span,
 )
@@ -187,6 +196,9 @@ def by_definition(analyses: Sequence[FileAnalysis],
     typed: list[tuple[int, str, int]] = []  # (file, table, line): its row type named
     # (table, file): a file whose statements write the table's rows (INSERT, UPDATE…)
     writers: set[tuple[str, int]] = set()
+    # (table, file): told by an index of one definition; by a column or constraint
+    by_index: set[tuple[str, int]] = set()
+    by_member: set[tuple[str, int]] = set()
     for pos, analysis in enumerate(analyses):
         spans: list[Span] | None = None
         for fact in analysis.facts:
@@ -197,10 +209,10 @@ def by_definition(analyses: Sequence[FileAnalysis],
                 if table in tables:
                     if kind != "trigger":
                         users.setdefault(table, set()).add(pos)
-                    if kind == "type" and fact[ACTION] == REF:
-                        typed.append((pos, table, fact[LINE]))
                     if kind == "relation" and fact[ACTION] == REF and fact[OPEN]:
                         writers.add((table, pos))
+                    if kind == "type" and fact[ACTION] == REF:
+                        typed.append((pos, table, fact[LINE]))
                 else:
                     if kind not in _ROWS and renamed_by.get(table, pos) != pos:
                         renamed.append((renamed_by[table], pos))
@@ -222,6 +234,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
                 found = owner.get(fact[NAMES][0])
                 if found is not None:
                     key = (found[0], pos)
+                    (by_index if kind == "relation" else by_member).add(key)
                     if key in means and means[key] != found[1]:
                         means[key] = None  # evidence for two definitions: undecided
                     else:
@@ -270,6 +283,9 @@ def by_definition(analyses: Sequence[FileAnalysis],
         label = object_label("table", table, default_schema)
         evs = events[("relation", table)]
         dropper = _removals(files, evs, meaning, reach)
+        for pos in [pos for pos in meaning if (table, pos) in by_index - by_member
+                    and _kept_index(evs, dropper.get(meaning[pos]), events)]:
+            del meaning[pos]
         live = [p for p in files if p not in dropper]
         rank = places.get(table, {})
         if not live and set(rank) == set(files):  # each dropped, in a known order
@@ -296,7 +312,8 @@ def by_definition(analyses: Sequence[FileAnalysis],
             reach.add(dropper[a][0], b)
         for pos, p in meaning.items():
             _settle(reach, pos, p, dropper)
-        read_only = _read_only(analyses, events, table, files) if writers else set()
+        read_only = _read_only(analyses, table, files) \
+            if any(t == table for t, _ in writers) else set()
         undecided = [pos for pos in sorted(users.get(table, ()))
                      if pos not in meaning and pos not in files and pos not in removers]
         while undecided:
@@ -316,9 +333,8 @@ def by_definition(analyses: Sequence[FileAnalysis],
                 break
             undecided = [pos for pos in undecided if pos not in told]
         # a file writing the table that the needs above leave undecided, and the names
-        # bound (by the table's name or row type) to a view it cannot write (a join):
-        # the last table left (any would do, as far as anything here tells; the view
-        # would not)
+        # bound (by the table's name or row type) to a view it cannot write: the last
+        # table left (any would do, as far as anything here tells; the view would not)
         rows = {label, object_label("type", table, default_schema)}
         bound: dict[int, set[int]] = {}
         left = {pos for pos in undecided if (table, pos) in writers} if read_only else set()
@@ -369,23 +385,50 @@ def by_definition(analyses: Sequence[FileAnalysis],
     return kept
 
 
+def _read_only(analyses: Sequence[FileAnalysis], table: str, files: list[int]) -> set[int]:
+    """The files of ``files`` making ``table`` a view PostgreSQL cannot write (a join…,
+    see :data:`calctl.sql.facts.WRITES`), unless some file gives the name a ``DO
+    INSTEAD`` rule or an ``INSTEAD OF`` trigger."""
+    made = {pos for pos in files for f in analyses[pos].facts
+            if f[KIND] == WRITES and not f[OPEN] and f[NAMES][0] == table}
+    if made and any(f[KIND] == WRITES and f[OPEN] and f[NAMES][0] == table
+                    for analysis in analyses for f in analysis.facts):
+        return set()
+    return made
+
+
+def _kept_index(evs: list[Event], removal: tuple[int, int] | None,
+                events: dict[tuple[str, str], list[Event]]) -> bool:
+    """Whether the definition ``removal`` (file, line) removes is renamed away and kept
+    past that file: its indexes go with it under the new name, so a file dropping one
+    need not run before the rename."""
+    fact = next((e[3] for e in evs if (e[0], e[1]) == removal and e[2] == DROP), None)
+    if removal is None or fact is None or fact[ACTION] != RENAME:
+        return False
+    return not any(e[0] == removal[0] and e[1] > removal[1] and e[2] == DROP
+                   and e[3][ACTION] == DROP
+                   for e in events.get(("relation", fact[NEW])) or ())
+
 
 def _replaced_rows(analyses: Sequence[FileAnalysis],
                    events: dict[tuple[str, str], list[Event]],
                    tables: Mapping[str, list[int]], typed: list[tuple[int, str, int]],
                    means: dict[tuple[str, int], int | None]) -> None:
     """``CREATE OR REPLACE FUNCTION`` keeps the function's return type ("cannot change
-    return type of existing function"): a replacement naming a remade table's row type
-    in its signature, where one plain ``CREATE FUNCTION`` of that overload alone names
-    it too, means the definition that file means (in ``means``) — unless a file drops
-    the function without making that overload again (``DROP TABLE … CASCADE`` or a
-    drop of its own may end the function, and a replacement then makes it anew)."""
+    return type of existing function"): a replacement returning a remade table's rows
+    (its row type named in the statement, not among the arguments), where one plain
+    ``CREATE FUNCTION`` of that overload alone names that type too, means the
+    definition that file means (in ``means``) — unless a file drops the function without
+    making that overload again (``DROP TABLE … CASCADE`` or a drop of its own may end
+    the function, and a replacement then makes it anew)."""
     for pos, table, line in typed:
         if any(e[3][OPEN] for e in events[("relation", table)] if e[2] == DROP):
             continue
         made = _signature(analyses[pos], line, REPLACE)
-        if made is None:
-            continue
+        arguments = {a.removesuffix("[]") for a in made.partition("(")[2][:-1].split(",")} \
+            if made is not None else set()
+        if made is None or table.rpartition(".")[2] in arguments:
+            continue  # (an argument's type: after a rename, another overload)
         evs = events.get(("overload", made)) or []
         plain = {e[0] for e in evs if e[3][ACTION] == CREATE}
         name = made.partition("(")[0]
@@ -434,28 +477,6 @@ def _renames_away(freed: tuple[int, str], column: str,
     if len(made) == 1 and (p := next(iter(made))) in tables[old]:
         key = (old, renaming)
         means[key] = p if means.get(key, p) == p else None
-
-
-def _read_only(analyses: Sequence[FileAnalysis],
-               events: dict[tuple[str, str], list[Event]], table: str,
-               files: list[int]) -> set[int]:
-    """The files of ``files`` whose definition of ``table`` is a view over several
-    relations (a join: PostgreSQL cannot write its rows, "cannot update view"), when no
-    file makes an ``INSTEAD OF`` trigger on the name (which makes any view writable)."""
-    prefix = table + "."
-    if any(kind == "trigger" and name.startswith(prefix) and any(e[3][OPEN] for e in evs)
-           for (kind, name), evs in events.items()):
-        return set()
-    out = set()
-    for e in events[("relation", table)]:
-        if e[0] in files and e[2] == CREATE and e[3][DISPLAY] == "view":
-            span = next((s for s in analyses[e[0]].spans if s.first <= e[1] <= s.last), None)
-            read = {f[NAMES][0] for f in analyses[e[0]].facts
-                    if span is not None and span.first <= f[LINE] <= span.last
-                    and f[KIND] == "relation" and f[ACTION] == REF and f[NAMES][0] != table}
-            if len(read) > 1:
-                out.add(e[0])
-    return out
 
 
 def _cascades(evs: list[Event], drop: tuple[int, int]) -> bool:

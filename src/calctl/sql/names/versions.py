@@ -11,7 +11,8 @@ not exist"), and before the function's first version it has nothing to drop. So 
 - every definition of the function has a known overload (no ``RENAME TO``, no
   ``%TYPE`` argument: see :mod:`calctl.sql.names.overloads`),
 - one plain ``CREATE FUNCTION`` is the first version (no drop of the name before it in
-  its file; a ``CREATE OR REPLACE`` may come after any version), and
+  its file but ``DROP FUNCTION IF EXISTS f``; a ``CREATE OR REPLACE`` may come after
+  any version), and
 - from it, each version is made by one file (others may only ``CREATE OR REPLACE`` it)
   and dropped by arguments by one other file, which makes the next version,
 
@@ -69,8 +70,11 @@ def _all_known(evs: list[Event], overloads: list[list[Event]]) -> bool:
 def _chain(evs: list[Event], overloads: list[list[Event]]) -> tuple[list[int], set[int]]:
     """The files from the first version along drops by arguments (empty when there is
     no single first version), and every file making a version on the way."""
+    by_arguments = {(e[0], e[1]) for o in overloads for e in o if e[2] == DROP}
+    # (a DROP FUNCTION IF EXISTS f before it only makes the file repeatable)
     first = {e[0] for e in evs if e[2] != DROP and e[3][ACTION] == CREATE
-             and not any(d[0] == e[0] and d[1] <= e[1] and d[2] == DROP for d in evs)}
+             and not any(d[0] == e[0] and d[1] <= e[1] and d[2] == DROP and (
+                 not d[3][GUARDED] or (d[0], d[1]) in by_arguments) for d in evs)}
     if len(first) != 1:
         return [], set()
     chain = [first.pop()]
