@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "57"
+ANALYSER_VERSION = "58"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "9bc1ec852979828a"
+ANALYSER_SOURCES = "739ecec4014afb4b"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -71,7 +71,8 @@ class Fact(NamedTuple):
     #                          whose name PostgreSQL chose (CREATE INDEX ON t …), a guess;
     #                          a DROP … CASCADE (what depends on the object goes with it);
     #                          on a reference, the table an INSERT, UPDATE, DELETE or
-    #                          MERGE writes; on a WRITES fact, writes are routed (see WRITES)
+    #                          MERGE writes, or the type a function returns; on a WRITES
+    #                          fact, writes are routed (see WRITES)
 
 
 # a plain 9-tuple as a Fact without the Python-level __new__ (the tuple is trusted: ours)

@@ -112,6 +112,14 @@ class Lines:
         return bisect_left(self.newlines, max(0, offset)) + 1
 
 
+def setting_off(value: Node) -> bool:
+    """Whether a setting's value turns it off: false, off, no, 0 (a string or a number)."""
+    const = value.get("A_Const") or {}
+    if "ival" in const:
+        return not (const["ival"] or {}).get("ival", 0)
+    return (sval(value) or "").lower() in ("false", "off", "0", "no", "f", "n")
+
+
 def strs(items: Sequence[Node] | None) -> tuple[str, ...]:
     if not items:
         return ()
@@ -318,11 +326,12 @@ class Base:
             if col:
                 self.add(REF, "column", tuple(f"{t}.{col}" for t in table), node, "column")
 
-    def ref_type(self, tn: Node | None) -> None:
+    def ref_type(self, tn: Node | None, *, returned: bool = False) -> None:
         if tn:
-            self.ref_type_names(tn, strs(tn.get("names")))
+            self.ref_type_names(tn, strs(tn.get("names")), returned=returned)
 
-    def ref_type_names(self, tn: Node, names: tuple[str, ...]) -> None:
+    def ref_type_names(self, tn: Node, names: tuple[str, ...], *,
+                       returned: bool = False) -> None:
         """``ref_type`` for a type name whose ``names`` the caller has already read."""
         if "pct_type" in tn and tn["pct_type"] and len(names) >= 2:
             table = self.ref_names(names[:-1], "relation")
@@ -334,7 +343,7 @@ class Base:
         if found is None:
             found = self.ref_names(names, "type")
         if found:  # built-in types (most) are not facts
-            self.add(REF, "type", found, tn, "type")
+            self.add(REF, "type", found, tn, "type", open_=returned)
         # typmods and array bounds may hold expressions; nothing to resolve in them
 
     def ref_function(self, parts: tuple[str, ...], node: Node | None,

@@ -3,7 +3,15 @@ MERGE, COPY, EXPLAIN."""
 
 from __future__ import annotations
 
-from calctl.sql.extract.core import ORDERING_CLAUSES, Node, Scope, scope_of, strs
+from calctl.sql.extract.core import (
+    ORDERING_CLAUSES,
+    Node,
+    Scope,
+    scope_of,
+    setting_off,
+    strs,
+    sval,
+)
 from calctl.sql.extract.expressions import Expressions
 from calctl.sql.facts import CREATE
 
@@ -162,6 +170,13 @@ class Queries(Expressions):
                 self.ctes.pop()
 
     def st_SelectStmt(self, st: Node) -> None:
+        if not st.get("fromClause"):  # SELECT set_config('check_function_bodies', …)
+            for target in st.get("targetList") or []:
+                call = ((target.get("ResTarget") or {}).get("val") or {}).get("FuncCall")
+                if call and strs(call.get("funcname"))[-1:] == ("set_config",):
+                    args = call.get("args") or []
+                    if len(args) >= 2 and sval(args[0]) == "check_function_bodies":
+                        self.check_bodies = not setting_off(args[1])
         self.select(st, None)
 
     def st_InsertStmt(self, st: Node) -> None:

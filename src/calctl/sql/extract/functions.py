@@ -53,7 +53,7 @@ class Functions(Bodies):
             self.ref_type(fp.get("argType"))
             if fp.get("defexpr"):
                 self.walk(fp["defexpr"])
-        self.ref_type(st.get("returnType"))
+        self.ref_type(st.get("returnType"), returned=True)
         language = ""
         body: Node | None = None
         for opt in st.get("options") or []:

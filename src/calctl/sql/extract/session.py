@@ -3,7 +3,7 @@ transaction control and the statements that cannot run in a transaction."""
 
 from __future__ import annotations
 
-from calctl.sql.extract.core import Node, sval
+from calctl.sql.extract.core import Node, setting_off, sval
 from calctl.sql.extract.tables import Tables
 from calctl.sql.facts import CREATE
 
@@ -14,8 +14,7 @@ class Session(Tables):
     def st_VariableSetStmt(self, st: Node) -> None:
         if st.get("name") == "check_function_bodies":
             # pg_dump style: SQL function bodies are then not checked at creation
-            flags = [(sval(a) or "").lower() for a in st.get("args") or []]
-            self.check_bodies = not any(v in ("false", "off", "0", "no") for v in flags)
+            self.check_bodies = not any(setting_off(a) for a in st.get("args") or [])
             return
         if st.get("name") != "search_path" or st.get("is_local"):
             return

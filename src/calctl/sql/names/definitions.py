@@ -73,6 +73,7 @@ from calctl.sql.facts import (
 from calctl.sql.names.columns import holders_of, made_with
 from calctl.sql.names.model import SOFT, Edge, Event, Reach, object_label, table_of_index
 
+_OPAQUE = "CAL010"  # the note on SQL the analysis cannot read (EXECUTE in a DO block)
 _MEMBERS = ("column", "constraint")
 _OWNED = (*_MEMBERS, "relation")  # (the relations owned are indexes)
 # what removes a definition: DROP TABLE, or ALTER TABLE … RENAME TO (the name is free
@@ -388,11 +389,14 @@ def by_definition(analyses: Sequence[FileAnalysis],
 def _read_only(analyses: Sequence[FileAnalysis], table: str, files: list[int]) -> set[int]:
     """The files of ``files`` making ``table`` a view PostgreSQL cannot write (a join…,
     see :data:`calctl.sql.facts.WRITES`), unless some file gives the name a ``DO
-    INSTEAD`` rule or an ``INSTEAD OF`` trigger."""
+    INSTEAD`` rule or an ``INSTEAD OF`` trigger — or runs SQL the analysis cannot read
+    (a DO block's ``EXECUTE``, CAL010), which may make one."""
     made = {pos for pos in files for f in analyses[pos].facts
             if f[KIND] == WRITES and not f[OPEN] and f[NAMES][0] == table}
-    if made and any(f[KIND] == WRITES and f[OPEN] and f[NAMES][0] == table
-                    for analysis in analyses for f in analysis.facts):
+    if made and any(any(f[KIND] == WRITES and f[OPEN] and f[NAMES][0] == table
+                        for f in analysis.facts)
+                    or any(note.code == _OPAQUE for note in analysis.notes)
+                    for analysis in analyses):
         return set()
     return made
 
@@ -416,12 +420,14 @@ def _replaced_rows(analyses: Sequence[FileAnalysis],
                    means: dict[tuple[str, int], int | None]) -> None:
     """``CREATE OR REPLACE FUNCTION`` keeps the function's return type ("cannot change
     return type of existing function"): a replacement returning a remade table's rows
-    (its row type named in the statement, not among the arguments), where one plain
-    ``CREATE FUNCTION`` of that overload alone names that type too, means the
-    definition that file means (in ``means``) — unless a file drops the function without
-    making that overload again (``DROP TABLE … CASCADE`` or a drop of its own may end
-    the function, and a replacement then makes it anew)."""
+    (the row type not among its arguments too), where one plain ``CREATE FUNCTION`` of
+    that overload alone returns them too, means the definition that file means (in
+    ``means``) — unless a file drops the function without making that overload again,
+    or that file drops it before making it (``DROP TABLE … CASCADE`` or such a drop may
+    end the function, and a replacement then makes it anew)."""
     for pos, table, line in typed:
+        if table not in _returned_at(analyses[pos], line):
+            continue
         if any(e[3][OPEN] for e in events[("relation", table)] if e[2] == DROP):
             continue
         made = _signature(analyses[pos], line, REPLACE)
@@ -436,8 +442,11 @@ def _replaced_rows(analyses: Sequence[FileAnalysis],
                for e in events.get(("function", name)) or ()):
             continue
         naming = [x for x in plain if x != pos and any(
-            table in _types_at(analyses[x], e[1]) for e in evs if e[0] == x)]
-        if len(naming) == 1:
+            table in _returned_at(analyses[x], e[1]) for e in evs if e[0] == x)]
+        # (that file dropping the function before making it, the replacement may come
+        # before that file; events keep a file's statements in their order)
+        if len(naming) == 1 and next((e[2] == DROP for e in events.get(("function", name))
+                                      or () if e[0] == naming[0]), False) is False:
             meant = means.get((table, naming[0]))
             key = (table, pos)
             if meant is not None and means.get(key, meant) == meant:
@@ -455,13 +464,13 @@ def _signature(analysis: FileAnalysis, line: int, action: str) -> str | None:
                  and f[ACTION] == action and span.first <= f[LINE] <= span.last), None)
 
 
-def _types_at(analysis: FileAnalysis, line: int) -> set[str]:
-    """The types the statement starting at ``line`` needs when it runs."""
+def _returned_at(analysis: FileAnalysis, line: int) -> set[str]:
+    """The types the function a statement holding ``line`` makes returns."""
     span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
     if span is None:
         return set()
     return {f[NAMES][0] for f in analysis.facts if f[KIND] == "type" and f[ACTION] == REF
-            and span.first <= f[LINE] <= span.last}
+            and f[OPEN] and span.first <= f[LINE] <= span.last}
 
 
 def _renames_away(freed: tuple[int, str], column: str,
