@@ -1577,6 +1577,25 @@ def test_a_trigger_dropped_under_a_renamed_table_s_name_was_made_before_the_rena
     assert pg_apply(pg_url, d, order) == []
 
 
+def _every_naming_keeps(tmp_path: Path, files: dict[str, str], before: list[str],
+                        applied: tuple[str, ...], apply: Callable[[Path, list[str]], list[Any]],
+                        fixed: dict[str, str] | None = None) -> None:
+    """Every naming of ``files`` (after the ``fixed`` files, named as they are) plans the
+    keys in ``before`` in that order; the plan of the naming ``applied`` applies."""
+    import itertools
+
+    for n, names in enumerate(itertools.permutations(files)):
+        root = tmp_path / str(n)
+        root.mkdir()
+        d = migration_dir(root, {**(fixed or {}), **{f"{i}_{k}.sql": files[k]
+                                                     for i, k in enumerate(names, 1)}})
+        _, order = plan_of(d)
+        keys = [p.split("_", 1)[1][:-4] for p in order]
+        assert [keys.index(k) for k in before] == sorted(keys.index(k) for k in before), names
+        if names == applied:
+            assert apply(d, order) == []
+
+
 _INDEX_OF_FIRST_TABLE = {  # graphile-worker: an index swapped on the first `jobs`
     "make": "CREATE TABLE jobs (id int PRIMARY KEY, run_at timestamptz);\n"
             "CREATE INDEX ON jobs (run_at);\n",
@@ -1596,18 +1615,8 @@ def test_an_index_made_on_one_definition_of_a_remade_table_tells_its_users(
     made over the name later shows the same columns under the same names, the index
     still tells: a view has none). Before, the names bound the file to the later
     definition ("index "jobs_run_at_idx" does not exist")."""
-    import itertools
-
-    for n, names in enumerate(itertools.permutations(["make", "swap", "remake"])):
-        root = tmp_path / str(n)
-        root.mkdir()
-        d = migration_dir(root, {f"{i}_{k}.sql": _INDEX_OF_FIRST_TABLE[k]
-                                 for i, k in enumerate(names, 1)})
-        _, order = plan_of(d)
-        keys = [p.split("_", 1)[1][:-4] for p in order]
-        assert keys.index("make") < keys.index("swap") < keys.index("remake"), names
-        if names == ("remake", "swap", "make"):
-            assert pg_apply(pg_url, d, order) == []
+    _every_naming_keeps(tmp_path, _INDEX_OF_FIRST_TABLE, ["make", "swap", "remake"],
+                        ("remake", "swap", "make"), lambda d, o: pg_apply(pg_url, d, o))
 
 
 _VERSION_CHAIN = {
@@ -1633,19 +1642,9 @@ def test_a_drop_by_name_runs_after_the_versions_dropped_by_their_arguments(
     naming that version's arguments ("function f(integer, integer) does not exist"),
     nor before the first version: it runs after the last file of that chain. In a
     history the names already misorder (`e` named first), whatever the names."""
-    import itertools
-
-    for n, names in enumerate(itertools.permutations("abcd")):
-        root = tmp_path / str(n)
-        root.mkdir()
-        d = migration_dir(root, {"0_e.sql": _VERSION_CHAIN["e"],
-                                 **{f"{i}_{k}.sql": _VERSION_CHAIN[k]
-                                    for i, k in enumerate(names, 1)}})
-        _, order = plan_of(d)
-        keys = [p.split("_", 1)[1][:-4] for p in order]
-        assert keys.index("a") < keys.index("b") < keys.index("c") < keys.index("d"), names
-        if names == ("d", "c", "b", "a"):
-            assert pg_apply(pg_url, d, order) == []
+    chain = {k: v for k, v in _VERSION_CHAIN.items() if k != "e"}
+    _every_naming_keeps(tmp_path, chain, ["a", "b", "c", "d"], ("d", "c", "b", "a"),
+                        lambda d, o: pg_apply(pg_url, d, o), {"0_e.sql": _VERSION_CHAIN["e"]})
 
 
 _WRITES_BEFORE_VIEW = {  # graphile-worker: `jobs` becomes a view over a join
@@ -1667,18 +1666,9 @@ def test_a_file_writing_a_remade_table_does_not_mean_a_view_over_a_join(
     needs leave, a file writing the table's rows means a table (an `INSTEAD OF` trigger
     on the name would make the view writable, and the rule off). Before, a naming
     putting the function after the view bound it to the view."""
-    import itertools
-
-    for n, names in enumerate(itertools.permutations(_WRITES_BEFORE_VIEW)):
-        root = tmp_path / str(n)
-        root.mkdir()
-        d = migration_dir(root, {f"{i}_{k}.sql": _WRITES_BEFORE_VIEW[k]
-                                 for i, k in enumerate(names, 1)})
-        _, order = plan_of(d)
-        keys = [p.split("_", 1)[1][:-4] for p in order]
-        assert keys.index("make") < keys.index("bump") < keys.index("private"), names
-        if names == ("view", "private", "bump", "make"):
-            assert pg_apply(pg_url, d, order) == []
+    _every_naming_keeps(tmp_path, _WRITES_BEFORE_VIEW, ["make", "bump", "private"],
+                        ("view", "private", "bump", "make"),
+                        lambda d, o: pg_apply(pg_url, d, o))
 
 
 def test_a_file_writing_a_table_made_twice_before_a_view_means_one_of_the_tables(
@@ -1887,18 +1877,9 @@ def test_a_replaced_function_returns_rows_of_the_table_its_first_definition_name
     the one plain definition naming `jobs` rows (made with the first `jobs`), not the
     one returning `_private_jobs` made after the rename ("cannot change return type of
     existing function"): it means the table that definition meant, whatever the names."""
-    import itertools
-
-    for n, names in enumerate(itertools.permutations(_REPLACED_BEFORE_RENAME)):
-        root = tmp_path / str(n)
-        root.mkdir()
-        d = migration_dir(root, {f"{i}_{k}.sql": _REPLACED_BEFORE_RENAME[k]
-                                 for i, k in enumerate(names, 1)})
-        _, order = plan_of(d)
-        keys = [p.split("_", 1)[1][:-4] for p in order]
-        assert keys.index("make") < keys.index("tweak") < keys.index("private"), names
-        if names == ("view", "private", "tweak", "make"):
-            assert pg_apply(pg_url, d, order) == []
+    _every_naming_keeps(tmp_path, _REPLACED_BEFORE_RENAME, ["make", "tweak", "private"],
+                        ("view", "private", "tweak", "make"),
+                        lambda d, o: pg_apply(pg_url, d, o))
 
 
 _SECOND_REVIEW = {  # (name → files in filename order)

@@ -14,11 +14,11 @@ whose definitions is a view has no member owned by one definition: a view over t
 freed name shows the old table's columns under the same names, so a column is no
 evidence there. An index one file makes on the definition it makes is evidence even
 then (a view has none) — where that definition's removal drops it: renamed away and
-kept, the table takes its indexes along (:func:`_kept_index`). A ``CREATE OR REPLACE
-FUNCTION`` returning the table's rows means what the one plain definition of that
-overload naming those rows means (the return type cannot change:
-:func:`_replaced_rows`); a column read through a rename made by a file making no
-definition tells which definition that file renames away (:func:`_renames_away`).
+kept, the table takes its indexes along. A ``CREATE OR REPLACE FUNCTION`` returning
+the table's rows means what the one plain definition of that overload returning those
+rows means (the return type cannot change); a column read through a rename made by a
+file making no definition tells which definition that file renames away (all three in
+:mod:`calctl.sql.names.evidence`).
 
 Which definition each removal (``DROP TABLE`` or ``RENAME TO``) removes: the one its
 file's own statements mean; in a file that removes the table and makes it again, one
@@ -36,14 +36,14 @@ every definition may be dropped, in the order it tells.
 A file using the table with no such evidence means the only definition those needs let
 it run beside: made by a file it need not precede, removed by one that need not precede
 it — those needs growing with each file placed so, and with the chain; for a file
-writing the table's rows, not a view PostgreSQL cannot write (:func:`_read_only`). A file making a
-foreign key (or a view) over the table that the removal of an earlier definition would
-have to remove first ("cannot drop table … because other objects depend on it"), and
-does not, means the later one — unless that drop is ``DROP TABLE … CASCADE``, which
-removes them. The edges resolution made between files that mean different definitions
-(about the table, its columns, constraints and row type), and between the files making
-and removing definitions, are replaced by these. Files with no such evidence keep
-resolution's edges.
+writing the table's rows, not a view PostgreSQL cannot write (``evidence.read_only``). A
+file making a foreign key (or a view) over the table that the removal of an earlier
+definition would have to remove first ("cannot drop table … because other objects depend
+on it"), and does not, means the later one — unless that drop is ``DROP TABLE …
+CASCADE``, which removes them. The edges resolution made between files that mean
+different definitions (about the table, its columns, constraints and row type), and
+between the files making and removing definitions, are replaced by these. Files with no
+such evidence keep resolution's edges.
 """
 
 from __future__ import annotations
@@ -60,20 +60,17 @@ from calctl.sql.facts import (
     KIND,
     LINE,
     NAMES,
-    NEW,
     OPEN,
     REF,
     RENAME,
-    REPLACE,
     WEAK,
-    WRITES,
     FileAnalysis,
     Span,
 )
 from calctl.sql.names.columns import holders_of, made_with
+from calctl.sql.names.evidence import kept_index, read_only, renames_away, replaced_rows
 from calctl.sql.names.model import SOFT, Edge, Event, Reach, object_label, table_of_index
 
-_OPAQUE = "CAL010"  # the note on SQL the analysis cannot read (EXECUTE in a DO block)
 _MEMBERS = ("column", "constraint")
 _OWNED = (*_MEMBERS, "relation")  # (the relations owned are indexes)
 # what removes a definition: DROP TABLE, or ALTER TABLE … RENAME TO (the name is free
@@ -218,7 +215,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
                     if kind not in _ROWS and renamed_by.get(table, pos) != pos:
                         renamed.append((renamed_by[table], pos))
                     if kind == "column" and table in freed:
-                        _renames_away(freed[table], name, events, tables, means)
+                        renames_away(freed[table], name, events, tables, means)
             # (a guarded or weak statement, DROP COLUMN IF EXISTS or one in a DO block
             # under IF, may meet either definition: no evidence)
             if fact[KIND] == "column" and fact[ACTION] == REF and not fact[GUARDED] \
@@ -241,7 +238,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
                     else:
                         means[key] = found[1]
     if typed:
-        _replaced_rows(analyses, events, tables, typed, means)
+        replaced_rows(analyses, events, tables, typed, means)
     for pos, table, adder in uses_added:
         meant = means.get((table, pos))
         key = (table, adder)
@@ -285,7 +282,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
         evs = events[("relation", table)]
         dropper = _removals(files, evs, meaning, reach)
         for pos in [pos for pos in meaning if (table, pos) in by_index - by_member
-                    and _kept_index(evs, dropper.get(meaning[pos]), events)]:
+                    and kept_index(evs, dropper.get(meaning[pos]), events)]:
             del meaning[pos]
         live = [p for p in files if p not in dropper]
         rank = places.get(table, {})
@@ -313,7 +310,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
             reach.add(dropper[a][0], b)
         for pos, p in meaning.items():
             _settle(reach, pos, p, dropper)
-        read_only = _read_only(analyses, table, files) \
+        unwritable = read_only(analyses, table, files) \
             if any(t == table for t, _ in writers) else set()
         undecided = [pos for pos in sorted(users.get(table, ()))
                      if pos not in meaning and pos not in files and pos not in removers]
@@ -325,7 +322,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
             for pos in undecided:
                 possible = [p for p in ordered if not reach(pos, p)
                             and (p not in dropper or not reach(dropper[p][0], pos))
-                            and ((table, pos) not in writers or p not in read_only)]
+                            and ((table, pos) not in writers or p not in unwritable)]
                 if len(possible) == 1:
                     meaning[pos] = possible[0]
                     _settle(reach, pos, possible[0], dropper)
@@ -338,7 +335,7 @@ def by_definition(analyses: Sequence[FileAnalysis],
         # table left (any would do, as far as anything here tells; the view would not)
         rows = {label, object_label("type", table, default_schema)}
         bound: dict[int, set[int]] = {}
-        left = {pos for pos in undecided if (table, pos) in writers} if read_only else set()
+        left = {pos for pos in undecided if (table, pos) in writers} if unwritable else set()
         for edge in edges if left else ():
             if edge.user in left and edge.provider in files and edge.kind == "uses" \
                     and edge.object in rows:
@@ -346,8 +343,8 @@ def by_definition(analyses: Sequence[FileAnalysis],
         for pos, got in sorted(bound.items()):
             possible = [p for p in ordered if not reach(pos, p)
                         and (p not in dropper or not reach(dropper[p][0], pos))
-                        and p not in read_only]
-            if got <= read_only and possible:
+                        and p not in unwritable]
+            if got <= unwritable and possible:
                 meaning[pos] = possible[-1]
                 _settle(reach, pos, possible[-1], dropper)
         for a, b in itertools.pairwise(ordered):
@@ -384,108 +381,6 @@ def by_definition(analyses: Sequence[FileAnalysis],
             seen.add((edge.provider, edge.user, edge.object))
             kept.append(edge)
     return kept
-
-
-def _read_only(analyses: Sequence[FileAnalysis], table: str, files: list[int]) -> set[int]:
-    """The files of ``files`` making ``table`` a view PostgreSQL cannot write (a join…,
-    see :data:`calctl.sql.facts.WRITES`), unless some file gives the name a ``DO
-    INSTEAD`` rule or an ``INSTEAD OF`` trigger — or runs SQL the analysis cannot read
-    (a DO block's ``EXECUTE``, CAL010), which may make one."""
-    made = {pos for pos in files for f in analyses[pos].facts
-            if f[KIND] == WRITES and not f[OPEN] and f[NAMES][0] == table}
-    if made and any(any(f[KIND] == WRITES and f[OPEN] and f[NAMES][0] == table
-                        for f in analysis.facts)
-                    or any(note.code == _OPAQUE for note in analysis.notes)
-                    for analysis in analyses):
-        return set()
-    return made
-
-
-def _kept_index(evs: list[Event], removal: tuple[int, int] | None,
-                events: dict[tuple[str, str], list[Event]]) -> bool:
-    """Whether the definition ``removal`` (file, line) removes is renamed away and kept
-    past that file: its indexes go with it under the new name, so a file dropping one
-    need not run before the rename."""
-    fact = next((e[3] for e in evs if (e[0], e[1]) == removal and e[2] == DROP), None)
-    if removal is None or fact is None or fact[ACTION] != RENAME:
-        return False
-    return not any(e[0] == removal[0] and e[1] > removal[1] and e[2] == DROP
-                   and e[3][ACTION] == DROP
-                   for e in events.get(("relation", fact[NEW])) or ())
-
-
-def _replaced_rows(analyses: Sequence[FileAnalysis],
-                   events: dict[tuple[str, str], list[Event]],
-                   tables: Mapping[str, list[int]], typed: list[tuple[int, str, int]],
-                   means: dict[tuple[str, int], int | None]) -> None:
-    """``CREATE OR REPLACE FUNCTION`` keeps the function's return type ("cannot change
-    return type of existing function"): a replacement returning a remade table's rows
-    (the row type not among its arguments too), where one plain ``CREATE FUNCTION`` of
-    that overload alone returns them too, means the definition that file means (in
-    ``means``) — unless a file drops the function without making that overload again,
-    or that file drops it before making it (``DROP TABLE … CASCADE`` or such a drop may
-    end the function, and a replacement then makes it anew)."""
-    for pos, table, line in typed:
-        if table not in _returned_at(analyses[pos], line):
-            continue
-        if any(e[3][OPEN] for e in events[("relation", table)] if e[2] == DROP):
-            continue
-        made = _signature(analyses[pos], line, REPLACE)
-        arguments = {a.removesuffix("[]") for a in made.partition("(")[2][:-1].split(",")} \
-            if made is not None else set()
-        if made is None or table.rpartition(".")[2] in arguments:
-            continue  # (an argument's type: after a rename, another overload)
-        evs = events.get(("overload", made)) or []
-        plain = {e[0] for e in evs if e[3][ACTION] == CREATE}
-        name = made.partition("(")[0]
-        if any(e[2] == DROP and e[0] not in plain
-               for e in events.get(("function", name)) or ()):
-            continue
-        naming = [x for x in plain if x != pos and any(
-            table in _returned_at(analyses[x], e[1]) for e in evs if e[0] == x)]
-        # (that file dropping the function before making it, the replacement may come
-        # before that file; events keep a file's statements in their order)
-        if len(naming) == 1 and next((e[2] == DROP for e in events.get(("function", name))
-                                      or () if e[0] == naming[0]), False) is False:
-            meant = means.get((table, naming[0]))
-            key = (table, pos)
-            if meant is not None and means.get(key, meant) == meant:
-                means[key] = meant
-            elif meant is not None:
-                means[key] = None
-
-
-def _signature(analysis: FileAnalysis, line: int, action: str) -> str | None:
-    """The overload a statement holding ``line`` defines with ``action``, if any."""
-    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
-    if span is None:
-        return None
-    return next((f[NAMES][0] for f in analysis.facts if f[KIND] == "overload"
-                 and f[ACTION] == action and span.first <= f[LINE] <= span.last), None)
-
-
-def _returned_at(analysis: FileAnalysis, line: int) -> set[str]:
-    """The types the function a statement holding ``line`` makes returns."""
-    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
-    if span is None:
-        return set()
-    return {f[NAMES][0] for f in analysis.facts if f[KIND] == "type" and f[ACTION] == REF
-            and f[OPEN] and span.first <= f[LINE] <= span.last}
-
-
-def _renames_away(freed: tuple[int, str], column: str,
-                  events: dict[tuple[str, str], list[Event]],
-                  tables: Mapping[str, list[int]],
-                  means: dict[tuple[str, int], int | None]) -> None:
-    """A use of ``column`` of a table a file made by renaming another away (``freed``:
-    that file, the old name): when one definition's file alone made the column under
-    the old name, the renaming file removes that definition (in ``means``)."""
-    renaming, old = freed
-    member = f"{old}.{column.rpartition('.')[2]}"
-    made = {e[0] for e in events.get(("column", member)) or () if e[2] != DROP}
-    if len(made) == 1 and (p := next(iter(made))) in tables[old]:
-        key = (old, renaming)
-        means[key] = p if means.get(key, p) == p else None
 
 
 def _cascades(evs: list[Event], drop: tuple[int, int]) -> bool:
