@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "58"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "3bd05da1dbf3ef7f"
+ANALYSER_SOURCES = "d12ab85da779e5a9"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -69,7 +69,15 @@ from calctl.sql.facts import (
 )
 from calctl.sql.names.columns import holders_of, made_with
 from calctl.sql.names.evidence import kept_index, read_only, renames_away, replaced_rows
-from calctl.sql.names.model import SOFT, Edge, Event, Reach, object_label, table_of_index
+from calctl.sql.names.model import (
+    SOFT,
+    Edge,
+    Event,
+    Reach,
+    object_label,
+    table_of_index,
+    tell,
+)
 
 _MEMBERS = ("column", "constraint")
 _OWNED = (*_MEMBERS, "relation")  # (the relations owned are indexes)
@@ -233,19 +241,13 @@ def by_definition(analyses: Sequence[FileAnalysis],
                 if found is not None:
                     key = (found[0], pos)
                     (by_index if kind == "relation" else by_member).add(key)
-                    if key in means and means[key] != found[1]:
-                        means[key] = None  # evidence for two definitions: undecided
-                    else:
-                        means[key] = found[1]
+                    tell(means, key, found[1])
     if typed:
         replaced_rows(analyses, events, tables, typed, means)
     for pos, table, adder in uses_added:
         meant = means.get((table, pos))
-        key = (table, adder)
-        if meant is not None and (key not in means or means[key] == meant):
-            means[key] = meant
-        elif meant is not None:
-            means[key] = None
+        if meant is not None:
+            tell(means, (table, adder), meant)
     prefix = default_schema + "."
     abouts: dict[str, str | None] = {}  # (edges share their objects)
 
@@ -409,8 +411,7 @@ def _adders(events: dict[tuple[str, str], list[Event]], tables: Mapping[str, lis
             continue
         for e in evs:
             if e[2] == CREATE and e[0] not in files and not e[3][GUARDED]:
-                key = (table, e[0])
-                means[key] = lacking[0] if means.get(key, lacking[0]) == lacking[0] else None
+                tell(means, (table, e[0]), lacking[0])
 
 
 def _settle(reach: Reach, pos: int, p: int,

@@ -14,7 +14,6 @@ from calctl.sql.facts import (
     CREATE,
     DROP,
     KIND,
-    LINE,
     NAMES,
     NEW,
     OPEN,
@@ -24,7 +23,7 @@ from calctl.sql.facts import (
     WRITES,
     FileAnalysis,
 )
-from calctl.sql.names.model import Event
+from calctl.sql.names.model import Event, statement_facts, tell
 
 _OPAQUE = "CAL010"  # the note on SQL the analysis cannot read (EXECUTE in a DO block)
 
@@ -71,34 +70,27 @@ def replaced_rows(analyses: Sequence[FileAnalysis],
             continue
         naming = [x for x in plain if x != pos and any(
             table in _returned_at(analyses[x], e[1]) for e in evs if e[0] == x)]
+        if len(naming) != 1:
+            continue
         # (that file dropping the function before making it, the replacement may come
         # before that file; events keep a file's statements in their order)
-        if len(naming) == 1 and next((e[2] == DROP for e in events.get(("function", name))
-                                      or () if e[0] == naming[0]), False) is False:
-            meant = means.get((table, naming[0]))
-            key = (table, pos)
-            if meant is not None and means.get(key, meant) == meant:
-                means[key] = meant
-            elif meant is not None:
-                means[key] = None
+        first = next((e for e in events.get(("function", name)) or ()
+                      if e[0] == naming[0]), None)
+        meant = means.get((table, naming[0]))
+        if first is not None and first[2] != DROP and meant is not None:
+            tell(means, (table, pos), meant)
 
 
 def _signature(analysis: FileAnalysis, line: int, action: str) -> str | None:
     """The overload a statement holding ``line`` defines with ``action``, if any."""
-    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
-    if span is None:
-        return None
-    return next((f[NAMES][0] for f in analysis.facts if f[KIND] == "overload"
-                 and f[ACTION] == action and span.first <= f[LINE] <= span.last), None)
+    return next((f[NAMES][0] for f in statement_facts(analysis, line)
+                 if f[KIND] == "overload" and f[ACTION] == action), None)
 
 
 def _returned_at(analysis: FileAnalysis, line: int) -> set[str]:
     """The types the function a statement holding ``line`` makes returns."""
-    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
-    if span is None:
-        return set()
-    return {f[NAMES][0] for f in analysis.facts if f[KIND] == "type" and f[ACTION] == REF
-            and f[OPEN] and span.first <= f[LINE] <= span.last}
+    return {f[NAMES][0] for f in statement_facts(analysis, line)
+            if f[KIND] == "type" and f[ACTION] == REF and f[OPEN]}
 
 
 def renames_away(freed: tuple[int, str], column: str,
@@ -112,8 +104,7 @@ def renames_away(freed: tuple[int, str], column: str,
     member = f"{old}.{column.rpartition('.')[2]}"
     made = {e[0] for e in events.get(("column", member)) or () if e[2] != DROP}
     if len(made) == 1 and (p := next(iter(made))) in tables[old]:
-        key = (old, renaming)
-        means[key] = p if means.get(key, p) == p else None
+        tell(means, (old, renaming), p)
 
 
 def read_only(analyses: Sequence[FileAnalysis], table: str, files: list[int]) -> set[int]:

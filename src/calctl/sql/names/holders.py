@@ -26,7 +26,7 @@ from calctl.sql.facts import (
     Fact,
     FileAnalysis,
 )
-from calctl.sql.names.model import Event
+from calctl.sql.names.model import Event, statement_facts
 
 
 def surviving_definition(pos: int, fact: Fact, evs: list[Event], at: int,
@@ -75,11 +75,7 @@ def _dropped(events: dict[tuple[str, str], list[Event]], key: tuple[str, str],
 def _made(analysis: FileAnalysis, line: int, kind: str) -> list[str]:
     """The columns (constraints) the statement holding ``line`` makes: those made on that
     line, else every one it makes."""
-    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
-    if span is None:
-        return []
-    made = [(f[NAMES][0], f[LINE]) for f in analysis.facts
-            if f[ACTION] in PROVIDING and f[KIND] == kind
-            and span.first <= f[LINE] <= span.last]
+    made = [(f[NAMES][0], f[LINE]) for f in statement_facts(analysis, line)
+            if f[ACTION] in PROVIDING and f[KIND] == kind]
     same = [name for name, at in made if at == line]
     return same or [name for name, _ in made]

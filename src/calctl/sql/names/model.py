@@ -143,3 +143,17 @@ def table_of_index(analyses: Sequence[FileAnalysis], created: Event) -> str | No
                 and other[DISPLAY] == "table":
             return other[NAMES][0]
     return None
+
+
+def statement_facts(analysis: FileAnalysis, line: int) -> list[Fact]:
+    """The facts of the statement holding ``line`` (none when no statement does)."""
+    span = next((s for s in analysis.spans if s.first <= line <= s.last), None)
+    if span is None:
+        return []
+    return [f for f in analysis.facts if span.first <= f[LINE] <= span.last]
+
+
+def tell(means: dict[tuple[str, int], int | None], key: tuple[str, int], meant: int) -> None:
+    """Record that a file means the definition ``meant`` (of ``key``'s table); evidence
+    for two definitions leaves it undecided (None)."""
+    means[key] = meant if means.get(key, meant) == meant else None
