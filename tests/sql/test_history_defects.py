@@ -1968,3 +1968,71 @@ def test_the_second_review_s_intact_histories_raise_no_alarm(
     assert plan.safe and not plan.moves and order == sorted(order)
     assert [p.code for p in plan.problems if p.severity == "error"] == []
     assert pg_apply(pg_url, d, order) == []
+
+
+def _prisma_removal(labels: str, kept: str) -> str:
+    """A Prisma migration removing ``labels`` from the enum "Step" (its warning, then the
+    rebuild keeping ``kept``)."""
+    return ("/*\n  Warnings:\n\n"
+            f"  - The values [{labels}] on the enum `Step` will be removed. If these variants"
+            " are still used in the database, this will fail.\n\n*/\n"
+            "-- AlterEnum\nBEGIN;\n"
+            f"CREATE TYPE \"Step_new\" AS ENUM ({kept});\n"
+            'ALTER TABLE "S" ALTER COLUMN "type" TYPE "Step_new"\n'
+            '  USING ("type"::text::"Step_new");\n'
+            'ALTER TYPE "Step" RENAME TO "Step_old";\n'
+            'ALTER TYPE "Step_new" RENAME TO "Step";\n'
+            'DROP TYPE "Step_old";\nCOMMIT;\n')
+
+
+_STEP = ("CREATE TYPE \"Step\" AS ENUM ('A', 'B');\n"
+         'CREATE TABLE "S" (id int, "type" "Step" NOT NULL);\n')
+
+
+def test_a_label_added_after_a_prisma_rebuild_is_added_to_the_rebuilt_enum(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (trigger.dev, injected at seed 3): a Prisma rebuild removing `B` from
+    "Step" renamed to sort after the file adding `C`. PostgreSQL applies that order too,
+    but the rebuild then silently drops `C` (its warning names only `B`): `--check`
+    names the adding file, which runs after the rebuild. Before, nothing was named."""
+    d = migration_dir(tmp_path, {"1_make.sql": _STEP,
+                                 "3_add_c.sql": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
+                                 "4_remove_b.sql": _prisma_removal("B", "'A'")})
+    plan, order = plan_of(d)
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "3_add_c.sql" and "4_remove_b.sql" in problem.message
+    assert order == ["1_make.sql", "4_remove_b.sql", "3_add_c.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    # named as Prisma made it, the history is in order
+    (d / "4_remove_b.sql").rename(d / "2_remove_b.sql")
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(order)
+
+
+_PRISMA_NO_ALARM = {
+    # a hand-written rebuild says nothing of what it removes: the rule does not apply
+    "no warning": {"1_make.sql": _STEP,
+                   "2_add_c.sql": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
+                   "3_remove.sql": _prisma_removal("B", "'A'").split("*/\n", 1)[1]},
+    # `C` added, removed (named in a warning), added again
+    "added again": {"1_make.sql": _STEP,
+                    "2_add_c.sql": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
+                    "3_remove_c.sql": _prisma_removal("C", "'A', 'B'"),
+                    "4_add_c.sql": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
+                    "5_remove_b.sql": _prisma_removal("B", "'A', 'C'")},
+    # the type dropped outright between the file adding `C` and the rebuild
+    "dropped between": {"1_make.sql": _STEP,
+                        "2_add_c.sql": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
+                        "3_again.sql": 'DROP TABLE "S";\nDROP TYPE "Step";\n' + _STEP,
+                        "4_remove_b.sql": _prisma_removal("B", "'A'")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PRISMA_NO_ALARM))
+def test_a_prisma_rebuild_raises_no_alarm_where_its_warning_cannot_tell(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], name: str) -> None:
+    files = _PRISMA_NO_ALARM[name]
+    d = migration_dir(tmp_path, files)
+    assert pg_apply(pg_url, d, sorted(files)) == []
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(files)

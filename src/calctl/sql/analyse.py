@@ -28,6 +28,7 @@ from typing import Any
 from calctl.sql.directives import ignores, marked_no_transaction, statement_ignores
 from calctl.sql.extract import HANDLERS, Extractor, Lines, load_parser, loads
 from calctl.sql.extract.core import LEADING
+from calctl.sql.extract.prisma import removed_labels
 from calctl.sql.facts import AnalysisInput, FileAnalysis, Note, Span, as_fact, summarise
 from calctl.sql.facts import PlainFact as Fact  # the extractor's facts, plain tuples
 from calctl.sql.observations import (
@@ -122,6 +123,8 @@ def analyse_text(text: str, autocommit: bool, search_path: Sequence[str],
                 approximate = True
     ext.base = 0
     ext.facts.extend(extra_facts)
+    if "will be removed" in text:
+        removed_labels(ext, text)
     observations.extend(ext.observations)
     marked = marked_no_transaction(text, autocommit)
     # A file's own BEGIN/COMMIT does not make it non-transactional: the applier drops

@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "58"
+ANALYSER_VERSION = "59"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "d12ab85da779e5a9"
+ANALYSER_SOURCES = "7178c5e0f7a7023a"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -47,6 +47,9 @@ UNQUALIFIED = "*"
 # update view"), or, with ``open``, given a DO INSTEAD rule or an INSTEAD OF trigger
 # (which make any view writable). It names nothing to provide.
 WRITES = "writes"
+# A weak fact of this kind names an enum label (type.label) a file says it removes: the
+# warning Prisma writes above an enum rebuild (calctl.sql.extract.prisma).
+REMOVES = "removes"
 # in the names of a ``compared`` fact (a column compared with a literal): column US literal
 COMPARED = "\x1f"
 

@@ -25,6 +25,7 @@ from calctl.sql.facts import (
     KIND,
     LINE,
     NAMES,
+    REMOVES,
     RENAME,
     USING,
     Fact,
@@ -83,6 +84,41 @@ def label_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[Even
                     (e[0], e[1]) < (d[0], d[1]) < (pos, line) for d in evs if d[2] == DROP):
                 continue  # gone before the label is added again
             add_edge(Edge(pos, e[0], what, e[1], 1, pos > e[0], "keeps", e[1]))
+
+
+def unlisted_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[Event]],
+                   analyses: Sequence[FileAnalysis], add_edge: Callable[[Edge], None],
+                   default_schema: str, rebound: set[tuple[int, int]]) -> None:
+    """Uses of a rebuild of an enum that says which labels it removes (Prisma's warning,
+    :mod:`calctl.sql.extract.prisma`) by each file adding a label it neither lists nor
+    removes: that label did not exist yet when the rebuild ran, or the rebuild would have
+    named it, so the ``ADD VALUE`` is on the rebuilt type (run first, the rebuild would
+    silently drop the label). Not for a label some file says it removes (added, removed, added
+    again), nor across a file dropping the type outright (its labels start over).
+    (adding file, rebuild) goes into ``rebound``: the adding file's ``ALTER TYPE`` is on
+    the rebuilt type, not on the one the rebuild renames away (no ``drops`` edge)."""
+    listed, adders = _adders(labels, events)
+    removed: dict[int, set[str]] = {}  # file → the labels (type.label) it says it removes
+    for typ in {typ for typ, _, _, _ in adders}:
+        evs = events.get(("type", typ)) or []
+        dropped = [e[0] for e in evs if e[2] == DROP and e[3][ACTION] == DROP]
+        rebuilds = [e for e in evs if e[2] == RENAME]
+        for e in rebuilds:
+            if e[0] not in removed:
+                removed[e[0]] = {n for f in analyses[e[0]].facts if f[KIND] == REMOVES
+                                 for n in f[NAMES][:1]}
+        said = set().union(*(removed[e[0]] for e in rebuilds)) if rebuilds else set()
+        for e in rebuilds:
+            has = _labels_of(e, typ, listed, events)
+            if not has or not any(n.startswith(f"{typ}.") for n in removed[e[0]]):
+                continue  # not an enum made here, or no warning says what the rebuild drops
+            for other, label, pos, line in adders:
+                if (other == typ and pos != e[0] and label not in has
+                        and f"{typ}.{label}" not in said
+                        and not any(min(pos, e[0]) < d < max(pos, e[0]) for d in dropped)):
+                    what = object_label("enum", typ, default_schema)
+                    add_edge(Edge(e[0], pos, what, line, 1, e[0] > pos))
+                    rebound.add((pos, e[0]))
 
 
 def _labels_of(event: Event, typ: str, listed: dict[tuple[str, int], list[tuple[int, set[str]]]],

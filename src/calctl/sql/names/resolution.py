@@ -53,6 +53,7 @@ from calctl.sql.names.labels import (
     label_conflicts,
     label_edges,
     labels_known,
+    unlisted_edges,
 )
 from calctl.sql.names.late_creators import drops_before_late_creators
 from calctl.sql.names.model import (
@@ -451,6 +452,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                   misordered_so_far)
     if enum_labels:
         label_edges(enum_labels, events, add_edge, default_schema)
+        unlisted_edges(enum_labels, events, analyses, add_edge, default_schema, rebound)
     wrong = readded_columns(events, dropped, add_edge, default_schema) | misbound
     if wrong:  # the drop used the table's own column, not the one added after it; a
         # use of a rebuilt table's column is the old table's (misbound)
