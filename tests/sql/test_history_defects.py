@@ -2036,3 +2036,18 @@ def test_a_prisma_rebuild_raises_no_alarm_where_its_warning_cannot_tell(
     assert pg_apply(pg_url, d, sorted(files)) == []
     plan, order = plan_of(d)
     assert plan.safe and plan.problems == [] and order == sorted(files)
+
+
+def test_prisma_rebuilds_of_one_enum_keep_their_order_under_every_naming(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (trigger.dev, scrambled at seed 10): `B` removed, `C` added, then `A`
+    removed by a rebuild listing `C`. The second rebuild lists a label the first neither
+    lists nor names as removed, so it comes after the first (it renames the first one's
+    type away), whatever the files are called; before, a naming putting the first
+    rebuild last bound it to the second's type, and the plan ran it last."""
+    files = {"make": _STEP, "remove_b": _prisma_removal("B", "'A'"),
+             "add_c": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
+             "remove_a": _prisma_removal("A", "'C'")}
+    _every_naming_keeps(tmp_path, files, ["make", "remove_b", "add_c", "remove_a"],
+                        ("remove_a", "add_c", "make", "remove_b"),
+                        lambda d, o: pg_apply(pg_url, d, o))

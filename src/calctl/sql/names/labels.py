@@ -96,7 +96,8 @@ def unlisted_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[E
     silently drop the label). Not for a label some file says it removes (added, removed, added
     again), nor across a file dropping the type outright (its labels start over).
     (adding file, rebuild) goes into ``rebound``: the adding file's ``ALTER TYPE`` is on
-    the rebuilt type, not on the one the rebuild renames away (no ``drops`` edge)."""
+    the rebuilt type, not on the one the rebuild renames away (no ``drops`` edge). So is
+    another rebuild listing such a label: it renames this rebuild's type away."""
     listed, adders = _adders(labels, events)
     removed: dict[int, set[str]] = {}  # file → the labels (type.label) it says it removes
     for typ in {typ for typ, _, _, _ in adders}:
@@ -112,13 +113,20 @@ def unlisted_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[E
             has = _labels_of(e, typ, listed, events)
             if not has or not any(n.startswith(f"{typ}.") for n in removed[e[0]]):
                 continue  # not an enum made here, or no warning says what the rebuild drops
+            what = object_label("enum", typ, default_schema)
             for other, label, pos, line in adders:
                 if (other == typ and pos != e[0] and label not in has
                         and f"{typ}.{label}" not in said
                         and not any(min(pos, e[0]) < d < max(pos, e[0]) for d in dropped)):
-                    what = object_label("enum", typ, default_schema)
                     add_edge(Edge(e[0], pos, what, line, 1, e[0] > pos))
                     rebound.add((pos, e[0]))
+            # a later rebuild listing such a label renames this rebuild's type away
+            for later in rebuilds:
+                if (later[0] != e[0] and not any(min(later[0], e[0]) < d < max(later[0], e[0])
+                                                 for d in dropped)
+                        and any(f"{typ}.{label}" not in said
+                                for label in _labels_of(later, typ, listed, events) - has)):
+                    add_edge(Edge(e[0], later[0], what, later[1], 1, e[0] > later[0]))
 
 
 def _labels_of(event: Event, typ: str, listed: dict[tuple[str, int], list[tuple[int, set[str]]]],
