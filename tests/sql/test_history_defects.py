@@ -2051,3 +2051,48 @@ def test_prisma_rebuilds_of_one_enum_keep_their_order_under_every_naming(
     _every_naming_keeps(tmp_path, files, ["make", "remove_b", "add_c", "remove_a"],
                         ("remove_a", "add_c", "make", "remove_b"),
                         lambda d, o: pg_apply(pg_url, d, o))
+
+
+_CASCADE = {
+    "make": "CREATE TABLE job (id int PRIMARY KEY);\nCREATE TABLE trig (id int, job_id int);\n"
+            "ALTER TABLE trig ADD CONSTRAINT trig_job_fkey FOREIGN KEY (job_id)\n"
+            "  REFERENCES job (id);\n",
+    "unlink": "ALTER TABLE trig DROP CONSTRAINT trig_job_fkey;\n",
+    "cleanup": "DROP TABLE IF EXISTS job CASCADE;\n",
+}
+
+
+def test_a_foreign_key_dropped_by_name_runs_before_the_cascade_dropping_its_table(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (trigger.dev, scrambled at seeds 0 and 2): a clean-up written years later
+    (`DROP TABLE IF EXISTS "Job" CASCADE`) placed before the file dropping the foreign
+    key `"JobTrigger_jobId_fkey"` over "Job", which then failed ("constraint … does not
+    exist"): the cascade takes the key with the table, so the file dropping the key by
+    name runs first, whatever the files are called."""
+    _every_naming_keeps(tmp_path, _CASCADE, ["make", "unlink", "cleanup"],
+                        ("cleanup", "unlink", "make"), lambda d, o: pg_apply(pg_url, d, o))
+
+
+_CASCADE_NO_ALARM = {
+    # the table and the key made again after the cascade: the drop may be of either
+    "made again": {"1_make.sql": _CASCADE["make"], "2_unlink.sql": _CASCADE["unlink"],
+                   "3_cleanup.sql": "DROP TABLE job CASCADE;\n",
+                   "4_again.sql": "CREATE TABLE job (id int PRIMARY KEY);\n"
+                                  "ALTER TABLE trig ADD CONSTRAINT trig_job_fkey\n"
+                                  "  FOREIGN KEY (job_id) REFERENCES job (id);\n",
+                   "5_unlink.sql": _CASCADE["unlink"]},
+    # the cascade drops an earlier definition than the one the key is made over
+    "earlier definition": {"1_job.sql": "CREATE TABLE job (id int PRIMARY KEY);\n",
+                           "2_cleanup.sql": "DROP TABLE job CASCADE;\n",
+                           "3_make.sql": _CASCADE["make"], "4_unlink.sql": _CASCADE["unlink"]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_CASCADE_NO_ALARM))
+def test_a_cascade_of_another_definition_raises_no_alarm(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], name: str) -> None:
+    files = _CASCADE_NO_ALARM[name]
+    d = migration_dir(tmp_path, files)
+    assert pg_apply(pg_url, d, sorted(files)) == []
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(files)

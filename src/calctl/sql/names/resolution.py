@@ -37,6 +37,7 @@ from calctl.sql.facts import (
     FileAnalysis,
     summarise,
 )
+from calctl.sql.names.cascade import cascade_edges
 from calctl.sql.names.columns import (
     added_to_old_table,
     bind_columns,
@@ -155,6 +156,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     indexes: list[Fact] = []  # indexes that belong to a constraint
     linked: list[tuple[int, Fact]] = []  # drops of constraints, renames
     enum_labels: list[tuple[int, int, Fact]] = []  # enum labels made or added
+    cascades: list[tuple[int, Fact]] = []  # DROP TABLE … CASCADE
     for pos, analysis in enumerate(analyses):
         facts = analysis.facts
         fact_at = facts.__getitem__  # the summary holds positions in the file's facts
@@ -189,6 +191,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     dropped.update((fact[KIND], name) for name in fact[NAMES])
                 if fact[KIND] == "constraint":
                     linked.append((pos, fact))
+                elif fact[OPEN] and fact[KIND] == "relation":
+                    cascades.append((pos, fact))
             else:  # RENAME
                 linked.append((pos, fact))
                 if not fact[GUARDED]:
@@ -453,6 +457,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     if enum_labels:
         label_edges(enum_labels, events, add_edge, default_schema)
         unlisted_edges(enum_labels, events, analyses, add_edge, default_schema, rebound)
+    if cascades:
+        cascade_edges(cascades, analyses, events, add_edge, default_schema)
     wrong = readded_columns(events, dropped, add_edge, default_schema) | misbound
     if wrong:  # the drop used the table's own column, not the one added after it; a
         # use of a rebuilt table's column is the old table's (misbound)
