@@ -2096,3 +2096,50 @@ def test_a_cascade_of_another_definition_raises_no_alarm(
     assert pg_apply(pg_url, d, sorted(files)) == []
     plan, order = plan_of(d)
     assert plan.safe and plan.problems == [] and order == sorted(files)
+
+
+def _fk_block(handler: str) -> str:
+    """drizzle's foreign key: added in a DO block whose handler is ``handler``."""
+    return ('DO $$ BEGIN\n ALTER TABLE "slack" ADD CONSTRAINT "slack_org_fk" FOREIGN KEY ("org")'
+            ' REFERENCES "public"."organization"("id");\n'
+            f"EXCEPTION\n WHEN {handler} THEN null;\nEND $$;\n")
+
+
+_SLACK = 'CREATE TABLE "slack" ("org" text NOT NULL);\n'
+_ORG = 'CREATE TABLE "organization" ("id" text PRIMARY KEY);\n'
+
+
+def test_a_do_block_catching_only_duplicates_still_needs_what_it_uses(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (a drizzle history, inkeep's runtime schema, scrambled): every foreign key
+    is added in `DO $$ BEGIN … EXCEPTION WHEN duplicate_object THEN null; END $$`. That
+    handler catches an existing constraint, not a missing table, so the table the key
+    references is needed when the block runs. Before, every use in a block with any
+    handler was weak: `--check` passed a history PostgreSQL refuses
+    ("relation "public.organization" does not exist")."""
+    d = migration_dir(tmp_path, {"1_slack.sql": _SLACK + _fk_block("duplicate_object"),
+                                 "2_org.sql": _ORG})
+    plan, order = plan_of(d)
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "1_slack.sql" and "2_org.sql" in problem.message
+    assert order == ["2_org.sql", "1_slack.sql"]
+    assert pg_apply(pg_url, d, order) == []
+
+
+_HANDLED = {
+    # a handler catching any error: the block may do nothing, and the file applies
+    "others": {"1_slack.sql": _SLACK + _fk_block("others"), "2_org.sql": _ORG},
+    # the same key added by two files: the second block finds it and does nothing
+    "twice": {"1_org.sql": _ORG, "2_slack.sql": _SLACK + _fk_block("duplicate_object"),
+              "3_again.sql": _fk_block("duplicate_object")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_HANDLED))
+def test_a_do_block_whose_handler_covers_the_failure_raises_no_alarm(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], name: str) -> None:
+    files = _HANDLED[name]
+    d = migration_dir(tmp_path, files)
+    assert pg_apply(pg_url, d, sorted(files)) == []
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(files)

@@ -116,9 +116,9 @@ class Constraints(Types):
         # an indexed constraint is one fact, the index naming its constraint
         # (facts.summarise and names.resolve provide the constraint from it)
         fact = (CREATE, "relation", (f"{schema}.{name}",), *self.where(con), "index",
-                bool(self.weak), identity, False) if contype in _INDEXED else \
+                self.weak or self.idempotent, identity, False) if contype in _INDEXED else \
             (CREATE, "constraint", (identity,), *self.where(con), "constraint",
-             bool(self.weak), "", False)
+             self.weak or self.idempotent, "", False)
         # (appended directly, as ref_column does: one or two for most tables; add()'s
         # schema reference is the table's already, and in a DO block it is guarded)
         self.facts.append(fact)

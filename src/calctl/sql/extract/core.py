@@ -207,6 +207,8 @@ class Base:
         self.line_base = 0      # line offset for sub-parsed bodies
         self.fallback_line = 1
         self.weak = False       # references are WEAK (DO blocks, function bodies)
+        # what is made may exist already: a DO block catching "already exists" only
+        self.idempotent = False
         self.ctes: list[set[str]] = []
         self.params: frozenset[str] = frozenset()  # parameter names inside a function body
         # a PL/pgSQL body's scalar variables: a bare name, never a qualifier (``v.col``
@@ -276,6 +278,8 @@ class Base:
                 action = WEAK
             elif not guarded and action in CHANGING:
                 guarded = True
+        elif self.idempotent and action in PROVIDING:
+            guarded = True
         if type(names) is Unqualified:
             names = tuple(names)  # plain again, for marshal
             if not new and action in USING:
@@ -378,11 +382,11 @@ class Base:
         self._stmt_end = end
         self._stmt_text = None
 
-    def body_state(self) -> tuple[int, bool, int, str, int, str | None]:
+    def body_state(self) -> tuple[int, bool, bool, int, str, int, str | None]:
         """What walking a nested body (function, DO block) changes; see restore()."""
-        return (self.base, self.weak, self.line_base, self._body_text, self.fallback_line,
-                self._stmt_text)
+        return (self.base, self.weak, self.idempotent, self.line_base, self._body_text,
+                self.fallback_line, self._stmt_text)
 
-    def restore(self, saved: tuple[int, bool, int, str, int, str | None]) -> None:
-        (self.base, self.weak, self.line_base, self._body_text, self.fallback_line,
-         self._stmt_text) = saved
+    def restore(self, saved: tuple[int, bool, bool, int, str, int, str | None]) -> None:
+        (self.base, self.weak, self.idempotent, self.line_base, self._body_text,
+         self.fallback_line, self._stmt_text) = saved

@@ -54,7 +54,7 @@ class Bodies(Queries):
         except Exception:
             return
         first_line = self.lines.line(offset) if offset >= 0 else self.fallback_line
-        queries: list[tuple[int, str, bool]] = []
+        queries: list[tuple[int, str, int]] = []
         dynamic, blocks = _collect_plpgsql(tree, queries)
         saved = self.body_state()
         saved_params, saved_variables = self.params, self.variables
@@ -71,7 +71,8 @@ class Bodies(Queries):
         self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
         try:
             for lineno, query, guarded in queries:
-                self.weak = outer or guarded
+                self.weak = outer or guarded == GUARDED
+                self.idempotent = guarded == DUPLICATES
                 line = first_line + max(lineno - 1, 0)
                 self.fallback_line = line
                 self.line_base = line
@@ -111,16 +112,40 @@ def _declared(tree: Any) -> tuple[frozenset[str], frozenset[str]]:
 # CASE (their conditions always run)
 _BRANCHING = {"PLpgSQL_stmt_if": "cond", "PLpgSQL_stmt_case": "t_expr"}
 
+# How surely a query in a PL/pgSQL body runs (see _collect_plpgsql)
+RUNS = 0
+DUPLICATES = 1  # runs; what it makes may exist already (the block catches that only)
+GUARDED = 2     # may not run, or may fail without failing the block
 
-def _collect_plpgsql(tree: Any, out: list[tuple[int, str, bool]]) -> tuple[bool, int]:
-    """SQL texts inside a PL/pgSQL tree as (line, query, guarded); whether it has
-    EXECUTE, and how many blocks (``BEGIN … END``) it holds. A query is *guarded* when
-    it may not run, or may fail without failing the block: in a branch of IF or CASE,
-    in a block with an EXCEPTION handler (or the handler itself), or part of an EXECUTE.
-    The others run whenever the body does."""
+# Conditions raised only by making what exists already: a block catching nothing else
+# (drizzle's ``EXCEPTION WHEN duplicate_object THEN null`` around each foreign key)
+# still fails on a missing table, so its uses are needed as at the top level.
+_DUPLICATE_CONDITIONS = frozenset({
+    "duplicate_object", "duplicate_table", "duplicate_column", "duplicate_function",
+    "duplicate_schema", "duplicate_alias", "unique_violation",
+    "42710", "42P07", "42701", "42723", "42P06", "42712", "23505"})
+
+
+def _duplicates_only(exceptions: Any) -> bool:
+    """Whether an EXCEPTION clause catches only :data:`_DUPLICATE_CONDITIONS`."""
+    handlers = (exceptions.get("PLpgSQL_exception_block") or {}).get("exc_list") \
+        if isinstance(exceptions, dict) else None
+    names = [(condition.get("PLpgSQL_condition") or {}).get("condname")
+             for handler in handlers or ()
+             for condition in (handler.get("PLpgSQL_exception") or {}).get("conditions") or ()]
+    return bool(names) and all(name in _DUPLICATE_CONDITIONS for name in names)
+
+
+def _collect_plpgsql(tree: Any, out: list[tuple[int, str, int]]) -> tuple[bool, int]:
+    """SQL texts inside a PL/pgSQL tree as (line, query, how surely it runs); whether it
+    has EXECUTE, and how many blocks (``BEGIN … END``) it holds. A query is
+    :data:`GUARDED` when it may not run, or may fail without failing the block: in a
+    branch of IF or CASE, in a block with an EXCEPTION handler (or the handler itself),
+    or part of an EXECUTE; :data:`DUPLICATES` in a block whose handler catches only
+    "already exists" errors. The others run whenever the body does (:data:`RUNS`)."""
     dynamic = False
     blocks = 0
-    stack: list[tuple[Any, int, bool]] = [(tree, 1, False)]
+    stack: list[tuple[Any, int, int]] = [(tree, 1, RUNS)]
     while stack:
         node, lineno, guarded = stack.pop()
         if isinstance(node, list):
@@ -132,18 +157,22 @@ def _collect_plpgsql(tree: Any, out: list[tuple[int, str, bool]]) -> tuple[bool,
         for key, value in node.items():
             if key == "PLpgSQL_stmt_dynexecute" or key == "PLpgSQL_stmt_dynfors":
                 dynamic = True
-                stack.append((value, lineno, True))
+                stack.append((value, lineno, GUARDED))
                 continue
             if key in _BRANCHING and isinstance(value, dict):
                 keep = _BRANCHING[key]
                 for part, inner in value.items():
                     if isinstance(inner, (dict, list)):
-                        stack.append((inner, lineno, guarded or part != keep))
+                        stack.append((inner, lineno, guarded if part == keep else GUARDED))
                 continue
             if key == "PLpgSQL_stmt_block":
                 blocks += 1
                 if isinstance(value, dict) and value.get("exceptions"):
-                    stack.append((value, lineno, True))
+                    exceptions = value["exceptions"]
+                    level = DUPLICATES if _duplicates_only(exceptions) else GUARDED
+                    stack.append((exceptions, lineno, GUARDED))  # (the handlers)
+                    stack.append(({k: v for k, v in value.items() if k != "exceptions"},
+                                  lineno, max(guarded, level)))
                     continue
             if key == "PLpgSQL_expr" and isinstance(value, dict):
                 query = value.get("query", "")

@@ -57,7 +57,7 @@ class Tables(Constraints):
     def column_def(self, table: tuple[str, ...], cd: Node,
                    scope: Scope, *, guarded: bool = False) -> None:
         col = cd.get("colname", "")
-        self.ref_column(f"{table[0]}.{col}", cd, CREATE, guarded)
+        self.ref_column(f"{table[0]}.{col}", cd, CREATE, guarded or self.idempotent)
         tnames: tuple[str, ...] = ()
         if "typeName" in cd:
             tn = cd["typeName"]
