@@ -2143,3 +2143,44 @@ def test_a_do_block_whose_handler_covers_the_failure_raises_no_alarm(
     assert pg_apply(pg_url, d, sorted(files)) == []
     plan, order = plan_of(d)
     assert plan.safe and plan.problems == [] and order == sorted(files)
+
+
+_GUARDED_TOO = {
+    "base": 'CREATE TABLE "rel" ("id" text PRIMARY KEY);\n',
+    "guard": "DO $$ BEGIN\n  IF EXISTS (SELECT 1 FROM information_schema.tables\n"
+             "    WHERE table_name = 'rel')\n"
+             "  AND NOT EXISTS (SELECT 1 FROM information_schema.columns\n"
+             "    WHERE table_name = 'rel' AND column_name = 'policies') THEN\n"
+             '    ALTER TABLE "rel" ADD COLUMN "policies" jsonb;\n  END IF;\nEND $$;\n',
+    "add": 'ALTER TABLE "rel" ADD COLUMN "policies" jsonb;\n',
+    "drop": 'DROP TABLE "rel" CASCADE;\n',
+}
+
+
+@pytest.mark.parametrize("names", [("add", "guard", "drop", "base"),
+                                   ("guard", "drop", "add", "base"),
+                                   ("drop", "guard", "add", "base")])
+def test_a_plain_creator_runs_before_the_guarded_ones_in_a_misordered_history(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any],
+        names: tuple[str, ...]) -> None:
+    """Issue 12 (a drizzle history, inkeep's runtime schema, scrambled at seed 1): a
+    column added plainly by one file and, only when missing, by a DO block in another
+    (`IF NOT EXISTS (… information_schema.columns …) THEN ALTER TABLE … ADD COLUMN`).
+    The plan ran the guarded one first, and the plain one failed ("column … already
+    exists"), with 23 files after it. In a misordered history the plain creator now
+    comes first (the table's later drop removes nothing between them)."""
+    (tmp_path / "scrambled").mkdir()
+    d = migration_dir(tmp_path / "scrambled", {f"{i}_{k}.sql": _GUARDED_TOO[k]
+                                               for i, k in enumerate(names, 1)})
+    _, order = plan_of(d)
+    keys = [p.split("_", 1)[1][:-4] for p in order]
+    assert keys.index("base") < keys.index("add") < keys.index("guard")
+    assert keys.index("add") < keys.index("drop")
+    assert pg_apply(pg_url, d, order) == []
+    # named as the history was written, nothing moves
+    (tmp_path / "intact").mkdir()
+    intact = migration_dir(tmp_path / "intact", {
+        f"{i}_{k}.sql": _GUARDED_TOO[k] for i, k in enumerate(("base", "add", "guard", "drop"),
+                                                              1)})
+    plan, order = plan_of(intact)
+    assert plan.safe and plan.problems == [] and order == sorted(order)

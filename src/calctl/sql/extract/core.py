@@ -207,7 +207,9 @@ class Base:
         self.line_base = 0      # line offset for sub-parsed bodies
         self.fallback_line = 1
         self.weak = False       # references are WEAK (DO blocks, function bodies)
-        # what is made may exist already: a DO block catching "already exists" only
+        # what is made is one way among others to have it: made in a DO block where it
+        # may not run (IF, CASE, a handler) or may exist already (a handler catching
+        # "already exists")
         self.idempotent = False
         self.ctes: list[set[str]] = []
         self.params: frozenset[str] = frozenset()  # parameter names inside a function body
@@ -278,7 +280,7 @@ class Base:
                 action = WEAK
             elif not guarded and action in CHANGING:
                 guarded = True
-        elif self.idempotent and action in PROVIDING:
+        if self.idempotent and action in PROVIDING:
             guarded = True
         if type(names) is Unqualified:
             names = tuple(names)  # plain again, for marshal

@@ -72,7 +72,7 @@ class Bodies(Queries):
         try:
             for lineno, query, guarded in queries:
                 self.weak = outer or guarded == GUARDED
-                self.idempotent = guarded == DUPLICATES
+                self.idempotent = guarded == DUPLICATES or (is_do and guarded == GUARDED)
                 line = first_line + max(lineno - 1, 0)
                 self.fallback_line = line
                 self.line_base = line

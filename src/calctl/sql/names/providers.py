@@ -129,6 +129,34 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                               False, "redefines"))
 
 
+def plain_before_guarded(repeated: list[tuple[tuple[str, str], list[Event]]],
+                         events: dict[tuple[str, str], list[Event]],
+                         add_edge: Callable[[Edge], None], default_schema: str) -> None:
+    """In a misordered history, the one plain ``CREATE TABLE`` (``ADD COLUMN``) of a
+    table (column) runs before its guarded creators (``IF NOT EXISTS``, a DO block's):
+    after them it fails ("already exists"), before them they do nothing. Only where
+    nothing may remove the object between them: no drop, rename or ``CREATE OR
+    REPLACE`` of it, no drop of its schema, and for a column a table made once (its
+    drop, if any, comes after every creator of the column). After a removal, a guarded
+    creator may come first and the plain one after the removal."""
+    for (kind, name), evs in repeated:
+        if kind not in ("relation", "column") or any(e[2] != CREATE for e in evs):
+            continue
+        plain = [e for e in evs if not e[3][GUARDED]]
+        if len(plain) != 1 or len(plain) == len(evs):
+            continue
+        table = name.rpartition(".")[0] if kind == "column" else ""
+        if (table and sum(e[2] != DROP for e in events.get(("relation", table)) or ()) != 1) \
+                or any(e[2] == DROP for e in events.get(("schema", name.partition(".")[0]))
+                       or ()):
+            continue
+        first = plain[0][0]
+        for e in evs:
+            if e[0] != first and e[3][GUARDED]:
+                add_edge(Edge(first, e[0], object_label(e[3][DISPLAY], name, default_schema),
+                              e[1], 1, first > e[0], "uses"))
+
+
 def _retired(overload: str, evs: list[Event],
              functions: dict[str, list[Event]]) -> tuple[int, int] | None:
     """(file, line) of the one plain drop of an overload (``DROP FUNCTION f(int)``) that

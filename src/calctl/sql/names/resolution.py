@@ -76,6 +76,7 @@ from calctl.sql.names.providers import (
     dependents_of,
     find_duplicates,
     gone_by_name,
+    plain_before_guarded,
     recreations,
 )
 from calctl.sql.names.versions import after_versions
@@ -474,6 +475,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         misordered = any(edge.forward for edge in edges)
     if misordered:
         added_to_old_table(repeated, events, add_edge, default_schema)
+        plain_before_guarded(repeated, events, add_edge, default_schema)
     chain_providers(repeated, add_edge, default_schema,
                     gone=gone_by_name(events) if misordered else None)
     if misordered:
