@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "63"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "d3bd0a02ac97ba6d"
+ANALYSER_SOURCES = "acf128e369b68574"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -116,17 +116,20 @@ def unlisted_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[E
             what = object_label("enum", typ, default_schema)
             for other, label, pos, line in adders:
                 if (other == typ and pos != e[0] and label not in has
-                        and f"{typ}.{label}" not in said
-                        and not any(min(pos, e[0]) < d < max(pos, e[0]) for d in dropped)):
+                        and f"{typ}.{label}" not in said and _together(pos, e[0], dropped)):
                     add_edge(Edge(e[0], pos, what, line, 1, e[0] > pos))
                     rebound.add((pos, e[0]))
             # a later rebuild listing such a label renames this rebuild's type away
             for later in rebuilds:
-                if (later[0] != e[0] and not any(min(later[0], e[0]) < d < max(later[0], e[0])
-                                                 for d in dropped)
+                if (later[0] != e[0] and _together(later[0], e[0], dropped)
                         and any(f"{typ}.{label}" not in said
                                 for label in _labels_of(later, typ, listed, events) - has)):
                     add_edge(Edge(e[0], later[0], what, later[1], 1, e[0] > later[0]))
+
+
+def _together(a: int, b: int, dropped: list[int]) -> bool:
+    """Whether no file dropping the type outright sorts between files ``a`` and ``b``."""
+    return not any(min(a, b) < d < max(a, b) for d in dropped)
 
 
 def _labels_of(event: Event, typ: str, listed: dict[tuple[str, int], list[tuple[int, set[str]]]],
