@@ -2184,3 +2184,18 @@ def test_a_plain_creator_runs_before_the_guarded_ones_in_a_misordered_history(
                                                               1)})
     plan, order = plan_of(intact)
     assert plan.safe and plan.problems == [] and order == sorted(order)
+
+
+def test_analyze_needs_its_table_and_columns(tmp_path: Path, pg_url: str,
+                                            pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (matrix-synapse, scrambled at seed 0): `ANALYZE event_auth_chain_links`
+    named no table, so the plan ran it before the file making the table ("relation …
+    does not exist"). ANALYZE (and VACUUM, outside a transaction) needs its tables and
+    the columns it lists."""
+    d = migration_dir(tmp_path, {"1_analyze.sql": "ANALYZE links (chain_id);\n",
+                                 "2_make.sql": "CREATE TABLE links (chain_id bigint);\n"})
+    plan, order = plan_of(d)
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "1_analyze.sql" and "2_make.sql" in problem.message
+    assert order == ["2_make.sql", "1_analyze.sql"]
+    assert pg_apply(pg_url, d, order) == []

@@ -43,7 +43,13 @@ class Session(Tables):
                  guarded=bool(st.get("if_not_exists")))
 
     def st_VacuumStmt(self, st: Node) -> None:
-        self.walk(st.get("rels"))
+        # VACUUM/ANALYZE t (a, b): the table and its columns must exist
+        for item in st.get("rels") or []:
+            rel = item.get("VacuumRelation") or {}
+            if rel.get("relation"):
+                table = self.ref_relation(rel["relation"])
+                columns = (sval(c) for c in rel.get("va_cols") or [])
+                self.ref_columns(table, [c for c in columns if c], rel)
         self.non_transactional(st, "VACUUM" if st.get("is_vacuumcmd") else "ANALYZE",
                                real=bool(st.get("is_vacuumcmd")))
 
