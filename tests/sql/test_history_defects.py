@@ -2020,6 +2020,11 @@ _PRISMA_NO_ALARM = {
                     "3_remove_c.sql": _prisma_removal("C", "'A', 'B'"),
                     "4_add_c.sql": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
                     "5_remove_b.sql": _prisma_removal("B", "'A', 'C'")},
+    # a hand-written rebuild (no warning) between them drops `C` unnamed (the review)
+    "hand rebuild between": {"1_make.sql": _STEP,
+                             "2_add_c.sql": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
+                             "3_hand.sql": _prisma_removal("C", "'A', 'B'").split("*/\n", 1)[1],
+                             "4_remove_b.sql": _prisma_removal("B", "'A'")},
     # the type dropped outright between the file adding `C` and the rebuild
     "dropped between": {"1_make.sql": _STEP,
                         "2_add_c.sql": "ALTER TYPE \"Step\" ADD VALUE 'C';\n",
@@ -2081,6 +2086,23 @@ _CASCADE_NO_ALARM = {
                                   "ALTER TABLE trig ADD CONSTRAINT trig_job_fkey\n"
                                   "  FOREIGN KEY (job_id) REFERENCES job (id);\n",
                    "5_unlink.sql": _CASCADE["unlink"]},
+    # two keys in one CREATE TABLE: the cascade takes the other one (the review)
+    "two keys": {"1_make.sql": "CREATE TABLE job (id int PRIMARY KEY);\n"
+                               "CREATE TABLE users (id int PRIMARY KEY);\n"
+                               "CREATE TABLE trig (\n  id int, job_id int, user_id int,\n"
+                               "  CONSTRAINT trig_job_fkey FOREIGN KEY (job_id)\n"
+                               "    REFERENCES job (id),\n"
+                               "  CONSTRAINT trig_user_fkey FOREIGN KEY (user_id)\n"
+                               "    REFERENCES users (id));\n",
+                 "2_drop_users.sql": "DROP TABLE users CASCADE;\n",
+                 "3_unlink.sql": _CASCADE["unlink"]},
+    # the table renamed away (the key follows it) and made again: the cascade drops
+    # the new one (the review)
+    "renamed away": {"1_make.sql": _CASCADE["make"],
+                     "2_rename.sql": "ALTER TABLE job RENAME TO job_old;\n"
+                                     "CREATE TABLE job (id int PRIMARY KEY, v int);\n",
+                     "3_cleanup.sql": "DROP TABLE job CASCADE;\n",
+                     "4_unlink.sql": _CASCADE["unlink"]},
     # the cascade drops an earlier definition than the one the key is made over
     "earlier definition": {"1_job.sql": "CREATE TABLE job (id int PRIMARY KEY);\n",
                            "2_cleanup.sql": "DROP TABLE job CASCADE;\n",
@@ -2199,3 +2221,63 @@ def test_analyze_needs_its_table_and_columns(tmp_path: Path, pg_url: str,
     assert problem.path == "1_analyze.sql" and "2_make.sql" in problem.message
     assert order == ["2_make.sql", "1_analyze.sql"]
     assert pg_apply(pg_url, d, order) == []
+
+
+def test_a_column_a_type_cascade_removed_keeps_its_plain_creator_after_the_drop(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """The review of the plain-creator rule: `DROP TYPE mood CASCADE` drops the column
+    `t.m` a guarded `ADD COLUMN IF NOT EXISTS` made, so the plain `ADD COLUMN m` after
+    it is no creator to run first; in a misordered history (the view needing a later
+    table) the plan still applies. Its first draft ran the plain creator first ("type
+    "mood" already exists")."""
+    d = migration_dir(tmp_path, {
+        "001_t.sql": "CREATE TYPE mood AS ENUM ('a');\nCREATE TABLE t (id int);\n",
+        "002_col.sql": "ALTER TABLE t ADD COLUMN IF NOT EXISTS m mood;\n",
+        "003_drop.sql": "DROP TYPE mood CASCADE;\n",
+        "004_again.sql": "CREATE TYPE mood AS ENUM ('a', 'b');\nALTER TABLE t ADD COLUMN m mood;\n",
+        "008_report_view.sql": "CREATE VIEW report AS SELECT id FROM widgets;\n",
+        "009_widgets.sql": "CREATE TABLE widgets (id int);\n"})
+    _, order = plan_of(d)
+    assert [p for p in order if p < "008"] == ["001_t.sql", "002_col.sql", "003_drop.sql",
+                                               "004_again.sql"]
+    assert pg_apply(pg_url, d, order) == []
+
+
+_TABLES = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE m (p int);\n"
+
+
+def test_a_branch_run_when_a_key_is_missing_needs_the_tables_it_alters(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (litellm's Prisma history, injected at seeds 12 and 4): each foreign key
+    is added in `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname =
+    '…') THEN ALTER TABLE … ADD CONSTRAINT … END IF; END $$`. The branch runs wherever
+    the key is missing — on a database without the tables too — so its uses are needed
+    (those of a name the condition mentions excepted). Before, every use in an IF branch
+    was weak: `--check` passed a history PostgreSQL refuses."""
+    d = migration_dir(tmp_path, {
+        "1_fk.sql": "DO $$ BEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_constraint\n"
+                    "                 WHERE conname = 'm_p_fkey') THEN\n"
+                    "    ALTER TABLE m ADD CONSTRAINT m_p_fkey FOREIGN KEY (p) REFERENCES p (id);\n"
+                    "  END IF;\nEND $$;\n",
+        "2_tables.sql": _TABLES})
+    plan, order = plan_of(d)
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "1_fk.sql" and "2_tables.sql" in problem.message
+    assert order == ["2_tables.sql", "1_fk.sql"]
+    assert pg_apply(pg_url, d, order) == []
+
+
+@pytest.mark.parametrize("condition", [
+    "EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'm')",
+    "NOT EXISTS (SELECT 1 FROM information_schema.columns\n"
+    "    WHERE table_name = 'm' AND column_name = 'q') AND to_regclass('m') IS NOT NULL",
+])
+def test_a_branch_that_checks_its_table_raises_no_alarm(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], condition: str) -> None:
+    files = {"1_col.sql": f"DO $$ BEGIN\n  IF {condition} THEN\n"
+                          "    ALTER TABLE m ADD COLUMN q int;\n  END IF;\nEND $$;\n",
+             "2_tables.sql": _TABLES}
+    d = migration_dir(tmp_path, files)
+    assert pg_apply(pg_url, d, sorted(files)) == []
+    plan, order = plan_of(d)
+    assert plan.safe and plan.problems == [] and order == sorted(files)

@@ -4,10 +4,13 @@ created)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from calctl.sql.extract.core import load_parser, loads
+from calctl.sql.extract.core import CHANGING, load_parser, loads
 from calctl.sql.extract.dml import Queries
+from calctl.sql.facts import REF, WEAK
+from calctl.sql.facts import PlainFact as Fact
 from calctl.sql.observations import DYNAMIC_SQL, Observation
 
 
@@ -54,7 +57,7 @@ class Bodies(Queries):
         except Exception:
             return
         first_line = self.lines.line(offset) if offset >= 0 else self.fallback_line
-        queries: list[tuple[int, str, int]] = []
+        queries: list[Query] = []
         dynamic, blocks = _collect_plpgsql(tree, queries)
         saved = self.body_state()
         saved_params, saved_variables = self.params, self.variables
@@ -70,9 +73,10 @@ class Bodies(Queries):
             self.variables = saved_variables | variables
         self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
         try:
-            for lineno, query, guarded in queries:
+            for lineno, query, guarded, checked in queries:
                 self.weak = outer or guarded == GUARDED
-                self.idempotent = guarded == DUPLICATES or (is_do and guarded == GUARDED)
+                self.idempotent = guarded == IDEMPOTENT or (is_do and guarded == GUARDED)
+                first = len(self.facts)
                 line = first_line + max(lineno - 1, 0)
                 self.fallback_line = line
                 self.line_base = line
@@ -86,11 +90,28 @@ class Bodies(Queries):
                         if key == "VariableSetStmt":
                             continue
                         self.statement(key, value)
+                if checked and not self.weak:
+                    _weaken(self.facts, first, checked)
         finally:
             self.restore(saved)
             self.params, self.variables = saved_params, saved_variables
         if is_do and dynamic:
             self.observations.append(Observation(DYNAMIC_SQL, self.fallback_line))
+
+
+def _weaken(facts: list[Fact], first: int, checked: frozenset[str]) -> None:
+    """Make the facts from ``first`` on about a name in ``checked`` (an object, or a
+    column of a table) as in a guarded branch: its uses weak, its changes guarded."""
+    for at in range(first, len(facts)):
+        fact = facts[at]
+        name = fact[2][0].split(".")
+        if (name[-2] if fact[1] == "column" and len(name) > 2 else name[-1]).lower() \
+                not in checked:
+            continue
+        if fact[0] == REF:
+            facts[at] = (WEAK, *fact[1:])
+        elif fact[0] in CHANGING and not fact[6]:
+            facts[at] = (*fact[:6], True, *fact[7:])
 
 
 def _declared(tree: Any) -> tuple[frozenset[str], frozenset[str]]:
@@ -114,7 +135,7 @@ _BRANCHING = {"PLpgSQL_stmt_if": "cond", "PLpgSQL_stmt_case": "t_expr"}
 
 # How surely a query in a PL/pgSQL body runs (see _collect_plpgsql)
 RUNS = 0
-DUPLICATES = 1  # runs; what it makes may exist already (the block catches that only)
+IDEMPOTENT = 1  # runs whenever what it makes is missing: what it uses is needed
 GUARDED = 2     # may not run, or may fail without failing the block
 
 # Conditions raised only by making what exists already: a block catching nothing else
@@ -136,20 +157,52 @@ def _duplicates_only(exceptions: Any) -> bool:
     return bool(names) and all(name in _DUPLICATE_CONDITIONS for name in names)
 
 
-def _collect_plpgsql(tree: Any, out: list[tuple[int, str, int]]) -> tuple[bool, int]:
-    """SQL texts inside a PL/pgSQL tree as (line, query, how surely it runs); whether it
-    has EXECUTE, and how many blocks (``BEGIN … END``) it holds. A query is
-    :data:`GUARDED` when it may not run, or may fail without failing the block: in a
-    branch of IF or CASE, in a block with an EXCEPTION handler (or the handler itself),
-    or part of an EXECUTE; :data:`DUPLICATES` in a block whose handler catches only
-    "already exists" errors. The others run whenever the body does (:data:`RUNS`)."""
+# A condition that only asks whether something is missing yet (``IF NOT EXISTS (SELECT
+# 1 FROM pg_constraint WHERE conname = 'x') THEN``): on a database the earlier files made,
+# its branch runs.
+_ABSENT = re.compile(r"\s*\(*\s*NOT\s+EXISTS\s*\(", re.I)
+_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+
+Query = tuple[int, str, int, frozenset[str]]  # (line, query, level, names checked)
+
+
+def _checked(condition: str) -> frozenset[str]:
+    """The names a condition's string literals hold (``'"T"'``, ``'public.t'`` → ``t``,
+    lower case): a use of one of them in its branch is what it checks."""
+    return frozenset(literal.replace("''", "'").replace('"', "").rpartition(".")[2].lower()
+                     for literal in _LITERAL.findall(condition))
+
+
+def _if_branches(value: dict[str, Any], level: int, checked: frozenset[str],
+                 ) -> tuple[int, frozenset[str]]:
+    """The level (and names checked) of the THEN branch of an IF: :data:`IDEMPOTENT` for
+    a plain ``IF NOT EXISTS (…) THEN`` (no ELSIF, no ELSE), else :data:`GUARDED`."""
+    cond = (value.get("cond") or {}).get("PLpgSQL_expr") or {}
+    query = cond.get("query", "") if isinstance(cond, dict) else ""
+    if (level < GUARDED and not value.get("elsif_list") and not value.get("else_body")
+            and isinstance(query, str) and _ABSENT.match(query)
+            and " OR " not in query.upper()):
+        return IDEMPOTENT, checked | _checked(query)
+    return GUARDED, checked
+
+
+def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
+    """SQL texts inside a PL/pgSQL tree as (line, query, how surely it runs, the names
+    its guard checks); whether it has EXECUTE, and how many blocks (``BEGIN … END``) it
+    holds. A query is :data:`GUARDED` when it may not run, or may fail without failing
+    the block: in a branch of IF or CASE, in a block with an EXCEPTION handler (or the
+    handler itself), or part of an EXECUTE; :data:`IDEMPOTENT` in a block whose handler
+    catches only "already exists" errors, or in the branch of ``IF NOT EXISTS (…)
+    THEN``, which runs on a database where the object it asks about is missing (then
+    with the names the condition mentions: a use of one of those is what it checks).
+    The others run whenever the body does (:data:`RUNS`)."""
     dynamic = False
     blocks = 0
-    stack: list[tuple[Any, int, int]] = [(tree, 1, RUNS)]
+    stack: list[tuple[Any, int, int, frozenset[str]]] = [(tree, 1, RUNS, frozenset())]
     while stack:
-        node, lineno, guarded = stack.pop()
+        node, lineno, guarded, checked = stack.pop()
         if isinstance(node, list):
-            stack.extend((item, lineno, guarded) for item in reversed(node))
+            stack.extend((item, lineno, guarded, checked) for item in reversed(node))
             continue
         if not isinstance(node, dict):
             continue
@@ -157,39 +210,42 @@ def _collect_plpgsql(tree: Any, out: list[tuple[int, str, int]]) -> tuple[bool, 
         for key, value in node.items():
             if key == "PLpgSQL_stmt_dynexecute" or key == "PLpgSQL_stmt_dynfors":
                 dynamic = True
-                stack.append((value, lineno, GUARDED))
+                stack.append((value, lineno, GUARDED, checked))
                 continue
             if key in _BRANCHING and isinstance(value, dict):
                 keep = _BRANCHING[key]
+                branch, names = (_if_branches(value, guarded, checked)
+                                 if key == "PLpgSQL_stmt_if" else (GUARDED, checked))
                 for part, inner in value.items():
                     if isinstance(inner, (dict, list)):
-                        stack.append((inner, lineno, guarded if part == keep else GUARDED))
+                        stack.append((inner, lineno, guarded, checked) if part == keep
+                                     else (inner, lineno, max(guarded, branch), names))
                 continue
             if key == "PLpgSQL_stmt_block":
                 blocks += 1
                 if isinstance(value, dict) and value.get("exceptions"):
                     exceptions = value["exceptions"]
-                    level = DUPLICATES if _duplicates_only(exceptions) else GUARDED
-                    stack.append((exceptions, lineno, GUARDED))  # (the handlers)
+                    level = IDEMPOTENT if _duplicates_only(exceptions) else GUARDED
+                    stack.append((exceptions, lineno, GUARDED, checked))  # (the handlers)
                     stack.append(({k: v for k, v in value.items() if k != "exceptions"},
-                                  lineno, max(guarded, level)))
+                                  lineno, max(guarded, level), checked))
                     continue
             if key == "PLpgSQL_expr" and isinstance(value, dict):
                 query = value.get("query", "")
                 mode = value.get("parseMode", 0)
                 if mode == 0:
-                    out.append((lineno, query, guarded))
+                    out.append((lineno, query, guarded, checked))
                 elif mode == 2:
-                    out.append((lineno, "SELECT " + query, guarded))
+                    out.append((lineno, "SELECT " + query, guarded, checked))
                 elif mode in (3, 4, 5):
                     _, sep, tail = query.partition(":=")
                     if not sep:
                         _, sep, tail = query.partition("=")
                     if sep:
-                        out.append((lineno, "SELECT " + tail, guarded))
+                        out.append((lineno, "SELECT " + tail, guarded, checked))
                 continue
             if key == "datums":
                 continue
             if isinstance(value, (dict, list)):
-                stack.append((value, lineno, guarded))
+                stack.append((value, lineno, guarded, checked))
     return dynamic, blocks

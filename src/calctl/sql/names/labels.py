@@ -93,8 +93,10 @@ def unlisted_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[E
     :mod:`calctl.sql.extract.prisma`) by each file adding a label it neither lists nor
     removes: that label did not exist yet when the rebuild ran, or the rebuild would have
     named it, so the ``ADD VALUE`` is on the rebuilt type (run first, the rebuild would
-    silently drop the label). Not for a label some file says it removes (added, removed, added
-    again), nor across a file dropping the type outright (its labels start over).
+    silently drop the label). Only for a type every rebuild and rename of which such a
+    warning accounts for (a hand-written rebuild may drop labels unnamed); not for a
+    label some file says it removes (added, removed, added again), nor across a file
+    dropping the type outright (its labels start over).
     (adding file, rebuild) goes into ``rebound``: the adding file's ``ALTER TYPE`` is on
     the rebuilt type, not on the one the rebuild renames away (no ``drops`` edge). So is
     another rebuild listing such a label: it renames this rebuild's type away."""
@@ -108,11 +110,16 @@ def unlisted_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[E
             if e[0] not in removed:
                 removed[e[0]] = {n for f in analyses[e[0]].facts if f[KIND] == REMOVES
                                  for n in f[NAMES][:1]}
+        warned = {e[0] for e in rebuilds
+                  if any(n.startswith(f"{typ}.") for n in removed[e[0]])}
+        if any(e[0] not in warned for e in evs
+               if e[2] == RENAME or (e[2] == DROP and e[3][ACTION] == RENAME)):
+            continue  # a rebuild or rename no warning accounts for: labels may go there
         said = set().union(*(removed[e[0]] for e in rebuilds)) if rebuilds else set()
         for e in rebuilds:
             has = _labels_of(e, typ, listed, events)
-            if not has or not any(n.startswith(f"{typ}.") for n in removed[e[0]]):
-                continue  # not an enum made here, or no warning says what the rebuild drops
+            if not has:
+                continue  # not an enum made here
             what = object_label("enum", typ, default_schema)
             for other, label, pos, line in adders:
                 if (other == typ and pos != e[0] and label not in has

@@ -132,21 +132,24 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
 def plain_before_guarded(repeated: list[tuple[tuple[str, str], list[Event]]],
                          events: dict[tuple[str, str], list[Event]],
                          add_edge: Callable[[Edge], None], default_schema: str) -> None:
-    """In a misordered history, the one plain ``CREATE TABLE`` (``ADD COLUMN``) of a
-    table (column) runs before its guarded creators (``IF NOT EXISTS``, a DO block's):
-    after them it fails ("already exists"), before them they do nothing. Only where
-    nothing may remove the object between them: no drop, rename or ``CREATE OR
-    REPLACE`` of it, no drop of its schema, and for a column a table made once (its
-    drop, if any, comes after every creator of the column). After a removal, a guarded
-    creator may come first and the plain one after the removal."""
+    """In a misordered history, a column's one plain ``ADD COLUMN`` runs before its
+    guarded ones (``ADD COLUMN IF NOT EXISTS``, a DO block's): after them it fails
+    ("already exists"), before them they do nothing. Only where nothing may remove the
+    column between them: no drop or rename of it, a table made once (its drop, if any,
+    comes after every creator of the column), no drop of its schema, and no ``DROP TYPE
+    … CASCADE`` anywhere (it drops the columns of the type). Not for tables or indexes:
+    a table also goes with its parent's drop (a partition) and an index with its table,
+    which the events of the object do not show."""
+    cascaded_types = any(e[2] == DROP and e[3][OPEN] for (kind, _), evs in events.items()
+                         if kind == "type" for e in evs)
     for (kind, name), evs in repeated:
-        if kind not in ("relation", "column") or any(e[2] != CREATE for e in evs):
+        if kind != "column" or cascaded_types or any(e[2] != CREATE for e in evs):
             continue
         plain = [e for e in evs if not e[3][GUARDED]]
         if len(plain) != 1 or len(plain) == len(evs):
             continue
-        table = name.rpartition(".")[0] if kind == "column" else ""
-        if (table and sum(e[2] != DROP for e in events.get(("relation", table)) or ()) != 1) \
+        table = name.rpartition(".")[0]
+        if sum(e[2] != DROP for e in events.get(("relation", table)) or ()) != 1 \
                 or any(e[2] == DROP for e in events.get(("schema", name.partition(".")[0]))
                        or ()):
             continue
