@@ -2281,3 +2281,23 @@ def test_a_branch_that_checks_its_table_raises_no_alarm(
     assert pg_apply(pg_url, d, sorted(files)) == []
     plan, order = plan_of(d)
     assert plan.safe and plan.problems == [] and order == sorted(files)
+
+
+def test_a_foreign_key_dropped_by_name_runs_before_the_drop_of_its_column(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (webstudio's Prisma history, injected at seed 1): `DROP COLUMN "userId"`
+    takes the foreign key made over that column with it, so a file dropping the key by
+    name must run first ("constraint "Project_userId_fkey" … does not exist"). Before,
+    `--check` passed the misordered history."""
+    d = migration_dir(tmp_path, {
+        "1_make.sql": 'CREATE TABLE "User" (id text PRIMARY KEY);\n'
+                      'CREATE TABLE "Project" (id text, "userId" text);\n'
+                      'ALTER TABLE "Project" ADD CONSTRAINT "Project_userId_fkey"\n'
+                      '  FOREIGN KEY ("userId") REFERENCES "User" (id);\n',
+        "2_remove_userid.sql": 'ALTER TABLE "Project" DROP COLUMN "userId";\n',
+        "3_teams.sql": 'ALTER TABLE "Project" DROP CONSTRAINT "Project_userId_fkey";\n'})
+    plan, order = plan_of(d)
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "2_remove_userid.sql" and "3_teams.sql" in problem.message
+    assert order == ["1_make.sql", "3_teams.sql", "2_remove_userid.sql"]
+    assert pg_apply(pg_url, d, order) == []

@@ -1,5 +1,6 @@
-"""What ``DROP TABLE … CASCADE`` takes with it: the foreign keys of other tables that
-reference the table.
+"""What a drop takes with it besides its object: ``DROP TABLE … CASCADE`` the foreign
+keys of other tables that reference the table, ``DROP COLUMN`` the foreign keys made
+over that column.
 
 A file dropping such a foreign key by name (``ALTER TABLE t DROP CONSTRAINT t_x_fkey``,
 as Prisma writes before dropping ``t``) fails once the cascade has run ("constraint …
@@ -66,6 +67,48 @@ def cascade_edges(cascades: Sequence[tuple[int, Fact]], analyses: Sequence[FileA
             for e in drops:
                 if e[0] != pos:
                     add_edge(Edge(e[0], pos, label, e[1], 1, e[0] > pos, "drops", line))
+
+
+def column_drop_edges(linked: Sequence[tuple[int, Fact]], analyses: Sequence[FileAnalysis],
+                      events: dict[tuple[str, str], list[Event]],
+                      add_edge: Callable[[Edge], None], default_schema: str) -> None:
+    """A ``drops`` edge from each file dropping (plainly) a foreign key by name to each
+    file dropping one of the key's own columns: ``DROP COLUMN`` takes the key with it,
+    so the key's drop would fail after it (webstudio's Prisma history: ``DROP COLUMN
+    "userId"`` before ``DROP CONSTRAINT "Project_userId_fkey"``). Only for a key one
+    file makes, over a column made once — or whose drop sorts after the key's creator
+    with no drop of the column between them."""
+    keys = {fact[NAMES][0] for _, fact in linked
+            if fact[KIND] == "constraint" and fact[ACTION] == DROP and not fact[GUARDED]}
+    for key in keys:
+        evs = events.get(("constraint", key)) or []
+        made = [e for e in evs if e[2] != DROP]
+        if len(made) != 1:
+            continue
+        drops = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP and not e[3][GUARDED]]
+        label = object_label("constraint", key, default_schema)
+        for column in _own_columns(analyses[made[0][0]], made[0][3], key):
+            column_events = events.get(("column", column)) or []
+            once = sum(e[2] != DROP for e in column_events) == 1
+            removals = [e for e in column_events if e[2] == DROP and e[3][ACTION] == DROP]
+            for removal in removals:
+                pos = removal[0]
+                if not once and (made[0][0] > pos or any(
+                        made[0][0] < e[0] < pos for e in removals)):
+                    continue  # the drop may be of another definition of the column
+                for e in drops:
+                    if e[0] != pos:
+                        add_edge(Edge(e[0], pos, label, e[1], 1, e[0] > pos, "drops",
+                                      removal[1]))
+
+
+def _own_columns(analysis: FileAnalysis, key: Fact, identity: str) -> set[str]:
+    """The columns of its own table a foreign key is made over: those its statement
+    names at the key's own place (``FOREIGN KEY (a, b)``)."""
+    table = identity.rpartition(".")[0] + "."
+    return {f[NAMES][0] for f in statement_facts(analysis, key[LINE])
+            if f[KIND] == "column" and f[ACTION] == REF and f[LINE] == key[LINE]
+            and f[COLUMN] == key[COLUMN] and f[NAMES][0].startswith(table)}
 
 
 def _referenced(analysis: FileAnalysis, key: Fact) -> str | None:
