@@ -176,14 +176,27 @@ def _checked(condition: str) -> frozenset[str]:
 def _if_branches(value: dict[str, Any], level: int, checked: frozenset[str],
                  ) -> tuple[int, frozenset[str]]:
     """The level (and names checked) of the THEN branch of an IF: :data:`IDEMPOTENT` for
-    a plain ``IF NOT EXISTS (…) THEN`` (no ELSIF, no ELSE), else :data:`GUARDED`."""
+    a plain ``IF NOT EXISTS (…) THEN`` (the condition alone; no ELSIF, no ELSE), else
+    :data:`GUARDED`."""
     cond = (value.get("cond") or {}).get("PLpgSQL_expr") or {}
     query = cond.get("query", "") if isinstance(cond, dict) else ""
     if (level < GUARDED and not value.get("elsif_list") and not value.get("else_body")
-            and isinstance(query, str) and _ABSENT.match(query)
-            and " OR " not in query.upper()):
+            and isinstance(query, str) and _only_absent(query)):
         return IDEMPOTENT, checked | _checked(query)
     return GUARDED, checked
+
+
+def _only_absent(condition: str) -> bool:
+    """Whether a condition is ``NOT EXISTS (…)`` alone (nothing ANDed or ORed to it)."""
+    match = _ABSENT.match(condition)
+    if match is None:
+        return False
+    depth = 1
+    for at in range(match.end(), len(condition)):
+        depth += {"(": 1, ")": -1}.get(condition[at], 0)
+        if depth == 0:
+            return not condition[at + 1:].strip(" \t\r\n)")
+    return False
 
 
 def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
