@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "68"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "0f03435f68aa8dce"
+ANALYSER_SOURCES = "09983c2c80b392bc"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

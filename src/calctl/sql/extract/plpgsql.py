@@ -103,15 +103,15 @@ def _weaken(facts: list[Fact], first: int, checked: frozenset[str]) -> None:
     """Make the facts from ``first`` on about a name in ``checked`` (an object, or a
     column of a table) as in a guarded branch: its uses weak, its changes guarded."""
     for at in range(first, len(facts)):
-        fact = facts[at]
-        name = fact[2][0].split(".")
-        if (name[-2] if fact[1] == "column" and len(name) > 2 else name[-1]).lower() \
+        action, kind, names, line, column, display, guarded, new, open_ = facts[at]
+        name = names[0].split(".")
+        if (name[-2] if kind == "column" and len(name) > 2 else name[-1]).lower() \
                 not in checked:
             continue
-        if fact[0] == REF:
-            facts[at] = (WEAK, *fact[1:])
-        elif fact[0] in CHANGING and not fact[6]:
-            facts[at] = (*fact[:6], True, *fact[7:])
+        if action == REF:
+            facts[at] = (WEAK, kind, names, line, column, display, guarded, new, open_)
+        elif action in CHANGING and not guarded:
+            facts[at] = (action, kind, names, line, column, display, True, new, open_)
 
 
 def _declared(tree: Any) -> tuple[frozenset[str], frozenset[str]]:

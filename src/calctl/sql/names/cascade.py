@@ -34,50 +34,22 @@ from calctl.sql.facts import (
 from calctl.sql.names.model import Edge, Event, object_label, statement_facts
 
 
-def cascade_edges(cascades: Sequence[tuple[int, Fact]], analyses: Sequence[FileAnalysis],
-                  events: dict[tuple[str, str], list[Event]],
-                  add_edge: Callable[[Edge], None], default_schema: str) -> None:
-    """A ``drops`` edge from each file dropping (plainly) a foreign key over a table to
-    each file dropping that table with ``CASCADE`` (``cascades``: (file, drop fact))."""
-    by_table: dict[str, list[tuple[int, int]]] = {}
+def key_removal_edges(linked: Sequence[tuple[int, Fact]],
+                      cascades: Sequence[tuple[int, Fact]], analyses: Sequence[FileAnalysis],
+                      events: dict[tuple[str, str], list[Event]],
+                      add_edge: Callable[[Edge], None], default_schema: str) -> None:
+    """A ``drops`` edge from each file dropping (plainly) a foreign key by name to each
+    file whose drop takes the key with it: a ``DROP TABLE … CASCADE`` of the table the
+    key references (``cascades``: (file, drop fact)), or a ``DROP COLUMN`` of one of the
+    key's own columns (webstudio's Prisma history: ``DROP COLUMN "userId"`` before
+    ``DROP CONSTRAINT "Project_userId_fkey"``). ``linked``: the drops and renames of
+    constraints."""
+    cascaded: dict[str, list[tuple[int, int]]] = {}
     for pos, fact in cascades:
         table = fact[NAMES][0]
         if not any(e[2] == DROP and e[3][ACTION] == RENAME
                    for e in events.get(("relation", table)) or ()):
-            by_table.setdefault(table, []).append((pos, fact[LINE]))
-    if not by_table:
-        return
-    for (kind, key), evs in events.items():
-        if kind != "constraint":
-            continue
-        made = [e for e in evs if e[2] != DROP]
-        drops = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP and not e[3][GUARDED]]
-        if len(made) != 1 or not drops:
-            continue
-        referenced = _referenced(analyses[made[0][0]], made[0][3])
-        if referenced is None or referenced not in by_table:
-            continue
-        table_events = events.get(("relation", referenced)) or []
-        once = sum(e[2] != DROP for e in table_events) == 1
-        for pos, line in by_table[referenced]:
-            if not once and (made[0][0] > pos or any(made[0][0] < e[0] < pos
-                                                     for e in table_events if e[2] == DROP)):
-                continue  # the cascade may remove another definition than the key's
-            label = object_label("constraint", key, default_schema)
-            for e in drops:
-                if e[0] != pos:
-                    add_edge(Edge(e[0], pos, label, e[1], 1, e[0] > pos, "drops", line))
-
-
-def column_drop_edges(linked: Sequence[tuple[int, Fact]], analyses: Sequence[FileAnalysis],
-                      events: dict[tuple[str, str], list[Event]],
-                      add_edge: Callable[[Edge], None], default_schema: str) -> None:
-    """A ``drops`` edge from each file dropping (plainly) a foreign key by name to each
-    file dropping one of the key's own columns: ``DROP COLUMN`` takes the key with it,
-    so the key's drop would fail after it (webstudio's Prisma history: ``DROP COLUMN
-    "userId"`` before ``DROP CONSTRAINT "Project_userId_fkey"``). Only for a key one
-    file makes, over a column made once — or whose drop sorts after the key's creator
-    with no drop of the column between them."""
+            cascaded.setdefault(table, []).append((pos, fact[LINE]))
     keys = {fact[NAMES][0] for _, fact in linked
             if fact[KIND] == "constraint" and fact[ACTION] == DROP and not fact[GUARDED]}
     for key in keys:
@@ -85,21 +57,33 @@ def column_drop_edges(linked: Sequence[tuple[int, Fact]], analyses: Sequence[Fil
         made = [e for e in evs if e[2] != DROP]
         if len(made) != 1:
             continue
-        drops = [e for e in evs if e[2] == DROP and e[3][ACTION] == DROP and not e[3][GUARDED]]
-        label = object_label("constraint", key, default_schema)
-        for column in _own_columns(analyses[made[0][0]], made[0][3], key):
+        creator, analysis, fact = made[0][0], analyses[made[0][0]], made[0][3]
+        removals: list[tuple[int, int]] = []  # (file, line) of the drops taking the key
+        referenced = _referenced(analysis, fact) if cascaded else None
+        if referenced is not None and referenced in cascaded:
+            table_events = events.get(("relation", referenced)) or []
+            table_drops = [e for e in table_events if e[2] == DROP]
+            removals += [(pos, line) for pos, line in cascaded[referenced]
+                         if _of_key(creator, pos, table_events, table_drops)]
+        for column in _own_columns(analysis, fact, key):
             column_events = events.get(("column", column)) or []
-            once = sum(e[2] != DROP for e in column_events) == 1
-            removals = [e for e in column_events if e[2] == DROP and e[3][ACTION] == DROP]
-            for removal in removals:
-                pos = removal[0]
-                if not once and (made[0][0] > pos or any(
-                        made[0][0] < e[0] < pos for e in removals)):
-                    continue  # the drop may be of another definition of the column
-                for e in drops:
-                    if e[0] != pos:
-                        add_edge(Edge(e[0], pos, label, e[1], 1, e[0] > pos, "drops",
-                                      removal[1]))
+            column_drops = [e for e in column_events if e[2] == DROP and e[3][ACTION] == DROP]
+            removals += [(e[0], e[1]) for e in column_drops
+                         if _of_key(creator, e[0], column_events, column_drops)]
+        label = object_label("constraint", key, default_schema)
+        for pos, line in removals:
+            for e in evs:
+                if e[2] == DROP and e[3][ACTION] == DROP and not e[3][GUARDED] and e[0] != pos:
+                    add_edge(Edge(e[0], pos, label, e[1], 1, e[0] > pos, "drops", line))
+
+
+def _of_key(creator: int, pos: int, object_events: list[Event], drops: list[Event]) -> bool:
+    """Whether the drop in file ``pos`` removes the definition of a table (column) the
+    key made in file ``creator`` is over: one made once, or a drop sorting after the
+    key's creator with no drop of it between them (else it may be another definition)."""
+    if sum(e[2] != DROP for e in object_events) == 1:
+        return True
+    return creator <= pos and not any(creator < e[0] < pos for e in drops)
 
 
 def _own_columns(analysis: FileAnalysis, key: Fact, identity: str) -> set[str]:

@@ -140,10 +140,9 @@ def plain_before_guarded(repeated: list[tuple[tuple[str, str], list[Event]]],
     … CASCADE`` anywhere (it drops the columns of the type). Not for tables or indexes:
     a table also goes with its parent's drop (a partition) and an index with its table,
     which the events of the object do not show."""
-    cascaded_types = any(e[2] == DROP and e[3][OPEN] for (kind, _), evs in events.items()
-                         if kind == "type" for e in evs)
+    cascaded_types: bool | None = None  # (looked for once a column qualifies)
     for (kind, name), evs in repeated:
-        if kind != "column" or cascaded_types or any(e[2] != CREATE for e in evs):
+        if kind != "column" or any(e[2] != CREATE for e in evs):
             continue
         plain = [e for e in evs if not e[3][GUARDED]]
         if len(plain) != 1 or len(plain) == len(evs):
@@ -153,6 +152,12 @@ def plain_before_guarded(repeated: list[tuple[tuple[str, str], list[Event]]],
                 or any(e[2] == DROP for e in events.get(("schema", name.partition(".")[0]))
                        or ()):
             continue
+        if cascaded_types is None:
+            cascaded_types = any(e[2] == DROP and e[3][OPEN]
+                                 for (other, _), type_events in events.items()
+                                 if other == "type" for e in type_events)
+        if cascaded_types:
+            return
         first = plain[0][0]
         for e in evs:
             if e[0] != first and e[3][GUARDED]:

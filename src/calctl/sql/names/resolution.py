@@ -37,7 +37,7 @@ from calctl.sql.facts import (
     FileAnalysis,
     summarise,
 )
-from calctl.sql.names.cascade import cascade_edges, column_drop_edges
+from calctl.sql.names.cascade import key_removal_edges
 from calctl.sql.names.columns import (
     added_to_old_table,
     bind_columns,
@@ -458,10 +458,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     if enum_labels:
         label_edges(enum_labels, events, add_edge, default_schema)
         unlisted_edges(enum_labels, events, analyses, add_edge, default_schema, rebound)
-    if cascades:
-        cascade_edges(cascades, analyses, events, add_edge, default_schema)
     if linked:
-        column_drop_edges(linked, analyses, events, add_edge, default_schema)
+        key_removal_edges(linked, cascades, analyses, events, add_edge, default_schema)
     wrong = readded_columns(events, dropped, add_edge, default_schema) | misbound
     if wrong:  # the drop used the table's own column, not the one added after it; a
         # use of a rebuilt table's column is the old table's (misbound)
