@@ -2301,3 +2301,166 @@ def test_a_foreign_key_dropped_by_name_runs_before_the_drop_of_its_column(
     assert problem.path == "2_remove_userid.sql" and "3_teams.sql" in problem.message
     assert order == ["1_make.sql", "3_teams.sql", "2_remove_userid.sql"]
     assert pg_apply(pg_url, d, order) == []
+
+
+_TOGGLED = {  # webstudio: Asset.size made with the table, dropped, added again, dropped
+    "make": 'CREATE TABLE "Asset" (id text, "type" text, size float8);\n',
+    "remove_size": 'ALTER TABLE "Asset" DROP COLUMN size;\n',
+    "more_info": 'ALTER TABLE "Asset" DROP COLUMN "type",\n'
+                 '  ADD COLUMN format text, ADD COLUMN size int;\n',
+    "cleanup": 'ALTER TABLE "Asset" DROP COLUMN format, DROP COLUMN size;\n',
+}
+
+
+def test_a_column_added_and_dropped_again_and_again_alternates(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (webstudio's Prisma history, scrambled): a column made with its table,
+    dropped, added again and dropped again (four events; the rule for three stood
+    aside), so the plan ran the second adder before the first drop ("column "size" …
+    already exists"). The events now alternate: every naming plans the working order,
+    and named as written nothing moves."""
+    _every_order_gives(tmp_path, _TOGGLED, ["make", "remove_size", "more_info", "cleanup"],
+                       lambda d, order: pg_apply(pg_url, d, order))
+
+
+_ADD = ('ALTER TABLE "User" ADD COLUMN email text;\n'
+        'CREATE UNIQUE INDEX "User_email_key" ON "User" (email);\n')
+_DROP = 'DROP INDEX "User_email_key";\nALTER TABLE "User" DROP COLUMN email;\n'
+
+
+@pytest.mark.parametrize("names", ["0ababa", "0aaabb", "0bbaaa", "aaa0bb", "bab0aa"])
+def test_byte_identical_adders_and_drops_alternate(tmp_path: Path, pg_url: str,
+                                                   pg_apply: Callable[..., Any],
+                                                   names: str) -> None:
+    """Issue 12 (webstudio: `User.email` added, dropped, added, dropped, added in
+    byte-identical files): whatever the names, the plan alternates adders and drops,
+    adder first, and applies."""
+    sql = {"0": 'CREATE TABLE "User" (id text);\n', "a": _ADD, "b": _DROP}
+    d = migration_dir(tmp_path, {f"{i}_{k}.sql": sql[k] for i, k in enumerate(names, 1)})
+    _, order = plan_of(d)
+    assert pg_apply(pg_url, d, order) == []
+    kinds = "".join(names[int(p.split("_")[0]) - 1] for p in order)
+    assert kinds == "0ababa"
+
+
+_DASHBOARD = {  # webstudio: a view made, replaced, and made again by later files
+    "dashboard": 'CREATE VIEW "DashboardProject" AS SELECT * FROM "Project";\n',
+    "is_prod": 'CREATE OR REPLACE VIEW "DashboardProject" AS\n'
+               '  SELECT *, true AS "isPublished" FROM "Project";\n',
+    "is_deleted": 'DROP VIEW IF EXISTS "DashboardProject";\n'
+                  'CREATE VIEW "DashboardProject" AS\n'
+                  '  SELECT *, false AS "isPublished" FROM "Project";\n',
+}
+_PROJECT = 'CREATE TABLE "Project" (id text);\n'
+
+
+@pytest.mark.parametrize(("before", "applied"), [
+    (["dashboard", "is_prod"], ("is_prod", "is_deleted", "dashboard")),
+    (["dashboard", "is_deleted"], ("is_deleted", "dashboard", "is_prod"))])
+def test_a_plain_create_view_runs_before_its_replacements(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], before: list[str],
+        applied: tuple[str, ...]) -> None:
+    """Issue 12 (webstudio scrambled): `CREATE OR REPLACE VIEW v` sorted before the one
+    plain `CREATE VIEW v`, which then failed ("relation … already exists"). In a
+    misordered history (here the table's file sorts last) the plain definition comes
+    first, as for a function; a file that drops the view before making it again runs
+    anywhere after."""
+    _every_naming_keeps(tmp_path, _DASHBOARD, before, applied,
+                        lambda d, order: pg_apply(pg_url, d, order),
+                        fixed={"9_project.sql": _PROJECT})
+
+
+_HELD = {  # webstudio: views over a column that is dropped and added again
+    "make": 'CREATE TABLE "Project" (id text, "userId" text, "teamId" text);\n',
+    "remove_userid": 'ALTER TABLE "Project" DROP COLUMN "userId";\n',
+    "readd": 'ALTER TABLE "Project" ADD COLUMN "userId" text;\n',
+    "with_domain": 'CREATE VIEW "ProjectWithDomain" AS SELECT p.id, p."userId"\n'
+                   '  FROM "Project" p;\n',
+}
+
+
+def test_a_view_runs_after_the_drops_of_the_columns_it_reads(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (webstudio scrambled, and a missed alarm): a view naming a column made
+    with its table, dropped and added again was bound to the first column, so it ran
+    before the drop, which PostgreSQL refuses ("cannot drop column … other objects
+    depend on it"). A view is never dropped here, so it holds the column from its
+    making on: it runs after every drop and adder of the column, whatever the names."""
+    _every_order_gives(tmp_path, _HELD, ["make", "remove_userid", "readd", "with_domain"],
+                       lambda d, order: pg_apply(pg_url, d, order))
+
+
+_STARRED = {
+    "make": 'CREATE TABLE "Project" (id text, "teamId" text);\n',
+    "drop_team": 'ALTER TABLE "Project" DROP COLUMN "teamId";\n',
+    "dashboard": 'CREATE VIEW "DashboardProject" AS SELECT p.*, 1 AS one FROM "Project" p;\n',
+}
+
+
+def test_a_view_reading_a_table_with_a_star_runs_after_its_column_drops(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (webstudio): `CREATE VIEW v AS SELECT * FROM t` holds every column `t`
+    has then; a column `t` was made with and a later file drops must be gone before the
+    view is made, whatever the names."""
+    _every_order_gives(tmp_path, _STARRED, ["make", "drop_team", "dashboard"],
+                       lambda d, order: pg_apply(pg_url, d, order))
+
+
+_KEY_REMADE = {  # webstudio: a foreign key dropped and made again over a dropped column
+    "fk": 'ALTER TABLE "Project" ADD CONSTRAINT "Project_userId_fkey"\n'
+          '  FOREIGN KEY ("userId") REFERENCES "User" (id);\n',
+    "mandatory": 'ALTER TABLE "Project" DROP CONSTRAINT "Project_userId_fkey";\n'
+                 'ALTER TABLE "Project" ALTER COLUMN "userId" SET NOT NULL;\n'
+                 'ALTER TABLE "Project" ADD CONSTRAINT "Project_userId_fkey"\n'
+                 '  FOREIGN KEY ("userId") REFERENCES "User" (id);\n',
+    "teams": 'ALTER TABLE "Project" DROP CONSTRAINT "Project_userId_fkey";\n'
+             'ALTER TABLE "Project" ADD COLUMN "teamId" text;\n',
+    "remove_userid": 'ALTER TABLE "Project" DROP COLUMN "userId";\n',
+}
+
+
+def test_the_users_of_a_remade_key_run_before_the_drop_of_its_column(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (webstudio scrambled): `DROP COLUMN "userId"` takes the foreign key over
+    it; the key is dropped and made again by one file and dropped by another, so the
+    rule for a key made once stood aside and the plan dropped the column first
+    ("constraint … does not exist"). In a misordered history (the tables' file sorts
+    last) every file using a definition of the key made before the column's drop runs
+    before it."""
+    import itertools
+
+    make = {"9_make.sql": 'CREATE TABLE "User" (id text PRIMARY KEY);\n'
+                          'CREATE TABLE "Project" (id text, "userId" text);\n'}
+    for n, names in enumerate(itertools.permutations(_KEY_REMADE)):
+        (tmp_path / str(n)).mkdir()
+        d = migration_dir(tmp_path / str(n), {**make, **{
+            f"{i}_{k}.sql": _KEY_REMADE[k] for i, k in enumerate(names, 1)}})
+        _, order = plan_of(d)
+        keys = [p.split("_", 1)[1][:-4] for p in order]
+        assert all(keys.index(k) < keys.index("remove_userid")
+                   for k in ("fk", "mandatory", "teams")), names
+        if names == ("remove_userid", "fk", "mandatory", "teams"):
+            assert pg_apply(pg_url, d, order) == []
+
+
+_COMPOSITE = {  # webstudio: a primary key made composite while a key references it
+    "fk": 'ALTER TABLE "Breakpoints" ADD CONSTRAINT "Breakpoints_buildId_fkey"\n'
+          '  FOREIGN KEY ("buildId") REFERENCES "Build" (id);\n',
+    "drop_fk": 'ALTER TABLE "Breakpoints" DROP CONSTRAINT "Breakpoints_buildId_fkey";\n',
+    "composite": 'ALTER TABLE "Build" DROP CONSTRAINT "Build_pkey",\n'
+                 '  ADD CONSTRAINT "Build_pkey" PRIMARY KEY (id, "projectId");\n',
+}
+
+
+def test_a_foreign_key_is_removed_before_the_key_it_references_changes(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (webstudio scrambled): a primary key dropped and made again over more
+    columns while a foreign key references its old columns ("cannot drop constraint
+    Build_pkey … other objects depend on it"). In a misordered history the file
+    removing the foreign key runs before the change."""
+    _every_naming_keeps(tmp_path, _COMPOSITE, ["fk", "drop_fk", "composite"],
+                        ("composite", "drop_fk", "fk"),
+                        lambda d, order: pg_apply(pg_url, d, order),
+                        fixed={"9_make.sql": 'CREATE TABLE "Build" (id text, "projectId" text,\n'
+                                             '  CONSTRAINT "Build_pkey" PRIMARY KEY (id));\n'
+                                             'CREATE TABLE "Breakpoints" ("buildId" text);\n'})

@@ -25,10 +25,10 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 
 # Bump whenever extraction (or what `migrate order/lint` print) changes: cached analyses,
 # plans and outputs of an older version are then ignored.
-ANALYSER_VERSION = "68"
+ANALYSER_VERSION = "69"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "09983c2c80b392bc"
+ANALYSER_SOURCES = "4fa730f0cd4c2d68"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -50,6 +50,10 @@ WRITES = "writes"
 # A weak fact of this kind names an enum label (type.label) a file says it removes: the
 # warning Prisma writes above an enum rebuild (calctl.sql.extract.prisma).
 REMOVES = "removes"
+# A weak fact of this kind names a table a view reads with ``*`` (``SELECT *``, ``t.*``):
+# the view holds every column the table has when the view is made (calctl.sql.names.
+# view_columns).
+STAR = "star"
 # in the names of a ``compared`` fact (a column compared with a literal): column US literal
 COMPARED = "\x1f"
 

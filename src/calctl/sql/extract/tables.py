@@ -19,7 +19,7 @@ from calctl.sql.extract.core import (
     sval,
 )
 from calctl.sql.extract.functions import signature
-from calctl.sql.facts import ALTER, CREATE, DROP, REF, RENAME, REPLACE, WEAK, WRITES
+from calctl.sql.facts import ALTER, CREATE, DROP, REF, RENAME, REPLACE, STAR, WEAK, WRITES
 
 
 class Tables(Constraints):
@@ -96,6 +96,9 @@ class Tables(Constraints):
             self.add(WEAK, WRITES, (name,), rv, "view")
         if query and "SelectStmt" in query:  # what walk() does with it, two calls fewer
             self.select(query["SelectStmt"], None)
+            for star in _star_tables(query["SelectStmt"]):
+                self.add(WEAK, STAR, self.ref_names(self.rel_parts(star), "relation"), star,
+                         "view")
         else:
             self.walk(query)
 
@@ -477,6 +480,35 @@ def _unwritable(select: Node | None) -> bool:
     return len(items) != 1 or "RangeVar" not in items[0] or any(
         select.get(key) for key in ("distinctClause", "groupClause", "havingClause",
                                     "limitCount", "limitOffset", "withClause"))
+
+
+def _star_tables(select: Node) -> list[Node]:
+    """The tables (RangeVars of the FROM list, through joins) whose every column a view
+    over this query holds: ``SELECT *`` reads them all, ``SELECT t.*`` the one named
+    ``t``. None under WITH (a name there may be the query's own)."""
+    if select.get("withClause") or select.get("op", "SETOP_NONE") != "SETOP_NONE":
+        return []
+    stars: list[str | None] = []  # None: every table
+    for target in select.get("targetList") or []:
+        fields = ((target.get("ResTarget") or {}).get("val") or {}).get(
+            "ColumnRef", {}).get("fields") or []
+        if fields and "A_Star" in fields[-1]:
+            stars.append(None if len(fields) == 1 else (fields[-2].get("String") or {}).get(
+                "sval"))
+    if not stars:
+        return []
+    tables: list[Node] = []
+    todo = list(select.get("fromClause") or [])
+    while todo:
+        item = todo.pop()
+        if "JoinExpr" in item:
+            todo.extend(item["JoinExpr"].get(side) or {} for side in ("larg", "rarg"))
+        elif "RangeVar" in item:
+            rv = item["RangeVar"]
+            alias = (rv.get("alias") or {}).get("aliasname") or rv.get("relname")
+            if None in stars or alias in stars:
+                tables.append(rv)
+    return tables
 
 
 def _drop_column(name: str) -> bytes:

@@ -59,13 +59,13 @@ def key_removal_edges(linked: Sequence[tuple[int, Fact]],
             continue
         creator, analysis, fact = made[0][0], analyses[made[0][0]], made[0][3]
         removals: list[tuple[int, int]] = []  # (file, line) of the drops taking the key
-        referenced = _referenced(analysis, fact) if cascaded else None
+        referenced = referenced_table(analysis, fact) if cascaded else None
         if referenced is not None and referenced in cascaded:
             table_events = events.get(("relation", referenced)) or []
             table_drops = [e for e in table_events if e[2] == DROP]
             removals += [(pos, line) for pos, line in cascaded[referenced]
                          if _of_key(creator, pos, table_events, table_drops)]
-        for column in _own_columns(analysis, fact, key):
+        for column in own_columns(analysis, fact, key):
             column_events = events.get(("column", column)) or []
             column_drops = [e for e in column_events if e[2] == DROP and e[3][ACTION] == DROP]
             removals += [(e[0], e[1]) for e in column_drops
@@ -86,7 +86,7 @@ def _of_key(creator: int, pos: int, object_events: list[Event], drops: list[Even
     return creator <= pos and not any(creator < e[0] < pos for e in drops)
 
 
-def _own_columns(analysis: FileAnalysis, key: Fact, identity: str) -> set[str]:
+def own_columns(analysis: FileAnalysis, key: Fact, identity: str) -> set[str]:
     """The columns of its own table a foreign key is made over: those its statement
     names at the key's own place (``FOREIGN KEY (a, b)``)."""
     table = identity.rpartition(".")[0] + "."
@@ -95,7 +95,7 @@ def _own_columns(analysis: FileAnalysis, key: Fact, identity: str) -> set[str]:
             and f[COLUMN] == key[COLUMN] and f[NAMES][0].startswith(table)}
 
 
-def _referenced(analysis: FileAnalysis, key: Fact) -> str | None:
+def referenced_table(analysis: FileAnalysis, key: Fact) -> str | None:
     """The table the foreign key made by ``key`` references: the first table its
     statement uses after the key's own place, before the next constraint it makes
     (``CONSTRAINT a FOREIGN KEY (x) REFERENCES t (id), CONSTRAINT b …``)."""
@@ -107,3 +107,55 @@ def _referenced(analysis: FileAnalysis, key: Fact) -> str | None:
                    key=lambda f: (f[LINE], f[COLUMN]))
     first = after[0] if after else None
     return first[NAMES][0] if first is not None and first[KIND] == "relation" else None
+
+
+def key_users_before_column_drops(linked: Sequence[tuple[int, Fact]],
+                                  analyses: Sequence[FileAnalysis],
+                                  events: dict[tuple[str, str], list[Event]],
+                                  edges: Sequence[Edge], default_schema: str) -> list[Edge]:
+    """For a foreign key made more than once (a file drops it and makes it again), the
+    ``drops`` edges that keep each user of one definition of the key before the ``DROP
+    COLUMN`` that takes that definition with its column: the definition's file uses the
+    column before that drop (a ``drops`` edge binds them), so the files using the key it
+    made or dropping it after such a use — by name, or to make it again, whose new
+    definition is over the same column and is followed the same way — run before that
+    drop too
+    ("constraint … does not exist" after it). A key made once: :func:`key_removal_edges`.
+    Only keys some file drops by name (``linked``)."""
+    keys = {fact[NAMES][0] for _, fact in linked
+            if fact[KIND] == "constraint" and fact[ACTION] == DROP}
+    if not keys:
+        return []
+    by_label: dict[str, list[Edge]] = {}
+    for edge in edges:
+        if edge.kind in ("uses", "drops"):
+            by_label.setdefault(edge.object, []).append(edge)
+    added: list[Edge] = []
+    for key in sorted(keys):
+        made = [e for e in events.get(("constraint", key)) or () if e[2] != DROP]
+        if len(made) < 2:
+            continue
+        label = object_label("constraint", key, default_schema)
+        users: dict[int, list[Edge]] = {}  # (a drops edge: its user drops what it used)
+        for edge in by_label.get(label, ()):
+            users.setdefault(edge.provider, []).append(edge)
+        makers = {e[0] for e in made}
+        for maker, _, _, fact in made:
+            for column in own_columns(analyses[maker], fact, key):
+                column_drops = {e[0] for e in events.get(("column", column)) or ()
+                                if e[2] == DROP and e[3][ACTION] == DROP}
+                for taken in by_label.get(object_label("column", column, default_schema), ()):
+                    if taken.kind != "drops" or taken.provider != maker \
+                            or taken.user not in column_drops:
+                        continue
+                    todo, seen = [maker], {maker, taken.user}
+                    while todo:
+                        for use in users.get(todo.pop(), ()):
+                            if use.user not in seen:
+                                seen.add(use.user)
+                                added.append(Edge(use.user, taken.user, label, use.line,
+                                                  use.column, use.user > taken.user, "drops",
+                                                  taken.drop_line))
+                                if use.user in makers:
+                                    todo.append(use.user)
+    return added

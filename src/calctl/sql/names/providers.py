@@ -44,7 +44,8 @@ from calctl.sql.names.model import Duplicate, Edge, Event, insert_event, object_
 def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
                      add_edge: Callable[[Edge], None],
                      default_schema: str, *,
-                     gone: dict[str, list[tuple[int, int]]] | None = None) -> None:
+                     gone: dict[str, list[tuple[int, int]]] | None = None,
+                     cascading: bool = True) -> None:
     """Redefinitions (CREATE OR REPLACE, drop and recreate) keep their relative order.
 
     Two exceptions. A function whose every definition is also known by its arguments is
@@ -55,12 +56,16 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
     REPLACE`` or made again after their own file removed it (``DROP FUNCTION IF EXISTS
     f; CREATE FUNCTION f``, :func:`_remade`): the plain one comes first — after another
     it fails ("already exists with same argument types") — when nothing that could
-    remove it sorts between them (its drops, and ``gone``: :func:`gone_by_name`; see
+    remove it sorts between them (its drops, but for one its file follows with a
+    definition, and ``gone``: :func:`gone_by_name`; see
     :func:`_plain_first`); and the ``CREATE OR REPLACE`` definitions of such an overload
     run before its one plain drop by arguments when that drop's file makes another
-    version of the function (:func:`_retired`). (Not other kinds: a table, a view, an
-    index or a trigger also goes with a ``DROP TABLE``/``DROP SCHEMA … CASCADE`` the
-    rule cannot see.) An intact history is never misordered, so this adds no alarm
+    version of the function (:func:`_retired`). A view is read the same way (its one
+    plain ``CREATE VIEW`` before its ``CREATE OR REPLACE VIEW``), only when no ``DROP …
+    CASCADE`` is in the history (``cascading`` false: the view would go with its base
+    table, schema or a column's type, which its events do not show). (Not other kinds: a
+    table, an index or a trigger also goes with its table or schema, without a
+    ``CASCADE``.) An intact history is never misordered, so this adds no alarm
     there, where a function may go in ways the analysis does not see (``DROP TYPE …
     CASCADE``, ``DROP OWNED``, ``EXECUTE``)."""
     by_arguments = {(e[0], e[1], name.partition("(")[0])
@@ -107,6 +112,9 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
             removals = gone.get(name.partition("(")[0], [])
             plain = [f for f in files
                      if f[2][ACTION] == CREATE and not _remade(f, evs, removals)]
+        elif gone is not None and not cascading and kind == "relation" \
+                and evs[0][3][DISPLAY] == "view":
+            plain = [f for f in files if f[2][ACTION] == CREATE and not _remade(f, evs, [])]
         if len(plain) == 1 and _plain_first(plain[0], files, evs, removals):
             first = plain[0][0]
             files.remove(plain[0])
@@ -217,7 +225,9 @@ def _plain_first(plain: tuple[int, int, Fact], files: list[tuple[int, int, Fact]
     function's by name) sorts between an earlier definition and it (``CREATE OR REPLACE
     f; DROP f; CREATE f`` is a history that runs as it is)."""
     at = plain[:2]
-    removed = [e[:2] for e in evs if e[2] in (DROP, RENAME)] + gone
+    # (a drop its own file follows with a definition leaves the object there)
+    removed = [e[:2] for e in evs if e[2] in (DROP, RENAME) and not any(
+        d[0] == e[0] and d[1] > e[1] and d[2] != DROP for d in evs)] + gone
     return not any(f[:2] < g <= at for f in files if f[:2] < at for g in removed)
 
 

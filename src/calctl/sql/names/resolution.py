@@ -37,7 +37,8 @@ from calctl.sql.facts import (
     FileAnalysis,
     summarise,
 )
-from calctl.sql.names.cascade import key_removal_edges
+from calctl.sql.names.alternating import alternating_chains
+from calctl.sql.names.cascade import key_removal_edges, key_users_before_column_drops
 from calctl.sql.names.columns import (
     added_to_old_table,
     bind_columns,
@@ -79,7 +80,9 @@ from calctl.sql.names.providers import (
     plain_before_guarded,
     recreations,
 )
+from calctl.sql.names.referenced_keys import keys_before_key_changes
 from calctl.sql.names.versions import after_versions
+from calctl.sql.names.view_columns import views_after_column_drops
 
 # the kinds named ``table.name``, which come with a table a rename gives a new name
 MEMBERS = frozenset({"column", "trigger", "constraint"})
@@ -158,6 +161,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     linked: list[tuple[int, Fact]] = []  # drops of constraints, renames
     enum_labels: list[tuple[int, int, Fact]] = []  # enum labels made or added
     cascades: list[tuple[int, Fact]] = []  # DROP TABLE … CASCADE
+    cascading = False  # any DROP … CASCADE (of a schema, a type, a function…)
+    views: list[tuple[str, str]] = []  # (kind, identity) of each view definition
     for pos, analysis in enumerate(analyses):
         facts = analysis.facts
         fact_at = facts.__getitem__  # the summary holds positions in the file's facts
@@ -181,6 +186,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     bucket.append((pos, fact[LINE], action, fact))
                 if fact[KIND] == "extension":
                     extensions.setdefault(fact[NAMES][0], []).append((pos, fact[LINE]))
+                elif fact[DISPLAY] == "view":
+                    views.append(provided)
                 elif fact[NEW]:  # the index of a constraint: provides the constraint too
                     indexes.append(fact)
                     events.setdefault(("constraint", fact[NEW]), []).append(
@@ -192,8 +199,10 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     dropped.update((fact[KIND], name) for name in fact[NAMES])
                 if fact[KIND] == "constraint":
                     linked.append((pos, fact))
-                elif fact[OPEN] and fact[KIND] == "relation":
-                    cascades.append((pos, fact))
+                elif fact[OPEN]:
+                    cascading = True
+                    if fact[KIND] == "relation":
+                        cascades.append((pos, fact))
             else:  # RENAME
                 linked.append((pos, fact))
                 if not fact[GUARDED]:
@@ -477,7 +486,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         added_to_old_table(repeated, events, add_edge, default_schema)
         plain_before_guarded(repeated, events, add_edge, default_schema)
     chain_providers(repeated, add_edge, default_schema,
-                    gone=gone_by_name(events) if misordered else None)
+                    gone=gone_by_name(events) if misordered else None, cascading=cascading)
     if misordered:
         after_versions(events, add_edge, default_schema)
     removes: dict[tuple[str, int], tuple[int, int]] = {}  # see created_twice
@@ -488,6 +497,23 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             result.edges = edges = [e for e in edges
                                     if (e.provider, e.user, e.object) not in wrong]
         edges.extend(readded)  # (not add_edge: an edge removed above may come back)
+        wrong, readded = alternating_chains(analyses, events, repeated, rebuilt, edges,
+                                            default_schema)
+        if wrong:
+            result.edges = edges = [e for e in edges
+                                    if (e.provider, e.user, e.object) not in wrong]
+        edges.extend(readded)
+    if views and not cascading:  # (after created_twice: it sets aside soft edges)
+        wrong, held = views_after_column_drops(dict.fromkeys(views), analyses, events,
+                                               default_schema)
+        if wrong:
+            result.edges = edges = [e for e in edges if e.kind != "drops"
+                                    or (e.provider, e.user, e.object) not in wrong]
+        edges.extend(held)
+    if misordered and linked:
+        edges.extend(key_users_before_column_drops(linked, analyses, events, edges,
+                                                   default_schema))
+        edges.extend(keys_before_key_changes(linked, analyses, events, default_schema))
     recreations(repeated, events, add_edge, default_schema)
     if preceding:  # the drop no longer follows the definition filename order put after it
         result.edges = edges = [e for e in edges if e.kind != "redefines"

@@ -1,0 +1,116 @@
+"""A view holds the columns it reads: their drops run before it is made.
+
+PostgreSQL refuses ``ALTER TABLE t DROP COLUMN c`` while a view reads ``c`` ("cannot drop
+column c of table t because other objects depend on it"), and a view made with ``SELECT
+*`` (or ``t.*``) reads every column ``t`` has when it is made. Read by name, a view's use
+of ``c`` binds to whichever adder of ``c`` sorts before it, and must run before the
+drop that follows: in a misordered history the plan then makes the view before the drop,
+which then fails.
+
+For a view that is never dropped (but by a file that makes it again at once, ``DROP VIEW
+IF EXISTS v; CREATE VIEW v``) nor renamed, in a history with no ``DROP … CASCADE`` (which
+takes views along, unseen):
+
+* a column every definition of the view names, with one adder more than drops (it is
+  there at the end): each definition runs after every drop and every adder of the
+  column — a view made earlier would hold a column a later drop needs gone;
+* a column the view's table was made with (a table made once, by a plain ``CREATE
+  TABLE``) and dropped once, when every definition reads the table with ``*``: each
+  definition runs after that drop.
+
+The edges are ``keeps`` (soft: they give way on a cycle). A history whose filename order
+applies on PostgreSQL has them in this order already (the view, once made, holds the
+column until the end), so they raise no alarm there; where a view sorts before such a
+drop, ``--check`` says so (PostgreSQL would refuse the drop). The names' wait of the view
+for the drop (``drops``) is taken back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import reduce
+
+from calctl.sql.facts import (
+    ACTION,
+    CREATE,
+    DISPLAY,
+    DROP,
+    KIND,
+    NAMES,
+    OPEN,
+    REF,
+    RENAME,
+    REPLACE,
+    STAR,
+    WEAK,
+    FileAnalysis,
+)
+from calctl.sql.names.model import Edge, Event, object_label, statement_facts
+
+
+def views_after_column_drops(views: Iterable[tuple[str, str]],
+                             analyses: Sequence[FileAnalysis],
+                             events: dict[tuple[str, str], list[Event]],
+                             default_schema: str
+                             ) -> tuple[set[tuple[int, int, str]], list[Edge]]:
+    """The names' edges (view's file, drop's file, column) the module's rule takes back,
+    and the edges it adds."""
+    wrong: set[tuple[int, int, str]] = set()
+    added: list[Edge] = []
+    for view_key in views:
+        evs = events[view_key]
+        made = [e for e in evs if e[2] in (CREATE, REPLACE)]
+        if len(made) + sum(e[2] == DROP for e in evs) != len(evs) or any(
+                e[3][DISPLAY] != "view" or e[3][ACTION] == RENAME for e in evs) or any(
+                e[2] == DROP and not any(d[0] == e[0] and d[1] > e[1] and d[2] != DROP
+                                         for d in evs) for e in evs):
+            continue
+        read = [statement_facts(analyses[e[0]], e[1]) for e in made]
+        named = reduce(set.intersection, ({f[NAMES][0] for f in facts if f[ACTION] == REF
+                                           and f[KIND] == "column"} for facts in read))
+        starred = reduce(set.intersection, ({f[NAMES][0] for f in facts if f[ACTION] == WEAK
+                                             and f[KIND] == STAR} for facts in read))
+        files = {e[0] for e in made}
+        for column in sorted(named):
+            col_evs = events.get(("column", column), [])
+            drops = [e for e in col_evs if e[2] == DROP]
+            if len(col_evs) != 2 * len(drops) + 1 or any(
+                    e[3][OPEN] or e[3][ACTION] != DROP for e in drops):
+                continue  # (a column renamed or dropped with CASCADE: left alone)
+            label = object_label("column", column, default_schema)
+            for e in col_evs:
+                if e[0] in files:
+                    continue
+                for view in made:
+                    added.append(Edge(e[0], view[0], label, view[1], 1, e[0] > view[0], "keeps",
+                                  view[1]))
+                    if e[2] == DROP:
+                        wrong.add((view[0], e[0], label))
+        for table in sorted(starred):
+            for column, drop in _original_columns_dropped_once(analyses, events, table):
+                if drop[0] not in files:
+                    label = object_label("column", column, default_schema)
+                    for view in made:
+                        added.append(Edge(drop[0], view[0], label, view[1], 1, drop[0] > view[0],
+                                      "keeps", view[1]))
+    return wrong, added
+
+
+def _original_columns_dropped_once(analyses: Sequence[FileAnalysis],
+                                   events: dict[tuple[str, str], list[Event]],
+                                   table: str) -> list[tuple[str, Event]]:
+    """(column, its drop) for each column a table made once by a plain ``CREATE TABLE``
+    was made with and one plain ``DROP COLUMN`` (no ``CASCADE``) removes."""
+    made = events.get(("relation", table), [])
+    if len(made) != 1 or made[0][2] != CREATE or made[0][3][OPEN] \
+            or made[0][3][DISPLAY] != "table":
+        return []
+    out = []
+    prefix = table + "."
+    for fact in statement_facts(analyses[made[0][0]], made[0][1]):
+        if fact[ACTION] == CREATE and fact[KIND] == "column" \
+                and fact[NAMES][0].startswith(prefix):
+            drops = [e for e in events.get(("column", fact[NAMES][0]), []) if e[2] == DROP]
+            if len(drops) == 1 and not drops[0][3][OPEN] and drops[0][3][ACTION] == DROP:
+                out.append((fact[NAMES][0], drops[0]))
+    return out
