@@ -2464,3 +2464,32 @@ def test_a_foreign_key_is_removed_before_the_key_it_references_changes(
                         fixed={"9_make.sql": 'CREATE TABLE "Build" (id text, "projectId" text,\n'
                                              '  CONSTRAINT "Build_pkey" PRIMARY KEY (id));\n'
                                              'CREATE TABLE "Breakpoints" ("buildId" text);\n'})
+
+
+_TYPE_GUARDED_TOO = {  # hatchet: an enum made plainly, then again "if missing" twice
+    "base": 'CREATE TABLE "Tenant" (id text PRIMARY KEY);\n',
+    "plain": 'CREATE TYPE "UIVersion" AS ENUM (\'V0\', \'V1\');\n'
+             'ALTER TABLE "Tenant" ADD COLUMN "ui" "UIVersion" NOT NULL DEFAULT \'V0\';\n',
+    "again": "DO $$ BEGIN\n"
+             "  IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'UIVersion') THEN\n"
+             '    CREATE TYPE "UIVersion" AS ENUM (\'V0\', \'V1\');\n  END IF;\nEND $$;\n'
+             'CREATE TABLE "Member" (id text REFERENCES "Tenant", ui "UIVersion");\n',
+}
+
+
+@pytest.mark.parametrize("names", [("again", "plain"), ("plain", "again")])
+def test_a_plain_create_type_runs_before_its_guarded_creators(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any],
+        names: tuple[str, ...]) -> None:
+    """Issue 12 (hatchet scrambled at seed 10): a type made plainly by one file and, only
+    when missing, by a later file's DO block; the plan ran the guarded one first and the
+    plain `CREATE TYPE` failed ("type … already exists"). In a misordered history (the
+    table's file sorts last) the plain creator of a type now comes first, as a column's
+    does."""
+    d = migration_dir(tmp_path, {**{f"{i}_{k}.sql": _TYPE_GUARDED_TOO[k]
+                                    for i, k in enumerate(names, 1)},
+                                 "9_base.sql": _TYPE_GUARDED_TOO["base"]})
+    _, order = plan_of(d)
+    keys = [p.split("_", 1)[1][:-4] for p in order]
+    assert keys == ["base", "plain", "again"]
+    assert pg_apply(pg_url, d, order) == []

@@ -140,32 +140,35 @@ def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
 def plain_before_guarded(repeated: list[tuple[tuple[str, str], list[Event]]],
                          events: dict[tuple[str, str], list[Event]],
                          add_edge: Callable[[Edge], None], default_schema: str) -> None:
-    """In a misordered history, a column's one plain ``ADD COLUMN`` runs before its
-    guarded ones (``ADD COLUMN IF NOT EXISTS``, a DO block's): after them it fails
+    """In a misordered history, a column's (or a type's) one plain ``ADD COLUMN``
+    (``CREATE TYPE``) runs before its guarded ones (``ADD COLUMN IF NOT EXISTS``, a DO
+    block's ``IF NOT EXISTS (… pg_type …) THEN CREATE TYPE``): after them it fails
     ("already exists"), before them they do nothing. Only where nothing may remove the
-    column between them: no drop or rename of it, a table made once (its drop, if any,
-    comes after every creator of the column), no drop of its schema, and no ``DROP TYPE
-    … CASCADE`` anywhere (it drops the columns of the type). Not for tables or indexes:
+    object between them: no drop or rename of it, no drop of its schema; for a column, a
+    table made once (its drop, if any, comes after every creator of the column) and no
+    ``DROP TYPE … CASCADE`` anywhere (it drops the columns of the type). Not for tables
+    or indexes:
     a table also goes with its parent's drop (a partition) and an index with its table,
     which the events of the object do not show."""
     cascaded_types: bool | None = None  # (looked for once a column qualifies)
     for (kind, name), evs in repeated:
-        if kind != "column" or any(e[2] != CREATE for e in evs):
+        if kind not in ("column", "type") or any(e[2] != CREATE for e in evs):
             continue
         plain = [e for e in evs if not e[3][GUARDED]]
-        if len(plain) != 1 or len(plain) == len(evs):
-            continue
-        table = name.rpartition(".")[0]
-        if sum(e[2] != DROP for e in events.get(("relation", table)) or ()) != 1 \
+        if len(plain) != 1 or len(plain) == len(evs) \
                 or any(e[2] == DROP for e in events.get(("schema", name.partition(".")[0]))
                        or ()):
             continue
-        if cascaded_types is None:
+        table = name.rpartition(".")[0]
+        if kind == "column" and sum(e[2] != DROP for e in events.get(("relation", table))
+                                    or ()) != 1:
+            continue
+        if kind == "column" and cascaded_types is None:
             cascaded_types = any(e[2] == DROP and e[3][OPEN]
                                  for (other, _), type_events in events.items()
                                  if other == "type" for e in type_events)
-        if cascaded_types:
-            return
+        if kind == "column" and cascaded_types:
+            continue
         first = plain[0][0]
         for e in evs:
             if e[0] != first and e[3][GUARDED]:

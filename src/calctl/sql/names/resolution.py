@@ -163,6 +163,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     cascades: list[tuple[int, Fact]] = []  # DROP TABLE … CASCADE
     cascading = False  # any DROP … CASCADE (of a schema, a type, a function…)
     views: list[tuple[str, str]] = []  # (kind, identity) of each view definition
+    columns_dropped = False  # any DROP COLUMN (IF EXISTS too)
     for pos, analysis in enumerate(analyses):
         facts = analysis.facts
         fact_at = facts.__getitem__  # the summary holds positions in the file's facts
@@ -199,7 +200,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     dropped.update((fact[KIND], name) for name in fact[NAMES])
                 if fact[KIND] == "constraint":
                     linked.append((pos, fact))
-                elif fact[OPEN]:
+                elif fact[KIND] == "column":
+                    columns_dropped = True
+                if fact[OPEN]:
                     cascading = True
                     if fact[KIND] == "relation":
                         cascades.append((pos, fact))
@@ -503,7 +506,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             result.edges = edges = [e for e in edges
                                     if (e.provider, e.user, e.object) not in wrong]
         edges.extend(readded)
-    if views and not cascading:  # (after created_twice: it sets aside soft edges)
+    if views and columns_dropped and not cascading:  # (after created_twice: it sets aside
+        # soft edges)
         wrong, held = views_after_column_drops(dict.fromkeys(views), analyses, events,
                                                default_schema)
         if wrong:

@@ -74,7 +74,7 @@ def views_after_column_drops(views: Iterable[tuple[str, str]],
         for column in sorted(named):
             col_evs = events.get(("column", column), [])
             drops = [e for e in col_evs if e[2] == DROP]
-            if len(col_evs) != 2 * len(drops) + 1 or any(
+            if not drops or len(col_evs) != 2 * len(drops) + 1 or any(
                     e[3][OPEN] or e[3][ACTION] != DROP for e in drops):
                 continue  # (a column renamed or dropped with CASCADE: left alone)
             label = object_label("column", column, default_schema)
