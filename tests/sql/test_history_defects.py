@@ -2493,3 +2493,41 @@ def test_a_plain_create_type_runs_before_its_guarded_creators(
     keys = [p.split("_", 1)[1][:-4] for p in order]
     assert keys == ["base", "plain", "again"]
     assert pg_apply(pg_url, d, order) == []
+
+
+_VIEW_NO_ALARM = {
+    "made in a branch that did not run": {
+        "1_make.sql": "CREATE TABLE t (id int, c int);\n",
+        "2_view.sql": "DO $$ BEGIN\n  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nobody_x')"
+                      " THEN\n    CREATE VIEW v AS SELECT id, c FROM t;\n  END IF;\nEND $$;\n",
+        "3_drop.sql": "ALTER TABLE t DROP COLUMN c;\n"},
+    "dropped by its own file first": {
+        "1_make.sql": "CREATE TABLE t (id int, c int);\n",
+        "2_view.sql": "CREATE VIEW v AS SELECT * FROM t;\n",
+        "3_drop.sql": "DROP VIEW v;\nALTER TABLE t DROP COLUMN c;\n"},
+    "replaced without the column": {
+        "1_make.sql": "CREATE TABLE t (id int, c int);\n",
+        "2_view.sql": "CREATE VIEW v AS SELECT id FROM t WHERE c > 0;\n",
+        "3_again.sql": "CREATE OR REPLACE VIEW v AS SELECT id FROM t;\n",
+        "4_drop.sql": "ALTER TABLE t DROP COLUMN c;\n"},
+    "made again after the drop": {
+        "1_make.sql": "CREATE TABLE t (id int, c int);\n",
+        "2_view.sql": "CREATE VIEW v AS SELECT * FROM t;\n",
+        "3_drop.sql": "DROP VIEW v;\nALTER TABLE t DROP COLUMN c;\nCREATE VIEW v AS SELECT * FROM t;\n"},
+    "a cascade": {
+        "1_make.sql": "CREATE TABLE t (id int, c int);\n",
+        "2_view.sql": "CREATE VIEW v AS SELECT id, c FROM t;\n",
+        "3_drop.sql": "ALTER TABLE t DROP COLUMN c CASCADE;\n"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_VIEW_NO_ALARM))
+def test_a_view_released_before_its_column_s_drop_raises_no_alarm(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], name: str) -> None:
+    """The view rule (`names/view_columns.py`) runs on every history: where the view may
+    not exist, or no longer reads the column, when the column goes, filename order
+    stands (each history applies on PostgreSQL as named)."""
+    d = migration_dir(tmp_path, _VIEW_NO_ALARM[name])
+    plan, order = plan_of(d)
+    assert pg_apply(pg_url, d, order) == []
+    assert plan.safe and plan.problems == [] and order == sorted(order)

@@ -8,8 +8,9 @@ drop that follows: in a misordered history the plan then makes the view before t
 which then fails.
 
 For a view that is never dropped (but by a file that makes it again at once, ``DROP VIEW
-IF EXISTS v; CREATE VIEW v``) nor renamed, in a history with no ``DROP … CASCADE`` (which
-takes views along, unseen):
+IF EXISTS v; CREATE VIEW v``) nor renamed, made only where it surely runs (not in a DO
+block's branch), in a history with no ``DROP … CASCADE`` (which takes views along,
+unseen):
 
 * a column every definition of the view names, with one adder more than drops (it is
   there at the end): each definition runs after every drop and every adder of the
@@ -35,6 +36,7 @@ from calctl.sql.facts import (
     CREATE,
     DISPLAY,
     DROP,
+    GUARDED,
     KIND,
     NAMES,
     OPEN,
@@ -62,6 +64,7 @@ def views_after_column_drops(views: Iterable[tuple[str, str]],
         made = [e for e in evs if e[2] in (CREATE, REPLACE)]
         if len(made) + sum(e[2] == DROP for e in evs) != len(evs) or any(
                 e[3][DISPLAY] != "view" or e[3][ACTION] == RENAME for e in evs) or any(
+                e[3][GUARDED] for e in made) or any(
                 e[2] == DROP and not any(d[0] == e[0] and d[1] > e[1] and d[2] != DROP
                                          for d in evs) for e in evs):
             continue
