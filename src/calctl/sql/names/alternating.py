@@ -30,7 +30,15 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from calctl.sql.facts import ACTION, DISPLAY, DROP, GUARDED, OPEN, FileAnalysis
-from calctl.sql.names.model import SOFT, Edge, Event, Reach, object_label, table_of_index
+from calctl.sql.names.model import (
+    SOFT,
+    Edge,
+    Event,
+    Reach,
+    object_label,
+    set_aside,
+    table_of_index,
+)
 
 
 def alternating_chains(analyses: Sequence[FileAnalysis],
@@ -54,12 +62,7 @@ def alternating_chains(analyses: Sequence[FileAnalysis],
     if not found:
         return wrong, added
     unsure = {label for _, _, label in found}
-    bound: dict[str, list[Edge]] = {}
-    for edge in edges:
-        if edge.object in unsure:
-            bound.setdefault(edge.object, []).append(edge)
-    reach = Reach(edge for edge in edges if edge.object not in unsure
-                  and edge.kind not in SOFT)
+    bound, reach = set_aside(edges, unsure)
     for creators, drops, label in found:
         creators = _ordered(creators, reach)
         drops = _placed(drops, creators, reach)

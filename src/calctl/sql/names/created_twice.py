@@ -53,7 +53,15 @@ from calctl.sql.facts import (
     OPEN,
     FileAnalysis,
 )
-from calctl.sql.names.model import SOFT, Edge, Event, Reach, object_label, table_of_index
+from calctl.sql.names.model import (
+    SOFT,
+    Edge,
+    Event,
+    Reach,
+    object_label,
+    set_aside,
+    table_of_index,
+)
 
 
 def creators_after_drops(analyses: Sequence[FileAnalysis],
@@ -113,12 +121,7 @@ def creators_after_drops(analyses: Sequence[FileAnalysis],
                       for (kind, name), evs in events.items()
                       if kind in ("column", "constraint")
                       and name[:name.rfind(".") + 1] in tables)
-    bound: dict[str, list[Edge]] = {}
-    for edge in edges:
-        if edge.object in unsure:
-            bound.setdefault(edge.object, []).append(edge)
-    reach = Reach(edge for edge in edges if edge.object not in unsure
-                  and edge.kind not in SOFT)
+    bound, reach = set_aside(edges, unsure)
     for first, second, drop, members, label, table, last in found:
         pair = (first, second)
         if last is not None:  # made, dropped, made again, dropped again: see _twice

@@ -134,6 +134,20 @@ class Reach:
         return b in seen
 
 
+def set_aside(edges: Iterable[Edge], unsure: set[str]) -> tuple[dict[str, list[Edge]], Reach]:
+    """For a rule that decides the order of the events of some objects (``unsure``: their
+    labels): the edges the names bound to each of them, and the reach of every other hard
+    edge (what the rule decides by)."""
+    bound: dict[str, list[Edge]] = {}
+    others: list[Edge] = []
+    for edge in edges:
+        if edge.object in unsure:
+            bound.setdefault(edge.object, []).append(edge)
+        elif edge.kind not in SOFT:
+            others.append(edge)
+    return bound, Reach(others)
+
+
 def table_of_index(analyses: Sequence[FileAnalysis], created: Event) -> str | None:
     """The table a ``CREATE INDEX`` names: the table read at the index's own place."""
     fact = created[3]
