@@ -11,25 +11,37 @@ Whatever the files are called, such a column exists only between an adder and th
 drop, so the events alternate, adder first: the adders in one order, the drops in one
 order, interleaved. The adders are put in order by the other needs (a file that must run
 before another adder comes first: the table's own ``CREATE TABLE`` before the files
-adding to it), else reading order; each drop then takes the earliest place the other
-needs allow it (a drop that must run after the third adder is the third drop or later),
-else reading order. Each drop needs the adder before it; the next adder waits for it
+adding to it), else reading order; the drops fill the places between them in reading
+order, as far as the other needs allow (a drop that must run after the third adder is the
+third drop or later; one that must run before it, the second or earlier). Each drop needs
+the adder before it; the next adder waits for it
 (``redefines``, soft, as :func:`calctl.sql.names.providers.chain_providers` gives a drop
 and the next definition). A file using the column between them (bound by its name to
 one adder) runs before that adder's drop, not before whichever drop the names put next.
 
 Only for a column or an index of a table made once, that no file drops, renames or
-rebuilds (its columns would go with it unseen); only plain, unguarded events, each in a
-file of its own, as many drops as adders or one fewer. A history whose filename order
-applies has these events alternating already, and reading order keeps that chain, so the
-rule adds no edge filename order breaks.
+rebuilds (its columns would go with it unseen); an index only over columns no file drops
+but one that drops the index too (likewise); only plain, unguarded events, each in a file
+of its own, as many drops as adders or one fewer. A history whose filename order applies
+has these events alternating already, and reading order keeps that chain, so the rule
+adds no edge filename order breaks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from calctl.sql.facts import ACTION, DISPLAY, DROP, GUARDED, OPEN, FileAnalysis
+from calctl.sql.facts import (
+    ACTION,
+    DISPLAY,
+    DROP,
+    GUARDED,
+    KIND,
+    NAMES,
+    OPEN,
+    REF,
+    FileAnalysis,
+)
 from calctl.sql.names.model import (
     SOFT,
     Edge,
@@ -37,6 +49,7 @@ from calctl.sql.names.model import (
     Reach,
     object_label,
     set_aside,
+    statement_facts,
     table_of_index,
 )
 
@@ -101,14 +114,24 @@ def _events(analyses: Sequence[FileAnalysis], events: dict[tuple[str, str], list
         table: str | None = name.rpartition(".")[0]
     else:
         table = table_of_index(analyses, creators[0])
-        if any(table_of_index(analyses, c) != table for c in creators[1:]):
-            return None
+        dropping = {e[0] for e in drops}
+        if any(table_of_index(analyses, c) != table for c in creators[1:]) or any(
+                e[2] == DROP and e[0] not in dropping for c in creators
+                for column in _indexed(analyses, c) for e in events.get(("column", column))
+                or ()):
+            return None  # (a column's drop takes its indexes along, unseen)
     if table is None or table in rebuilt:
         return None
     made = events.get(("relation", table), ())
     if len(made) != 1 or made[0][2] == DROP:
         return None  # (a table made twice, dropped or renamed takes its columns along)
     return creators, drops
+
+
+def _indexed(analyses: Sequence[FileAnalysis], created: Event) -> set[str]:
+    """The columns the statement making an index names."""
+    return {f[NAMES][0] for f in statement_facts(analyses[created[0]], created[1])
+            if f[KIND] == "column" and f[ACTION] == REF}
 
 
 def _ordered(creators: list[Event], reach: Reach) -> list[Event]:
@@ -123,8 +146,21 @@ def _ordered(creators: list[Event], reach: Reach) -> list[Event]:
 
 
 def _placed(drops: list[Event], creators: list[Event], reach: Reach) -> list[Event]:
-    """The drops in chain order: a drop the other needs put after the k-th adder is the
-    k-th drop or later; among the rest, reading order."""
-    def earliest(drop: Event) -> int:
-        return max((i for i, c in enumerate(creators) if reach(c[0], drop[0])), default=0)
-    return sorted(drops, key=earliest)
+    """The drops in chain order: place by place, the first in reading order of those the
+    other needs allow there (a drop that must run after the k-th adder is the k-th drop
+    or later) — unless one must be placed now (it must run before the next adder)."""
+    def bounds(drop: Event) -> tuple[int, int]:
+        after = max((i for i, c in enumerate(creators) if reach(c[0], drop[0])), default=0)
+        before = min((i - 1 for i, c in enumerate(creators) if i and reach(drop[0], c[0])),
+                     default=len(creators))
+        return after, before
+    left = {drop: bounds(drop) for drop in drops}
+    placed: list[Event] = []
+    for at in range(len(drops)):
+        allowed = [d for d in drops if d in left and left[d][0] <= at] or \
+            [d for d in drops if d in left]
+        due = [d for d in allowed if left[d][1] <= at]
+        chosen = (due or allowed)[0]
+        placed.append(chosen)
+        del left[chosen]
+    return placed

@@ -139,7 +139,6 @@ def key_users_before_column_drops(linked: Sequence[tuple[int, Fact]],
         users: dict[int, list[Edge]] = {}  # (a drops edge: its user drops what it used)
         for edge in by_label.get(label, ()):
             users.setdefault(edge.provider, []).append(edge)
-        makers = {e[0] for e in made}
         for maker, _, _, fact in made:
             for column in own_columns(analyses[maker], fact, key):
                 column_drops = {e[0] for e in events.get(("column", column)) or ()
@@ -156,6 +155,7 @@ def key_users_before_column_drops(linked: Sequence[tuple[int, Fact]],
                                 added.append(Edge(use.user, taken.user, label, use.line,
                                                   use.column, use.user > taken.user, "drops",
                                                   taken.drop_line))
-                                if use.user in makers:
-                                    todo.append(use.user)
+                                if any(e[0] == use.user and column in own_columns(
+                                        analyses[e[0]], e[3], key) for e in made):
+                                    todo.append(use.user)  # (made again over the column)
     return added

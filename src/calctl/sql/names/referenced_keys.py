@@ -13,8 +13,9 @@ over other columns: each foreign key made once that references the key's table o
 columns of another definition of the key is made and removed before that file — the
 files making and removing it run first (removing: its one plain ``DROP CONSTRAINT`` by
 name, which needs the key made, else the one plain drop of its table, else the one plain
-drop of one of its own columns). A foreign key with
-no such removal is left alone (some other definition may hold it).
+drop of one of its own columns; a foreign key with no such removal is left alone: some
+other definition may hold it). A foreign key made once over the new columns is made
+after that file.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def keys_before_key_changes(linked: Sequence[tuple[int, Fact]],
     """The ``drops`` edges of the module's rule: from each file removing such a foreign
     key to the file changing the key it references. ``linked``: the drops and renames of
     constraints."""
-    changes: dict[str, list[tuple[int, int, frozenset[str]]]] = {}  # table → (file, line, old)
+    # table → (file, line, old columns, new columns)
+    changes: dict[str, list[tuple[int, int, frozenset[str], frozenset[str]]]] = {}
     for pos, fact in linked:
         if fact[KIND] != "constraint" or fact[ACTION] != DROP or fact[GUARDED] or fact[OPEN]:
             continue
@@ -59,7 +61,7 @@ def keys_before_key_changes(linked: Sequence[tuple[int, Fact]],
         before = {cols for at, cols in indexes if at != pos} - set(again)
         if len(again) == 1 and len(before) == 1:
             changes.setdefault(key.rpartition(".")[0], []).append(
-                (pos, fact[LINE], next(iter(before))))
+                (pos, fact[LINE], next(iter(before)), again[0]))
     if not changes:
         return []
     added: list[Edge] = []
@@ -75,7 +77,9 @@ def keys_before_key_changes(linked: Sequence[tuple[int, Fact]],
             continue
         columns = _referenced_columns(analysis, fact, table)
         label = object_label("constraint", name, default_schema)
-        for pos, line, old in changes[table]:
+        for pos, line, old, new in changes[table]:
+            if columns == new and pos != maker:  # (it needs the changed key)
+                added.append(Edge(pos, maker, label, fact[LINE], 1, pos > maker))
             if columns != old or pos == maker:
                 continue
             removal = _removal(evs, events, analysis, fact, name)

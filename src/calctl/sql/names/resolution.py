@@ -506,8 +506,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             result.edges = edges = [e for e in edges
                                     if (e.provider, e.user, e.object) not in wrong]
         edges.extend(readded)
-    if views and columns_dropped and not cascading:  # (after created_twice: it sets aside
-        # soft edges)
+    if misordered and views and columns_dropped and not cascading:  # (after created_twice:
+        # it sets aside soft edges)
         wrong, held = views_after_column_drops(dict.fromkeys(views), analyses, events,
                                                default_schema)
         if wrong:

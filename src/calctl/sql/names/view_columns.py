@@ -19,11 +19,11 @@ unseen):
   TABLE``) and dropped once, when every definition reads the table with ``*``: each
   definition runs after that drop.
 
-The edges are ``keeps`` (soft: they give way on a cycle). A history whose filename order
-applies on PostgreSQL has them in this order already (the view, once made, holds the
-column until the end), so they raise no alarm there; where a view sorts before such a
-drop, ``--check`` says so (PostgreSQL would refuse the drop). The names' wait of the view
-for the drop (``drops``) is taken back.
+The edges are ``keeps`` (soft: they give way on a cycle), and only in a misordered
+history (filename order fails already), as the other rules that read what the SQL does
+not say outright: a view may also go by SQL the analysis does not see (``EXECUTE 'DROP
+VIEW v'``, ``DROP OWNED``), or be made under a ``SET LOCAL search_path``. The names' wait
+of the view for the drop (``drops``) is taken back.
 """
 
 from __future__ import annotations
@@ -78,8 +78,10 @@ def views_after_column_drops(views: Iterable[tuple[str, str]],
             col_evs = events.get(("column", column), [])
             drops = [e for e in col_evs if e[2] == DROP]
             if not drops or len(col_evs) != 2 * len(drops) + 1 or any(
-                    e[3][OPEN] or e[3][ACTION] != DROP for e in drops):
-                continue  # (a column renamed or dropped with CASCADE: left alone)
+                    e[3][OPEN] or e[3][ACTION] != DROP for e in drops) or any(
+                    e[3][GUARDED] for e in col_evs):
+                continue  # (a column renamed, dropped with CASCADE, or made or dropped
+                # only if missing or there: left alone)
             label = object_label("column", column, default_schema)
             for e in col_evs:
                 if e[0] in files:
@@ -114,6 +116,7 @@ def _original_columns_dropped_once(analyses: Sequence[FileAnalysis],
         if fact[ACTION] == CREATE and fact[KIND] == "column" \
                 and fact[NAMES][0].startswith(prefix):
             drops = [e for e in events.get(("column", fact[NAMES][0]), []) if e[2] == DROP]
-            if len(drops) == 1 and not drops[0][3][OPEN] and drops[0][3][ACTION] == DROP:
+            if len(drops) == 1 and not drops[0][3][OPEN] and drops[0][3][ACTION] == DROP \
+                    and not drops[0][3][GUARDED]:
                 out.append((fact[NAMES][0], drops[0]))
     return out
