@@ -2610,3 +2610,33 @@ def test_a_foreign_key_over_a_changed_key_s_new_columns_runs_after_the_change(
                         fixed={"9_make.sql": 'CREATE TABLE "Build" (id text, "projectId" text,\n'
                                              '  CONSTRAINT "Build_pkey" PRIMARY KEY (id));\n'
                                              'CREATE TABLE "Breakpoints" ("buildId" text);\n'})
+
+
+_MATVIEW_TO_TABLE = {
+    "plain": "CREATE TABLE stats_table AS SELECT * FROM stats;\n"
+             "DROP MATERIALIZED VIEW stats;\nALTER TABLE stats_table RENAME TO stats;\n",
+    "guarded": "DO $$\nBEGIN\n"
+               "  IF EXISTS (SELECT 1 FROM pg_matviews WHERE matviewname = 'stats') THEN\n"
+               "    CREATE TABLE stats_table AS SELECT * FROM stats;\n"
+               "    DROP MATERIALIZED VIEW stats;\n"
+               "    ALTER TABLE stats_table RENAME TO stats;\n  END IF;\nEND $$;\n",
+}
+
+
+@pytest.mark.parametrize("how", sorted(_MATVIEW_TO_TABLE))
+def test_adding_a_column_needs_the_table_a_materialized_view_became(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], how: str) -> None:
+    """Issue 12 (tensorzero's sqlx history, injected: the file turning a materialized
+    view into a table renamed after the file adding a column to it was not named, and
+    the plan failed: "… is not a table"). `ALTER TABLE … ADD COLUMN` on a name whose
+    definition before it is a view now needs the next definition that is a table."""
+    d = migration_dir(tmp_path, {
+        "1_make.sql": "CREATE TABLE src (x int);\n"
+                      "CREATE MATERIALIZED VIEW stats AS SELECT x FROM src;\n",
+        "2_add_column.sql": "ALTER TABLE stats ADD COLUMN IF NOT EXISTS y int;\n",
+        "3_convert.sql": _MATVIEW_TO_TABLE[how]})
+    plan, order = plan_of(d)
+    (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+    assert problem.path == "2_add_column.sql" and "3_convert.sql" in problem.message
+    assert order == ["1_make.sql", "3_convert.sql", "2_add_column.sql"]
+    assert pg_apply(pg_url, d, order) == []

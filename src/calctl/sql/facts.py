@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "69"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "67c3a2a1140fee06"
+ANALYSER_SOURCES = "7cbf146dfb985f23"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

@@ -24,7 +24,14 @@ from calctl.sql.facts import (
     FileAnalysis,
     Span,
 )
-from calctl.sql.names.model import Edge, Event, Missing, Resolution, object_label
+from calctl.sql.names.model import (
+    Edge,
+    Event,
+    Missing,
+    Resolution,
+    object_label,
+    statement_facts,
+)
 
 
 def redefined_columns(events: dict[tuple[str, str], list[Event]],
@@ -403,3 +410,22 @@ def added_to_old_table(repeated: list[tuple[tuple[str, str], list[Event]]],
                 add_edge(Edge(added[0], removed, object_label("table", table, default_schema),
                               tables[at - 1][1], 1, added[0] > removed, "drops",
                               tables[at - 1][1]))
+
+
+VIEWS = ("view", "materialized view")
+
+
+def table_made_later(pos: int, fact: Fact, evs: list[Event], at: int,
+                     analysis: FileAnalysis) -> Event | None:
+    """For a statement adding columns to a relation whose definition before it (``evs[at]``)
+    is a view or a materialized view (``ALTER TABLE … ADD COLUMN`` fails there: "… is not
+    a table"): the next definition of the name that is a table (made or renamed into the
+    name: tensorzero turns a materialized view into a table by ``CREATE TABLE … AS``, a
+    drop and a rename), which the statement means; None when it adds no column, or no
+    such table follows."""
+    prefix = fact[NAMES][0] + "."
+    if not any(f[ACTION] == CREATE and f[KIND] == "column" and f[NAMES][0].startswith(prefix)
+               for f in statement_facts(analysis, fact[LINE])):
+        return None
+    return next((e for e in evs[at + 1:] if e[2] != DROP and e[0] != pos
+                 and e[3][DISPLAY] == "table"), None)

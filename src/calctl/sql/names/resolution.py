@@ -40,11 +40,13 @@ from calctl.sql.facts import (
 from calctl.sql.names.alternating import alternating_chains
 from calctl.sql.names.cascade import key_removal_edges, key_users_before_column_drops
 from calctl.sql.names.columns import (
+    VIEWS,
     added_to_old_table,
     bind_columns,
     choose_provider,
     lost_with_table,
     readded_columns,
+    table_made_later,
     through_rename,
 )
 from calctl.sql.names.created_twice import creators_after_drops
@@ -361,6 +363,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     other = other_definition(evs, at, pos, banned)
                     if other is not None:
                         last, at = (evs[other], other) if evs[other][0] < pos else (None, -1)
+            if last is not None and last[2] != DROP and not weak and kind == "relation" \
+                    and last[3][DISPLAY] in VIEWS:
+                table = table_made_later(pos, fact, evs, at, analyses[pos])
+                if table is not None:  # ADD COLUMN needs a table, not the view before it
+                    add_edge(Edge(table[0], pos, label_of(fact[DISPLAY], chosen),
+                                  fact[LINE], fact[COLUMN], table[0] > pos))
+                    continue
             if last is not None and last[2] != DROP and not weak and dropped \
                     and (kind, chosen) in dropped and kind in ("type", "relation"):
                 instead = surviving_definition(pos, fact, evs, at, analyses[pos], events,
