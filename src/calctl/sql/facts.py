@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "69"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "7cbf146dfb985f23"
+ANALYSER_SOURCES = "5e4842046c0cbee8"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

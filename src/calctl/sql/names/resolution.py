@@ -421,6 +421,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 at = next((i for i, e in enumerate(evs) if e[0] > pos and _defines(e)
                            and (e[0], pos, label) not in avoid), at)
             later = evs[at] if at >= 0 else None
+            if later is not None and kind == "relation" and not weak \
+                    and later[3][DISPLAY] in VIEWS:
+                later = table_made_later(pos, fact, evs, at, analyses[pos]) or later
             if later is not None:
                 if not weak:
                     label = object_label(fact[DISPLAY], chosen, default_schema)
