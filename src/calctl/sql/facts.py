@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "69"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "5e4842046c0cbee8"
+ANALYSER_SOURCES = "d63d1ff4f97e6d9f"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
@@ -147,7 +147,9 @@ def summarise(facts: Sequence[Fact]) -> Summary:
     each part as positions in ``facts`` (what the pipe and the cache carry as they are):
 
     * references to objects the file does not provide itself: the distinct (kind,
-      candidates) references, the first plain occurrence, else the first weak one;
+      candidates) references, the first plain occurrence, else the first weak one (a
+      guarded rename — in a DO block's branch, ``IF EXISTS`` — may not run: a use of the
+      new name after it still refers, and binds to another file's definition if any);
     * plain column references no statement of the file provides, distinct by
       candidates, first occurrence;
     * the facts that provide, drop or rename something, or change a column's type, in
@@ -177,7 +179,8 @@ def summarise(facts: Sequence[Fact]) -> Summary:
                 provided.setdefault("constraint", {}).setdefault(fact.new, fact.line)
             changes.append(at)
         elif action == rename:
-            renamed.setdefault(fact.kind, {}).setdefault(fact.new, fact.line)
+            if not fact.guarded:  # (a guarded one may not run: the name is another's)
+                renamed.setdefault(fact.kind, {}).setdefault(fact.new, fact.line)
             changes.append(at)
         elif action == drop or (action == ALTER and fact.kind == "column"):
             changes.append(at)
