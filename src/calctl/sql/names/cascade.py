@@ -119,9 +119,8 @@ def key_users_before_column_drops(linked: Sequence[tuple[int, Fact]],
     column before that drop (a ``drops`` edge binds them), so the files using the key it
     made or dropping it after such a use — by name, or to make it again, whose new
     definition is over the same column and is followed the same way — run before that
-    drop too
-    ("constraint … does not exist" after it). A key made once: :func:`key_removal_edges`.
-    Only keys some file drops by name (``linked``)."""
+    drop too ("constraint … does not exist" after it). A key made once:
+    :func:`key_removal_edges`. Only keys some file drops by name (``linked``)."""
     keys = {fact[NAMES][0] for _, fact in linked
             if fact[KIND] == "constraint" and fact[ACTION] == DROP}
     if not keys:

@@ -33,6 +33,9 @@ from calctl.sql.names.model import (
     statement_facts,
 )
 
+# the displays of relations ``ALTER TABLE … ADD COLUMN`` cannot change
+VIEWS = ("view", "materialized view")
+
 
 def redefined_columns(events: dict[tuple[str, str], list[Event]],
                        dropped: set[tuple[str, str]]) -> dict[str, list[int]]:
@@ -410,9 +413,6 @@ def added_to_old_table(repeated: list[tuple[tuple[str, str], list[Event]]],
                 add_edge(Edge(added[0], removed, object_label("table", table, default_schema),
                               tables[at - 1][1], 1, added[0] > removed, "drops",
                               tables[at - 1][1]))
-
-
-VIEWS = ("view", "materialized view")
 
 
 def table_made_later(pos: int, fact: Fact, evs: list[Event], at: int,

@@ -12,6 +12,7 @@ from calctl.sql.facts import (
     ACTION,
     COLUMN,
     DISPLAY,
+    DROP,
     KIND,
     LINE,
     NAMES,
@@ -132,6 +133,12 @@ class Reach:
                         todo.append(n)
             self.reached[a] = seen
         return b in seen
+
+
+def made_again_after(drop: Event, evs: Sequence[Event]) -> bool:
+    """Whether the file of ``drop`` makes the object again after it (``DROP VIEW IF
+    EXISTS v; CREATE VIEW v``): a drop that leaves the object there."""
+    return any(e[0] == drop[0] and e[1] > drop[1] and e[2] != DROP for e in evs)
 
 
 def set_aside(edges: Iterable[Edge], unsure: set[str]) -> tuple[dict[str, list[Edge]], Reach]:

@@ -38,7 +38,14 @@ from calctl.sql.names.columns import (
     renamed_along,
     view_and_retype,
 )
-from calctl.sql.names.model import Duplicate, Edge, Event, insert_event, object_label
+from calctl.sql.names.model import (
+    Duplicate,
+    Edge,
+    Event,
+    insert_event,
+    made_again_after,
+    object_label,
+)
 
 
 def chain_providers(repeated: list[tuple[tuple[str, str], list[Event]]],
@@ -147,9 +154,8 @@ def plain_before_guarded(repeated: list[tuple[tuple[str, str], list[Event]]],
     object between them: no drop or rename of it, no drop of its schema; for a column, a
     table made once (its drop, if any, comes after every creator of the column) and no
     ``DROP TYPE … CASCADE`` anywhere (it drops the columns of the type). Not for tables
-    or indexes:
-    a table also goes with its parent's drop (a partition) and an index with its table,
-    which the events of the object do not show."""
+    or indexes: a table also goes with its parent's drop (a partition) and an index with
+    its table, which the events of the object do not show."""
     cascaded_types: bool | None = None  # (looked for once a column qualifies)
     for (kind, name), evs in repeated:
         if kind not in ("column", "type") or any(e[2] != CREATE for e in evs):
@@ -228,9 +234,8 @@ def _plain_first(plain: tuple[int, int, Fact], files: list[tuple[int, int, Fact]
     function's by name) sorts between an earlier definition and it (``CREATE OR REPLACE
     f; DROP f; CREATE f`` is a history that runs as it is)."""
     at = plain[:2]
-    # (a drop its own file follows with a definition leaves the object there)
-    removed = [e[:2] for e in evs if e[2] in (DROP, RENAME) and not any(
-        d[0] == e[0] and d[1] > e[1] and d[2] != DROP for d in evs)] + gone
+    removed = [e[:2] for e in evs
+               if e[2] in (DROP, RENAME) and not made_again_after(e, evs)] + gone
     return not any(f[:2] < g <= at for f in files if f[:2] < at for g in removed)
 
 

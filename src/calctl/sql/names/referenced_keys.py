@@ -54,7 +54,7 @@ def keys_before_key_changes(linked: Sequence[tuple[int, Fact]],
         if fact[KIND] != "constraint" or fact[ACTION] != DROP or fact[GUARDED] or fact[OPEN]:
             continue
         key = fact[NAMES][0]
-        indexes = [(e[0], _columns(analyses[e[0]], e[3]))
+        indexes = [(e[0], frozenset(own_columns(analyses[e[0]], e[3], key)))
                    for e in events.get(("constraint", key)) or ()
                    if e[2] != DROP and e[3][NEW] == key]
         again = [cols for at, cols in indexes if at == pos]
@@ -94,13 +94,6 @@ def keys_before_key_changes(linked: Sequence[tuple[int, Fact]],
                 added.append(Edge(maker, removal[0], label, removal[1], 1,
                                   maker > removal[0]))
     return added
-
-
-def _columns(analysis: FileAnalysis, index: Fact) -> frozenset[str]:
-    """The columns a key's index is made over: those its statement names at its place."""
-    return frozenset(f[NAMES][0] for f in statement_facts(analysis, index[LINE])
-                     if f[KIND] == "column" and f[ACTION] == REF and f[LINE] == index[LINE]
-                     and f[COLUMN] == index[COLUMN])
 
 
 def _referenced_columns(analysis: FileAnalysis, key: Fact, table: str) -> frozenset[str]:

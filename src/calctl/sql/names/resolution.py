@@ -164,7 +164,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     enum_labels: list[tuple[int, int, Fact]] = []  # enum labels made or added
     cascades: list[tuple[int, Fact]] = []  # DROP TABLE … CASCADE
     cascading = False  # any DROP … CASCADE (of a schema, a type, a function…)
-    views: list[tuple[str, str]] = []  # (kind, identity) of each view definition
+    views: dict[tuple[str, str], None] = {}  # (kind, identity) of each view made
     columns_dropped = False  # any DROP COLUMN (IF EXISTS too)
     for pos, analysis in enumerate(analyses):
         facts = analysis.facts
@@ -190,7 +190,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                 if fact[KIND] == "extension":
                     extensions.setdefault(fact[NAMES][0], []).append((pos, fact[LINE]))
                 elif fact[DISPLAY] == "view":
-                    views.append(provided)
+                    views[provided] = None
                 elif fact[NEW]:  # the index of a constraint: provides the constraint too
                     indexes.append(fact)
                     events.setdefault(("constraint", fact[NEW]), []).append(
@@ -520,7 +520,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         edges.extend(readded)
     if misordered and views and columns_dropped and not cascading:  # (after created_twice:
         # it sets aside soft edges)
-        wrong, held = views_after_column_drops(dict.fromkeys(views), analyses, events,
+        wrong, held = views_after_column_drops(views, analyses, events,
                                                default_schema)
         if wrong:
             result.edges = edges = [e for e in edges if e.kind != "drops"

@@ -47,7 +47,13 @@ from calctl.sql.facts import (
     WEAK,
     FileAnalysis,
 )
-from calctl.sql.names.model import Edge, Event, object_label, statement_facts
+from calctl.sql.names.model import (
+    Edge,
+    Event,
+    made_again_after,
+    object_label,
+    statement_facts,
+)
 
 
 def views_after_column_drops(views: Iterable[tuple[str, str]],
@@ -65,8 +71,7 @@ def views_after_column_drops(views: Iterable[tuple[str, str]],
         if len(made) + sum(e[2] == DROP for e in evs) != len(evs) or any(
                 e[3][DISPLAY] != "view" or e[3][ACTION] == RENAME for e in evs) or any(
                 e[3][GUARDED] for e in made) or any(
-                e[2] == DROP and not any(d[0] == e[0] and d[1] > e[1] and d[2] != DROP
-                                         for d in evs) for e in evs):
+                e[2] == DROP and not made_again_after(e, evs) for e in evs):
             continue
         read = [statement_facts(analyses[e[0]], e[1]) for e in made]
         named = reduce(set.intersection, ({f[NAMES][0] for f in facts if f[ACTION] == REF
