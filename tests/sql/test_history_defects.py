@@ -2675,3 +2675,192 @@ def test_a_use_after_a_guarded_rename_still_needs_the_name_made_elsewhere(
     assert pg_apply(pg_url, d, order) == []
     assert plan.safe and plan.moves == [] and order == sorted(order)
     assert [p.code for p in plan.problems if p.severity == "error"] == []
+
+
+_LABEL_REMOVED = {
+    "base": "CREATE SCHEMA w;\n"
+            "CREATE TYPE public.status AS ENUM ('pending', 'paused', 'cancelled');\n"
+            "CREATE TABLE w.runs (id int PRIMARY KEY, status public.status NOT NULL);\n",
+    "remove": "UPDATE w.runs SET status = 'cancelled' WHERE status = 'paused';\n"
+              "CREATE TYPE public.status_new AS ENUM ('pending', 'cancelled');\n"
+              "ALTER TABLE w.runs ALTER COLUMN status TYPE public.status_new"
+              " USING status::text::public.status_new;\n"
+              "DROP TYPE public.status;\n"
+              "ALTER TYPE public.status_new RENAME TO status;\n",
+    "recreate": "ALTER TABLE w.runs ALTER COLUMN status SET DATA TYPE text;\n"
+                "DROP TYPE public.status;\n"
+                "CREATE TYPE public.status AS ENUM ('pending', 'cancelled');\n"
+                "ALTER TABLE w.runs ALTER COLUMN status SET DATA TYPE public.status"
+                " USING status::public.status;\n",
+    "alter": "ALTER TABLE w.runs ADD COLUMN x int;\n",
+}
+
+
+@pytest.mark.parametrize("names", [("base", "remove", "recreate"),
+                                   ("base", "recreate", "remove"),
+                                   ("alter", "recreate", "base", "remove")])
+def test_a_use_of_an_enum_label_runs_before_the_file_that_drops_the_type(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any],
+        names: tuple[str, ...]) -> None:
+    """Issue 12 (drizzle's workflow history scrambled, 92 % at five seeds): a file uses
+    the label `paused` (`WHERE status = 'paused'`) and then rebuilds the enum without
+    it; a later file drops the type and makes it again, also without it. The plan ran
+    the later file first ("invalid input value for enum status"). A `DROP TYPE` (or a
+    rename away) now ends the labels of that definition, a rename into the name brings
+    the renamed enum's, and a use of a label waits for a definition that has it and
+    runs before that definition's drop. With four files the plan needs two bindings
+    mended at once (the type's and the label's), which the rebinding reaches now that
+    it goes on while cycles still name bindings it has not banned."""
+    d = migration_dir(tmp_path, {f"{i}_{k}.sql": _LABEL_REMOVED[k]
+                                 for i, k in enumerate(names, 1)})
+    plan, order = plan_of(d)
+    keys = [p.split("_", 1)[1][:-4] for p in order]
+    assert keys.index("base") < keys.index("remove") < keys.index("recreate")
+    assert pg_apply(pg_url, d, order) == []
+    if names == ("base", "remove", "recreate"):
+        assert plan.safe and plan.moves == [] and order == sorted(order)
+    else:
+        assert any(p.code == "CAL001" and "remove" in p.message for p in plan.problems)
+
+
+_LABEL_KEPT = {
+    "1_make.sql": "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'meh');\n"
+                  "CREATE TABLE person (id int, mood mood);\n",
+    "2_prisma.sql": "ALTER TYPE mood RENAME TO mood_old;\n"
+                    "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n"
+                    "ALTER TABLE person ALTER COLUMN mood TYPE mood USING mood::text::mood;\n"
+                    "DROP TYPE mood_old;\n",
+    "3_use.sql": "UPDATE person SET mood = 'ok' WHERE mood = 'sad';\n",
+    "4_renamed_in.sql": "CREATE TYPE mood_new AS ENUM ('sad', 'ok');\n"
+                        "ALTER TABLE person ALTER COLUMN mood TYPE mood_new"
+                        " USING mood::text::mood_new;\n"
+                        "DROP TYPE mood;\nALTER TYPE mood_new RENAME TO mood;\n",
+    "5_use.sql": "SELECT 'ok'::mood;\nUPDATE person SET mood = 'sad' WHERE mood = 'ok';\n",
+    "6_drizzle.sql": "ALTER TABLE person ALTER COLUMN mood SET DATA TYPE text;\n"
+                     "DROP TYPE mood;\nCREATE TYPE mood AS ENUM ('ok', 'sad', 'new');\n"
+                     "ALTER TABLE person ALTER COLUMN mood SET DATA TYPE mood"
+                     " USING mood::mood;\n",
+    "7_use.sql": "UPDATE person SET mood = 'new' WHERE mood = 'ok';\n",
+}
+
+
+def test_labels_a_rebuild_keeps_raise_no_alarm(tmp_path: Path, pg_url: str,
+                                               pg_apply: Callable[..., Any]) -> None:
+    """The other side of the label rule: after a rebuild that keeps a label (Prisma's
+    rename away and `CREATE TYPE`, a new enum renamed into the name, `DROP TYPE` and
+    `CREATE TYPE`), a use of it binds to the rebuilt type; an intact history raises no
+    alarm."""
+    d = migration_dir(tmp_path, _LABEL_KEPT)
+    plan, order = plan_of(d)
+    assert plan.safe and plan.moves == [] and order == sorted(order)
+    assert [p.code for p in plan.problems if p.severity == "error"] == []
+    assert pg_apply(pg_url, d, order) == []
+
+
+_CALLED_AT_ONCE = (
+    "CREATE OR REPLACE FUNCTION refresh_stats(full_refresh boolean) RETURNS void\n"
+    "LANGUAGE plpgsql AS $$\nBEGIN\n  UPDATE stats SET cost = 0;\n"
+    "  IF NOT full_refresh THEN\n    UPDATE later_table SET n = 1;\n  END IF;\nEND $$;\n"
+    "SELECT refresh_stats(full_refresh => TRUE);\n"
+    "CREATE FUNCTION not_called() RETURNS void LANGUAGE plpgsql AS $$\n"
+    "BEGIN UPDATE later_table SET n = 2; END $$;\n"
+    "-- SELECT not_called();\n")
+
+
+@pytest.mark.parametrize("adder", ["1b_add_cost.sql", "3_add_cost.sql"])
+def test_a_function_its_file_calls_needs_what_its_body_names_now(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], adder: str) -> None:
+    """Issue 12 (tensorzero scrambled, 96 % at six seeds): a file makes a function and
+    calls it at once (`SELECT f(…)`); the body's uses were weak (needed when it runs,
+    later), so the file ran before the column its body updates was added. A function
+    its own file calls after making it now has its body read like a DO block's: the
+    unguarded statements' uses hard, an `IF` branch's weak; a call in a comment is no
+    call. Where the adder sorts before the caller the history is intact: no alarm."""
+    d = migration_dir(tmp_path, {"1_create.sql": "CREATE TABLE stats (k int, n int);\n",
+                                 "2_refresh.sql": _CALLED_AT_ONCE,
+                                 adder: "ALTER TABLE stats ADD COLUMN cost numeric;\n",
+                                 "4_later.sql": "CREATE TABLE later_table (n int);\n"})
+    plan, order = plan_of(d)
+    assert order.index("1_create.sql") < order.index(adder) < order.index("2_refresh.sql")
+    assert pg_apply(pg_url, d, order) == []
+    if adder == "1b_add_cost.sql":
+        assert plan.safe and plan.moves == [] and order == sorted(order)
+        assert [p.code for p in plan.problems if p.severity == "error"] == []
+    else:
+        (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+        assert problem.path == "2_refresh.sql" and "3_add_cost.sql" in problem.message
+
+
+_RLS_LOOP = ("DO $$\nDECLARE\n  tables text[] := ARRAY['flow', 'Role'];\n  t text;\nBEGIN\n"
+             "  FOREACH t IN ARRAY tables LOOP\n"
+             "    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);\n"
+             "    EXECUTE format('DROP POLICY IF EXISTS %I ON %I', t || '_tenant', t);\n"
+             "    EXECUTE format('CREATE POLICY %I ON %I USING (\"tenantId\" = %L)',\n"
+             "                   t || '_tenant', t, 'x');\n"
+             "  END LOOP;\nEND $$;\n")
+
+
+@pytest.mark.parametrize("tables", ["1_tables.sql", "3_tables.sql"])
+def test_dynamic_sql_over_a_list_of_names_is_read(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any], tables: str) -> None:
+    """Issue 12 (a Prisma history scrambled, 98 % at nine seeds): a DO block enabling row
+    level security loops over a list of table names and builds each statement with
+    `format`; read as opaque dynamic SQL, it ran before the tables existed. `EXECUTE
+    format(…)` over the names of an `ARRAY[…]` (inline, or a declared variable's
+    default), with constants, the loop variable and `||` as arguments, is now written
+    out and read like the block's other statements. Intact, no alarm."""
+    d = migration_dir(tmp_path, {tables: 'CREATE TABLE flow ("tenantId" text);\n'
+                                         'CREATE TABLE "Role" ("tenantId" text);\n',
+                                 "2_rls.sql": _RLS_LOOP})
+    plan, order = plan_of(d)
+    assert order == [tables, "2_rls.sql"]
+    assert pg_apply(pg_url, d, order) == []
+    if tables == "1_tables.sql":
+        assert plan.safe and plan.moves == []
+        assert [p.code for p in plan.problems] == []  # (no CAL010: nothing left unread)
+    else:
+        (problem,) = [p for p in plan.problems if p.code == "CAL001"]
+        assert problem.path == "2_rls.sql" and 'table "flow"' in problem.message
+
+
+def test_dynamic_sql_the_analysis_cannot_write_out_stays_unread(tmp_path: Path) -> None:
+    """The other side: a name read from the catalog, or a format with `%1$I`, is not
+    written out; the block raises CAL010 as before, and nothing it names is needed."""
+    d = migration_dir(tmp_path, {
+        "1_do.sql": "DO $$ DECLARE r record; BEGIN\n"
+                    "  FOR r IN SELECT tablename FROM pg_tables LOOP\n"
+                    "    EXECUTE format('ALTER TABLE %I OWNER TO app', r.tablename);\n"
+                    "  END LOOP;\n"
+                    "  EXECUTE format('ALTER TABLE %1$I ENABLE ROW LEVEL SECURITY', 'gone');\n"
+                    "END $$;\n"})
+    plan, _ = plan_of(d)
+    assert plan.safe
+    assert [p.code for p in plan.problems] == ["CAL010"]
+
+
+def test_a_type_moved_to_another_schema_in_a_guarded_loop_runs_after_its_users(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (drizzle's workflow history scrambled, 83 % at three seeds): the last file
+    moves enums to another schema (`EXECUTE format('ALTER TYPE public.%I SET SCHEMA
+    w', name)` in a loop that skips a missing one with `CONTINUE`); the plan ran it
+    before files still naming `public.status`. `ALTER TYPE … SET SCHEMA` is now a
+    rename of the type, and the loop's statements, after a `CONTINUE`, are guarded: the
+    move waits for the type's users, with no alarm of its own."""
+    d = migration_dir(tmp_path, {
+        "1_create.sql": "CREATE SCHEMA w;\n"
+                        "CREATE TYPE public.status AS ENUM ('pending', 'done');\n"
+                        "CREATE TABLE w.runs (id int PRIMARY KEY, status public.status);\n",
+        "2_move.sql": "DO $$\nDECLARE enum_name text;\nBEGIN\n"
+                      "  FOREACH enum_name IN ARRAY ARRAY['status'] LOOP\n"
+                      "    IF to_regtype(format('public.%I', enum_name)) IS NULL THEN\n"
+                      "      CONTINUE;\n    END IF;\n"
+                      "    EXECUTE format('ALTER TYPE public.%I SET SCHEMA w', enum_name);\n"
+                      "  END LOOP;\nEND $$;\n",
+        "3_use.sql": "ALTER TABLE w.runs ALTER COLUMN status SET DATA TYPE text;\n"
+                     "DROP TYPE public.status;\n"
+                     "CREATE TYPE public.status AS ENUM ('pending', 'running', 'done');\n"
+                     "ALTER TABLE w.runs ALTER COLUMN status SET DATA TYPE public.status"
+                     " USING status::public.status;\n"})
+    _, order = plan_of(d)
+    assert order == ["1_create.sql", "3_use.sql", "2_move.sql"]
+    assert pg_apply(pg_url, d, order) == []

@@ -101,16 +101,16 @@ def _rebound(analyses: list[FileAnalysis], resolution: Resolution, ordering: Ord
                 break
             current = best
         avoid: set[tuple[int, int, str]] = set()
-        seen: set[tuple[int, ...]] = set()
+        seen: set[tuple[tuple[int, ...], int]] = set()
         for _ in range(REBINDS):
             avoid |= _on_cycles(*current)
+            state = (tuple(current[1].order), len(avoid))
+            if state in seen:
+                break  # a fixpoint: the same order, and no binding left to ban
+            seen.add(state)
             again = rebind(analyses, current[1].order, known, default_schema, avoid, early)
             if len(again[1].cycles) <= len(best[1].cycles):
                 best = again
-            seen_before = tuple(again[1].order) in seen
-            if seen_before or again[1].order == current[1].order:
-                break  # a fixpoint, or back to an order seen before
-            seen.add(tuple(again[1].order))
             current = again
     return best
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from calctl.sql.extract.core import CHANGING, load_parser, loads
 from calctl.sql.extract.dml import Queries
+from calctl.sql.extract.dynamic import Bound, loop_names, written_out
 from calctl.sql.facts import REF, WEAK
 from calctl.sql.facts import PlainFact as Fact
 from calctl.sql.observations import DYNAMIC_SQL, Observation
@@ -50,7 +51,10 @@ class Bodies(Queries):
             self.restore(saved)
 
     def plpgsql(self, stmt_text: str, offset: int, source: str, *, weak: bool,
-                is_do: bool = False) -> None:
+                is_do: bool = False, runs_now: bool = False) -> None:
+        """Walk a PL/pgSQL body: a DO block's (``is_do``), or a function's, which
+        ``runs_now`` when its file calls it after making it (then read as a DO block's:
+        its unguarded statements' uses hard)."""
         parser = load_parser()
         try:
             tree = loads(parser.parse_plpgsql_json(stmt_text))
@@ -75,7 +79,8 @@ class Bodies(Queries):
         try:
             for lineno, query, guarded, checked in queries:
                 self.weak = outer or guarded == GUARDED
-                self.idempotent = guarded == IDEMPOTENT or (is_do and guarded == GUARDED)
+                self.idempotent = guarded == IDEMPOTENT or (
+                    (is_do or runs_now) and guarded == GUARDED)
                 first = len(self.facts)
                 line = first_line + max(lineno - 1, 0)
                 self.fallback_line = line
@@ -164,6 +169,7 @@ _ABSENT = re.compile(r"\s*\(*\s*NOT\s+EXISTS\s*\(", re.I)
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 
 Query = tuple[int, str, int, frozenset[str]]  # (line, query, level, names checked)
+Loop = tuple[Bound, int]  # a loop over a list of names, and how surely its body runs
 
 
 def _checked(condition: str) -> frozenset[str]:
@@ -211,37 +217,53 @@ def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
     The others run whenever the body does (:data:`RUNS`)."""
     dynamic = False
     blocks = 0
-    stack: list[tuple[Any, int, int, frozenset[str]]] = [(tree, 1, RUNS, frozenset())]
+    datums = ((tree[0] if isinstance(tree, list) and tree else {}).get("PLpgSQL_function")
+              or {}).get("datums") or []
+    # (node, line, how surely it runs, names checked, the loop a name list drives)
+    stack: list[tuple[Any, int, int, frozenset[str], Loop | None]] = [
+        (tree, 1, RUNS, frozenset(), None)]
     while stack:
-        node, lineno, guarded, checked = stack.pop()
+        node, lineno, guarded, checked, loop = stack.pop()
         if isinstance(node, list):
-            stack.extend((item, lineno, guarded, checked) for item in reversed(node))
+            stack.extend((item, lineno, guarded, checked, loop) for item in reversed(node))
             continue
         if not isinstance(node, dict):
             continue
         lineno = node.get("lineno", lineno) if isinstance(node.get("lineno"), int) else lineno
         for key, value in node.items():
             if key == "PLpgSQL_stmt_dynexecute" or key == "PLpgSQL_stmt_dynfors":
-                dynamic = True
-                stack.append((value, lineno, GUARDED, checked))
+                texts = written_out(value, loop[0] if loop else None) \
+                    if key == "PLpgSQL_stmt_dynexecute" and isinstance(value, dict) else None
+                if texts is None:
+                    dynamic = True
+                else:  # (see calctl.sql.extract.dynamic)
+                    at = value.get("lineno", lineno)
+                    level = max(guarded, loop[1]) if loop else guarded
+                    out.extend((at if isinstance(at, int) else lineno, text, level, checked)
+                               for text in texts)
+                stack.append((value, lineno, GUARDED, checked, loop))
                 continue
+            if key == "PLpgSQL_stmt_foreach_a" and isinstance(value, dict):
+                names = loop_names(value, datums)
+                if names is not None:  # a statement after a CONTINUE or EXIT may not run
+                    loop = (names, GUARDED if _leaves(value.get("body")) else RUNS)
             if key in _BRANCHING and isinstance(value, dict):
                 keep = _BRANCHING[key]
-                branch, names = (_if_branches(value, guarded, checked)
-                                 if key == "PLpgSQL_stmt_if" else (GUARDED, checked))
+                branch, names_ = (_if_branches(value, guarded, checked)
+                                  if key == "PLpgSQL_stmt_if" else (GUARDED, checked))
                 for part, inner in value.items():
                     if isinstance(inner, (dict, list)):
-                        stack.append((inner, lineno, guarded, checked) if part == keep
-                                     else (inner, lineno, max(guarded, branch), names))
+                        stack.append((inner, lineno, guarded, checked, loop) if part == keep
+                                     else (inner, lineno, max(guarded, branch), names_, loop))
                 continue
             if key == "PLpgSQL_stmt_block":
                 blocks += 1
                 if isinstance(value, dict) and value.get("exceptions"):
                     exceptions = value["exceptions"]
                     level = IDEMPOTENT if _duplicates_only(exceptions) else GUARDED
-                    stack.append((exceptions, lineno, GUARDED, checked))  # (the handlers)
+                    stack.append((exceptions, lineno, GUARDED, checked, loop))  # (handlers)
                     stack.append(({k: v for k, v in value.items() if k != "exceptions"},
-                                  lineno, max(guarded, level), checked))
+                                  lineno, max(guarded, level), checked, loop))
                     continue
             if key == "PLpgSQL_expr" and isinstance(value, dict):
                 query = value.get("query", "")
@@ -260,5 +282,19 @@ def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
             if key == "datums":
                 continue
             if isinstance(value, (dict, list)):
-                stack.append((value, lineno, guarded, checked))
+                stack.append((value, lineno, guarded, checked, loop))
     return dynamic, blocks
+
+
+def _leaves(body: Any) -> bool:
+    """Whether a loop's body holds a ``CONTINUE``, ``EXIT`` or ``RETURN``."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "PLpgSQL_stmt_exit" in node or "PLpgSQL_stmt_return" in node:
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+    return False

@@ -288,6 +288,13 @@ class Tables(Constraints):
                      guarded=guarded, new=f"{st.get('newschema', '')}.{rv.get('relname', '')}")
         elif st.get("objectType") in FUNC_DISPLAY:  # like RENAME TO: the name is gone
             self.move_function(st, st.get("newschema", ""), None)
+        elif st.get("objectType") in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
+            parts = strs((st.get("object") or {}).get("List", {}).get("items"))
+            names = self.ref_names(parts, "type")
+            if names:  # (like RENAME TO: the type goes on under the new schema)
+                self.add(REF, "type", names, st, "type")
+                self.add(RENAME, "type", names, st, "type",
+                         new=f"{st.get('newschema', '')}.{names[0].rsplit('.', 1)[1]}")
         else:
             self.walk(st)
 

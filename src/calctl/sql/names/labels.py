@@ -134,6 +134,37 @@ def unlisted_edges(labels: Sequence[Label], events: dict[tuple[str, str], list[E
                     add_edge(Edge(e[0], later[0], what, later[1], 1, e[0] > later[0]))
 
 
+def label_lifetimes(labels: Sequence[Label], events: dict[tuple[str, str], list[Event]]
+                    ) -> dict[tuple[str, str], list[Event]]:
+    """The events of each label (``("label", "schema.type.label")`` → events in file
+    order): the CREATE TYPE listing it and the ``ADD VALUE`` s, and its type's events.
+    A ``DROP TYPE``, or a rename of the type away, ends every label of that definition;
+    a rename into the name brings the labels of the enum renamed (every label, when the
+    analysis does not know them). So a use of a label (``'paused'::status``, ``WHERE
+    status = 'paused'``) binds to a definition that has it, and runs before the file
+    that drops it: a rebuild without the label (Prisma's, drizzle's ``DROP TYPE`` and
+    ``CREATE TYPE``) waits for the file that still uses it."""
+    out: dict[tuple[str, str], list[Event]] = {}
+    for pos, line, fact in labels:
+        out.setdefault(("label", fact[NAMES][0]), []).append((pos, line, fact[ACTION], fact))
+    listed: dict[tuple[str, int], list[tuple[int, set[str]]]] | None = None
+    for key, evs in out.items():
+        typ, label = split_label(key[1])
+        type_evs = events.get(("type", typ)) or ()
+        if not any(e[2] == DROP for e in type_evs):
+            continue
+        if listed is None:
+            listed = _adders(labels, events)[0]
+        more = [e for e in type_evs if e[2] == DROP or (
+            e[2] == RENAME and label in (_labels_of(e, typ, listed, events) or {label}))]
+        out[key] = sorted(evs + more, key=_at)
+    return out
+
+
+def _at(event: Event) -> tuple[int, int]:
+    return event[0], event[1]
+
+
 def _together(a: int, b: int, dropped: list[int]) -> bool:
     """Whether no file dropping the type outright sorts between files ``a`` and ``b``."""
     return not any(min(a, b) < d < max(a, b) for d in dropped)
@@ -171,9 +202,9 @@ def labels_known(fact: Fact, evs: Sequence[Event], pos: int,
     else made before, or a later ``ADD VALUE IF NOT EXISTS`` (the label may come another
     way, ``EXECUTE`` in a DO block) leave it unknown: the use binds to nothing rather
     than blame a later file."""
-    if any(e[0] < pos for e in evs):
+    if any(e[0] < pos and e[2] != DROP for e in evs):
         return True
-    later = [e for e in evs if e[0] > pos]
+    later = [e for e in evs if e[0] > pos and e[2] != DROP]
     if later and later[0][3][GUARDED]:
         return False  # ADD VALUE IF NOT EXISTS: the label may come another way before
     typ, label = split_label(fact[NAMES][0])
@@ -194,7 +225,7 @@ def _renamed_enum_without(label: str, event: Event,
     made = [e for e in events.get(("type", old)) or ()
             if e[0] == pos and e[1] < line and e[2] != DROP]
     return (bool(made) and made[-1][2] != RENAME and made[-1][3][DISPLAY] == "enum"
-            and not any(e[0] == pos and e[1] <= line
+            and not any(e[0] == pos and e[1] <= line and e[2] != DROP
                         for e in label_events.get(("label", f"{old}.{label}")) or ()))
 
 

@@ -56,6 +56,7 @@ from calctl.sql.names.labels import (
     compared_label,
     label_conflicts,
     label_edges,
+    label_lifetimes,
     labels_known,
     unlisted_edges,
 )
@@ -221,10 +222,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
         constraint_indexes(events, indexes, linked)
     # enum labels, for the uses of a label (a cast of a literal to the type); kept apart
     # from the other objects' events, which the label rules read by type (labels.py)
-    label_events: dict[tuple[str, str], list[Event]] = {}
-    for pos, line, fact in enum_labels:
-        label_events.setdefault(("label", fact[NAMES][0]), []).append(
-            (pos, line, fact[ACTION], fact))
+    label_events = label_lifetimes(enum_labels, events) if enum_labels else {}
     # (definition, file adding a label it already has, type): a binding to make otherwise
     has_label = label_conflicts(enum_labels, events) if enum_labels else set()
     # tables dropped or renamed away (unguarded): their columns go with them
