@@ -130,6 +130,18 @@ class Expressions(Base):
             if types:
                 self.add(REF, "label", tuple(f"{t}.{literal}" for t in types), tc,
                          "enum label")
+        elif isinstance(arg, dict) and "CaseExpr" in arg and tnames:
+            # CASE … THEN 'doing' … END::job_status: each result is read as a label
+            case = arg["CaseExpr"]
+            results = [(w.get("CaseWhen") or {}).get("result") for w in case.get("args") or ()]
+            results.append(case.get("defresult"))
+            types = self.ref_names(tnames, "type")
+            for result in results:
+                label = sval(result) if isinstance(result, dict) and "A_Const" in result \
+                    else None
+                if label and types:
+                    self.add(REF, "label", tuple(f"{t}.{label}" for t in types), result,
+                             "enum label")
         self.walk(arg, scope, outputs)
 
     def ref_relation_text(self, text: str, node: Node) -> None:

@@ -213,6 +213,18 @@ def labels_known(fact: Fact, evs: Sequence[Event], pos: int,
                for e in events.get(("type", typ)) or () if e[0] < pos)
 
 
+def added_if_missing(evs: Sequence[Event], pos: int) -> Event | None:
+    """For a use of a label at file ``pos`` no definition before it gives: the first
+    later event giving it, when that is an ``ADD VALUE IF NOT EXISTS`` (which
+    :func:`labels_known` does not blame: the label may come another way). In a
+    misordered history (a scrambled one), that is the likely adder: resolution keeps the
+    use after it with a soft edge, which gives way on a cycle."""
+    if any(e[0] < pos and e[2] != DROP for e in evs):
+        return None
+    later = next((e for e in evs if e[0] > pos and e[2] != DROP), None)
+    return later if later is not None and later[3][GUARDED] else None
+
+
 def _renamed_enum_without(label: str, event: Event,
                           events: dict[tuple[str, str], list[Event]],
                           label_events: dict[tuple[str, str], list[Event]]) -> bool:

@@ -53,6 +53,7 @@ from calctl.sql.names.created_twice import creators_after_drops
 from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
 from calctl.sql.names.labels import (
+    added_if_missing,
     compared_label,
     label_conflicts,
     label_edges,
@@ -278,6 +279,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             retyped_names = {f[NAMES][0] for _, f in retyped}
         return retyped_names
 
+    if_added: list[Edge] = []  # uses of a label only an ADD VALUE IF NOT EXISTS after gives
     new_edge = tuple.__new__  # an Edge without its Python-level __new__ (thousands made)
     overloads: Overloads | None = None  # made at the first use of an overload
     for pos, (refs, column_refs) in enumerate(per_file):
@@ -300,7 +302,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                     chosen, evs = choose_provider(fact, events)
             elif kind == "label" and evs is not None and not labels_known(
                     fact, evs, pos, events, label_events):
-                continue  # (see labels.py)
+                adder = added_if_missing(evs, pos)
+                if adder is not None and chosen is not None:  # (see labels.py; kept if
+                    # the history is misordered)
+                    if_added.append(Edge(adder[0], pos, label_of(fact[DISPLAY], chosen),
+                                         fact[LINE], fact[COLUMN], adder[0] > pos, "keeps",
+                                         adder[1]))
+                continue
             if evs is not None and len(evs) == 1 and chosen is not None:
                 only = evs[0]
                 if only[0] < pos and only[2] != DROP:
@@ -496,6 +504,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
     if misordered is None:
         misordered = any(edge.forward for edge in edges)
     if misordered:
+        for edge in if_added:
+            add_edge(edge)
         added_to_old_table(repeated, events, add_edge, default_schema)
         plain_before_guarded(repeated, events, add_edge, default_schema)
     chain_providers(repeated, add_edge, default_schema,

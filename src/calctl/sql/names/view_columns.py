@@ -15,9 +15,12 @@ unseen):
 * a column every definition of the view names, with one adder more than drops (it is
   there at the end): each definition runs after every drop and every adder of the
   column — a view made earlier would hold a column a later drop needs gone;
-* a column the view's table was made with (a table made once, by a plain ``CREATE
-  TABLE``) and dropped once, when every definition reads the table with ``*``: each
-  definition runs after that drop.
+* a column of the view's table (a table made once, by a plain ``CREATE TABLE``) made
+  once, by that statement or an ``ADD COLUMN``, and dropped once, when every
+  definition reads the table with ``*``: each definition runs after that drop. (A
+  view made before the column was added would hold it neither: run after the drop
+  it is right all the same, unless some other need keeps it earlier, and then this
+  edge gives way.)
 
 The edges are ``keeps`` (soft: they give way on a cycle), and only in a misordered
 history (filename order fails already), as the other rules that read what the SQL does
@@ -97,7 +100,7 @@ def views_after_column_drops(views: Iterable[tuple[str, str]],
                     if e[2] == DROP:
                         wrong.add((view[0], e[0], label))
         for table in sorted(starred):
-            for column, drop in _original_columns_dropped_once(analyses, events, table):
+            for column, drop in _columns_dropped_once(events, table):
                 if drop[0] not in files:
                     label = object_label("column", column, default_schema)
                     for view in made:
@@ -106,22 +109,22 @@ def views_after_column_drops(views: Iterable[tuple[str, str]],
     return wrong, added
 
 
-def _original_columns_dropped_once(analyses: Sequence[FileAnalysis],
-                                   events: dict[tuple[str, str], list[Event]],
-                                   table: str) -> list[tuple[str, Event]]:
-    """(column, its drop) for each column a table made once by a plain ``CREATE TABLE``
-    was made with and one plain ``DROP COLUMN`` (no ``CASCADE``) removes."""
+def _columns_dropped_once(events: dict[tuple[str, str], list[Event]],
+                          table: str) -> list[tuple[str, Event]]:
+    """(column, its drop) for each column of a table made once by a plain ``CREATE
+    TABLE`` that one plain statement makes (that ``CREATE TABLE``, or an ``ADD COLUMN``)
+    and one plain ``DROP COLUMN`` (no ``CASCADE``) removes."""
     made = events.get(("relation", table), [])
     if len(made) != 1 or made[0][2] != CREATE or made[0][3][OPEN] \
             or made[0][3][DISPLAY] != "table":
         return []
     out = []
     prefix = table + "."
-    for fact in statement_facts(analyses[made[0][0]], made[0][1]):
-        if fact[ACTION] == CREATE and fact[KIND] == "column" \
-                and fact[NAMES][0].startswith(prefix):
-            drops = [e for e in events.get(("column", fact[NAMES][0]), []) if e[2] == DROP]
-            if len(drops) == 1 and not drops[0][3][OPEN] and drops[0][3][ACTION] == DROP \
-                    and not drops[0][3][GUARDED]:
-                out.append((fact[NAMES][0], drops[0]))
+    for (kind, name), evs in events.items():
+        if kind != "column" or len(evs) != 2 or not name.startswith(prefix):
+            continue
+        adder, drop = evs if evs[1][2] == DROP else evs[::-1]  # (either may sort first)
+        if adder[2] == CREATE and not adder[3][GUARDED] and drop[2] == DROP \
+                and drop[3][ACTION] == DROP and not drop[3][OPEN] and not drop[3][GUARDED]:
+            out.append((name, drop))
     return out
