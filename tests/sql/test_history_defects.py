@@ -2905,3 +2905,22 @@ def test_a_label_only_an_add_value_if_not_exists_gives_is_waited_for(
                                                          " 'new';\n"})
     plan, order = plan_of(d)  # (filename order fails, yet nothing in it says so: no alarm)
     assert plan.safe and order == sorted(order)
+
+
+def test_a_literal_passed_to_an_enum_argument_is_a_use_of_the_label(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (hatchet scrambled): `SELECT create_partition(name, 'EVICTED')` passes a
+    label to a function whose argument is an enum; the call ran before the label was
+    added ("invalid input value for enum"). A string literal passed to a function made
+    in the history is now a use of that label when every overload with that many
+    arguments takes one enum there."""
+    d = migration_dir(tmp_path, {
+        "1_call.sql": "SELECT mark(1, 'new');\n",
+        "2_type.sql": "CREATE TYPE st AS ENUM ('old');\n"
+                      "CREATE FUNCTION mark(n int, s st) RETURNS int LANGUAGE sql"
+                      " AS $$ SELECT n $$;\n",
+        "3_add.sql": "ALTER TYPE st ADD VALUE 'new';\n"})
+    plan, order = plan_of(d)
+    assert order == ["2_type.sql", "3_add.sql", "1_call.sql"]
+    assert any(p.code == "CAL001" and "3_add.sql" in p.message for p in plan.problems)
+    assert pg_apply(pg_url, d, order) == []

@@ -4,7 +4,7 @@ a statement node to its family's ``st_`` method."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from calctl.sql.extract.core import (
@@ -114,6 +114,21 @@ class Expressions(Base):
                 self.add(REF, "compared", tuple(f"{c}{COMPARED}{literal}" for c in columns),
                          expr, "enum label")
 
+    def argued(self, parts: Sequence[str], args: list[Node]) -> None:
+        """``f(x, 'EVICTED')``: a string literal passed to a function of this history,
+        read as a value of the argument's type — for an enum argument, a label that must
+        exist. The analysis does not know the argument types here; the fact (kind
+        ``argued``, each name function + US + position + US + literal) becomes a use of
+        the label in resolution (``names.labels.argued_label``)."""
+        functions = self.ref_names(parts, "function")
+        if not functions:
+            return  # (a built-in)
+        for at, arg in enumerate(args):
+            literal = sval(arg) if "A_Const" in arg else None
+            if literal:
+                self.add(REF, "argued", tuple(f"{f}{COMPARED}{at}{COMPARED}{literal}"
+                                              for f in functions), arg, "enum label")
+
     def type_cast(self, tc: Node, scope: Scope | None,
                   outputs: frozenset[str]) -> None:
         self.ref_type(tc.get("typeName"))
@@ -154,6 +169,8 @@ class Expressions(Base):
         parts = strs(fc.get("funcname"))
         self.ref_function(parts, fc)
         args = fc.get("args") or []
+        if args and any("A_Const" in a for a in args):
+            self.argued(parts, args)
         if parts and parts[-1] in SEQ_FUNCS and args:
             literal = sval(args[0])
             if literal:

@@ -273,6 +273,43 @@ def compared_label(fact: Fact, pos: int, analyses: Sequence[FileAnalysis],
     return fact._replace(kind="label", names=tuple(labels)) if labels else None
 
 
+Signatures = tuple[dict[str, list[list[str]]], dict[str, list[str]]]
+
+
+def argued_label(fact: Fact, signatures: Signatures) -> Fact | None:
+    """A string literal passed to a function (an ``argued`` fact: ``f(x, 'EVICTED')``):
+    a use of that label of the argument's type when every overload of the function
+    with that many arguments (:func:`signatures_of`) names there one enum made in this
+    directory; else None."""
+    overloads, enums = signatures
+    labels = []
+    for name in fact[NAMES]:
+        function, _, rest = name.partition(COMPARED)
+        index, _, literal = rest.partition(COMPARED)
+        at = int(index)
+        types = {sig[at] for sig in overloads.get(function) or () if len(sig) > at}
+        if len(types) == 1:
+            enum = enums.get(types.pop()) or ()
+            if len(enum) == 1:
+                labels.append(f"{enum[0]}.{literal}")
+    return fact._replace(kind="label", names=tuple(labels)) if labels else None
+
+
+def signatures_of(events: dict[tuple[str, str], list[Event]]) -> Signatures:
+    """function → the argument types (last name part) of each overload made, and each
+    enum's bare name → the enums of that name."""
+    overloads: dict[str, list[list[str]]] = {}
+    enums: dict[str, list[str]] = {}
+    for (kind, ident), evs in events.items():
+        if kind == "overload":
+            function, _, arguments = ident.partition("(")
+            overloads.setdefault(function, []).append(
+                arguments[:-1].split(",") if arguments[:-1] else [])
+        elif kind == "type" and any(e[3][DISPLAY] == "enum" for e in evs):
+            enums.setdefault(ident.rpartition(".")[2], []).append(ident)
+    return overloads, enums
+
+
 def _type_named(analysis: FileAnalysis, line: int, column: str) -> tuple[str, ...]:
     """The candidates of the type the definition of ``column`` on ``line`` names: the
     first type used after the column's fact in its statement, when no other mention of

@@ -53,12 +53,15 @@ from calctl.sql.names.created_twice import creators_after_drops
 from calctl.sql.names.definitions import by_definition, other_definition
 from calctl.sql.names.holders import surviving_definition
 from calctl.sql.names.labels import (
+    Signatures,
     added_if_missing,
+    argued_label,
     compared_label,
     label_conflicts,
     label_edges,
     label_lifetimes,
     labels_known,
+    signatures_of,
     unlisted_edges,
 )
 from calctl.sql.names.late_creators import drops_before_late_creators
@@ -279,6 +282,7 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             retyped_names = {f[NAMES][0] for _, f in retyped}
         return retyped_names
 
+    signatures: Signatures | None = None  # (see argued_label)
     if_added: list[Edge] = []  # uses of a label only an ADD VALUE IF NOT EXISTS after gives
     new_edge = tuple.__new__  # an Edge without its Python-level __new__ (thousands made)
     overloads: Overloads | None = None  # made at the first use of an overload
@@ -287,6 +291,13 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
             kind = fact[KIND]
             if kind == "compared":  # (a column compared with a literal: see labels.py)
                 found = compared_label(fact, pos, analyses, events, retyped)
+                if found is None:
+                    continue
+                fact, kind = found, "label"
+            elif kind == "argued":  # (a literal passed to a function: see labels.py)
+                if signatures is None:
+                    signatures = signatures_of(events)
+                found = argued_label(fact, signatures)
                 if found is None:
                     continue
                 fact, kind = found, "label"
