@@ -2824,18 +2824,24 @@ def test_dynamic_sql_over_a_list_of_names_is_read(
 
 
 def test_dynamic_sql_the_analysis_cannot_write_out_stays_unread(tmp_path: Path) -> None:
-    """The other side: a name read from the catalog, or a format with `%1$I`, is not
-    written out; the block raises CAL010 as before, and nothing it names is needed."""
+    """The other side: a name read from the catalog, a format with `%1$I`, or a list
+    the block assigns after declaring it, is not written out; CAL010 as before, and
+    nothing those statements name is needed."""
     d = migration_dir(tmp_path, {
         "1_do.sql": "DO $$ DECLARE r record; BEGIN\n"
                     "  FOR r IN SELECT tablename FROM pg_tables LOOP\n"
                     "    EXECUTE format('ALTER TABLE %I OWNER TO app', r.tablename);\n"
                     "  END LOOP;\n"
                     "  EXECUTE format('ALTER TABLE %1$I ENABLE ROW LEVEL SECURITY', 'gone');\n"
-                    "END $$;\n"})
+                    "END $$;\n"
+                    "DO $$ DECLARE names text[] := ARRAY['gone']; n text; BEGIN\n"
+                    "  SELECT array_agg(tablename) INTO names FROM pg_tables;\n"
+                    "  FOREACH n IN ARRAY names LOOP\n"
+                    "    EXECUTE format('ALTER TABLE %I OWNER TO app', n);\n"
+                    "  END LOOP;\nEND $$;\n"})
     plan, _ = plan_of(d)
     assert plan.safe
-    assert [p.code for p in plan.problems] == ["CAL010"]
+    assert [p.code for p in plan.problems] == ["CAL010", "CAL010"]  # (one per block)
 
 
 def test_a_type_moved_to_another_schema_in_a_guarded_loop_runs_after_its_users(

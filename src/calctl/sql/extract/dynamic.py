@@ -15,7 +15,6 @@ before: CAL010 says so.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from calctl.sql.extract.core import load_parser, loads
@@ -26,10 +25,12 @@ _SPEC = re.compile(r"%(.)")
 _MAX_NAMES = 200  # (a longer list is data, not a list of objects)
 
 
-def loop_names(foreach: dict[str, Any], datums: Sequence[Any]) -> Bound | None:
+def loop_names(foreach: dict[str, Any], function: dict[str, Any]) -> Bound | None:
     """The variable of a ``FOREACH … IN ARRAY`` loop and the strings it takes, when the
     array is an ``ARRAY[…]`` of string constants, written there or as the default of a
-    variable the block declares; else None."""
+    variable the block (``function``: the PL/pgSQL tree's function) declares and never
+    assigns; else None."""
+    datums = function.get("datums") or []
     varno = foreach.get("varno")
     if not isinstance(varno, int) or not 0 <= varno < len(datums):
         return None
@@ -42,11 +43,12 @@ def loop_names(foreach: dict[str, Any], datums: Sequence[Any]) -> Bound | None:
     ref = _column_ref(node)
     if ref is not None:  # a variable: its declared default
         node = None
-        for datum in datums:
+        for at, datum in enumerate(datums):
             declared = (datum or {}).get("PLpgSQL_var") or {}
             if declared.get("refname") == ref:
                 default = ((declared.get("default_val") or {}).get("PLpgSQL_expr") or {})
-                node = _expression(default.get("query") or "")
+                node = None if _assigned(function, at) else \
+                    _expression(default.get("query") or "")
     while isinstance(node, dict) and "TypeCast" in node:
         node = node["TypeCast"].get("arg")
     elements = ((node or {}).get("A_ArrayExpr") or {}).get("elements") \
@@ -57,6 +59,20 @@ def loop_names(foreach: dict[str, Any], datums: Sequence[Any]) -> Bound | None:
     if any(v is None for v in values):
         return None
     return name, tuple(v for v in values if v is not None)
+
+
+def _assigned(function: dict[str, Any], varno: int) -> bool:
+    """Whether the body assigns the variable ``varno`` (``:=``, or ``INTO`` it)."""
+    stack: list[Any] = [function.get("action"), function.get("datums")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if node.get("varno") == varno:
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+    return False
 
 
 def written_out(execute: dict[str, Any], bound: Bound | None) -> list[str] | None:

@@ -217,8 +217,8 @@ def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
     The others run whenever the body does (:data:`RUNS`)."""
     dynamic = False
     blocks = 0
-    datums = ((tree[0] if isinstance(tree, list) and tree else {}).get("PLpgSQL_function")
-              or {}).get("datums") or []
+    function = (tree[0] if isinstance(tree, list) and tree and isinstance(tree[0], dict)
+                else {}).get("PLpgSQL_function") or {}
     # (node, line, how surely it runs, names checked, the loop a name list drives)
     stack: list[tuple[Any, int, int, frozenset[str], Loop | None]] = [
         (tree, 1, RUNS, frozenset(), None)]
@@ -244,7 +244,7 @@ def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
                 stack.append((value, lineno, GUARDED, checked, loop))
                 continue
             if key == "PLpgSQL_stmt_foreach_a" and isinstance(value, dict):
-                names = loop_names(value, datums)
+                names = loop_names(value, function)
                 if names is not None:  # a statement after a CONTINUE or EXIT may not run
                     loop = (names, GUARDED if _leaves(value.get("body")) else RUNS)
             if key in _BRANCHING and isinstance(value, dict):
