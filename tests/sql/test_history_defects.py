@@ -2930,3 +2930,21 @@ def test_a_literal_passed_to_an_enum_argument_is_a_use_of_the_label(
     assert order == ["2_type.sql", "3_add.sql", "1_call.sql"]
     assert any(p.code == "CAL001" and "3_add.sql" in p.message for p in plan.problems)
     assert pg_apply(pg_url, d, order) == []
+
+
+def test_a_use_bound_to_a_later_definition_runs_before_that_definition_s_drop(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (matrix-synapse scrambled, 98-99 %): a file indexing two tables sorts
+    before both creators; the first table's creator sorts before a file dropping it
+    (`DROP TABLE IF EXISTS`), and the plan ran the indexing file last, after that drop.
+    A use bound to a later definition now also runs before that definition's drop, as a
+    use bound to an earlier one does."""
+    d = migration_dir(tmp_path, {
+        "1_index.sql": "CREATE INDEX IF NOT EXISTS ev_room ON ev (room);\n"
+                       "CREATE INDEX IF NOT EXISTS other_room ON other (room);\n",
+        "2_make.sql": "CREATE TABLE ev (room int);\n",
+        "3_drop.sql": "DROP TABLE IF EXISTS ev;\n",
+        "4_other.sql": "CREATE TABLE other (room int);\n"})
+    _, order = plan_of(d)
+    assert order.index("1_index.sql") < order.index("3_drop.sql")
+    assert pg_apply(pg_url, d, order) == []

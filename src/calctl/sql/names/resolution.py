@@ -11,7 +11,7 @@ extensions resolve to the file that creates the extension.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 
 from calctl.sql.extensions import extension_of
@@ -136,6 +136,19 @@ def _definers(evs: list[Event], first: int, pos: int) -> tuple[int, ...]:
         if e[2] != DROP and e[0] != pos and e[0] not in out:
             out.append(e[0])
     return tuple(out)
+
+
+def _before_next_drop(evs: list[Event], at: int, pos: int, provider: int, label: str,
+                      avoid: Collection[tuple[int, int, str]],
+                      add_edge: Callable[[Edge], None]) -> None:
+    """A ``drops`` edge from the file ``pos`` using the definition ``evs[at]`` (made by
+    ``provider``) to the first other file dropping or renaming the object after it."""
+    for e in evs[at + 1:]:
+        if e[0] != pos and e[2] == DROP:
+            if not avoid or ((provider, e[0], DROPS_OF + label) not in avoid
+                             and (pos, e[0], label) not in avoid):
+                add_edge(Edge(pos, e[0], label, e[1], 1, pos > e[0], "drops"))
+            return
 
 
 def _drops_here(evs: list[Event], pos: int, line: int) -> bool:
@@ -449,6 +462,9 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                         result.choices.append((alternatives(evs, at), pos))
                     users.setdefault((kind, chosen, later[0]), (evs, []))[1].append(
                         (pos, label, fact))
+                    if kind != "function" and later is evs[at]:
+                        # and before that definition's drop, as a use after it would be
+                        _before_next_drop(evs, at, pos, later[0], label, avoid, add_edge)
                 continue
             if weak or is_known(chosen):
                 continue
