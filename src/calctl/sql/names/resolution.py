@@ -138,16 +138,18 @@ def _definers(evs: list[Event], first: int, pos: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _before_next_drop(evs: list[Event], at: int, pos: int, provider: int, label: str,
-                      avoid: Collection[tuple[int, int, str]],
+def _before_next_drop(evs: list[Event], at: int, pos: int, fact: Fact, provider: int,
+                      label: str, avoid: Collection[tuple[int, int, str]],
                       add_edge: Callable[[Edge], None]) -> None:
-    """A ``drops`` edge from the file ``pos`` using the definition ``evs[at]`` (made by
-    ``provider``) to the first other file dropping or renaming the object after it."""
+    """A ``drops`` edge from the file ``pos`` using (``fact``) the definition ``evs[at]``
+    (made by ``provider``) to the first other file dropping or renaming the object after
+    it."""
     for e in evs[at + 1:]:
         if e[0] != pos and e[2] == DROP:
             if not avoid or ((provider, e[0], DROPS_OF + label) not in avoid
                              and (pos, e[0], label) not in avoid):
-                add_edge(Edge(pos, e[0], label, e[1], 1, pos > e[0], "drops"))
+                add_edge(Edge(pos, e[0], label, fact[LINE], fact[COLUMN], pos > e[0],
+                              "drops", e[1]))
             return
 
 
@@ -435,7 +437,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                         if avoid and ((last[0], e[0], DROPS_OF + label) in avoid
                                       or (pos, e[0], label) in avoid):
                             continue  # that file drops another definition (see avoid)
-                        add_edge(Edge(pos, e[0], label, e[1], 1, pos > e[0], "drops"))
+                        add_edge(Edge(pos, e[0], label, fact[LINE], fact[COLUMN], pos > e[0],
+                                      "drops", e[1]))
                         break
                 continue
             if last is None and kind in MEMBERS and through_rename(
@@ -464,7 +467,8 @@ def resolve(analyses: Sequence[FileAnalysis], *, known: Sequence[str] = (),
                         (pos, label, fact))
                     if kind != "function" and later is evs[at]:
                         # and before that definition's drop, as a use after it would be
-                        _before_next_drop(evs, at, pos, later[0], label, avoid, add_edge)
+                        _before_next_drop(evs, at, pos, fact, later[0], label, avoid,
+                                          add_edge)
                 continue
             if weak or is_known(chosen):
                 continue
