@@ -2966,3 +2966,26 @@ def test_a_drops_edge_names_the_line_of_the_use() -> None:
     analyses = [analyse_text(t, False, ("public",), {}) for t in texts]
     (edge,) = [e for e in resolve(analyses).edges if e.kind == "drops"]
     assert (edge.provider, edge.user, edge.line, edge.drop_line) == (1, 2, 3, 6)
+
+
+def test_a_label_use_reads_the_column_s_type_through_a_rename(
+        tmp_path: Path, pg_url: str, pg_apply: Callable[..., Any]) -> None:
+    """Issue 12 (hatchet scrambled, 99 % at four seeds): a Prisma-style rebuild (`CREATE
+    TYPE res_new`, the column moved to it, `DROP TYPE res`, `ALTER TYPE res_new RENAME
+    TO res`) sorts before a file comparing the column with `'OLD'`, a label only the
+    first enum has. The column's type at the use was read as `res_new` (renamed away
+    since: no label), so the use bound to nothing and ran after the rebuild. The type
+    is now followed through its rename; and a use before its own file's type change
+    reads the type another file gives the column."""
+    d = migration_dir(tmp_path, {
+        "1_rebuild.sql": "DELETE FROM lim WHERE resource = 'OLD';\n"
+                         "CREATE TYPE res_new AS ENUM ('NEW');\n"
+                         "ALTER TABLE lim ALTER COLUMN resource TYPE res_new"
+                         " USING resource::text::res_new;\n"
+                         "DROP TYPE res CASCADE;\nALTER TYPE res_new RENAME TO res;\n",
+        "2_use.sql": "UPDATE lim SET n = 1 WHERE resource = 'OLD';\n",
+        "3_base.sql": "CREATE TYPE res AS ENUM ('OLD', 'NEW');\n"
+                      "CREATE TABLE lim (resource res, n int);\n"})
+    _, order = plan_of(d)
+    assert order == ["3_base.sql", "2_use.sql", "1_rebuild.sql"]
+    assert pg_apply(pg_url, d, order) == []

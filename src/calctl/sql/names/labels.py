@@ -25,6 +25,7 @@ from calctl.sql.facts import (
     KIND,
     LINE,
     NAMES,
+    NEW,
     REMOVES,
     RENAME,
     USING,
@@ -255,22 +256,46 @@ def compared_label(fact: Fact, pos: int, analyses: Sequence[FileAnalysis],
     """A column compared with a literal at file ``pos`` (``status = 'aborting'``, a
     ``compared`` fact): a use of that label of the column's type when the type its
     definition names (or its last ``ALTER COLUMN … TYPE`` before the use) is an enum
-    made in this directory; else None (a text column, a type unknown here)."""
+    made in this directory (followed through a rename of the type since: ``ALTER TYPE
+    t_new RENAME TO t``); else None (a text column, a type unknown here)."""
     labels = []
     for name in fact[NAMES]:
         column, _, literal = name.partition(COMPARED)
         where = _typed_at(column, (pos, fact[LINE]), events, retyped)
         if where is None:
             continue
-        typ = _type_named(analyses[where[0]], where[1], column)
-        enum = next((t for t in typ if any(e[3][DISPLAY] == "enum"
-                                           for e in events.get(("type", t)) or ())), None)
-        if enum is not None and not any(
-                where < (e[0], e[1]) < (pos, fact[LINE]) and e[2] == DROP
-                for e in events.get(("type", enum)) or ()):
-            # (a type renamed away or dropped since: the name may be another type's now)
+        enum = _enum_named(analyses[where[0]], where[1], column, events)
+        if enum is not None:
+            enum = _still_named(enum, where, (pos, fact[LINE]), events)
+        if enum is not None:
             labels.append(f"{enum}.{literal}")
     return fact._replace(kind="label", names=tuple(labels)) if labels else None
+
+
+def _still_named(enum: str, since: tuple[int, int], at: tuple[int, int],
+                 events: dict[tuple[str, str], list[Event]]) -> str | None:
+    """The name the type ``enum`` given at ``since`` (file, line) has at ``at``: its own,
+    or the one a rename (``ALTER TYPE t_new RENAME TO t``) gave it; None when it was
+    dropped since, or renamed more than once (the name may be another type's now)."""
+    gone = [e for e in events.get(("type", enum)) or ()
+            if since < (e[0], e[1]) < at and e[2] == DROP]
+    if not gone:
+        return enum
+    if len(gone) > 1 or gone[0][3][ACTION] != RENAME:
+        return None
+    renamed = gone[0][3][NEW]
+    moved = (gone[0][0], gone[0][1])
+    return None if any(moved < (e[0], e[1]) < at and e[2] == DROP
+                       for e in events.get(("type", renamed)) or ()) else renamed
+
+
+def _enum_named(analysis: FileAnalysis, line: int, column: str,
+                events: dict[tuple[str, str], list[Event]]) -> str | None:
+    """The enum made in this directory that the definition of ``column`` on ``line``
+    (or its type change) names, if any."""
+    return next((t for t in _type_named(analysis, line, column)
+                 if any(e[3][DISPLAY] == "enum" for e in events.get(("type", t)) or ())),
+                None)
 
 
 Signatures = tuple[dict[str, list[list[str]]], dict[str, list[str]]]
@@ -338,10 +363,12 @@ def _typed_at(column: str, at: tuple[int, int], events: dict[tuple[str, str], li
               retyped: Sequence[tuple[int, Fact]]) -> tuple[int, int] | None:
     """(file, line) of the statement that gave ``column`` the type it has at ``at``
     (file, line): its last definition or type change before that, else its first
-    definition after it."""
+    definition after it in another file, else in its own."""
     made = [(e[0], e[1]) for e in events.get(("column", column)) or () if e[2] != DROP]
     made += [(pos, f[LINE]) for pos, f in retyped if f[NAMES][0] == column]
     before = [m for m in made if m < at]
     if before:
         return max(before)
-    return min(made, default=None)
+    # (the use's own file changes the type only after it: another file's definition
+    # is the one it meets, when there is one)
+    return min(made, key=lambda m: (m[0] == at[0], m), default=None)
