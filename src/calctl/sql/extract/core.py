@@ -189,7 +189,6 @@ class Base:
     _stmt_end = 0  # byte offset where the statement being walked ends
     _stmt_text: str | None = ""  # None: not decoded yet
     _stmt_start = 0  # byte offset where the statement being walked starts
-    _lowered: bytes | None = None  # the file in lower case, made on first use
 
     def __init__(self, text: str, search_path: Sequence[str]) -> None:
         self.text = text

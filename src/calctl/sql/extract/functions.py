@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from calctl.sql.extract.core import DOLLAR, Node, strs, sval
 from calctl.sql.extract.plpgsql import Bodies
 from calctl.sql.facts import CREATE, REPLACE, WEAK, WRITES
@@ -67,16 +65,11 @@ class Functions(Bodies):
         saved_params = self.params
         self.params = frozenset(params)
         try:
-            self.function_body(st, language, body,
-                               bool(parts) and self.called_later(parts[-1]))
+            self.function_body(st, language, body)
         finally:
             self.params = saved_params
 
-    def function_body(self, st: Node, language: str, body: Node | None,
-                      runs_now: bool = False) -> None:
-        """Walk a function's body: its uses are needed when it runs, so weak — unless
-        ``runs_now`` (the file calls the function after making it), and then hard like
-        a DO block's."""
+    def function_body(self, st: Node, language: str, body: Node | None) -> None:
         if st.get("sql_body"):
             self.walk(st["sql_body"])
             return
@@ -88,29 +81,9 @@ class Functions(Bodies):
         source = sval(items[0]) or ""
         offset = self.body_offset(body)
         if language == "sql":
-            self.sub_sql(source, offset, weak=not runs_now and (
-                not self.check_bodies or _polymorphic(st)))
+            self.sub_sql(source, offset, weak=not self.check_bodies or _polymorphic(st))
         elif language == "plpgsql" and self.stmt_text():
-            self.plpgsql(self.stmt_text(), offset, source, weak=not runs_now,
-                         runs_now=runs_now)
-
-    def called_later(self, name: str) -> bool:
-        """Whether a statement after the one being walked calls the function ``name``
-        (``SELECT f(…)``, ``PERFORM f(…)``, ``CALL f(…)``, schema-qualified or not) on a
-        line no ``--`` comment starts earlier: a migration that makes a function and
-        runs it at once (a backfill, a refresh) needs what its body names now."""
-        if self._lowered is None:
-            self._lowered = self.data.lower()
-        word = name.lower().encode("utf-8", "replace")
-        if self._lowered.find(word, self._stmt_end) < 0:
-            return False
-        call = re.compile(rb'\b(?:select|perform|call)\s+(?:"?[\w$]+"?\s*\.\s*)?"?'
-                          + re.escape(word) + rb'"?\s*\(')
-        for found in call.finditer(self._lowered, self._stmt_end):
-            start = self._lowered.rfind(b"\n", 0, found.start()) + 1
-            if self._lowered.find(b"--", start, found.start()) < 0:
-                return True
-        return False
+            self.plpgsql(self.stmt_text(), offset, source, weak=True)
 
     def body_offset(self, de: Node) -> int:
         """Byte offset (in the file) where a dollar- or single-quoted body starts."""

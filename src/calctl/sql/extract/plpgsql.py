@@ -51,10 +51,9 @@ class Bodies(Queries):
             self.restore(saved)
 
     def plpgsql(self, stmt_text: str, offset: int, source: str, *, weak: bool,
-                is_do: bool = False, runs_now: bool = False) -> None:
-        """Walk a PL/pgSQL body: a DO block's (``is_do``), or a function's, which
-        ``runs_now`` when its file calls it after making it (then read as a DO block's:
-        its unguarded statements' uses hard)."""
+                is_do: bool = False) -> None:
+        """Walk a PL/pgSQL body: a DO block's (``is_do``: its dynamic SQL written out
+        where it can be, :mod:`calctl.sql.extract.dynamic`), or a function's."""
         parser = load_parser()
         try:
             tree = loads(parser.parse_plpgsql_json(stmt_text))
@@ -62,7 +61,7 @@ class Bodies(Queries):
             return
         first_line = self.lines.line(offset) if offset >= 0 else self.fallback_line
         queries: list[Query] = []
-        dynamic, blocks = _collect_plpgsql(tree, queries)
+        dynamic, blocks = _collect_plpgsql(tree, queries, expand=is_do)
         saved = self.body_state()
         saved_params, saved_variables = self.params, self.variables
         outer = self.weak or weak
@@ -79,8 +78,7 @@ class Bodies(Queries):
         try:
             for lineno, query, guarded, checked in queries:
                 self.weak = outer or guarded == GUARDED
-                self.idempotent = guarded == IDEMPOTENT or (
-                    (is_do or runs_now) and guarded == GUARDED)
+                self.idempotent = guarded == IDEMPOTENT or (is_do and guarded == GUARDED)
                 first = len(self.facts)
                 line = first_line + max(lineno - 1, 0)
                 self.fallback_line = line
@@ -205,7 +203,8 @@ def _only_absent(condition: str) -> bool:
     return False
 
 
-def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
+def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False
+                     ) -> tuple[bool, int]:
     """SQL texts inside a PL/pgSQL tree as (line, query, how surely it runs, the names
     its guard checks); whether it has EXECUTE, and how many blocks (``BEGIN … END``) it
     holds. A query is :data:`GUARDED` when it may not run, or may fail without failing
@@ -219,6 +218,8 @@ def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
     blocks = 0
     function = (tree[0] if isinstance(tree, list) and tree and isinstance(tree[0], dict)
                 else {}).get("PLpgSQL_function") or {}
+    # a RETURN or EXIT anywhere may end the block before a statement written out runs
+    leaves = expand and _leaves(function.get("action"))
     # (node, line, how surely it runs, names checked, the loop a name list drives)
     stack: list[tuple[Any, int, int, frozenset[str], Loop | None]] = [
         (tree, 1, RUNS, frozenset(), None)]
@@ -232,18 +233,19 @@ def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
         lineno = node.get("lineno", lineno) if isinstance(node.get("lineno"), int) else lineno
         for key, value in node.items():
             if key == "PLpgSQL_stmt_dynexecute" or key == "PLpgSQL_stmt_dynfors":
-                texts = written_out(value, loop[0] if loop else None) \
-                    if key == "PLpgSQL_stmt_dynexecute" and isinstance(value, dict) else None
+                texts = written_out(value, loop[0] if loop else None) if expand \
+                    and key == "PLpgSQL_stmt_dynexecute" and isinstance(value, dict) else None
                 if texts is None:
                     dynamic = True
                 else:  # (see calctl.sql.extract.dynamic)
                     at = value.get("lineno", lineno)
-                    level = max(guarded, loop[1]) if loop else guarded
+                    level = max(guarded, loop[1] if loop else RUNS,
+                                GUARDED if leaves else RUNS)
                     out.extend((at if isinstance(at, int) else lineno, text, level, checked)
                                for text in texts)
                 stack.append((value, lineno, GUARDED, checked, loop))
                 continue
-            if key == "PLpgSQL_stmt_foreach_a" and isinstance(value, dict):
+            if expand and key == "PLpgSQL_stmt_foreach_a" and isinstance(value, dict):
                 names = loop_names(value, function)
                 if names is not None:  # a statement after a CONTINUE or EXIT may not run
                     loop = (names, GUARDED if _leaves(value.get("body")) else RUNS)
@@ -287,14 +289,15 @@ def _collect_plpgsql(tree: Any, out: list[Query]) -> tuple[bool, int]:
 
 
 def _leaves(body: Any) -> bool:
-    """Whether a loop's body holds a ``CONTINUE``, ``EXIT`` or ``RETURN``."""
+    """Whether a body (a loop's, a block's) holds a ``CONTINUE``, ``EXIT`` or ``RETURN``
+    written in it."""
     stack = [body]
     while stack:
         node = stack.pop()
         if isinstance(node, list):
             stack.extend(node)
         elif isinstance(node, dict):
-            if "PLpgSQL_stmt_exit" in node or "PLpgSQL_stmt_return" in node:
-                return True
+            if "PLpgSQL_stmt_exit" in node or (node.get("PLpgSQL_stmt_return") or {}):
+                return True  # (the parser ends every body with a RETURN of its own: {})
             stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
     return False

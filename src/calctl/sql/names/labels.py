@@ -148,6 +148,13 @@ def label_lifetimes(labels: Sequence[Label], events: dict[tuple[str, str], list[
     out: dict[tuple[str, str], list[Event]] = {}
     for pos, line, fact in labels:
         out.setdefault(("label", fact[NAMES][0]), []).append((pos, line, fact[ACTION], fact))
+    # a type renamed (``RENAME TO``, ``SET SCHEMA``) takes its labels to the new name
+    renames = sorted((e for (kind, _), evs in events.items() if kind == "type"
+                      for e in evs if e[2] == RENAME), key=_at)
+    for e in renames:
+        prefix = e[3][NAMES][0] + "."
+        for key in [k for k in out if k[1].startswith(prefix)]:
+            out.setdefault(("label", f"{e[3][NEW]}.{key[1][len(prefix):]}"), [e])
     listed: dict[tuple[str, int], list[tuple[int, set[str]]]] | None = None
     for key, evs in out.items():
         typ, label = split_label(key[1])
@@ -156,8 +163,8 @@ def label_lifetimes(labels: Sequence[Label], events: dict[tuple[str, str], list[
             continue
         if listed is None:
             listed = _adders(labels, events)[0]
-        more = [e for e in type_evs if e[2] == DROP or (
-            e[2] == RENAME and label in (_labels_of(e, typ, listed, events) or {label}))]
+        more = [e for e in type_evs if e not in evs and (e[2] == DROP or (
+            e[2] == RENAME and label in (_labels_of(e, typ, listed, events) or {label})))]
         out[key] = sorted(evs + more, key=_at)
     return out
 
@@ -293,9 +300,16 @@ def _enum_named(analysis: FileAnalysis, line: int, column: str,
                 events: dict[tuple[str, str], list[Event]]) -> str | None:
     """The enum made in this directory that the definition of ``column`` on ``line``
     (or its type change) names, if any."""
-    return next((t for t in _type_named(analysis, line, column)
-                 if any(e[3][DISPLAY] == "enum" for e in events.get(("type", t)) or ())),
+    return next((t for t in _type_named(analysis, line, column) if _is_enum(t, events)),
                 None)
+
+
+def _is_enum(typ: str, events: dict[tuple[str, str], list[Event]], depth: int = 3) -> bool:
+    """Whether some file makes ``typ`` an enum: ``CREATE TYPE … AS ENUM``, or a rename
+    (``RENAME TO``, ``SET SCHEMA``) of an enum into the name."""
+    return any(e[3][DISPLAY] == "enum" or (
+        e[2] == RENAME and depth > 0 and _is_enum(e[3][NAMES][0], events, depth - 1))
+        for e in events.get(("type", typ)) or ())
 
 
 Signatures = tuple[dict[str, list[list[str]]], dict[str, list[str]]]
@@ -311,6 +325,8 @@ def argued_label(fact: Fact, signatures: Signatures) -> Fact | None:
     for name in fact[NAMES]:
         function, _, rest = name.partition(COMPARED)
         index, _, literal = rest.partition(COMPARED)
+        if not index.isdigit():
+            continue  # (a function whose quoted name holds the separator)
         at = int(index)
         types = {sig[at] for sig in overloads.get(function) or () if len(sig) > at}
         if len(types) == 1:
