@@ -283,9 +283,11 @@ def _still_named(enum: str, since: tuple[int, int], at: tuple[int, int],
                  events: dict[tuple[str, str], list[Event]]) -> str | None:
     """The name the type ``enum`` given at ``since`` (file, line) has at ``at``: its own,
     or the one a rename (``ALTER TYPE t_new RENAME TO t``) gave it; None when it was
-    dropped since, or renamed more than once (the name may be another type's now)."""
+    dropped since, or renamed more than once (the name may be another type's now). A
+    guarded rename (a DO block's branch) may not run: the type keeps its name."""
     gone = [e for e in events.get(("type", enum)) or ()
-            if since < (e[0], e[1]) < at and e[2] == DROP]
+            if since < (e[0], e[1]) < at and e[2] == DROP
+            and not (e[3][ACTION] == RENAME and e[3][GUARDED])]  # (may not run)
     if not gone:
         return enum
     if len(gone) > 1 or gone[0][3][ACTION] != RENAME:
