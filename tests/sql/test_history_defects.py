@@ -3008,3 +3008,21 @@ def test_intact_histories_the_review_found_raise_no_alarm(
     assert pg_apply(pg_url, d, order) == []
     assert plan.safe and plan.moves == [] and order == sorted(order)
     assert [p.code for p in plan.problems if p.severity == "error"] == []
+
+
+def test_dynamic_sql_is_written_out_only_up_to_a_bound(tmp_path: Path) -> None:
+    """A file is untrusted: a DO block looping 200 names over 50 `EXECUTE format(…)`s
+    would be 10,000 statements to parse. At most `WRITTEN_AT_MOST` are written out; the
+    rest stays unread, and CAL010 says so."""
+    from calctl.sql.extract.plpgsql import WRITTEN_AT_MOST
+
+    names = ", ".join(f"'t{i}'" for i in range(200))
+    body = "\n".join(f"    EXECUTE format('ALTER TABLE %I OWNER TO r{j}', t);" for j in range(50))
+    d = migration_dir(tmp_path, {
+        "1_do.sql": f"DO $$ DECLARE t text; BEGIN\n  FOREACH t IN ARRAY ARRAY[{names}] LOOP\n"
+                    f"{body}\n  END LOOP;\nEND $$;\n"})
+    analysis = analyse(AnalysisInput((d / "1_do.sql").read_text()))
+    assert 0 < sum(f.kind == "relation" and f.action == "alter" for f in analysis.facts) \
+        <= WRITTEN_AT_MOST
+    plan, _ = plan_of(d)
+    assert [p.code for p in plan.problems].count("CAL010") == 1  # (CAL003: no such tables)

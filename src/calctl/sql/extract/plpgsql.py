@@ -168,6 +168,9 @@ _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 
 Query = tuple[int, str, int, frozenset[str]]  # (line, query, level, names checked)
 Loop = tuple[Bound, int]  # a loop over a list of names, and how surely its body runs
+# statements a DO block's dynamic SQL is written out into, at most (each is parsed: a
+# file is not to make the analysis parse without end)
+WRITTEN_AT_MOST = 2000
 
 
 def _checked(condition: str) -> frozenset[str]:
@@ -219,7 +222,9 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False
     function = (tree[0] if isinstance(tree, list) and tree and isinstance(tree[0], dict)
                 else {}).get("PLpgSQL_function") or {}
     # a RETURN or EXIT anywhere may end the block before a statement written out runs
-    leaves = expand and _leaves(function.get("action"))
+    # (asked once, at the first statement written out)
+    leaves: bool | None = None
+    written = 0  # statements written out: a block past WRITTEN_AT_MOST stays unread
     # (node, line, how surely it runs, names checked, the loop a name list drives)
     stack: list[tuple[Any, int, int, frozenset[str], Loop | None]] = [
         (tree, 1, RUNS, frozenset(), None)]
@@ -234,10 +239,14 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False
         for key, value in node.items():
             if key == "PLpgSQL_stmt_dynexecute" or key == "PLpgSQL_stmt_dynfors":
                 texts = written_out(value, loop[0] if loop else None) if expand \
-                    and key == "PLpgSQL_stmt_dynexecute" and isinstance(value, dict) else None
+                    and key == "PLpgSQL_stmt_dynexecute" and isinstance(value, dict) \
+                    and written < WRITTEN_AT_MOST else None
                 if texts is None:
                     dynamic = True
                 else:  # (see calctl.sql.extract.dynamic)
+                    written += len(texts)
+                    if leaves is None:
+                        leaves = _leaves(function.get("action"))
                     at = value.get("lineno", lineno)
                     level = max(guarded, loop[1] if loop else RUNS,
                                 GUARDED if leaves else RUNS)
