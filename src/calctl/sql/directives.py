@@ -87,5 +87,7 @@ def statement_ignores(ignore_lines: list[tuple[int, tuple[str, ...]]], after: in
 
 def marked_no_transaction(text: str, autocommit: bool) -> bool:
     """Whether the file says it must run outside a transaction."""
-    return autocommit or bool(_NO_TX_MARK.search(text) or _TOOL_NO_TX_FIRST.match(text)
-                              or _TOOL_NO_TX_LINE.search(text))
+    # every mark is a `--` comment: a file without one (many) needs no search
+    return autocommit or ("--" in text and bool(
+        _NO_TX_MARK.search(text) or _TOOL_NO_TX_FIRST.match(text)
+        or _TOOL_NO_TX_LINE.search(text)))

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "70"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "fdb688013893bb23"
+ANALYSER_SOURCES = "44fc3eeef11a5ea5"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)
