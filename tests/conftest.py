@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
-from calctl.migrate.throwaway import with_dbname
-from support import CORPORA, ROOT, apply_files, corpus  # noqa: F401  (re-exported)
+pytest.register_assert_rewrite("support")  # its assert_* helpers explain their failures
+
+from calctl.migrate.throwaway import with_dbname  # noqa: E402  (after the rewrite hook)
+from support import CORPORA, ROOT, apply_files, corpus  # noqa: F401, E402  (re-exported)
 
 # ------------------------------------------------------------------ the state key
 

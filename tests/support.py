@@ -163,6 +163,13 @@ def migration_dir(tmp_path: Path, files: dict[str, str]) -> Path:
     return d
 
 
+def assert_intact(plan: Any, order: list[str]) -> None:
+    """``plan`` is that of a history whose filename order applies: safe, nothing moved,
+    no error-level problem (warnings may be)."""
+    assert plan.safe and plan.moves == [] and order == sorted(order)
+    assert [p.code for p in plan.problems if p.severity == "error"] == []
+
+
 def plan_of(d: Path) -> tuple[Any, list[str]]:
     """``migrate order``'s plan of ``d`` (no cache) and its files in execution order."""
     from calctl.config import MigrateSettings
