@@ -189,6 +189,15 @@ class Base:
     _stmt_end = 0  # byte offset where the statement being walked ends
     _stmt_text: str | None = ""  # None: not decoded yet
     _stmt_start = 0  # byte offset where the statement being walked starts
+    # the bodies of the functions this file made (identity → language, CREATE statement,
+    # body, parameters), for a later call that runs one (Functions.run_now); made on
+    # the first function, like the two sets of the functions run so far and running
+    # (None for a name with several overloads: not told which one a call runs)
+    _bodies: dict[str, tuple[str, str, str, frozenset[str], str | None] | None] | None = None
+    _ran: set[str]  # (set with _bodies)
+    _running: frozenset[str] = frozenset()
+    _defining = 0  # walking a function's body where it is made: a call there runs later
+    _looped = False  # walking a loop's body or a cursor's query: a call there may not run
 
     def __init__(self, text: str, search_path: Sequence[str]) -> None:
         self.text = text
@@ -288,6 +297,9 @@ class Base:
                 new = UNQUALIFIED
         line, col = self.where(node)
         self.facts.append((action, kind, names, line, col, display, guarded, new, open_))
+        if kind == "function" and action in CHANGING and self._bodies:
+            for name in names:  # dropped or renamed: a later call does not run that body
+                self._bodies.pop(name, None)
         if kind in SCHEMA_KINDS and action in PROVIDING:
             schema = names[0].partition(".")[0]
             if schema not in self.default_path and schema not in BUILTIN_SCHEMAS:

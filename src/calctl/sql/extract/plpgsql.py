@@ -51,9 +51,13 @@ class Bodies(Queries):
             self.restore(saved)
 
     def plpgsql(self, stmt_text: str, offset: int, source: str, *, weak: bool,
-                is_do: bool = False) -> None:
+                is_do: bool = False, called: bool = False) -> None:
         """Walk a PL/pgSQL body: a DO block's (``is_do``: its dynamic SQL written out
-        where it can be, :mod:`calctl.sql.extract.dynamic`), or a function's."""
+        where it can be, :mod:`calctl.sql.extract.dynamic`), or a function's; ``called``:
+        a function's that a statement runs now (``Functions.run_now``), read more surely
+        than a DO block's: a loop's body may run no time, and a body with EXECUTE (what
+        it makes is not known), a nested block (its variables are not told from columns)
+        or a RETURN/EXIT before its end (what follows may not run) is not read at all."""
         parser = load_parser()
         try:
             tree = loads(parser.parse_plpgsql_json(stmt_text))
@@ -61,7 +65,9 @@ class Bodies(Queries):
             return
         first_line = self.lines.line(offset) if offset >= 0 else self.fallback_line
         queries: list[Query] = []
-        dynamic, blocks = _collect_plpgsql(tree, queries, expand=is_do)
+        dynamic, blocks = _collect_plpgsql(tree, queries, expand=is_do, called=called)
+        if called and (dynamic or blocks > 1 or _leaves_early(tree)):
+            return
         saved = self.body_state()
         saved_params, saved_variables = self.params, self.variables
         outer = self.weak or weak
@@ -75,8 +81,13 @@ class Bodies(Queries):
             self.params = saved_params | records
             self.variables = saved_variables | variables
         self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
+        # lines whose calls may run no time (a loop's body, a cursor's query): a call of
+        # one of this file's functions there does not run its body now (run_now)
+        looped = _looped_lines(tree) if self._bodies else frozenset()
+        saved_looped = self._looped
         try:
             for lineno, query, guarded, checked in queries:
+                self._looped = saved_looped or lineno in looped
                 self.weak = outer or guarded == GUARDED
                 self.idempotent = guarded == IDEMPOTENT or (is_do and guarded == GUARDED)
                 first = len(self.facts)
@@ -98,6 +109,7 @@ class Bodies(Queries):
         finally:
             self.restore(saved)
             self.params, self.variables = saved_params, saved_variables
+            self._looped = saved_looped
         if is_do and dynamic:
             self.observations.append(Observation(DYNAMIC_SQL, self.fallback_line))
 
@@ -135,6 +147,10 @@ def _declared(tree: Any) -> tuple[frozenset[str], frozenset[str]]:
 # Statements whose parts other than these keys may not run: the branches of IF and
 # CASE (their conditions always run)
 _BRANCHING = {"PLpgSQL_stmt_if": "cond", "PLpgSQL_stmt_case": "t_expr"}
+# Loops: their ``body`` may run no time (a DO block's is read as running: issue 12's
+# "FOR r IN SELECT … LOOP UPDATE …"; a called function's is not, see plpgsql())
+_LOOPS = frozenset({"PLpgSQL_stmt_loop", "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori",
+                    "PLpgSQL_stmt_fors", "PLpgSQL_stmt_forc", "PLpgSQL_stmt_foreach_a"})
 
 # How surely a query in a PL/pgSQL body runs (see _collect_plpgsql)
 RUNS = 0
@@ -206,8 +222,8 @@ def _only_absent(condition: str) -> bool:
     return False
 
 
-def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False
-                     ) -> tuple[bool, int]:
+def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False,
+                     called: bool = False) -> tuple[bool, int]:
     """SQL texts inside a PL/pgSQL tree as (line, query, how surely it runs, the names
     its guard checks); whether it has EXECUTE, and how many blocks (``BEGIN … END``) it
     holds. A query is :data:`GUARDED` when it may not run, or may fail without failing
@@ -216,7 +232,8 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False
     catches only "already exists" errors, or in the branch of ``IF NOT EXISTS (…)
     THEN``, which runs on a database where the object it asks about is missing (then
     with the names the condition mentions: a use of one of those is what it checks).
-    The others run whenever the body does (:data:`RUNS`)."""
+    The others run whenever the body does (:data:`RUNS`); with ``called``, a loop's body
+    is :data:`GUARDED` too (it may run no time)."""
     dynamic = False
     blocks = 0
     function = (tree[0] if isinstance(tree, list) and tree and isinstance(tree[0], dict)
@@ -258,6 +275,12 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False
                 names = loop_names(value, function)
                 if names is not None:  # a statement after a CONTINUE or EXIT may not run
                     loop = (names, GUARDED if _leaves(value.get("body")) else RUNS)
+            if called and key in _LOOPS and isinstance(value, dict):
+                for part, inner in value.items():
+                    if isinstance(inner, (dict, list)):
+                        stack.append((inner, lineno, max(guarded, GUARDED) if part == "body"
+                                      else guarded, checked, loop))
+                continue
             if key in _BRANCHING and isinstance(value, dict):
                 keep = _BRANCHING[key]
                 branch, names_ = (_if_branches(value, guarded, checked)
@@ -295,6 +318,50 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False
             if isinstance(value, (dict, list)):
                 stack.append((value, lineno, guarded, checked, loop))
     return dynamic, blocks
+
+
+def _looped_lines(tree: Any) -> frozenset[int]:
+    """The lines of the statements in a loop's body, and of a cursor's query (a call in
+    it runs at a FETCH, if any)."""
+    lines: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(tree, False)]
+    while stack:
+        node, inside = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, inside) for item in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        if inside and isinstance(node.get("lineno"), int):
+            lines.add(node["lineno"])
+        for key, value in node.items():
+            if (key in _LOOPS or key == "PLpgSQL_stmt_open") and isinstance(value, dict):
+                if key == "PLpgSQL_stmt_open" and isinstance(value.get("lineno"), int):
+                    lines.add(value["lineno"])  # (its query is an expression: the line is its)
+                for part, inner in value.items():
+                    if isinstance(inner, (dict, list)):
+                        stack.append((inner, inside or part in _LOOPED_PARTS))
+            elif isinstance(value, (dict, list)):
+                stack.append((value, inside))
+    return frozenset(lines)
+
+
+# the parts of a loop or OPEN that may run no time: a loop's body, a cursor's query
+_LOOPED_PARTS = frozenset({"body", "query", "argquery", "dynquery"})
+
+
+def _leaves_early(tree: Any) -> bool:
+    """Whether a function's body may end before its last statement: a ``CONTINUE``,
+    ``EXIT`` or ``RETURN`` anywhere but as that last statement."""
+    function = (tree[0] if isinstance(tree, list) and tree and isinstance(tree[0], dict)
+                else {}).get("PLpgSQL_function") or {}
+    block = (function.get("action") or {}).get("PLpgSQL_stmt_block") or {}
+    body = block.get("body")
+    if not isinstance(body, list):
+        return True  # (a shape not known here: read as leaving)
+    if body and isinstance(body[-1], dict) and "PLpgSQL_stmt_return" in body[-1]:
+        body = body[:-1]
+    return _leaves(body)
 
 
 def _leaves(body: Any) -> bool:

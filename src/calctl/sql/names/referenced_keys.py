@@ -15,7 +15,9 @@ files making and removing it run first (removing: its one plain ``DROP CONSTRAIN
 name, which needs the key made, else the one plain drop of its table, else the one plain
 drop of one of its own columns; a foreign key with no such removal is left alone: some
 other definition may hold it). A foreign key made once over the new columns is made
-after that file.
+after that file — unless another key of the table is over those columns (drizzle adds a
+`UNIQUE` over the new id before it swaps the primary key to it, and moves the foreign
+keys to the new id in between: they need the unique key, not the swap).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def keys_before_key_changes(linked: Sequence[tuple[int, Fact]],
                 (pos, fact[LINE], next(iter(before)), again[0]))
     if not changes:
         return []
+    others = _other_keys(changes, events, analyses)
     added: list[Edge] = []
     for (kind, name), evs in events.items():
         if kind != "constraint":
@@ -78,7 +81,8 @@ def keys_before_key_changes(linked: Sequence[tuple[int, Fact]],
         columns = _referenced_columns(analysis, fact, table)
         label = object_label("constraint", name, default_schema)
         for pos, line, old, new in changes[table]:
-            if columns == new and pos != maker:  # (it needs the changed key)
+            if columns == new and pos != maker and (table, new) not in others:
+                # (it needs the changed key: no other key is over its columns)
                 added.append(Edge(pos, maker, label, fact[LINE], 1, pos > maker))
             if columns != old or pos == maker:
                 continue
@@ -94,6 +98,26 @@ def keys_before_key_changes(linked: Sequence[tuple[int, Fact]],
                 added.append(Edge(maker, removal[0], label, removal[1], 1,
                                   maker > removal[0]))
     return added
+
+
+def _other_keys(changes: dict[str, list[tuple[int, int, frozenset[str], frozenset[str]]]],
+                events: dict[tuple[str, str], list[Event]],
+                analyses: Sequence[FileAnalysis]) -> set[tuple[str, frozenset[str]]]:
+    """(table, columns) of the keys (primary, unique) some file makes over those columns
+    of a table in ``changes``, under a name that is not a changed key's."""
+    changed = {table: {c[3] for c in found} for table, found in changes.items()}
+    found: set[tuple[str, frozenset[str]]] = set()
+    for (kind, name), evs in events.items():
+        table = name.rpartition(".")[0]
+        if kind != "constraint" or table not in changed:
+            continue
+        for e in evs:
+            if e[2] != DROP and e[3][NEW] == name:
+                columns = frozenset(own_columns(analyses[e[0]], e[3], name))
+                if columns and not any(e[0] == c[0] and columns == c[3]
+                                       for c in changes[table]):
+                    found.add((table, columns))
+    return found
 
 
 def _referenced_columns(analysis: FileAnalysis, key: Fact, table: str) -> frozenset[str]:
