@@ -261,6 +261,8 @@ def copy_history(source: Path, target: Path, limit: int | None = None) -> list[s
 
 
 def rename_unit(directory: Path, old: str, new: str) -> None:
+    if (directory / new).exists():  # (a rename over it would lose a migration unseen)
+        raise FileExistsError(f"{new}: taken, cannot rename {old} to it")
     (directory / new).parent.mkdir(parents=True, exist_ok=True)
     (directory / old).rename(directory / new)
     parent = (directory / old).parent
@@ -270,11 +272,13 @@ def rename_unit(directory: Path, old: str, new: str) -> None:
 
 
 def after(user_unit: str, moved_unit: str) -> str:
-    """A name for ``moved_unit`` that sorts just after ``user_unit`` (same folder)."""
+    """A name for ``moved_unit`` that sorts just after ``user_unit`` (same folder); the
+    moved unit's whole path is in it, so two units with one user (openQA's
+    ``upgrade/66-67/001-auto.sql`` and ``upgrade/76-77/001-auto.sql``) get two names."""
     ext = _suffix(user_unit)
     stem = user_unit[:len(user_unit) - len(ext)] if ext else user_unit
-    moved = moved_unit.rsplit("/", 1)[-1]
-    moved = moved[:len(moved) - len(_suffix(moved))] if _suffix(moved) else moved
+    moved = moved_unit[:len(moved_unit) - len(_suffix(moved_unit))] \
+        if _suffix(moved_unit) else moved_unit
     return f"{stem}_zz_{re.sub(r'[^A-Za-z0-9_]', '_', moved)}{ext}"
 
 
