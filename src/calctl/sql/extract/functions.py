@@ -115,11 +115,12 @@ class Functions(Bodies):
     def run_now(self, parts: tuple[str, ...], call: Node) -> None:
         """A statement that calls, when it runs, a function this file made before it
         (``SELECT f();``, ``CALL p();``, ``PERFORM f();`` in a DO block): the body runs at
-        that moment, so what its statements use unconditionally is needed there, as in a
-        DO block. Those uses are added as the call's own (its line); what the body makes,
-        drops or shows was said where it was made. Each definition runs once per file (a
-        second call needs nothing the first did not), through at most
-        :data:`CALLS_FOLLOWED` nested calls."""
+        that moment, so what its statements that surely run use is needed there (more
+        surely than in a DO block: see ``plpgsql(called=True)``). Those uses are added as
+        the call's own (its line); what the body makes, drops or shows was said where it
+        was made. Not from a body being made, a loop or a cursor's query, nor with a
+        NULL argument; each definition runs once per file (a second call needs nothing
+        the first did not), through at most :data:`CALLS_FOLLOWED` nested calls."""
         bodies = self._bodies
         if not bodies or self.weak or self._defining or self._looped \
                 or len(self._running) >= CALLS_FOLLOWED:
