@@ -65,7 +65,11 @@ class Bodies(Queries):
             return
         first_line = self.lines.line(offset) if offset >= 0 else self.fallback_line
         queries: list[Query] = []
-        dynamic, blocks = _collect_plpgsql(tree, queries, expand=is_do, called=called)
+        # lines whose calls may run no time (a loop's body, a cursor's query): a call of
+        # one of this file's functions there does not run its body now (run_now)
+        looped: set[int] | None = set() if self._bodies else None
+        dynamic, blocks = _collect_plpgsql(tree, queries, expand=is_do, called=called,
+                                           looped=looped)
         if called and (dynamic or blocks > 1 or _leaves_early(tree)):
             return
         saved = self.body_state()
@@ -81,13 +85,10 @@ class Bodies(Queries):
             self.params = saved_params | records
             self.variables = saved_variables | variables
         self._stmt_text = ""  # nested bodies are not re-parsed as PL/pgSQL
-        # lines whose calls may run no time (a loop's body, a cursor's query): a call of
-        # one of this file's functions there does not run its body now (run_now)
-        looped = _looped_lines(tree) if self._bodies else frozenset()
         saved_looped = self._looped
         try:
             for lineno, query, guarded, checked in queries:
-                self._looped = saved_looped or lineno in looped
+                self._looped = saved_looped or (looped is not None and lineno in looped)
                 self.weak = outer or guarded == GUARDED
                 self.idempotent = guarded == IDEMPOTENT or (is_do and guarded == GUARDED)
                 first = len(self.facts)
@@ -223,7 +224,8 @@ def _only_absent(condition: str) -> bool:
 
 
 def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False,
-                     called: bool = False) -> tuple[bool, int]:
+                     called: bool = False, looped: set[int] | None = None
+                     ) -> tuple[bool, int]:
     """SQL texts inside a PL/pgSQL tree as (line, query, how surely it runs, the names
     its guard checks); whether it has EXECUTE, and how many blocks (``BEGIN … END``) it
     holds. A query is :data:`GUARDED` when it may not run, or may fail without failing
@@ -233,7 +235,8 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False,
     THEN``, which runs on a database where the object it asks about is missing (then
     with the names the condition mentions: a use of one of those is what it checks).
     The others run whenever the body does (:data:`RUNS`); with ``called``, a loop's body
-    is :data:`GUARDED` too (it may run no time)."""
+    is :data:`GUARDED` too (it may run no time). ``looped`` gets the lines of the queries
+    in a loop's body or a cursor's query (a call there may run no time)."""
     dynamic = False
     blocks = 0
     function = (tree[0] if isinstance(tree, list) and tree and isinstance(tree[0], dict)
@@ -242,13 +245,14 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False,
     # (asked once, at the first statement written out)
     leaves: bool | None = None
     written = 0  # statements written out: a block past WRITTEN_AT_MOST stays unread
-    # (node, line, how surely it runs, names checked, the loop a name list drives)
-    stack: list[tuple[Any, int, int, frozenset[str], Loop | None]] = [
-        (tree, 1, RUNS, frozenset(), None)]
+    # (node, line, how surely it runs, names checked, the loop a name list drives, in a
+    # loop's body or a cursor's query)
+    stack: list[tuple[Any, int, int, frozenset[str], Loop | None, bool]] = [
+        (tree, 1, RUNS, frozenset(), None, False)]
     while stack:
-        node, lineno, guarded, checked, loop = stack.pop()
+        node, lineno, guarded, checked, loop, inside = stack.pop()
         if isinstance(node, list):
-            stack.extend((item, lineno, guarded, checked, loop) for item in reversed(node))
+            stack.extend((item, lineno, guarded, checked, loop, inside) for item in reversed(node))
             continue
         if not isinstance(node, dict):
             continue
@@ -269,17 +273,21 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False,
                                 GUARDED if leaves else RUNS)
                     out.extend((at if isinstance(at, int) else lineno, text, level, checked)
                                for text in texts)
-                stack.append((value, lineno, GUARDED, checked, loop))
+                stack.append((value, lineno, GUARDED, checked, loop, inside))
                 continue
             if expand and key == "PLpgSQL_stmt_foreach_a" and isinstance(value, dict):
                 names = loop_names(value, function)
                 if names is not None:  # a statement after a CONTINUE or EXIT may not run
                     loop = (names, GUARDED if _leaves(value.get("body")) else RUNS)
-            if called and key in _LOOPS and isinstance(value, dict):
+            if (key in _LOOPS or key == "PLpgSQL_stmt_open") and isinstance(value, dict):
+                own = value.get("lineno")
+                at = own if isinstance(own, int) else lineno
                 for part, inner in value.items():
                     if isinstance(inner, (dict, list)):
-                        stack.append((inner, lineno, max(guarded, GUARDED) if part == "body"
-                                      else guarded, checked, loop))
+                        body = part == "body" and key in _LOOPS
+                        stack.append((inner, at, max(guarded, GUARDED) if called and body
+                                      else guarded, checked, loop,
+                                      inside or part in _LOOPED_PARTS))
                 continue
             if key in _BRANCHING and isinstance(value, dict):
                 keep = _BRANCHING[key]
@@ -287,19 +295,22 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False,
                                   if key == "PLpgSQL_stmt_if" else (GUARDED, checked))
                 for part, inner in value.items():
                     if isinstance(inner, (dict, list)):
-                        stack.append((inner, lineno, guarded, checked, loop) if part == keep
-                                     else (inner, lineno, max(guarded, branch), names_, loop))
+                        stack.append((inner, lineno, guarded, checked, loop, inside)
+                                     if part == keep else
+                                     (inner, lineno, max(guarded, branch), names_, loop, inside))
                 continue
             if key == "PLpgSQL_stmt_block":
                 blocks += 1
                 if isinstance(value, dict) and value.get("exceptions"):
                     exceptions = value["exceptions"]
                     level = IDEMPOTENT if _duplicates_only(exceptions) else GUARDED
-                    stack.append((exceptions, lineno, GUARDED, checked, loop))  # (handlers)
+                    stack.append((exceptions, lineno, GUARDED, checked, loop, inside))  # (handlers)
                     stack.append(({k: v for k, v in value.items() if k != "exceptions"},
-                                  lineno, max(guarded, level), checked, loop))
+                                  lineno, max(guarded, level), checked, loop, inside))
                     continue
             if key == "PLpgSQL_expr" and isinstance(value, dict):
+                if inside and looped is not None:
+                    looped.add(lineno)
                 query = value.get("query", "")
                 mode = value.get("parseMode", 0)
                 if mode == 0:
@@ -316,34 +327,8 @@ def _collect_plpgsql(tree: Any, out: list[Query], *, expand: bool = False,
             if key == "datums":
                 continue
             if isinstance(value, (dict, list)):
-                stack.append((value, lineno, guarded, checked, loop))
+                stack.append((value, lineno, guarded, checked, loop, inside))
     return dynamic, blocks
-
-
-def _looped_lines(tree: Any) -> frozenset[int]:
-    """The lines of the statements in a loop's body, and of a cursor's query (a call in
-    it runs at a FETCH, if any)."""
-    lines: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(tree, False)]
-    while stack:
-        node, inside = stack.pop()
-        if isinstance(node, list):
-            stack.extend((item, inside) for item in node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        if inside and isinstance(node.get("lineno"), int):
-            lines.add(node["lineno"])
-        for key, value in node.items():
-            if (key in _LOOPS or key == "PLpgSQL_stmt_open") and isinstance(value, dict):
-                if key == "PLpgSQL_stmt_open" and isinstance(value.get("lineno"), int):
-                    lines.add(value["lineno"])  # (its query is an expression: the line is its)
-                for part, inner in value.items():
-                    if isinstance(inner, (dict, list)):
-                        stack.append((inner, inside or part in _LOOPED_PARTS))
-            elif isinstance(value, (dict, list)):
-                stack.append((value, inside))
-    return frozenset(lines)
 
 
 # the parts of a loop or OPEN that may run no time: a loop's body, a cursor's query

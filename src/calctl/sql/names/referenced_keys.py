@@ -105,11 +105,10 @@ def _other_keys(changes: dict[str, list[tuple[int, int, frozenset[str], frozense
                 analyses: Sequence[FileAnalysis]) -> set[tuple[str, frozenset[str]]]:
     """(table, columns) of the keys (primary, unique) some file makes over those columns
     of a table in ``changes``, under a name that is not a changed key's."""
-    changed = {table: {c[3] for c in found} for table, found in changes.items()}
     found: set[tuple[str, frozenset[str]]] = set()
     for (kind, name), evs in events.items():
         table = name.rpartition(".")[0]
-        if kind != "constraint" or table not in changed:
+        if kind != "constraint" or table not in changes:
             continue
         for e in evs:
             if e[2] != DROP and e[3][NEW] == name:
