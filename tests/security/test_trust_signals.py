@@ -76,7 +76,12 @@ def _handlers_installed(pid: int) -> bool:
 
 
 def _finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # a hung calctl fails this test only, not a later one through its pipes
+        _, err = proc.communicate()
+        pytest.fail(f"calctl did not end within 60 s of the signal; its stderr:\n{err}")
     return proc.returncode, err
 
 

