@@ -10,7 +10,7 @@ from calctl import argv
 
 
 def _built() -> TyperGroup:
-    import calctl.cli as cli
+    import calctl.cli.app as cli
 
     cli._register()
     root = typer.main.get_command(cli.app)
@@ -60,7 +60,7 @@ def test_the_top_level_commands_are_the_registered_ones() -> None:
 
 
 def test_the_migrate_commands_are_the_registered_ones() -> None:
-    from calctl.cli.migrate import COMMANDS
+    from calctl.cli.migrate.group import COMMANDS
 
     migrate = _built().commands["migrate"]
     assert isinstance(migrate, TyperGroup)
@@ -102,3 +102,4 @@ def test_the_early_analysis_reads_the_line_with_the_same_parser() -> None:
                                  "--define": [], "--assume-exists": [], "--state-dir": "/s",
                                  "--fail-on": "warning", "directory": "db", "--select": [],
                                  "--extend-select": [], "--ignore": []}
+

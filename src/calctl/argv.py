@@ -2,7 +2,7 @@
 
 Two readers look at ``sys.argv`` ahead of Click, for speed only: the console script
 (:mod:`calctl.sql.early`) to start ``migrate order|lint``'s analysis on another core
-before anything is imported (:func:`analysis_args`), and :func:`calctl.cli.main` to
+before anything is imported (:func:`analysis_args`), and :func:`calctl.cli.app.run` to
 build only the command the line names (:func:`command_name`, :func:`subcommand_name`)
 and to know how to report an error Click raises before any command runs
 (:func:`json_requested`, :func:`verbose_requested`). Click stays the one real parser:

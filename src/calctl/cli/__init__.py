@@ -1,10 +1,6 @@
-"""The ``calctl`` command: root Typer app, global options and the one error boundary.
-
-Sub-apps live one per module and are registered in :func:`_register` when
-:func:`main` runs — only the one the command line names, when that is certain
-(heavy libraries are imported inside command bodies).
-:func:`main` is the only place where an exception becomes a message and an
-exit code.
+"""The ``calctl`` command line: :func:`main` runs one inside the one error boundary
+(:func:`calctl.cli.boundary.guarded`), imports included. Importing this package imports
+no Typer; the Typer app is :mod:`calctl.cli.app`.
 """
 
 from __future__ import annotations
@@ -12,221 +8,18 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-import typer
-
-from calctl import __version__
-from calctl.argv import command_name, json_requested, subcommand_name, verbose_requested
-from calctl.cli._context import AppContext
-from calctl.cli._options import (
-    ConfigOpt,
-    JsonOpt,
-    OldDatabaseUrlOpt,
-    QuietOpt,
-    StateDirOpt,
-    StoreUrlOpt,
-    TrustConfigOpt,
-    VerboseOpt,
-)
-from calctl.errors import CalctlError, ExitCode
-from calctl.interrupts import Interrupted
-from calctl.lifecycle import imports_done
-
-app = typer.Typer(
-    name="calctl",
-    help="Keeps a project healthy on its own: orders and applies SQL migrations, "
-    "packages failures, applies verified fixes with rollback, and keeps an audit trail.",
-    no_args_is_help=True,
-    add_completion=True,  # Typer's --install-completion / --show-completion
-    pretty_exceptions_enable=False,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"calctl {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def root(
-    ctx: typer.Context,
-    config: ConfigOpt = None,
-    state_dir: StateDirOpt = None,
-    store_url: StoreUrlOpt = None,
-    database_url: OldDatabaseUrlOpt = None,
-    json_: JsonOpt = False,
-    verbose: VerboseOpt = 0,
-    quiet: QuietOpt = False,
-    trust_config: TrustConfigOpt = False,
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Global options apply to every command."""
-    if database_url is not None:
-        from calctl.errors import UsageError
-
-        raise UsageError(
-            "calctl --database-url is no longer a global option: pass --store-url for the "
-            "audit store, or --database-url after `migrate apply` (status, verify) for the "
-            "database to migrate",
-            hint="For example: calctl --store-url $AUDIT_URL migrate apply --database-url "
-            "$APP_URL (CALCTL_STORE_URL sets the audit store too).", code="renamed-option")
-    context = AppContext(
-        flags={
-            "config": str(config) if config else None,
-            "state_dir": str(state_dir) if state_dir else None,
-            "store_url": store_url,
-            "verbose": verbose,
-            "quiet": quiet,
-            "trust_config": trust_config or None,
-        },
-        json=json_,
-    )
-    ctx.obj = context
-    if quiet:
-        from calctl.output import set_quiet
-
-        set_quiet(True)
-    ctx.call_on_close(context.close)
-
-
-_registered = False
-
-
-def _register(only: str | None = None, sub: str | None = None) -> None:
-    """Add the commands to ``app``: all of them, or only the one ``only`` names (and of
-    a group, only its command ``sub``, when given).
-
-    Building click commands inspects every command function's signature; a cron or
-    CI run of one command should not pay for all sixteen (nor import their modules).
-    """
-    global _registered
-    if _registered:
-        return
-    _registered = True
-
-    def wanted(name: str) -> bool:
-        return only is None or only == name
-
-    if wanted("init") or wanted("config"):
-        from calctl.cli import config as config_cli
-
-        if wanted("init"):
-            app.command("init")(config_cli.init)
-        if wanted("config"):
-            app.add_typer(config_cli.app, name="config")
-    if wanted("events") or wanted("history"):
-        from calctl.cli import history as history_cli
-
-        if wanted("events"):
-            app.command("events")(history_cli.events)
-        if wanted("history"):
-            app.command("history")(history_cli.history)
-    if wanted("migrate"):
-        from calctl.cli import migrate as migrate_cli
-
-        app.add_typer(migrate_cli.register(sub), name="migrate")
-    if wanted("patch"):
-        from calctl.cli import patch as patch_cli
-
-        app.add_typer(patch_cli.app, name="patch")
-    if wanted("report"):
-        from calctl.cli import report as report_cli
-
-        app.command("report")(report_cli.report)
-    if wanted("guard"):
-        from calctl.cli import guard as guard_cli
-
-        app.add_typer(guard_cli.app, name="guard")
-    if wanted("stats"):
-        from calctl.cli import stats as stats_cli
-
-        app.command("stats")(stats_cli.stats)
-
-
-def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:
-    """Write an error as one sentence + hint on stderr (and a document on stdout with --json)."""
-    from calctl.output import err_console, print_json
-
-    if as_json:
-        from calctl.documents import ErrorDocument
-
-        print_json(ErrorDocument(code=exc.code, message=exc.message, hint=exc.hint))
-    console = err_console()
-    if verbose:
-        import traceback
-
-        console.print("".join(traceback.format_exception(exc)), markup=False)
-    console.print(f"calctl: error: {exc.message}", markup=False, style="bold red")
-    if exc.hint:
-        console.print(f"hint: {exc.hint}", markup=False)
+from calctl.argv import json_requested, verbose_requested
+from calctl.cli.boundary import guarded
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Entry point of the console script: run the app, map every outcome to an exit code."""
+    """Entry point of the console script: run the command line, exit with its code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    as_json = json_requested(args)
-    verbose = verbose_requested(args)
-    code: int
-    try:
-        name = command_name(args)
-        _register(name, subcommand_name(args, name))
-        command = typer.main.get_command(app)
-        from calctl.cli._quiet import add_quiet
 
-        add_quiet(command)  # -q after the command name too
-        imports_done()  # the console script paused the collector for the imports
-        result = command.main(args=args, prog_name="calctl", standalone_mode=False)
-        code = int(result) if isinstance(result, int) else ExitCode.OK
-    except CalctlError as exc:
-        report_error(exc, as_json=as_json, verbose=verbose)
-        _print_notes(exc)
-        code = exc.exit_code
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except typer.Abort:
-        code = 130
-    except typer.TyperException as exc:
-        from calctl.errors import UsageError
+    def run() -> int:
+        from calctl.cli import app
 
-        if not exc.format_message():  # a bare group (`calctl`, `calctl migrate`): help shown
-            sys.exit(ExitCode.USAGE)
-        hint = ""
-        ctx = getattr(exc, "ctx", None)
-        if ctx is not None:
-            hint = f"Run `{ctx.command_path} --help` for usage."
-        report_error(UsageError(exc.format_message(), hint=hint), as_json=as_json,
-                     verbose=False)
-        code = ExitCode.USAGE
-    except KeyboardInterrupt:
-        code = 130
-    except Interrupted as exc:  # SIGTERM/SIGHUP, or a signal during migrate verify's cleanup
-        code = int(exc.code or 0)
-        _print_notes(exc)  # e.g. a patch rolled back on the way out
-    except BrokenPipeError:
-        # stdout closed early (calctl … | head): not an error of ours.
-        code = ExitCode.OK
-    except Exception as exc:  # the last resort: a bug, unless a signal caused it
-        from calctl import interrupts
-        from calctl.errors import InternalError
+        return app.run(args)
 
-        if interrupts.arrived:
-            # the signal's exception landed where Python replaces it with another (a
-            # module being imported, a generator being closed): it is still that signal
-            sys.exit(128 + interrupts.arrived)
-        error = InternalError(
-            f"internal error: {type(exc).__name__}: {exc}",
-            hint="This is a bug in calctl; rerun with -v for the traceback and report it.",
-        )
-        error.__traceback__ = exc.__traceback__
-        report_error(error, as_json=as_json, verbose=verbose)
-        code = ExitCode.INTERNAL
     # stopping the early child and ending the process are calctl.entry's
-    sys.exit(code)
-
-
-def _print_notes(exc: BaseException) -> None:
-    """What the core added to an exception on its way out (PEP 678 notes), on stderr."""
-    for note in getattr(exc, "__notes__", ()):
-        print(note, file=sys.stderr, flush=True)
+    sys.exit(guarded(run, as_json=json_requested(args), verbose=verbose_requested(args)))

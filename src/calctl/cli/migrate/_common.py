@@ -6,14 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
-from calctl.cli._context import app_context
-from calctl.cli.migrate._formats import FormatOpt, OutputFormat
-
-__all__ = ["FormatOpt", "OutputFormat", "cache_dir", "cached_run", "migrate_settings"]
+from calctl.cli._context import AppContext, app_context
+from calctl.cli.migrate._formats import OutputFormat
 
 if TYPE_CHECKING:
+    import typer
+
     from calctl.config import Settings
     from calctl.sql.commands import Produce
 
@@ -24,11 +22,22 @@ def migrate_settings(ctx: typer.Context, directory: Path | None, *,
                      assume_exists: list[str] | None = None,
                      sort: str | None = None) -> tuple[Settings, Path]:
     """Settings with the discovery flags applied, and the migration directory to use."""
+    return settings_with_flags(app_context(ctx), directory, glob=glob, exclude=exclude,
+                               define=define, search_path=search_path,
+                               assume_exists=assume_exists, sort=sort)
+
+
+def settings_with_flags(context: AppContext, directory: Path | None, *,
+                        glob: list[str] | None = None, exclude: list[str] | None = None,
+                        define: list[str] | None = None, search_path: str | None = None,
+                        assume_exists: list[str] | None = None,
+                        sort: str | None = None) -> tuple[Settings, Path]:
+    """:func:`migrate_settings` on the command's :class:`AppContext` itself."""
     from calctl.sql.flags import migrate_overrides, with_migrate_flags
 
     overrides = migrate_overrides(glob=glob, exclude=exclude, search_path=search_path,
                                   sort=sort)
-    settings = app_context(ctx).settings(overrides or None)
+    settings = context.settings(overrides or None)
     return with_migrate_flags(settings, directory, define=define, assume_exists=assume_exists)
 
 

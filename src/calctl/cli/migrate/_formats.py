@@ -1,11 +1,9 @@
-"""The output formats of ``migrate order`` and ``migrate lint``."""
+"""The output formats of ``migrate order`` and ``migrate lint`` (their option: ``FormatOpt``
+in :mod:`calctl.cli._options`)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
-
-import typer
 
 
 class OutputFormat(StrEnum):
@@ -15,11 +13,3 @@ class OutputFormat(StrEnum):
     sarif = "sarif"
     gitlab = "gitlab"
     junit = "junit"
-
-
-FormatOpt = Annotated[
-    OutputFormat,
-    typer.Option("--format", help="text (default), json, github (workflow annotations), "
-                 "sarif (2.1.0, for code scanning), gitlab (Code Quality report) or junit "
-                 "(JUnit XML).", case_sensitive=False),
-]

@@ -19,20 +19,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from calctl.config import Settings
 
-MigrationPathsArg = Annotated[
-    list[Path] | None,
-    typer.Argument(
-        help="Migration directory (default: \\[migrate] dir, else migrations/), or migration "
-        "files (as pre-commit passes them): the directories they belong to are checked.",
-        show_default=False, metavar="[DIR|FILE]..."),
-]
 
 # Folder names a migration directory has in the tools calctl reads (Prisma, diesel,
 # Rails-style db/migrate): the folder of a folder-per-migration file is one level down.

@@ -17,7 +17,8 @@ from calctl.cli._options import (
     SearchPathOpt,
     SortOpt,
 )
-from calctl.cli.migrate._common import FormatOpt, OutputFormat, cached_run, migrate_settings
+from calctl.cli.migrate._common import cached_run, migrate_settings
+from calctl.cli.migrate._formats import OutputFormat
 from calctl.cli.migrate._lintopts import (
     BaselineOpt,
     ChangedSinceOpt,
@@ -30,7 +31,8 @@ from calctl.cli.migrate._lintopts import (
     SelectOpt,
     WriteBaselineOpt,
 )
-from calctl.cli.migrate._targets import MigrationPathsArg, each_target
+from calctl.cli.migrate._options import FormatOpt, MigrationPathsArg
+from calctl.cli.migrate._targets import each_target
 
 if TYPE_CHECKING:
     from calctl.documents import LintReport

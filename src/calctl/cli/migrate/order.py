@@ -1,4 +1,8 @@
-"""``calctl migrate order``: the dependency-safe order of the migrations."""
+"""``calctl migrate order``: the dependency-safe order of the migrations.
+
+The command's Typer declaration; what it does is :func:`calctl.cli.migrate._order.run_order`,
+which the fast path (:mod:`calctl.cli.quick`) calls too.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from calctl.cli._context import wants_json
+from calctl.cli._context import app_context, wants_json
 from calctl.cli._options import (
     AssumeExistsOpt,
     DefineOpt,
@@ -16,8 +20,9 @@ from calctl.cli._options import (
     SearchPathOpt,
     SortOpt,
 )
-from calctl.cli.migrate._common import FormatOpt, OutputFormat, cached_run, migrate_settings
-from calctl.cli.migrate._targets import MigrationPathsArg, each_target
+from calctl.cli.migrate._formats import OutputFormat
+from calctl.cli.migrate._options import FormatOpt, MigrationPathsArg
+from calctl.cli.migrate._order import run_order
 
 
 def order(
@@ -36,23 +41,9 @@ def order(
     sort: SortOpt = None,
 ) -> None:
     """Print the dependency-safe order of the migrations, explaining every move."""
-    from calctl.cli.migrate._render import render_plan
-    from calctl.sql.commands import Discovered, order_plan
-
-    settings, default = migrate_settings(ctx, None, glob=glob, exclude=exclude,
-                                      define=define, search_path=search_path,
-                                      assume_exists=assume_exists, sort=sort)
-    fmt = OutputFormat.json if wants_json(ctx, json_) else format_
-
-    def produce(run: Discovered) -> tuple[str, int]:
-        plan = order_plan(run)
-        return (render_plan(plan, run.path, fmt, check=check,
-                            docs_url=settings.migrate.rules_docs_url),
-                int(check and not plan.safe))
-
-    code = 0
-    for path in each_target(settings, default, paths, fmt.value):
-        code = max(code, cached_run("order", path, settings, (fmt.value, check), produce,
-                                    fmt))
+    code = run_order(app_context(ctx), paths, check=check,
+                     fmt=OutputFormat.json if wants_json(ctx, json_) else format_,
+                     glob=glob, exclude=exclude, define=define, search_path=search_path,
+                     assume_exists=assume_exists, sort=sort)
     if code:
         raise typer.Exit(code)
