@@ -103,3 +103,23 @@ def test_the_early_analysis_reads_the_line_with_the_same_parser() -> None:
                                  "--fail-on": "warning", "directory": "db", "--select": [],
                                  "--extend-select": [], "--ignore": []}
 
+
+def test_what_the_fast_path_reads_is_what_order_and_the_root_take() -> None:
+    """order_line() parses these lines itself (calctl.cli.quick): each option it reads
+    must be the built command's, with the same arity and repetition."""
+    root = _built()
+    migrate = root.commands["migrate"]
+    assert isinstance(migrate, TyperGroup)
+    order = migrate.commands["order"]
+    for name in argv.ORDER_ROOT_VALUE_OPTIONS:
+        assert name in _opts(root, takes_value=True)
+    assert {"--json", "-q", "--quiet", "--trust-config", "-v", "--verbose"} \
+        <= _opts(root, takes_value=False)
+    options = {o: p for p in order.params if isinstance(p, TyperOption) for o in p.opts}
+    for name in argv.ORDER_VALUE_OPTIONS:
+        param = options[name]
+        assert not param.is_flag and not param.count
+        assert param.multiple == (name in argv.REPEATED), name
+        assert param.type.name == "str", name  # values taken as they are
+    for name in ("--check", "--json"):
+        assert options[name].is_flag

@@ -1,12 +1,17 @@
 """The command line as read before Click parses it: one module, one list of each kind of flag.
 
-Two readers look at ``sys.argv`` ahead of Click, for speed only: the console script
+Readers look at ``sys.argv`` ahead of Click, for speed only: the console script
 (:mod:`calctl.sql.early`) to start ``migrate order|lint``'s analysis on another core
 before anything is imported (:func:`analysis_args`), and :func:`calctl.cli.app.run` to
 build only the command the line names (:func:`command_name`, :func:`subcommand_name`)
 and to know how to report an error Click raises before any command runs
-(:func:`json_requested`, :func:`verbose_requested`). Click stays the one real parser:
-a guess here that is wrong costs time, never a different result.
+(:func:`json_requested`, :func:`verbose_requested`). A guess there that is wrong costs
+time, never a different result.
+
+One reader decides: :func:`order_line` parses the plain ``migrate order`` lines a CI job
+writes (flags without choices, free values, paths), which then run without Typer
+(:mod:`calctl.cli.quick`). It answers None for anything else, so Click parses every
+line it is not sure of; tests/cli/test_quick.py runs every form it accepts both ways.
 
 It lives beside ``cli/``, not in it: ``calctl.sql.early`` sits below the CLI in the
 layers (import-linter keeps it so), and importing ``calctl.cli`` imports Typer, which
@@ -133,3 +138,67 @@ def _store(found: dict[str, Any], arg: str, rest: list[str]) -> bool:
     else:
         found[name] = value
     return True
+
+
+# `migrate order` lines order_line() parses itself: global options, then the command's.
+# No option with choices (--format, --sort: Click validates them), no --help/--version,
+# no `--name=value`, no `--`, no value that starts with "-": such lines go to Click.
+ORDER_ROOT_VALUE_OPTIONS = ("--config", "--state-dir", "--store-url")
+ORDER_VALUE_OPTIONS = ("--glob", "--exclude", "--define", "--assume-exists", "--search-path")
+
+
+def order_line(args: list[str]) -> dict[str, Any] | None:
+    """The values of a plain ``calctl [global options] migrate order [options] [paths]``
+    line, as Click would give them to the root and to the command; None for any other
+    line, or any doubt."""
+    line: dict[str, Any] = {"--config": None, "--state-dir": None, "--store-url": None,
+                            "--search-path": None, "json": False, "quiet": False,
+                            "verbose": 0, "trust_config": False, "check": False,
+                            "order_json": False, "order_quiet": False, "paths": []}
+    for name in ORDER_VALUE_OPTIONS[:4]:
+        line[name] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg == "migrate":
+            break
+        if arg in ORDER_ROOT_VALUE_OPTIONS:
+            value = next(rest, None)
+            if value is None or value.startswith("-") or line[arg] is not None:
+                return None
+            line[arg] = value
+        elif arg == "--json":
+            line["json"] = True
+        elif arg in QUIET_FLAGS:
+            line["quiet"] = True
+        elif arg == "--trust-config":
+            line["trust_config"] = True
+        elif is_verbose(arg):
+            line["verbose"] += 1 if arg == "--verbose" else len(arg) - 1
+        else:
+            return None
+    else:
+        return None
+    if next(rest, None) != "order":
+        return None
+    for arg in rest:
+        if arg in ORDER_VALUE_OPTIONS:
+            value = next(rest, None)
+            if value is None or value.startswith("-"):
+                return None
+            if arg == "--search-path":
+                if line[arg] is not None:
+                    return None
+                line[arg] = value
+            else:
+                line[arg].append(value)
+        elif arg == "--check":
+            line["check"] = True
+        elif arg == "--json":
+            line["order_json"] = True
+        elif arg in QUIET_FLAGS:
+            line["order_quiet"] = True
+        elif arg.startswith("-"):
+            return None
+        else:
+            line["paths"].append(arg)
+    return line
