@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +26,17 @@ FAST = "import sys; from calctl.cli import main; main(sys.argv[1:])"
 TYPER = "import sys; from calctl.cli.app import main; main(sys.argv[1:])"
 
 
-def _run(code: str, args: list[str], cwd: Path) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALCTL_")}
-    env.pop("DATABASE_URL", None)
-    env["COLUMNS"] = "200"
-    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-    return proc.returncode, proc.stdout, proc.stderr
+def _run(code: str, args: list[str], cwd: Path, *, env: dict[str, str] | None = None,
+         user: list[str] | None = None, stdout: int = subprocess.PIPE,
+         ) -> tuple[int, str, str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("CALCTL_")}
+    full.pop("DATABASE_URL", None)
+    full["COLUMNS"] = "200"
+    full.update(env or {})
+    proc = subprocess.run([*(user or []), sys.executable, "-c", code, *args], cwd=cwd,
+                          env=full, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                          timeout=120)
+    return proc.returncode, proc.stdout or "", proc.stderr
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +154,84 @@ def test_what_it_reads_from_a_line() -> None:
     assert line["verbose"] == 3 and line["--state-dir"] == "st" and line["check"]
     assert line["--glob"] == ["a", "b"] and line["paths"] == ["db", "x.sql"]
     assert line["order_quiet"] and not line["quiet"] and not line["json"]
+
+
+@pytest.mark.parametrize("args", [
+    ["migrate", "order", "--check"],
+    ["--json", "migrate", "order"],
+    ["--json", "--config", "missing.toml", "migrate", "order"],  # the error report too
+])
+def test_a_reader_gone_early_ends_both_ways_alike(tree: Path, args: list[str]) -> None:
+    """``calctl migrate order | head -0``: Click exits 1 and writes nothing more on a
+    closed stdout; the fast path must too (an error still says so on stderr)."""
+    results = []
+    for code in (FAST, TYPER):
+        shutil.rmtree(tree / ".calctl", ignore_errors=True)
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before anything is written
+        try:
+            results.append(_run(code, args, tree, stdout=write))
+        finally:
+            os.close(write)
+    assert results[0] == results[1], args
+    assert "Traceback" not in results[0][2]
+    assert results[0][0] == (2 if "missing.toml" in args else 1), results[0]
+    if "missing.toml" in args:
+        assert "missing.toml" in results[0][2]
+
+
+def test_a_completion_request_is_clicks(tree: Path) -> None:
+    env = {"_CALCTL_COMPLETE": "bash_complete", "COMP_WORDS": "calctl migrate order",
+           "COMP_CWORD": "3"}
+    args = ["migrate", "order", "--check"]
+    fast, typer = (_run(code, args, tree, env=env) for code in (FAST, TYPER))
+    assert fast == typer
+    assert "order" not in fast[1]  # no plan: Click answered the completion request
+
+
+@pytest.fixture
+def unreadable() -> Iterator[Path]:
+    """A project in a directory another user can enter, whose state directory, config
+    and migrations that user cannot read."""
+    if os.geteuid() != 0:
+        pytest.fail("this test runs calctl as another user: run it as root (CI does)")
+    root = Path(tempfile.mkdtemp(prefix="calctl-quick-"))
+    try:
+        root.chmod(0o755)
+        (root / "migrations").mkdir()
+        (root / "migrations" / "001_a.sql").write_text("CREATE TABLE a (id int);\n",
+                                                       encoding="utf-8")
+        (root / "closed").mkdir()
+        (root / "closed" / "001_b.sql").write_text("CREATE TABLE b (id int);\n",
+                                                   encoding="utf-8")
+        (root / "c.toml").write_text('[migrate]\ndir = "migrations"\n', encoding="utf-8")
+        (root / "st").mkdir()
+        shutil.chown(root, "nobody")  # its HOME: calctl makes its key there
+        for path in (root / "migrations", root / "migrations" / "001_a.sql",
+                     root / "closed", root / "c.toml"):
+            shutil.chown(path, "nobody")
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("args, closed", [
+    (["--state-dir", "st", "migrate", "order", "migrations", "--check"], "st"),
+    (["--json", "--state-dir", "st", "migrate", "order", "migrations"], "st"),
+    (["migrate", "order", "closed"], "closed"),
+    (["--config", "c.toml", "migrate", "order"], "c.toml"),
+])
+def test_a_path_its_user_cannot_read_is_refused_as_click_refuses_it(
+        unreadable: Path, args: list[str], closed: str) -> None:
+    """Click's Path parameters refuse an existing path the user cannot read (a usage
+    error, in Click's words); the fast path declines such a line so that Click does."""
+    (unreadable / closed).chmod(0o300 if (unreadable / closed).is_dir() else 0o200)
+    shutil.chown(unreadable / closed, "nobody")
+    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    env = {"HOME": str(unreadable), "XDG_CONFIG_HOME": str(unreadable / ".config")}
+    results = []
+    for code in (FAST, TYPER):
+        shutil.rmtree(unreadable / ".config", ignore_errors=True)
+        results.append(_run(code, args, unreadable, env=env, user=nobody))
+    assert results[0] == results[1], args
+    assert results[0][0] == 2 and "not readable" in results[0][2], results[0]

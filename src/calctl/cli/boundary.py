@@ -7,6 +7,7 @@ Free of Typer, so that the fast path of :mod:`calctl.cli.quick` shares it; the T
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -17,6 +18,25 @@ from calctl.interrupts import Interrupted
 def guarded(run: Callable[[], int], *, as_json: bool, verbose: bool) -> int:
     """``run()``'s exit code, or the code of what it raised (reported on stderr; with
     ``as_json`` also an error document on stdout)."""
+    try:
+        return _outcome(run, as_json=as_json, verbose=verbose)
+    except BrokenPipeError:
+        # stdout closed early (calctl … | head), while the command or its error report
+        # wrote: exit 1 and write nothing more, as Click does for every other command
+        # (its main catches EPIPE itself), so that both paths of cli.main agree
+        _stdout_gone()
+        return ExitCode.FINDINGS
+
+
+def _stdout_gone() -> None:
+    """Point stdout at /dev/null: what is still buffered, and the interpreter's last
+    flush, go nowhere instead of raising again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _outcome(run: Callable[[], int], *, as_json: bool, verbose: bool) -> int:
     try:
         return run()
     except CalctlError as exc:
@@ -29,8 +49,7 @@ def guarded(run: Callable[[], int], *, as_json: bool, verbose: bool) -> int:
         print_notes(exc)  # e.g. a patch rolled back on the way out
         return int(exc.code or 0)
     except BrokenPipeError:
-        # stdout closed early (calctl … | head): not an error of ours.
-        return ExitCode.OK
+        raise
     except Exception as exc:  # the last resort: a bug, unless a signal caused it
         from calctl import interrupts
         from calctl.errors import InternalError
@@ -55,7 +74,10 @@ def report_error(exc: CalctlError, *, as_json: bool, verbose: bool) -> None:
     if as_json:
         from calctl.documents import ErrorDocument
 
-        print_json(ErrorDocument(code=exc.code, message=exc.message, hint=exc.hint))
+        try:
+            print_json(ErrorDocument(code=exc.code, message=exc.message, hint=exc.hint))
+        except BrokenPipeError:  # nobody reads stdout any more: stderr still says it
+            _stdout_gone()
     console = err_console()
     if verbose:
         import traceback

@@ -12,6 +12,7 @@ line returns None, and :mod:`calctl.cli.app` parses it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,23 @@ def run(args: list[str]) -> int | None:
     command raises propagates to the caller's :func:`calctl.cli.boundary.guarded`."""
     from calctl.argv import order_line
 
+    if COMPLETION_VARIABLE in os.environ:  # Click answers a completion request instead
+        return None
     line = order_line(args)
-    return None if line is None else _order(line)
+    if line is None or not _readable(line):
+        return None
+    return _order(line)
+
+
+# Click's shell completion (Typer's --install-completion) is asked through this variable
+COMPLETION_VARIABLE = "_CALCTL_COMPLETE"
+
+
+def _readable(line: dict[str, Any]) -> bool:
+    """False when a path given exists but cannot be read: Click's Path parameters refuse
+    it as a usage error, in its own words; let it."""
+    given = [line["--config"], line["--state-dir"], *line["paths"]]
+    return all(os.access(p, os.R_OK) or not os.path.exists(p) for p in given if p is not None)
 
 
 def _order(line: dict[str, Any]) -> int:
