@@ -14,8 +14,8 @@ writes (flags without choices, free values, paths), which then run without Typer
 line it is not sure of; tests/cli/test_quick.py runs every form it accepts both ways.
 
 It lives beside ``cli/``, not in it: ``calctl.sql.early`` sits below the CLI in the
-layers (import-linter keeps it so), and importing ``calctl.cli`` imports Typer, which
-the early fork must not wait for. Like ``early``, it imports nothing at run time (not
+layers (import-linter keeps it so), and the Typer app (``calctl.cli.app``) must not be
+imported before the early fork. Like ``early``, it imports nothing at run time (not
 even ``typing``).
 """
 
@@ -25,14 +25,14 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from typing import Any
 
-# The top-level commands (cli._register builds only the one named, when certain).
+# The top-level commands (cli.app._register builds only the one named, when certain).
 COMMANDS = ("init", "config", "events", "history", "migrate", "patch", "report", "guard",
             "stats")
 
-# The root's options (cli.root): the ones that take a value, and the flags.
+# The root's options (cli.app.root): the ones that take a value, and the flags.
 # tests/test_argv.py checks both against the built commands, so a new global option
 # cannot be forgotten here.
-# (--database-url: the audit store's old name, refused with a sentence by cli.root)
+# (--database-url: the audit store's old name, refused with a sentence by cli.app.root)
 GLOBAL_VALUE_OPTIONS = frozenset({"--config", "--state-dir", "--store-url", "--database-url"})
 GLOBAL_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "--trust-config",
                           "--install-completion", "--show-completion"})
@@ -155,8 +155,9 @@ def order_line(args: list[str]) -> dict[str, Any] | None:
                             "--search-path": None, "json": False, "quiet": False,
                             "verbose": 0, "trust_config": False, "check": False,
                             "order_json": False, "order_quiet": False, "paths": []}
-    for name in ORDER_VALUE_OPTIONS[:4]:
-        line[name] = []
+    for name in ORDER_VALUE_OPTIONS:
+        if name in REPEATED:
+            line[name] = []
     rest = iter(args)
     for arg in rest:
         if arg == "migrate":
@@ -185,12 +186,12 @@ def order_line(args: list[str]) -> dict[str, Any] | None:
             value = next(rest, None)
             if value is None or value.startswith("-"):
                 return None
-            if arg == "--search-path":
-                if line[arg] is not None:
-                    return None
-                line[arg] = value
-            else:
+            if arg in REPEATED:
                 line[arg].append(value)
+            elif line[arg] is not None:  # a single option given twice: Click's to judge
+                return None
+            else:
+                line[arg] = value
         elif arg == "--check":
             line["check"] = True
         elif arg == "--json":

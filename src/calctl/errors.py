@@ -14,7 +14,7 @@
     └── InternalError   exit 70 INTERNAL  a bug in calctl
 
 Core code raises these (``raise ... from exc`` at adapter boundaries); only
-``calctl.cli.main`` turns one into a message and an exit code. ``code`` is a short
+``calctl.cli.boundary`` turns one into a message and an exit code. ``code`` is a short
 stable string from a closed set, used in the ``error`` JSON document.
 """
 

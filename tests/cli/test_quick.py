@@ -160,6 +160,8 @@ def test_what_it_reads_from_a_line() -> None:
     ["migrate", "order", "--check"],
     ["--json", "migrate", "order"],
     ["--json", "--config", "missing.toml", "migrate", "order"],  # the error report too
+    ["--json", "migrate", "lint", "--format", "sarif"],  # Typer's own path
+    ["--json", "--config", "missing.toml", "migrate", "lint"],  # …and its error report
 ])
 def test_a_reader_gone_early_ends_both_ways_alike(tree: Path, args: list[str]) -> None:
     """``calctl migrate order | head -0``: Click exits 1 and writes nothing more on a

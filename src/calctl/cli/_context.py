@@ -62,6 +62,28 @@ class AppContext:
             self._store.close()
 
 
+def root_context(*, config: Path | None, state_dir: Path | None, store_url: str | None,
+                 verbose: int, quiet: bool, trust_config: bool, json: bool) -> AppContext:
+    """The context the global options make, as the root callback (``cli.app.root``) and
+    the fast path (``cli.quick``) both build it; ``quiet`` also quiets the output."""
+    context = AppContext(
+        flags={
+            "config": str(config) if config is not None else None,
+            "state_dir": str(state_dir) if state_dir is not None else None,
+            "store_url": store_url,
+            "verbose": verbose,
+            "quiet": quiet,
+            "trust_config": trust_config or None,
+        },
+        json=json,
+    )
+    if quiet:
+        from calctl.output import set_quiet
+
+        set_quiet(True)
+    return context
+
+
 _warned_state: set[Path] = set()
 
 

@@ -31,7 +31,7 @@ StoreUrlOpt = Annotated[
                  "also CALCTL_STORE_URL). The database to migrate is `migrate apply "
                  "--database-url`.", show_default=False),
 ]
-# The audit store's old name: refused with a sentence naming both (cli.root), hidden from
+# The audit store's old name: refused with a sentence naming both (cli.app.root), hidden from
 # --help; it stays an option so that its value is not taken for the command name.
 OldDatabaseUrlOpt = Annotated[
     str | None, typer.Option("--database-url", hidden=True, show_default=False),

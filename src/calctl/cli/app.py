@@ -15,7 +15,7 @@ import typer
 
 from calctl import __version__
 from calctl.argv import command_name, json_requested, subcommand_name, verbose_requested
-from calctl.cli._context import AppContext
+from calctl.cli._context import root_context
 from calctl.cli._options import (
     ConfigOpt,
     JsonOpt,
@@ -71,22 +71,10 @@ def root(
             "database to migrate",
             hint="For example: calctl --store-url $AUDIT_URL migrate apply --database-url "
             "$APP_URL (CALCTL_STORE_URL sets the audit store too).", code="renamed-option")
-    context = AppContext(
-        flags={
-            "config": str(config) if config else None,
-            "state_dir": str(state_dir) if state_dir else None,
-            "store_url": store_url,
-            "verbose": verbose,
-            "quiet": quiet,
-            "trust_config": trust_config or None,
-        },
-        json=json_,
-    )
+    context = root_context(config=config, state_dir=state_dir, store_url=store_url,
+                           verbose=verbose, quiet=quiet, trust_config=trust_config,
+                           json=json_)
     ctx.obj = context
-    if quiet:
-        from calctl.output import set_quiet
-
-        set_quiet(True)
     ctx.call_on_close(context.close)
 
 
@@ -145,7 +133,8 @@ def _register(only: str | None = None, sub: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Run ``argv`` through the Typer app (never the fast path) and exit with its code."""
+    """Run ``argv`` through the Typer app alone (never the fast path) and exit with its
+    code: the reference tests/cli/test_quick.py compares the fast path with."""
     args = list(sys.argv[1:] if argv is None else argv)
     sys.exit(guarded(lambda: run(args), as_json=json_requested(args),
                      verbose=verbose_requested(args)))

@@ -22,8 +22,8 @@ def guarded(run: Callable[[], int], *, as_json: bool, verbose: bool) -> int:
         return _outcome(run, as_json=as_json, verbose=verbose)
     except BrokenPipeError:
         # stdout closed early (calctl … | head), while the command or its error report
-        # wrote: exit 1 and write nothing more, as Click does for every other command
-        # (its main catches EPIPE itself), so that both paths of cli.main agree
+        # wrote: exit 1 and write nothing more, as the Typer path does for every other
+        # command (Typer's and Click's main catch EPIPE themselves), so both paths agree
         _stdout_gone()
         return ExitCode.FINDINGS
 
@@ -43,7 +43,7 @@ def _outcome(run: Callable[[], int], *, as_json: bool, verbose: bool) -> int:
         report_error(exc, as_json=as_json, verbose=verbose)
         print_notes(exc)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):  # EOFError: Click's Abort, as the Typer path says
         return 130
     except Interrupted as exc:  # SIGTERM/SIGHUP, or a signal during migrate verify's cleanup
         print_notes(exc)  # e.g. a patch rolled back on the way out

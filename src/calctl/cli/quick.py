@@ -6,7 +6,7 @@ margin to squawk. :func:`calctl.argv.order_line` parses the lines it is sure of;
 module does what Click would do with them (the root callback's context, ``-q`` after
 the command, the context closed at the end) and runs the same command body
 (:func:`calctl.cli.migrate._order.run_order`) inside the same error boundary
-(:mod:`calctl.cli`). Any other
+(:func:`calctl.cli.boundary.guarded`, around both paths in :func:`calctl.cli.main`). Any other
 line returns None, and :mod:`calctl.cli.app` parses it.
 """
 
@@ -42,24 +42,18 @@ def _readable(line: dict[str, Any]) -> bool:
 
 
 def _order(line: dict[str, Any]) -> int:
-    from calctl.cli._context import AppContext
+    from calctl.cli._context import root_context
     from calctl.cli.migrate._formats import OutputFormat
     from calctl.cli.migrate._order import run_order
     from calctl.lifecycle import imports_done
-    from calctl.output import set_quiet
 
-    def path(value: str | None) -> str | None:
-        return str(Path(value)) if value is not None else None  # as Click's Path gives it
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value is not None else None  # as Click's Path gives it
 
-    quiet = line["quiet"] or line["order_quiet"]
-    context = AppContext(flags={"config": path(line["--config"]),
-                                "state_dir": path(line["--state-dir"]),
-                                "store_url": line["--store-url"],
-                                "verbose": line["verbose"], "quiet": quiet,
-                                "trust_config": line["trust_config"] or None},
-                         json=line["json"])
-    if quiet:
-        set_quiet(True)
+    context = root_context(config=path(line["--config"]), state_dir=path(line["--state-dir"]),
+                           store_url=line["--store-url"], verbose=line["verbose"],
+                           quiet=line["quiet"] or line["order_quiet"],  # -q after `order` too
+                           trust_config=line["trust_config"], json=line["json"])
     imports_done()  # the console script paused the collector for the imports
     try:
         return run_order(context, [Path(p) for p in line["paths"]] or None,

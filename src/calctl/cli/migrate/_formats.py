@@ -1,5 +1,5 @@
 """The output formats of ``migrate order`` and ``migrate lint`` (their option: ``FormatOpt``
-in :mod:`calctl.cli._options`)."""
+in :mod:`calctl.cli.migrate._options`)."""
 
 from __future__ import annotations
 
