@@ -2,8 +2,8 @@
 Click gives — stdout, stderr and exit code — and it declines every line it is not sure of.
 
 Both ways run as real processes: ``calctl.cli.main`` (the fast path first) and
-``calctl.cli.app.main`` (Typer always), on the same project, each with a fresh state
-directory.
+``calctl.cli.app.run`` (Typer always) inside the same boundary, on the same project, each
+with a fresh state directory.
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from hypothesis import strategies as st
 from calctl.argv import order_line
 
 FAST = "import sys; from calctl.cli import main; main(sys.argv[1:])"
-TYPER = "import sys; from calctl.cli.app import main; main(sys.argv[1:])"
+# calctl.cli.main with the Typer app alone: the same boundary around calctl.cli.app.run
+TYPER = ("import sys\n"
+         "from calctl.argv import json_requested, verbose_requested\n"
+         "from calctl.cli.app import run\n"
+         "from calctl.cli.boundary import guarded\n"
+         "args = sys.argv[1:]\n"
+         "sys.exit(guarded(lambda: run(args), as_json=json_requested(args),\n"
+         "                 verbose=verbose_requested(args)))")
 
 
 def _run(code: str, args: list[str], cwd: Path, *, env: dict[str, str] | None = None,

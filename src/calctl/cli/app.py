@@ -8,13 +8,10 @@ and an exit code in :mod:`calctl.cli.boundary`.
 
 from __future__ import annotations
 
-import sys
-from typing import NoReturn
-
 import typer
 
 from calctl import __version__
-from calctl.argv import command_name, json_requested, subcommand_name, verbose_requested
+from calctl.argv import command_name, json_requested, subcommand_name
 from calctl.cli._context import root_context
 from calctl.cli._options import (
     ConfigOpt,
@@ -26,7 +23,7 @@ from calctl.cli._options import (
     TrustConfigOpt,
     VerboseOpt,
 )
-from calctl.cli.boundary import guarded, report_error
+from calctl.cli.boundary import report_error
 from calctl.errors import ExitCode
 from calctl.lifecycle import imports_done
 
@@ -130,14 +127,6 @@ def _register(only: str | None = None, sub: str | None = None) -> None:
         from calctl.cli import stats as stats_cli
 
         app.command("stats")(stats_cli.stats)
-
-
-def main(argv: list[str] | None = None) -> NoReturn:
-    """Run ``argv`` through the Typer app alone (never the fast path) and exit with its
-    code: the reference tests/cli/test_quick.py compares the fast path with."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    sys.exit(guarded(lambda: run(args), as_json=json_requested(args),
-                     verbose=verbose_requested(args)))
 
 
 def run(args: list[str]) -> int:

@@ -49,7 +49,7 @@ def _outcome(run: Callable[[], int], *, as_json: bool, verbose: bool) -> int:
         print_notes(exc)  # e.g. a patch rolled back on the way out
         return int(exc.code or 0)
     except BrokenPipeError:
-        raise
+        raise  # not a bug: guarded() ends the command quietly
     except Exception as exc:  # the last resort: a bug, unless a signal caused it
         from calctl import interrupts
         from calctl.errors import InternalError

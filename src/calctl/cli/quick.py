@@ -16,6 +16,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+# Click's shell completion (Typer's --install-completion) is asked through this variable
+COMPLETION_VARIABLE = "_CALCTL_COMPLETE"
+
 
 def run(args: list[str]) -> int | None:
     """The exit code of ``args`` run here, or None when Click must parse them. What the
@@ -28,10 +31,6 @@ def run(args: list[str]) -> int | None:
     if line is None or not _readable(line):
         return None
     return _order(line)
-
-
-# Click's shell completion (Typer's --install-completion) is asked through this variable
-COMPLETION_VARIABLE = "_CALCTL_COMPLETE"
 
 
 def _readable(line: dict[str, Any]) -> bool:
